@@ -1,0 +1,72 @@
+/**
+ * Catalog objects. These are plain serialisable records (persisted as JSON by the
+ * catalog store); behaviour lives in catalog.ts. Ids double as PostgreSQL OIDs, so
+ * they are allocated from 100000 upward to stay clear of pg_catalog's fixed OIDs.
+ */
+import type { DataType } from '@freshet/common';
+
+export interface ColumnDesc {
+  name: string;
+  type: DataType;
+  /** Hidden columns (`_row_id`) are not returned by `SELECT *` nor listed by DESCRIBE. */
+  hidden: boolean;
+  notNull: boolean;
+  /** DEFAULT expression as SQL text, bound again at each INSERT. */
+  defaultExpr?: string;
+  /** `AS <expr>` generated column, as SQL text. */
+  generatedExpr?: string;
+}
+
+export type RelationKind = 'table' | 'view' | 'materialized_view' | 'index' | 'source' | 'sink';
+
+/** RisingWave's ON CONFLICT behaviours for tables with a primary key. */
+export type OnConflict = 'overwrite' | 'ignore' | 'do_update_if_not_null';
+
+export interface RelationCatalog {
+  id: number;
+  kind: RelationKind;
+  database: string;
+  schema: string;
+  name: string;
+  owner: string;
+  columns: ColumnDesc[];
+  /** Primary key column indices (into `columns`). A table without a PK uses its hidden `_row_id`. */
+  pk: number[];
+  appendOnly: boolean;
+  onConflict: OnConflict;
+  /** The CREATE statement as the user wrote it (SHOW CREATE, pg_get_viewdef, rw_catalog). */
+  definition: string;
+  /** Views (and later MVs): the query text after AS. */
+  query?: string;
+  /** WITH (…) options, keys as written (dotted keys allowed). */
+  withOptions: Record<string, string>;
+  /** Ids of relations this one reads from (views, MVs, indexes, sinks). */
+  dependsOn: number[];
+  /** Indexes: the indexed relation, key columns and included columns (indices into the base relation). */
+  index?: { on: number; keys: { column: number; desc: boolean; nullsFirst: boolean }[]; include: number[] };
+  createdAt: number;
+}
+
+export interface SchemaCatalog {
+  id: number;
+  database: string;
+  name: string;
+  owner: string;
+}
+
+export interface DatabaseCatalog {
+  id: number;
+  name: string;
+  owner: string;
+}
+
+export interface UserCatalog {
+  id: number;
+  name: string;
+  superuser: boolean;
+  canLogin: boolean;
+  createDb: boolean;
+  /** PostgreSQL-format secrets; either or both may be absent (no password: trust). */
+  scramVerifier?: string;
+  md5Hash?: string;
+}

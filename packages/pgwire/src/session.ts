@@ -1,0 +1,123 @@
+/**
+ * The contract between the protocol layer and whatever executes SQL. pgwire owns framing,
+ * the connection state machine, authentication exchanges, and the maps from statement /
+ * portal names to the opaque handles below. The engine (packages/frontend) implements
+ * these interfaces; pgwire never imports it.
+ *
+ * Values cross this boundary as datums (packages/common) with their DataType; pgwire
+ * encodes them to text or binary with common's codecs.
+ */
+import type { DataType, Row, SqlError } from '@freshet/common';
+
+/** One column of a result (RowDescription). */
+export interface FieldInfo {
+  name: string;
+  type: DataType;
+  /** OID of the source table and attribute number, or 0 (as RisingWave sends). */
+  tableOid?: number;
+  columnAttr?: number;
+}
+
+/** What the engine said about authentication for a user, before any password exchange. */
+export type AuthRequirement =
+  | { method: 'trust' }
+  /** The stored verifier decides which exchanges are possible. */
+  | {
+      method: 'password';
+      /** PostgreSQL-format SCRAM verifier `SCRAM-SHA-256$<iter>:<salt>$<StoredKey>:<ServerKey>`, if known. */
+      scramVerifier?: string;
+      /** `md5` + md5(password + user), if known. */
+      md5Hash?: string;
+      /** Cleartext, if the engine kept it (never required). */
+      plaintext?: string;
+      /** Which exchange the server asks the client for. Default: SCRAM when a verifier exists. */
+      prefer?: 'scram-sha-256' | 'md5' | 'password';
+    };
+
+export interface StartupParams {
+  user: string;
+  database: string;
+  /** Every key/value pair from the StartupMessage (application_name, options, …). */
+  params: Record<string, string>;
+}
+
+export interface Notice {
+  severity: 'NOTICE' | 'WARNING' | 'INFO';
+  code: string;
+  message: string;
+}
+
+/** A prepared statement's description (ParameterDescription + RowDescription/NoData). */
+export interface StatementDescription {
+  /** Parameter types, after inference. Unknown ones come back as varchar. */
+  paramTypes: DataType[];
+  /** null: the statement returns no rows (NoData). */
+  fields: FieldInfo[] | null;
+}
+
+/** An opaque prepared statement (result of Parse). */
+export interface PreparedStatement {
+  describe(): StatementDescription;
+}
+
+/**
+ * A bound, executable statement. Simple-query statements are turned into portals too, so
+ * execution has one code path.
+ */
+export interface Portal {
+  /** Columns this portal returns, or null for commands without rows. */
+  fields(): FieldInfo[] | null;
+  /**
+   * Runs (or continues) the statement, returning at most `maxRows` rows (0 = all).
+   * `done: false` means the portal is suspended (PortalSuspended). When `done` is true,
+   * `tag` is the CommandComplete tag (e.g. `SELECT 3`, `INSERT 0 1`, `CREATE_TABLE`).
+   * An empty query returns tag ''. Throws SqlError on failure.
+   */
+  execute(maxRows: number): Promise<{ rows: Row[]; done: boolean; tag: string }>;
+  /** Releases resources (Close, end of transaction, connection close). */
+  close(): void;
+}
+
+export interface BindParams {
+  /** Raw parameter values as sent by the client (null = SQL NULL). */
+  values: (Buffer | null)[];
+  /** Per-parameter format codes, already expanded to one per parameter (0 text, 1 binary). */
+  formats: number[];
+}
+
+export interface Session {
+  readonly processId: number;
+  readonly secretKey: number;
+  /** ParameterStatus pairs sent after authentication. */
+  initialParameters(): [string, string][];
+  /** ParameterStatus changes caused by the last statement (e.g. SET TimeZone). Cleared on read. */
+  takeParameterChanges(): [string, string][];
+  /** Notices raised by the last statement. Cleared on read. */
+  takeNotices(): Notice[];
+  /** 'I' idle, 'T' in a transaction block, 'E' in a failed transaction block. */
+  transactionStatus(): 'I' | 'T' | 'E';
+
+  /**
+   * Splits a simple-query string into portals, one per statement. Parse errors throw.
+   * Each portal is executed in order; execution stops at the first error.
+   */
+  simpleQuery(sql: string): Portal[] | Promise<Portal[]>;
+  /** Parse: `paramTypes` are the client-specified types (null = infer). */
+  prepare(sql: string, paramTypes: (DataType | null)[]): PreparedStatement | Promise<PreparedStatement>;
+  /** Bind: `resultFormats` expanded to one per result column by pgwire when possible. */
+  bind(stmt: PreparedStatement, params: BindParams): Portal | Promise<Portal>;
+
+  /** Called when the extended protocol hit an error, so a transaction block becomes failed. */
+  onError(err: SqlError): void;
+  /** Connection closed (Terminate or socket end). */
+  close(): void;
+}
+
+export interface SessionManager {
+  /** Which authentication the user needs; throw SqlError 28000 for an unknown user. */
+  authRequirement(user: string): AuthRequirement | Promise<AuthRequirement>;
+  /** Opens a session after successful authentication. Throws SqlError (e.g. 3D000 unknown database). */
+  connect(startup: StartupParams): Session | Promise<Session>;
+  /** CancelRequest: cancel the running statement of the session with this key pair, if any. */
+  cancel(processId: number, secretKey: number): void;
+}

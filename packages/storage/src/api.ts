@@ -1,0 +1,55 @@
+/**
+ * The storage contract the engine codes against. For now (foundation issue) a table's
+ * rows live in memory, keyed by the encoded primary key, and every committed write
+ * batch is persisted to LevelDB under the data dir before the statement is acknowledged.
+ * The streaming/durability issues replace the internals (epochs, caches over LevelDB,
+ * checkpoints) behind the same shapes.
+ */
+import type { DataType, Row } from '@freshet/common';
+
+export interface TableSchema {
+  /** Physical column types, hidden columns included, in catalog order. */
+  types: DataType[];
+  /** Primary key column indices. */
+  pk: number[];
+}
+
+/** Read side of one table. Rows are shared: callers must not mutate a returned row. */
+export interface TableReader {
+  readonly tableId: number;
+  readonly schema: TableSchema;
+  /** Number of rows. */
+  readonly size: number;
+  /** Point lookup by primary-key datums (in pk column order). */
+  get(pk: readonly unknown[]): Row | undefined;
+  /** Every row, in primary-key order. */
+  scan(): Iterable<Row>;
+}
+
+/** A statement's writes, applied atomically by `StorageEngine.commit`. */
+export interface WriteBatch {
+  /** Insert or overwrite by primary key. */
+  put(tableId: number, row: Row): void;
+  /** Delete by primary key datums. */
+  delete(tableId: number, pk: readonly unknown[]): void;
+  /** Catalog/metadata records (JSON-serialisable values); `undefined` deletes. */
+  putMeta(key: string, value: unknown | undefined): void;
+  readonly isEmpty: boolean;
+}
+
+export interface StorageEngine {
+  /** Opens persisted state (no-op in memory mode). Returns all metadata records. */
+  open(): Promise<Map<string, unknown>>;
+  createTable(tableId: number, schema: TableSchema): void;
+  dropTable(tableId: number): void;
+  table(tableId: number): TableReader;
+  newBatch(): WriteBatch;
+  /**
+   * Applies a batch: visible to readers synchronously on return of the promise's
+   * resolution, and durable (fsynced) before it resolves unless in memory mode.
+   */
+  commit(batch: WriteBatch): Promise<void>;
+  /** Next value of a per-table monotonically increasing counter (`_row_id`). Persisted with commits. */
+  nextRowId(tableId: number): bigint;
+  close(): Promise<void>;
+}
