@@ -94,6 +94,8 @@ export interface Session {
   takeParameterChanges(): [string, string][];
   /** Notices raised by the last statement. Cleared on read. */
   takeNotices(): Notice[];
+  /** The session's TimeZone setting, used to encode timestamptz values as text. */
+  timeZone(): string;
   /** 'I' idle, 'T' in a transaction block, 'E' in a failed transaction block. */
   transactionStatus(): 'I' | 'T' | 'E';
 

@@ -1,0 +1,81 @@
+/**
+ * The `freshet` command line. Thin by design: it parses argv and calls @freshet/server.
+ */
+import { Command, Option } from 'commander';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { LogLevel } from '@freshet/server';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command()
+  .name('freshet')
+  .description('Freshet: a streaming database for real-time ML features.\nSpeaks the PostgreSQL wire protocol and RisingWave SQL.')
+  .version(pkg.version, '-V, --version', 'print the version')
+  .showHelpAfterError('(run with --help for usage)');
+
+const common = (cmd: Command) =>
+  cmd
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('-p, --port <port>', 'PostgreSQL protocol port', (v) => parsePort(v), 4566)
+    .addOption(new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error']).default('info'));
+
+common(
+  program
+    .command('start')
+    .description('start a server that keeps its data under --data-dir')
+    .option('-d, --data-dir <dir>', 'directory for catalog, tables and state', process.env.FRESHET_DATA_DIR ?? './freshet-data'),
+).action(async (opts: { host: string; port: number; dataDir: string; logLevel: LogLevel }) => {
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  await run({ host: opts.host, port: opts.port, dataDir, logLevel: opts.logLevel });
+});
+
+common(program.command('playground').description('start an in-memory server: nothing is written to disk')).action(
+  async (opts: { host: string; port: number; logLevel: LogLevel }) => {
+    await run({ host: opts.host, port: opts.port, dataDir: null, logLevel: opts.logLevel });
+  },
+);
+
+program.addHelpText(
+  'after',
+  `
+Examples:
+  $ freshet start                       # port 4566, data in ./freshet-data
+  $ freshet start --data-dir /var/lib/freshet --host 0.0.0.0
+  $ freshet playground --port 4567      # throwaway in-memory instance
+  $ psql -h 127.0.0.1 -p 4566 -U root dev`,
+);
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port: ${v}`);
+  return n;
+}
+
+async function run(opts: { host: string; port: number; dataDir: string | null; logLevel: LogLevel }): Promise<void> {
+  // Loaded lazily so `--help` and `--version` answer instantly without loading the engine.
+  const { createLogger, startServer } = await import('@freshet/server');
+  const logger = createLogger(opts.logLevel);
+  let server;
+  try {
+    server = await startServer({ host: opts.host, port: opts.port, dataDir: opts.dataDir, logger });
+  } catch (e) {
+    logger.error(`failed to start: ${(e as Error).message}`);
+    process.exit(1);
+  }
+  const stop = async (signal: string) => {
+    logger.info(`${signal} received, shutting down`);
+    const timer = setTimeout(() => process.exit(1), 5000);
+    timer.unref();
+    await server.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  // A bug in one connection must never take the server down; log it and carry on.
+  process.on('uncaughtException', (e) => logger.error(`uncaught exception: ${e.stack ?? e}`));
+  process.on('unhandledRejection', (e) => logger.error(`unhandled rejection: ${(e as Error)?.stack ?? e}`));
+}
+
+await program.parseAsync(process.argv);

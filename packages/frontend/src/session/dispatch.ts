@@ -1,0 +1,105 @@
+/**
+ * Routes a parsed statement to the handler that owns it and wraps the result as a
+ * prepared command (Parse) that can be bound into portals (Bind). Queries and DML go to
+ * the query engine, DDL to handler/ddl, session statements to handler/*.
+ */
+import { type Datum, type Row, SqlError, SqlState, notSupported } from '@freshet/common';
+import type { FieldInfo, Portal, PreparedStatement, StatementDescription } from '@freshet/pgwire';
+import type { Statement } from '@freshet/sql';
+import type { DataType } from '@freshet/common';
+import { CommandPortal } from './portal';
+import type { FrontendSession } from './session';
+import { handleSet, handleShowVariable, showVariableFields } from '../handler/variable';
+import { handleTransaction } from '../handler/transaction';
+import { prepareQueryCommand } from './query-command';
+import { ddlCommand } from './ddl-command';
+import { showCommand } from '../handler/show';
+import { describeCommand } from '../handler/describe';
+
+export interface PreparedCommand extends PreparedStatement {
+  bind(params: Datum[]): Portal;
+}
+
+/** A statement whose execution is a single action with a fixed result shape. */
+export function simpleCommand(
+  fields: FieldInfo[] | null,
+  action: () => Promise<{ tag: string; rows?: Row[] }> | { tag: string; rows?: Row[] },
+): PreparedCommand {
+  return {
+    describe: (): StatementDescription => ({ paramTypes: [], fields }),
+    bind: () => new CommandPortal(fields, action),
+  };
+}
+
+const EMPTY: PreparedCommand = simpleCommand(null, () => ({ tag: '' }));
+
+/** Statement node types that go to the batch query engine. */
+const QUERY_NODES = new Set(['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'ExplainStmt']);
+
+export function prepareStatement(
+  session: FrontendSession,
+  stmt: Statement | null,
+  paramTypes: (DataType | null)[],
+): PreparedCommand {
+  if (!stmt) return EMPTY;
+  switch (stmt.kind) {
+    case 'pg':
+      return preparePg(session, stmt, paramTypes);
+    case 'flush':
+      // Batch DML is applied synchronously and durably before it is acknowledged, so there
+      // is nothing pending to wait for yet; the streaming engine makes FLUSH wait for an epoch.
+      return simpleCommand(null, () => ({ tag: 'FLUSH' }));
+    case 'show':
+      return showCommand(session, stmt);
+    case 'describe':
+      return describeCommand(session, stmt);
+    case 'create_source':
+      return unsupported('CREATE SOURCE', 'Sources (Kafka, Postgres CDC, datagen) are planned; use CREATE TABLE for now.');
+    case 'create_sink':
+      return unsupported('CREATE SINK', 'Sinks (Redis, S3, Kafka) are planned.');
+    default:
+      return ddlCommand(session, stmt);
+  }
+}
+
+function unsupported(what: string, hint: string): PreparedCommand {
+  return simpleCommand(null, () => {
+    throw notSupported(what, hint);
+  });
+}
+
+function preparePg(session: FrontendSession, stmt: Extract<Statement, { kind: 'pg' }>, paramTypes: (DataType | null)[]): PreparedCommand {
+  const node = stmt.node as Record<string, any>;
+  const type = Object.keys(node)[0];
+  const body = node[type];
+  if (QUERY_NODES.has(type)) return prepareQueryCommand(session, stmt, paramTypes);
+  switch (type) {
+    case 'VariableSetStmt':
+      return simpleCommand(null, () => handleSet(session, body));
+    case 'VariableShowStmt':
+      return simpleCommand(showVariableFields(body), () => handleShowVariable(session, body));
+    case 'TransactionStmt':
+      return simpleCommand(null, () => handleTransaction(session, body));
+    case 'DeallocateStmt':
+      return simpleCommand(null, () => ({ tag: 'DEALLOCATE' }));
+    case 'DiscardStmt':
+      return simpleCommand(null, () => ({ tag: 'DISCARD ALL' }));
+    case 'CreateTableAsStmt':
+      if (body.objtype === 'OBJECT_MATVIEW') {
+        return unsupported('CREATE MATERIALIZED VIEW', 'Incremental materialized views are being built; use CREATE VIEW for now.');
+      }
+      return ddlCommand(session, stmt);
+    default:
+      return ddlCommand(session, stmt);
+  }
+}
+
+export function assertNotReadOnlyTx(session: FrontendSession, what: string): void {
+  if (session.txStatus === 'E') {
+    throw new SqlError(
+      SqlState.InFailedSqlTransaction,
+      'current transaction is aborted, commands ignored until end of transaction block',
+    );
+  }
+  void what;
+}

@@ -1,0 +1,55 @@
+/**
+ * Wires the pieces into one running server: storage → catalog → frontend sessions →
+ * pgwire listener. Startup order matters: the catalog is loaded from storage before the
+ * listener accepts connections, so no client ever sees a half-loaded catalog.
+ */
+import { initParser } from '@freshet/sql';
+import { openStorage } from '@freshet/storage';
+import { startPgServer } from '@freshet/pgwire';
+import { Catalog, Frontend } from '@freshet/frontend';
+import { createLogger, type Logger } from './logger';
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  /** null: playground mode, everything in memory. */
+  dataDir: string | null;
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  readonly port: number;
+  readonly host: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const log = opts.logger ?? createLogger();
+  const started = performance.now();
+  await initParser();
+  const storage = openStorage({ dataDir: opts.dataDir ?? undefined });
+  const meta = await storage.open();
+  const catalog = new Catalog(storage);
+  catalog.load(meta);
+  log.info(
+    opts.dataDir ? `storage opened at ${opts.dataDir} (${meta.size} catalog records)` : 'playground mode: all data is kept in memory and lost on exit',
+  );
+  const frontendLog = log.child('session');
+  const frontend = new Frontend(catalog, storage, { log: (m) => frontendLog.debug(m) });
+  const pgLog = log.child('pgwire');
+  const pg = await startPgServer({ host: opts.host, port: opts.port, manager: frontend, log: (m: string) => pgLog.info(m) });
+  log.info(`listening on ${opts.host}:${pg.port} (PostgreSQL protocol) — ready in ${Math.round(performance.now() - started)} ms`);
+  log.info(`connect with: psql -h ${opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host} -p ${pg.port} -U root dev`);
+  let closed = false;
+  return {
+    port: pg.port,
+    host: opts.host,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pg.close();
+      await storage.close();
+      log.info('server stopped');
+    },
+  };
+}
