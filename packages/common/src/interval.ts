@@ -1,8 +1,59 @@
 /**
  * An interval as PostgreSQL and RisingWave store it: months, days and microseconds are
  * kept apart because a month has no fixed number of days and a day (across a DST change)
- * no fixed number of microseconds.
+ * no fixed number of microseconds. Ranges follow RisingWave: months and days are int32,
+ * micros int64 (held in a float64, so exact only up to ±2^53 µs ≈ ±285 years).
+ *
+ * Comparison, equality and hashing use the "justified total" (1 month = 30 days,
+ * 1 day = 24 h), as PostgreSQL does: '1 mon' = '30 days' = '720 hours'.
  */
+import { SqlError, SqlState } from './error';
+
+export const USECS_PER_SEC = 1_000_000;
+export const USECS_PER_MINUTE = 60 * USECS_PER_SEC;
+export const USECS_PER_HOUR = 3600 * USECS_PER_SEC;
+export const USECS_PER_DAY = 86_400 * USECS_PER_SEC;
+const USECS_PER_MONTH = 30 * USECS_PER_DAY;
+const I32_MIN = -2147483648;
+const I32_MAX = 2147483647;
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
+
+/** Fields an interval literal may be qualified with (`INTERVAL '1' DAY`, `HOUR TO SECOND`). */
+export type IntervalField = 'year' | 'month' | 'day' | 'hour' | 'minute' | 'second';
+
+export interface IntervalQualifier {
+  from: IntervalField;
+  to?: IntervalField;
+}
+
+export function intervalOutOfRange(): SqlError {
+  return new SqlError(SqlState.DatetimeFieldOverflow, 'interval out of range');
+}
+
+function invalidInterval(text: string): SqlError {
+  return new SqlError(SqlState.InvalidDatetimeFormat, `invalid input syntax for type interval: "${text}"`);
+}
+
+function checkI32(n: number): number {
+  if (!(n >= I32_MIN && n <= I32_MAX)) throw intervalOutOfRange();
+  return n;
+}
+
+function checkI64(n: number): number {
+  // float64 bounds: ±2^63 itself is out of range.
+  if (!(n > -9223372036854775808.0 * (1 + Number.EPSILON) && n < 9223372036854775808.0)) throw intervalOutOfRange();
+  return n;
+}
+
+/** Plain (non-exponent) rounding to the nearest integer, ties to even (Rust's round_ties_even). */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  // Math.round rounds .5 up; fix ties that landed on an odd number.
+  if (Math.abs(x % 1) === 0.5 && r % 2 !== 0) return r - 1;
+  return r;
+}
+
 export class Interval {
   constructor(
     readonly months: number,
@@ -10,4 +61,450 @@ export class Interval {
     /** Microseconds; a float64 holding an integer (exact up to ±2^53). */
     readonly micros: number,
   ) {}
+
+  static readonly ZERO = new Interval(0, 0, 0);
+
+  static fromMicros(micros: number): Interval {
+    return new Interval(0, 0, micros);
+  }
+
+  /**
+   * Parses interval text: PostgreSQL style (`1 year 2 mons -3 days 04:05:06.5`, `1.5 hours`,
+   * `@ 1 day ago`), ISO 8601 (`P1Y2M3DT4H5M6S`), or a bare number. With a qualifier
+   * (`INTERVAL '5' HOUR`) a bare number is taken in that unit. Throws 22007 / 22008.
+   */
+  static parse(text: string, qualifier?: IntervalQualifier): Interval {
+    const s = text.trim();
+    if (s.length === 0) throw invalidInterval(text);
+    if (s[0] === 'P' || s[0] === 'p') return parseIso8601(s, text);
+    const iv = parsePostgres(s, text, qualifier);
+    return qualifier ? truncateToField(iv, qualifier.to ?? qualifier.from) : iv;
+  }
+
+  isZero(): boolean {
+    return this.months === 0 && this.days === 0 && this.micros === 0;
+  }
+
+  add(o: Interval): Interval {
+    return new Interval(checkI32(this.months + o.months), checkI32(this.days + o.days), checkI64(this.micros + o.micros));
+  }
+
+  sub(o: Interval): Interval {
+    return new Interval(checkI32(this.months - o.months), checkI32(this.days - o.days), checkI64(this.micros - o.micros));
+  }
+
+  neg(): Interval {
+    return new Interval(checkI32(-this.months || 0), checkI32(-this.days || 0), checkI64(-this.micros || 0));
+  }
+
+  /**
+   * Multiplies by a number as PostgreSQL/RisingWave do: each unit is scaled separately and
+   * fractional months/days cascade down (months → 30-day days → µs), rounded at µs.
+   */
+  mul(factor: number): Interval {
+    return fromFloats(this.months * factor, this.days * factor, this.micros * factor);
+  }
+
+  /** Divides by a number; throws 22012 on zero. */
+  div(divisor: number): Interval {
+    if (divisor === 0) throw new SqlError(SqlState.DivisionByZero, 'Division by zero');
+    return fromFloats(this.months / divisor, this.days / divisor, this.micros / divisor);
+  }
+
+  /** Total µs with 30-day months and 24-hour days, as a number (may lose precision past 2^53). */
+  totalMicros(): number {
+    return this.months * USECS_PER_MONTH + this.days * USECS_PER_DAY + this.micros;
+  }
+
+  /** Exact total µs (30-day months, 24-hour days): the value PG compares and hashes. */
+  totalMicrosExact(): bigint {
+    return BigInt(this.months) * BigInt(USECS_PER_MONTH) + BigInt(this.days) * BigInt(USECS_PER_DAY) + BigInt(this.micros);
+  }
+
+  compare(o: Interval): number {
+    const a = this.totalMicros();
+    const b = o.totalMicros();
+    if (Math.abs(a) < 2 ** 52 && Math.abs(b) < 2 ** 52) return a < b ? -1 : a > b ? 1 : 0;
+    const x = this.totalMicrosExact();
+    const y = o.totalMicrosExact();
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+
+  equals(o: Interval): boolean {
+    return this.compare(o) === 0;
+  }
+
+  /**
+   * The representative of this interval's equality class that RisingWave shows after a
+   * hash/sort key round trip (DISTINCT, GROUP BY): justified from the total, e.g.
+   * '720 hours' → '1 mon'.
+   */
+  canonical(): Interval {
+    const total = this.totalMicrosExact();
+    const day = BigInt(USECS_PER_DAY);
+    const usecs = total % day;
+    const days = total / day;
+    const months = days / 30n;
+    if (months < BigInt(I32_MIN) || months > BigInt(I32_MAX)) return this;
+    return new Interval(Number(months), Number(days % 30n), Number(usecs));
+  }
+
+  /** justify_hours: moves whole 24-hour periods into days. */
+  justifyHours(): Interval {
+    let days = this.days + Math.trunc(this.micros / USECS_PER_DAY);
+    let micros = this.micros % USECS_PER_DAY;
+    if (days > 0 && micros < 0) {
+      micros += USECS_PER_DAY;
+      days--;
+    } else if (days < 0 && micros > 0) {
+      micros -= USECS_PER_DAY;
+      days++;
+    }
+    return new Interval(this.months, checkI32(days), micros || 0);
+  }
+
+  /** justify_days: moves whole 30-day periods into months. */
+  justifyDays(): Interval {
+    let months = this.months + Math.trunc(this.days / 30);
+    let days = this.days % 30;
+    if (months > 0 && days < 0) {
+      days += 30;
+      months--;
+    } else if (months < 0 && days > 0) {
+      days -= 30;
+      months++;
+    }
+    return new Interval(checkI32(months), days || 0, this.micros);
+  }
+
+  /** justify_interval: justify_days and justify_hours with consistent signs. */
+  justifyInterval(): Interval {
+    let months = this.months;
+    let days = this.days;
+    let micros = this.micros;
+    months += Math.trunc(days / 30);
+    days %= 30;
+    days += Math.trunc(micros / USECS_PER_DAY);
+    micros %= USECS_PER_DAY;
+    months += Math.trunc(days / 30);
+    days %= 30;
+    if (months > 0 && (days < 0 || (days === 0 && micros < 0))) {
+      days += 30;
+      months--;
+    } else if (months < 0 && (days > 0 || (days === 0 && micros > 0))) {
+      days -= 30;
+      months++;
+    }
+    if (days > 0 && micros < 0) {
+      micros += USECS_PER_DAY;
+      days--;
+    } else if (days < 0 && micros > 0) {
+      micros -= USECS_PER_DAY;
+      days++;
+    }
+    return new Interval(checkI32(months), days || 0, micros || 0);
+  }
+
+  /** PostgreSQL-style text, as RisingWave prints it: `1 year 2 mons -3 days +04:05:06.5`, `00:00:00`. */
+  toString(): string {
+    const years = Math.trunc(this.months / 12);
+    const mons = this.months % 12;
+    let out = '';
+    let followingNeg = false;
+    const part = (n: number, unit: string) => {
+      if (n === 0) return;
+      if (out.length > 0) out += ' ';
+      if (followingNeg && n > 0) out += '+';
+      out += `${n} ${unit}${n === 1 ? '' : 's'}`;
+      followingNeg = n < 0;
+    };
+    part(years, 'year');
+    part(mons, 'mon');
+    part(this.days, 'day');
+    if (this.micros !== 0 || (this.months === 0 && this.days === 0)) {
+      if (out.length > 0) out += ' ';
+      if (followingNeg && this.micros > 0) out += '+';
+      else if (this.micros < 0) out += '-';
+      out += formatHms(Math.abs(this.micros));
+    }
+    return out;
+  }
+
+  /** ISO 8601 form `P1Y2M3DT4H5M6.5S` (RisingWave's as_iso_8601). */
+  toIso8601(): string {
+    const years = Math.trunc(this.months / 12);
+    const months = this.months % 12;
+    const fract = Math.abs(this.micros % USECS_PER_SEC);
+    const totalSecs = Math.abs(Math.trunc(this.micros / USECS_PER_SEC));
+    const hours = Math.floor(totalSecs / 3600);
+    const minutes = Math.floor(totalSecs / 60) % 60;
+    const seconds = totalSecs % 60;
+    const f = fract !== 0 ? `.${String(fract).padStart(6, '0')}`.replace(/0+$/, '') : '';
+    return `P${years}Y${months}M${this.days}DT${hours}H${minutes}M${seconds}${f}S`;
+  }
+}
+
+/** `HH:MM:SS[.ffffff]` for a non-negative µs count; hours may exceed 24. */
+export function formatHms(absMicros: number): string {
+  const totalSecs = Math.floor(absMicros / USECS_PER_SEC);
+  const fract = absMicros - totalSecs * USECS_PER_SEC;
+  const hours = Math.floor(totalSecs / 3600);
+  const minutes = Math.floor(totalSecs / 60) % 60;
+  const seconds = totalSecs % 60;
+  let s = `${hours < 10 ? '0' : ''}${hours}:${minutes < 10 ? '0' : ''}${minutes}:${seconds < 10 ? '0' : ''}${seconds}`;
+  if (fract !== 0) s += `.${String(fract).padStart(6, '0')}`.replace(/0+$/, '');
+  return s;
+}
+
+/** RisingWave's from_floats: split fractional months into days and fractional days into µs. */
+function fromFloats(months: number, days: number, micros: number): Interval {
+  const monthsRound = (m: number) => roundHalfEven(m * USECS_PER_MONTH) / USECS_PER_MONTH;
+  const daysRound = (d: number) => roundHalfEven(d * USECS_PER_DAY) / USECS_PER_DAY;
+  const mr = monthsRound(months);
+  const m = Math.trunc(mr);
+  if (Number.isNaN(m) || m < I32_MIN || m > I32_MAX) throw intervalOutOfRange();
+  const leftover = daysRound((mr - m) * 30);
+  const leftoverDays = Math.trunc(leftover);
+  const leftoverFract = leftover - leftoverDays;
+  const dr = daysRound(days);
+  const d = Math.trunc(dr);
+  if (Number.isNaN(d) || d < I32_MIN || d > I32_MAX) throw intervalOutOfRange();
+  const df = daysRound(dr - d + leftoverFract);
+  const dfWhole = Math.trunc(df);
+  const totalDays = checkI32(d + leftoverDays + dfWhole);
+  const us = roundHalfEven(micros + (df - dfWhole) * USECS_PER_DAY);
+  if (Number.isNaN(us)) throw intervalOutOfRange();
+  return new Interval(m || 0, totalDays || 0, checkI64(us) || 0);
+}
+
+function truncateToField(iv: Interval, field: IntervalField): Interval {
+  switch (field) {
+    case 'year':
+      return new Interval(Math.trunc(iv.months / 12) * 12, 0, 0);
+    case 'month':
+      return new Interval(iv.months, 0, 0);
+    case 'day':
+      return new Interval(iv.months, iv.days, 0);
+    case 'hour':
+      return new Interval(iv.months, iv.days, Math.trunc(iv.micros / USECS_PER_HOUR) * USECS_PER_HOUR);
+    case 'minute':
+      return new Interval(iv.months, iv.days, Math.trunc(iv.micros / USECS_PER_MINUTE) * USECS_PER_MINUTE);
+    case 'second':
+      return iv;
+  }
+}
+
+type Unit =
+  | 'microsecond'
+  | 'millisecond'
+  | 'second'
+  | 'minute'
+  | 'hour'
+  | 'day'
+  | 'week'
+  | 'month'
+  | 'year'
+  | 'decade'
+  | 'century'
+  | 'millennium';
+
+const UNIT_NAMES: Record<string, Unit> = {};
+function units(unit: Unit, ...names: string[]) {
+  for (const n of names) UNIT_NAMES[n] = unit;
+}
+units('microsecond', 'microsecond', 'microseconds', 'us', 'usec', 'usecs', 'useconds', 'usecond');
+units('millisecond', 'millisecond', 'milliseconds', 'ms', 'msec', 'msecs', 'mseconds', 'msecond');
+units('second', 'second', 'seconds', 's', 'sec', 'secs');
+units('minute', 'minute', 'minutes', 'm', 'min', 'mins');
+units('hour', 'hour', 'hours', 'h', 'hr', 'hrs');
+units('day', 'day', 'days', 'd');
+units('week', 'week', 'weeks', 'w');
+units('month', 'month', 'months', 'mon', 'mons');
+units('year', 'year', 'years', 'y', 'yr', 'yrs');
+units('decade', 'decade', 'decades', 'dec', 'decs');
+units('century', 'century', 'centuries', 'c', 'cent');
+units('millennium', 'millennium', 'millennia', 'millenniums', 'mil', 'mils');
+
+/** Accumulates interval parts exactly (µs as bigint) so range checks are exact. */
+class Acc {
+  months = 0;
+  days = 0;
+  micros = 0n;
+
+  addMonths(v: number) {
+    const whole = Math.trunc(v);
+    this.months += whole;
+    const fracDays = (v - whole) * 30;
+    this.addDays(fracDays);
+  }
+  addDays(v: number) {
+    const whole = Math.trunc(v);
+    this.days += whole;
+    this.addMicros((v - whole) * USECS_PER_DAY);
+  }
+  addMicros(v: number) {
+    this.micros += BigInt(roundHalfEven(v));
+  }
+
+  add(value: number, unit: Unit, text: string) {
+    switch (unit) {
+      case 'millennium':
+        return this.addYears(value * 1000);
+      case 'century':
+        return this.addYears(value * 100);
+      case 'decade':
+        return this.addYears(value * 10);
+      case 'year':
+        return this.addYears(value);
+      case 'month':
+        return this.addMonths(value);
+      case 'week':
+        return this.addDays(value * 7);
+      case 'day':
+        return this.addDays(value);
+      case 'hour':
+        return this.addMicros(value * USECS_PER_HOUR);
+      case 'minute':
+        return this.addMicros(value * USECS_PER_MINUTE);
+      case 'second':
+        return this.addMicros(value * USECS_PER_SEC);
+      case 'millisecond':
+        return this.addMicros(value * 1000);
+      case 'microsecond':
+        return this.addMicros(value);
+    }
+    throw invalidInterval(text);
+  }
+  addYears(v: number) {
+    // PG rounds a fractional year to whole months.
+    const whole = Math.trunc(v);
+    this.months += whole * 12 + Math.round((v - whole) * 12);
+  }
+
+  result(negate: boolean): Interval {
+    let { months, days, micros } = this;
+    if (negate) {
+      months = -months;
+      days = -days;
+      micros = -micros;
+    }
+    if (months < I32_MIN || months > I32_MAX || days < I32_MIN || days > I32_MAX || micros < I64_MIN || micros > I64_MAX) {
+      throw intervalOutOfRange();
+    }
+    return new Interval(months || 0, days || 0, Number(micros));
+  }
+}
+
+const TOKEN_RE = /\s*(?:([+-])\s*)?(?:(\d+(?:\.\d*)?|\.\d+)(?::(\d*)(?::(\d*(?:\.\d*)?))?)?|([a-zA-Z]+)|(@))/y;
+
+/** PostgreSQL-style interval text. */
+function parsePostgres(s: string, text: string, qualifier?: IntervalQualifier): Interval {
+  const acc = new Acc();
+  let negateAll = false;
+  let pendingNumber: number | undefined;
+  let pendingIsTime = false;
+  TOKEN_RE.lastIndex = 0;
+  let pos = 0;
+  let sawAny = false;
+  const bareUnit = (): Unit => {
+    if (!qualifier) return 'second';
+    return (qualifier.to ?? qualifier.from) as Unit;
+  };
+  while (pos < s.length) {
+    TOKEN_RE.lastIndex = pos;
+    const m = TOKEN_RE.exec(s);
+    if (!m) {
+      if (/^\s*$/.test(s.slice(pos))) break;
+      throw invalidInterval(text);
+    }
+    pos = TOKEN_RE.lastIndex;
+    const [, sign, num, mins, secs, word, at] = m;
+    if (at) {
+      if (sign) throw invalidInterval(text);
+      continue;
+    }
+    if (word) {
+      if (sign) throw invalidInterval(text);
+      const lw = word.toLowerCase();
+      if (lw === 'ago') {
+        if (pendingNumber !== undefined) {
+          acc.add(pendingNumber, bareUnit(), text);
+          pendingNumber = undefined;
+        }
+        negateAll = true;
+        continue;
+      }
+      const unit = UNIT_NAMES[lw];
+      if (unit === undefined || pendingNumber === undefined || pendingIsTime) throw invalidInterval(text);
+      acc.add(pendingNumber, unit, text);
+      pendingNumber = undefined;
+      continue;
+    }
+    // A number or a time.
+    if (pendingNumber !== undefined) {
+      acc.add(pendingNumber, bareUnit(), text);
+      pendingNumber = undefined;
+    }
+    sawAny = true;
+    const neg = sign === '-';
+    if (mins !== undefined) {
+      // h:m[:s] (or, under MINUTE TO SECOND, m:s), computed exactly in bigint µs.
+      if (!/^\d+$/.test(num)) throw invalidInterval(text);
+      const a = BigInt(num);
+      const b = mins === '' ? 0n : BigInt(mins);
+      const c = secs === undefined || secs === '' ? 0n : decimalSecondsToMicros(secs);
+      if (b >= 60n || c >= 61_000_000n) throw invalidInterval(text);
+      let us: bigint;
+      if (secs === undefined && qualifier?.from === 'minute' && qualifier.to === 'second') {
+        us = a * 60_000_000n + b * 1_000_000n;
+      } else {
+        us = a * 3_600_000_000n + b * 60_000_000n + c;
+      }
+      acc.micros += neg ? -us : us;
+      pendingIsTime = false;
+      continue;
+    }
+    pendingNumber = neg ? -Number(num) : Number(num);
+    pendingIsTime = false;
+  }
+  if (pendingNumber !== undefined) acc.add(pendingNumber, bareUnit(), text);
+  if (!sawAny) throw invalidInterval(text);
+  return acc.result(negateAll);
+}
+
+/** `56.1234565` seconds → µs, rounding the 7th fractional digit half to even. */
+export function decimalSecondsToMicros(secs: string): bigint {
+  const [whole, frac = ''] = secs.split('.');
+  let us = BigInt(whole || '0') * 1_000_000n + BigInt((frac + '000000').slice(0, 6));
+  const rest = frac.slice(6);
+  if (rest.length > 0) {
+    const first = rest.charCodeAt(0) - 48;
+    const tail = /[1-9]/.test(rest.slice(1));
+    if (first > 5 || (first === 5 && (tail || us % 2n === 1n))) us += 1n;
+  }
+  return us;
+}
+
+const ISO_RE = /^P(?:(-?\d+(?:\.\d+)?)Y)?(?:(-?\d+(?:\.\d+)?)M)?(?:(-?\d+(?:\.\d+)?)W)?(?:(-?\d+(?:\.\d+)?)D)?(?:T(?:(-?\d+(?:\.\d+)?)H)?(?:(-?\d+(?:\.\d+)?)M)?(?:(-?\d+(?:\.\d*)?)S)?)?$/i;
+
+/** ISO 8601 duration `PnYnMnWnDTnHnMnS`; seconds' digits beyond µs are truncated (RisingWave). */
+function parseIso8601(s: string, text: string): Interval {
+  const m = ISO_RE.exec(s);
+  if (!m || s.length === 1 || /T$/i.test(s)) throw invalidInterval(text);
+  const acc = new Acc();
+  const [, y, mo, w, d, h, mi, sec] = m;
+  if (y) acc.addYears(Number(y));
+  if (mo) acc.addMonths(Number(mo));
+  if (w) acc.addDays(Number(w) * 7);
+  if (d) acc.addDays(Number(d));
+  if (h) acc.addMicros(Number(h) * USECS_PER_HOUR);
+  if (mi) acc.addMicros(Number(mi) * USECS_PER_MINUTE);
+  if (sec) {
+    const neg = sec.startsWith('-');
+    const [whole, frac = ''] = sec.replace('-', '').split('.');
+    let us = BigInt(whole) * 1_000_000n + BigInt((frac + '000000').slice(0, 6));
+    if (neg) us = -us;
+    acc.micros += us;
+  }
+  return acc.result(false);
 }

@@ -34,13 +34,26 @@ export interface WriteBatch {
   delete(tableId: number, pk: readonly unknown[]): void;
   /** Catalog/metadata records (JSON-serialisable values); `undefined` deletes. */
   putMeta(key: string, value: unknown | undefined): void;
+  /**
+   * Drops a table and all its rows as part of this batch (atomically with the catalog
+   * record that goes in the same batch). Operations on the table queued earlier in the
+   * batch are discarded with it.
+   */
+  dropTable(tableId: number): void;
   readonly isEmpty: boolean;
 }
 
 export interface StorageEngine {
   /** Opens persisted state (no-op in memory mode). Returns all metadata records. */
   open(): Promise<Map<string, unknown>>;
+  /**
+   * Registers a table (or attaches the schema to one whose rows `open()` loaded, or replaces
+   * the schema after ALTER TABLE). Immediate; an empty table needs no persisted state because
+   * its schema lives in the catalog's meta records.
+   */
   createTable(tableId: number, schema: TableSchema): void;
+  hasTable(tableId: number): boolean;
+  /** Drops a table in a batch of its own; prefer `WriteBatch.dropTable` next to the catalog change. */
   dropTable(tableId: number): void;
   table(tableId: number): TableReader;
   newBatch(): WriteBatch;
@@ -51,5 +64,8 @@ export interface StorageEngine {
   commit(batch: WriteBatch): Promise<void>;
   /** Next value of a per-table monotonically increasing counter (`_row_id`). Persisted with commits. */
   nextRowId(tableId: number): bigint;
+  /** Waits for queued commits, then releases the data dir. */
   close(): Promise<void>;
+  /** True when commits are made durable on disk (false in memory / playground mode). */
+  readonly persistent: boolean;
 }

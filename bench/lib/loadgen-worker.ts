@@ -1,0 +1,123 @@
+/**
+ * A load-generator thread: opens its connections, runs a closed loop of point lookups on
+ * each (send, wait for the answer, send the next), and records every latency. It runs in a
+ * worker thread so the client's event loop is not the benchmark process's, and so the
+ * servers (separate processes) are never sharing an event loop with it.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as hdr from 'hdr-histogram-js';
+import pg from 'pg';
+import type { LoadJob, WorkerMessage, WorkerResult } from './loadgen-protocol';
+import { readCpuTimes, busyFraction } from './machine';
+
+const job = workerData as LoadJob;
+const post = (m: WorkerMessage) => parentPort!.postMessage(m);
+
+/** Every value stays the server's text: parsing rows into JS types would only add client
+ *  cost, identical for both targets, and make the client the bottleneck sooner. */
+const rawTypes = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
+
+/** xorshift32: a cheap deterministic key stream per connection. */
+function keyStream(seed: number, keyMax: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return 1 + (s % keyMax);
+  };
+}
+
+async function main(): Promise<void> {
+  post({ type: 'progress', phase: 'connect', queries: 0 });
+  const clients = await Promise.all(
+    Array.from({ length: job.connections }, async () => {
+      const c = new pg.Client({ host: job.host, port: job.port, user: job.user, database: job.database, types: rawTypes });
+      c.on('error', () => {});
+      await c.connect();
+      return c;
+    }),
+  );
+
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  const stmtText = `SELECT * FROM ${job.table} WHERE id = $1`;
+  const simplePrefix = `SELECT * FROM ${job.table} WHERE id = `;
+  const extended = job.protocol === 'extended';
+
+  const start = performance.now();
+  const measureStart = start + job.warmupMs;
+  const end = measureStart + job.durationMs;
+  let queries = 0;
+  let warmupQueries = 0;
+  let errors = 0;
+  let wrongRows = 0;
+  let firstError: string | undefined;
+
+  const loop = async (client: pg.Client, nextKey: () => number) => {
+    for (;;) {
+      const t0 = performance.now();
+      if (t0 >= end) return;
+      const key = nextKey();
+      let r: pg.QueryResult;
+      try {
+        r = extended
+          ? await client.query({ name: 'bench_point_lookup', text: stmtText, values: [key] })
+          : await client.query(simplePrefix + key);
+      } catch (e) {
+        errors++;
+        firstError ??= (e as Error).message;
+        return;
+      }
+      const t1 = performance.now();
+      if (r.rows.length !== 1 || r.rows[0].id !== String(key)) wrongRows++;
+      if (t0 >= measureStart) {
+        histogram.recordValue(Math.max(1, Math.round((t1 - t0) * 1000)));
+        queries++;
+      } else {
+        warmupQueries++;
+      }
+    }
+  };
+
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    post(now < measureStart ? { type: 'progress', phase: 'warmup', queries: warmupQueries } : { type: 'progress', phase: 'measure', queries });
+  }, 1000);
+
+  // Snapshot CPU counters exactly at the start of the measured window.
+  let cpuAtStart = process.cpuUsage();
+  let machineAtStart = readCpuTimes();
+  const startTimer = setTimeout(() => {
+    cpuAtStart = process.cpuUsage();
+    machineAtStart = readCpuTimes();
+  }, job.warmupMs);
+
+  let seed = job.seed;
+  await Promise.all(clients.map((c) => loop(c, keyStream(++seed * 2654435761, job.keyMax))));
+  clearInterval(ticker);
+  clearTimeout(startTimer);
+  const cpu = process.cpuUsage(cpuAtStart);
+  const machineAtEnd = readCpuTimes();
+  await Promise.all(clients.map((c) => c.end().catch(() => {})));
+
+  const result: WorkerResult = {
+    queries,
+    errors,
+    firstError,
+    wrongRows,
+    measuredMs: Math.max(0, Math.min(performance.now(), end) - measureStart),
+    histogram: hdr.encodeIntoCompressedBase64(histogram),
+    clientCpuUs: cpu.user + cpu.system,
+    machineBusy: machineAtStart && machineAtEnd ? busyFraction(machineAtStart, machineAtEnd) : null,
+  };
+  post({ type: 'done', result });
+}
+
+main().catch((e) => {
+  post({
+    type: 'done',
+    result: { queries: 0, errors: 1, firstError: (e as Error).message, wrongRows: 0, measuredMs: 0, histogram: '', clientCpuUs: 0, machineBusy: null },
+  });
+});

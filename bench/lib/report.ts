@@ -1,0 +1,173 @@
+/**
+ * The result of a benchmark run as data (written as JSON) and as a markdown report
+ * (printed and saved). Ratios are always candidate / baseline: Freshet / PostgreSQL.
+ */
+import type { Protocol } from './loadgen-protocol';
+import type { Measurement } from './loadgen';
+import type { MachineInfo } from './machine';
+import type { CellSummary } from './stats';
+
+export interface CellKey {
+  protocol: Protocol;
+  connections: number;
+}
+
+export interface CellResult extends CellKey {
+  target: string;
+  runs: Measurement[];
+  /** Null when the cell failed (errors or wrong rows): its figures mean nothing. */
+  summary: CellSummary | null;
+  failure?: string;
+}
+
+export interface TargetReport {
+  name: string;
+  version: string;
+  settings: Record<string, string>;
+  load?: { method: string; rows: number; seconds: number; settleSeconds: number };
+  /** Why the target was dropped from the run, when it was. */
+  unavailable?: string;
+}
+
+/** The issue's targets: Freshet ≥ 0.8× PostgreSQL's QPS, p99 ≤ 2× PostgreSQL's p99. */
+export const GOALS = { minQpsRatio: 0.8, maxP99Ratio: 2 } as const;
+
+export interface Comparison extends CellKey {
+  qpsRatio: number;
+  p99Ratio: number;
+  qpsGoalMet: boolean;
+  p99GoalMet: boolean;
+}
+
+export interface BenchResult {
+  scenario: string;
+  scale: string;
+  date: string;
+  startedAt: string;
+  finishedAt: string;
+  machine: MachineInfo;
+  config: {
+    rows: number;
+    durationS: number;
+    warmupS: number;
+    repeats: number;
+    connections: number[];
+    protocols: Protocol[];
+    clientThreads: number;
+    client: string;
+  };
+  targets: TargetReport[];
+  cells: CellResult[];
+  comparisons: Comparison[];
+  notes: string[];
+}
+
+const sameCell = (a: CellKey, b: CellKey) => a.protocol === b.protocol && a.connections === b.connections;
+
+/** One comparison per cell that both targets completed. */
+export function compare(cells: readonly CellResult[], candidate: string, baseline: string): Comparison[] {
+  const out: Comparison[] = [];
+  for (const c of cells) {
+    if (c.target !== candidate || !c.summary) continue;
+    const b = cells.find((x) => x.target === baseline && sameCell(x, c));
+    if (!b?.summary) continue;
+    const qpsRatio = c.summary.median.qps / b.summary.median.qps;
+    const p99Ratio = c.summary.median.p99Us / b.summary.median.p99Us;
+    out.push({
+      protocol: c.protocol,
+      connections: c.connections,
+      qpsRatio,
+      p99Ratio,
+      qpsGoalMet: qpsRatio >= GOALS.minQpsRatio,
+      p99GoalMet: p99Ratio <= GOALS.maxP99Ratio,
+    });
+  }
+  return out;
+}
+
+export const fmtQps = (q: number) => (q >= 100 ? Math.round(q).toLocaleString('en-US') : q.toFixed(1));
+export const fmtMs = (us: number) => (us / 1000).toFixed(us < 10_000 ? 3 : 1);
+export const fmtPct = (p: number) => `${p.toFixed(0)}%`;
+export const fmtRatio = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : 'n/a');
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function renderMarkdown(r: BenchResult): string {
+  const m = r.machine;
+  const c = r.config;
+  const out: string[] = [];
+  out.push(`# ${r.scenario} — ${r.date}`);
+  out.push('');
+  out.push(
+    `Scale **${r.scale}**: ${c.rows.toLocaleString('en-US')} rows; each cell ${c.durationS} s measured after ${c.warmupS} s warm-up, ` +
+      `${c.repeats} run(s), median reported. Client: ${c.client}, ${c.clientThreads} worker thread(s), closed loop, uniform random existing keys.`,
+  );
+  out.push('');
+  out.push(
+    `Machine: ${m.cpuModel}, **${m.cores} cores**, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, load avg ${m.loadAverage1m} at start` +
+      `${m.gitCommit ? `, commit ${m.gitCommit}${m.gitDirty ? ' (dirty)' : ''}` : ''}. ` +
+      `The load generator and the server under test share these ${m.cores} cores.`,
+  );
+  out.push('');
+  for (const t of r.targets) {
+    const load = t.load
+      ? `loaded ${t.load.rows.toLocaleString('en-US')} rows in ${t.load.seconds.toFixed(1)} s via ${t.load.method} (+${t.load.settleSeconds.toFixed(1)} s settle)`
+      : '';
+    out.push(`- **${t.name}**: ${t.unavailable ? `not measured — ${t.unavailable}` : `${t.version}; ${load}`}`);
+  }
+  out.push('');
+  out.push('## Results');
+  out.push('');
+  const rows = r.cells.map((cell) => {
+    const key = [cell.target, cell.protocol, String(cell.connections)];
+    if (!cell.summary) return [...key, 'FAILED', '', '', '', '', '', '', cell.failure ?? ''];
+    const s = cell.summary;
+    const meanPct = (f: (x: Measurement) => number | null) => {
+      const xs = cell.runs.map(f).filter((x): x is number => x !== null);
+      return xs.length ? fmtPct(xs.reduce((a, b) => a + b, 0) / xs.length) : 'n/a';
+    };
+    return [
+      ...key,
+      fmtQps(s.median.qps),
+      `${fmtQps(s.min.qps)}–${fmtQps(s.max.qps)} (${fmtPct(s.spread.qpsPct)})`,
+      fmtMs(s.median.p50Us),
+      fmtMs(s.median.p99Us),
+      fmtMs(s.median.p999Us),
+      meanPct((x) => x.clientCpuPct),
+      meanPct((x) => x.machineBusyPct),
+      s.noisy ? `noisy: spread > 20%` : '',
+    ];
+  });
+  out.push(
+    table(['target', 'protocol', 'conns', 'QPS', 'QPS min–max (spread)', 'p50 ms', 'p99 ms', 'p99.9 ms', 'client CPU (1 core=100%)', 'machine busy', 'note'], rows),
+  );
+  out.push('');
+  if (r.comparisons.length) {
+    out.push(`## Freshet / PostgreSQL (goals: QPS ≥ ${GOALS.minQpsRatio}×, p99 ≤ ${GOALS.maxP99Ratio}×)`);
+    out.push('');
+    out.push(
+      table(
+        ['protocol', 'conns', 'QPS ratio', 'p99 ratio', 'QPS goal', 'p99 goal'],
+        r.comparisons.map((x) => [
+          x.protocol,
+          String(x.connections),
+          fmtRatio(x.qpsRatio),
+          fmtRatio(x.p99Ratio),
+          x.qpsGoalMet ? 'met' : '**missed**',
+          x.p99GoalMet ? 'met' : '**missed**',
+        ]),
+      ),
+    );
+    out.push('');
+  }
+  if (r.notes.length) {
+    out.push('## Notes');
+    out.push('');
+    for (const n of r.notes) out.push(`- ${n}`);
+    out.push('');
+  }
+  return out.join('\n');
+}

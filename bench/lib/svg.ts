@@ -1,0 +1,133 @@
+/**
+ * A grouped bar chart written directly as SVG: enough for the benchmark's two figures
+ * without pulling a charting library in. Optional min–max whiskers show run-to-run spread.
+ */
+
+export interface BarSeries {
+  name: string;
+  color: string;
+}
+
+export interface BarValue {
+  value: number;
+  lo?: number;
+  hi?: number;
+}
+
+export interface BarGroup {
+  label: string;
+  /** One entry per series, in series order; null leaves a gap. */
+  values: (BarValue | null)[];
+}
+
+export interface BarChartSpec {
+  title: string;
+  yLabel: string;
+  series: BarSeries[];
+  groups: BarGroup[];
+  /** Log10 y axis (latencies span orders of magnitude). */
+  log?: boolean;
+  /** Label text for a value, on bars and ticks. */
+  format?: (v: number) => string;
+  /** Print the value above each bar. */
+  labels?: boolean;
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const r1 = (x: number) => Math.round(x * 10) / 10;
+
+/** Tick values for a linear axis from 0 to at least `max`: 1/2/5 × 10^k steps. */
+export function linearTicks(max: number, target = 5): number[] {
+  if (!(max > 0)) return [0, 1];
+  const raw = max / target;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
+  const ticks: number[] = [];
+  for (let v = 0; v < max + step; v += step) ticks.push(Number(v.toPrecision(12)));
+  return ticks;
+}
+
+/** Powers of ten covering [min, max]. */
+export function logTicks(min: number, max: number): number[] {
+  const lo = Math.floor(Math.log10(Math.max(min, 1e-9)));
+  const hi = Math.ceil(Math.log10(Math.max(max, min * 10, 1e-9)));
+  const ticks: number[] = [];
+  for (let e = lo; e <= hi; e++) ticks.push(10 ** e);
+  return ticks;
+}
+
+export function barChart(spec: BarChartSpec): string {
+  const fmt = spec.format ?? ((v: number) => String(v));
+  const bar = 18;
+  const groupGap = 28;
+  // Wide enough for a two-line group label even with few series.
+  const groupWidth = Math.max(96, spec.series.length * bar + groupGap);
+  const margin = { top: 56, right: 24, bottom: 64, left: 72 };
+  const plotW = Math.max(360, spec.groups.length * groupWidth);
+  const plotH = 260;
+  const width = margin.left + plotW + margin.right;
+  const height = margin.top + plotH + margin.bottom;
+
+  const all = spec.groups.flatMap((g) => g.values.flatMap((v) => (v ? [v.value, v.hi ?? v.value, v.lo ?? v.value] : [])));
+  const positive = all.filter((v) => v > 0);
+  const ticks = spec.log ? logTicks(Math.min(...positive, 1), Math.max(...positive, 1)) : linearTicks(Math.max(...all, 0));
+  const yMin = spec.log ? ticks[0] : 0;
+  const yMax = ticks[ticks.length - 1];
+  const y = (v: number) => {
+    const f = spec.log ? (Math.log10(Math.max(v, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin)) : v / yMax;
+    return r1(margin.top + plotH - f * plotH);
+  };
+
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11">`,
+  );
+  parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
+  parts.push(`<text x="${margin.left}" y="22" font-size="15" font-weight="bold">${esc(spec.title)}</text>`);
+  // Legend on one line under the title.
+  let lx = margin.left;
+  for (const s of spec.series) {
+    parts.push(`<rect x="${lx}" y="32" width="10" height="10" fill="${s.color}"/>`);
+    parts.push(`<text x="${lx + 14}" y="41">${esc(s.name)}</text>`);
+    lx += 24 + s.name.length * 6.5;
+  }
+  for (const t of ticks) {
+    parts.push(`<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/>`);
+    parts.push(`<text x="${margin.left - 6}" y="${y(t) + 4}" text-anchor="end">${esc(fmt(t))}</text>`);
+  }
+  parts.push(
+    `<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}${spec.log ? ' (log scale)' : ''}</text>`,
+  );
+  spec.groups.forEach((g, gi) => {
+    const gx = margin.left + gi * groupWidth + (groupWidth - spec.series.length * bar) / 2;
+    g.values.forEach((v, si) => {
+      if (!v) return;
+      const x = gx + si * bar;
+      const top = y(v.value);
+      parts.push(
+        `<rect x="${x}" y="${top}" width="${bar - 2}" height="${r1(margin.top + plotH - top)}" fill="${spec.series[si].color}"><title>${esc(`${spec.series[si].name}, ${g.label}: ${fmt(v.value)}`)}</title></rect>`,
+      );
+      if (v.lo !== undefined && v.hi !== undefined) {
+        const cx = x + (bar - 2) / 2;
+        parts.push(`<line x1="${cx}" x2="${cx}" y1="${y(v.lo)}" y2="${y(v.hi)}" stroke="#333"/>`);
+        parts.push(`<line x1="${cx - 3}" x2="${cx + 3}" y1="${y(v.hi)}" y2="${y(v.hi)}" stroke="#333"/>`);
+        parts.push(`<line x1="${cx - 3}" x2="${cx + 3}" y1="${y(v.lo)}" y2="${y(v.lo)}" stroke="#333"/>`);
+      }
+      if (spec.labels) {
+        parts.push(
+          `<text x="${x + (bar - 2) / 2}" y="${top - 4}" text-anchor="end" font-size="9" transform="rotate(-60 ${x + (bar - 2) / 2} ${top - 4})">${esc(fmt(v.value))}</text>`,
+        );
+      }
+    });
+    // A label may hold '\n' line breaks (e.g. protocol, then connections).
+    const cx = r1(gx + (spec.series.length * bar) / 2);
+    const lines = g.label.split('\n').map((l, i) => `<tspan x="${cx}" dy="${i ? 13 : 0}">${esc(l)}</tspan>`);
+    parts.push(`<text x="${cx}" y="${margin.top + plotH + 16}" text-anchor="middle">${lines.join('')}</text>`);
+  });
+  parts.push(`<line x1="${margin.left}" x2="${margin.left}" y1="${margin.top}" y2="${margin.top + plotH}" stroke="#333"/>`);
+  parts.push(
+    `<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${margin.top + plotH}" y2="${margin.top + plotH}" stroke="#333"/>`,
+  );
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}

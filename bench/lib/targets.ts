@@ -1,0 +1,99 @@
+/**
+ * The systems under test. Both are started through @freshet/testkit, the same starters the
+ * test suite uses, but PostgreSQL gets *durable* settings here: the testkit turns fsync off
+ * for speed, and a benchmark that compared against a non-durable PostgreSQL would flatter
+ * nobody. Freshet runs `freshet start` (on-disk data dir) with its defaults.
+ */
+import { startFreshet, startPostgres } from '@freshet/testkit';
+import pg from 'pg';
+
+export type TargetName = 'freshet' | 'postgres';
+export const ALL_TARGETS: readonly TargetName[] = ['freshet', 'postgres'];
+
+export interface RunningTarget {
+  name: TargetName;
+  host: string;
+  port: number;
+  user: string;
+  database: string;
+  /** `SELECT version()` or the Freshet CLI version. */
+  version: string;
+  /** The non-default server settings the run used, for the report. */
+  settings: Record<string, string>;
+  /** The tail of the server's log, for error messages. */
+  logTail(): string;
+  stop(): Promise<void>;
+}
+
+export interface TargetOptions {
+  /** PostgreSQL shared_buffers; must hold the whole table so both systems serve from memory. */
+  sharedBuffers: string;
+}
+
+/** Settings that undo the testkit's test-speed shortcuts; the rest stays at PG defaults. */
+function durablePostgresSettings(sharedBuffers: string): Record<string, string> {
+  return {
+    fsync: 'on',
+    synchronous_commit: 'on',
+    full_page_writes: 'on',
+    wal_level: 'replica',
+    shared_buffers: `'${sharedBuffers}'`,
+    // A 1M-row load must not trigger a checkpoint storm in the middle of a measured run.
+    max_wal_size: "'4GB'",
+  };
+}
+
+export async function startTarget(name: TargetName, opts: TargetOptions): Promise<RunningTarget> {
+  return name === 'postgres' ? startBenchPostgres(opts) : startBenchFreshet();
+}
+
+async function startBenchPostgres(opts: TargetOptions): Promise<RunningTarget> {
+  const settings = durablePostgresSettings(opts.sharedBuffers);
+  const server = await startPostgres({ settings });
+  const target: RunningTarget = {
+    name: 'postgres',
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    database: 'postgres',
+    version: '',
+    settings,
+    logTail: () => server.logs().split('\n').slice(-30).join('\n'),
+    stop: () => server.stop(),
+  };
+  target.version = await queryScalar(target, 'SELECT version()');
+  return target;
+}
+
+async function startBenchFreshet(): Promise<RunningTarget> {
+  const server = await startFreshet();
+  const target: RunningTarget = {
+    name: 'freshet',
+    host: server.host,
+    port: server.port,
+    user: 'root',
+    database: 'dev',
+    version: '',
+    settings: { mode: 'start (on-disk data dir, default durability)' },
+    logTail: () => server.logs.tail(30),
+    stop: () => server.stop(),
+  };
+  target.version = await queryScalar(target, 'SELECT version()').catch(() => 'unknown');
+  return target;
+}
+
+export function clientConfig(t: Pick<RunningTarget, 'host' | 'port' | 'user' | 'database'>): pg.ClientConfig {
+  return { host: t.host, port: t.port, user: t.user, database: t.database };
+}
+
+/** Runs one statement on a fresh connection and returns the first column of the first row. */
+export async function queryScalar(t: RunningTarget, sql: string): Promise<string> {
+  const client = new pg.Client(clientConfig(t));
+  await client.connect();
+  try {
+    const r = await client.query({ text: sql, rowMode: 'array' });
+    return String(r.rows[0]?.[0] ?? '');
+  } finally {
+    await client.end();
+  }
+}

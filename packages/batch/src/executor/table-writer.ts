@@ -1,0 +1,93 @@
+/**
+ * The write side shared by INSERT, UPDATE and DELETE: NOT NULL checks, `_row_id`
+ * assignment, ON CONFLICT handling against both the committed table and this
+ * statement's own earlier writes, and buffering into the statement's WriteBatch.
+ */
+import { type DataType, type Datum, type Row, SqlError, SqlState } from '@freshet/common';
+import type { StorageEngine, TableReader, WriteBatch } from '@freshet/storage';
+import { type HashKey, compositeKey } from '../keys';
+
+export type ConflictBehavior = 'overwrite' | 'ignore' | 'do_update_if_not_null';
+
+export interface WriteTarget {
+  tableId: number;
+  tableName: string;
+  reader: TableReader;
+  types: readonly DataType[];
+  columnNames: readonly string[];
+  pk: readonly number[];
+  notNull: readonly number[];
+  /** Index of the hidden `_row_id` column filled from `storage.nextRowId`, or -1. */
+  rowIdColumn: number;
+  onConflict: ConflictBehavior;
+}
+
+export class TableWriter {
+  /** Rows written by this statement, by pk: conflicts must see them too. */
+  private readonly pending = new Map<HashKey, Row | null>();
+  private readonly pkTypes: DataType[];
+
+  constructor(
+    readonly target: WriteTarget,
+    private readonly storage: StorageEngine,
+    private readonly batch: WriteBatch,
+  ) {
+    this.pkTypes = target.pk.map((i) => target.types[i]);
+  }
+
+  pkOf(row: Row): Datum[] {
+    return this.target.pk.map((i) => row[i]);
+  }
+
+  private current(pk: Datum[]): Row | undefined {
+    const k = compositeKey(this.pkTypes, pk);
+    if (this.pending.has(k)) return this.pending.get(k) ?? undefined;
+    return this.target.reader.get(pk);
+  }
+
+  private checkNotNull(row: Row): void {
+    for (const i of this.target.notNull) {
+      if (row[i] === null) {
+        throw new SqlError(SqlState.NotNullViolation, `null value in column "${this.target.columnNames[i]}" violates not-null constraint`);
+      }
+    }
+  }
+
+  /** Inserts a new row; returns the row actually stored, or null when ON CONFLICT skipped it. */
+  insert(row: Row): Row | null {
+    const t = this.target;
+    if (t.rowIdColumn >= 0) row[t.rowIdColumn] = this.storage.nextRowId(t.tableId);
+    this.checkNotNull(row);
+    const pk = this.pkOf(row);
+    for (let i = 0; i < pk.length; i++) {
+      if (pk[i] === null) throw new SqlError(SqlState.NotNullViolation, `null value in column "${t.columnNames[t.pk[i]]}" violates not-null constraint`);
+    }
+    let stored = row;
+    if (t.rowIdColumn < 0 && t.onConflict !== 'overwrite') {
+      const old = this.current(pk);
+      if (old) {
+        if (t.onConflict === 'ignore') return null;
+        stored = row.map((v, i) => (v === null ? old[i] : v));
+      }
+    }
+    this.put(pk, stored);
+    return stored;
+  }
+
+  /** Replaces a row in place (same pk). */
+  update(row: Row): void {
+    this.checkNotNull(row);
+    this.put(this.pkOf(row), row);
+  }
+
+  delete(row: Row): void {
+    const pk = this.pkOf(row);
+    this.pending.set(compositeKey(this.pkTypes, pk), null);
+    this.batch.delete(this.target.tableId, pk);
+  }
+
+  private put(pk: Datum[], row: Row): void {
+    this.pending.set(compositeKey(this.pkTypes, pk), row);
+    this.batch.put(this.target.tableId, row);
+  }
+}

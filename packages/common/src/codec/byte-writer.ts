@@ -1,0 +1,168 @@
+/**
+ * A growable byte buffer for the key and value codecs. Encoders write into one shared
+ * scratch writer and copy the finished bytes out once, so encoding a row allocates a
+ * single result Buffer regardless of how many fields it has.
+ */
+export class ByteWriter {
+  buf: Buffer;
+  len = 0;
+  private readonly view: { dv: DataView };
+
+  constructor(initial = 256) {
+    this.buf = Buffer.allocUnsafe(initial);
+    this.view = { dv: new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength) };
+  }
+
+  reset(): this {
+    this.len = 0;
+    return this;
+  }
+
+  ensure(n: number): void {
+    const need = this.len + n;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+    this.view.dv = new DataView(next.buffer, next.byteOffset, next.byteLength);
+  }
+
+  get dv(): DataView {
+    return this.view.dv;
+  }
+
+  u8(b: number): void {
+    this.ensure(1);
+    this.buf[this.len++] = b;
+  }
+
+  bytes(src: Uint8Array): void {
+    this.ensure(src.length);
+    this.buf.set(src, this.len);
+    this.len += src.length;
+  }
+
+  /** Unsigned LEB128 for non-negative safe integers. */
+  uvarint(n: number): void {
+    this.ensure(8);
+    while (n >= 0x80) {
+      this.buf[this.len++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    this.buf[this.len++] = n;
+  }
+
+  f64be(x: number): void {
+    this.ensure(8);
+    this.view.dv.setFloat64(this.len, x);
+    this.len += 8;
+  }
+
+  i64be(x: bigint): void {
+    this.ensure(8);
+    this.view.dv.setBigInt64(this.len, x);
+    this.len += 8;
+  }
+
+  utf8(s: string): number {
+    // Worst case 3 bytes per UTF-16 code unit.
+    this.ensure(s.length * 3);
+    const n = this.buf.write(s, this.len, 'utf8');
+    this.len += n;
+    return n;
+  }
+
+  /** Inverts bytes [from, len) — used for DESC key columns. */
+  invertFrom(from: number): void {
+    const b = this.buf;
+    for (let i = from; i < this.len; i++) b[i] = ~b[i] & 0xff;
+  }
+
+  /** A fresh Buffer holding the written bytes. */
+  toBuffer(): Buffer {
+    const out = Buffer.allocUnsafe(this.len);
+    this.buf.copy(out, 0, 0, this.len);
+    return out;
+  }
+
+  /** The written bytes as a latin1 string: one char per byte, so string order is byte order. */
+  toLatin1(): string {
+    return this.buf.toString('latin1', 0, this.len);
+  }
+}
+
+/** A bounds-checked cursor over encoded bytes. */
+export class ByteReader {
+  pos = 0;
+  readonly buf: Buffer;
+  private readonly dv: DataView;
+
+  constructor(buf: Uint8Array) {
+    this.buf = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  get done(): boolean {
+    return this.pos >= this.buf.length;
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.buf.length) throw new RangeError('codec: truncated input');
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++];
+  }
+
+  peek(): number {
+    this.need(1);
+    return this.buf[this.pos];
+  }
+
+  uvarint(): number {
+    let result = 0;
+    let mul = 1;
+    for (;;) {
+      const b = this.u8();
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) return result;
+      mul *= 0x80;
+    }
+  }
+
+  f64be(): number {
+    this.need(8);
+    const x = this.dv.getFloat64(this.pos);
+    this.pos += 8;
+    return x;
+  }
+
+  i64be(): bigint {
+    this.need(8);
+    const x = this.dv.getBigInt64(this.pos);
+    this.pos += 8;
+    return x;
+  }
+
+  skip(n: number): void {
+    this.need(n);
+    this.pos += n;
+  }
+
+  bytes(n: number): Uint8Array {
+    this.need(n);
+    const out = new Uint8Array(this.buf.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    return out;
+  }
+
+  utf8(n: number): string {
+    this.need(n);
+    const s = this.buf.toString('utf8', this.pos, this.pos + n);
+    this.pos += n;
+    return s;
+  }
+}

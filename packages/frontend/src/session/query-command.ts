@@ -1,0 +1,60 @@
+/**
+ * Adapts the batch query engine (../query) to pgwire portals: SELECT, VALUES, INSERT,
+ * UPDATE, DELETE and EXPLAIN. Planning happens at Parse; each Bind gets a fresh
+ * execution with its own parameters and cancel token.
+ */
+import { type Datum, type Row, SqlError, SqlState } from '@freshet/common';
+import type { FieldInfo, Portal } from '@freshet/pgwire';
+import type { Statement } from '@freshet/sql';
+import type { DataType } from '@freshet/common';
+import { prepareQuery, type PreparedQuery, type QueryExecution } from '../query';
+import type { PreparedCommand } from './dispatch';
+import { queryContext } from './query-context';
+import type { FrontendSession } from './session';
+
+const WRITE_NODES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt']);
+
+export function prepareQueryCommand(
+  session: FrontendSession,
+  stmt: Extract<Statement, { kind: 'pg' }>,
+  paramTypes: (DataType | null)[],
+): PreparedCommand {
+  const isWrite = WRITE_NODES.has(Object.keys(stmt.node as object)[0]);
+  const prepared = prepareQuery(queryContext(session), stmt.node, paramTypes);
+  return {
+    describe: () => ({ paramTypes: prepared.paramTypes, fields: prepared.fields }),
+    bind: (params: Datum[]) => new QueryPortal(session, prepared, params, stmt.text, isWrite),
+  };
+}
+
+class QueryPortal implements Portal {
+  private exec: QueryExecution | null = null;
+
+  constructor(
+    private readonly session: FrontendSession,
+    private readonly prepared: PreparedQuery,
+    private readonly params: Datum[],
+    private readonly text: string,
+    private readonly isWrite: boolean,
+  ) {}
+
+  fields(): FieldInfo[] | null {
+    return this.prepared.fields;
+  }
+
+  async execute(maxRows: number): Promise<{ rows: Row[]; done: boolean; tag: string }> {
+    if (!this.exec) {
+      if (this.isWrite && this.session.readOnlyTx) {
+        throw new SqlError(SqlState.ReadOnlySqlTransaction, 'cannot execute INSERT/UPDATE/DELETE in a read-only transaction');
+      }
+      const cancel = this.session.beginStatement(this.text);
+      this.exec = this.prepared.execute(this.params, { cancel, ctx: queryContext(this.session) });
+    }
+    const { rows, done } = await this.exec.next(maxRows);
+    return { rows, done, tag: done ? this.exec.tag() : '' };
+  }
+
+  close(): void {
+    this.exec?.close?.();
+  }
+}

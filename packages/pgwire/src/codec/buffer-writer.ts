@@ -1,0 +1,131 @@
+/**
+ * Accumulates backend messages in one growing buffer that is reused for the life of a
+ * connection. A message is opened with `begin(type)`, which reserves its length word,
+ * and closed with `end()`, which back-patches the length — so encoders never measure
+ * anything twice. `take()` hands the bytes written so far to the socket and starts over.
+ */
+const INITIAL_SIZE = 16 * 1024;
+
+export class BufferWriter {
+  private buf: Buffer;
+  private pos = 0;
+  /** Offset of the length word of the message being written, or -1. */
+  private lengthAt = -1;
+
+  constructor(initialSize = INITIAL_SIZE) {
+    this.buf = Buffer.allocUnsafe(initialSize);
+  }
+
+  /** Bytes written and not yet taken. */
+  get length(): number {
+    return this.pos;
+  }
+
+  /** Makes room for `n` more bytes. */
+  ensure(n: number): void {
+    const need = this.pos + n;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  /** Starts a typed message: type byte plus a placeholder length. */
+  begin(type: number): this {
+    this.ensure(5);
+    this.buf[this.pos] = type;
+    this.lengthAt = this.pos + 1;
+    this.pos += 5;
+    return this;
+  }
+
+  /** Finishes the current message by writing its length (which includes itself, not the type). */
+  end(): this {
+    this.buf.writeInt32BE(this.pos - this.lengthAt, this.lengthAt);
+    this.lengthAt = -1;
+    return this;
+  }
+
+  byte(v: number): this {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+    return this;
+  }
+
+  int16(v: number): this {
+    this.ensure(2);
+    this.buf.writeInt16BE(v, this.pos);
+    this.pos += 2;
+    return this;
+  }
+
+  int32(v: number): this {
+    this.ensure(4);
+    this.buf.writeInt32BE(v, this.pos);
+    this.pos += 4;
+    return this;
+  }
+
+  uint32(v: number): this {
+    this.ensure(4);
+    this.buf.writeUInt32BE(v >>> 0, this.pos);
+    this.pos += 4;
+    return this;
+  }
+
+  /** A NUL-terminated UTF-8 string. */
+  cstring(s: string): this {
+    this.ensure(s.length * 3 + 1);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+    this.buf[this.pos++] = 0;
+    return this;
+  }
+
+  /** UTF-8 text without terminator. */
+  string(s: string): this {
+    this.ensure(s.length * 3);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+    return this;
+  }
+
+  /** An int32 byte length followed by the UTF-8 text (a DataRow text value). */
+  lengthPrefixedString(s: string): this {
+    this.ensure(4 + s.length * 3);
+    const n = this.buf.write(s, this.pos + 4, 'utf8');
+    this.buf.writeInt32BE(n, this.pos);
+    this.pos += 4 + n;
+    return this;
+  }
+
+  bytes(b: Uint8Array): this {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+    return this;
+  }
+
+  /** An int32 byte length followed by the bytes (a DataRow binary value). */
+  lengthPrefixedBytes(b: Uint8Array): this {
+    this.ensure(4 + b.length);
+    this.buf.writeInt32BE(b.length, this.pos);
+    this.buf.set(b, this.pos + 4);
+    this.pos += 4 + b.length;
+    return this;
+  }
+
+  /**
+   * Returns the bytes written so far and empties the writer. The returned buffer is a
+   * copy (the socket may hold it while we keep writing); the working buffer is kept.
+   */
+  take(): Buffer {
+    if (this.lengthAt >= 0) throw new Error('BufferWriter.take() inside an open message');
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    this.pos = 0;
+    // Don't pin a huge buffer forever after one big result.
+    if (this.buf.length > 4 * 1024 * 1024) this.buf = Buffer.allocUnsafe(INITIAL_SIZE);
+    return out;
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Decoders for client → server messages. Each takes the reusable reader positioned on a
+ * message body and returns an object that owns its data (strings, copied buffers), so
+ * the frame buffer can be reused while the message is being executed asynchronously.
+ */
+import type { BufferReader } from './buffer-reader';
+import { ProtocolError } from './protocol-error';
+
+/** Frontend message type bytes. */
+export const FE = {
+  Bind: 0x42, // B
+  Close: 0x43, // C
+  Describe: 0x44, // D
+  Execute: 0x45, // E
+  FunctionCall: 0x46, // F
+  Flush: 0x48, // H
+  Parse: 0x50, // P
+  Query: 0x51, // Q
+  Sync: 0x53, // S
+  Terminate: 0x58, // X
+  CopyFail: 0x66, // f
+  CopyDone: 0x63, // c
+  CopyData: 0x64, // d
+  /** PasswordMessage, SASLInitialResponse and SASLResponse share this byte. */
+  Password: 0x70, // p
+} as const;
+
+export const PROTOCOL_3_0 = 196608;
+export const SSL_REQUEST_CODE = 80877103;
+export const GSSENC_REQUEST_CODE = 80877104;
+export const CANCEL_REQUEST_CODE = 80877102;
+
+export type StartupPacket =
+  | { kind: 'ssl' }
+  | { kind: 'gssenc' }
+  | { kind: 'cancel'; processId: number; secretKey: number }
+  | { kind: 'startup'; major: number; minor: number; params: Record<string, string> };
+
+export function readStartupPacket(r: BufferReader): StartupPacket {
+  const code = r.int32();
+  if (code === SSL_REQUEST_CODE) return { kind: 'ssl' };
+  if (code === GSSENC_REQUEST_CODE) return { kind: 'gssenc' };
+  if (code === CANCEL_REQUEST_CODE) {
+    const processId = r.int32();
+    const secretKey = r.int32();
+    return { kind: 'cancel', processId, secretKey };
+  }
+  const major = code >>> 16;
+  const minor = code & 0xffff;
+  const params: Record<string, string> = Object.create(null);
+  if (major === 3) {
+    // key\0value\0 … \0
+    for (;;) {
+      const key = r.cstring();
+      if (key === '') break;
+      params[key] = r.cstring();
+    }
+  }
+  return { kind: 'startup', major, minor, params };
+}
+
+export interface ParseMessage {
+  name: string;
+  sql: string;
+  paramOids: number[];
+}
+
+export function readParse(r: BufferReader): ParseMessage {
+  const name = r.cstring();
+  const sql = r.cstring();
+  const n = r.int16();
+  if (n < 0) throw new ProtocolError('invalid Parse message: negative parameter count');
+  const paramOids = new Array<number>(n);
+  for (let i = 0; i < n; i++) paramOids[i] = r.uint32();
+  r.expectEnd();
+  return { name, sql, paramOids };
+}
+
+export interface BindMessage {
+  portal: string;
+  statement: string;
+  /** Format codes as sent (0, 1 or n entries). */
+  paramFormats: number[];
+  values: (Buffer | null)[];
+  /** Format codes as sent (0, 1 or n entries). */
+  resultFormats: number[];
+}
+
+function readFormatCodes(r: BufferReader): number[] {
+  const n = r.int16();
+  if (n < 0) throw new ProtocolError('invalid Bind message: negative format count');
+  const codes = new Array<number>(n);
+  for (let i = 0; i < n; i++) codes[i] = r.int16();
+  return codes;
+}
+
+export function readBind(r: BufferReader): BindMessage {
+  const portal = r.cstring();
+  const statement = r.cstring();
+  const paramFormats = readFormatCodes(r);
+  const n = r.int16();
+  if (n < 0) throw new ProtocolError('invalid Bind message: negative parameter count');
+  const values = new Array<Buffer | null>(n);
+  for (let i = 0; i < n; i++) {
+    const len = r.int32();
+    if (len === -1) values[i] = null;
+    else if (len < 0) throw new ProtocolError(`invalid Bind message: parameter length ${len}`);
+    else values[i] = Buffer.from(r.bytes(len)); // copy: the frame buffer is reused
+  }
+  const resultFormats = readFormatCodes(r);
+  r.expectEnd();
+  return { portal, statement, paramFormats, values, resultFormats };
+}
+
+export interface TargetMessage {
+  /** 'S' statement or 'P' portal. */
+  which: 'S' | 'P';
+  name: string;
+}
+
+/** Describe and Close share a layout. */
+export function readTarget(r: BufferReader, what: string): TargetMessage {
+  const b = r.byte();
+  if (b !== 0x53 && b !== 0x50) {
+    throw new ProtocolError(`invalid ${what} message subtype ${b}`);
+  }
+  const name = r.cstring();
+  r.expectEnd();
+  return { which: b === 0x53 ? 'S' : 'P', name };
+}
+
+export interface ExecuteMessage {
+  portal: string;
+  /** 0 = no limit. */
+  maxRows: number;
+}
+
+export function readExecute(r: BufferReader): ExecuteMessage {
+  const portal = r.cstring();
+  let maxRows = r.int32();
+  // PostgreSQL treats a non-positive count as "all rows".
+  if (maxRows < 0) maxRows = 0;
+  r.expectEnd();
+  return { portal, maxRows };
+}
+
+export function readQuery(r: BufferReader): string {
+  const sql = r.cstring();
+  r.expectEnd();
+  return sql;
+}
+
+/** PasswordMessage: a NUL-terminated password (cleartext or md5 digest). */
+export function readPassword(r: BufferReader): string {
+  const s = r.cstring();
+  r.expectEnd();
+  return s;
+}
+
+export interface SaslInitialResponse {
+  mechanism: string;
+  data: Buffer;
+}
+
+export function readSaslInitialResponse(r: BufferReader): SaslInitialResponse {
+  const mechanism = r.cstring();
+  const len = r.int32();
+  const data = len < 0 ? Buffer.alloc(0) : Buffer.from(r.bytes(len));
+  r.expectEnd();
+  return { mechanism, data };
+}

@@ -1,0 +1,569 @@
+/**
+ * One client connection: the protocol state machine from startup packet to Terminate.
+ *
+ * Phases: `startup` (untyped packets: SSLRequest/GSSENCRequest/CancelRequest/Startup),
+ * `auth` (password exchange), `ready` (queries), `closed`. Within `ready`, an error in
+ * the extended protocol sets `draining`: every message up to the next Sync is discarded,
+ * as in PostgreSQL and Materialize's Ready/Drain machine.
+ *
+ * Frames are pulled from the decoder one at a time and fully handled (including awaited
+ * execution) before the next is looked at, so pipelined messages run strictly in order.
+ * Output accumulates in one writer and goes to the socket at ReadyForQuery, Flush, an
+ * authentication request, or every ~64 KiB of rows (then waiting for `drain` if the
+ * socket buffer is full).
+ *
+ * Nothing thrown here may escape: an exception ends this connection only.
+ */
+import type { Socket } from 'node:net';
+import { type Row, SqlError, SqlState, typeFromOid, typeOid } from '@freshet/common';
+import { PasswordAuthenticator } from '../auth/authenticator';
+import * as be from '../codec/backend-messages';
+import { BufferReader } from '../codec/buffer-reader';
+import { BufferWriter } from '../codec/buffer-writer';
+import { FrameDecoder } from '../codec/frame-decoder';
+import * as fe from '../codec/frontend-messages';
+import { ProtocolError } from '../codec/protocol-error';
+import type { FieldInfo, Portal, PreparedStatement, Session, SessionManager, StartupParams } from '../session';
+import { mapError, noticeFields } from './error-mapping';
+import { FORMAT_BINARY, FORMAT_TEXT, ResultEncoder, wireFields } from './result-encoder';
+
+/** Output is handed to the socket once this much is buffered mid-result. */
+export const FLUSH_THRESHOLD = 64 * 1024;
+/** Stop reading from the socket while this much unprocessed input is buffered. */
+const INPUT_HIGH_WATER = 1024 * 1024;
+/** OID 705 `unknown`: clients send it to mean "infer", like 0. */
+const UNKNOWN_OID = 705;
+
+export interface ConnectionOptions {
+  manager: SessionManager;
+  maxMessageSize: number;
+  log: (msg: string) => void;
+}
+
+type Phase = 'startup' | 'auth' | 'ready' | 'closed';
+
+interface PortalState {
+  portal: Portal;
+  fields: FieldInfo[] | null;
+  /** One format code per result column. */
+  formats: number[];
+  /** Set once execution finished; later Executes only repeat the completion. */
+  doneTag: string | null;
+}
+
+const NOT_FOUND_STATEMENT = (name: string) =>
+  new SqlError(SqlState.InvalidSqlStatementName, `prepared statement "${name}" does not exist`);
+const NOT_FOUND_PORTAL = (name: string) => new SqlError(SqlState.InvalidCursorName, `portal "${name}" does not exist`);
+
+export class Connection {
+  private readonly decoder: FrameDecoder;
+  private readonly reader = new BufferReader();
+  private readonly writer = new BufferWriter();
+  private phase: Phase = 'startup';
+  private session: Session | null = null;
+  private startup: StartupParams | null = null;
+  private authenticator: PasswordAuthenticator | null = null;
+  /** Skip extended-protocol messages until Sync (after an error). */
+  private draining = false;
+  private readonly statements = new Map<string, PreparedStatement>();
+  private readonly portals = new Map<string, PortalState>();
+  /** The frame loop is active (possibly suspended in an await). */
+  private running = false;
+  private inputPaused = false;
+  private readonly log: (msg: string) => void;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly opts: ConnectionOptions,
+  ) {
+    this.log = opts.log;
+    this.decoder = new FrameDecoder(opts.maxMessageSize);
+    socket.on('error', (e) => {
+      this.log(`connection error from ${socket.remoteAddress}: ${e.message}`);
+      this.teardown();
+    });
+    socket.on('close', () => this.teardown());
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.setNoDelay(true);
+  }
+
+  /** Server shutdown: tell the client why, then close. */
+  shutdown(): void {
+    if (this.phase === 'closed') return;
+    this.sendFatal(new SqlError(SqlState.AdminShutdown, 'terminating connection due to administrator command', { severity: 'FATAL' }));
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.phase === 'closed') return;
+    this.decoder.push(chunk);
+    if (!this.running) {
+      void this.pump();
+    } else if (!this.inputPaused && this.decoder.buffered > INPUT_HIGH_WATER) {
+      this.inputPaused = true;
+      this.socket.pause();
+    }
+  }
+
+  /** Handles buffered frames in order until more input is needed. */
+  private async pump(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.phase !== 'closed' && this.decoder.next()) {
+        const pending = this.handleFrame();
+        if (pending !== undefined) await pending;
+      }
+    } catch (e) {
+      // Only framing/decoding errors and bugs get here; statement errors are handled in place.
+      this.sendFatal(e);
+    } finally {
+      this.running = false;
+      if (this.inputPaused && this.phase !== 'closed') {
+        this.inputPaused = false;
+        this.socket.resume();
+      }
+    }
+  }
+
+  private handleFrame(): Promise<void> | void {
+    const d = this.decoder;
+    const r = this.reader;
+    if (this.phase === 'startup') return this.onStartupPacket(r.reset(d.buf, d.start, d.end, 'startup packet'));
+    const type = d.type;
+    r.reset(d.buf, d.start, d.end, `"${String.fromCharCode(type)}" message`);
+    if (this.phase === 'auth') {
+      if (type !== fe.FE.Password) {
+        throw new ProtocolError(`expected password response, got message type ${describeType(type)}`);
+      }
+      return this.onPasswordMessage(r);
+    }
+    switch (type) {
+      case fe.FE.Sync:
+        return this.onSync();
+      case fe.FE.Terminate:
+        return this.onTerminate();
+      case fe.FE.Query:
+      case fe.FE.Parse:
+      case fe.FE.Bind:
+      case fe.FE.Describe:
+      case fe.FE.Execute:
+      case fe.FE.Close:
+      case fe.FE.Flush:
+      case fe.FE.FunctionCall:
+        if (this.draining) return;
+        return this.onQueryMessage(type, r);
+      case fe.FE.CopyData:
+      case fe.FE.CopyDone:
+      case fe.FE.CopyFail:
+        // Not in COPY IN: PostgreSQL ignores these.
+        return;
+      default:
+        throw new ProtocolError(`invalid frontend message type ${describeType(type)}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- startup & auth
+
+  private onStartupPacket(r: BufferReader): Promise<void> | void {
+    const pkt = fe.readStartupPacket(r);
+    switch (pkt.kind) {
+      case 'ssl':
+      case 'gssenc':
+        // No TLS / GSS encryption: 'N' and the client continues in plaintext.
+        this.writer.byte(0x4e);
+        this.flush();
+        return;
+      case 'cancel':
+        // Handled right here, on its own connection, while the target may be mid-query.
+        try {
+          this.opts.manager.cancel(pkt.processId, pkt.secretKey);
+        } catch (e) {
+          this.log(`cancel request failed: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        this.close();
+        return;
+      case 'startup':
+        return this.onStartup(pkt.major, pkt.minor, pkt.params);
+    }
+  }
+
+  private async onStartup(major: number, minor: number, params: Record<string, string>): Promise<void> {
+    if (major !== 3) {
+      throw new SqlError(SqlState.FeatureNotSupported, `unsupported frontend protocol ${major}.${minor}: server supports 3.0 to 3.0`, {
+        severity: 'FATAL',
+      });
+    }
+    this.decoder.startupPhase = false;
+    const protocolOptions = Object.keys(params).filter((k) => k.startsWith('_pq_.'));
+    if (minor > 0 || protocolOptions.length > 0) be.writeNegotiateProtocolVersion(this.writer, 0, protocolOptions);
+    const user = params.user;
+    if (!user) {
+      throw new SqlError(SqlState.InvalidAuthorizationSpecification, 'no PostgreSQL user name specified in startup packet', { severity: 'FATAL' });
+    }
+    const clean: Record<string, string> = {};
+    for (const k of Object.keys(params)) if (!k.startsWith('_pq_.')) clean[k] = params[k];
+    this.startup = { user, database: params.database || user, params: clean };
+    this.phase = 'auth';
+    const req = await this.opts.manager.authRequirement(user);
+    if (this.phase !== 'auth') return;
+    if (req.method === 'trust') return this.openSession();
+    this.authenticator = new PasswordAuthenticator(user, req);
+    this.authenticator.start(this.writer);
+    this.flush();
+  }
+
+  private async onPasswordMessage(r: BufferReader): Promise<void> {
+    if (!this.authenticator) throw new ProtocolError('unexpected password message');
+    const done = await this.authenticator.receive(r, this.writer);
+    if (!done) {
+      this.flush();
+      return;
+    }
+    this.authenticator = null;
+    return this.openSession();
+  }
+
+  private async openSession(): Promise<void> {
+    const session = await this.opts.manager.connect(this.startup!);
+    if (this.phase === 'closed') {
+      // The client went away while the session was being created.
+      session.close();
+      return;
+    }
+    this.session = session;
+    this.phase = 'ready';
+    const w = this.writer;
+    be.writeAuthOk(w);
+    for (const [k, v] of session.initialParameters()) be.writeParameterStatus(w, k, v);
+    be.writeBackendKeyData(w, session.processId, session.secretKey);
+    be.writeReadyForQuery(w, session.transactionStatus());
+    this.flush();
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  /**
+   * Runs one query-phase message. Errors in the simple protocol are reported by
+   * onSimpleQuery itself; errors here are extended-protocol errors: report, then drain.
+   */
+  private async onQueryMessage(type: number, r: BufferReader): Promise<void> {
+    if (type === fe.FE.Query) return this.onSimpleQuery(fe.readQuery(r));
+    if (type === fe.FE.FunctionCall) return this.onFunctionCall();
+    try {
+      switch (type) {
+        case fe.FE.Parse:
+          return await this.onParse(fe.readParse(r));
+        case fe.FE.Bind:
+          return await this.onBind(fe.readBind(r));
+        case fe.FE.Describe:
+          return this.onDescribe(fe.readTarget(r, 'Describe'));
+        case fe.FE.Execute:
+          return await this.onExecute(fe.readExecute(r));
+        case fe.FE.Close:
+          return this.onClose(fe.readTarget(r, 'Close'));
+        case fe.FE.Flush:
+          r.expectEnd();
+          this.flush();
+          return;
+      }
+    } catch (e) {
+      if (e instanceof ProtocolError) throw e; // malformed message: the stream can't be trusted
+      this.reportError(e);
+      if (this.phase !== 'closed') this.draining = true;
+    }
+  }
+
+  private async onSimpleQuery(sql: string): Promise<void> {
+    const session = this.session!;
+    // A simple query replaces the unnamed statement and portal, as in PostgreSQL.
+    this.statements.delete('');
+    this.closePortal('');
+    let portals: Portal[] = [];
+    let next = 0;
+    try {
+      portals = await session.simpleQuery(sql);
+      if (portals.length === 0) be.writeEmptyQueryResponse(this.writer);
+      while (next < portals.length) {
+        const portal = portals[next++];
+        try {
+          await this.runToCompletion(session, portal);
+        } finally {
+          portal.close();
+        }
+        this.writeSideEffects(session);
+      }
+    } catch (e) {
+      this.reportError(e);
+      for (; next < portals.length; next++) safeClose(portals[next], this.log);
+    }
+    if (this.phase === 'closed') return;
+    be.writeReadyForQuery(this.writer, session.transactionStatus());
+    this.flush();
+  }
+
+  /** Simple-query execution of one statement: RowDescription, all rows, completion. */
+  private async runToCompletion(session: Session, portal: Portal): Promise<void> {
+    const fields = portal.fields();
+    if (fields) be.writeRowDescription(this.writer, wireFields(fields, null));
+    for (;;) {
+      const res = await portal.execute(0);
+      if (fields && res.rows.length > 0) {
+        await this.writeRows(new ResultEncoder(fields, null, session.timeZone()), res.rows);
+      }
+      if (res.done) {
+        this.writeCompletion(res.tag);
+        return;
+      }
+    }
+  }
+
+  /** The legacy fastpath function call: rejected, then ReadyForQuery like a failed simple query. */
+  private onFunctionCall(): void {
+    this.reportError(new SqlError(SqlState.FeatureNotSupported, 'function call protocol is not supported'));
+    if (this.phase === 'closed') return;
+    be.writeReadyForQuery(this.writer, this.session!.transactionStatus());
+    this.flush();
+  }
+
+  private async onParse(m: fe.ParseMessage): Promise<void> {
+    const session = this.session!;
+    if (m.name === '') this.statements.delete('');
+    else if (this.statements.has(m.name)) {
+      throw new SqlError('42P05', `prepared statement "${m.name}" already exists`);
+    }
+    const types = m.paramOids.map((oid) => {
+      if (oid === 0 || oid === UNKNOWN_OID) return null;
+      const t = typeFromOid(oid);
+      if (!t) throw new SqlError(SqlState.UndefinedObject, `type with OID ${oid} does not exist`);
+      return t;
+    });
+    const stmt = await session.prepare(m.sql, types);
+    this.statements.set(m.name, stmt);
+    be.writeParseComplete(this.writer);
+  }
+
+  private async onBind(m: fe.BindMessage): Promise<void> {
+    const session = this.session!;
+    const stmt = this.statements.get(m.statement);
+    if (!stmt) throw NOT_FOUND_STATEMENT(m.statement);
+    if (m.portal === '') this.closePortal('');
+    else if (this.portals.has(m.portal)) throw new SqlError('42P03', `portal "${m.portal}" already exists`);
+    const formats = expandFormats(m.paramFormats, m.values.length, 'parameter');
+    const portal = await session.bind(stmt, { values: m.values, formats });
+    try {
+      const fields = portal.fields();
+      const resultFormats = fields ? expandFormats(m.resultFormats, fields.length, 'result') : [];
+      this.portals.set(m.portal, { portal, fields, formats: resultFormats, doneTag: null });
+    } catch (e) {
+      safeClose(portal, this.log);
+      throw e;
+    }
+    be.writeBindComplete(this.writer);
+  }
+
+  private onDescribe(m: fe.TargetMessage): void {
+    const w = this.writer;
+    if (m.which === 'S') {
+      const stmt = this.statements.get(m.name);
+      if (!stmt) throw NOT_FOUND_STATEMENT(m.name);
+      const d = stmt.describe();
+      be.writeParameterDescription(w, d.paramTypes.map(typeOid));
+      if (d.fields) be.writeRowDescription(w, wireFields(d.fields, null));
+      else be.writeNoData(w);
+    } else {
+      const ps = this.portals.get(m.name);
+      if (!ps) throw NOT_FOUND_PORTAL(m.name);
+      if (ps.fields) be.writeRowDescription(w, wireFields(ps.fields, ps.formats));
+      else be.writeNoData(w);
+    }
+  }
+
+  private async onExecute(m: fe.ExecuteMessage): Promise<void> {
+    const ps = this.portals.get(m.portal);
+    if (!ps) throw NOT_FOUND_PORTAL(m.portal);
+    const session = this.session!;
+    if (ps.doneTag !== null) {
+      // Already ran to completion: no rows, same completion (a query fetches 0 more rows).
+      this.writeCompletion(ps.fields && ps.doneTag.startsWith('SELECT') ? 'SELECT 0' : ps.doneTag);
+      return;
+    }
+    const res = await ps.portal.execute(m.maxRows);
+    if (ps.fields && res.rows.length > 0) {
+      await this.writeRows(new ResultEncoder(ps.fields, ps.formats, session.timeZone()), res.rows);
+    }
+    if (res.done) {
+      ps.doneTag = res.tag;
+      this.writeCompletion(res.tag);
+    } else {
+      be.writePortalSuspended(this.writer);
+    }
+    this.writeSideEffects(session);
+  }
+
+  private onClose(m: fe.TargetMessage): void {
+    if (m.which === 'S') this.statements.delete(m.name);
+    else this.closePortal(m.name);
+    be.writeCloseComplete(this.writer);
+  }
+
+  private onSync(): void {
+    this.reader.expectEnd();
+    this.draining = false;
+    const session = this.session!;
+    // Portals live in their transaction; outside a transaction block, Sync ends the
+    // implicit one, so they are gone (as in PostgreSQL).
+    if (session.transactionStatus() === 'I') {
+      for (const name of [...this.portals.keys()]) this.closePortal(name);
+    }
+    be.writeReadyForQuery(this.writer, session.transactionStatus());
+    this.flush();
+  }
+
+  private onTerminate(): void {
+    this.flush();
+    this.close();
+  }
+
+  // ---------------------------------------------------------------- output helpers
+
+  private writeCompletion(tag: string): void {
+    if (tag === '') be.writeEmptyQueryResponse(this.writer);
+    else be.writeCommandComplete(this.writer, tag);
+  }
+
+  /** Notices and ParameterStatus changes produced by the statement that just ran. */
+  private writeSideEffects(session: Session): void {
+    for (const n of session.takeNotices()) be.writeNoticeResponse(this.writer, noticeFields(n));
+    for (const [k, v] of session.takeParameterChanges()) be.writeParameterStatus(this.writer, k, v);
+  }
+
+  /** Writes DataRows, handing ~64 KiB pieces to the socket and honouring back-pressure. */
+  private async writeRows(encoder: ResultEncoder, rows: readonly Row[]): Promise<void> {
+    let i = 0;
+    while (i < rows.length) {
+      i = encoder.writeRows(this.writer, rows, i, FLUSH_THRESHOLD);
+      if (this.writer.length >= FLUSH_THRESHOLD) {
+        if (!this.flush()) await this.drained();
+        if (this.phase === 'closed') return;
+      }
+    }
+  }
+
+  /** Sends an ErrorResponse (plus any notices raised before it); closes if it is FATAL. */
+  private reportError(e: unknown): void {
+    const mapped = mapError(e, this.log);
+    const session = this.session;
+    if (session) {
+      try {
+        for (const n of session.takeNotices()) be.writeNoticeResponse(this.writer, noticeFields(n));
+        session.onError(mapped.error);
+      } catch (inner) {
+        this.log(`session.onError failed: ${inner instanceof Error ? inner.message : String(inner)}`);
+      }
+    }
+    be.writeErrorResponse(this.writer, mapped);
+    if (mapped.fatal) {
+      this.flush();
+      this.close();
+    }
+  }
+
+  /** Sends a FATAL ErrorResponse and closes. Never throws. */
+  private sendFatal(e: unknown): void {
+    try {
+      if (this.phase === 'closed') {
+        if (!(e instanceof SqlError)) this.log(`error after close: ${e instanceof Error ? e.stack : String(e)}`);
+        return;
+      }
+      be.writeErrorResponse(this.writer, mapError(e, this.log, true));
+      this.flush();
+    } catch (inner) {
+      this.log(`failed to report a fatal error: ${inner instanceof Error ? inner.message : String(inner)}`);
+    }
+    this.close();
+  }
+
+  /** Hands buffered output to the socket. Returns false when the caller should wait for 'drain'. */
+  private flush(): boolean {
+    if (this.writer.length === 0) return true;
+    const out = this.writer.take();
+    if (this.phase === 'closed' && this.socket.destroyed) return true;
+    if (!this.socket.writable) return true;
+    return this.socket.write(out);
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  private closePortal(name: string): void {
+    const ps = this.portals.get(name);
+    if (!ps) return;
+    this.portals.delete(name);
+    safeClose(ps.portal, this.log);
+  }
+
+  /** Ends the connection gracefully (pending output is still sent). */
+  private close(): void {
+    if (this.socket.writable) this.socket.end();
+    this.teardown();
+    // If the peer never reads, don't keep the socket forever.
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+  }
+
+  /** Releases engine resources exactly once. */
+  private teardown(): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    for (const name of [...this.portals.keys()]) this.closePortal(name);
+    this.statements.clear();
+    const session = this.session;
+    this.session = null;
+    if (session) {
+      try {
+        session.close();
+      } catch (e) {
+        this.log(`session.close failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+}
+
+function safeClose(portal: Portal, log: (msg: string) => void): void {
+  try {
+    portal.close();
+  } catch (e) {
+    log(`portal.close failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Expands Bind's 0 / 1 / n format codes to exactly `n` codes, validating each. */
+function expandFormats(codes: number[], n: number, what: 'parameter' | 'result'): number[] {
+  let out: number[];
+  if (codes.length === 0) out = new Array<number>(n).fill(FORMAT_TEXT);
+  else if (codes.length === 1) out = new Array<number>(n).fill(codes[0]);
+  else if (codes.length === n) out = codes;
+  else {
+    const has = what === 'parameter' ? `${n} parameters` : `${n} result columns`;
+    throw new SqlError(SqlState.ProtocolViolation, `bind message has ${codes.length} ${what} formats but ${has}`);
+  }
+  for (const c of out) {
+    if (c !== FORMAT_TEXT && c !== FORMAT_BINARY) {
+      throw new SqlError(SqlState.InvalidParameterValue, `unsupported format code: ${c}`);
+    }
+  }
+  return out;
+}
+
+function describeType(type: number): string {
+  return type >= 0x20 && type < 0x7f ? `"${String.fromCharCode(type)}"` : `0x${type.toString(16).padStart(2, '0')}`;
+}

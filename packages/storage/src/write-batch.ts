@@ -1,0 +1,46 @@
+/**
+ * A statement's pending writes. Keys are encoded when an operation is added, so a bad row
+ * (wrong width, wrong pk datum type) fails the statement before anything is committed and
+ * the commit itself only moves prepared data around.
+ */
+import type { Row } from '@freshet/common';
+import type { WriteBatch } from './api';
+import type { MemTable } from './mem-table';
+
+export type BatchOp =
+  | { kind: 'put'; tableId: number; key: string; row: Row }
+  | { kind: 'delete'; tableId: number; key: string }
+  | { kind: 'drop'; tableId: number };
+
+export class Batch implements WriteBatch {
+  readonly ops: BatchOp[] = [];
+  /** Meta records in insertion order; `undefined` deletes. */
+  readonly meta = new Map<string, unknown>();
+
+  constructor(private readonly lookup: (tableId: number) => MemTable) {}
+
+  put(tableId: number, row: Row): void {
+    const t = this.lookup(tableId);
+    if (row.length !== t.schema.types.length) {
+      throw new Error(`storage: row of width ${row.length} put into table ${tableId} of width ${t.schema.types.length}`);
+    }
+    this.ops.push({ kind: 'put', tableId, key: t.keyOfRow(row), row });
+  }
+
+  delete(tableId: number, pk: readonly unknown[]): void {
+    this.ops.push({ kind: 'delete', tableId, key: this.lookup(tableId).keyOfPk(pk) });
+  }
+
+  putMeta(key: string, value: unknown | undefined): void {
+    this.meta.delete(key); // keep the last write last
+    this.meta.set(key, value);
+  }
+
+  dropTable(tableId: number): void {
+    this.ops.push({ kind: 'drop', tableId });
+  }
+
+  get isEmpty(): boolean {
+    return this.ops.length === 0 && this.meta.size === 0;
+  }
+}
