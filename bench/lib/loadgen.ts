@@ -2,6 +2,7 @@
  * Runs one measured cell: spreads the connections over worker threads, waits for them,
  * and merges their latency histograms into one measurement.
  */
+import { loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
 import type { LoadJob, WorkerMessage, WorkerResult } from './loadgen-protocol';
@@ -17,6 +18,8 @@ export interface Measurement extends LatencySummary {
   clientCpuPct: number;
   /** All cores busy, percent of the machine. */
   machineBusyPct: number | null;
+  /** 1-minute load average right after the run: other work on the machine shows up here. */
+  loadAverage1m: number;
 }
 
 export interface ProgressTick {
@@ -37,7 +40,7 @@ export async function runCell(job: LoadJob, threads: number, onProgress?: (t: Pr
     shares.map(
       (connections, i) =>
         new Promise<WorkerResult>((resolve, reject) => {
-          const worker = new Worker(new URL('./loadgen-worker.ts', import.meta.url), {
+          const worker = new Worker(new URL('./loadgen-worker-entry.js', import.meta.url), {
             workerData: { ...job, connections, seed: job.seed + i * 1000 } satisfies LoadJob,
           });
           worker.on('message', (m: WorkerMessage) => {
@@ -70,5 +73,6 @@ function merge(results: WorkerResult[], durationMs: number): Measurement {
     // All workers live in this process, so each reports the same process-wide CPU time.
     clientCpuPct: (Math.max(...results.map((r) => r.clientCpuUs)) / (durationMs * 1000)) * 100,
     machineBusyPct: busy.length ? (busy.reduce((a, b) => a + b, 0) / busy.length) * 100 : null,
+    loadAverage1m: Math.round(loadavg()[0] * 100) / 100,
   };
 }

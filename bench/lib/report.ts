@@ -85,7 +85,7 @@ export function compare(cells: readonly CellResult[], candidate: string, baselin
   return out;
 }
 
-export const fmtQps = (q: number) => (q >= 100 ? Math.round(q).toLocaleString('en-US') : q.toFixed(1));
+export const fmtQps = (q: number) => (q >= 100 || q === 0 ? Math.round(q).toLocaleString('en-US') : q.toFixed(1));
 export const fmtMs = (us: number) => (us / 1000).toFixed(us < 10_000 ? 3 : 1);
 export const fmtPct = (p: number) => `${p.toFixed(0)}%`;
 export const fmtRatio = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : 'n/a');

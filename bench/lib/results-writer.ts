@@ -14,11 +14,13 @@ export function resultBaseName(r: Pick<BenchResult, 'date' | 'scenario' | 'scale
 
 export function writeResults(r: BenchResult, dir: string): { markdown: string; files: string[] } {
   mkdirSync(dir, { recursive: true });
-  const base = join(dir, resultBaseName(r));
+  const name = resultBaseName(r);
+  const base = join(dir, name);
   const markdown = renderMarkdown(r);
+  const charts = `![QPS](./${name}-qps.svg)\n\n![latency](./${name}-latency.svg)\n`;
   const files: [string, string][] = [
     [`${base}.json`, `${JSON.stringify(r, null, 2)}\n`],
-    [`${base}.md`, markdown],
+    [`${base}.md`, `${markdown}\n${charts}`],
     [`${base}-qps.svg`, qpsChart(r)],
     [`${base}-latency.svg`, latencyChart(r)],
   ];

@@ -65,12 +65,16 @@ export function barChart(spec: BarChartSpec): string {
   const margin = { top: 56, right: 24, bottom: 64, left: 72 };
   const plotW = Math.max(360, spec.groups.length * groupWidth);
   const plotH = 260;
-  const width = margin.left + plotW + margin.right;
+  // Never narrower than the title (about 8 px a character at 15 px bold).
+  const width = Math.max(margin.left + plotW + margin.right, margin.left + spec.title.length * 8.5 + margin.right);
   const height = margin.top + plotH + margin.bottom;
 
   const all = spec.groups.flatMap((g) => g.values.flatMap((v) => (v ? [v.value, v.hi ?? v.value, v.lo ?? v.value] : [])));
   const positive = all.filter((v) => v > 0);
-  const ticks = spec.log ? logTicks(Math.min(...positive, 1), Math.max(...positive, 1)) : linearTicks(Math.max(...all, 0));
+  // Linear axes get headroom above the tallest bar for its value label.
+  const ticks = spec.log
+    ? logTicks(Math.min(...positive, 1), Math.max(...positive, 1))
+    : linearTicks(Math.max(...all, 0) * (spec.labels ? 1.15 : 1));
   const yMin = spec.log ? ticks[0] : 0;
   const yMax = ticks[ticks.length - 1];
   const y = (v: number) => {
@@ -115,7 +119,7 @@ export function barChart(spec: BarChartSpec): string {
       }
       if (spec.labels) {
         parts.push(
-          `<text x="${x + (bar - 2) / 2}" y="${top - 4}" text-anchor="end" font-size="9" transform="rotate(-60 ${x + (bar - 2) / 2} ${top - 4})">${esc(fmt(v.value))}</text>`,
+          `<text x="${x + (bar - 2) / 2}" y="${top - 4}" text-anchor="start" font-size="9" transform="rotate(-60 ${x + (bar - 2) / 2} ${top - 4})">${esc(fmt(v.value))}</text>`,
         );
       }
     });

@@ -34,6 +34,11 @@ export interface RunOptions {
   baseDir?: string;
   /** Called after each file, e.g. to print progress. */
   onFile?: (result: FileResult) => void;
+  /**
+   * Wall-clock budget for the whole run. Once spent, remaining records count as failed
+   * ("not run") instead of running, so a slow or hung server cannot blow a CI time limit.
+   */
+  budgetMs?: number;
 }
 
 export type FailureKind = 'unexpected-error' | 'unexpected-ok' | 'error-mismatch' | 'result-mismatch' | 'count-mismatch' | 'not-run';
@@ -72,8 +77,9 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 export async function runFiles(files: string[], opts: RunOptions): Promise<RunSummary> {
   const started = Date.now();
   const results: FileResult[] = [];
+  const deadline = opts.budgetMs === undefined ? undefined : started + opts.budgetMs;
   for (const f of files) {
-    const r = await runFile(f, opts);
+    const r = await runFile(f, { ...opts, deadline });
     results.push(r);
     opts.onFile?.(r);
   }
@@ -135,7 +141,7 @@ async function isolate(file: string, opts: RunOptions): Promise<{ url: string; i
   return { url: opts.url, isolation: 'shared', cleanup: async () => {} };
 }
 
-export async function runFile(file: string, opts: RunOptions): Promise<FileResult> {
+export async function runFile(file: string, opts: RunOptions & { deadline?: number }): Promise<FileResult> {
   const started = Date.now();
   const shown = opts.baseDir ? relative(opts.baseDir, file) : file;
   const result: FileResult = { file: shown, passed: 0, failed: 0, skipped: 0, failures: [], isolation: 'database', durationMs: 0 };
@@ -145,6 +151,13 @@ export async function runFile(file: string, opts: RunOptions): Promise<FileResul
   } catch (e) {
     result.error = `parse error: ${(e as Error).message}`;
     result.failed = 1;
+    result.durationMs = Date.now() - started;
+    return result;
+  }
+
+  if (opts.deadline !== undefined && Date.now() >= opts.deadline) {
+    result.error = 'time budget exhausted before this file';
+    countNotRun(records, 0, result, opts.baseDir, result.error);
     result.durationMs = Date.now() - started;
     return result;
   }
@@ -199,7 +212,7 @@ class FileExecution {
   constructor(
     private readonly url: string,
     private readonly implicitFlush: boolean,
-    private readonly opts: RunOptions,
+    private readonly opts: RunOptions & { deadline?: number },
     private readonly result: FileResult,
   ) {
     this.labels = new Set(opts.labels ?? ['freshet', 'risingwave']);
@@ -209,6 +222,11 @@ class FileExecution {
   async run(records: Record[]): Promise<void> {
     for (let i = 0; i < records.length; i++) {
       const rec = records[i];
+      if (this.opts.deadline !== undefined && Date.now() >= this.opts.deadline) {
+        countNotRun(records, i, this.result, this.opts.baseDir, 'time budget exhausted');
+        this.result.error = 'time budget exhausted';
+        return;
+      }
       switch (rec.type) {
         case 'halt':
           return;

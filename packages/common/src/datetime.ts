@@ -11,7 +11,6 @@ import { Decimal } from './decimal';
 import { SqlError, SqlState } from './error';
 import { Interval, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC, decimalSecondsToMicros } from './interval';
 
-export { USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC };
 const USECS_PER_MS = 1000;
 
 // ---------------------------------------------------------------------------------------

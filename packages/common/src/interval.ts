@@ -246,6 +246,14 @@ export class Interval {
 
 /** `HH:MM:SS[.ffffff]` for a non-negative µs count; hours may exceed 24. */
 export function formatHms(absMicros: number): string {
+  if (absMicros > Number.MAX_SAFE_INTEGER) {
+    // Beyond 2^53 float division misrounds; format the (already inexact) value exactly.
+    const big = BigInt(absMicros);
+    const secs = big / 1_000_000n;
+    const fr = Number(big % 1_000_000n);
+    const tail = `${String((secs / 60n) % 60n).padStart(2, '0')}:${String(secs % 60n).padStart(2, '0')}`;
+    return `${secs / 3600n}:${tail}${fr ? `.${String(fr).padStart(6, '0')}`.replace(/0+$/, '') : ''}`;
+  }
   const totalSecs = Math.floor(absMicros / USECS_PER_SEC);
   const fract = absMicros - totalSecs * USECS_PER_SEC;
   const hours = Math.floor(totalSecs / 3600);
@@ -402,7 +410,6 @@ function parsePostgres(s: string, text: string, qualifier?: IntervalQualifier): 
   const acc = new Acc();
   let negateAll = false;
   let pendingNumber: number | undefined;
-  let pendingIsTime = false;
   TOKEN_RE.lastIndex = 0;
   let pos = 0;
   let sawAny = false;
@@ -435,7 +442,7 @@ function parsePostgres(s: string, text: string, qualifier?: IntervalQualifier): 
         continue;
       }
       const unit = UNIT_NAMES[lw];
-      if (unit === undefined || pendingNumber === undefined || pendingIsTime) throw invalidInterval(text);
+      if (unit === undefined || pendingNumber === undefined) throw invalidInterval(text);
       acc.add(pendingNumber, unit, text);
       pendingNumber = undefined;
       continue;
@@ -461,11 +468,9 @@ function parsePostgres(s: string, text: string, qualifier?: IntervalQualifier): 
         us = a * 3_600_000_000n + b * 60_000_000n + c;
       }
       acc.micros += neg ? -us : us;
-      pendingIsTime = false;
       continue;
     }
     pendingNumber = neg ? -Number(num) : Number(num);
-    pendingIsTime = false;
   }
   if (pendingNumber !== undefined) acc.add(pendingNumber, bareUnit(), text);
   if (!sawAny) throw invalidInterval(text);

@@ -109,7 +109,10 @@ export interface Session {
   /** Bind: `resultFormats` expanded to one per result column by pgwire when possible. */
   bind(stmt: PreparedStatement, params: BindParams): Portal | Promise<Portal>;
 
-  /** Called when the extended protocol hit an error, so a transaction block becomes failed. */
+  /**
+   * Called for every statement error reported to the client (simple or extended protocol),
+   * before the ErrorResponse is sent, so a transaction block becomes failed ('E').
+   */
   onError(err: SqlError): void;
   /** Connection closed (Terminate or socket end). */
   close(): void;

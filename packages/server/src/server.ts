@@ -31,6 +31,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const meta = await storage.open();
   const catalog = new Catalog(storage);
   catalog.load(meta);
+  await catalog.ready;
   log.info(
     opts.dataDir ? `storage opened at ${opts.dataDir} (${meta.size} catalog records)` : 'playground mode: all data is kept in memory and lost on exit',
   );

@@ -4,7 +4,7 @@
  * hands the rest to libpg-query (see README.md for the full list).
  */
 import { SqlError, SqlState } from '@freshet/common';
-import { editTableLike, afterCreate, parseExpression } from './front/create-table';
+import { afterCreate, editTableLike } from './front/create-table';
 import { Cursor } from './front/cursor';
 import { parseFormatEncode, parseOptionList } from './front/options';
 import { applyQueryExtras } from './front/query-extras';
@@ -12,7 +12,7 @@ import { isRwDrop, parseDescribe, parseDrop, parseShow } from './front/show';
 import { assertReady, parsePgStatement } from './pg';
 import { EditList } from './rewrite';
 import { splitStatements } from './split';
-import type { CreateSinkStatement, ExplainStatement, PgNode, RwExtras, Statement } from './statement';
+import type { CreateSinkStatement, ExplainStatement, RwExtras, Statement } from './statement';
 import { type Token, isWord, tokenize } from './tokenizer';
 
 export function parseSql(sql: string): Statement[] {
@@ -230,5 +230,3 @@ function parseExplain(sql: string, cur: Cursor, base: BaseFields): ExplainStatem
   return { kind: 'explain', options, inner, ...base };
 }
 
-export { parseExpression };
-export type { PgNode };

@@ -243,7 +243,7 @@ describe('seed articles', () => {
     if (s.kind !== 'create_source') throw new Error(s.kind);
     expect(s.name).toBe('user_events');
     expect(s.tableElts.map((e) => e.ColumnDef.colname)).toEqual(['user_id', 'event_type', 'item_id', 'timestamp']);
-    expect(s.tableElts[3].ColumnDef.typeName.names.map((n: any) => n.String.sval)).toEqual(['pg_catalog', 'timestamptz']);
+    expect(s.tableElts[3].ColumnDef.typeName.names.map((n: any) => n.String.sval)).toEqual(['timestamptz']);
     expect(s.rw.withOptions).toEqual({ connector: 'kafka', topic: 'user-events', 'properties.bootstrap.server': 'kafka:9092' });
     expect([s.rw.format, s.rw.encode]).toEqual(['plain', 'json']);
     expect(s.text.endsWith('ENCODE JSON')).toBe(true);

@@ -74,6 +74,12 @@ function skipTrivia(s: string, i: number): number {
 
 /** Reads a '...' body starting at the opening quote; `backslash` enables E'' escapes. */
 function readQuoted(s: string, i: number, quote: number, backslash: boolean): { end: number; value: string; ok: boolean } {
+  // Fast path: no doubled quote and no backslash escape before the closing quote.
+  const close = s.indexOf(String.fromCharCode(quote), i + 1);
+  if (close >= 0 && s.charCodeAt(close + 1) !== quote) {
+    const body = s.slice(i + 1, close);
+    if (!backslash || body.indexOf('\\') < 0) return { end: close + 1, value: body, ok: true };
+  }
   let value = '';
   let j = i + 1;
   const n = s.length;
@@ -102,15 +108,16 @@ export function tokenize(s: string): Token[] {
   const out: Token[] = [];
   const n = s.length;
   let i = skipTrivia(s, 0);
+  let start = i;
+  const push = (type: TokenType, end: number, value: string, unterminated = false) => {
+    const t: Token = { type, start, end, value, upper: type === 'word' ? value.toUpperCase() : '' };
+    if (unterminated) t.unterminated = true;
+    out.push(t);
+    i = end;
+  };
   while (i < n) {
     const c = s.charCodeAt(i);
-    const start = i;
-    const push = (type: TokenType, end: number, value: string, unterminated = false) => {
-      const t: Token = { type, start, end, value, upper: type === 'word' ? value.toUpperCase() : '' };
-      if (unterminated) t.unterminated = true;
-      out.push(t);
-      i = end;
-    };
+    start = i;
     const next = s.charCodeAt(i + 1);
     if (c === 39 /* ' */) {
       const q = readQuoted(s, i, 39, false);

@@ -5,6 +5,7 @@ import { Decimal } from '../decimal';
 import { Interval } from '../interval';
 import { decodeKey, encodeKey, encodeKeyString, type KeyOrder } from './key';
 import { decodeRow, encodeRow } from './value';
+import { compareDatum } from '../compare';
 
 // ---------------------------------------------------------------------------------------
 // A deterministic PRNG so failures reproduce.
@@ -255,6 +256,19 @@ describe('memcomparable key encoding', () => {
       }
     });
   }
+
+  it('agrees with compareDatum (the engine-wide order) for every type', () => {
+    for (const t of ALL_TYPES) {
+      for (let i = 0; i < 300; i++) {
+        const a = randDatum(t, false);
+        const b = randDatum(t, false);
+        const key = sign(Buffer.compare(encodeKey([t], [a]), encodeKey([t], [b])));
+        if (key !== sign(compareDatum(t, a, b))) {
+          throw new Error(`${JSON.stringify(t)}: ${String(a)} vs ${String(b)}: key ${key}, compareDatum ${compareDatum(t, a, b)}`);
+        }
+      }
+    }
+  });
 
   it('orders composite keys column by column', () => {
     const types = [T.Varchar, T.Int32, T.Decimal];

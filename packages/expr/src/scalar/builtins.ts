@@ -8,6 +8,7 @@ import { jsonFunctions } from './json';
 import { logicalFunctions } from './logical';
 import { mathFunctions } from './math';
 import { miscFunctions } from './misc';
+import { regexFunctions } from './regex-functions';
 import { stringFunctions } from './string';
 
 /**
@@ -20,6 +21,7 @@ export function builtinScalars(): ScalarDef[] {
     ...comparisonFunctions,
     ...arithmeticFunctions,
     ...stringFunctions,
+    ...regexFunctions,
     ...datetimeFunctions,
     ...mathFunctions,
     ...jsonFunctions,

@@ -41,6 +41,7 @@ export function resolveRelationOrThrow(session: FrontendSession, name: string): 
     session.searchPath(),
     parts.length > 1 ? parts[parts.length - 2] : null,
     parts[parts.length - 1] ?? '',
+    session.user,
   );
   if (!rel) throw new SqlError(SqlState.UndefinedTable, `table or source not found: ${name}`);
   return rel;

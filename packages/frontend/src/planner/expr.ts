@@ -26,7 +26,8 @@ export type Expr =
   | RowExpr
   | FieldAccess
   | Subscript
-  | TableFnCall;
+  | TableFnCall
+  | Placeholder;
 
 export interface ColumnRef {
   readonly kind: 'column';
@@ -174,6 +175,34 @@ export interface TableFnCall {
   readonly type: DataType;
 }
 
+/**
+ * Binder-internal: an aggregate or window call collected while binding a select list,
+ * replaced by a column of the Agg/Window node's output before planning finishes.
+ */
+export interface Placeholder {
+  readonly kind: 'placeholder';
+  readonly slot: 'agg' | 'window';
+  readonly index: number;
+  readonly type: DataType;
+}
+
+/** A structural identity for expressions (GROUP BY matching, aggregate dedup). */
+const subqueryIds = new WeakMap<object, number>();
+let nextSubqueryId = 1;
+
+export function exprKey(e: Expr): string {
+  return JSON.stringify(e, (k, v) => {
+    if (v && typeof v === 'object' && v.kind === 'subquery') {
+      let id = subqueryIds.get(v);
+      if (id === undefined) subqueryIds.set(v, (id = nextSubqueryId++));
+      return `subquery#${id}`;
+    }
+    if (typeof v === 'bigint') return `${v}n`;
+    if (k === 'fn' && v && typeof v === 'object') return { name: v.name, argTypes: v.argTypes };
+    return v;
+  });
+}
+
 export const lit = (value: Datum, type: DataType): Literal => ({ kind: 'literal', value, type });
 export const col = (index: number, type: DataType): ColumnRef => ({ kind: 'column', index, type });
 export const TRUE = lit(true, T.Boolean);
@@ -303,7 +332,7 @@ export function hasSubquery(e: Expr): boolean {
 
 export function isConst(e: Expr): boolean {
   if (e.kind === 'literal') return true;
-  if (e.kind === 'column' || e.kind === 'outer' || e.kind === 'param' || e.kind === 'subquery' || e.kind === 'table_fn') return false;
+  if (e.kind === 'column' || e.kind === 'outer' || e.kind === 'param' || e.kind === 'subquery' || e.kind === 'table_fn' || e.kind === 'placeholder') return false;
   let ok = true;
   forEachChild(e, (c) => {
     if (ok && !isConst(c)) ok = false;

@@ -27,9 +27,8 @@ export function chooseAuthMethod(req: PasswordRequirement): AuthMethod {
   const canScram = (req.scramVerifier !== undefined && parseScramVerifier(req.scramVerifier) !== undefined) || req.plaintext !== undefined;
   const canMd5 = req.md5Hash !== undefined || req.plaintext !== undefined;
   const preferred = req.prefer ?? (req.scramVerifier !== undefined ? 'scram-sha-256' : req.md5Hash !== undefined ? 'md5' : 'password');
-  if (preferred === 'scram-sha-256' && canScram) return 'scram-sha-256';
-  if (preferred === 'md5' && canMd5) return 'md5';
-  return 'password';
+  if (preferred === 'password' || (preferred === 'scram-sha-256' && canScram) || (preferred === 'md5' && canMd5)) return preferred;
+  return canScram ? 'scram-sha-256' : canMd5 ? 'md5' : 'password';
 }
 
 export class PasswordAuthenticator {

@@ -34,7 +34,11 @@ function formatVerifier(v: ScramVerifier): string {
 
 /** Builds a PostgreSQL-format SCRAM-SHA-256 verifier for a password (for CREATE USER … PASSWORD). */
 export function makeScramVerifier(password: string, iterations = 4096): string {
-  const salt = randomBytes(16);
+  return scramVerifierWithSalt(password, randomBytes(16), iterations);
+}
+
+/** Deterministic form of makeScramVerifier (known salt), for tests and migrations. */
+export function scramVerifierWithSalt(password: string, salt: Buffer, iterations: number): string {
   const salted = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, 32, 'sha256');
   return formatVerifier({ iterations, salt, ...keysFromSalted(salted) });
 }
@@ -70,7 +74,11 @@ export class ScramServer {
   private gs2Header = '';
   private nonce = '';
 
-  constructor(private readonly verifier: ScramVerifier) {}
+  /** `serverNonce` is only fixed by tests (RFC test vectors); normally it is random. */
+  constructor(
+    private readonly verifier: ScramVerifier,
+    private readonly serverNonce = randomBytes(18).toString('base64'),
+  ) {}
 
   first(clientFirst: string): string {
     // gs2-header: cbind-flag "," [authzid] ","
@@ -85,7 +93,7 @@ export class ScramServer {
     const attrs = parseAttributes(this.clientFirstBare);
     const clientNonce = attrs.get('r');
     if (!clientNonce || !attrs.has('n')) throw new ScramFormatError('malformed SCRAM message: missing nonce or username');
-    this.nonce = clientNonce + randomBytes(18).toString('base64');
+    this.nonce = clientNonce + this.serverNonce;
     this.serverFirst = `r=${this.nonce},s=${this.verifier.salt.toString('base64')},i=${this.verifier.iterations}`;
     return this.serverFirst;
   }

@@ -78,8 +78,9 @@ export class Connection {
   ) {
     this.log = opts.log;
     this.decoder = new FrameDecoder(opts.maxMessageSize);
-    socket.on('error', (e) => {
-      this.log(`connection error from ${socket.remoteAddress}: ${e.message}`);
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      // A client vanishing mid-conversation is routine, not worth a log line.
+      if (e.code !== 'ECONNRESET' && e.code !== 'EPIPE') this.log(`connection error: ${e.message}`);
       this.teardown();
     });
     socket.on('close', () => this.teardown());
@@ -111,6 +112,8 @@ export class Connection {
       while (this.phase !== 'closed' && this.decoder.next()) {
         const pending = this.handleFrame();
         if (pending !== undefined) await pending;
+        // A long pipeline without Sync/Flush must not grow the output without bound.
+        if (this.writer.length >= FLUSH_THRESHOLD && !this.flush()) await this.drained();
       }
     } catch (e) {
       // Only framing/decoding errors and bugs get here; statement errors are handled in place.

@@ -8,7 +8,7 @@
 import { parsePgStatement } from '../pg';
 import type { EditList } from '../rewrite';
 import type { IncludeClause, OnConflict, RwExtras, Watermark } from '../statement';
-import { type Token, identValue, isPunct, isWord } from '../tokenizer';
+import { type Token, identValue, isWord } from '../tokenizer';
 import { Cursor } from './cursor';
 import { parseFormatEncode, parseOptionList } from './options';
 
@@ -16,7 +16,7 @@ const CONSTRAINT_STARTS = new Set(['PRIMARY', 'UNIQUE', 'CONSTRAINT', 'CHECK', '
 
 /**
  * Edits a CREATE TABLE/SOURCE statement. `cur` is positioned right after the object
- * name. Returns true if a column list was present.
+ * name; on return it is at the first token the front pass left for PG (e.g. `AS`).
  */
 export function editTableLike(cur: Cursor, edits: EditList, rw: RwExtras): void {
   const nameEnd = cur.tokens[cur.pos - 1].end;
@@ -174,6 +174,3 @@ export function afterCreate(tokens: Token[]): number {
   while (tokens[i] && tokens[i].type === 'word' && ['TEMP', 'TEMPORARY', 'UNLOGGED', 'LOCAL', 'GLOBAL', 'SHARED'].includes(tokens[i].upper)) i++;
   return i;
 }
-
-export const isNamePart = (t: Token | undefined) => t !== undefined && (t.type === 'word' || t.type === 'qident');
-export { isPunct };

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import * as hdr from 'hdr-histogram-js';
+import { latencySummary, median, spreadPct, summarizeRuns } from './stats';
+
+describe('median', () => {
+  it('takes the middle value, or the mean of the two middle values', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([7])).toBe(7);
+    expect(median([])).toBeNaN();
+  });
+  it('does not reorder its input', () => {
+    const xs = [3, 1, 2];
+    median(xs);
+    expect(xs).toEqual([3, 1, 2]);
+  });
+});
+
+describe('spreadPct', () => {
+  it('is (max - min) / median in percent', () => {
+    expect(spreadPct([90, 100, 110])).toBeCloseTo(20);
+    expect(spreadPct([100, 100, 100])).toBe(0);
+  });
+  it('is 0 for a single run or a zero median', () => {
+    expect(spreadPct([123])).toBe(0);
+    expect(spreadPct([0, 0, 5])).toBe(0);
+  });
+});
+
+describe('latencySummary', () => {
+  it('reads p50/p99/p99.9 from an hdr histogram in microseconds', () => {
+    const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+    for (let v = 1; v <= 10_000; v++) h.recordValue(v);
+    const s = latencySummary(h);
+    // 3 significant digits: values are exact to within 0.1%.
+    expect(s.p50Us).toBeGreaterThanOrEqual(4995);
+    expect(s.p50Us).toBeLessThanOrEqual(5005);
+    expect(s.p99Us).toBeGreaterThanOrEqual(9890);
+    expect(s.p99Us).toBeLessThanOrEqual(9910);
+    expect(s.p999Us).toBeGreaterThanOrEqual(9980);
+    expect(s.p999Us).toBeLessThanOrEqual(10_000);
+    expect(s.maxUs).toBeGreaterThanOrEqual(10_000);
+    expect(s.meanUs).toBeCloseTo(5000.5, -1);
+  });
+  it('is all zeros for an empty histogram', () => {
+    const h = hdr.build();
+    expect(latencySummary(h)).toEqual({ p50Us: 0, p99Us: 0, p999Us: 0, maxUs: 0, meanUs: 0 });
+  });
+  it('survives the compressed-base64 round trip the worker threads use', () => {
+    const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+    for (let i = 0; i < 1000; i++) h.recordValue(100 + (i % 10) * 1000);
+    const back = hdr.decodeFromCompressedBase64(hdr.encodeIntoCompressedBase64(h));
+    const [a, b] = [latencySummary(back), latencySummary(h)];
+    expect([a.p50Us, a.p99Us, a.p999Us, a.meanUs]).toEqual([b.p50Us, b.p99Us, b.p999Us, b.meanUs]);
+    // The decoded max is the top of its bucket: equal within the 3-digit precision.
+    expect(Math.abs(a.maxUs - b.maxUs) / b.maxUs).toBeLessThan(0.001);
+  });
+});
+
+describe('summarizeRuns', () => {
+  const run = (qps: number, p99Us: number) => ({ qps, p50Us: 100, p99Us, p999Us: p99Us * 2 });
+
+  it('takes the median of each figure independently, with min and max', () => {
+    const s = summarizeRuns([run(1000, 900), run(1100, 500), run(1050, 700)]);
+    expect(s.median).toEqual({ qps: 1050, p50Us: 100, p99Us: 700, p999Us: 1400 });
+    expect(s.min.qps).toBe(1000);
+    expect(s.max.qps).toBe(1100);
+    expect(s.max.p99Us).toBe(900);
+  });
+  it('flags a cell as noisy when QPS or p99 spread exceeds 20%', () => {
+    expect(summarizeRuns([run(1000, 500), run(1050, 510), run(1100, 520)]).noisy).toBe(false);
+    expect(summarizeRuns([run(800, 500), run(1000, 500), run(1100, 500)]).noisy).toBe(true);
+    expect(summarizeRuns([run(1000, 400), run(1000, 500), run(1000, 700)]).noisy).toBe(true);
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * Benchmark CLI: `npm run bench -- [scenario] [options]`.
+ * Runs a scenario against Freshet and/or PostgreSQL started on loopback ports, prints the
+ * markdown report and writes JSON, markdown and SVG charts to bench/results/.
+ */
+import { parseArgs } from 'node:util';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ALL_PROTOCOLS, type Protocol } from './lib/loadgen-protocol';
+import { Progress } from './lib/progress';
+import { writeResults } from './lib/results-writer';
+import { SCALES, type Scenario } from './lib/scenario';
+import { ALL_TARGETS, type TargetName } from './lib/targets';
+import { pointLookup } from './scenarios/point-lookup';
+
+const SCENARIOS: Record<string, Scenario> = { [pointLookup.name]: pointLookup };
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const repoRoot = join(benchDir, '..');
+
+const USAGE = `usage: npm run bench -- [scenario] [options]
+
+scenarios:
+${Object.values(SCENARIOS)
+  .map((s) => `  ${s.name.padEnd(14)} ${s.description}`)
+  .join('\n')}
+
+options:
+  --scale small|full        presets: small = ${SCALES.small.rows.toLocaleString('en-US')} rows, ${SCALES.small.durationS} s/cell (default);
+                            full = ${SCALES.full.rows.toLocaleString('en-US')} rows, ${SCALES.full.durationS} s/cell
+  --targets LIST            comma list of ${ALL_TARGETS.join(',')} (default: both)
+  --duration S              measured seconds per cell run (overrides the scale)
+  --warmup S                warm-up seconds before each measured run
+  --repeats N               runs per cell; the median is reported
+  --rows N                  table size
+  --connections LIST        e.g. 1,8 (default)
+  --protocols LIST          extended,simple (default: both)
+  --client-threads N        load-generator worker threads (default 1; the machine has few cores)
+  --out DIR                 results directory (default bench/results)
+  -h, --help`;
+
+function list<T extends string>(v: string | undefined, allowed: readonly T[], what: string): T[] | undefined {
+  if (v === undefined) return undefined;
+  const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const i of items) if (!allowed.includes(i as T)) throw new Error(`unknown ${what}: ${i} (expected ${allowed.join(', ')})`);
+  return items as T[];
+}
+
+function positive(v: string | undefined, what: string, integer = true): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(n > 0) || (integer && !Number.isInteger(n))) throw new Error(`--${what} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      scale: { type: 'string', default: 'small' },
+      targets: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      repeats: { type: 'string' },
+      rows: { type: 'string' },
+      connections: { type: 'string' },
+      protocols: { type: 'string' },
+      'client-threads': { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const scenarioName = positionals[0] ?? 'point-lookup';
+  const scenario = SCENARIOS[scenarioName];
+  if (!scenario) throw new Error(`unknown scenario ${scenarioName}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+  const preset = SCALES[values.scale!];
+  if (!preset) throw new Error(`unknown --scale ${values.scale}; known: ${Object.keys(SCALES).join(', ')}`);
+
+  const warmup = values.warmup === '0' ? 0 : positive(values.warmup, 'warmup', false);
+  const connections = values.connections?.split(',').map((c) => positive(c.trim(), 'connections')!);
+  const progress = new Progress();
+  const result = await scenario.run({
+    scale: values.scale!,
+    rows: positive(values.rows, 'rows') ?? preset.rows,
+    durationS: positive(values.duration, 'duration', false) ?? preset.durationS,
+    warmupS: warmup ?? preset.warmupS,
+    repeats: positive(values.repeats, 'repeats') ?? preset.repeats,
+    targets: list<TargetName>(values.targets, ALL_TARGETS, 'target') ?? [...ALL_TARGETS],
+    connections: connections ?? [1, 8],
+    protocols: list<Protocol>(values.protocols, ALL_PROTOCOLS, 'protocol') ?? [...ALL_PROTOCOLS],
+    clientThreads: positive(values['client-threads'], 'client-threads') ?? 1,
+    repoRoot,
+    progress,
+    log: (line) => progress.done(line),
+  });
+
+  const { markdown, files } = writeResults(result, values.out ?? join(benchDir, 'results'));
+  console.log(`\n${markdown}`);
+  console.log(`written: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`bench: ${(e as Error).message}`);
+    process.exit(1);
+  },
+);

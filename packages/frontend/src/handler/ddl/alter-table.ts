@@ -1,0 +1,166 @@
+/**
+ * ALTER TABLE … ADD COLUMN / DROP COLUMN, and ALTER TABLE|VIEW|INDEX … RENAME [COLUMN].
+ * Adding or dropping a column rewrites every stored row in the same batch as the catalog
+ * change. Expressions are not evaluated here, so ADD COLUMN with a DEFAULT or generated
+ * expression is accepted only while the table is empty (0A000 otherwise). Views store
+ * their query as text, so renames of relations/columns that views read are refused.
+ */
+import { SqlError, SqlState, notSupported } from '@freshet/common';
+import { type PgNode, type PgStatement, resolveTypeName } from '@freshet/sql';
+import { describeRelations, kindName } from '../../catalog/catalog';
+import type { ColumnDesc, RelationCatalog, RelationKind } from '../../catalog/model';
+import { type DdlContext, displayName, inBatch, resolveRelation } from './context';
+import { checkColumnName } from './create-table';
+import { dropWithDependents } from './drop-relation';
+import { deparseExpr, rangeVarName } from './pg-nodes';
+
+const RENAMABLE: Record<string, RelationKind> = { OBJECT_TABLE: 'table', OBJECT_VIEW: 'view', OBJECT_INDEX: 'index' };
+
+export async function alterTable(ctx: DdlContext, stmt: PgStatement): Promise<string> {
+  const node = stmt.node.AlterTableStmt as PgNode;
+  const qn = rangeVarName(node.relation);
+  const rel = resolveRelation(ctx, qn);
+  if (!rel || rel.kind !== 'table') {
+    if (node.missing_ok) {
+      ctx.notice(`relation "${displayName(qn)}" does not exist, skipping`);
+      return 'ALTER_TABLE';
+    }
+    throw new SqlError(SqlState.UndefinedTable, `table not found: ${displayName(qn)}`);
+  }
+  const cmds = ((node.cmds ?? []) as PgNode[]).map((c) => c.AlterTableCmd);
+  if (cmds.length !== 1) throw notSupported('ALTER TABLE with several actions');
+  const cmd = cmds[0];
+  switch (cmd.subtype) {
+    case 'AT_AddColumn':
+      await addColumn(ctx, stmt, rel, cmd);
+      break;
+    case 'AT_DropColumn':
+      await dropColumn(ctx, rel, cmd);
+      break;
+    default:
+      throw notSupported(`ALTER TABLE ${String(cmd.subtype).replace(/^AT_/, '')}`);
+  }
+  return 'ALTER_TABLE';
+}
+
+async function addColumn(ctx: DdlContext, stmt: PgStatement, rel: RelationCatalog, cmd: PgNode): Promise<void> {
+  const def = cmd.def.ColumnDef;
+  const name: string = def.colname;
+  if (rel.columns.some((c) => c.name === name)) {
+    if (cmd.missing_ok) {
+      ctx.notice(`column "${name}" of relation "${rel.name}" already exists, skipping`);
+      return;
+    }
+    throw new SqlError(SqlState.DuplicateColumn, `column "${name}" of relation "${rel.name}" already exists`);
+  }
+  checkColumnName(name);
+  const col: ColumnDesc = { name, type: resolveTypeName(def.typeName, stmt.rw), hidden: false, notNull: !!def.is_not_null };
+  for (const c of (def.constraints ?? []) as PgNode[]) {
+    const con = c.Constraint;
+    if (con.contype === 'CONSTR_NOTNULL') col.notNull = true;
+    else if (con.contype === 'CONSTR_DEFAULT') col.defaultExpr = deparseExpr(con.raw_expr);
+    else if (con.contype === 'CONSTR_GENERATED') col.generatedExpr = deparseExpr(con.raw_expr);
+    else if (con.contype !== 'CONSTR_NULL') throw notSupported(`ALTER TABLE ADD COLUMN with constraint ${con.contype}`);
+  }
+  const rows = ctx.storage.table(rel.id);
+  if (rows.size > 0) {
+    if (col.defaultExpr !== undefined || col.generatedExpr !== undefined) {
+      throw notSupported('ALTER TABLE ADD COLUMN with a DEFAULT or generated expression on a non-empty table');
+    }
+    if (col.notNull) throw new SqlError(SqlState.NotNullViolation, `column "${name}" of relation "${rel.name}" contains null values`);
+  }
+  // New columns go before the trailing hidden columns (`_row_id`), as RisingWave shows them.
+  let at = rel.columns.length;
+  while (at > 0 && rel.columns[at - 1].hidden) at--;
+  const columns = [...rel.columns.slice(0, at), col, ...rel.columns.slice(at)];
+  const next: RelationCatalog = { ...rel, columns, pk: rel.pk.map((p) => (p >= at ? p + 1 : p)) };
+  const old = [...rows.scan()];
+  await inBatch(ctx, (batch) => {
+    ctx.catalog.updateRelation(next, batch);
+    for (const r of old) batch.put(rel.id, [...r.slice(0, at), null, ...r.slice(at)]);
+    updateIndexesOf(ctx, rel.id, (ix) => shiftIndex(ix, at, +1), batch);
+  });
+}
+
+async function dropColumn(ctx: DdlContext, rel: RelationCatalog, cmd: PgNode): Promise<void> {
+  const name: string = cmd.name;
+  const at = rel.columns.findIndex((c) => c.name === name && !c.hidden);
+  if (at < 0) {
+    if (cmd.missing_ok) {
+      ctx.notice(`column "${name}" of relation "${rel.name}" does not exist, skipping`);
+      return;
+    }
+    throw new SqlError(SqlState.UndefinedColumn, `column "${name}" of relation "${rel.name}" does not exist`);
+  }
+  if (rel.pk.includes(at)) throw new SqlError(SqlState.FeatureNotSupported, `cannot drop primary key column "${name}"`);
+  const cascade = cmd.behavior === 'DROP_CASCADE';
+  const deps = ctx.catalog.dependents(rel.id).filter((d) => d.kind !== 'index' || d.index!.keys.some((k) => k.column === at) || d.index!.include.includes(at));
+  if (deps.length > 0 && !cascade) {
+    throw new SqlError(
+      SqlState.DependentObjectsStillExist,
+      `cannot drop column ${name} of table ${rel.name} because other objects depend on it: ${describeRelations(deps)}`,
+      { hint: 'Use DROP ... CASCADE to drop the dependent objects too.' },
+    );
+  }
+  const columns = rel.columns.filter((_, i) => i !== at);
+  const next: RelationCatalog = { ...rel, columns, pk: rel.pk.map((p) => (p > at ? p - 1 : p)) };
+  const old = [...ctx.storage.table(rel.id).scan()];
+  await inBatch(ctx, (batch) => {
+    const dropped = new Set<number>();
+    for (const d of deps) dropWithDependents(ctx, batch, d, true, dropped);
+    ctx.catalog.updateRelation(next, batch);
+    for (const r of old) batch.put(rel.id, r.filter((_, i) => i !== at));
+    updateIndexesOf(ctx, rel.id, (ix) => shiftIndex(ix, at, -1), batch);
+  });
+}
+
+/** ALTER TABLE|VIEW|INDEX name RENAME TO new, and ALTER TABLE name RENAME [COLUMN] a TO b. */
+export async function renameRelation(ctx: DdlContext, stmt: PgStatement): Promise<string> {
+  const node = stmt.node.RenameStmt as PgNode;
+  const column = node.renameType === 'OBJECT_COLUMN';
+  const kind = RENAMABLE[column ? node.relationType : node.renameType];
+  if (!kind) throw notSupported(`ALTER ${String(node.renameType).replace(/^OBJECT_/, '')} … RENAME`);
+  const tag = `ALTER_${kind.toUpperCase()}`;
+  const qn = rangeVarName(node.relation);
+  const rel = resolveRelation(ctx, qn);
+  if (!rel || rel.kind !== kind) {
+    if (node.missing_ok) {
+      ctx.notice(`relation "${displayName(qn)}" does not exist, skipping`);
+      return tag;
+    }
+    throw new SqlError(SqlState.UndefinedTable, `${kindName(kind)} not found: ${displayName(qn)}`);
+  }
+  const readers = ctx.catalog.dependents(rel.id).filter((d) => d.kind !== 'index');
+  if (readers.length > 0) {
+    throw notSupported(`renaming ${kindName(rel.kind)} ${rel.name} or its columns while ${describeRelations(readers)} depend on it`);
+  }
+  if (!column) {
+    await inBatch(ctx, (batch) => ctx.catalog.updateRelation({ ...rel, name: node.newname }, batch));
+    return tag;
+  }
+  const at = rel.columns.findIndex((c) => c.name === node.subname && !c.hidden);
+  if (at < 0) throw new SqlError(SqlState.UndefinedColumn, `column "${node.subname}" does not exist`);
+  if (rel.columns.some((c) => c.name === node.newname)) {
+    throw new SqlError(SqlState.DuplicateColumn, `column "${node.newname}" of relation "${rel.name}" already exists`);
+  }
+  checkColumnName(node.newname);
+  const columns = rel.columns.map((c, i) => (i === at ? { ...c, name: node.newname } : c));
+  await inBatch(ctx, (batch) => {
+    ctx.catalog.updateRelation({ ...rel, columns }, batch);
+    updateIndexesOf(ctx, rel.id, (ix) => ({ ...ix, columns: ix.columns.map((c) => (c.name === node.subname ? { ...c, name: node.newname } : c)) }), batch);
+  });
+  return tag;
+}
+
+function updateIndexesOf(ctx: DdlContext, baseId: number, f: (ix: RelationCatalog) => RelationCatalog, batch: Parameters<typeof ctx.catalog.updateRelation>[1]): void {
+  for (const ix of ctx.catalog.dependents(baseId)) {
+    if (ix.kind === 'index' && ix.index?.on === baseId) ctx.catalog.updateRelation(f(ix), batch);
+  }
+}
+
+/** Renumbers base-column references of an index after a column was inserted/removed at `at`. */
+function shiftIndex(ix: RelationCatalog, at: number, delta: 1 | -1): RelationCatalog {
+  const move = (c: number) => (delta > 0 ? (c >= at ? c + 1 : c) : c > at ? c - 1 : c);
+  const index = ix.index!;
+  return { ...ix, index: { ...index, keys: index.keys.map((k) => ({ ...k, column: move(k.column) })), include: index.include.map(move) } };
+}
