@@ -103,6 +103,9 @@ async function main(): Promise<number> {
   return 0;
 }
 
+// Ctrl-C must still run the testkit's exit hooks, which stop the servers we started.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 main().then(
   (code) => process.exit(code),
   (e) => {

@@ -316,18 +316,15 @@ export class Decimal {
 
   private rescale(scale: number, mode: Rounding): Decimal {
     if (this.special !== 0) return this;
-    if (scale >= this.scale) {
-      const target = Math.min(scale, DECIMAL_MAX_SCALE);
-      const m = this.scaledTo(target);
-      return abs(m) <= MAX_MANTISSA ? new Decimal(m, target) : this;
-    }
+    // Like rust_decimal's round_dp, never adds places: round(42, 1) is 42 (RisingWave).
+    if (scale >= this.scale) return this;
     if (scale >= 0) return new Decimal(divRound(this.mantissa, pow10(this.scale - scale), mode), scale);
     // Negative scale: round to tens, hundreds…; the result has scale 0.
     const q = divRound(this.mantissa, pow10(this.scale - scale), mode);
     return fit(q * pow10(-scale), 0);
   }
 
-  /** Rounds half away from zero to `scale` places (may be negative); result has that scale (>= 0). */
+  /** Rounds half away from zero to `scale` places (may be negative); the scale only ever shrinks. */
   round(scale = 0): Decimal {
     return this.rescale(scale, 'half-away');
   }

@@ -6,15 +6,10 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startPgServer, type PgServer } from './server';
 import { FakeManager } from './testing/fake-engine';
 import { names, RawClient } from './testing/raw-client';
-
-vi.mock('@freshet/common', async (importOriginal) => {
-  const { withCodecFallbacks } = await import('./testing/codec-fallback');
-  return withCodecFallbacks(await importOriginal());
-});
 
 let server: PgServer;
 let healthy: pg.Client;

@@ -1,16 +1,13 @@
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { md5PasswordHash } from './auth/md5';
 import { makeScramVerifier } from './auth/scram';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { Connection, FLUSH_THRESHOLD } from './protocol/connection';
 import { startPgServer, type PgServer } from './server';
 import { FakeManager } from './testing/fake-engine';
 import { names, RawClient } from './testing/raw-client';
-
-vi.mock('@freshet/common', async (importOriginal) => {
-  const { withCodecFallbacks } = await import('./testing/codec-fallback');
-  return withCodecFallbacks(await importOriginal());
-});
 
 let server: PgServer;
 let manager: FakeManager;
@@ -479,5 +476,50 @@ describe('server lifecycle', () => {
 
   it('rejects when the port is taken', async () => {
     await expect(startPgServer({ host: '127.0.0.1', port: server.port, manager })).rejects.toThrow(/EADDRINUSE/);
+  });
+});
+
+describe('write coalescing', () => {
+  it('writes once per ReadyForQuery cycle and in ~64 KiB pieces for large results', async () => {
+    const writes: number[] = [];
+    let noDelay = false;
+    const m = new FakeManager();
+    const srv = createServer((socket: Socket) => {
+      const write = socket.write.bind(socket) as (b: Buffer) => boolean;
+      (socket as any).write = (b: Buffer) => {
+        writes.push(b.length);
+        return write(b);
+      };
+      const setNoDelay = socket.setNoDelay.bind(socket);
+      (socket as any).setNoDelay = (v: boolean) => {
+        noDelay = v;
+        return setNoDelay(v);
+      };
+      new Connection(socket, { manager: m, maxMessageSize: 1 << 20, log: () => {} });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const c = await RawClient.connect((srv.address() as AddressInfo).port);
+    await c.startup();
+    expect(noDelay).toBe(true);
+    expect(writes.length).toBe(1); // AuthenticationOk … ReadyForQuery
+    c.send(
+      serialize.parse({ text: 'rows 3' }),
+      serialize.bind(),
+      serialize.describe({ type: 'P' }),
+      serialize.execute(),
+      serialize.sync(),
+      serialize.query('rows 2; insert; notice'),
+    );
+    await c.untilReady();
+    await c.untilReady();
+    expect(writes.length).toBe(3);
+    writes.length = 0;
+    c.send(serialize.query('big 1000')); // ~1 MiB
+    await c.untilReady();
+    expect(writes.length).toBeGreaterThan(10);
+    expect(writes.length).toBeLessThan(25);
+    expect(Math.max(...writes)).toBeLessThan(FLUSH_THRESHOLD + 2048);
+    c.close();
+    await new Promise<void>((r) => srv.close(() => r()));
   });
 });

@@ -83,10 +83,8 @@ function age(a: number, b: number): Interval {
     days--;
   }
   if (days < 0) {
-    // borrow the length of the month before `hi`'s month, as PG does
-    const pm = c1.month === 1 ? 12 : c1.month - 1;
-    const py = c1.month === 1 ? c1.year - 1 : c1.year;
-    days += daysInMonth(py, pm);
+    // borrow the length of the earlier timestamp's month, as PostgreSQL's timestamp_age does
+    days += daysInMonth(c0.year, c0.month);
     months--;
   }
   const r = new Interval(months, days, micros);

@@ -148,11 +148,6 @@ export function showCommand(session: FrontendSession, stmt: ShowStatement): Prep
           return { tag: `SHOW ${rows.length}`, rows };
         },
       );
-    case 'variable':
-      return simpleCommand(nameField(stmt.variable ?? ''), () => ({
-        tag: 'SHOW 1',
-        rows: [[session.config.get(stmt.variable ?? '')]],
-      }));
     default:
       return simpleCommand(null, () => {
         throw new SqlError(SqlState.FeatureNotSupported, `SHOW ${stmt.what.toUpperCase().replace(/_/g, ' ')} is not supported yet`);

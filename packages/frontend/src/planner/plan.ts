@@ -138,11 +138,12 @@ export interface Sort extends Base {
   readonly keys: readonly SortItem[];
 }
 
+/** LIMIT/OFFSET as bigint expressions (constants or parameters), evaluated at execution. */
 export interface Limit extends Base {
   readonly kind: 'limit';
   readonly input: PlanNode;
-  readonly limit: number;
-  readonly offset: number;
+  readonly limit: Expr | null;
+  readonly offset: Expr | null;
 }
 
 /** DISTINCT (on: null) or DISTINCT ON (exprs). */

@@ -28,6 +28,8 @@ export function nodeExprs(p: PlanNode): Expr[] {
       return p.rows.flat();
     case 'get':
       return [...p.key];
+    case 'limit':
+      return [...(p.limit ? [p.limit] : []), ...(p.offset ? [p.offset] : [])];
     case 'insert':
     case 'update':
     case 'delete':

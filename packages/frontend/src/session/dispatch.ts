@@ -42,6 +42,12 @@ export function prepareStatement(
   paramTypes: (DataType | null)[],
 ): PreparedCommand {
   if (!stmt) return EMPTY;
+  if (session.txStatus === 'E' && !(stmt.kind === 'pg' && 'TransactionStmt' in (stmt.node as object))) {
+    throw new SqlError(
+      SqlState.InFailedSqlTransaction,
+      'current transaction is aborted, commands ignored until end of transaction block',
+    );
+  }
   switch (stmt.kind) {
     case 'pg':
       return preparePg(session, stmt, paramTypes);
@@ -57,9 +63,28 @@ export function prepareStatement(
       return unsupported('CREATE SOURCE', 'Sources (Kafka, Postgres CDC, datagen) are planned; use CREATE TABLE for now.');
     case 'create_sink':
       return unsupported('CREATE SINK', 'Sinks (Redis, S3, Kafka) are planned.');
+    case 'explain':
+      return unsupported(`EXPLAIN of ${stmt.inner.kind === 'pg' ? Object.keys(stmt.inner.node)[0].replace(/Stmt$/, '') : stmt.inner.kind}`, 'EXPLAIN works for SELECT, VALUES and DML today.');
+    case 'drop':
+      return dropStreamingObject(session, stmt);
     default:
       return ddlCommand(session, stmt);
   }
+}
+
+/**
+ * DROP SOURCE / SINK / CONNECTION …: no such objects can exist before the streaming
+ * engine lands, so IF EXISTS is a notice and anything else names the missing object.
+ */
+function dropStreamingObject(session: FrontendSession, stmt: Extract<Statement, { kind: 'drop' }>): PreparedCommand {
+  return simpleCommand(null, () => {
+    const kind = stmt.objectKind;
+    for (const name of stmt.names) {
+      if (!stmt.ifExists) throw new SqlError(SqlState.UndefinedObject, `${kind} not found: ${name}`);
+      session.notice(`${kind} "${name}" does not exist, skipping`);
+    }
+    return { tag: `DROP_${kind.toUpperCase()}` };
+  });
 }
 
 function unsupported(what: string, hint: string): PreparedCommand {
@@ -92,14 +117,4 @@ function preparePg(session: FrontendSession, stmt: Extract<Statement, { kind: 'p
     default:
       return ddlCommand(session, stmt);
   }
-}
-
-export function assertNotReadOnlyTx(session: FrontendSession, what: string): void {
-  if (session.txStatus === 'E') {
-    throw new SqlError(
-      SqlState.InFailedSqlTransaction,
-      'current transaction is aborted, commands ignored until end of transaction block',
-    );
-  }
-  void what;
 }

@@ -244,35 +244,45 @@ export class Connection {
 
   // ---------------------------------------------------------------- queries
 
-  /**
-   * Runs one query-phase message. Errors in the simple protocol are reported by
-   * onSimpleQuery itself; errors here are extended-protocol errors: report, then drain.
-   */
-  private async onQueryMessage(type: number, r: BufferReader): Promise<void> {
+  /** Runs one query-phase message (not Sync/Terminate). */
+  private onQueryMessage(type: number, r: BufferReader): Promise<void> | void {
     if (type === fe.FE.Query) return this.onSimpleQuery(fe.readQuery(r));
     if (type === fe.FE.FunctionCall) return this.onFunctionCall();
+    // Extended protocol. Handlers return a promise only when the engine did, so cached
+    // point lookups go through Parse/Bind/Describe/Sync without an await each.
+    let pending: Promise<void> | void;
     try {
-      switch (type) {
-        case fe.FE.Parse:
-          return await this.onParse(fe.readParse(r));
-        case fe.FE.Bind:
-          return await this.onBind(fe.readBind(r));
-        case fe.FE.Describe:
-          return this.onDescribe(fe.readTarget(r, 'Describe'));
-        case fe.FE.Execute:
-          return await this.onExecute(fe.readExecute(r));
-        case fe.FE.Close:
-          return this.onClose(fe.readTarget(r, 'Close'));
-        case fe.FE.Flush:
-          r.expectEnd();
-          this.flush();
-          return;
-      }
+      pending = this.dispatchExtended(type, r);
     } catch (e) {
-      if (e instanceof ProtocolError) throw e; // malformed message: the stream can't be trusted
-      this.reportError(e);
-      if (this.phase !== 'closed') this.draining = true;
+      return this.onExtendedError(e);
     }
+    if (pending !== undefined) return pending.catch((e) => this.onExtendedError(e));
+  }
+
+  private dispatchExtended(type: number, r: BufferReader): Promise<void> | void {
+    switch (type) {
+      case fe.FE.Parse:
+        return this.onParse(fe.readParse(r));
+      case fe.FE.Bind:
+        return this.onBind(fe.readBind(r));
+      case fe.FE.Describe:
+        return this.onDescribe(fe.readTarget(r, 'Describe'));
+      case fe.FE.Execute:
+        return this.onExecute(fe.readExecute(r));
+      case fe.FE.Close:
+        return this.onClose(fe.readTarget(r, 'Close'));
+      case fe.FE.Flush:
+        r.expectEnd();
+        this.flush();
+        return;
+    }
+  }
+
+  /** Reports an extended-protocol error, then skips to Sync. Malformed messages stay FATAL. */
+  private onExtendedError(e: unknown): void {
+    if (e instanceof ProtocolError) throw e; // the byte stream can't be trusted any more
+    this.reportError(e);
+    if (this.phase !== 'closed') this.draining = true;
   }
 
   private async onSimpleQuery(sql: string): Promise<void> {
@@ -285,17 +295,19 @@ export class Connection {
     try {
       portals = await session.simpleQuery(sql);
       if (portals.length === 0) be.writeEmptyQueryResponse(this.writer);
-      while (next < portals.length) {
+      // Stop early if the client went away: its remaining statements must not run.
+      while (next < portals.length && this.phase !== 'closed') {
         const portal = portals[next++];
         try {
           await this.runToCompletion(session, portal);
         } finally {
-          portal.close();
+          safeClose(portal, this.log);
         }
         this.writeSideEffects(session);
       }
     } catch (e) {
       this.reportError(e);
+    } finally {
       for (; next < portals.length; next++) safeClose(portals[next], this.log);
     }
     if (this.phase === 'closed') return;
@@ -327,8 +339,7 @@ export class Connection {
     this.flush();
   }
 
-  private async onParse(m: fe.ParseMessage): Promise<void> {
-    const session = this.session!;
+  private onParse(m: fe.ParseMessage): Promise<void> | void {
     if (m.name === '') this.statements.delete('');
     else if (this.statements.has(m.name)) {
       throw new SqlError('42P05', `prepared statement "${m.name}" already exists`);
@@ -339,19 +350,28 @@ export class Connection {
       if (!t) throw new SqlError(SqlState.UndefinedObject, `type with OID ${oid} does not exist`);
       return t;
     });
-    const stmt = await session.prepare(m.sql, types);
-    this.statements.set(m.name, stmt);
+    const stmt = this.session!.prepare(m.sql, types);
+    if (stmt instanceof Promise) return stmt.then((s) => this.parsed(m.name, s));
+    this.parsed(m.name, stmt);
+  }
+
+  private parsed(name: string, stmt: PreparedStatement): void {
+    this.statements.set(name, stmt);
     be.writeParseComplete(this.writer);
   }
 
-  private async onBind(m: fe.BindMessage): Promise<void> {
-    const session = this.session!;
+  private onBind(m: fe.BindMessage): Promise<void> | void {
     const stmt = this.statements.get(m.statement);
     if (!stmt) throw NOT_FOUND_STATEMENT(m.statement);
     if (m.portal === '') this.closePortal('');
     else if (this.portals.has(m.portal)) throw new SqlError('42P03', `portal "${m.portal}" already exists`);
     const formats = expandFormats(m.paramFormats, m.values.length, 'parameter');
-    const portal = await session.bind(stmt, { values: m.values, formats });
+    const portal = this.session!.bind(stmt, { values: m.values, formats });
+    if (portal instanceof Promise) return portal.then((p) => this.bound(m, p));
+    this.bound(m, portal);
+  }
+
+  private bound(m: fe.BindMessage, portal: Portal): void {
     try {
       const fields = portal.fields();
       const resultFormats = fields ? expandFormats(m.resultFormats, fields.length, 'result') : [];
@@ -380,22 +400,27 @@ export class Connection {
     }
   }
 
-  private async onExecute(m: fe.ExecuteMessage): Promise<void> {
+  private onExecute(m: fe.ExecuteMessage): Promise<void> | void {
     const ps = this.portals.get(m.portal);
     if (!ps) throw NOT_FOUND_PORTAL(m.portal);
-    const session = this.session!;
     if (ps.doneTag !== null) {
       // Already ran to completion: no rows, same completion (a query fetches 0 more rows).
       this.writeCompletion(ps.fields && ps.doneTag.startsWith('SELECT') ? 'SELECT 0' : ps.doneTag);
       return;
     }
-    const res = await ps.portal.execute(m.maxRows);
-    if (ps.fields && res.rows.length > 0) {
-      await this.writeRows(new ResultEncoder(ps.fields, ps.formats, session.timeZone()), res.rows);
-    }
-    if (res.done) {
-      ps.doneTag = res.tag;
-      this.writeCompletion(res.tag);
+    const session = this.session!;
+    return ps.portal.execute(m.maxRows).then((res) => {
+      const pending = ps.fields && res.rows.length > 0 ? this.writeRows(new ResultEncoder(ps.fields, ps.formats, session.timeZone()), res.rows) : undefined;
+      if (pending) return pending.then(() => this.executed(session, ps, res.done, res.tag));
+      this.executed(session, ps, res.done, res.tag);
+    });
+  }
+
+  private executed(session: Session, ps: PortalState, done: boolean, tag: string): void {
+    if (this.phase === 'closed') return;
+    if (done) {
+      ps.doneTag = tag;
+      this.writeCompletion(tag);
     } else {
       be.writePortalSuspended(this.writer);
     }
@@ -439,14 +464,17 @@ export class Connection {
     for (const [k, v] of session.takeParameterChanges()) be.writeParameterStatus(this.writer, k, v);
   }
 
-  /** Writes DataRows, handing ~64 KiB pieces to the socket and honouring back-pressure. */
-  private async writeRows(encoder: ResultEncoder, rows: readonly Row[]): Promise<void> {
-    let i = 0;
+  /**
+   * Writes DataRows, handing ~64 KiB pieces to the socket. Returns a promise only if the
+   * socket pushed back (then the rest waits for 'drain').
+   */
+  private writeRows(encoder: ResultEncoder, rows: readonly Row[], from = 0): Promise<void> | void {
+    let i = from;
     while (i < rows.length) {
       i = encoder.writeRows(this.writer, rows, i, FLUSH_THRESHOLD);
-      if (this.writer.length >= FLUSH_THRESHOLD) {
-        if (!this.flush()) await this.drained();
-        if (this.phase === 'closed') return;
+      if (this.writer.length >= FLUSH_THRESHOLD && !this.flush()) {
+        const next = i;
+        return this.drained().then(() => (this.phase === 'closed' ? undefined : this.writeRows(encoder, rows, next)));
       }
     }
   }
