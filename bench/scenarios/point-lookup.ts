@@ -57,8 +57,10 @@ async function run(o: ScenarioOptions): Promise<BenchResult> {
             `(${fmtQps(o.rows / report.load.seconds)} rows/s, ${report.load.method}; settle ${report.load.settleSeconds.toFixed(1)} s)`,
         );
       } catch (e) {
-        o.progress.done(`  ${name}: UNAVAILABLE — ${(e as Error).message.split('\n')[0]}`);
-        report.unavailable = (e as Error).message.split('\n')[0];
+        // The console gets the server's log tail (testkit puts it in the message); the report one line.
+        const lines = (e as Error).message.split('\n');
+        o.progress.done(`  ${name}: UNAVAILABLE — ${lines.slice(0, 15).join('\n    ')}`);
+        report.unavailable = lines[0];
         const t = running.find((x) => x.name === name);
         if (t) {
           running.splice(running.indexOf(t), 1);
