@@ -24,6 +24,8 @@ export interface LoadResult {
   seconds: number;
   /** Time spent after the data was in: VACUUM/CHECKPOINT/prewarm or FLUSH. */
   settleSeconds: number;
+  /** What settling did, e.g. `VACUUM ANALYZE, CHECKPOINT, pg_prewarm`. */
+  settle: string;
 }
 
 export async function loadTable(target: RunningTarget, opts: LoadOptions): Promise<LoadResult> {
@@ -31,11 +33,11 @@ export async function loadTable(target: RunningTarget, opts: LoadOptions): Promi
   const t0 = performance.now();
   const method = target.name === 'postgres' ? await copyIntoPostgres(target, opts) : await insertBatches(target, opts);
   const t1 = performance.now();
-  await settle(target, opts.table);
+  const settled = await settle(target, opts.table);
   const t2 = performance.now();
   const count = Number(await queryScalar(target, `SELECT count(*) FROM ${opts.table}`));
   if (count !== opts.rows) throw new Error(`${target.name}: loaded ${count} rows, expected ${opts.rows}`);
-  return { method, rows: opts.rows, seconds: (t1 - t0) / 1000, settleSeconds: (t2 - t1) / 1000 };
+  return { method, rows: opts.rows, seconds: (t1 - t0) / 1000, settleSeconds: (t2 - t1) / 1000, settle: settled.join(', ') };
 }
 
 async function copyIntoPostgres(target: RunningTarget, opts: LoadOptions): Promise<string> {
@@ -86,20 +88,25 @@ async function insertBatches(target: RunningTarget, opts: LoadOptions): Promise<
   return `INSERT … VALUES ×${opts.batchRows} rows over ${opts.connections} connections`;
 }
 
-/** Makes the freshly loaded table steady-state before anything is measured. */
-async function settle(target: RunningTarget, table: string): Promise<void> {
+/** Makes the freshly loaded table steady-state before anything is measured; returns the steps taken. */
+async function settle(target: RunningTarget, table: string): Promise<string[]> {
   if (target.name === 'postgres') {
     // Set hint bits and visibility map now (else the first reads pay for it), keep
     // autovacuum and the checkpointer out of the measured window, and pull table and
     // index into shared_buffers so neither system starts cold.
     await exec(target, [`VACUUM (ANALYZE) ${table}`, 'CHECKPOINT']);
-    await exec(target, ['CREATE EXTENSION IF NOT EXISTS pg_prewarm', `SELECT pg_prewarm('${table}'), pg_prewarm('${table}_pkey')`]).catch(
-      () => {},
+    const prewarmed = await exec(target, ['CREATE EXTENSION IF NOT EXISTS pg_prewarm', `SELECT pg_prewarm('${table}'), pg_prewarm('${table}_pkey')`]).then(
+      () => true,
+      () => false,
     );
-  } else {
-    // RisingWave semantics: FLUSH makes every committed write visible to reads.
-    await exec(target, ['FLUSH']).catch(() => {});
+    return ['VACUUM ANALYZE', 'CHECKPOINT', prewarmed ? 'pg_prewarm' : 'pg_prewarm unavailable'];
   }
+  // RisingWave semantics: FLUSH makes every committed write visible to reads.
+  const flushed = await exec(target, ['FLUSH']).then(
+    () => true,
+    () => false,
+  );
+  return [flushed ? 'FLUSH' : 'FLUSH unsupported'];
 }
 
 async function exec(target: RunningTarget, statements: string[]): Promise<void> {

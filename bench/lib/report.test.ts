@@ -35,8 +35,8 @@ function result(): BenchResult {
     machine: { cpuModel: 'Test CPU', cores: 2, memoryGiB: 8, os: 'linux', node: 'v20', loadAverage1m: 0.5, gitCommit: 'abc123', gitDirty: false },
     config: { rows: 1000, durationS: 10, warmupS: 2, repeats: 3, connections: [1, 8], protocols: ['extended', 'simple'], clientThreads: 1, client: 'pg' },
     targets: [
-      { name: 'freshet', version: 'Freshet 0.1', settings: {}, load: { method: 'INSERT', rows: 1000, seconds: 2, settleSeconds: 0 } },
-      { name: 'postgres', version: 'PostgreSQL 15', settings: {}, load: { method: 'COPY', rows: 1000, seconds: 1, settleSeconds: 0.5 } },
+      { name: 'freshet', version: 'Freshet 0.1', settings: {}, load: { method: 'INSERT', rows: 1000, seconds: 2, settleSeconds: 0, settle: 'FLUSH' } },
+      { name: 'postgres', version: 'PostgreSQL 15', settings: {}, load: { method: 'COPY', rows: 1000, seconds: 1, settleSeconds: 0.5, settle: 'CHECKPOINT' } },
     ],
     cells,
     comparisons: compare(cells, 'freshet', 'postgres'),

@@ -24,7 +24,7 @@ export interface TargetReport {
   name: string;
   version: string;
   settings: Record<string, string>;
-  load?: { method: string; rows: number; seconds: number; settleSeconds: number };
+  load?: { method: string; rows: number; seconds: number; settleSeconds: number; settle: string };
   /** Why the target was dropped from the run, when it was. */
   unavailable?: string;
 }
@@ -114,7 +114,7 @@ export function renderMarkdown(r: BenchResult): string {
   out.push('');
   for (const t of r.targets) {
     const load = t.load
-      ? `loaded ${t.load.rows.toLocaleString('en-US')} rows in ${t.load.seconds.toFixed(1)} s via ${t.load.method} (+${t.load.settleSeconds.toFixed(1)} s settle)`
+      ? `loaded ${t.load.rows.toLocaleString('en-US')} rows in ${t.load.seconds.toFixed(1)} s via ${t.load.method} (then ${t.load.settle}: ${t.load.settleSeconds.toFixed(1)} s)`
       : '';
     out.push(`- **${t.name}**: ${t.unavailable ? `not measured — ${t.unavailable}` : `${t.version}; ${load}`}`);
   }

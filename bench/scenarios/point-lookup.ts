@@ -54,7 +54,7 @@ async function run(o: ScenarioOptions): Promise<BenchResult> {
         });
         o.progress.done(
           `  ${name}: loaded ${o.rows.toLocaleString('en-US')} rows in ${report.load.seconds.toFixed(1)} s ` +
-            `(${fmtQps(o.rows / report.load.seconds)} rows/s, ${report.load.method}; settle ${report.load.settleSeconds.toFixed(1)} s)`,
+            `(${fmtQps(o.rows / report.load.seconds)} rows/s, ${report.load.method}; then ${report.load.settle} in ${report.load.settleSeconds.toFixed(1)} s)`,
         );
       } catch (e) {
         // The console gets the server's log tail (testkit puts it in the message); the report one line.

@@ -352,3 +352,13 @@ export function andAll(es: readonly Expr[]): Expr | null {
   if (es.length === 1) return es[0];
   return { kind: 'and', args: es, type: T.Boolean };
 }
+
+/** True if `pred` holds for `e` or any descendant (not descending into subquery plans). */
+export function exprAny(e: Expr, pred: (x: Expr) => boolean): boolean {
+  if (pred(e)) return true;
+  let found = false;
+  forEachChild(e, (c) => {
+    if (!found && exprAny(c, pred)) found = true;
+  });
+  return found;
+}

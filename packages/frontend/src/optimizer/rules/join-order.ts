@@ -1,0 +1,5 @@
+import type { PlanNode } from '../../planner/plan';
+
+export function orderJoins(plan: PlanNode): PlanNode {
+  return plan;
+}

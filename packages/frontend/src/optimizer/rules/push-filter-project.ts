@@ -1,0 +1,5 @@
+import type { PlanNode } from '../../planner/plan';
+
+export function pushFilterThroughProject(plan: PlanNode): PlanNode {
+  return plan;
+}

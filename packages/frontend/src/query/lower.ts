@@ -1,0 +1,292 @@
+/**
+ * Lowers an optimized logical plan into batch executors for one execution. Expressions
+ * are compiled here against the execution's runtime (parameters, outer rows), and join
+ * conditions are split into hash keys (equalities between the two sides) and a residual.
+ */
+import { type DataType, type Datum, type Row, SqlError, SqlState, T } from '@freshet/common';
+import {
+  type AggCallSpec,
+  DeleteExecutor,
+  DistinctExecutor,
+  type DmlExecutor,
+  type Evaluator,
+  type ExecRuntime,
+  type Executor,
+  ExpandExecutor,
+  FilterExecutor,
+  GetExecutor,
+  HashAggExecutor,
+  HashJoinExecutor,
+  HopWindowExecutor,
+  InsertExecutor,
+  IntersectExceptExecutor,
+  LimitExecutor,
+  NestedLoopJoinExecutor,
+  ProjectExecutor,
+  ProjectSetExecutor,
+  type ProjectSetItem,
+  SeqScanExecutor,
+  SortExecutor,
+  TableFunctionExecutor,
+  TableWriter,
+  UnionExecutor,
+  UpdateExecutor,
+  ValuesExecutor,
+  WindowExecutor,
+  type WindowCallSpec,
+} from '@freshet/batch';
+import type { StorageEngine, WriteBatch } from '@freshet/storage';
+import type { RelationCatalog } from '../catalog/model';
+import { type Expr, collectColumns, conjuncts, exprAny, hasCorrelatedSubquery, remapColumns } from '../planner/expr';
+import type { Join, PlanNode, SortItem } from '../planner/plan';
+import { compileExpr } from './compile-expr';
+
+const EMPTY: Row = [];
+
+export class Lowering {
+  private batch: WriteBatch | null = null;
+  /** The DML executor of the statement, if any (for the affected-row count). */
+  dml: DmlExecutor | null = null;
+
+  constructor(
+    readonly rt: ExecRuntime,
+    private readonly storage: StorageEngine,
+  ) {}
+
+  /** The statement's write batch (created on first use). */
+  writeBatch(): WriteBatch {
+    return (this.batch ??= this.storage.newBatch());
+  }
+
+  pendingBatch(): WriteBatch | null {
+    return this.batch;
+  }
+
+  expr(e: Expr): Evaluator {
+    return compileExpr(e, this.rt, (p) => this.lower(p));
+  }
+
+  private sortKeys(keys: readonly SortItem[]) {
+    return keys.map((k) => ({ eval: this.expr(k.expr), type: k.expr.type, desc: k.desc, nullsFirst: k.nullsFirst }));
+  }
+
+  /** Evaluates a LIMIT/OFFSET count now (constants, params, uncorrelated subqueries). */
+  private count(e: Expr | null, what: string): number | null {
+    if (!e) return null;
+    const v = this.expr(e)(EMPTY);
+    if (v === null) return null;
+    const n = Number(v as bigint);
+    if (n < 0) throw new SqlError(SqlState.InvalidParameterValue, `${what} must not be negative, but found: ${n}`);
+    return n;
+  }
+
+  lower(p: PlanNode): Executor {
+    switch (p.kind) {
+      case 'scan': {
+        const reader = this.storage.table(p.table.id);
+        const identity = p.columns.length === p.table.columns.length && p.columns.every((c, i) => c === i);
+        return new SeqScanExecutor(reader, identity ? null : p.columns, this.rt);
+      }
+      case 'get':
+        return new GetExecutor(this.storage.table(p.table.id), p.key.map((k) => this.expr(k)), p.columns.length === p.table.columns.length ? null : p.columns);
+      case 'values':
+        return new ValuesExecutor(p.rows.map((r) => r.map((e) => this.expr(e))));
+      case 'filter':
+        return new FilterExecutor(this.lower(p.input), this.expr(p.predicate));
+      case 'project':
+        return new ProjectExecutor(this.lower(p.input), p.exprs.map((e) => this.expr(e)));
+      case 'project_set': {
+        const items: ProjectSetItem[] = p.exprs.map((e) => {
+          if (e.kind !== 'table_fn') return { kind: 'scalar', eval: this.expr(e) };
+          const args = e.args.map((a) => this.expr(a));
+          const fn = e.fn;
+          const ctx = this.rt.evalCtx;
+          return { kind: 'set', eval: (row: Row) => mapFirst(fn.eval(args.map((a) => a(row)), ctx)) };
+        });
+        return new ProjectSetExecutor(this.lower(p.input), items);
+      }
+      case 'agg': {
+        const calls: AggCallSpec[] = p.aggs.map((a) => ({
+          impl: a.fn,
+          args: a.args.map((x) => this.expr(x)),
+          argTypes: a.args.map((x) => x.type),
+          filter: a.filter ? this.expr(a.filter) : null,
+          distinct: a.distinct,
+          orderBy: a.orderBy.map((o) => ({ eval: this.expr(o.expr), key: { type: o.expr.type, desc: o.desc, nullsFirst: o.nullsFirst } })),
+        }));
+        return new HashAggExecutor(this.lower(p.input), p.groupKeys.map((k) => this.expr(k)), p.groupKeys.map((k) => k.type), calls);
+      }
+      case 'join':
+        return this.lowerJoin(p);
+      case 'sort':
+        return new SortExecutor(this.lower(p.input), this.sortKeys(p.keys));
+      case 'limit': {
+        const limit = this.count(p.limit, 'LIMIT') ?? Infinity;
+        const offset = this.count(p.offset, 'OFFSET') ?? 0;
+        if (p.input.kind === 'sort') return new SortExecutor(this.lower(p.input.input), this.sortKeys(p.input.keys), limit, offset);
+        return new LimitExecutor(this.lower(p.input), limit, offset);
+      }
+      case 'distinct': {
+        const input = this.lower(p.input);
+        if (!p.on) return new DistinctExecutor(input, p.schema.map((f) => f.type), null);
+        return new DistinctExecutor(input, p.on.map((e) => e.type), p.on.map((e) => this.expr(e)));
+      }
+      case 'set_op': {
+        const types = p.schema.map((f) => f.type);
+        if (p.op === 'union') {
+          const u = new UnionExecutor([this.lower(p.left), this.lower(p.right)]);
+          return p.all ? u : new DistinctExecutor(u, types, null);
+        }
+        return new IntersectExceptExecutor(p.op, p.all, this.lower(p.left), this.lower(p.right), types);
+      }
+      case 'window': {
+        const first = p.calls[0];
+        const specs: WindowCallSpec[] = p.calls.map((c) => {
+          const args = c.args.map((a) => this.expr(a));
+          switch (c.kind) {
+            case 'agg':
+              return { kind: 'agg', impl: c.agg!, args, filter: c.filter ? this.expr(c.filter) : null, rowsFrame: c.rowsFrame };
+            case 'lag':
+            case 'lead':
+              return { kind: c.kind, arg: args[0], offset: args[1] ?? null, default: args[2] ?? null };
+            case 'first_value':
+            case 'last_value':
+              return { kind: c.kind, arg: args[0] };
+            case 'ntile':
+              return { kind: 'ntile', buckets: args[0] };
+            default:
+              return { kind: c.kind };
+          }
+        });
+        return new WindowExecutor(
+          this.lower(p.input),
+          first.partitionBy.map((e) => this.expr(e)),
+          first.partitionBy.map((e) => e.type),
+          first.orderBy.map((o) => ({ eval: this.expr(o.expr), key: { type: o.expr.type, desc: o.desc, nullsFirst: o.nullsFirst } })),
+          specs,
+        );
+      }
+      case 'table_function': {
+        const args = p.args.map((a) => this.expr(a));
+        const fn = p.fn;
+        const ctx = this.rt.evalCtx;
+        const ordinality = p.ordinality;
+        const rows = () => {
+          const it = fn.eval(args.map((a) => a(EMPTY)), ctx);
+          if (!ordinality) return it;
+          return withOrdinality(it);
+        };
+        return new TableFunctionExecutor(rows, this.rt);
+      }
+      case 'hop_window':
+        return new HopWindowExecutor(this.lower(p.input), p.timeCol, p.slideUs, p.sizeUs, p.offsetUs);
+      case 'expand':
+        return new ExpandExecutor(this.lower(p.input), p.keyColumns, p.sets);
+      case 'insert':
+      case 'update':
+      case 'delete': {
+        const writer = new TableWriter(this.writeTarget(p.table, p.kind === 'insert' ? p.onConflict : 'overwrite'), this.storage, this.writeBatch());
+        const returning = p.returning ? p.returning.map((e) => this.expr(e)) : null;
+        const input = this.lower(p.input);
+        const exec =
+          p.kind === 'insert'
+            ? new InsertExecutor(input, writer, returning)
+            : p.kind === 'update'
+              ? new UpdateExecutor(input, writer, returning)
+              : new DeleteExecutor(input, writer, returning);
+        this.dml = exec;
+        return exec;
+      }
+    }
+  }
+
+  private writeTarget(rel: RelationCatalog, onConflict: 'overwrite' | 'ignore' | 'do_update_if_not_null') {
+    const rowIdColumn = rel.columns.findIndex((c) => c.hidden && c.type.kind === 'serial' && rel.pk.length === 1 && rel.pk[0] === rel.columns.indexOf(c));
+    return {
+      tableId: rel.id,
+      tableName: rel.name,
+      reader: this.storage.table(rel.id),
+      types: rel.columns.map((c) => c.type),
+      columnNames: rel.columns.map((c) => c.name),
+      pk: rel.pk,
+      notNull: rel.columns.map((c, i) => (c.notNull && i !== rowIdColumn ? i : -1)).filter((i) => i >= 0),
+      rowIdColumn,
+      onConflict,
+    };
+  }
+
+  private lowerJoin(p: Join): Executor {
+    const lw = p.left.schema.length;
+    const rw = p.right.schema.length;
+    const { leftKeys, rightKeys, residual } = splitEquiKeys(p.condition, lw);
+    const left = this.lower(p.left);
+    const right = this.lower(p.right);
+    const cond = residual ? this.expr(residual) : null;
+    if (leftKeys.length > 0) {
+      const keyTypes: DataType[] = leftKeys.map((k) => k.type);
+      return new HashJoinExecutor(
+        left,
+        right,
+        p.joinType,
+        leftKeys.map((k) => this.expr(k)),
+        rightKeys.map((k) => this.expr(k)),
+        keyTypes,
+        cond,
+        lw,
+        rw,
+      );
+    }
+    return new NestedLoopJoinExecutor(left, right, p.joinType, cond, lw, rw);
+  }
+}
+
+/**
+ * Equalities `l = r` with l over the left input only and r over the right only (or the
+ * reverse) become hash keys; everything else stays a residual over the joined row.
+ */
+export function splitEquiKeys(condition: Expr | null, lw: number): { leftKeys: Expr[]; rightKeys: Expr[]; residual: Expr | null } {
+  const leftKeys: Expr[] = [];
+  const rightKeys: Expr[] = [];
+  const rest: Expr[] = [];
+  for (const c of conjuncts(condition)) {
+    if (c.kind === 'call' && c.fn.name === 'equal' && c.args.length === 2 && !hasCorrelatedSubquery(c)) {
+      const [a, b] = c.args;
+      const side = (e: Expr) => {
+        const cols = collectColumns(e);
+        if (cols.size === 0 || hasOuter(e)) return 'none';
+        let l = false;
+        let r = false;
+        for (const i of cols) (i < lw ? (l = true) : (r = true));
+        return l && r ? 'both' : l ? 'left' : 'right';
+      };
+      const sa = side(a);
+      const sb = side(b);
+      if (sa === 'left' && sb === 'right' && a.type.kind === b.type.kind) {
+        leftKeys.push(a);
+        rightKeys.push(remapColumns(b, (i) => i - lw));
+        continue;
+      }
+      if (sa === 'right' && sb === 'left' && a.type.kind === b.type.kind) {
+        leftKeys.push(b);
+        rightKeys.push(remapColumns(a, (i) => i - lw));
+        continue;
+      }
+    }
+    rest.push(c);
+  }
+  const residual = rest.length === 0 ? null : rest.length === 1 ? rest[0] : { kind: 'and' as const, args: rest, type: T.Boolean };
+  return { leftKeys, rightKeys, residual };
+}
+
+function hasOuter(e: Expr): boolean {
+  return exprAny(e, (x) => x.kind === 'outer' || x.kind === 'subquery');
+}
+
+function* mapFirst(it: Iterable<Row>): Iterable<Datum> {
+  for (const r of it) yield r[0];
+}
+
+function* withOrdinality(it: Iterable<Row>): Iterable<Row> {
+  let i = 0n;
+  for (const r of it) yield [...r, ++i];
+}
