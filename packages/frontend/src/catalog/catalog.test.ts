@@ -86,7 +86,7 @@ describe('Catalog', () => {
     const { storage, catalog } = await memoryCatalog();
     const b = storage.newBatch();
     catalog.addRelation(table(catalog, 'public', 't'), b);
-    expect(() => catalog.addRelation(table(catalog, 'public', 't'), b)).toThrow(expect.objectContaining({ code: '42P07', message: 'table with name t exists' }));
+    expect(() => catalog.addRelation(table(catalog, 'public', 't'), b)).toThrow(expect.objectContaining({ code: '42P07', message: 'table with name t already exists' }));
   });
 
   it('tracks dependents and drops table rows with the relation', async () => {

@@ -144,7 +144,7 @@ export class Catalog {
 
   /** Creates a database with the built-in schemas. Throws 42P04 if it exists. */
   createDatabase(name: string, owner: string, batch: WriteBatch): DatabaseCatalog {
-    if (this.databases.has(name)) throw new SqlError(SqlState.DuplicateDatabase, `database with name ${name} exists`);
+    if (this.databases.has(name)) throw duplicateName('database', name);
     const db: DatabaseCatalog = { id: this.nextId(), name, owner };
     this.indexDatabase(db);
     batch.putMeta(K.db(db.id), db);
@@ -184,7 +184,7 @@ export class Catalog {
   /** Throws 42P06 if it exists, 3D000 if the database does not. */
   createSchema(database: string, name: string, owner: string, batch: WriteBatch): SchemaCatalog {
     if (!this.databases.has(database)) throw new SqlError(SqlState.UndefinedDatabase, `database not found: ${database}`);
-    if (this.getSchema(database, name)) throw new SqlError(SqlState.DuplicateSchema, `schema with name ${name} exists`);
+    if (this.getSchema(database, name)) throw duplicateName('schema', name);
     const s: SchemaCatalog = { id: this.nextId(), database, name, owner };
     this.indexSchema(s);
     batch.putMeta(K.schema(s.id), s);
@@ -369,7 +369,7 @@ export class Catalog {
 
   /** Throws 42710 if the user exists. `rec.id` is assigned here. */
   createUser(rec: Omit<UserCatalog, 'id'>, batch: WriteBatch): UserCatalog {
-    if (this.users.has(rec.name)) throw new SqlError(SqlState.DuplicateObject, `user with name ${rec.name} exists`);
+    if (this.users.has(rec.name)) throw duplicateName('user', rec.name);
     const u: UserCatalog = { ...rec, id: this.nextId() };
     this.users.set(u.name, u);
     batch.putMeta(K.user(u.id), u);
@@ -382,7 +382,7 @@ export class Catalog {
     const old = [...this.users.values()].find((u) => u.id === rec.id);
     if (!old) throw new SqlError(SqlState.UndefinedObject, `user not found: ${rec.name}`);
     if (old.name !== rec.name) {
-      if (this.users.has(rec.name)) throw new SqlError(SqlState.DuplicateObject, `user with name ${rec.name} exists`);
+      if (this.users.has(rec.name)) throw duplicateName('user', rec.name);
       this.users.delete(old.name);
     }
     this.users.set(rec.name, rec);
@@ -397,9 +397,23 @@ export class Catalog {
   }
 }
 
-/** RisingWave's wording for a relation name clash, with PostgreSQL's SQLSTATE. */
+const DUPLICATE_STATE = {
+  database: SqlState.DuplicateDatabase,
+  schema: SqlState.DuplicateSchema,
+  user: SqlState.DuplicateObject,
+} as const;
+
+/**
+ * A name clash: RisingWave's "<kind> with name <n> exists" wording, plus PostgreSQL's
+ * "already exists" so that both communities' error matchers recognise it, and PG's SQLSTATE.
+ */
+export function duplicateName(kind: keyof typeof DUPLICATE_STATE, name: string): SqlError {
+  return new SqlError(DUPLICATE_STATE[kind], `${kind} with name ${name} already exists`);
+}
+
+/** {@link duplicateName} for relations (42P07). */
 export function relationExists(kind: RelationKind, name: string): SqlError {
-  return new SqlError(SqlState.DuplicateTable, `${kindName(kind)} with name ${name} exists`);
+  return new SqlError(SqlState.DuplicateTable, `${kindName(kind)} with name ${name} already exists`);
 }
 
 export function kindName(kind: RelationKind): string {

@@ -4,6 +4,7 @@
  */
 import { SqlError, SqlState } from '@freshet/common';
 import type { PgNode, PgStatement } from '@freshet/sql';
+import { duplicateName } from '../../catalog/catalog';
 import { type DdlContext, DdlState, inBatch } from './context';
 import { defElemOptions } from './pg-nodes';
 
@@ -22,7 +23,7 @@ export async function createDatabase(ctx: DdlContext, stmt: PgStatement): Promis
       ctx.notice(`database "${name}" already exists, skipping`);
       return 'CREATE_DATABASE';
     }
-    throw new SqlError(SqlState.DuplicateDatabase, `database with name ${name} exists`);
+    throw duplicateName('database', name);
   }
   await inBatch(ctx, (batch) => ctx.catalog.createDatabase(name, owner, batch));
   return 'CREATE_DATABASE';

@@ -110,7 +110,7 @@ describe('CREATE TABLE', () => {
   it('reports RisingWave/PostgreSQL errors', async () => {
     await fails('CREATE TABLE t (a INT, a INT)', '42701', 'column "a" specified more than once');
     await run('CREATE TABLE t (a INT)');
-    await fails('CREATE TABLE t (b INT)', '42P07', 'table with name t exists');
+    await fails('CREATE TABLE t (b INT)', '42P07', 'table with name t already exists');
     await fails('CREATE TABLE u (a INT UNIQUE)', '0A000');
     await fails('CREATE TABLE u (a INT, UNIQUE (a))', '0A000', /table constraint/);
     await fails('CREATE TABLE u (a INT CHECK (a > 0))', '0A000');
@@ -192,7 +192,7 @@ describe('CREATE VIEW', () => {
   it('rejects more column names than columns, and name clashes', async () => {
     await fails('CREATE VIEW v2 (a, b) AS SELECT 1', '42601');
     await run('CREATE VIEW v2 (a, b) AS SELECT 1, 2');
-    await fails('CREATE VIEW v2 AS SELECT 1', '42P07', 'view with name v2 exists');
+    await fails('CREATE VIEW v2 AS SELECT 1', '42P07', 'view with name v2 already exists');
   });
 
   it('does not count CTE names as dependencies', async () => {
@@ -244,7 +244,7 @@ describe('users', () => {
     expect(await run('ALTER USER alice WITH SUPERUSER NOLOGIN PASSWORD NULL')).toBe('UPDATE_USER');
     const a2 = catalog.getUser('alice')!;
     expect([a2.superuser, a2.canLogin, a2.scramVerifier, a2.md5Hash]).toEqual([true, false, undefined, undefined]);
-    await fails('CREATE USER alice', '42710', 'user with name alice exists');
+    await fails('CREATE USER alice', '42710', 'user with name alice already exists');
     expect(await run('ALTER USER alice RENAME TO bob')).toBe('UPDATE_USER');
     expect(catalog.getUser('bob')).toBeDefined();
     expect(await run('DROP USER bob')).toBe('DROP_USER');

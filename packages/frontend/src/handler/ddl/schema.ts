@@ -4,7 +4,7 @@
  */
 import { SqlError, SqlState } from '@freshet/common';
 import type { PgNode, PgStatement } from '@freshet/sql';
-import { SYSTEM_SCHEMAS, describeRelations } from '../../catalog/catalog';
+import { SYSTEM_SCHEMAS, describeRelations, duplicateName } from '../../catalog/catalog';
 import { type DdlContext, inBatch } from './context';
 import { dropWithDependents } from './drop-relation';
 import { strVal } from './pg-nodes';
@@ -20,7 +20,7 @@ export async function createSchema(ctx: DdlContext, stmt: PgStatement): Promise<
       ctx.notice(`schema "${name}" already exists, skipping`);
       return 'CREATE_SCHEMA';
     }
-    throw new SqlError(SqlState.DuplicateSchema, `schema with name ${name} exists`);
+    throw duplicateName('schema', name);
   }
   if (name.startsWith('pg_')) {
     throw new SqlError(SqlState.InvalidName, `unacceptable schema name "${name}"`, {

@@ -8,6 +8,7 @@ import { SqlError, SqlState } from '@freshet/common';
 import { makeScramVerifier, md5PasswordHash } from '@freshet/pgwire';
 import type { PgNode, PgStatement } from '@freshet/sql';
 import type { UserCatalog } from '../../catalog/model';
+import { duplicateName } from '../../catalog/catalog';
 import { type DdlContext, DdlState, inBatch } from './context';
 
 /** The users created by the catalog at first start; they cannot be dropped. */
@@ -19,7 +20,7 @@ export async function createUser(ctx: DdlContext, stmt: PgStatement): Promise<st
   const node = stmt.node.CreateRoleStmt as PgNode;
   const name: string = node.role;
   requireSuperuser(ctx, 'permission denied to create user');
-  if (ctx.catalog.getUser(name)) throw new SqlError(SqlState.DuplicateObject, `user with name ${name} exists`);
+  if (ctx.catalog.getUser(name)) throw duplicateName('user', name);
   const attrs: UserAttrs = { superuser: false, canLogin: node.stmt_type !== 'ROLESTMT_ROLE', createDb: false };
   applyOptions(ctx, name, attrs, node.options);
   await inBatch(ctx, (batch) => ctx.catalog.createUser({ name, ...attrs }, batch));
@@ -50,7 +51,7 @@ export async function renameUser(ctx: DdlContext, stmt: PgStatement): Promise<st
   const user = ctx.catalog.getUser(from);
   if (!user) throw new SqlError(SqlState.UndefinedObject, `user not found: ${from}`);
   if (from === ctx.user) throw new SqlError(SqlState.FeatureNotSupported, 'session user cannot be renamed');
-  if (ctx.catalog.getUser(to)) throw new SqlError(SqlState.DuplicateObject, `user with name ${to} exists`);
+  if (ctx.catalog.getUser(to)) throw duplicateName('user', to);
   const next: UserCatalog = { ...user, name: to };
   if (next.md5Hash) {
     delete next.md5Hash;

@@ -1,0 +1,48 @@
+/**
+ * In-process database for query-engine unit tests: a playground storage, catalog and one
+ * session, driven with SQL text. Rows come back in RisingWave's text format, so tests read
+ * like sqllogictest records without a server or wire protocol in between.
+ */
+import { formatDatum } from '@freshet/common';
+import { initParser } from '@freshet/sql';
+import { openStorage } from '@freshet/storage';
+import { Catalog } from '../catalog/catalog';
+import { Frontend } from '../session/session-manager';
+
+export interface TestDb {
+  /** Runs every statement of `sql`; returns the rows of the last one as text (NULL as 'NULL'). */
+  query(sql: string): Promise<string[][]>;
+  /** Runs `sql` and returns the command tag of its last statement. */
+  exec(sql: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function openTestDb(): Promise<TestDb> {
+  await initParser();
+  const storage = openStorage();
+  const catalog = new Catalog(storage);
+  catalog.load(await storage.open());
+  await catalog.ready;
+  const frontend = new Frontend(catalog, storage);
+  const session = await frontend.connect({ user: 'root', database: 'dev', params: {} });
+  const run = async (sql: string) => {
+    let rows: string[][] = [];
+    let tag = '';
+    for (const portal of await session.simpleQuery(sql)) {
+      const fields = portal.fields();
+      const res = await portal.execute(0);
+      portal.close();
+      tag = res.tag;
+      rows = fields ? res.rows.map((r) => r.map((d, i) => (d === null ? 'NULL' : formatDatum(fields[i].type, d, session.timeZone())))) : [];
+    }
+    return { rows, tag };
+  };
+  return {
+    query: async (sql) => (await run(sql)).rows,
+    exec: async (sql) => (await run(sql)).tag,
+    close: async () => {
+      session.close();
+      await storage.close();
+    },
+  };
+}
