@@ -4,7 +4,7 @@
  * markdown report and writes JSON, markdown and SVG charts to bench/results/.
  */
 import { parseArgs } from 'node:util';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_PROTOCOLS, type Protocol } from './lib/loadgen-protocol';
 import { Progress } from './lib/progress';
@@ -36,7 +36,11 @@ options:
   --protocols LIST          extended,simple (default: both)
   --client-threads N        load-generator worker threads (default 1; the machine has few cores)
   --out DIR                 results directory (default bench/results)
-  -h, --help`;
+  --profile DIR             write a V8 CPU profile of the Freshet server to DIR
+                            (summarise with: node --import tsx bench/tools/profile-summary.ts DIR)
+  -h, --help
+
+quick iteration: npm run bench -- --rows 100000 --duration 5 --warmup 1 --repeats 1`;
 
 function list<T extends string>(v: string | undefined, allowed: readonly T[], what: string): T[] | undefined {
   if (v === undefined) return undefined;
@@ -66,6 +70,7 @@ async function main(): Promise<number> {
       protocols: { type: 'string' },
       'client-threads': { type: 'string' },
       out: { type: 'string' },
+      profile: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -93,6 +98,7 @@ async function main(): Promise<number> {
     protocols: list<Protocol>(values.protocols, ALL_PROTOCOLS, 'protocol') ?? [...ALL_PROTOCOLS],
     clientThreads: positive(values['client-threads'], 'client-threads') ?? 1,
     repoRoot,
+    profileDir: values.profile ? resolve(values.profile) : undefined,
     progress,
     log: (line) => progress.done(line),
   });

@@ -28,6 +28,8 @@ export interface ScenarioOptions extends ScaleConfig {
   protocols: Protocol[];
   clientThreads: number;
   repoRoot: string;
+  /** When set, Freshet runs with --cpu-prof writing here. */
+  profileDir?: string;
   progress: Progress;
   log: (line: string) => void;
 }

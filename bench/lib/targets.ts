@@ -5,6 +5,7 @@
  * nobody. Freshet runs `freshet start` (on-disk data dir) with its defaults.
  */
 import { startFreshet, startPostgres } from '@freshet/testkit';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 export type TargetName = 'freshet' | 'postgres';
@@ -28,6 +29,8 @@ export interface RunningTarget {
 export interface TargetOptions {
   /** PostgreSQL shared_buffers; must hold the whole table so both systems serve from memory. */
   sharedBuffers: string;
+  /** Write a V8 CPU profile of the Freshet server into this directory (written when it stops). */
+  freshetProfileDir?: string;
 }
 
 /** Settings that undo the testkit's test-speed shortcuts; the rest stays at PG defaults. */
@@ -44,7 +47,7 @@ function durablePostgresSettings(sharedBuffers: string): Record<string, string> 
 }
 
 export async function startTarget(name: TargetName, opts: TargetOptions): Promise<RunningTarget> {
-  return name === 'postgres' ? startBenchPostgres(opts) : startBenchFreshet();
+  return name === 'postgres' ? startBenchPostgres(opts) : startBenchFreshet(opts);
 }
 
 async function startBenchPostgres(opts: TargetOptions): Promise<RunningTarget> {
@@ -65,8 +68,13 @@ async function startBenchPostgres(opts: TargetOptions): Promise<RunningTarget> {
   return target;
 }
 
-async function startBenchFreshet(): Promise<RunningTarget> {
-  const server = await startFreshet();
+async function startBenchFreshet(opts: TargetOptions): Promise<RunningTarget> {
+  // The hook writes the profile at process exit; the CLI exits cleanly on the testkit's SIGTERM.
+  const hook = fileURLToPath(new URL('../tools/cpu-profile-hook.mjs', import.meta.url));
+  const env = opts.freshetProfileDir
+    ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${hook}`.trim(), FRESHET_CPU_PROF_DIR: opts.freshetProfileDir }
+    : undefined;
+  const server = await startFreshet({ env });
   const target: RunningTarget = {
     name: 'freshet',
     host: server.host,

@@ -40,7 +40,7 @@ async function run(o: ScenarioOptions): Promise<BenchResult> {
       reports.push(report);
       try {
         o.log(`starting ${name}…`);
-        const t = await startTarget(name, { sharedBuffers: sharedBuffersFor(o.rows) });
+        const t = await startTarget(name, { sharedBuffers: sharedBuffersFor(o.rows), freshetProfileDir: o.profileDir });
         running.push(t);
         report.version = t.version;
         report.settings = t.settings;

@@ -17,3 +17,4 @@ export { arrayAccess, arraySlice } from './scalar/array';
 export { substr } from './scalar/string';
 export { VERSION_STRING } from './scalar/misc';
 export * from './cast';
+export { quoteIdent, quoteLiteral } from './scalar/string';

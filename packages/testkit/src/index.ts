@@ -4,3 +4,18 @@ export { startPostgres, postgresBinDir, type PostgresServer, type PostgresOption
 export { startFreshet, repoRoot, type FreshetServer, type FreshetOptions } from './freshet';
 export { startTestTarget, targetKind, type TestTarget, type TargetKind } from './target';
 export { ensurePackages, hasCommand } from './provision';
+export { Prng } from './prng';
+export {
+  RawPgClient,
+  frame,
+  startupPacket,
+  cancelRequest,
+  isError,
+  describeMessage,
+  messageNames,
+  SSL_REQUEST_CODE,
+  GSSENC_REQUEST_CODE,
+  CANCEL_REQUEST_CODE,
+  PROTOCOL_3_0,
+  type ErrorMessage,
+} from './raw-pg';

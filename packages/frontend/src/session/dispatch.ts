@@ -13,6 +13,7 @@ import { handleSet, handleShowVariable, showVariableFields } from '../handler/va
 import { handleTransaction } from '../handler/transaction';
 import { prepareQueryCommand } from './query-command';
 import { ddlCommand } from './ddl-command';
+import { createTableAsCommand } from './create-table-as';
 import { showCommand } from '../handler/show';
 import { describeCommand } from '../handler/describe';
 
@@ -113,7 +114,7 @@ function preparePg(session: FrontendSession, stmt: Extract<Statement, { kind: 'p
       if (body.objtype === 'OBJECT_MATVIEW') {
         return unsupported('CREATE MATERIALIZED VIEW', 'Incremental materialized views are being built; use CREATE VIEW for now.');
       }
-      return ddlCommand(session, stmt);
+      return createTableAsCommand(session, stmt);
     default:
       return ddlCommand(session, stmt);
   }

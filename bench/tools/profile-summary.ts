@@ -1,0 +1,93 @@
+/**
+ * Summarises a V8 .cpuprofile (from `node --cpu-prof`, e.g. `npm run bench -- --profile DIR`):
+ * the functions with the most self time, and the most inclusive time, as plain text.
+ *
+ *   node --import tsx bench/tools/profile-summary.ts DIR-or-file.cpuprofile [--top N]
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+export interface FunctionTime {
+  name: string;
+  selfMs: number;
+  totalMs: number;
+}
+
+function label(f: CallFrame, root: string): string {
+  const file = f.url.replace(/^file:\/\//, '');
+  const where = file ? `${relative(root, file) || file}:${f.lineNumber + 1}` : '';
+  return `${f.functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
+}
+
+/** Self and inclusive time per function (recursion counted once per sample). */
+export function summarize(p: CpuProfile, root = process.cwd()): { totalMs: number; functions: FunctionTime[] } {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const self = new Map<string, number>();
+  const total = new Map<string, number>();
+  let totalUs = 0;
+  for (let i = 0; i < p.samples.length; i++) {
+    const dt = p.timeDeltas[i] ?? 0;
+    totalUs += dt;
+    let id: number | undefined = p.samples[i];
+    const leaf = label(byId.get(id)!.callFrame, root);
+    self.set(leaf, (self.get(leaf) ?? 0) + dt);
+    const seen = new Set<string>();
+    while (id !== undefined) {
+      const l = label(byId.get(id)!.callFrame, root);
+      if (!seen.has(l)) {
+        seen.add(l);
+        total.set(l, (total.get(l) ?? 0) + dt);
+      }
+      id = parent.get(id);
+    }
+  }
+  const functions = [...total.entries()].map(([name, t]) => ({ name, selfMs: (self.get(name) ?? 0) / 1000, totalMs: t / 1000 }));
+  return { totalMs: totalUs / 1000, functions };
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const topIdx = args.indexOf('--top');
+  const top = topIdx >= 0 ? Number(args.splice(topIdx, 2)[1]) : 30;
+  const target = args[0];
+  if (!target) {
+    console.error('usage: profile-summary.ts <file.cpuprofile | dir> [--top N]');
+    process.exit(2);
+  }
+  const files = statSync(target).isDirectory()
+    ? readdirSync(target)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .map((f) => join(target, f))
+    : [target];
+  for (const f of files) {
+    const { totalMs, functions } = summarize(JSON.parse(readFileSync(f, 'utf8')) as CpuProfile);
+    const pct = (ms: number) => `${((ms / totalMs) * 100).toFixed(1).padStart(5)}%`;
+    console.log(`\n${f}: ${(totalMs / 1000).toFixed(1)} s sampled`);
+    console.log('\nself time:');
+    for (const fn of [...functions].sort((a, b) => b.selfMs - a.selfMs).slice(0, top)) console.log(`  ${pct(fn.selfMs)}  ${fn.name}`);
+    console.log('\ninclusive time:');
+    for (const fn of [...functions].sort((a, b) => b.totalMs - a.totalMs).slice(0, top)) console.log(`  ${pct(fn.totalMs)}  ${fn.name}`);
+  }
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) main();
