@@ -3,18 +3,11 @@ import { decodeBinary, encodeBinary, encodeNumeric } from './binary';
 import { parseDate, parseTimestamp } from './datetime';
 import { Jsonb, StructValue, type Datum } from './datum';
 import { Decimal } from './decimal';
-import { SqlError } from './error';
+import { sqlStateOf } from './error';
 import { Interval } from './interval';
 import { type DataType, T, listOf, structOf } from './types';
 
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof SqlError ? e.code : 'not-sql-error';
-  }
-  return undefined;
-}
+const code = sqlStateOf;
 
 const hex = (b: Buffer) => b.toString('hex');
 

@@ -27,17 +27,10 @@ import {
   utcToLocal,
   zoneOffsetSeconds,
 } from './datetime';
-import { SqlError } from './error';
+import { sqlStateOf } from './error';
 import { Interval } from './interval';
 
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof SqlError ? e.code : 'not-sql-error';
-  }
-  return undefined;
-}
+const code = sqlStateOf;
 
 const ts = (s: string) => parseTimestamp(s);
 const tz = (s: string, zone = 'UTC') => parseTimestamptz(s, zone);

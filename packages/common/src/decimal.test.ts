@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from './decimal';
-import { SqlError } from './error';
+import { sqlStateOf } from './error';
 
 const D = (s: string) => Decimal.parse(s);
 
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof SqlError ? e.code : 'not-sql-error';
-  }
-  return undefined;
-}
+const code = sqlStateOf;
 
 describe('Decimal parse/format', () => {
   it.each([

@@ -110,3 +110,16 @@ export function toSqlError(e: unknown): SqlError {
   const msg = e instanceof Error ? e.message : String(e);
   return new SqlError(SqlState.InternalError, msg);
 }
+
+/**
+ * The SQLSTATE `f` fails with: undefined when it succeeds, 'not-sql-error' when it throws
+ * something else. Tests use it to assert error classes without try/catch boilerplate.
+ */
+export function sqlStateOf(f: () => unknown): string | undefined {
+  try {
+    f();
+  } catch (e) {
+    return e instanceof SqlError ? e.code : 'not-sql-error';
+  }
+  return undefined;
+}

@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SqlError } from './error';
+import { sqlStateOf } from './error';
 import { Interval, type IntervalQualifier } from './interval';
 
 const I = (s: string, q?: IntervalQualifier) => Interval.parse(s, q).toString();
 
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof SqlError ? e.code : 'not-sql-error';
-  }
-  return undefined;
-}
+const code = sqlStateOf;
 
 describe('Interval parse + format (RisingWave interval.slt)', () => {
   it.each([

@@ -1,20 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Jsonb, StructValue, type Datum } from './datum';
 import { Decimal } from './decimal';
-import { SqlError } from './error';
+import { sqlStateOf } from './error';
 import { Interval } from './interval';
 import { formatDatum } from './text-format';
 import { parseBool, parseBytea, parseDatum } from './text-parse';
 import { type DataType, T, listOf, structOf } from './types';
 
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof SqlError ? e.code : 'not-sql-error';
-  }
-  return undefined;
-}
+const code = sqlStateOf;
 
 function message(f: () => unknown): string {
   try {

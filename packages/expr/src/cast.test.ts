@@ -4,7 +4,7 @@ import {
   Decimal,
   Interval,
   Jsonb,
-  SqlError,
+  sqlStateOf,
   StructValue,
   T,
   formatDatum,
@@ -25,14 +25,7 @@ function viaText(text: string, from: DataType, to: DataType, c: EvalContext = ct
   return r === null ? 'NULL' : formatDatum(to, r, c.timeZone);
 }
 
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof SqlError ? e.code : 'not-sql-error';
-  }
-  return undefined;
-}
+const code = sqlStateOf;
 
 describe('castDatum (cast.slt.part / decimal.slt.part)', () => {
   it.each([
