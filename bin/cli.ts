@@ -1,7 +1,7 @@
 /**
  * The `freshet` command line. Thin by design: it parses argv and calls @freshet/server.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LogLevel } from '@freshet/server';
@@ -49,7 +49,8 @@ Examples:
 
 function parsePort(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port: ${v}`);
+  // InvalidArgumentError: commander reports it as a usage error instead of a stack trace.
+  if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`invalid port: ${v} (expected 0-65535)`);
   return n;
 }
 

@@ -2,6 +2,7 @@
 // Compiled at test time against /usr/share/java/postgresql.jar. Connection from PG* environment
 // variables; FRESHET_TARGET=freshet enables implicit flush. Prints `ok <step>`; exits 1 on failure.
 import java.sql.Connection;
+import java.sql.DatabaseMetaData;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -31,6 +32,26 @@ public class JdbcClient {
         throw new AssertionError(what + ": expected SQLSTATE " + code + ", got success");
     }
 
+    /** DatabaseMetaData runs the driver's own pg_catalog queries. */
+    static void checkMetadata(DatabaseMetaData md) throws SQLException {
+        try (ResultSet rs = md.getTables(null, "public", T, new String[] {"TABLE"})) {
+            expect(rs.next(), true, "getTables finds the table");
+            expect(rs.getString("TABLE_NAME"), T, "getTables TABLE_NAME");
+            expect(rs.getString("TABLE_TYPE"), "TABLE", "getTables TABLE_TYPE");
+            expect(rs.next(), false, "getTables: one table");
+        }
+        String[][] columns = {{"id", "int4", "NO"}, {"name", "varchar", "YES"}, {"score", "float8", "YES"}};
+        try (ResultSet rs = md.getColumns(null, "public", T, null)) {
+            for (String[] c : columns) {
+                expect(rs.next(), true, "getColumns row for " + c[0]);
+                expect(rs.getString("COLUMN_NAME"), c[0], "getColumns COLUMN_NAME");
+                expect(rs.getString("TYPE_NAME"), c[1], "getColumns TYPE_NAME of " + c[0]);
+                expect(rs.getString("IS_NULLABLE"), c[2], "getColumns IS_NULLABLE of " + c[0]);
+            }
+            expect(rs.next(), false, "getColumns: three columns");
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         String url = "jdbc:postgresql://" + System.getenv("PGHOST") + ":" + System.getenv("PGPORT") + "/" + System.getenv("PGDATABASE");
         try (Connection conn = DriverManager.getConnection(url, System.getenv("PGUSER"), "")) {
@@ -39,6 +60,7 @@ public class JdbcClient {
             if ("freshet".equals(System.getenv("FRESHET_TARGET"))) st.execute("SET RW_IMPLICIT_FLUSH TO true");
             st.execute("DROP TABLE IF EXISTS " + T);
             st.execute("CREATE TABLE " + T + " (id int PRIMARY KEY, name varchar, score double precision)");
+            checkMetadata(conn.getMetaData());
             System.out.println("ok ddl");
 
             expect(st.executeUpdate("INSERT INTO " + T + " VALUES (1, 'a', 1.5), (2, 'b', 2.5), (3, 'c', NULL)"), 3, "insert count");

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasCommand, startTestTarget, type TestTarget } from '@freshet/testkit';
 import { runPgScenario, type Conn } from './pg-client';
 import { runPostgresJsScenario } from './postgresjs-client';
-import { EXPECTED_SESSION, resultLines, runPsqlScenario } from './psql-client';
+import { EXPECTED_SESSION, expectedDescribe, resultLines, runPsqlDescribe, runPsqlScenario } from './psql-client';
 import { STEPS } from './scenario';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
@@ -72,12 +72,21 @@ describe('real clients', () => {
 
   it.runIf(havePsql)('psql', { timeout: CLIENT_TIMEOUT }, async () => {
     const { session, cancel, after } = await runPsqlScenario(env, target.kind === 'freshet');
-    const lines = resultLines(session.output).filter((l) => l !== 'SET');
+    const lines = resultLines(session.output).filter((l) => l !== 'SET' && l !== 'SET_VARIABLE');
     expect(lines.length, session.output).toBe(EXPECTED_SESSION.length);
     lines.forEach((l, i) => expect(l, `line ${i + 1} of:\n${session.output}`).toMatch(EXPECTED_SESSION[i]));
     expect(cancel.output).toMatch(/ERROR: {2}57014: canceling statement due to user request/);
     expect(after.code).toBe(0);
     expect(after.output.trim()).toBe('42');
+  });
+
+  it.runIf(havePsql)('psql \\dt and \\d (pg_catalog queries)', { timeout: CLIENT_TIMEOUT }, async () => {
+    const r = await runPsqlDescribe(env);
+    const lines = resultLines(r.output).filter((l) => !/^NOTICE|does not exist, skipping/.test(l));
+    const expected = expectedDescribe(target.user);
+    expect(r.code, r.output).toBe(0);
+    expect(lines.length, r.output).toBe(expected.length);
+    lines.forEach((l, i) => expect(l, `line ${i + 1} of:\n${r.output}`).toMatch(expected[i]));
   });
 
   it('pg (node-postgres)', { timeout: CLIENT_TIMEOUT }, async () => {

@@ -62,11 +62,13 @@ export async function runPgScenario(c: Conn): Promise<string[]> {
     expectEqual(ok.rows, [{ one: 1 }], 'query after errors');
     done.push('error');
 
-    const long = client.query(LONG_QUERY);
+    // Expect the error before cancelling: the query can fail while the cancel socket is
+    // still closing, and a rejection with no handler yet is reported as unhandled.
+    const cancelled = expectSqlState(client.query(LONG_QUERY), '57014', 'cancelled query');
     await new Promise((r) => setTimeout(r, CANCEL_AFTER_MS));
     const { processID, secretKey } = client as unknown as { processID: number; secretKey: number };
     await sendCancelRequest(c.host, c.port, processID, secretKey);
-    await expectSqlState(long, '57014', 'cancelled query');
+    await cancelled;
     const after = await client.query('SELECT 42 AS answer');
     expectEqual(after.rows, [{ answer: 42 }], 'query after cancel');
     done.push('cancel');

@@ -59,3 +59,32 @@ export async function runPsqlScenario(env: NodeJS.ProcessEnv, freshet: boolean):
   const after = await runPsql(env, ['-c', 'SELECT 42']);
   return { session, cancel, after };
 }
+
+const META_TABLE = 'client_psql_meta';
+
+/**
+ * psql's describe commands, which run psql's own pg_catalog queries: `\dt` lists the
+ * table, `\d` its columns (unaligned, tuples only: no titles or footers).
+ */
+export async function runPsqlDescribe(env: NodeJS.ProcessEnv): Promise<ProcResult> {
+  return runPsql(env, [
+    '-c', `DROP TABLE IF EXISTS ${META_TABLE}`,
+    '-c', `CREATE TABLE ${META_TABLE} (id int PRIMARY KEY, name varchar, score double precision NOT NULL)`,
+    '-c', `\\dt ${META_TABLE}`,
+    '-c', `\\d ${META_TABLE}`,
+    '-c', `DROP TABLE ${META_TABLE}`,
+  ]);
+}
+
+/** Expected output of runPsqlDescribe for a table owned by `user`. */
+export function expectedDescribe(user: string): RegExp[] {
+  return [
+    /^DROP[ _]TABLE$/,
+    /^CREATE[ _]TABLE$/,
+    new RegExp(`^public\\|${META_TABLE}\\|table\\|${user}$`),
+    /^id\|integer\|\|not null\|$/,
+    /^name\|character varying\|\|\|$/,
+    /^score\|double precision\|\|not null\|$/,
+    /^DROP[ _]TABLE$/,
+  ];
+}

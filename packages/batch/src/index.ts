@@ -5,7 +5,7 @@
 export * from './executor';
 export { PlanRunner, drainSync } from './driver';
 export { type OrderKey, tupleComparator } from './compare';
-export { type HashKey, compositeKey, singleKey, rowKeyFn } from './keys';
+export { type HashKey, compositeKey, singleKey, rowKeyFn, keyValue, keyValueFn } from './keys';
 export { SeqScanExecutor } from './executor/seq-scan';
 export { GetExecutor } from './executor/get';
 export { FilterExecutor } from './executor/filter';
@@ -24,6 +24,7 @@ export { ProjectSetExecutor, type ProjectSetItem } from './executor/project-set'
 export { TableFunctionExecutor } from './executor/table-function';
 export { HopWindowExecutor } from './executor/hop-window';
 export { WindowExecutor, type WindowCallSpec } from './executor/window';
+export { type WindowFrame, type FrameBound, type FrameUnit, type FrameExclusion, DEFAULT_FRAME } from './executor/window-frame';
 export { ExpandExecutor } from './executor/expand';
 export { TableWriter, type WriteTarget, type ConflictBehavior } from './executor/table-writer';
 export { DmlExecutor } from './executor/dml';

@@ -3,7 +3,7 @@
  * (`datumKey` from common), and a composite key is a string that cannot collide
  * across column boundaries.
  */
-import { type DataType, type Datum, datumKey } from '@freshet/common';
+import { type DataType, type Datum, type Decimal, type Interval, datumKey } from '@freshet/common';
 
 export type HashKey = string | number | boolean | bigint;
 
@@ -36,4 +36,27 @@ export function rowKeyFn(types: readonly DataType[]): (values: readonly Datum[])
     return (v) => singleKey(t, v[0]);
   }
   return (v) => compositeKey(types, v);
+}
+
+/**
+ * The value a hash key stands for, as RisingWave returns group keys and DISTINCT rows:
+ * they come back from the key encoding, which normalizes decimals (1.10 → 1.1) and
+ * justifies intervals ('30 days' → '1 mon'), so equal values print the same.
+ */
+export function keyValue(t: DataType, d: Datum): Datum {
+  if (d === null) return d;
+  if (t.kind === 'decimal') return (d as Decimal).normalize();
+  if (t.kind === 'interval') return (d as Interval).canonical();
+  return d;
+}
+
+/** `keyValue` for each column whose type needs it; null when no column does. */
+export function keyValueFn(types: readonly DataType[]): ((values: Datum[]) => Datum[]) | null {
+  const idx = types.map((t, i) => (t.kind === 'decimal' || t.kind === 'interval' ? i : -1)).filter((i) => i >= 0);
+  if (idx.length === 0) return null;
+  return (values) => {
+    const out = values.slice();
+    for (const i of idx) out[i] = keyValue(types[i], out[i]);
+    return out;
+  };
 }

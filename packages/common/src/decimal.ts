@@ -48,7 +48,7 @@ function divRound(n: bigint, d: bigint, mode: Rounding): bigint {
 }
 
 function outOfRange(): SqlError {
-  return new SqlError(SqlState.NumericValueOutOfRange, 'numeric out of range');
+  return new SqlError(SqlState.NumericValueOutOfRange, 'Numeric out of range');
 }
 
 function divisionByZero(): SqlError {

@@ -21,6 +21,7 @@ export const SqlState = {
   InvalidTimeZoneDisplacementValue: '22009',
   InvalidParameterValue: '22023',
   DivisionByZero: '22012',
+  InvalidPrecedingOrFollowingSize: '22013',
   IntervalFieldOverflow: '22015',
   InvalidTextRepresentation: '22P02',
   InvalidBinaryRepresentation: '22P03',
@@ -76,6 +77,12 @@ export interface SqlErrorOptions {
   hint?: string;
   /** 1-based character position in the query text (as PostgreSQL reports it). */
   position?: number;
+  /**
+   * The errors this one was raised inside, outermost first (RisingWave's error chain,
+   * e.g. `['Expr error']` above `LIMIT must not be negative…`). `message` stays the root
+   * cause, which is what PostgreSQL-style clients show; `errorReport` renders the chain.
+   */
+  context?: readonly string[];
 }
 
 export class SqlError extends Error {
@@ -84,6 +91,7 @@ export class SqlError extends Error {
   readonly detail?: string;
   readonly hint?: string;
   position?: number;
+  readonly context?: readonly string[];
 
   constructor(code: SqlStateCode, message: string, opts: SqlErrorOptions = {}) {
     super(message);
@@ -93,7 +101,32 @@ export class SqlError extends Error {
     this.detail = opts.detail;
     this.hint = opts.hint;
     this.position = opts.position;
+    this.context = opts.context;
   }
+}
+
+/**
+ * RisingWave's text for an error reported under `top` (its pgwire reports every failed
+ * statement as "Failed to run the query" caused by the error's chain):
+ *
+ *     Failed to run the query
+ *
+ *     Caused by:
+ *       <message>
+ *
+ * or, with context, `Caused by these errors (recent errors listed first):` and a numbered
+ * line per error, outermost first, the root cause (`message`) last.
+ */
+export function errorReport(top: string, err: SqlError): string {
+  const chain = [...(err.context ?? []), err.message];
+  if (chain.length === 1) return `${top}\n\nCaused by:\n  ${chain[0]}`;
+  return `${top}\n\nCaused by these errors (recent errors listed first):\n${chain.map((c, i) => `  ${i + 1}: ${c}`).join('\n')}`;
+}
+
+/** `err` with `outer` added as its outermost context. */
+export function withContext(err: SqlError, outer: string): SqlError {
+  const e = new SqlError(err.code, err.message, { severity: err.severity, detail: err.detail, hint: err.hint, position: err.position, context: [outer, ...(err.context ?? [])] });
+  return e;
 }
 
 export const notSupported = (what: string, hint?: string) =>

@@ -60,6 +60,13 @@ export interface PreparedStatement {
   describe(): StatementDescription;
 }
 
+/** What one `Portal.execute` produced. */
+export interface PortalResult {
+  rows: Row[];
+  done: boolean;
+  tag: string;
+}
+
 /**
  * A bound, executable statement. Simple-query statements are turned into portals too, so
  * execution has one code path.
@@ -71,9 +78,11 @@ export interface Portal {
    * Runs (or continues) the statement, returning at most `maxRows` rows (0 = all).
    * `done: false` means the portal is suspended (PortalSuspended). When `done` is true,
    * `tag` is the CommandComplete tag (e.g. `SELECT 3`, `INSERT 0 1`, `CREATE_TABLE`).
-   * An empty query returns tag ''. Throws SqlError on failure.
+   * An empty query returns tag ''. Throws (or rejects with) SqlError on failure.
+   * A portal that finishes without waiting may return the result directly: pgwire then
+   * answers without an extra trip through the microtask queue (point lookups).
    */
-  execute(maxRows: number): Promise<{ rows: Row[]; done: boolean; tag: string }>;
+  execute(maxRows: number): PortalResult | Promise<PortalResult>;
   /** Releases resources (Close, end of transaction, connection close). */
   close(): void;
 }

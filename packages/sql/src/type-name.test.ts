@@ -18,7 +18,7 @@ describe('resolveTypeName', () => {
       ['int4', T.Int32], ['int', T.Int32], ['integer', T.Int32],
       ['int8', T.Int64], ['bigint', T.Int64],
       ['float4', T.Float32], ['real', T.Float32],
-      ['float8', T.Float64], ['double precision', T.Float64], ['float', T.Float64],
+      ['float8', T.Float64], ['double precision', T.Float64], ['double', T.Float64], ['float', T.Float64],
       ['float(24)', T.Float32], ['float(25)', T.Float64],
       ['numeric', T.Decimal], ['decimal', T.Decimal], ['numeric(10,2)', T.Decimal], ['decimal(5)', T.Decimal],
       ['varchar', T.Varchar], ['varchar(10)', T.Varchar], ['text', T.Varchar], ['character varying', T.Varchar],

@@ -24,6 +24,8 @@ const BY_NAME: Record<string, DataType> = {
   float8: T.Float64,
   float: T.Float64,
   'double precision': T.Float64,
+  // RisingWave accepts a bare `double` (PostgreSQL needs `double precision`).
+  double: T.Float64,
   numeric: T.Decimal,
   decimal: T.Decimal,
   varchar: T.Varchar,

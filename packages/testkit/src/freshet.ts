@@ -23,6 +23,8 @@ export interface FreshetOptions {
   removeDataDir?: boolean;
   port?: number;
   env?: Record<string, string>;
+  /** Working directory of the server process (default: the repository root). */
+  cwd?: string;
   /** Extra CLI arguments. */
   args?: string[];
   /** How long to wait for the server to accept a connection. Default 30 s. */
@@ -58,7 +60,7 @@ export async function startFreshet(opts: FreshetOptions = {}): Promise<FreshetSe
     args.push(...(opts.args ?? []));
     const logs = new ProcessLog();
     const child = spawn(process.execPath, args, {
-      cwd: repoRoot,
+      cwd: opts.cwd ?? repoRoot,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

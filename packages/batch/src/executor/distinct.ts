@@ -5,7 +5,7 @@
  */
 import type { DataType, Datum, Row } from '@freshet/common';
 import { type ChunkStream, type Evaluator, type Executor, PAUSE } from '../executor';
-import { type HashKey, rowKeyFn } from '../keys';
+import { type HashKey, keyValueFn, rowKeyFn } from '../keys';
 
 export class DistinctExecutor implements Executor {
   readonly name = 'BatchHashDistinct';
@@ -20,6 +20,8 @@ export class DistinctExecutor implements Executor {
     const seen = new Set<HashKey>();
     const keyOf = rowKeyFn(this.keyTypes);
     const keys = this.keys;
+    // Plain DISTINCT returns the key itself, in its canonical form (see keyValue).
+    const keyValues = keys ? null : keyValueFn(this.keyTypes);
     for (const chunk of this.child.execute()) {
       if (chunk === PAUSE) {
         yield chunk;
@@ -35,7 +37,7 @@ export class DistinctExecutor implements Executor {
         const k = keyOf(kv);
         if (seen.has(k)) continue;
         seen.add(k);
-        out.push(row);
+        out.push(keyValues ? keyValues(row) : row);
       }
       if (out.length > 0) yield out;
     }

@@ -11,7 +11,7 @@ import type { DataType, Datum, Row } from '@freshet/common';
 import type { AggImpl, AggState } from '@freshet/expr';
 import { type OrderKey, tupleComparator } from '../compare';
 import { CHUNK_SIZE, type ChunkStream, type Evaluator, type Executor, PAUSE } from '../executor';
-import { type HashKey, rowKeyFn } from '../keys';
+import { type HashKey, keyValueFn, rowKeyFn } from '../keys';
 
 export interface AggCallSpec {
   impl: AggImpl;
@@ -103,8 +103,9 @@ export class HashAggExecutor implements Executor {
     }
     let out: Row[] = [];
     const all = single ? [single] : groups.values();
+    const keyValues = keyValueFn(this.groupTypes);
     for (const g of all) {
-      const row: Row = g.key.slice();
+      const row: Row = keyValues ? keyValues(g.key) : g.key.slice();
       for (let c = 0; c < calls.length; c++) row.push(this.finish(c, g.calls[c]));
       out.push(row);
       if (out.length >= CHUNK_SIZE) {

@@ -2,29 +2,30 @@
  * Window functions over one window specification (PARTITION BY … ORDER BY …). Rows are
  * materialized, grouped into partitions and sorted; each call appends one column.
  *
- * Frames: the SQL default. With ORDER BY an aggregate covers the partition from its
- * start through the current row's last peer; without ORDER BY it covers the whole
- * partition. `ROWS BETWEEN n PRECEDING AND m FOLLOWING` style frames are supported for
- * aggregates via `rowsFrame`.
+ * Aggregates and first_value/last_value see their frame (window-frame.ts): the SQL
+ * default reaches the current row's last peer with ORDER BY and covers the whole
+ * partition without; explicit ROWS / RANGE / GROUPS frames and EXCLUDE are honoured.
+ * Ranking functions and lag/lead ignore frames, as in SQL.
  */
 import type { DataType, Datum, Row } from '@freshet/common';
 import type { AggImpl } from '@freshet/expr';
 import { type OrderKey, tupleComparator } from '../compare';
 import { CHUNK_SIZE, type ChunkStream, type Evaluator, type Executor, PAUSE } from '../executor';
 import { type HashKey, rowKeyFn } from '../keys';
+import { DEFAULT_FRAME, type PeerGroups, type WindowFrame, excludedFrom, frameRanges, peerGroups } from './window-frame';
 
 export type WindowCallSpec =
   | { kind: 'row_number' | 'rank' | 'dense_rank' | 'percent_rank' | 'cume_dist' }
   | { kind: 'ntile'; buckets: Evaluator }
   | { kind: 'lag' | 'lead'; arg: Evaluator; offset: Evaluator | null; default: Evaluator | null }
-  | { kind: 'first_value' | 'last_value'; arg: Evaluator }
+  | { kind: 'first_value' | 'last_value'; arg: Evaluator; frame?: WindowFrame }
   | {
       kind: 'agg';
       impl: AggImpl;
       args: Evaluator[];
       filter: Evaluator | null;
-      /** ROWS frame bounds relative to the current row (null = unbounded); undefined = default frame. */
-      rowsFrame?: { start: number | null; end: number | null };
+      /** Undefined: the default frame. */
+      frame?: WindowFrame;
     };
 
 interface Item {
@@ -68,7 +69,8 @@ export class WindowExecutor implements Executor {
     let out: Row[] = [];
     for (const items of parts.values()) {
       if (this.orderBy.length > 0) items.sort((a, b) => cmp(a.order, b.order));
-      const results = this.calls.map((c) => this.compute(c, items, cmp));
+      const peers = peerGroups(items.length, (i, j) => this.orderBy.length === 0 || cmp(items[i].order, items[j].order) === 0);
+      const results = this.calls.map((c) => this.compute(c, items, peers));
       for (let i = 0; i < items.length; i++) {
         const o = items[i].row.slice();
         for (const r of results) o.push(r[i]);
@@ -82,23 +84,9 @@ export class WindowExecutor implements Executor {
     if (out.length > 0) yield out;
   }
 
-  /** Index of the last peer of each row (rows with equal ORDER BY values). */
-  private peerEnds(items: Item[], cmp: (a: Datum[], b: Datum[]) => number): Int32Array {
-    const ends = new Int32Array(items.length);
-    let i = items.length - 1;
-    while (i >= 0) {
-      let j = i;
-      while (j > 0 && cmp(items[j - 1].order, items[i].order) === 0) j--;
-      for (let k = j; k <= i; k++) ends[k] = i;
-      i = j - 1;
-    }
-    return ends;
-  }
-
-  private compute(c: WindowCallSpec, items: Item[], cmp: (a: Datum[], b: Datum[]) => number): Datum[] {
+  private compute(c: WindowCallSpec, items: Item[], peers: PeerGroups): Datum[] {
     const n = items.length;
     const res: Datum[] = new Array(n);
-    const ordered = this.orderBy.length > 0;
     switch (c.kind) {
       case 'row_number':
         for (let i = 0; i < n; i++) res[i] = BigInt(i + 1);
@@ -107,18 +95,14 @@ export class WindowExecutor implements Executor {
       case 'dense_rank':
       case 'percent_rank':
       case 'cume_dist': {
-        const ends = this.peerEnds(items, cmp);
-        let rank = 1;
-        let dense = 1;
+        const { groupOf, groupStart } = peers;
         for (let i = 0; i < n; i++) {
-          if (i > 0 && cmp(items[i - 1].order, items[i].order) !== 0) {
-            rank = i + 1;
-            dense++;
-          }
+          const g = groupOf[i];
+          const rank = groupStart[g] + 1;
           if (c.kind === 'rank') res[i] = BigInt(rank);
-          else if (c.kind === 'dense_rank') res[i] = BigInt(dense);
+          else if (c.kind === 'dense_rank') res[i] = BigInt(g + 1);
           else if (c.kind === 'percent_rank') res[i] = n > 1 ? (rank - 1) / (n - 1) : 0;
-          else res[i] = (ends[i] + 1) / n;
+          else res[i] = groupStart[g + 1] / n;
         }
         return res;
       }
@@ -149,60 +133,52 @@ export class WindowExecutor implements Executor {
         return res;
       case 'first_value':
       case 'last_value': {
-        const ends = ordered ? this.peerEnds(items, cmp) : null;
+        const frame = c.frame ?? DEFAULT_FRAME;
+        const { lo, hi } = frameRanges(frame, n, peers);
+        const first = c.kind === 'first_value';
         for (let i = 0; i < n; i++) {
-          const j = c.kind === 'first_value' ? 0 : ends ? ends[i] : n - 1;
-          res[i] = n > 0 ? c.arg(items[j].row) : null;
+          let j = first ? lo[i] : hi[i];
+          const step = first ? 1 : -1;
+          while (j >= lo[i] && j <= hi[i] && excludedFrom(frame, peers, i, j)) j += step;
+          res[i] = j >= lo[i] && j <= hi[i] ? c.arg(items[j].row) : null;
         }
         return res;
       }
       case 'agg':
-        return this.aggregate(c, items, cmp);
+        return this.aggregate(c, items, peers);
     }
   }
 
-  private aggregate(c: Extract<WindowCallSpec, { kind: 'agg' }>, items: Item[], cmp: (a: Datum[], b: Datum[]) => number): Datum[] {
+  private aggregate(c: Extract<WindowCallSpec, { kind: 'agg' }>, items: Item[], peers: PeerGroups): Datum[] {
     const n = items.length;
     const res: Datum[] = new Array(n);
     const argsOf = (row: Row): Datum[] | null => {
       if (c.filter && c.filter(row) !== true) return null;
       return c.args.map((a) => a(row));
     };
-    if (c.rowsFrame) {
-      const { start, end } = c.rowsFrame;
+    const frame = c.frame ?? DEFAULT_FRAME;
+    const { lo, hi } = frameRanges(frame, n, peers);
+    if (frame.start.kind === 'unbounded' && frame.exclude === 'no_others') {
+      // Frames grow monotonically from the partition start: one running state.
+      const st = c.impl.create();
+      let added = 0;
       for (let i = 0; i < n; i++) {
-        const st = c.impl.create();
-        const lo = start === null ? 0 : Math.max(0, i + start);
-        const hi = end === null ? n - 1 : Math.min(n - 1, i + end);
-        for (let j = lo; j <= hi; j++) {
-          const a = argsOf(items[j].row);
+        for (; added <= hi[i]; added++) {
+          const a = argsOf(items[added].row);
           if (a) st.add(a);
         }
         res[i] = st.result();
       }
       return res;
     }
-    const st = c.impl.create();
-    if (this.orderBy.length === 0) {
-      for (const it of items) {
-        const a = argsOf(it.row);
-        if (a) st.add(a);
-      }
-      const v = st.result();
-      res.fill(v);
-      return res;
-    }
-    const ends = this.peerEnds(items, cmp);
-    let i = 0;
-    while (i < n) {
-      const e = ends[i];
-      for (let j = i; j <= e; j++) {
+    for (let i = 0; i < n; i++) {
+      const st = c.impl.create();
+      for (let j = lo[i]; j <= hi[i]; j++) {
+        if (excludedFrom(frame, peers, i, j)) continue;
         const a = argsOf(items[j].row);
         if (a) st.add(a);
       }
-      const v = st.result();
-      for (let j = i; j <= e; j++) res[j] = v;
-      i = e + 1;
+      res[i] = st.result();
     }
     return res;
   }

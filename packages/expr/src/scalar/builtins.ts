@@ -2,6 +2,7 @@
 import type { ScalarDef } from './def';
 import { arithmeticFunctions } from './arithmetic';
 import { arrayFunctions } from './array';
+import { arrayCompareFunctions } from './array-compare';
 import { comparisonFunctions } from './comparison';
 import { datetimeFunctions } from './datetime';
 import { jsonFunctions } from './json';
@@ -26,6 +27,7 @@ export function builtinScalars(): ScalarDef[] {
     ...mathFunctions,
     ...jsonFunctions,
     ...arrayFunctions,
+    ...arrayCompareFunctions,
     ...miscFunctions,
   ];
 }

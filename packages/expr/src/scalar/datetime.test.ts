@@ -14,6 +14,10 @@ describe('datetime functions', () => {
 
   it('to_timestamp(double) rounds to microseconds', () => {
     expect(call('to_timestamp', [T.Float64], [1262349296.7890123])).toBe(1262349296789012);
+    // 1262349296.7890125 * 1e6 is …012.5 in float64: ties round to even, as rint() does.
+    expect(call('to_timestamp', [T.Float64], [1262349296.7890125])).toBe(1262349296789012);
+    expect(call('to_timestamp', [T.Float64], [0.0000015])).toBe(2);
+    expect(call('to_timestamp', [T.Float64], [-0.0000025])).toBe(-2);
   });
 
   it('timestamptz difference (timestamptz_utc.slt.part)', () => {

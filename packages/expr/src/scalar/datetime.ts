@@ -100,7 +100,10 @@ function makeTimestamp(y: number, mo: number, d: number, h: number, mi: number, 
 
 function toTimestampFromEpoch(secs: number): Datum {
   if (!Number.isFinite(secs)) throw new SqlError(SqlState.DatetimeFieldOverflow, 'timestamp out of range');
-  return Math.round(secs * 1_000_000);
+  // rint(), as PostgreSQL: ties go to even (…012.5 µs → …012).
+  const us = secs * 1_000_000;
+  const r = Math.round(us);
+  return r - us === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 function datePartFloat(d: Decimal): number {

@@ -21,6 +21,10 @@ export function coerce(bc: BindContext, e: Expr, to: DataType, ctx: CastContext)
     if (e.value === null) return { kind: 'literal', value: null, type: to };
     if (e.type.kind === 'unknown') return { kind: 'literal', value: parseLiteral(bc, to, e.value as string), type: to };
   }
+  if (e.kind === 'row' && to.kind === 'struct' && e.fields.length === to.fields.length) {
+    // Field by field, so untyped literals in ROW(…) take the target field types.
+    return { kind: 'row', fields: e.fields.map((f, i) => coerce(bc, f, to.fields[i].type, ctx)), type: to };
+  }
   if (e.kind === 'param' && e.type.kind === 'unknown') {
     bc.setParamType(e.index, to);
     return { ...e, type: to };

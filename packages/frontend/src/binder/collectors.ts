@@ -3,6 +3,7 @@
  * Each call is bound over the FROM row and replaced by a placeholder; once every clause is
  * bound, the select binder builds the Agg/Window nodes and rewrites placeholders to columns.
  */
+import { T } from '@freshet/common';
 import { type Expr, exprKey } from '../planner/expr';
 import type { AggCall, WindowCall } from '../planner/plan';
 
@@ -25,6 +26,14 @@ export class AggCollector {
       this.byKey.set(key, index);
     }
     return { kind: 'placeholder', slot: 'agg', index, type: call.type };
+  }
+
+  /** GROUPING(args…) calls: their arguments, over the FROM row. */
+  readonly groupings: Expr[][] = [];
+
+  addGrouping(args: Expr[]): Expr {
+    this.groupings.push(args);
+    return { kind: 'placeholder', slot: 'grouping', index: this.groupings.length - 1, type: T.Int32 };
   }
 }
 

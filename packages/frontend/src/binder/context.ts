@@ -8,6 +8,7 @@ import type { EvalContext } from '@freshet/expr';
 import type { RwExtras } from '@freshet/sql';
 import type { StorageEngine } from '@freshet/storage';
 import type { Catalog } from '../catalog/catalog';
+import type { SystemSessionInfo } from '../catalog/system';
 import type { Field, PlanNode } from '../planner/plan';
 
 /** The session state a query reads (the lead builds one per statement). */
@@ -22,6 +23,8 @@ export interface QueryContext {
   now(): number;
   /** Session variables for current_setting() and friends. */
   sessionVar?(name: string): string | undefined;
+  /** Backend pid, settings and all sessions, for pg_backend_pid(), pg_settings, pg_stat_activity. */
+  session?: SystemSessionInfo;
 }
 
 export interface CteDef {

@@ -3,7 +3,7 @@ import { notSupported } from '@freshet/common';
 import type { PlanNode } from '../planner/plan';
 import type { PgNode } from './ast';
 import type { BindContext } from './context';
-import { bindDmlTarget, bindReturning } from './dml-target';
+import { bindDmlTarget, bindReturning, returningTargets } from './dml-target';
 import { type ExprEnv, bindExpr, toBoolean } from './expr';
 
 export function bindDelete(bc: BindContext, n: PgNode): PlanNode {
@@ -16,7 +16,7 @@ export function bindDelete(bc: BindContext, n: PgNode): PlanNode {
     const predicate = toBoolean(env, bindExpr(env, n.whereClause), 'WHERE');
     input = { kind: 'filter', input, predicate, schema: input.schema };
   }
-  const ret = bindReturning(bc, target, n.returningList);
+  const ret = bindReturning(bc, target, returningTargets(n));
   return {
     kind: 'delete',
     table: target.rel,

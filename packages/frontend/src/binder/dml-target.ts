@@ -58,6 +58,14 @@ export function generatedValue(bc: BindContext, target: DmlTarget, i: number): E
 }
 
 /** RETURNING list over the physical row. */
+/**
+ * The RETURNING targets of an INSERT/UPDATE/DELETE node: PostgreSQL 17's parse tree holds
+ * them in `returningClause.exprs` (older ones in `returningList`).
+ */
+export function returningTargets(n: PgNode): PgNode[] | undefined {
+  return (n.returningClause?.exprs ?? n.returningList) as PgNode[] | undefined;
+}
+
 export function bindReturning(bc: BindContext, target: DmlTarget, list: PgNode[] | undefined): { exprs: Expr[]; names: string[] } | null {
   if (!list || list.length === 0) return null;
   const env: ExprEnv = { bc, level: target.level, scope: target.scope, aggs: null, windows: null, clause: 'RETURNING' };

@@ -6,6 +6,7 @@
 import { type DataType, Decimal, SqlError, SqlState, T, listOf, notSupported, structOf } from '@freshet/common';
 import { resolveScalar } from '@freshet/expr';
 import { resolveTypeName } from '@freshet/sql';
+import { bindRegCast, regTypeOf } from '../catalog/system';
 import type { Expr } from '../planner/expr';
 import type { PgNode } from './ast';
 import { intervalLiteral, nodeType, sval } from './ast';
@@ -149,15 +150,25 @@ export function bindExpr(env: ExprEnv, node: PgNode): Expr {
     case 'A_Indirection':
       return bindIndirection(env, n);
     case 'RowExpr': {
-      const fields = (n.args as PgNode[] | undefined ?? []).map((a) => resolveUnknown(env.bc, bindExpr(env, a)));
-      return { kind: 'row', fields, type: structOf(fields.map((f, i) => ({ name: `f${i + 1}`, type: f.type }))) };
+      // Untyped literals stay untyped inside the row (their field type reads as varchar), so
+      // coercing the row to a struct type gives each the field's type, as PostgreSQL does.
+      const fields = (n.args as PgNode[] | undefined ?? []).map((a) => {
+        const e = bindExpr(env, a);
+        return e.kind === 'literal' && e.type.kind === 'unknown' ? e : resolveUnknown(env.bc, e);
+      });
+      const type = structOf(fields.map((f, i) => ({ name: `f${i + 1}`, type: f.type.kind === 'unknown' ? T.Varchar : f.type })));
+      return { kind: 'row', fields, type };
     }
     case 'SQLValueFunction':
       return bindSqlValueFunction(env, n);
     case 'CollateClause':
       return bindExpr(env, n.arg);
-    case 'GroupingFunc':
-      throw notSupported('GROUPING()');
+    case 'GroupingFunc': {
+      if (!env.aggs) throw new SqlError(SqlState.GroupingError, `grouping operations are not allowed in ${env.clause}`);
+      const args = (n.args as PgNode[]).map((a) => bindExpr(env, a));
+      if (args.length > 31) throw new SqlError(SqlState.ProgramLimitExceeded, 'GROUPING must have fewer than 32 arguments');
+      return env.aggs.addGrouping(args);
+    }
     case 'SetToDefault':
       throw new SqlError(SqlState.SyntaxError, 'DEFAULT is not allowed in this context');
     default:
@@ -233,6 +244,8 @@ function parseDecimal(text: string): Decimal {
 }
 
 function bindTypeCast(env: ExprEnv, n: PgNode): Expr {
+  const reg = regTypeOf(n.typeName);
+  if (reg) return bindRegCast(env.bc.query, reg, bindExpr(env, n.arg), (e, t) => coerce(env.bc, e, t, 'explicit'));
   const to = resolveTypeName(n.typeName, env.bc.rw);
   const argNode = n.arg as PgNode;
   // `interval '5' minute`: the qualifier gives the unit of a bare number.

@@ -3,8 +3,10 @@
  * functions (collected for the Window node), set-returning functions in a select list,
  * and the session functions the binder answers itself (current_database(), pg_typeof …).
  */
+import type { FrameBound, FrameExclusion, FrameUnit, WindowFrame } from '@freshet/batch';
 import { type DataType, SqlError, SqlState, T, notSupported, typeName } from '@freshet/common';
 import { VERSION_STRING, hasScalar, isAggregate, isTableFunction, resolveAggregate, resolveScalar, resolveTableFunction } from '@freshet/expr';
+import { resolveSystemFunction } from '../catalog/system';
 import type { Expr } from '../planner/expr';
 import type { SortItem, WindowCall, WindowFnKind } from '../planner/plan';
 import { type PgNode, intConst, nodeType, sval } from './ast';
@@ -50,6 +52,8 @@ export function bindFuncCall(env: ExprEnv, n: PgNode): Expr {
   const special = bindSessionFunction(env, name, argNodes);
   if (special) return special;
   const args = argNodes.map((a) => bindExpr(env, a));
+  const system = resolveSystemFunction(env.bc.query, name, args.map((a) => a.type));
+  if (system) return { kind: 'call', fn: system, args: args.map((a, i) => coerce(env.bc, a, system.argTypes[i], 'implicit')), type: system.returnType };
   if (isTableFunction(name) && !hasScalar(name)) {
     const fn = resolveTableFunction(name, args.map((a) => a.type));
     const coerced = args.map((a, i) => coerce(env.bc, a, fn.argTypes[i] ?? a.type, 'implicit'));
@@ -125,7 +129,7 @@ function bindWindowCall(env: ExprEnv, n: PgNode, name: string): Expr {
   const args = ((n.args as PgNode[] | undefined) ?? []).map((a) => bindExpr(inner, a));
   const partitionBy = ((over.partitionClause as PgNode[] | undefined) ?? []).map((p) => resolveUnknown(env.bc, bindExpr(inner, p)));
   const orderBy = over.orderClause ? bindSortItems(inner, over.orderClause as PgNode[]) : [];
-  const rowsFrame = frameOf(over);
+  const frame = frameOf(over);
   const filter = n.agg_filter ? toBoolean(inner, bindExpr(inner, n.agg_filter), 'FILTER') : null;
   const kind = RANKING[name];
   let call: WindowCall;
@@ -154,11 +158,11 @@ function bindWindowCall(env: ExprEnv, n: PgNode, name: string): Expr {
         if (args[2]) bound.push(coerce(env.bc, args[2], type, 'implicit'));
       }
     }
-    call = { kind, agg: null, args: bound, filter, partitionBy, orderBy, rowsFrame, type };
+    call = { kind, agg: null, args: bound, filter, partitionBy, orderBy, frame, type };
   } else if (isAggregate(name) || n.agg_star) {
     const agg = resolveAggregate(name, args.map((a) => a.type), {});
     const coerced = args.map((a, i) => resolveUnknown(env.bc, coerce(env.bc, a, agg.argTypes[i] ?? a.type, 'implicit')));
-    call = { kind: 'agg', agg, args: coerced, filter, partitionBy, orderBy, rowsFrame, type: agg.returnType };
+    call = { kind: 'agg', agg, args: coerced, filter, partitionBy, orderBy, frame, type: agg.returnType };
   } else {
     throw new SqlError(SqlState.WrongObjectType, `function ${name} is not a window function`);
   }
@@ -168,8 +172,12 @@ function bindWindowCall(env: ExprEnv, n: PgNode, name: string): Expr {
 // PostgreSQL frameOptions bits (nodes/parsenodes.h).
 const F = {
   NONDEFAULT: 0x1,
+  RANGE: 0x2,
   ROWS: 0x4,
+  GROUPS: 0x8,
   START_UNBOUNDED_PRECEDING: 0x20,
+  END_UNBOUNDED_PRECEDING: 0x40,
+  START_UNBOUNDED_FOLLOWING: 0x80,
   END_UNBOUNDED_FOLLOWING: 0x100,
   START_CURRENT_ROW: 0x200,
   END_CURRENT_ROW: 0x400,
@@ -177,33 +185,44 @@ const F = {
   END_OFFSET_PRECEDING: 0x1000,
   START_OFFSET_FOLLOWING: 0x2000,
   END_OFFSET_FOLLOWING: 0x4000,
+  EXCLUDE_CURRENT_ROW: 0x8000,
+  EXCLUDE_GROUP: 0x10000,
+  EXCLUDE_TIES: 0x20000,
 };
 
-/** A ROWS frame as offsets relative to the current row; undefined for the default frame. */
-function frameOf(over: PgNode): { start: number | null; end: number | null } | undefined {
+/** The OVER clause's frame; undefined for the default one. */
+function frameOf(over: PgNode): WindowFrame | undefined {
   const o = (over.frameOptions as number | undefined) ?? 0;
   if (!(o & F.NONDEFAULT)) return undefined;
-  if (!(o & F.ROWS)) {
-    // RANGE frames: only the two defaults are supported.
-    if (o & F.END_UNBOUNDED_FOLLOWING && o & F.START_UNBOUNDED_PRECEDING) return { start: null, end: null };
-    if (o & F.START_UNBOUNDED_PRECEDING && o & F.END_CURRENT_ROW) return undefined;
-    throw notSupported('RANGE frames with offsets');
-  }
-  const off = (node: PgNode | undefined) => {
+  const unit: FrameUnit = o & F.ROWS ? 'rows' : o & F.GROUPS ? 'groups' : 'range';
+  if (o & F.START_UNBOUNDED_FOLLOWING) throw new SqlError(SqlState.WindowingError, 'frame start cannot be UNBOUNDED FOLLOWING');
+  if (o & F.END_UNBOUNDED_PRECEDING) throw new SqlError(SqlState.WindowingError, 'frame end cannot be UNBOUNDED PRECEDING');
+  const off = (node: PgNode | undefined, which: 'starting' | 'ending') => {
+    if (unit === 'range') throw notSupported('RANGE frames with offsets');
     const v = intConst(node);
     if (v === undefined) throw notSupported('non-constant frame offsets');
+    if (v < 0) throw new SqlError(SqlState.InvalidPrecedingOrFollowingSize, `frame ${which} offset must not be negative`);
     return v;
   };
-  let start: number | null = null;
-  if (o & F.START_CURRENT_ROW) start = 0;
-  else if (o & F.START_OFFSET_PRECEDING) start = -off(over.startOffset);
-  else if (o & F.START_OFFSET_FOLLOWING) start = off(over.startOffset);
-  let end: number | null = 0;
-  if (o & F.END_UNBOUNDED_FOLLOWING) end = null;
-  else if (o & F.END_CURRENT_ROW) end = 0;
-  else if (o & F.END_OFFSET_PRECEDING) end = -off(over.endOffset);
-  else if (o & F.END_OFFSET_FOLLOWING) end = off(over.endOffset);
-  return { start, end };
+  let start: FrameBound;
+  if (o & F.START_UNBOUNDED_PRECEDING) start = { kind: 'unbounded' };
+  else if (o & F.START_CURRENT_ROW) start = { kind: 'current_row' };
+  else if (o & F.START_OFFSET_PRECEDING) start = { kind: 'offset', offset: -off(over.startOffset, 'starting') };
+  else start = { kind: 'offset', offset: off(over.startOffset, 'starting') };
+  let end: FrameBound;
+  if (o & F.END_UNBOUNDED_FOLLOWING) end = { kind: 'unbounded' };
+  else if (o & F.END_OFFSET_PRECEDING) end = { kind: 'offset', offset: -off(over.endOffset, 'ending') };
+  else if (o & F.END_OFFSET_FOLLOWING) end = { kind: 'offset', offset: off(over.endOffset, 'ending') };
+  else end = { kind: 'current_row' };
+  if (o & F.START_CURRENT_ROW && o & F.END_OFFSET_PRECEDING) {
+    throw new SqlError(SqlState.WindowingError, 'frame starting from current row cannot have preceding rows');
+  }
+  if (o & F.START_OFFSET_FOLLOWING && (o & F.END_OFFSET_PRECEDING || o & F.END_CURRENT_ROW)) {
+    throw new SqlError(SqlState.WindowingError, 'frame starting from following row cannot have preceding rows');
+  }
+  const exclude: FrameExclusion =
+    o & F.EXCLUDE_CURRENT_ROW ? 'current_row' : o & F.EXCLUDE_GROUP ? 'group' : o & F.EXCLUDE_TIES ? 'ties' : 'no_others';
+  return { unit, start, end, exclude };
 }
 
 export { nodeType };

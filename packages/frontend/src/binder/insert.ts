@@ -10,7 +10,7 @@ import type { PlanNode } from '../planner/plan';
 import { type PgNode, nodeType } from './ast';
 import { coerce } from './coerce';
 import type { BindContext } from './context';
-import { bindDmlTarget, bindReturning, defaultValue, generatedValue } from './dml-target';
+import { bindDmlTarget, bindReturning, returningTargets, defaultValue, generatedValue } from './dml-target';
 import { type ExprEnv, bindExpr } from './expr';
 import { bindWith } from './cte';
 import { bindQuery } from './query';
@@ -96,7 +96,7 @@ function bindInsertInner(bc: BindContext, n: PgNode): PlanNode {
     if (occ.action === 'ONCONFLICT_NOTHING') onConflict = 'ignore';
     else throw new SqlError(SqlState.FeatureNotSupported, 'Feature is not yet implemented: ON CONFLICT DO UPDATE');
   }
-  const ret = bindReturning(bc, target, n.returningList);
+  const ret = bindReturning(bc, target, returningTargets(n));
   return {
     kind: 'insert',
     table: rel,

@@ -13,19 +13,24 @@ import type { BindContext } from './context';
 import { bindExpr } from './expr';
 import { Level, Scope } from './scope';
 
+/** RisingWave reports LIMIT/OFFSET problems inside an "Expr error". */
+export const EXPR_ERROR = 'Expr error';
+
 function bindCount(bc: BindContext, node: PgNode, what: string): Expr | null {
   const env = { bc, level: new Level(new Scope([]), null), scope: new Scope([]), aggs: null, windows: null, clause: what };
   const e = bindExpr(env, node);
   const check = (x: Expr) => {
     if (x.kind === 'table_fn') {
-      throw new SqlError(SqlState.SyntaxError, `expects an integer or expression that can be evaluated to an integer after ${what}, but found non-const expression`);
+      throw new SqlError(SqlState.SyntaxError, `expects an integer or expression that can be evaluated to an integer after ${what}, but found non-const expression`, {
+        context: [EXPR_ERROR],
+      });
     }
     forEachChild(x, check);
   };
   check(e);
   if (e.kind === 'literal' && e.value === null) return null;
   if (e.type.kind === 'jsonb' || e.type.kind === 'boolean') {
-    throw new SqlError(SqlState.DatatypeMismatch, `expects an integer or expression that can be evaluated to an integer after ${what}`);
+    throw new SqlError(SqlState.DatatypeMismatch, `expects an integer or expression that can be evaluated to an integer after ${what}`, { context: [EXPR_ERROR] });
   }
   return coerce(bc, e, T.Int64, 'assign');
 }

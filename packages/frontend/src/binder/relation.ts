@@ -8,6 +8,7 @@ import { type Datum, Interval, SqlError, SqlState, T, notSupported } from '@fres
 import { resolveTableFunction } from '@freshet/expr';
 import { parseSql } from '@freshet/sql';
 import type { RelationCatalog } from '../catalog/model';
+import { systemRelationPlan } from '../catalog/system';
 import type { Expr } from '../planner/expr';
 import type { Field, PlanNode } from '../planner/plan';
 import { type PgNode, nodeType, sval } from './ast';
@@ -111,6 +112,8 @@ export function resolveRelation(bc: BindContext, schema: string | null, name: st
 
 /** The plan reading a relation: a scan for stored relations, the bound query for views. */
 export function relationPlan(bc: BindContext, rel: RelationCatalog): PlanNode {
+  const system = systemRelationPlan(bc.query, rel);
+  if (system) return system;
   switch (rel.kind) {
     case 'table':
     case 'materialized_view':

@@ -50,7 +50,7 @@ export class Scope {
         if (schema !== null && f.schema != null && f.schema !== schema) continue;
       }
       if (found >= 0) {
-        throw new SqlError(SqlState.AmbiguousColumn, `column reference "${parts.join('.')}" is ambiguous`);
+        throw new SqlError(SqlState.AmbiguousColumn, `column reference "${parts[parts.length - 1]}" is ambiguous`);
       }
       found = i;
     }

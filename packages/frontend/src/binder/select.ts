@@ -6,7 +6,8 @@
  * dropped at the end.
  */
 import { SqlError, SqlState, T, notSupported } from '@freshet/common';
-import { type Expr, exprKey, forEachChild, mapChildren } from '../planner/expr';
+import { resolveScalar } from '@freshet/expr';
+import { type Expr, col, exprKey, forEachChild, lit, mapChildren } from '../planner/expr';
 import type { AggCall, Field, PlanNode, SortItem, WindowCall } from '../planner/plan';
 import { type PgNode, intConst, nodeType, sval } from './ast';
 import { resolveUnknown } from './coerce';
@@ -95,7 +96,8 @@ export function bindSelect(bc: BindContext, stmt: PgNode, parent: Level | null, 
     const groupSets = grouping?.sets ?? null;
     const aggPlan = buildAgg(plan, keys, groupSets, aggs.calls);
     plan = aggPlan.plan;
-    const rewrite = (e: Expr) => rewritePostAgg(e, keys, aggPlan.aggOffset, scope);
+    const groupingValue = (index: number) => groupingMask(bc, aggs.groupings[index], keys, groupSets);
+    const rewrite = (e: Expr) => rewritePostAgg(e, keys, aggPlan.aggOffset, scope, groupingValue);
     itemExprs = itemExprs.map(rewrite);
     extraExprs = extraExprs.map(rewrite);
     windowCalls = windowCalls.map((w) => mapWindowCall(w, rewrite));
@@ -105,6 +107,7 @@ export function bindSelect(bc: BindContext, stmt: PgNode, parent: Level | null, 
     }
   } else {
     for (const e of [...itemExprs, ...extraExprs]) assertNoPlaceholder(e, 'agg');
+    if (aggs.groupings.length > 0) throw groupingArgError();
   }
 
   // Window functions: one Window node per distinct (PARTITION BY, ORDER BY).
@@ -321,10 +324,11 @@ function buildAgg(input: PlanNode, keys: Expr[], sets: number[][] | null, calls:
 }
 
 /** Rewrites an expression over the FROM row into one over the Agg output row. */
-function rewritePostAgg(e: Expr, keys: Expr[], aggOffset: number, scope: Scope): Expr {
+function rewritePostAgg(e: Expr, keys: Expr[], aggOffset: number, scope: Scope, groupingValue: (index: number) => Expr): Expr {
   const keyStrs = keys.map(exprKey);
   const go = (x: Expr): Expr => {
     if (x.kind === 'placeholder') {
+      if (x.slot === 'grouping') return groupingValue(x.index);
       return x.slot === 'agg' ? { kind: 'column', index: aggOffset + x.index, type: x.type } : x;
     }
     if (x.kind !== 'literal' && x.kind !== 'param') {
@@ -342,6 +346,34 @@ function rewritePostAgg(e: Expr, keys: Expr[], aggOffset: number, scope: Scope):
     return mapChildren(x, go);
   };
   return go(e);
+}
+
+function groupingArgError(): SqlError {
+  return new SqlError(SqlState.GroupingError, 'arguments to GROUPING must be grouping expressions of the associated query level');
+}
+
+/**
+ * GROUPING(a, b, …) over the Agg output row: bit (n-1-i) is set when argument i is not
+ * in the row's grouping set. With grouping sets the set is identified by the ordinal
+ * column after the keys; a plain GROUP BY has one set holding every key (always 0).
+ */
+function groupingMask(bc: BindContext, args: readonly Expr[], keys: readonly Expr[], sets: readonly (readonly number[])[] | null): Expr {
+  const keyStrs = keys.map(exprKey);
+  const argKeys = args.map((a) => {
+    const k = keyStrs.indexOf(exprKey(resolveUnknown(bc, a)));
+    if (k < 0) throw groupingArgError();
+    return k;
+  });
+  const mask = (set: readonly number[]) => argKeys.reduce((m, k, i) => (set.includes(k) ? m : m | (1 << (argKeys.length - 1 - i))), 0);
+  if (!sets) return lit(0, T.Int32);
+  const ordinal = col(keys.length, T.Int32);
+  const eq = resolveScalar('equal', [T.Int32, T.Int32]);
+  return {
+    kind: 'case',
+    whens: sets.map((set, i) => ({ cond: { kind: 'call', fn: eq, args: [ordinal, lit(i, T.Int32)], type: T.Boolean }, result: lit(mask(set), T.Int32) })),
+    else: null,
+    type: T.Int32,
+  };
 }
 
 function mapWindowCall(w: WindowCall, f: (e: Expr) => Expr): WindowCall {

@@ -3,7 +3,7 @@
  * which matches columns by name instead of position. Column types are unified per
  * position; names come from the left side.
  */
-import { SqlError, SqlState, notSupported } from '@freshet/common';
+import { type DataType, SqlError, SqlState, notSupported } from '@freshet/common';
 import type { Expr } from '../planner/expr';
 import type { PlanNode } from '../planner/plan';
 import type { PgNode } from './ast';
@@ -34,6 +34,8 @@ export function bindSetOp(bc: BindContext, stmt: PgNode, parent: Level | null, _
   });
   const castTo = (p: PlanNode): PlanNode => {
     if (p.schema.every((f, i) => f.type.kind === types[i].kind && f.type === types[i])) return p;
+    p = typeUnknownOutputs(bc, p, types);
+    if (p.schema.every((f, i) => f.type === types[i])) return p;
     const exprs = p.schema.map((f, i) => coerce(bc, { kind: 'column', index: i, type: f.type }, types[i], 'implicit'));
     return { kind: 'project', input: p, exprs, schema: p.schema.map((f, i) => ({ ...f, type: types[i] })) };
   };
@@ -102,4 +104,28 @@ function correspond(left: PlanNode, right: PlanNode, by: string[] | undefined, o
     return { kind: 'project', input: p, exprs: idx.map((i): Expr => ({ kind: 'column', index: i, type: p.schema[i].type })), schema: idx.map((i) => p.schema[i]) };
   };
   return [pick(left, lnames), pick(right, rnames)];
+}
+
+/**
+ * Gives a branch's untyped outputs (`select null`, `select '1'`, `values (null)`) the
+ * unified type where they are produced, as PostgreSQL does for literals: a column of
+ * unknown type read from above would otherwise be text, which does not cast implicitly.
+ */
+function typeUnknownOutputs(bc: BindContext, p: PlanNode, types: readonly DataType[]): PlanNode {
+  const unknown = p.schema.map((f, i) => f.type.kind === 'unknown' && types[i].kind !== 'unknown');
+  if (!unknown.some(Boolean)) return p;
+  const schema = p.schema.map((f, i) => (unknown[i] ? { ...f, type: types[i] } : f));
+  const retype = (e: Expr, i: number) => (unknown[i] ? coerce(bc, e, types[i], 'implicit') : e);
+  switch (p.kind) {
+    case 'project':
+      return { ...p, exprs: p.exprs.map((e, i) => (i < unknown.length ? retype(e, i) : e)), schema: [...schema, ...p.schema.slice(schema.length)] };
+    case 'values':
+      return { ...p, rows: p.rows.map((r) => r.map(retype)), schema };
+    case 'set_op':
+      return { ...p, left: typeUnknownOutputs(bc, p.left, types), right: typeUnknownOutputs(bc, p.right, types), schema };
+    case 'limit':
+      return { ...p, input: typeUnknownOutputs(bc, p.input, types), schema };
+    default:
+      return p;
+  }
 }

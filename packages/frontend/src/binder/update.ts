@@ -3,14 +3,14 @@
  * the table, filters, and projects each row's new physical row. Primary-key columns may
  * not be assigned (RisingWave's rule).
  */
-import { SqlError, SqlState, T, notSupported, structOf } from '@freshet/common';
+import { type DataType, SqlError, SqlState, T, notSupported, structOf, typeName, withContext } from '@freshet/common';
 import type { Expr } from '../planner/expr';
 import type { PlanNode } from '../planner/plan';
 import { escapingOuterRefs } from '../planner/walk';
 import { type PgNode, nodeType } from './ast';
 import { coerce } from './coerce';
 import type { BindContext } from './context';
-import { bindDmlTarget, bindReturning, defaultValue } from './dml-target';
+import { bindDmlTarget, bindReturning, returningTargets, defaultValue } from './dml-target';
 import { type ExprEnv, bindExpr, toBoolean } from './expr';
 import { bindSubqueryPlan } from './subquery';
 
@@ -40,6 +40,11 @@ export function bindUpdate(bc: BindContext, n: PgNode): PlanNode {
 
   // Multi-column sources, keyed by the MultiAssignRef source node (shared by its columns).
   const multi = new Map<PgNode, Expr[]>();
+  const multiColumns = new Map<PgNode, string[]>();
+  for (const t of n.targetList as PgNode[]) {
+    const m = t.ResTarget.val?.MultiAssignRef;
+    if (m) multiColumns.set(m.source, [...(multiColumns.get(m.source) ?? []), t.ResTarget.name as string]);
+  }
   for (const t of n.targetList as PgNode[]) {
     const rt = t.ResTarget;
     const name = rt.name as string;
@@ -54,7 +59,14 @@ export function bindUpdate(bc: BindContext, n: PgNode): PlanNode {
       }
       const i = columnIndex(name);
       const v = values[(m.colno as number) - 1];
-      assign(i, nodeType(m.source) === 'RowExpr' && v.kind === 'literal' && v.value === DEFAULT_MARK ? defaultValue(bc, rel, i) : v);
+      if (nodeType(m.source) === 'RowExpr') assign(i, v.kind === 'literal' && v.value === DEFAULT_MARK ? defaultValue(bc, rel, i) : v);
+      else {
+        try {
+          assign(i, v);
+        } catch (e) {
+          throw e instanceof SqlError ? structCastContext(e, v, name, multiColumns.get(m.source)!, rel) : e;
+        }
+      }
     } else if (vt === 'SetToDefault') {
       const i = columnIndex(name);
       assigned.set(i, defaultValue(bc, rel, i));
@@ -66,7 +78,7 @@ export function bindUpdate(bc: BindContext, n: PgNode): PlanNode {
   const exprs = rel.columns.map((c, i): Expr => assigned.get(i) ?? { kind: 'column', index: i, type: c.type });
   const schema = rel.columns.map((c) => ({ name: c.name, type: c.type, table: rel.name, hidden: c.hidden }));
   const projected: PlanNode = { kind: 'project', input, exprs, schema };
-  const ret = bindReturning(bc, target, n.returningList);
+  const ret = bindReturning(bc, target, returningTargets(n));
   return {
     kind: 'update',
     table: rel,
@@ -77,6 +89,21 @@ export function bindUpdate(bc: BindContext, n: PgNode): PlanNode {
 }
 
 const DEFAULT_MARK = '\u0000DEFAULT';
+
+/**
+ * RisingWave assigns `(a, b) = (SELECT …)` as one struct cast, so a failing column is
+ * reported inside "cannot cast type <row> to struct<a …, b …>" and "cannot cast struct
+ * field …" (an unnamed select item makes the row a `record` with fields f1, f2, …).
+ */
+function structCastContext(err: SqlError, v: Expr, column: string, columns: string[], rel: { columns: readonly { name: string; type: DataType }[] }): SqlError {
+  if (v.kind !== 'field' || v.arg.kind !== 'subquery') return err;
+  const inner = (v.arg.plan as Extract<PlanNode, { kind: 'project' }>).input.schema;
+  const anonymous = inner.some((f) => f.name === '?column?');
+  const fieldName = (k: number) => (anonymous ? `f${k + 1}` : inner[k].name);
+  const source = anonymous ? 'record' : typeName(structOf(inner.map((f, k) => ({ name: fieldName(k), type: f.type.kind === 'unknown' ? T.Varchar : f.type }))));
+  const target = typeName(structOf(columns.map((c) => ({ name: c, type: rel.columns.find((x) => x.name === c)!.type }))));
+  return withContext(withContext(err, `cannot cast struct field "${fieldName(v.index)}" to struct field "${column}"`), `cannot cast type "${source}" to "${target}"`);
+}
 
 /** The values of `(a, b) = ROW(…)` or `(a, b) = (SELECT …)`. */
 function bindMultiSource(env: ExprEnv, source: PgNode, ncolumns: number): Expr[] {

@@ -1,21 +1,37 @@
 /**
- * The rule pipeline, applied in order to a bound plan before lowering:
- * constant folding, subquery decorrelation (EXISTS/IN → semi/anti joins), join ordering
- * with predicate placement, and point-lookup detection.
+ * The rule pipeline, applied in order to a bound plan before lowering: constant folding,
+ * subquery decorrelation (EXISTS/IN → semi/anti joins, correlated scalar aggregates →
+ * left joins), predicate pushdown (WHERE conjuncts into scans and join conditions), join
+ * ordering, and point-lookup detection. Subqueries left as expressions get the same
+ * treatment for their own plans.
  */
 import type { PlanNode } from '../planner/plan';
+import { transformExpr } from '../planner/expr';
 import { foldConstants } from './rules/fold-constants';
 import { decorrelate } from './rules/decorrelate';
 import { orderJoins } from './rules/join-order';
-import { pushFilterThroughProject } from './rules/push-filter-project';
+import { pushPredicates } from './rules/push-predicates';
 import { pointLookup } from './rules/point-lookup';
+import { mapNodeExprs, transformPlan } from './rules/transform';
 import type { EvalContext } from '@freshet/expr';
 
 export function optimize(plan: PlanNode, ctx: EvalContext): PlanNode {
   let p = foldConstants(plan, ctx);
-  p = decorrelate(p);
-  p = pushFilterThroughProject(p);
-  p = orderJoins(p);
+  p = optimizeRelational(p);
   p = pointLookup(p);
   return p;
+}
+
+function optimizeRelational(plan: PlanNode): PlanNode {
+  let p = decorrelate(plan);
+  p = pushPredicates(p);
+  p = orderJoins(p);
+  return optimizeSubqueries(p);
+}
+
+/** Runs the relational rules on the plans of subqueries that remain expressions. */
+function optimizeSubqueries(plan: PlanNode): PlanNode {
+  return transformPlan(plan, (p) =>
+    mapNodeExprs(p, (e) => transformExpr(e, (x) => (x.kind === 'subquery' ? { ...x, plan: optimizeRelational(x.plan) } : x))),
+  );
 }

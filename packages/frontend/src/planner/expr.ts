@@ -181,7 +181,8 @@ export interface TableFnCall {
  */
 export interface Placeholder {
   readonly kind: 'placeholder';
-  readonly slot: 'agg' | 'window';
+  /** 'grouping': a GROUPING(…) call, resolved against the grouping sets. */
+  readonly slot: 'agg' | 'window' | 'grouping';
   readonly index: number;
   readonly type: DataType;
 }

@@ -5,6 +5,7 @@
  */
 import type { DataType } from '@freshet/common';
 import type { AggImpl, TableFunctionImpl } from '@freshet/expr';
+import type { WindowFrame } from '@freshet/batch';
 import type { RelationCatalog } from '../catalog/model';
 import type { Expr } from './expr';
 
@@ -54,7 +55,8 @@ export interface WindowCall {
   readonly filter: Expr | null;
   readonly partitionBy: readonly Expr[];
   readonly orderBy: readonly SortItem[];
-  readonly rowsFrame?: { start: number | null; end: number | null };
+  /** Undefined: the default frame (see WindowFrame). */
+  readonly frame?: WindowFrame;
   readonly type: DataType;
 }
 

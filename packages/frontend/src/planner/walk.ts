@@ -50,6 +50,15 @@ export interface OuterUse {
  * subquery is evaluated on (1 = that row, 2 = its enclosing query's row, …).
  */
 export function escapingOuterRefs(plan: PlanNode): OuterUse[] {
+  return collectOuterRefs([], [plan]);
+}
+
+/** Outer references in `e` (evaluated over some plan node's row), including inside its subqueries. */
+export function exprOuterRefs(e: Expr): OuterUse[] {
+  return collectOuterRefs([e], []);
+}
+
+function collectOuterRefs(exprs: Expr[], plans: PlanNode[]): OuterUse[] {
   const found = new Map<string, OuterUse>();
   const visitExpr = (e: Expr, nesting: number) => {
     if (e.kind === 'outer') {
@@ -66,6 +75,7 @@ export function escapingOuterRefs(plan: PlanNode): OuterUse[] {
     for (const e of nodeExprs(p)) visitExpr(e, nesting);
     for (const i of inputsOf(p)) visitPlan(i, nesting);
   };
-  visitPlan(plan, 0);
+  for (const e of exprs) visitExpr(e, 0);
+  for (const p of plans) visitPlan(p, 0);
   return [...found.values()];
 }

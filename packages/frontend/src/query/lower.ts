@@ -3,7 +3,8 @@
  * are compiled here against the execution's runtime (parameters, outer rows), and join
  * conditions are split into hash keys (equalities between the two sides) and a residual.
  */
-import { type DataType, type Datum, type Row, SqlError, SqlState, T } from '@freshet/common';
+import { type DataType, type Datum, type Row, SqlError, SqlState, T, withContext } from '@freshet/common';
+import { EXPR_ERROR } from '../binder/limit';
 import {
   type AggCallSpec,
   DeleteExecutor,
@@ -73,10 +74,15 @@ export class Lowering {
   /** Evaluates a LIMIT/OFFSET count now (constants, params, uncorrelated subqueries). */
   private count(e: Expr | null, what: string): number | null {
     if (!e) return null;
-    const v = this.expr(e)(EMPTY);
+    let v: Datum;
+    try {
+      v = this.expr(e)(EMPTY);
+    } catch (err) {
+      throw err instanceof SqlError ? withContext(err, EXPR_ERROR) : err;
+    }
     if (v === null) return null;
     const n = Number(v as bigint);
-    if (n < 0) throw new SqlError(SqlState.InvalidParameterValue, `${what} must not be negative, but found: ${n}`);
+    if (n < 0) throw new SqlError(SqlState.InvalidParameterValue, `${what} must not be negative, but found: ${n}`, { context: [EXPR_ERROR] });
     return n;
   }
 
@@ -145,13 +151,13 @@ export class Lowering {
           const args = c.args.map((a) => this.expr(a));
           switch (c.kind) {
             case 'agg':
-              return { kind: 'agg', impl: c.agg!, args, filter: c.filter ? this.expr(c.filter) : null, rowsFrame: c.rowsFrame };
+              return { kind: 'agg', impl: c.agg!, args, filter: c.filter ? this.expr(c.filter) : null, frame: c.frame };
             case 'lag':
             case 'lead':
               return { kind: c.kind, arg: args[0], offset: args[1] ?? null, default: args[2] ?? null };
             case 'first_value':
             case 'last_value':
-              return { kind: c.kind, arg: args[0] };
+              return { kind: c.kind, arg: args[0], frame: c.frame };
             case 'ntile':
               return { kind: 'ntile', buckets: args[0] };
             default:

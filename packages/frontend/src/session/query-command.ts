@@ -9,6 +9,8 @@ import type { Statement } from '@freshet/sql';
 import type { DataType } from '@freshet/common';
 import { prepareQuery, type PreparedQuery, type QueryExecution } from '../query';
 import type { PreparedCommand } from './dispatch';
+import { compilePointLookup } from '../query/fast-path';
+import { FastPathPortal } from './fast-path-portal';
 import { queryContext } from './query-context';
 import type { FrontendSession } from './session';
 
@@ -19,12 +21,20 @@ export function prepareQueryCommand(
   stmt: Extract<Statement, { kind: 'pg' }>,
   paramTypes: (DataType | null)[],
 ): PreparedCommand {
-  const isWrite = WRITE_NODES.has(Object.keys(stmt.node as object)[0]);
-  const prepared = prepareQuery(queryContext(session), stmt.node, paramTypes);
+  const nodeType = Object.keys(stmt.node as object)[0];
+  const isWrite = WRITE_NODES.has(nodeType);
+  const prepared = prepareQuery(queryContext(session), stmt.node, paramTypes, stmt.rw);
+  // Primary-key lookups skip the executor tree on every Bind (see ../query/fast-path.ts).
+  const lookup = nodeType === 'SelectStmt' ? compilePointLookup(prepared.plan) : null;
   return {
     describe: () => ({ paramTypes: prepared.paramTypes, fields: prepared.fields }),
-    bind: (params: Datum[]) => new QueryPortal(session, prepared, params, stmt.text, isWrite),
-  };
+    bind: (params: Datum[]) =>
+      lookup ? new FastPathPortal(session, lookup, prepared.fields!, params, stmt.text) : new QueryPortal(session, prepared, params, stmt.text, isWrite),
+    // Read by the plan cache (plan-cache.ts), which keeps only point lookups.
+    pointLookup: lookup,
+    fields: prepared.fields,
+    paramTypes: prepared.paramTypes,
+  } as PreparedCommand;
 }
 
 class QueryPortal implements Portal {

@@ -3,6 +3,7 @@
  * construction so every NOW() in a statement sees the same instant, as in PostgreSQL.
  */
 import type { QueryContext } from '../binder/context';
+import type { SessionActivity, SystemSessionInfo } from '../catalog/system';
 import type { FrontendSession } from './session';
 
 export function queryContext(session: FrontendSession): QueryContext {
@@ -16,5 +17,23 @@ export function queryContext(session: FrontendSession): QueryContext {
     timeZone: session.timeZone(),
     now: () => nowMicros,
     sessionVar: (name) => (session.config.has(name) ? session.config.get(name) : undefined),
+    session: systemSessionInfo(session),
+  };
+}
+
+/** What pg_backend_pid(), pg_settings and pg_stat_activity read; evaluated when queried. */
+function systemSessionInfo(session: FrontendSession): SystemSessionInfo {
+  return {
+    processId: session.processId,
+    settings: () => session.config.all(),
+    activity: () => [...session.frontend.activeSessions()].map((s): SessionActivity => ({
+      pid: s.processId,
+      user: s.user,
+      database: s.database,
+      applicationName: s.config.get('application_name'),
+      backendStart: s.connectedAt,
+      query: s.currentQuery,
+      state: s === session ? 'active' : s.txStatus === 'I' ? 'idle' : 'idle in transaction',
+    })),
   };
 }

@@ -6,6 +6,7 @@ import { randomInt } from 'node:crypto';
 import { SqlError, SqlState } from '@freshet/common';
 import type { AuthRequirement, Session, SessionManager, StartupParams } from '@freshet/pgwire';
 import type { Catalog } from '../catalog/catalog';
+import { installSystemCatalog } from '../catalog/system';
 import type { StorageEngine } from '@freshet/storage';
 import { FrontendSession } from './session';
 
@@ -26,6 +27,7 @@ export class Frontend implements SessionManager {
     opts: FrontendOptions = {},
   ) {
     this.log = opts.log ?? (() => {});
+    installSystemCatalog(catalog);
   }
 
   authRequirement(user: string): AuthRequirement {

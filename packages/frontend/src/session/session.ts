@@ -9,6 +9,7 @@ import { parseSql } from '@freshet/sql';
 import { CancelToken } from './cancel';
 import { SessionConfig } from './config';
 import { type PreparedCommand, prepareStatement } from './dispatch';
+import { PlanCache } from './plan-cache';
 import type { Frontend } from './session-manager';
 
 export interface SessionInit {
@@ -36,6 +37,8 @@ export class FrontendSession implements Session {
   readonly connectedAt = Date.now();
   /** Text of the running statement, for pg_stat_activity / SHOW PROCESSLIST. */
   currentQuery = '';
+  /** Point-lookup plans reused across queries of the same shape (plan-cache.ts). */
+  readonly planCache = new PlanCache(this);
 
   constructor(
     readonly frontend: Frontend,
@@ -109,6 +112,8 @@ export class FrontendSession implements Session {
   }
 
   simpleQuery(sql: string): Portal[] {
+    const cached = this.planCache.simpleQuery(sql);
+    if (cached) return [cached];
     const stmts = parseSql(sql);
     // Statements are prepared lazily, one at a time, so `CREATE TABLE t …; INSERT INTO t …`
     // in one message binds the INSERT after the CREATE has run.
@@ -116,11 +121,15 @@ export class FrontendSession implements Session {
   }
 
   prepare(sql: string, paramTypes: (DataType | null)[]): PreparedStatement {
+    const cached = this.planCache.prepared(sql, paramTypes);
+    if (cached) return cached;
     const stmts = parseSql(sql);
     if (stmts.length > 1) {
       throw new SqlError(SqlState.SyntaxError, 'cannot insert multiple commands into a prepared statement');
     }
-    return prepareStatement(this, stmts[0] ?? null, paramTypes);
+    const cmd = prepareStatement(this, stmts[0] ?? null, paramTypes);
+    this.planCache.rememberPrepared(sql, paramTypes, stmts[0], cmd);
+    return cmd;
   }
 
   bind(stmt: PreparedStatement, params: BindParams): Portal {

@@ -5,6 +5,16 @@
  * anything twice. `take()` hands the bytes written so far to the socket and starts over.
  */
 const INITIAL_SIZE = 16 * 1024;
+/** Strings up to this length are tried as ASCII with a plain loop first. */
+const ASCII_LOOP_MAX = 64;
+
+/** Big-endian int32 without Buffer#writeInt32BE's argument checks (hot: every message). */
+function putInt32(b: Buffer, at: number, v: number): void {
+  b[at] = (v >>> 24) & 0xff;
+  b[at + 1] = (v >>> 16) & 0xff;
+  b[at + 2] = (v >>> 8) & 0xff;
+  b[at + 3] = v & 0xff;
+}
 
 export class BufferWriter {
   private buf: Buffer;
@@ -43,7 +53,7 @@ export class BufferWriter {
 
   /** Finishes the current message by writing its length (which includes itself, not the type). */
   end(): this {
-    this.buf.writeInt32BE(this.pos - this.lengthAt, this.lengthAt);
+    putInt32(this.buf, this.lengthAt, this.pos - this.lengthAt);
     this.lengthAt = -1;
     return this;
   }
@@ -56,14 +66,17 @@ export class BufferWriter {
 
   int16(v: number): this {
     this.ensure(2);
-    this.buf.writeInt16BE(v, this.pos);
-    this.pos += 2;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = (v >> 8) & 0xff;
+    b[p + 1] = v & 0xff;
+    this.pos = p + 2;
     return this;
   }
 
   int32(v: number): this {
     this.ensure(4);
-    this.buf.writeInt32BE(v, this.pos);
+    putInt32(this.buf, this.pos, v);
     this.pos += 4;
     return this;
   }
@@ -92,10 +105,29 @@ export class BufferWriter {
 
   /** An int32 byte length followed by the UTF-8 text (a DataRow text value). */
   lengthPrefixedString(s: string): this {
-    this.ensure(4 + s.length * 3);
-    const n = this.buf.write(s, this.pos + 4, 'utf8');
-    this.buf.writeInt32BE(n, this.pos);
-    this.pos += 4 + n;
+    const len = s.length;
+    this.ensure(4 + len * 3);
+    const buf = this.buf;
+    const at = this.pos;
+    // Most values (numbers, timestamps, short labels) are short ASCII: copying char codes
+    // beats Buffer#write's per-call overhead by several times. Anything else goes to it.
+    if (len <= ASCII_LOOP_MAX) {
+      let p = at + 4;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[p++] = c;
+      }
+      if (i === len) {
+        putInt32(buf, at, len);
+        this.pos = p;
+        return this;
+      }
+    }
+    const n = buf.write(s, at + 4, 'utf8');
+    putInt32(buf, at, n);
+    this.pos = at + 4 + n;
     return this;
   }
 

@@ -11,11 +11,21 @@
  * and is only valid until the next `push`; message parsers copy what they keep.
  */
 import { SqlState } from '@freshet/common';
+import { FE } from './frontend-messages';
 import { ProtocolError } from './protocol-error';
 
 /** PostgreSQL's MAX_STARTUP_PACKET_LENGTH. */
 export const MAX_STARTUP_PACKET = 10_000;
 export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
+/**
+ * PostgreSQL's PQ_SMALL_MESSAGE_LIMIT: messages without a payload (Sync, Execute, Describe…)
+ * never legitimately need more, so a larger length means the stream is out of sync.
+ */
+export const SMALL_MESSAGE_LIMIT = 10_000;
+
+const KNOWN_TYPES = new Set<number>(Object.values(FE));
+/** Types that may carry a payload up to maxMessageSize. */
+const LARGE_TYPES = new Set<number>([FE.Query, FE.Parse, FE.Bind, FE.FunctionCall, FE.CopyData, FE.Password]);
 
 export class FrameDecoder {
   private buffer: Buffer = Buffer.alloc(0);
@@ -78,9 +88,15 @@ export class FrameDecoder {
       this.start = p + 4;
       this.end = p + len;
     } else {
+      if (avail < 1) return false;
+      // Like PostgreSQL, judge the type byte before the length: garbage (or a second
+      // startup packet, whose first byte is 0) fails now instead of waiting for a body.
+      const type = this.buffer[p];
+      if (!KNOWN_TYPES.has(type)) throw new ProtocolError(`invalid frontend message type ${type}`);
       if (avail < 5) return false;
       const len = this.buffer.readInt32BE(p + 1);
       if (len < 4) throw new ProtocolError(`invalid message length ${len}`);
+      if (!LARGE_TYPES.has(type) && len > SMALL_MESSAGE_LIMIT) throw new ProtocolError(`invalid message length ${len}`);
       if (len > this.maxMessageSize) {
         throw new ProtocolError(
           `message of ${len} bytes exceeds the maximum of ${this.maxMessageSize} bytes`,

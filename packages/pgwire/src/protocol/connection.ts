@@ -23,9 +23,9 @@ import { BufferWriter } from '../codec/buffer-writer';
 import { FrameDecoder } from '../codec/frame-decoder';
 import * as fe from '../codec/frontend-messages';
 import { ProtocolError } from '../codec/protocol-error';
-import type { FieldInfo, Portal, PreparedStatement, Session, SessionManager, StartupParams } from '../session';
+import type { FieldInfo, Portal, PortalResult, PreparedStatement, Session, SessionManager, StartupParams } from '../session';
 import { mapError, noticeFields } from './error-mapping';
-import { FORMAT_BINARY, FORMAT_TEXT, ResultEncoder, wireFields } from './result-encoder';
+import { FORMAT_BINARY, FORMAT_TEXT, type ResultEncoder, resultEncoder, wireFields } from './result-encoder';
 
 /** Output is handed to the socket once this much is buffered mid-result. */
 export const FLUSH_THRESHOLD = 64 * 1024;
@@ -318,11 +318,14 @@ export class Connection {
   /** Simple-query execution of one statement: RowDescription, all rows, completion. */
   private async runToCompletion(session: Session, portal: Portal): Promise<void> {
     const fields = portal.fields();
-    if (fields) be.writeRowDescription(this.writer, wireFields(fields, null));
+    const encoder = fields ? resultEncoder(fields, null, session.timeZone()) : null;
+    if (encoder) encoder.writeRowDescription(this.writer);
     for (;;) {
-      const res = await portal.execute(0);
-      if (fields && res.rows.length > 0) {
-        await this.writeRows(new ResultEncoder(fields, null, session.timeZone()), res.rows);
+      const pending = portal.execute(0);
+      const res = pending instanceof Promise ? await pending : pending;
+      if (encoder && res.rows.length > 0) {
+        const written = this.writeRows(encoder, res.rows);
+        if (written) await written;
       }
       if (res.done) {
         this.writeCompletion(res.tag);
@@ -395,7 +398,7 @@ export class Connection {
     } else {
       const ps = this.portals.get(m.name);
       if (!ps) throw NOT_FOUND_PORTAL(m.name);
-      if (ps.fields) be.writeRowDescription(w, wireFields(ps.fields, ps.formats));
+      if (ps.fields) resultEncoder(ps.fields, ps.formats, this.session!.timeZone()).writeRowDescription(w);
       else be.writeNoData(w);
     }
   }
@@ -409,11 +412,16 @@ export class Connection {
       return;
     }
     const session = this.session!;
-    return ps.portal.execute(m.maxRows).then((res) => {
-      const pending = ps.fields && res.rows.length > 0 ? this.writeRows(new ResultEncoder(ps.fields, ps.formats, session.timeZone()), res.rows) : undefined;
-      if (pending) return pending.then(() => this.executed(session, ps, res.done, res.tag));
-      this.executed(session, ps, res.done, res.tag);
-    });
+    const res = ps.portal.execute(m.maxRows);
+    // A portal that answered synchronously (point lookups) is finished without an await.
+    if (res instanceof Promise) return res.then((r) => this.writeExecuted(session, ps, r));
+    return this.writeExecuted(session, ps, res);
+  }
+
+  private writeExecuted(session: Session, ps: PortalState, res: PortalResult): Promise<void> | void {
+    const pending = ps.fields && res.rows.length > 0 ? this.writeRows(resultEncoder(ps.fields, ps.formats, session.timeZone()), res.rows) : undefined;
+    if (pending) return pending.then(() => this.executed(session, ps, res.done, res.tag));
+    this.executed(session, ps, res.done, res.tag);
   }
 
   private executed(session: Session, ps: PortalState, done: boolean, tag: string): void {
@@ -439,7 +447,7 @@ export class Connection {
     const session = this.session!;
     // Portals live in their transaction; outside a transaction block, Sync ends the
     // implicit one, so they are gone (as in PostgreSQL).
-    if (session.transactionStatus() === 'I') {
+    if (session.transactionStatus() === 'I' && this.portals.size > 0) {
       for (const name of [...this.portals.keys()]) this.closePortal(name);
     }
     be.writeReadyForQuery(this.writer, session.transactionStatus());

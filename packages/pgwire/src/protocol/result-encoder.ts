@@ -5,8 +5,8 @@
  * text itself.
  */
 import { type DataType, type Datum, type Row, encodeBinary, formatDatum, typeOid, typeSize } from '@freshet/common';
-import { BE, type WireField } from '../codec/backend-messages';
-import type { BufferWriter } from '../codec/buffer-writer';
+import { BE, type WireField, writeRowDescription } from '../codec/backend-messages';
+import { BufferWriter } from '../codec/buffer-writer';
 import type { FieldInfo } from '../session';
 
 export const FORMAT_TEXT = 0;
@@ -49,14 +49,58 @@ export function wireFields(fields: readonly FieldInfo[], formats: readonly numbe
   return out;
 }
 
+/**
+ * The encoder for a result shape, reused while the same `fields` array comes back with
+ * the same formats and time zone — as it does for every execution of a prepared statement
+ * or a cached plan — so a point lookup does not rebuild per-column encoders (and its
+ * RowDescription) on every query.
+ */
+const encoders = new WeakMap<readonly FieldInfo[], ResultEncoder>();
+
+export function resultEncoder(fields: readonly FieldInfo[], formats: readonly number[] | null, timeZone: string): ResultEncoder {
+  const cached = encoders.get(fields);
+  if (cached !== undefined && cached.fits(formats, timeZone)) return cached;
+  const e = new ResultEncoder(fields, formats, timeZone);
+  encoders.set(fields, e);
+  return e;
+}
+
 export class ResultEncoder {
   private readonly columns: ColumnEncoder[];
+  private readonly formats: readonly number[] | null;
+  /** The encoded RowDescription message, built on first use. */
+  private rowDescription: Buffer | null = null;
 
   /** `formats`: one code per column, or null for all-text (simple query). */
-  constructor(fields: readonly FieldInfo[], formats: readonly number[] | null, timeZone: string) {
+  constructor(
+    private readonly fields: readonly FieldInfo[],
+    formats: readonly number[] | null,
+    readonly timeZone: string,
+  ) {
+    this.formats = formats ? [...formats] : null;
     this.columns = fields.map((f, i) =>
       formats && formats[i] === FORMAT_BINARY ? binaryEncoder(f.type) : textEncoder(f.type, timeZone),
     );
+  }
+
+  /** Whether this encoder produces what `formats` and `timeZone` ask for. */
+  fits(formats: readonly number[] | null, timeZone: string): boolean {
+    if (timeZone !== this.timeZone) return false;
+    const mine = this.formats;
+    if (mine === null || formats === null) return mine === formats;
+    if (mine.length !== formats.length) return false;
+    for (let i = 0; i < mine.length; i++) if (mine[i] !== formats[i]) return false;
+    return true;
+  }
+
+  /** Appends the RowDescription for this result (encoded once, then copied). */
+  writeRowDescription(w: BufferWriter): void {
+    if (this.rowDescription === null) {
+      const scratch = new BufferWriter(256);
+      writeRowDescription(scratch, wireFields(this.fields, this.formats));
+      this.rowDescription = scratch.take();
+    }
+    w.bytes(this.rowDescription);
   }
 
   /**

@@ -1,5 +1,77 @@
-import type { PlanNode } from '../../planner/plan';
+/**
+ * Point-lookup detection: `Filter(Scan t)` whose predicate pins every primary-key column
+ * of `t` to a value known before the scan starts (a literal or a parameter, possibly cast)
+ * becomes `Get t` — one hash probe instead of a full scan — with the remaining conjuncts
+ * kept as a filter over the (at most one) row.
+ *
+ * Only key types whose storage-key encoding equality is exactly SQL `=` qualify: integers,
+ * booleans, strings, bytea and date/time types. Decimal (`1.0 = 1.00`), floats (`-0 = 0`)
+ * and intervals (`'1 day' = '24 hours'`) compare equal across different encodings, so
+ * those keys keep the scan.
+ */
+import { type DataType, typeEquals } from '@freshet/common';
+import { type Expr, andAll, conjuncts } from '../../planner/expr';
+import type { Filter, Get, PlanNode, Scan } from '../../planner/plan';
+import { transformPlan } from './transform';
+
+/** Catalog ids of user relations start here; system (virtual) tables sit below. */
+const FIRST_USER_RELATION_ID = 100000;
+
+const EXACT_KEY_KINDS = new Set<DataType['kind']>([
+  'boolean',
+  'int16',
+  'int32',
+  'int64',
+  'serial',
+  'varchar',
+  'bytea',
+  'date',
+  'time',
+  'timestamp',
+  'timestamptz',
+]);
 
 export function pointLookup(plan: PlanNode): PlanNode {
-  return plan;
+  return transformPlan(plan, (p) => (p.kind === 'filter' && p.input.kind === 'scan' ? toGet(p, p.input) : p));
+}
+
+/** A key value computable before reading the table: a literal or `$n`, through casts. */
+function isKeyValue(e: Expr): boolean {
+  while (e.kind === 'cast') e = e.arg;
+  return e.kind === 'literal' || e.kind === 'param';
+}
+
+/** If `c` is `column(pos) = value` (either way round), the value; else null. */
+function equalityValue(c: Expr, pos: number, type: DataType): Expr | null {
+  if (c.kind !== 'call' || c.fn.name !== 'equal' || c.args.length !== 2) return null;
+  const [a, b] = c.args;
+  const value = a.kind === 'column' && a.index === pos ? b : b.kind === 'column' && b.index === pos ? a : null;
+  if (!value || !isKeyValue(value) || !typeEquals(value.type, type)) return null;
+  return value;
+}
+
+function toGet(filter: Filter, scan: Scan): PlanNode {
+  const table = scan.table;
+  if (table.kind !== 'table' || table.id < FIRST_USER_RELATION_ID || table.pk.length === 0) return filter;
+  const rest = conjuncts(filter.predicate);
+  const key: Expr[] = [];
+  for (const pkCol of table.pk) {
+    const type = table.columns[pkCol].type;
+    if (!EXACT_KEY_KINDS.has(type.kind)) return filter;
+    const pos = scan.columns.indexOf(pkCol);
+    if (pos < 0) return filter;
+    let found = -1;
+    for (let i = 0; i < rest.length && found < 0; i++) {
+      const v = equalityValue(rest[i], pos, type);
+      if (v) {
+        key.push(v);
+        found = i;
+      }
+    }
+    if (found < 0) return filter;
+    rest.splice(found, 1);
+  }
+  const get: Get = { kind: 'get', table, columns: scan.columns, key, schema: scan.schema };
+  const residual = andAll(rest);
+  return residual ? { ...filter, input: get, predicate: residual } : get;
 }

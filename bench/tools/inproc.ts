@@ -1,0 +1,144 @@
+/**
+ * In-process microbenchmark of the server side of a point lookup: the real pgwire
+ * Connection state machine and frontend session over an in-memory table, fed with
+ * pre-encoded frontend messages through a fake socket. No kernel, no client: it shows
+ * what one query costs the server alone, which the network benchmark cannot separate.
+ *
+ *   node --import tsx bench/tools/inproc.ts [--rows N] [--queries N] [--protocol extended|simple|both] [--profile DIR]
+ *
+ * --profile writes one .cpuprofile per protocol covering only the measured queries
+ * (summarise with bench/tools/profile-summary.ts).
+ */
+import { EventEmitter } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { serialize } from 'pg-protocol';
+import { initParser } from '@freshet/sql';
+import { openStorage } from '@freshet/storage';
+import { Catalog, Frontend } from '@freshet/frontend';
+import { Connection } from '../../packages/pgwire/src/protocol/connection';
+import { createTableSql, insertSql } from '../lib/dataset';
+
+/** Just enough of net.Socket for Connection: collects writes, resolves on ReadyForQuery. */
+class FakeSocket extends EventEmitter {
+  writable = true;
+  destroyed = false;
+  bytesOut = 0;
+  private waiter: (() => void) | null = null;
+  setNoDelay(): void {}
+  pause(): void {}
+  resume(): void {}
+  end(): void {
+    this.writable = false;
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+  write(b: Buffer): boolean {
+    this.bytesOut += b.length;
+    // 'Z' ReadyForQuery is always the last message of a cycle (6 bytes).
+    if (b.length >= 6 && b[b.length - 6] === 0x5a && this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      w();
+    }
+    return true;
+  }
+  /** Sends `frames` and waits for the next ReadyForQuery. */
+  roundTrip(frames: Buffer): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+      this.emit('data', frames);
+    });
+  }
+}
+
+function startupPacket(user: string, database: string): Buffer {
+  return serialize.startup({ user, database });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rows: { type: 'string', default: '100000' },
+      queries: { type: 'string', default: '200000' },
+      protocol: { type: 'string', default: 'both' },
+      profile: { type: 'string' },
+    },
+  });
+  const rows = Number(values.rows);
+  const queries = Number(values.queries);
+  await initParser();
+  const storage = openStorage();
+  const catalog = new Catalog(storage);
+  catalog.load(await storage.open());
+  await catalog.ready;
+  const frontend = new Frontend(catalog, storage);
+
+  const sock = new FakeSocket();
+  new Connection(sock as never, { manager: frontend, maxMessageSize: 1 << 26, log: () => {} });
+  await sock.roundTrip(startupPacket('root', 'dev'));
+  const q = (sql: string) => sock.roundTrip(serialize.query(sql));
+  await q(createTableSql('t'));
+  for (let from = 1; from <= rows; from += 1000) await q(insertSql('t', from, Math.min(from + 1000, rows + 1)));
+
+  let seed = 12345;
+  const nextKey = () => {
+    seed ^= seed << 13;
+    seed >>>= 0;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    seed >>>= 0;
+    return 1 + (seed % rows);
+  };
+
+  const protocols = values.protocol === 'both' ? ['extended', 'simple'] : [values.protocol!];
+  for (const protocol of protocols) {
+    if (protocol === 'extended') {
+      await sock.roundTrip(Buffer.concat([serialize.parse({ name: 's1', text: 'SELECT * FROM t WHERE id = $1', types: [] }), serialize.sync()]));
+    }
+    const run = async (n: number) => {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) {
+        const key = String(nextKey());
+        const frames =
+          protocol === 'extended'
+            ? Buffer.concat([serialize.bind({ statement: 's1', values: [key] }), serialize.execute({}), serialize.sync()])
+            : serialize.query(`SELECT * FROM t WHERE id = ${key}`);
+        await sock.roundTrip(frames);
+      }
+      return performance.now() - t0;
+    };
+    await run(Math.min(20000, queries)); // warm-up: let the JIT settle
+    const before = sock.bytesOut;
+    const profiler = values.profile ? await startProfiler() : null;
+    const ms = await run(queries);
+    if (profiler) await profiler.stop(join(values.profile!, `inproc-${protocol}.cpuprofile`));
+    console.log(
+      `${protocol.padEnd(8)} ${queries} queries: ${((ms * 1000) / queries).toFixed(2)} µs/query (${Math.round(queries / (ms / 1000)).toLocaleString('en-US')} q/s on one core), ${((sock.bytesOut - before) / queries).toFixed(0)} B/answer`,
+    );
+  }
+  await storage.close();
+}
+
+async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<any>((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 100 });
+  await post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await post('Profiler.stop');
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
+await main();

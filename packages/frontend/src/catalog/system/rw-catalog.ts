@@ -1,0 +1,146 @@
+/**
+ * RisingWave's rw_catalog basics: one table per object kind plus rw_relations and
+ * rw_columns, with RisingWave's column names (ids are our catalog ids).
+ */
+import { T, typeName, typeOid } from '@freshet/common';
+import type { RelationCatalog, RelationKind } from '../model';
+import { type SystemContext, attributes, systemTable } from './table';
+import { PG_TYPES, pgTypeByOid } from './type-info';
+
+const I = T.Int32;
+const V = T.Varchar;
+const B = T.Boolean;
+const TZ = T.Timestamptz;
+
+const RELATION_COLUMNS = [
+  ['id', I], ['name', V], ['schema_id', I], ['owner', I], ['definition', V], ['created_at', TZ],
+] as const;
+
+function relationRow(ctx: SystemContext, rel: RelationCatalog) {
+  return {
+    id: rel.id,
+    name: rel.name,
+    schema_id: ctx.namespaceOid(rel.schema),
+    owner: ctx.userOid(rel.owner),
+    definition: rel.definition,
+    created_at: rel.createdAt ? rel.createdAt * 1000 : null,
+  };
+}
+
+function kindTable(name: string, oid: number, kind: RelationKind) {
+  return systemTable({
+    schema: 'rw_catalog',
+    name,
+    oid,
+    columns: kind === 'table' ? [...RELATION_COLUMNS, ['append_only', B]] : kind === 'index' ? [...RELATION_COLUMNS, ['primary_table_id', I]] : RELATION_COLUMNS,
+    *rows(ctx: SystemContext) {
+      for (const rel of ctx.userRelations(kind)) {
+        yield { ...relationRow(ctx, rel), append_only: rel.appendOnly, primary_table_id: rel.index?.on ?? null };
+      }
+    },
+  });
+}
+
+export const rwTables = kindTable('rw_tables', 90_200, 'table');
+export const rwMaterializedViews = kindTable('rw_materialized_views', 90_201, 'materialized_view');
+export const rwViews = kindTable('rw_views', 90_202, 'view');
+export const rwIndexes = kindTable('rw_indexes', 90_203, 'index');
+export const rwSources = kindTable('rw_sources', 90_204, 'source');
+export const rwSinks = kindTable('rw_sinks', 90_205, 'sink');
+
+const RELATION_TYPE: Record<RelationKind, string> = {
+  table: 'table',
+  view: 'view',
+  materialized_view: 'materialized view',
+  index: 'index',
+  source: 'source',
+  sink: 'sink',
+};
+
+export const rwRelations = systemTable({
+  schema: 'rw_catalog',
+  name: 'rw_relations',
+  oid: 90_206,
+  columns: [['id', I], ['name', V], ['relation_type', V], ['schema_id', I], ['owner', I], ['definition', V]],
+  *rows(ctx: SystemContext) {
+    for (const rel of ctx.relations()) {
+      const system = ctx.systemTableOf(rel);
+      yield { ...relationRow(ctx, rel), relation_type: system ? 'system table' : RELATION_TYPE[rel.kind] };
+    }
+  },
+});
+
+export const rwColumns = systemTable({
+  schema: 'rw_catalog',
+  name: 'rw_columns',
+  oid: 90_207,
+  columns: [
+    ['relation_id', I], ['name', V], ['position', I], ['is_hidden', B], ['is_primary_key', B],
+    ['data_type', V], ['type_oid', I], ['udt_type', V],
+  ],
+  *rows(ctx: SystemContext) {
+    for (const rel of ctx.relations()) {
+      const pk = new Set(rel.kind === 'table' ? rel.pk : []);
+      const visible = new Map(attributes(rel).map((a) => [a.index, a.attnum]));
+      let hiddenPos = visible.size;
+      for (let i = 0; i < rel.columns.length; i++) {
+        const c = rel.columns[i];
+        const oid = typeOid(c.type);
+        yield {
+          relation_id: rel.id,
+          name: c.name,
+          position: visible.get(i) ?? ++hiddenPos,
+          is_hidden: c.hidden,
+          is_primary_key: pk.has(i),
+          data_type: typeName(c.type),
+          type_oid: oid,
+          udt_type: pgTypeByOid(oid)?.typname ?? null,
+        };
+      }
+    }
+  },
+});
+
+export const rwSchemas = systemTable({
+  schema: 'rw_catalog',
+  name: 'rw_schemas',
+  oid: 90_208,
+  columns: [['id', I], ['name', V], ['owner', I]],
+  *rows(ctx: SystemContext) {
+    for (const s of ctx.catalog.listSchemas(ctx.database)) yield { id: s.id, name: s.name, owner: ctx.userOid(s.owner) };
+  },
+});
+
+export const rwDatabases = systemTable({
+  schema: 'rw_catalog',
+  name: 'rw_databases',
+  oid: 90_209,
+  columns: [['id', I], ['name', V], ['owner', I]],
+  *rows(ctx: SystemContext) {
+    for (const d of ctx.catalog.listDatabases()) yield { id: d.id, name: d.name, owner: ctx.userOid(d.owner) };
+  },
+});
+
+export const rwUsers = systemTable({
+  schema: 'rw_catalog',
+  name: 'rw_users',
+  oid: 90_210,
+  columns: [['id', I], ['name', V], ['is_super', B], ['create_db', B], ['create_user', B], ['can_login', B]],
+  *rows(ctx: SystemContext) {
+    for (const u of ctx.catalog.listUsers()) {
+      yield { id: u.id, name: u.name, is_super: u.superuser, create_db: u.createDb, create_user: u.superuser, can_login: u.canLogin };
+    }
+  },
+});
+
+export const rwTypes = systemTable({
+  schema: 'rw_catalog',
+  name: 'rw_types',
+  oid: 90_211,
+  columns: [['id', I], ['name', V], ['input_oid', V], ['typelem', I], ['typarray', I]],
+  rows: () => PG_TYPES.map((t) => ({ id: t.oid, name: t.typname, input_oid: t.typinput, typelem: t.typelem, typarray: t.typarray })),
+});
+
+export const RW_CATALOG_GROUP = [
+  rwTables, rwMaterializedViews, rwViews, rwIndexes, rwSources, rwSinks, rwRelations, rwColumns, rwSchemas, rwDatabases, rwUsers, rwTypes,
+];

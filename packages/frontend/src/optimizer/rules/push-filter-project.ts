@@ -1,5 +1,0 @@
-import type { PlanNode } from '../../planner/plan';
-
-export function pushFilterThroughProject(plan: PlanNode): PlanNode {
-  return plan;
-}
