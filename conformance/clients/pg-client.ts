@@ -1,6 +1,6 @@
 /** The scenario (see scenario.ts) with node-postgres. */
 import pg from 'pg';
-import { CANCEL_AFTER_MS, LONG_QUERY, tableFor } from './scenario';
+import { CANCEL_AFTER_MS, LONG_QUERY, expectEqual, expectSqlState, tableFor } from './scenario';
 import { sendCancelRequest } from './raw-cancel';
 
 export interface Conn {
@@ -11,21 +11,6 @@ export interface Conn {
   target: 'freshet' | 'postgres';
 }
 
-function expectEqual(actual: unknown, expected: unknown, what: string) {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`);
-}
-
-async function expectSqlState(p: Promise<unknown>, code: string, what: string): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    expectEqual((e as { code?: string }).code, code, `${what} SQLSTATE`);
-    return;
-  }
-  throw new Error(`${what}: expected an error with SQLSTATE ${code}, got success`);
-}
 
 /** Returns the steps completed, in order; throws on the first deviation. */
 export async function runPgScenario(c: Conn): Promise<string[]> {

@@ -1,23 +1,8 @@
 /** The scenario (see scenario.ts) with postgres.js. */
 import postgres from 'postgres';
 import type { Conn } from './pg-client';
-import { CANCEL_AFTER_MS, LONG_QUERY, tableFor } from './scenario';
+import { CANCEL_AFTER_MS, LONG_QUERY, expectEqual, expectSqlState, tableFor } from './scenario';
 
-function expectEqual(actual: unknown, expected: unknown, what: string) {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`);
-}
-
-async function expectSqlState(p: PromiseLike<unknown>, code: string, what: string): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    expectEqual((e as { code?: string }).code, code, `${what} SQLSTATE`);
-    return;
-  }
-  throw new Error(`${what}: expected an error with SQLSTATE ${code}, got success`);
-}
 
 export async function runPostgresJsScenario(c: Conn): Promise<string[]> {
   const done: string[] = [];

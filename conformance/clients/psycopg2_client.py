@@ -4,29 +4,15 @@ Connection from PG* environment variables; FRESHET_TARGET=freshet enables implic
 Prints `ok <step>` per step; exits non-zero on the first deviation.
 """
 import os
-import sys
 import threading
 import time
 
 import psycopg2
 import psycopg2.errors
 
-LONG_QUERY = "SELECT count(*) FROM generate_series(1, 100000000)"
+from scenario_common import LONG_QUERY, expect, expect_sqlstate, run
+
 T = "client_psycopg2"
-
-
-def expect(actual, expected, what):
-    if actual != expected:
-        raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}")
-
-
-def expect_sqlstate(cur, sql, code, what, params=None):
-    try:
-        cur.execute(sql, params)
-    except psycopg2.Error as e:
-        expect(e.pgcode, code, f"{what} SQLSTATE")
-        return
-    raise AssertionError(f"{what}: expected SQLSTATE {code}, got success")
 
 
 def main():
@@ -51,7 +37,7 @@ def main():
     expect(cur.fetchone()[0], 2, "named parameters")
     print("ok param")
 
-    expect_sqlstate(cur, "SELECT * FROM no_such_table_psycopg2", "42P01", "undefined table")
+    expect_sqlstate(cur.execute, psycopg2.Error, lambda e: e.pgcode, "SELECT * FROM no_such_table_psycopg2", "42P01", "undefined table")
     cur.execute("SELECT 1")
     expect(cur.fetchone(), (1,), "query after error")
     print("ok error")
@@ -59,7 +45,7 @@ def main():
     timer = threading.Timer(0.5, conn.cancel)
     timer.start()
     started = time.monotonic()
-    expect_sqlstate(cur, LONG_QUERY, "57014", "cancelled query")
+    expect_sqlstate(cur.execute, psycopg2.Error, lambda e: e.pgcode, LONG_QUERY, "57014", "cancelled query")
     timer.join()
     cur.execute("SELECT 42")
     expect(cur.fetchone(), (42,), "query after cancel")
@@ -71,8 +57,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:  # report, don't dump a traceback into the test log only
-        print(f"FAILED: {type(e).__name__}: {e}", file=sys.stderr)
-        sys.exit(1)
+    run(main)

@@ -5,29 +5,15 @@ Connection from PG* environment variables; FRESHET_TARGET=freshet enables implic
 Prints `ok <step>` per step; exits non-zero on the first deviation.
 """
 import os
-import sys
 import threading
 import time
 
 import psycopg
 import psycopg.errors
 
-LONG_QUERY = "SELECT count(*) FROM generate_series(1, 100000000)"
+from scenario_common import LONG_QUERY, expect, expect_sqlstate, run
+
 T = "client_psycopg3"
-
-
-def expect(actual, expected, what):
-    if actual != expected:
-        raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}")
-
-
-def expect_sqlstate(conn, sql, code, what, params=None):
-    try:
-        conn.execute(sql, params)
-    except psycopg.Error as e:
-        expect(e.sqlstate, code, f"{what} SQLSTATE")
-        return
-    raise AssertionError(f"{what}: expected SQLSTATE {code}, got success")
 
 
 def main():
@@ -55,14 +41,14 @@ def main():
         expect(bcur.fetchone(), (3, "c", 9.0), "binary-format row")
     print("ok param")
 
-    expect_sqlstate(conn, "SELECT * FROM no_such_table_psycopg3", "42P01", "undefined table")
+    expect_sqlstate(conn.execute, psycopg.Error, lambda e: e.sqlstate, "SELECT * FROM no_such_table_psycopg3", "42P01", "undefined table")
     expect(conn.execute("SELECT 1").fetchone(), (1,), "query after error")
     print("ok error")
 
     timer = threading.Timer(0.5, conn.cancel)
     timer.start()
     started = time.monotonic()
-    expect_sqlstate(conn, LONG_QUERY, "57014", "cancelled query")
+    expect_sqlstate(conn.execute, psycopg.Error, lambda e: e.sqlstate, LONG_QUERY, "57014", "cancelled query")
     timer.join()
     expect(conn.execute("SELECT 42").fetchone(), (42,), "query after cancel")
     print(f"ok cancel ({time.monotonic() - started:.2f}s)")
@@ -73,8 +59,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:
-        print(f"FAILED: {type(e).__name__}: {e}", file=sys.stderr)
-        sys.exit(1)
+    run(main)

@@ -24,3 +24,20 @@ export const STEPS = ['ddl', 'dml', 'param', 'error', 'cancel', 'cleanup'] as co
 export function tableFor(client: string): string {
   return `client_${client}`;
 }
+
+/** Scenario assertions shared by the Node clients: they throw, naming the step that deviated. */
+export function expectEqual(actual: unknown, expected: unknown, what: string): void {
+  const a = JSON.stringify(actual);
+  const e = JSON.stringify(expected);
+  if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`);
+}
+
+export async function expectSqlState(p: PromiseLike<unknown>, code: string, what: string): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    expectEqual((e as { code?: string }).code, code, `${what} SQLSTATE`);
+    return;
+  }
+  throw new Error(`${what}: expected an error with SQLSTATE ${code}, got success`);
+}
