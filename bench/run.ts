@@ -8,6 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_PROTOCOLS, type Protocol } from './lib/loadgen-protocol';
 import { Progress } from './lib/progress';
+import { renderSummary } from './lib/report';
 import { writeResults } from './lib/results-writer';
 import { SCALES, type Scenario } from './lib/scenario';
 import { ALL_TARGETS, type TargetName } from './lib/targets';
@@ -105,7 +106,8 @@ async function main(): Promise<number> {
 
   const { markdown, files } = writeResults(result, values.out ?? join(benchDir, 'results'));
   console.log(`\n${markdown}`);
-  console.log(`written: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
+  console.log(`written: ${files.map((f) => relative(process.cwd(), f)).join(', ')}\n`);
+  console.log(renderSummary(result));
   return 0;
 }
 

@@ -85,3 +85,20 @@ export function insertSql(table: string, from: number, to: number): string {
   for (let id = from; id < to; id++) tuples[id - from] = valuesTuple(featureRow(id));
   return `INSERT INTO ${table} VALUES ${tuples.join(',')}`;
 }
+
+/** One row as text parameters, in column order (the extended-protocol loader's Bind values). */
+export function rowParams(r: FeatureRow): string[] {
+  return [String(r.id), String(r.f1), String(r.f2), String(r.f3), r.f4, r.f5, r.f6, r.f7 ? 't' : 'f', String(r.f8)];
+}
+
+/** `INSERT INTO table VALUES ($1,…,$9),(…)` for `rows` rows: prepared once, bound per batch. */
+export function preparedInsertSql(table: string, rows: number): string {
+  const width = FEATURE_COLUMNS.length;
+  const tuples = new Array<string>(rows);
+  for (let r = 0; r < rows; r++) {
+    const ps = new Array<string>(width);
+    for (let c = 0; c < width; c++) ps[c] = `$${r * width + c + 1}`;
+    tuples[r] = `(${ps.join(',')})`;
+  }
+  return `INSERT INTO ${table} VALUES ${tuples.join(',')}`;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Measurement } from './loadgen';
 import { splitConnections } from './loadgen';
-import { compare, fmtMs, fmtQps, renderMarkdown, type BenchResult, type CellResult } from './report';
+import { compare, fmtMs, fmtQps, renderMarkdown, renderSummary, type BenchResult, type CellResult } from './report';
 import { resultBaseName } from './results-writer';
 import { latencyChart, qpsChart } from './charts';
 import { summarizeRuns } from './stats';
@@ -121,5 +121,14 @@ describe('misc', () => {
     expect(splitConnections(8, 1)).toEqual([8]);
     expect(splitConnections(8, 3)).toEqual([3, 3, 2]);
     expect(splitConnections(1, 4)).toEqual([1]);
+  });
+});
+
+describe('renderSummary', () => {
+  it('puts both targets side by side with ratios and goals, and names failed cells', () => {
+    const text = renderSummary(result());
+    expect(text).toContain('extended  1 conn: QPS 9,000 vs 10,000 = 0.90× (goal ≥ 0.8×: met) | p99 0.300 vs 0.200 ms = 1.50× (goal ≤ 2×: met)');
+    expect(text).toContain('extended  8 conn: QPS 15,000 vs 20,000 = 0.75× (goal ≥ 0.8×: MISSED)');
+    expect(text).toContain('simple    1 conn: error: boom');
   });
 });

@@ -171,3 +171,32 @@ export function renderMarkdown(r: BenchResult): string {
   }
   return out.join('\n');
 }
+
+/**
+ * The figures at a glance, for the end of the console output: per cell, Freshet's and
+ * PostgreSQL's QPS and p50/p99/p99.9 side by side with the ratios and the goals.
+ */
+export function renderSummary(r: BenchResult, candidate = 'freshet', baseline = 'postgres'): string {
+  const out = [`summary: ${candidate} vs ${baseline}, median of ${r.config.repeats} run(s), ${r.config.rows.toLocaleString('en-US')} rows`];
+  for (const protocol of r.config.protocols) {
+    for (const connections of r.config.connections) {
+      const key = { protocol, connections };
+      const a = r.cells.find((c) => c.target === candidate && sameCell(c, key));
+      const b = r.cells.find((c) => c.target === baseline && sameCell(c, key));
+      const label = `  ${protocol.padEnd(8)} ${String(connections).padStart(2)} conn`;
+      if (!a?.summary || !b?.summary) {
+        out.push(`${label}: ${a?.failure ?? b?.failure ?? 'not measured by both targets'}`);
+        continue;
+      }
+      const x = a.summary.median;
+      const y = b.summary.median;
+      const cmp = r.comparisons.find((c) => sameCell(c, key))!;
+      out.push(
+        `${label}: QPS ${fmtQps(x.qps)} vs ${fmtQps(y.qps)} = ${fmtRatio(cmp.qpsRatio)} (goal ≥ ${GOALS.minQpsRatio}×: ${cmp.qpsGoalMet ? 'met' : 'MISSED'})` +
+          ` | p99 ${fmtMs(x.p99Us)} vs ${fmtMs(y.p99Us)} ms = ${fmtRatio(cmp.p99Ratio)} (goal ≤ ${GOALS.maxP99Ratio}×: ${cmp.p99GoalMet ? 'met' : 'MISSED'})` +
+          ` | p50 ${fmtMs(x.p50Us)} vs ${fmtMs(y.p50Us)}, p99.9 ${fmtMs(x.p999Us)} vs ${fmtMs(y.p999Us)} ms`,
+      );
+    }
+  }
+  return out.join('\n');
+}

@@ -10,3 +10,4 @@ export * from './binary';
 export * from './compare';
 export * from './datetime';
 export * from './codec';
+export * from './chunk';

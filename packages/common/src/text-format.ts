@@ -54,6 +54,17 @@ export function formatDatum(t: DataType, d: Datum, timeZone: string): string {
 // Floats (ryu's format, post-processed like RisingWave's to_text.rs)
 
 export function formatFloat64(x: number): string {
+  // Fast path (hot when serving float features): for 1e-5 <= |x| < 1e16 the format below
+  // is plain positional notation of the shortest round-trip digits, which is exactly what
+  // JS's Number#toString produces in that range (it switches to exponents only outside
+  // [1e-7, 1e21)). float-format.test.ts checks the equivalence.
+  const a = x < 0 ? -x : x;
+  if (a >= 1e-5 && a < 1e16) return String(x);
+  return formatFloat(x, false);
+}
+
+/** The general float formatter, without formatFloat64's fast path (for tests). */
+export function formatFloat64Slow(x: number): string {
   return formatFloat(x, false);
 }
 

@@ -8,6 +8,7 @@ export { Prng } from './prng';
 export {
   RawPgClient,
   frame,
+  bindMessage,
   startupPacket,
   cancelRequest,
   isError,

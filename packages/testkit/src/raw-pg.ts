@@ -37,6 +37,31 @@ export function cancelRequest(processId: number, secretKey: number): Buffer {
   return startupPacket(CANCEL_REQUEST_CODE, rest);
 }
 
+const cstr = (s: string) => Buffer.concat([Buffer.from(s, 'utf8'), Buffer.from([0])]);
+const int16s = (xs: number[]) => {
+  const b = Buffer.alloc(2 + 2 * xs.length);
+  b.writeInt16BE(xs.length, 0);
+  xs.forEach((x, i) => b.writeInt16BE(x, 2 + 2 * i));
+  return b;
+};
+
+/** A Bind message with exact control over format codes and raw parameter bytes. */
+export function bindMessage(opts: { portal?: string; statement?: string; paramFormats?: number[]; values?: (Buffer | null)[]; resultFormats?: number[] }): Buffer {
+  const values = opts.values ?? [];
+  const parts: Buffer[] = [cstr(opts.portal ?? ''), cstr(opts.statement ?? ''), int16s(opts.paramFormats ?? [])];
+  const count = Buffer.alloc(2);
+  count.writeInt16BE(values.length);
+  parts.push(count);
+  for (const v of values) {
+    const len = Buffer.alloc(4);
+    len.writeInt32BE(v === null ? -1 : v.length);
+    parts.push(len);
+    if (v) parts.push(v);
+  }
+  parts.push(int16s(opts.resultFormats ?? []));
+  return frame('B', Buffer.concat(parts));
+}
+
 export type ErrorMessage = DatabaseError & { name: 'error' | 'notice' };
 
 export const isError = (m: BackendMessage): m is ErrorMessage => m.name === 'error';
@@ -44,7 +69,7 @@ export const isError = (m: BackendMessage): m is ErrorMessage => m.name === 'err
 export class RawPgClient {
   readonly messages: BackendMessage[] = [];
   /** Bytes received while not parsing (the one-byte SSLRequest/GSSENCRequest answer). */
-  private raw = Buffer.alloc(0);
+  private raw: Buffer = Buffer.alloc(0);
   private parsing = true;
   private readonly parser = new Parser();
   private waiters: (() => void)[] = [];

@@ -54,6 +54,8 @@ function trimChars(s: string, chars: string, left: boolean, right: boolean): str
 
 function pad(s: string, len: number, fill: string, left: boolean): string {
   if (len <= 0) return '';
+  // Same bound as repeat(): a huge length would exhaust the heap and kill the server.
+  if (len > 1 << 28) throw new SqlError(SqlState.ProgramLimitExceeded, 'requested length too large');
   const cps = cpArray(s);
   if (cps.length >= len) return cps.slice(0, len).join('');
   if (fill === '') return s;

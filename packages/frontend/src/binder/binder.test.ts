@@ -95,3 +95,40 @@ describe('window frames', () => {
     expect((await error('select sum(v) over (order by o rows -1 preceding) from w')).code).toBe('22013');
   });
 });
+
+describe('RisingWave dialect and error chains', () => {
+  it('types untyped set-operation outputs from the other side', async () => {
+    expect(await rows('select 1 union all select null')).toEqual(['1', 'NULL']);
+    expect(await rows("select 1 union select '2' order by 1")).toEqual(['1', '2']);
+    expect(await rows('select 1.5 union all (select null limit 1)')).toEqual(['1.5', 'NULL']);
+  });
+
+  it('matches set-operation columns by name with CORRESPONDING [BY]', async () => {
+    await db.exec('create table c1 (v1 int, v2 int, v4 int); create table c2 (v1 int, v3 int, v4 int); insert into c1 values (1, 2, 3); insert into c2 values (1, 2, 3)');
+    expect(await rows('select * from c1 union all corresponding select * from c2')).toEqual(['1 3', '1 3']);
+    expect(await rows('select * from c1 union corresponding by (v4, v1) select * from c2')).toEqual(['3 1']);
+    expect(await rows('select * except (v2) from c1')).toEqual(['1 3']);
+  });
+
+  it('gives untyped literals in ROW(…) the target struct field types', async () => {
+    await db.exec('create table st (a timestamptz[], b struct<x timestamptz, y int>)');
+    await db.exec("insert into st values (array['2022-10-01 12:00:00+01:00'::timestamptz], row('2022-10-01 12:01:00+01:00', '7'))");
+    expect(await rows('select a[1], (b).x, (b).y from st')).toEqual(['2022-10-01 11:00:00+00:00 2022-10-01 11:01:00+00:00 7']);
+  });
+
+  it('names only the column in ambiguity errors', async () => {
+    expect((await error('with cte as (select 1 as col, 2 as col) select cte.col from cte')).message).toBe('column reference "col" is ambiguous');
+  });
+
+  it('records RisingWave error context for LIMIT and multi-column UPDATE casts', async () => {
+    const neg = (await error("select * from generate_series(0, 3) limit '-2'")) as { message: string; context?: string[] };
+    expect(neg.message).toBe('LIMIT must not be negative, but found: -2');
+    expect(neg.context).toEqual(['Expr error']);
+    await db.exec('create table u2 (v1 int, v2 int)');
+    const cast = (await error("update u2 set (v1, v2) = (select '888.88' s1, 999 s2)")) as { message: string; context?: string[] };
+    expect(cast.message).toBe('cannot cast type "character varying" to "integer" in Assign context');
+    expect(cast.context).toEqual(['cannot cast type "struct<s1 character varying, s2 integer>" to "struct<v1 integer, v2 integer>"', 'cannot cast struct field "s1" to struct field "v1"']);
+    const anon = (await error("update u2 set (v1, v2) = (select '888.88', 999)")) as { context?: string[] };
+    expect(anon.context?.[0]).toBe('cannot cast type "record" to "struct<v1 integer, v2 integer>"');
+  });
+});

@@ -40,12 +40,10 @@ export function bindUpdate(bc: BindContext, n: PgNode): PlanNode {
 
   // Multi-column sources, keyed by the MultiAssignRef source node (shared by its columns).
   const multi = new Map<PgNode, Expr[]>();
-  const multiColumns = new Map<PgNode, string[]>();
-  for (const t of n.targetList as PgNode[]) {
-    const m = t.ResTarget.val?.MultiAssignRef;
-    if (m) multiColumns.set(m.source, [...(multiColumns.get(m.source) ?? []), t.ResTarget.name as string]);
-  }
-  for (const t of n.targetList as PgNode[]) {
+  const targets = n.targetList as PgNode[];
+  // The columns assigned together with target j: `(a, b) = …` lists them consecutively.
+  const multiColumns = (j: number, m: PgNode) => targets.slice(j - (m.colno as number) + 1, j - (m.colno as number) + 1 + (m.ncolumns as number)).map((t) => t.ResTarget.name as string);
+  for (const [j, t] of targets.entries()) {
     const rt = t.ResTarget;
     const name = rt.name as string;
     const val = rt.val as PgNode;
@@ -64,7 +62,7 @@ export function bindUpdate(bc: BindContext, n: PgNode): PlanNode {
         try {
           assign(i, v);
         } catch (e) {
-          throw e instanceof SqlError ? structCastContext(e, v, name, multiColumns.get(m.source)!, rel) : e;
+          throw e instanceof SqlError ? structCastContext(e, v, name, multiColumns(j, m), rel) : e;
         }
       }
     } else if (vt === 'SetToDefault') {

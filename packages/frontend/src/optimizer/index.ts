@@ -2,7 +2,7 @@
  * The rule pipeline, applied in order to a bound plan before lowering: constant folding,
  * subquery decorrelation (EXISTS/IN → semi/anti joins, correlated scalar aggregates →
  * left joins), predicate pushdown (WHERE conjuncts into scans and join conditions), join
- * ordering, and point-lookup detection. Subqueries left as expressions get the same
+ * ordering, merging of stacked projections, and point-lookup detection. Subqueries left as expressions get the same
  * treatment for their own plans.
  */
 import type { PlanNode } from '../planner/plan';
@@ -11,6 +11,7 @@ import { foldConstants } from './rules/fold-constants';
 import { decorrelate } from './rules/decorrelate';
 import { orderJoins } from './rules/join-order';
 import { pushPredicates } from './rules/push-predicates';
+import { mergeProjects } from './rules/merge-projects';
 import { pointLookup } from './rules/point-lookup';
 import { mapNodeExprs, transformPlan } from './rules/transform';
 import type { EvalContext } from '@freshet/expr';
@@ -26,6 +27,7 @@ function optimizeRelational(plan: PlanNode): PlanNode {
   let p = decorrelate(plan);
   p = pushPredicates(p);
   p = orderJoins(p);
+  p = mergeProjects(p);
   return optimizeSubqueries(p);
 }
 

@@ -74,6 +74,16 @@ describe('predicate pushdown and join ordering', () => {
   });
 });
 
+describe('projection merging', () => {
+  it('collapses stacked projections, but never duplicates a computed expression', async () => {
+    const p = await plan('select a.x, c.w from a, b, c where a.x = c.x and c.w = b.z');
+    expect(p.match(/BatchProject/g)).toHaveLength(1);
+    const twice = 'select s + s from (select x * 2 as s from a) t';
+    expect((await plan(twice)).match(/BatchProject/g)).toHaveLength(2);
+    expect(await rows(twice)).toEqual(['12', '4', '8', 'NULL', '16'].sort());
+  });
+});
+
 describe('subquery decorrelation', () => {
   it('turns correlated EXISTS and NOT EXISTS into semi and anti joins', async () => {
     const ex = 'select x from a where exists (select 1 from b where b.y = a.y and b.z > 100)';

@@ -12,10 +12,24 @@ import type { PlanNode } from '../planner/plan';
 
 export type LowerFn = (p: PlanNode) => Executor;
 
+/**
+ * An uncorrelated subquery's plan, run once before the statement's main plan by the async
+ * driver (so it can be cancelled and lets other connections run), instead of being
+ * drained synchronously from inside an expression. `outcome` is filled by that run; an
+ * error is kept and raised only if the subquery's value is actually used (a CASE branch
+ * never taken must not fail the statement).
+ */
+export interface InitPlan {
+  readonly exec: Executor;
+  /** Rows needed: 2 for scalar (to detect a second row), 1 for EXISTS, else all (0). */
+  readonly maxRows: number;
+  outcome: { rows: Row[] } | { error: unknown } | null;
+}
+
 const MEMO_LIMIT = 100_000;
 
-export function compileExpr(e: Expr, rt: ExecRuntime, lower: LowerFn): Evaluator {
-  const c = (x: Expr) => compileExpr(x, rt, lower);
+export function compileExpr(e: Expr, rt: ExecRuntime, lower: LowerFn, initPlans?: InitPlan[]): Evaluator {
+  const c = (x: Expr) => compileExpr(x, rt, lower, initPlans);
   switch (e.kind) {
     case 'column': {
       const i = e.index;
@@ -125,7 +139,7 @@ export function compileExpr(e: Expr, rt: ExecRuntime, lower: LowerFn): Evaluator
     case 'in_list':
       return compileInList(e, rt, c);
     case 'subquery':
-      return compileSubquery(e, rt, lower, c);
+      return compileSubquery(e, rt, lower, c, initPlans);
     case 'array': {
       const elems = e.elems.map(c);
       return (row) => elems.map((x) => x(row));
@@ -205,7 +219,7 @@ function compileInList(e: Extract<Expr, { kind: 'in_list' }>, rt: ExecRuntime, c
 /** What a subquery yields, cached per correlation key. */
 type SubResult = { rows: Row[]; keys?: Set<HashKey>; hasNull?: boolean };
 
-function compileSubquery(e: Subquery, rt: ExecRuntime, lower: LowerFn, c: (x: Expr) => Evaluator): Evaluator {
+function compileSubquery(e: Subquery, rt: ExecRuntime, lower: LowerFn, c: (x: Expr) => Evaluator, initPlans: InitPlan[] | undefined): Evaluator {
   const exec = lower(e.plan);
   const corr = e.correlated;
   const corrTypes: DataType[] = corr.map((x) => x.type);
@@ -221,6 +235,9 @@ function compileSubquery(e: Subquery, rt: ExecRuntime, lower: LowerFn, c: (x: Ex
     } finally {
       rt.outer.pop();
     }
+    return toResult(rows);
+  };
+  const toResult = (rows: Row[]): SubResult => {
     const res: SubResult = { rows };
     if (hashable) {
       res.keys = new Set();
@@ -236,7 +253,15 @@ function compileSubquery(e: Subquery, rt: ExecRuntime, lower: LowerFn, c: (x: Ex
   let get: (row: Row) => SubResult;
   if (corr.length === 0) {
     let cached: SubResult | null = null;
-    get = (row) => (cached ??= run(row));
+    const init: InitPlan = { exec, maxRows: limit === Infinity ? 0 : limit, outcome: null };
+    initPlans?.push(init);
+    const fromInit = (row: Row): SubResult => {
+      const o = init.outcome;
+      if (!o) return run(row);
+      if ('error' in o) throw o.error;
+      return toResult(o.rows);
+    };
+    get = (row) => (cached ??= fromInit(row));
   } else {
     const memo = new Map<HashKey, SubResult>();
     const vals: Datum[] = new Array(corr.length);

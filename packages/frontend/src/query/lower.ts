@@ -23,6 +23,7 @@ import {
   IntersectExceptExecutor,
   LimitExecutor,
   NestedLoopJoinExecutor,
+  PlanRunner,
   ProjectExecutor,
   ProjectSetExecutor,
   type ProjectSetItem,
@@ -40,7 +41,7 @@ import type { StorageEngine, WriteBatch } from '@freshet/storage';
 import type { RelationCatalog } from '../catalog/model';
 import { type Expr, collectColumns, conjuncts, exprAny, hasCorrelatedSubquery, remapColumns } from '../planner/expr';
 import type { Join, PlanNode, SortItem } from '../planner/plan';
-import { compileExpr } from './compile-expr';
+import { type InitPlan, compileExpr } from './compile-expr';
 
 const EMPTY: Row = [];
 
@@ -48,6 +49,8 @@ export class Lowering {
   private batch: WriteBatch | null = null;
   /** The DML executor of the statement, if any (for the affected-row count). */
   dml: DmlExecutor | null = null;
+  /** Uncorrelated subqueries met while lowering, innermost first: run them with `runInitPlans`. */
+  readonly initPlans: InitPlan[] = [];
 
   constructor(
     readonly rt: ExecRuntime,
@@ -64,7 +67,7 @@ export class Lowering {
   }
 
   expr(e: Expr): Evaluator {
-    return compileExpr(e, this.rt, (p) => this.lower(p));
+    return compileExpr(e, this.rt, (p) => this.lower(p), this.initPlans);
   }
 
   private sortKeys(keys: readonly SortItem[]) {
@@ -295,4 +298,24 @@ function* mapFirst(it: Iterable<Row>): Iterable<Datum> {
 function* withOrdinality(it: Iterable<Row>): Iterable<Row> {
   let i = 0n;
   for (const r of it) yield [...r, ++i];
+}
+
+/**
+ * Runs the init plans through the async driver, before the main plan: a long subquery
+ * then yields to the event loop and sees cancellation like any plan. Cancellation
+ * propagates; any other error is kept for the subquery's first use.
+ */
+export async function runInitPlans(initPlans: readonly InitPlan[], rt: ExecRuntime): Promise<void> {
+  for (const init of initPlans) {
+    if (init.outcome) continue;
+    const runner = new PlanRunner(init.exec, rt);
+    try {
+      init.outcome = { rows: (await runner.next(init.maxRows)).rows };
+    } catch (error) {
+      if (error instanceof SqlError && error.code === SqlState.QueryCanceled) throw error;
+      init.outcome = { error };
+    } finally {
+      runner.close();
+    }
+  }
 }

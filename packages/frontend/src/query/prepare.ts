@@ -11,7 +11,7 @@ import { bindStatement } from '../binder/statement';
 import { optimize } from '../optimizer';
 import type { PlanNode } from '../planner/plan';
 import { explainPlan } from './explain';
-import { Lowering } from './lower';
+import { Lowering, runInitPlans } from './lower';
 
 export type { QueryContext };
 
@@ -88,7 +88,10 @@ class SelectExecution implements QueryExecution {
   async next(maxRows: number): Promise<{ rows: Row[]; done: boolean }> {
     if (!this.runner) {
       const rt = runtimeFor(this.params, this.opts, this.ctx);
-      this.runner = new PlanRunner(new Lowering(rt, this.ctx.storage).lower(this.plan), rt);
+      const lowering = new Lowering(rt, this.ctx.storage);
+      const root = lowering.lower(this.plan);
+      await runInitPlans(lowering.initPlans, rt);
+      this.runner = new PlanRunner(root, rt);
     }
     const r = await this.runner.next(maxRows);
     this.count += r.rows.length;
@@ -120,7 +123,9 @@ class DmlExecution implements QueryExecution {
   private async run(): Promise<void> {
     const rt = runtimeFor(this.params, this.opts, this.ctx);
     const lowering = new Lowering(rt, this.ctx.storage);
-    const runner = new PlanRunner(lowering.lower(this.plan), rt);
+    const root = lowering.lower(this.plan);
+    await runInitPlans(lowering.initPlans, rt);
+    const runner = new PlanRunner(root, rt);
     const { rows } = await runner.next(0);
     const batch = lowering.pendingBatch();
     if (batch && !batch.isEmpty) await this.ctx.storage.commit(batch);

@@ -5,7 +5,7 @@
  */
 import type { Datum, Row } from '@freshet/common';
 import type { EvalContext } from '@freshet/expr';
-import type { FieldInfo, Portal } from '@freshet/pgwire';
+import type { FieldInfo, Portal, PortalResult } from '@freshet/pgwire';
 import type { PointLookup } from '../query/fast-path';
 import type { FrontendSession } from './session';
 
@@ -26,18 +26,14 @@ export class FastPathPortal implements Portal {
     return this.fieldList;
   }
 
-  /** Runs synchronously; the promise only satisfies the Portal contract. */
-  execute(_maxRows: number): Promise<{ rows: Row[]; done: boolean; tag: string }> {
-    if (this.done) return Promise.resolve({ rows: NO_ROWS, done: true, tag: 'SELECT 0' });
+  /** Runs synchronously (pgwire accepts a plain result): at most one row, always done. */
+  execute(_maxRows: number): PortalResult {
+    if (this.done) return { rows: NO_ROWS, done: true, tag: 'SELECT 0' };
     this.done = true;
     this.session.beginStatement(this.text);
     const ctx: EvalContext | null = this.lookup.needsEvalContext ? { timeZone: this.session.timeZone(), now: Date.now() * 1000 } : null;
-    try {
-      const row = this.lookup.run(this.session.frontend.storage, this.params, ctx);
-      return Promise.resolve(row === null ? { rows: NO_ROWS, done: true, tag: 'SELECT 0' } : { rows: [row], done: true, tag: 'SELECT 1' });
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const row = this.lookup.run(this.session.frontend.storage, this.params, ctx);
+    return row === null ? { rows: NO_ROWS, done: true, tag: 'SELECT 0' } : { rows: [row], done: true, tag: 'SELECT 1' };
   }
 
   close(): void {}

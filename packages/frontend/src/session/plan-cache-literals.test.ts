@@ -51,3 +51,13 @@ describe('parameteriseLiterals', () => {
     expect(parameteriseLiterals('SELECT * FROM t')).toBeNull(); // nothing to lift
   });
 });
+
+describe('parameteriseLiterals: what it looks at', () => {
+  it('only considers SELECT statements of reasonable length', () => {
+    expect(parameteriseLiterals('  select * from t where id = 1')).not.toBeNull();
+    expect(parameteriseLiterals('SELECT*FROM t WHERE id = 1')).not.toBeNull();
+    expect(parameteriseLiterals('INSERT INTO t VALUES (1)')).toBeNull();
+    expect(parameteriseLiterals('SELECTED 1')).toBeNull();
+    expect(parameteriseLiterals(`SELECT * FROM t WHERE id IN (${Array.from({ length: 2000 }, (_, i) => i).join(',')})`)).toBeNull();
+  });
+});

@@ -40,8 +40,22 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+/**
+ * Longest statement considered: point lookups are short, and a bulk INSERT's thousands of
+ * literals are not worth lifting (nor a second parse of its template).
+ */
+export const MAX_PARAMETERISED_LENGTH = 4096;
+
+/** True if `sql` starts with SELECT (after whitespace): only queries are worth a template. */
+function startsWithSelect(sql: string): boolean {
+  let i = 0;
+  while (i < sql.length && (sql.charCodeAt(i) <= 32)) i++;
+  return sql.length - i >= 6 && (sql.charCodeAt(i + 6) <= 32 || sql.length - i === 6 || sql.charCodeAt(i + 6) === 42 /* * */) && sql.slice(i, i + 6).toUpperCase() === 'SELECT';
+}
+
 /** Template and literals of `sql`, or null when it cannot be parameterised safely. */
 export function parameteriseLiterals(sql: string): Parameterised | null {
+  if (sql.length > MAX_PARAMETERISED_LENGTH || !startsWithSelect(sql)) return null;
   const n = sql.length;
   // No closures here: this runs for every simple query (and tsx wraps named closures).
   const st = new Lifter(sql);

@@ -1,0 +1,69 @@
+/**
+ * Aggregate calls as the stream hash/simple agg runs them. The planner describes a call
+ * (`AggCallDesc`: the resolved function plus input column indices — arguments, FILTER and
+ * ORDER BY are projected into columns upstream, as in RisingWave), and `createAggCall`
+ * picks a strategy:
+ *
+ * - value (count, sum, avg, bool_and, bool_or): a few accumulator slots per group, kept in
+ *   the group and persisted in the agg's intermediate-state table; O(1) per row;
+ * - extreme (min, max): the group's values as a counted multiset in a state table ordered
+ *   by value, so the result is the first entry of the group's key range and stays right
+ *   when the current extreme is deleted;
+ * - recompute (string_agg, array_agg, every other aggregate of @freshet/expr): the group's
+ *   inputs as a counted multiset in a state table ordered by (ORDER BY columns, arguments);
+ *   on flush a dirty group's result is recomputed by feeding them, in order, to a fresh
+ *   `AggState` from the resolved `AggImpl`.
+ *
+ * DISTINCT puts a dedup table in front of any strategy (see distinct.ts). FILTER becomes a
+ * per-row sign of 0.
+ */
+import type { Column, DataType, Datum, StreamChunk } from '@freshet/common';
+import type { AggImpl } from '@freshet/expr';
+import type { StateTable, StateTableAllocator } from '../state/state-table';
+import type { AggGroup } from './group';
+
+export interface AggOrderItem {
+  readonly column: number;
+  readonly desc?: boolean;
+  readonly nullsFirst?: boolean;
+}
+
+export interface AggCallDesc {
+  /** The resolved aggregate (`resolveAggregate(name, argTypes, …)`). */
+  readonly impl: AggImpl;
+  /** Input columns holding the arguments, already of `impl.argTypes`. Empty for count(*). */
+  readonly args: readonly number[];
+  readonly distinct?: boolean;
+  /** A boolean input column: the row counts only where it is TRUE (FILTER (WHERE …)). */
+  readonly filter?: number | null;
+  /** ORDER BY inside the call (string_agg, array_agg). */
+  readonly orderBy?: readonly AggOrderItem[];
+}
+
+/**
+ * A call's runtime. `apply` folds a chunk in: `groups[i]` is row i's group and `signs[i]`
+ * its multiplicity change (+1, -1, or 0 to skip: invisible, filtered out, or a duplicate
+ * under DISTINCT). `result` computes the output for a group at flush time.
+ */
+export interface AggCallRunner {
+  readonly returnType: DataType;
+  /** Accumulator slots this call owns in `AggGroup.acc`, from `offset`. */
+  readonly slots: number;
+  initSlots(acc: unknown[]): void;
+  apply(chunk: StreamChunk, groups: readonly (AggGroup | undefined)[], signs: Int8Array, n: number): void;
+  result(g: AggGroup): Datum;
+  stateTables(): StateTable[];
+}
+
+/** Shared context for building runners. */
+export interface AggBuildContext {
+  readonly inputTypes: readonly DataType[];
+  readonly groupTypes: readonly DataType[];
+  readonly tables: StateTableAllocator;
+}
+
+export function argColumns(chunk: StreamChunk, args: readonly number[]): Column[] {
+  const out = new Array<Column>(args.length);
+  for (let j = 0; j < args.length; j++) out[j] = chunk.columns[args[j]];
+  return out;
+}

@@ -1,0 +1,51 @@
+/**
+ * DISTINCT in front of an aggregate call: a state table counts each (group, arguments)
+ * tuple, and only the transitions 0 → 1 and 1 → 0 reach the call. Rows are
+ * [group key…, arguments…, count].
+ */
+import { type DataType, type Datum, type Row, type StreamChunk, T, encodeKeyString } from '@freshet/common';
+import type { StateTable, StateTableAllocator } from '../state/state-table';
+import type { AggGroup } from './group';
+
+export class DistinctDedup {
+  private readonly table: StateTable;
+  private readonly argTypes: DataType[];
+
+  constructor(
+    private readonly args: readonly number[],
+    inputTypes: readonly DataType[],
+    groupTypes: readonly DataType[],
+    tables: StateTableAllocator,
+  ) {
+    this.argTypes = args.map((c) => inputTypes[c]);
+    const width = groupTypes.length + args.length;
+    this.table = tables.create([...groupTypes, ...this.argTypes, T.Int64], [...Array(width).keys()]);
+  }
+
+  /** Rewrites `signs` in place to the multiset transitions of each row's argument tuple. */
+  filter(chunk: StreamChunk, groups: readonly (AggGroup | undefined)[], signs: Int8Array, n: number): void {
+    const cols = this.args.map((c) => chunk.columns[c]);
+    const values = new Array<Datum>(cols.length);
+    for (let i = 0; i < n; i++) {
+      const s = signs[i];
+      if (s === 0) continue;
+      for (let j = 0; j < cols.length; j++) values[j] = cols[j].get(i);
+      const g = groups[i]!;
+      const key = g.key + encodeKeyString(this.argTypes, values);
+      const prev = this.table.getByKey(key);
+      const before = prev === undefined ? 0 : (prev[prev.length - 1] as number);
+      const after = before + s;
+      if (after <= 0) {
+        if (prev !== undefined) this.table.deleteByKey(key);
+      } else {
+        const row: Row = [...g.keyDatums, ...values, after];
+        this.table.putByKey(key, row);
+      }
+      signs[i] = before === 0 && after > 0 ? 1 : before > 0 && after <= 0 ? -1 : 0;
+    }
+  }
+
+  stateTable(): StateTable {
+    return this.table;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * One aggregation group as the hash agg keeps it in memory (the group cache). The state
+ * tables are the source of truth; a group missing from the cache is reloaded from the
+ * agg's intermediate-state table.
+ */
+import {
+  type Column,
+  type DataType,
+  type Datum,
+  Repr,
+  encodeKeyString,
+  reprOf,
+} from '@freshet/common';
+
+export interface AggGroup {
+  /** The Map key the cache uses (see GroupKeyer). */
+  readonly mapKey: unknown;
+  /** Memcomparable key of the group-key datums: the pk prefix of every state table. */
+  readonly key: string;
+  readonly keyDatums: readonly Datum[];
+  /** Input rows currently in the group (inserts minus deletes). */
+  rowCount: number;
+  /** Accumulator slots of the value-kind calls (count/sum/avg/bool_*), flat. */
+  readonly acc: unknown[];
+  /** The agg outputs last emitted downstream, or null if no row is out there. */
+  prevOutputs: Datum[] | null;
+  dirty: boolean;
+}
+
+/** Marks a NULL single-column key in the cache (cannot collide with any datum key). */
+const NULL_KEY = Symbol('null group key');
+
+/** No group key (simple agg): every row is in the one group. */
+const MODE_EMPTY = 0;
+/** One int/float/date/time/bigint column: its typed value is a usable Map key as is. */
+const MODE_TYPED = 1;
+/** One varchar column: the string itself. */
+const MODE_TEXT = 2;
+/** Anything else: the memcomparable key string. */
+const MODE_ENCODED = 3;
+
+/**
+ * Computes cache keys for rows without materialising key datums on the hot path: a single
+ * int/float/bigint/varchar key column uses its raw value (NULL → a symbol), other keys the
+ * memcomparable encoding (which then doubles as the storage key).
+ */
+export class GroupKeyer {
+  private readonly mode: number;
+  private readonly scratch: Datum[];
+
+  constructor(
+    readonly types: readonly DataType[],
+    readonly indices: readonly number[],
+  ) {
+    this.scratch = new Array(indices.length);
+    const repr = indices.length === 1 ? reprOf(types[0]) : -1;
+    if (indices.length === 0) this.mode = MODE_EMPTY;
+    else if (repr === Repr.Number || repr === Repr.BigInt) this.mode = MODE_TYPED;
+    else if (indices.length === 1 && types[0].kind === 'varchar') this.mode = MODE_TEXT;
+    else this.mode = MODE_ENCODED;
+  }
+
+  mapKey(cols: readonly Column[], i: number): unknown {
+    switch (this.mode) {
+      case MODE_EMPTY:
+        return '';
+      case MODE_TYPED: {
+        const c = cols[this.indices[0]];
+        if (c.nulls !== null && c.nulls[i] === 1) return NULL_KEY;
+        return (c.values as Float64Array)[i];
+      }
+      case MODE_TEXT: {
+        const v = (cols[this.indices[0]].values as Datum[])[i];
+        return v === null ? NULL_KEY : v;
+      }
+      default:
+        return encodeKeyString(this.types, this.datumsInto(cols, i, this.scratch));
+    }
+  }
+
+  /** The key datums of row i (a fresh array). */
+  datums(cols: readonly Column[], i: number): Datum[] {
+    return this.datumsInto(cols, i, new Array(this.indices.length));
+  }
+
+  storageKey(datums: readonly Datum[]): string {
+    return this.indices.length === 0 ? '' : encodeKeyString(this.types, datums);
+  }
+
+  private datumsInto(cols: readonly Column[], i: number, out: Datum[]): Datum[] {
+    for (let j = 0; j < this.indices.length; j++) out[j] = cols[this.indices[j]].get(i);
+    return out;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Expressions as stream executors evaluate them: a whole column per chunk. The planner can
+ * hand over either the built-ins here (input refs, literals, calls of resolved scalar
+ * functions) or any row evaluator it already compiles for the batch engine, wrapped in
+ * `RowFnExpr`, which feeds it one reused scratch row per visible row.
+ *
+ * Every implementation returns one value per *physical* row; rows that are invisible may
+ * hold anything (NULL here), so callers must keep honouring the chunk's visibility.
+ */
+import { Column, ColumnBuilder, type DataChunk, type DataType, type Datum, type Row, type StreamChunk } from '@freshet/common';
+import type { EvalContext, ScalarImpl } from '@freshet/expr';
+
+export type ChunkLike = StreamChunk | DataChunk;
+
+export interface StreamExpr {
+  readonly returnType: DataType;
+  eval(chunk: ChunkLike): Column;
+  /** The input column this expression merely forwards, or -1 (lets Project map watermarks). */
+  readonly inputIndex: number;
+}
+
+function capacityOf(chunk: ChunkLike): number {
+  return chunk.capacity;
+}
+
+/** Column `index` of the input, unchanged (no copy). */
+export class InputRef implements StreamExpr {
+  constructor(
+    readonly inputIndex: number,
+    readonly returnType: DataType,
+  ) {}
+  eval(chunk: ChunkLike): Column {
+    return chunk.columns[this.inputIndex];
+  }
+}
+
+export class Literal implements StreamExpr {
+  readonly inputIndex = -1;
+  private cached: Column | null = null;
+  constructor(
+    readonly returnType: DataType,
+    readonly value: Datum,
+  ) {}
+  eval(chunk: ChunkLike): Column {
+    const n = capacityOf(chunk);
+    if (this.cached === null || this.cached.length !== n) {
+      const b = new ColumnBuilder(this.returnType, n);
+      for (let i = 0; i < n; i++) b.push(this.value);
+      this.cached = b.finish();
+    }
+    return this.cached;
+  }
+}
+
+/** A resolved scalar function over argument expressions. */
+export class ScalarCall implements StreamExpr {
+  readonly inputIndex = -1;
+  readonly returnType: DataType;
+  private readonly args: Datum[];
+  constructor(
+    readonly impl: ScalarImpl,
+    readonly argExprs: readonly StreamExpr[],
+    readonly ctx: EvalContext,
+  ) {
+    this.returnType = impl.returnType;
+    this.args = new Array(argExprs.length);
+  }
+  eval(chunk: ChunkLike): Column {
+    const n = capacityOf(chunk);
+    const cols = this.argExprs.map((e) => e.eval(chunk));
+    const b = new ColumnBuilder(this.returnType, n);
+    const args = this.args;
+    const vis = chunk.visibility;
+    for (let i = 0; i < n; i++) {
+      if (vis !== null && vis[i] === 0) {
+        b.push(null);
+        continue;
+      }
+      for (let j = 0; j < cols.length; j++) args[j] = cols[j].get(i);
+      b.push(this.impl.eval(args, this.ctx));
+    }
+    return b.finish();
+  }
+}
+
+/**
+ * Adapts a row-at-a-time evaluator (e.g. the batch engine's compiled expressions). The
+ * scratch row is reused, so the evaluator must not keep a reference to it.
+ */
+export class RowFnExpr implements StreamExpr {
+  readonly inputIndex = -1;
+  private scratch: Row = [];
+  constructor(
+    readonly returnType: DataType,
+    readonly fn: (row: Row) => Datum,
+  ) {}
+  eval(chunk: ChunkLike): Column {
+    const n = capacityOf(chunk);
+    const cols = chunk.columns;
+    const row = this.scratch;
+    row.length = cols.length;
+    const b = new ColumnBuilder(this.returnType, n);
+    const vis = chunk.visibility;
+    for (let i = 0; i < n; i++) {
+      if (vis !== null && vis[i] === 0) {
+        b.push(null);
+        continue;
+      }
+      for (let j = 0; j < cols.length; j++) row[j] = cols[j].get(i);
+      b.push(this.fn(row));
+    }
+    return b.finish();
+  }
+}
+
+/** A predicate over a whole row as join conditions need it (left ++ right); NULL is false. */
+export type RowPredicate = (row: Row) => Datum;
+
+/** True when the boolean column holds TRUE at `i` (NULL and FALSE are both "no"). */
+export function isTrue(col: Column, i: number): boolean {
+  return (col.nulls === null || col.nulls[i] === 0) && (col.values as Uint8Array)[i] === 1;
+}
+
+export { Column };

@@ -1,0 +1,140 @@
+/**
+ * An ordered set of strings (latin1 memcomparable keys: JS `<` is byte order), as a list
+ * of sorted buckets of at most MAX_BUCKET keys (the layout of Python's sortedcontainers).
+ * Insert/delete cost a binary search over bucket maxima, one inside a bucket and a splice
+ * of at most MAX_BUCKET elements; a range scan seeks once and then walks buckets. That is
+ * a fraction of a B-tree's code for the same asymptotics at the sizes state tables have.
+ */
+const MAX_BUCKET = 512;
+
+export class SortedKeys {
+  private buckets: string[][] = [];
+  /** maxes[b] = last key of buckets[b]. */
+  private maxes: string[] = [];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Index of the first bucket whose max is ≥ key (buckets.length if none). */
+  private bucketFor(key: string): number {
+    const m = this.maxes;
+    let lo = 0;
+    let hi = m.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (m[mid] < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Inserts `key`; returns false if it was already present. */
+  insert(key: string): boolean {
+    if (this.buckets.length === 0) {
+      this.buckets.push([key]);
+      this.maxes.push(key);
+      this.count = 1;
+      return true;
+    }
+    let b = this.bucketFor(key);
+    if (b === this.buckets.length) b--; // beyond every max: append to the last bucket
+    const bucket = this.buckets[b];
+    const i = lowerBound(bucket, key);
+    if (bucket[i] === key) return false;
+    bucket.splice(i, 0, key);
+    if (i === bucket.length - 1) this.maxes[b] = key;
+    this.count++;
+    if (bucket.length > MAX_BUCKET * 2) {
+      const tail = bucket.splice(MAX_BUCKET);
+      this.buckets.splice(b + 1, 0, tail);
+      this.maxes.splice(b, 1, bucket[bucket.length - 1], tail[tail.length - 1]);
+    }
+    return true;
+  }
+
+  /** Removes `key`; returns false if it was absent. */
+  delete(key: string): boolean {
+    const b = this.bucketFor(key);
+    if (b === this.buckets.length) return false;
+    const bucket = this.buckets[b];
+    const i = lowerBound(bucket, key);
+    if (bucket[i] !== key) return false;
+    bucket.splice(i, 1);
+    this.count--;
+    if (bucket.length === 0) {
+      this.buckets.splice(b, 1);
+      this.maxes.splice(b, 1);
+    } else if (i === bucket.length) this.maxes[b] = bucket[bucket.length - 1];
+    return true;
+  }
+
+  has(key: string): boolean {
+    const b = this.bucketFor(key);
+    if (b === this.buckets.length) return false;
+    const bucket = this.buckets[b];
+    return bucket[lowerBound(bucket, key)] === key;
+  }
+
+  /**
+   * Keys with lo ≤ key < hi (either bound undefined = unbounded), ascending or
+   * descending. The set must not be modified while the iterator is live.
+   */
+  *range(lo: string | undefined, hi: string | undefined, reverse = false): Generator<string, void, undefined> {
+    const buckets = this.buckets;
+    if (!reverse) {
+      let b = lo === undefined ? 0 : this.bucketFor(lo);
+      let i = b < buckets.length && lo !== undefined ? lowerBound(buckets[b], lo) : 0;
+      for (; b < buckets.length; b++, i = 0) {
+        const bucket = buckets[b];
+        for (; i < bucket.length; i++) {
+          const k = bucket[i];
+          if (hi !== undefined && k >= hi) return;
+          yield k;
+        }
+      }
+    } else {
+      let b: number;
+      let i: number;
+      if (hi === undefined) {
+        b = buckets.length - 1;
+        i = b >= 0 ? buckets[b].length - 1 : -1;
+      } else {
+        b = this.bucketFor(hi);
+        if (b === buckets.length) {
+          b--;
+          i = b >= 0 ? buckets[b].length - 1 : -1;
+        } else i = lowerBound(buckets[b], hi) - 1;
+      }
+      for (; b >= 0; b--, i = b >= 0 ? buckets[b].length - 1 : -1) {
+        const bucket = buckets[b];
+        for (; i >= 0; i--) {
+          const k = bucket[i];
+          if (lo !== undefined && k < lo) return;
+          yield k;
+        }
+      }
+    }
+  }
+
+  /** The first key ≥ lo and < hi, or undefined (a seek without a generator). */
+  first(lo: string | undefined, hi: string | undefined): string | undefined {
+    const b = lo === undefined ? 0 : this.bucketFor(lo);
+    if (b === this.buckets.length) return undefined;
+    const bucket = this.buckets[b];
+    const k = bucket[lo === undefined ? 0 : lowerBound(bucket, lo)];
+    return k === undefined || (hi !== undefined && k >= hi) ? undefined : k;
+  }
+}
+
+function lowerBound(a: string[], key: string): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

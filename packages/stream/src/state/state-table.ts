@@ -1,0 +1,211 @@
+/**
+ * A relational table of one operator's state over a StateStore (RisingWave's StateTable):
+ * rows of datums keyed by the memcomparable encoding of their primary-key columns, so the
+ * store's key order is the pk order (with per-column ASC/DESC and NULLS FIRST/LAST) and a
+ * pk prefix selects a contiguous key range (all rows of one group, one join key, …).
+ *
+ * Writes go to the store at once, tagged with the epoch the table is in; reads see them
+ * immediately (an operator reads its own writes). `commit(epoch)` ends the table's epoch:
+ * later writes belong to the next one. What readers outside the operator see is decided by
+ * the store's committed epoch (see store.ts), never by this class.
+ *
+ * Rows handed to `insert`/`update` become owned by the table and must not be mutated
+ * afterwards; rows returned by reads are shared and must not be mutated either.
+ */
+import { type DataType, type Datum, type KeyOrder, type Row, encodeKeyString } from '@freshet/common';
+import type { StateStore, StoreTable } from './store';
+
+export interface StateTableDesc {
+  /** Store-wide table id (allocated by the graph builder; stable across restarts). */
+  readonly tableId: number;
+  /**
+   * Types of the stored row's columns. Only the pk columns' types matter for encoding;
+   * the others document the layout (the value codec is schema-free).
+   */
+  readonly types: readonly DataType[];
+  /** Primary key: row column indices, most significant first. */
+  readonly pk: readonly number[];
+  /** Per pk column; default ASC NULLS LAST. */
+  readonly orders?: readonly KeyOrder[];
+}
+
+/** A bound of a pk range: the first `values.length` pk columns equal/after `values`. */
+export interface PkBound {
+  readonly values: readonly Datum[];
+  readonly inclusive: boolean;
+}
+
+/** Appended to a key prefix, gives a string greater than every key starting with the prefix. */
+const PREFIX_END = '\u0100';
+
+export class StateTable {
+  readonly tableId: number;
+  readonly pk: readonly number[];
+  readonly types: readonly DataType[];
+  private readonly store: StoreTable;
+  private readonly pkTypes: DataType[];
+  private readonly orders: KeyOrder[] | undefined;
+  /** prefixTypes[n] = the first n pk types (encodeKeyString takes types and datums of one length). */
+  private readonly prefixTypes: DataType[][];
+  private readonly prefixOrders: (KeyOrder[] | undefined)[];
+  private readonly pkScratch: Datum[];
+  private _epoch: number;
+
+  constructor(store: StateStore, desc: StateTableDesc, initialEpoch = store.committedEpoch + 1) {
+    this.tableId = desc.tableId;
+    this.pk = desc.pk;
+    this.types = desc.types;
+    this.store = store.table(desc.tableId);
+    this.pkTypes = desc.pk.map((i) => desc.types[i]);
+    this.orders = desc.orders ? [...desc.orders] : undefined;
+    this.prefixTypes = [];
+    this.prefixOrders = [];
+    for (let n = 0; n <= this.pkTypes.length; n++) {
+      this.prefixTypes.push(this.pkTypes.slice(0, n));
+      this.prefixOrders.push(this.orders?.slice(0, n));
+    }
+    this.pkScratch = new Array(desc.pk.length);
+    this._epoch = initialEpoch;
+  }
+
+  /** The epoch current writes belong to. */
+  get epoch(): number {
+    return this._epoch;
+  }
+
+  /** Rows in the working view. */
+  get size(): number {
+    return this.store.size;
+  }
+
+  /** The storage key of a full row. */
+  keyOfRow(row: readonly Datum[]): string {
+    const pk = this.pk;
+    const s = this.pkScratch;
+    for (let i = 0; i < pk.length; i++) s[i] = row[pk[i]] ?? null;
+    return encodeKeyString(this.pkTypes, s, this.orders);
+  }
+
+  /** The storage key of pk datums, or of a prefix of them (fewer datums than pk columns). */
+  keyOfPk(pk: readonly Datum[]): string {
+    const n = pk.length;
+    if (n > this.pkTypes.length) throw new Error(`state table ${this.tableId}: ${n} key values for a ${this.pkTypes.length}-column pk`);
+    return encodeKeyString(this.prefixTypes[n], pk, this.prefixOrders[n]);
+  }
+
+  insert(row: Row): void {
+    this.store.write(this._epoch, this.keyOfRow(row), row);
+  }
+
+  delete(row: readonly Datum[]): void {
+    this.store.write(this._epoch, this.keyOfRow(row), null);
+  }
+
+  /** Replaces `oldRow` by `newRow` (their pks may differ). */
+  update(oldRow: readonly Datum[], newRow: Row): void {
+    const k1 = this.keyOfRow(oldRow);
+    const k2 = this.keyOfRow(newRow);
+    if (k1 !== k2) this.store.write(this._epoch, k1, null);
+    this.store.write(this._epoch, k2, newRow);
+  }
+
+  get(pk: readonly Datum[]): Row | undefined {
+    return this.store.get(this.keyOfPk(pk));
+  }
+
+  /** Raw-key access for operators that build composite keys themselves (group key + value). */
+  getByKey(key: string): Row | undefined {
+    return this.store.get(key);
+  }
+
+  putByKey(key: string, row: Row): void {
+    this.store.write(this._epoch, key, row);
+  }
+
+  deleteByKey(key: string): void {
+    this.store.write(this._epoch, key, null);
+  }
+
+  /** Rows whose pk starts with `prefix` (datums of the leading pk columns), in pk order. */
+  iterPrefix(prefix: readonly Datum[], reverse = false): IterableIterator<Row> {
+    return this.rowsOf(this.iterKeyPrefix(this.keyOfPk(prefix), reverse));
+  }
+
+  /** Entries whose key starts with the encoded prefix `prefixKey`. */
+  iterKeyPrefix(prefixKey: string, reverse = false): IterableIterator<[string, Row]> {
+    return this.store.iter(prefixKey === '' ? undefined : prefixKey, prefixKey === '' ? undefined : prefixKey + PREFIX_END, reverse);
+  }
+
+  /** The first row (in pk order) whose key starts with `prefixKey`, without an iterator. */
+  firstWithKeyPrefix(prefixKey: string): Row | undefined {
+    const k = this.store.firstKey(prefixKey === '' ? undefined : prefixKey, prefixKey === '' ? undefined : prefixKey + PREFIX_END);
+    return k === undefined ? undefined : this.store.get(k);
+  }
+
+  /**
+   * Rows between two pk bounds (each a prefix of the pk; absent = unbounded), in pk order.
+   * An inclusive bound on a prefix includes every row extending it.
+   */
+  range(lo?: PkBound, hi?: PkBound, reverse = false): IterableIterator<Row> {
+    let loKey: string | undefined;
+    let hiKey: string | undefined;
+    if (lo) {
+      const k = this.keyOfPk(lo.values);
+      loKey = lo.inclusive ? k : k + PREFIX_END;
+    }
+    if (hi) {
+      const k = this.keyOfPk(hi.values);
+      hiKey = hi.inclusive ? k + PREFIX_END : k;
+    }
+    return this.rowsOf(this.store.iter(loKey, hiKey, reverse));
+  }
+
+  /** Every row in pk order. */
+  scan(): IterableIterator<Row> {
+    return this.rowsOf(this.store.iter(undefined, undefined));
+  }
+
+  /** Committed view (serving reads): the row with this pk as of the store's committed epoch. */
+  getCommitted(pk: readonly Datum[]): Row | undefined {
+    return this.store.getCommitted(this.keyOfPk(pk));
+  }
+
+  /** Committed view: every row in pk order. */
+  scanCommitted(): IterableIterator<Row> {
+    return this.rowsOf(this.store.iterCommitted());
+  }
+
+  /** Ends the table's epoch `epoch`; later writes belong to the next epoch. */
+  commit(epoch: number): void {
+    if (epoch < this._epoch) throw new Error(`state table ${this.tableId}: commit of epoch ${epoch} while in epoch ${this._epoch}`);
+    this._epoch = epoch + 1;
+  }
+
+  private *rowsOf(it: IterableIterator<[string, Row]>): IterableIterator<Row> {
+    for (const [, row] of it) yield row;
+  }
+}
+
+/**
+ * Hands out state tables with consecutive ids from `firstId`. A graph builder creates one
+ * per stream graph; since executors allocate their tables in a fixed order, rebuilding the
+ * same plan yields the same ids, which is what recovery needs.
+ */
+export class StateTableAllocator {
+  private next: number;
+  constructor(
+    readonly store: StateStore,
+    firstId: number,
+  ) {
+    this.next = firstId;
+  }
+
+  create(types: readonly DataType[], pk: readonly number[], orders?: readonly KeyOrder[]): StateTable {
+    return new StateTable(this.store, { tableId: this.next++, types, pk, orders });
+  }
+
+  /** The id the next table will get. */
+  get nextId(): number {
+    return this.next;
+  }
+}
