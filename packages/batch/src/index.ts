@@ -9,6 +9,7 @@ export { type HashKey, compositeKey, singleKey, rowKeyFn, keyValue, keyValueFn }
 export { SeqScanExecutor } from './executor/seq-scan';
 export { GetExecutor } from './executor/get';
 export { FilterExecutor } from './executor/filter';
+export { ApplyExecutor, CorrelatedSubplan, SubplanNeeded } from './executor/apply';
 export { ProjectExecutor } from './executor/project';
 export { ValuesExecutor } from './executor/values';
 export { LimitExecutor } from './executor/limit';

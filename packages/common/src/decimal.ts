@@ -318,6 +318,9 @@ export class Decimal {
     if (this.special !== 0) return this;
     // Like rust_decimal's round_dp, never adds places: round(42, 1) is 42 (RisingWave).
     if (scale >= this.scale) return this;
+    // A 96-bit mantissa has at most 29 digits: rounding away 30 or more leaves zero (and
+    // computing 10^2147483648 to find that out would exhaust memory).
+    if (this.scale - scale > 29 && mode !== 'ceil' && mode !== 'floor') return new Decimal(0n, Math.max(scale, 0));
     if (scale >= 0) return new Decimal(divRound(this.mantissa, pow10(this.scale - scale), mode), scale);
     // Negative scale: round to tens, hundreds…; the result has scale 0.
     const q = divRound(this.mantissa, pow10(this.scale - scale), mode);

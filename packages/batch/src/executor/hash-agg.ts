@@ -10,7 +10,7 @@
 import type { DataType, Datum, Row } from '@freshet/common';
 import type { AggImpl, AggState } from '@freshet/expr';
 import { type OrderKey, tupleComparator } from '../compare';
-import { CHUNK_SIZE, type ChunkStream, type Evaluator, type Executor, PAUSE } from '../executor';
+import { CHUNK_SIZE, type ChunkStream, type Evaluator, type ExecRuntime, type Executor, PAUSE, shouldPause } from '../executor';
 import { type HashKey, keyValueFn, rowKeyFn } from '../keys';
 
 export interface AggCallSpec {
@@ -40,6 +40,7 @@ export class HashAggExecutor implements Executor {
     private readonly groupKeys: readonly Evaluator[],
     private readonly groupTypes: readonly DataType[],
     private readonly calls: readonly AggCallSpec[],
+    private readonly rt: ExecRuntime,
   ) {
     this.name = groupKeys.length === 0 ? 'BatchSimpleAgg' : 'BatchHashAgg';
   }
@@ -111,6 +112,8 @@ export class HashAggExecutor implements Executor {
       if (out.length >= CHUNK_SIZE) {
         yield out;
         out = [];
+        // Emitting millions of groups (each finished here) takes a while too.
+        if (shouldPause(this.rt)) yield PAUSE;
       }
     }
     if (out.length > 0) yield out;

@@ -2,9 +2,11 @@
  * Equi-join by hashing the right (build) side on its key columns and streaming the left
  * (probe) side. A residual condition, if any, is evaluated on the joined row. NULL keys
  * never match (SQL `=`), which is also what semi/anti joins from IN/EXISTS need.
+ * Probing a key with many matches is unbounded work per input chunk, so the probe counts
+ * the pairs it tests and yields PAUSE when the time slice is used up.
  */
 import type { DataType, Datum, Row } from '@freshet/common';
-import { CHUNK_SIZE, type ChunkStream, type Evaluator, type Executor, PAUSE } from '../executor';
+import { CHUNK_SIZE, type ChunkStream, type Evaluator, type ExecRuntime, type Executor, PAUSE, shouldPause } from '../executor';
 import { type HashKey, rowKeyFn } from '../keys';
 import { type JoinType, emitsUnmatchedLeft, emitsUnmatchedRight, nullRow } from './join-type';
 
@@ -21,6 +23,7 @@ export class HashJoinExecutor implements Executor {
     private readonly condition: Evaluator | null,
     private readonly leftWidth: number,
     private readonly rightWidth: number,
+    private readonly rt: ExecRuntime,
   ) {}
 
   *execute(): ChunkStream {
@@ -52,7 +55,9 @@ export class HashJoinExecutor implements Executor {
     const type = this.type;
     const cond = this.condition;
     const rightNulls = nullRow(this.rightWidth);
+    const rt = this.rt;
     let out: Row[] = [];
+    let work = 0;
     for (const chunk of this.left.execute()) {
       if (chunk === PAUSE) {
         yield chunk;
@@ -68,12 +73,20 @@ export class HashJoinExecutor implements Executor {
         let matched = false;
         if (list) {
           for (const e of list) {
+            if (++work >= CHUNK_SIZE) {
+              work = 0;
+              if (shouldPause(rt)) yield PAUSE;
+            }
             const joined = lrow.concat(e.row);
             if (cond && cond(joined) !== true) continue;
             matched = true;
             e.matched = true;
             if (type === 'semi' || type === 'anti') break;
             out.push(joined);
+            if (out.length >= CHUNK_SIZE) {
+              yield out;
+              out = [];
+            }
           }
         }
         if (type === 'semi') {
@@ -97,6 +110,7 @@ export class HashJoinExecutor implements Executor {
         if (out.length >= CHUNK_SIZE) {
           yield out;
           out = [];
+          if (shouldPause(rt)) yield PAUSE;
         }
       }
     }

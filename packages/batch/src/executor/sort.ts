@@ -1,11 +1,13 @@
 /**
  * ORDER BY: materializes the input, sorts by evaluated keys (stable, so equal keys keep
  * input order) and emits chunks. With `limit` it is a TopN: only offset+limit rows are
- * emitted.
+ * emitted. Consuming, sorting (pausing-sort.ts) and emitting all yield PAUSE when the
+ * time slice is used up: nothing here holds the event loop for long.
  */
 import type { Datum, Row } from '@freshet/common';
 import { type OrderKey, tupleComparator } from '../compare';
-import { CHUNK_SIZE, type ChunkStream, type Evaluator, type Executor, PAUSE } from '../executor';
+import { CHUNK_SIZE, type ChunkStream, type Evaluator, type ExecRuntime, type Executor, PAUSE, shouldPause } from '../executor';
+import { sortPausing } from '../pausing-sort';
 
 export interface SortKey extends OrderKey {
   eval: Evaluator;
@@ -16,6 +18,7 @@ export class SortExecutor implements Executor {
   constructor(
     private readonly child: Executor,
     private readonly keys: readonly SortKey[],
+    private readonly rt: ExecRuntime,
     /** TopN: emit rows [offset, offset+limit) of the sorted input. */
     private readonly limit: number = Infinity,
     private readonly offset: number = 0,
@@ -40,13 +43,14 @@ export class SortExecutor implements Executor {
       }
     }
     const cmp = tupleComparator(keys);
-    decorated.sort((a, b) => cmp(a.k, b.k));
+    yield* sortPausing(decorated, (a, b) => cmp(a.k, b.k), this.rt);
     const end = Math.min(decorated.length, this.offset + this.limit);
     for (let i = this.offset; i < end; i += CHUNK_SIZE) {
       const stop = Math.min(end, i + CHUNK_SIZE);
       const out: Row[] = new Array(stop - i);
       for (let j = i; j < stop; j++) out[j - i] = decorated[j].r;
       yield out;
+      if (shouldPause(this.rt)) yield PAUSE;
     }
   }
 }

@@ -6,11 +6,15 @@
  * default reaches the current row's last peer with ORDER BY and covers the whole
  * partition without; explicit ROWS / RANGE / GROUPS frames and EXCLUDE are honoured.
  * Ranking functions and lag/lead ignore frames, as in SQL.
+ *
+ * After the input is consumed, sorting (pausing-sort.ts), computing and emitting still
+ * yield PAUSE whenever the time slice is used up: a big partition stays cancellable.
  */
 import type { DataType, Datum, Row } from '@freshet/common';
 import type { AggImpl } from '@freshet/expr';
 import { type OrderKey, tupleComparator } from '../compare';
-import { CHUNK_SIZE, type ChunkStream, type Evaluator, type Executor, PAUSE } from '../executor';
+import { CHUNK_SIZE, type ChunkStream, type Evaluator, type ExecRuntime, type Executor, PAUSE, type Pause, shouldPause } from '../executor';
+import { sortPausing } from '../pausing-sort';
 import { type HashKey, rowKeyFn } from '../keys';
 import { DEFAULT_FRAME, type PeerGroups, type WindowFrame, excludedFrom, frameRanges, peerGroups } from './window-frame';
 
@@ -33,6 +37,11 @@ interface Item {
   order: Datum[];
 }
 
+type Computing = Generator<Pause, Datum[], undefined>;
+
+/** Rows between pause checks in the compute loops. */
+const CHECK_EVERY = 1024;
+
 export class WindowExecutor implements Executor {
   readonly name = 'BatchOverWindow';
   constructor(
@@ -41,7 +50,13 @@ export class WindowExecutor implements Executor {
     private readonly partitionTypes: readonly DataType[],
     private readonly orderBy: readonly { eval: Evaluator; key: OrderKey }[],
     private readonly calls: readonly WindowCallSpec[],
+    private readonly rt: ExecRuntime,
   ) {}
+
+  /** True every CHECK_EVERY rows once the time slice is used up. */
+  private due(i: number): boolean {
+    return i % CHECK_EVERY === CHECK_EVERY - 1 && shouldPause(this.rt);
+  }
 
   *execute(): ChunkStream {
     const parts = new Map<HashKey, Item[]>();
@@ -68,9 +83,10 @@ export class WindowExecutor implements Executor {
     const cmp = tupleComparator(this.orderBy.map((o) => o.key));
     let out: Row[] = [];
     for (const items of parts.values()) {
-      if (this.orderBy.length > 0) items.sort((a, b) => cmp(a.order, b.order));
+      if (this.orderBy.length > 0) yield* sortPausing(items, (a, b) => cmp(a.order, b.order), this.rt);
       const peers = peerGroups(items.length, (i, j) => this.orderBy.length === 0 || cmp(items[i].order, items[j].order) === 0);
-      const results = this.calls.map((c) => this.compute(c, items, peers));
+      const results: Datum[][] = [];
+      for (const c of this.calls) results.push(yield* this.compute(c, items, peers));
       for (let i = 0; i < items.length; i++) {
         const o = items[i].row.slice();
         for (const r of results) o.push(r[i]);
@@ -78,18 +94,22 @@ export class WindowExecutor implements Executor {
         if (out.length >= CHUNK_SIZE) {
           yield out;
           out = [];
+          if (shouldPause(this.rt)) yield PAUSE;
         }
       }
     }
     if (out.length > 0) yield out;
   }
 
-  private compute(c: WindowCallSpec, items: Item[], peers: PeerGroups): Datum[] {
+  private *compute(c: WindowCallSpec, items: Item[], peers: PeerGroups): Computing {
     const n = items.length;
     const res: Datum[] = new Array(n);
     switch (c.kind) {
       case 'row_number':
-        for (let i = 0; i < n; i++) res[i] = BigInt(i + 1);
+        for (let i = 0; i < n; i++) {
+          res[i] = BigInt(i + 1);
+          if (this.due(i)) yield PAUSE;
+        }
         return res;
       case 'rank':
       case 'dense_rank':
@@ -103,6 +123,7 @@ export class WindowExecutor implements Executor {
           else if (c.kind === 'dense_rank') res[i] = BigInt(g + 1);
           else if (c.kind === 'percent_rank') res[i] = n > 1 ? (rank - 1) / (n - 1) : 0;
           else res[i] = groupStart[g + 1] / n;
+          if (this.due(i)) yield PAUSE;
         }
         return res;
       }
@@ -129,6 +150,7 @@ export class WindowExecutor implements Executor {
           }
           const j = c.kind === 'lag' ? i - Number(off) : i + Number(off);
           res[i] = j >= 0 && j < n ? c.arg(items[j].row) : c.default ? c.default(row) : null;
+          if (this.due(i)) yield PAUSE;
         }
         return res;
       case 'first_value':
@@ -141,15 +163,16 @@ export class WindowExecutor implements Executor {
           const step = first ? 1 : -1;
           while (j >= lo[i] && j <= hi[i] && excludedFrom(frame, peers, i, j)) j += step;
           res[i] = j >= lo[i] && j <= hi[i] ? c.arg(items[j].row) : null;
+          if (this.due(i)) yield PAUSE;
         }
         return res;
       }
       case 'agg':
-        return this.aggregate(c, items, peers);
+        return yield* this.aggregate(c, items, peers);
     }
   }
 
-  private aggregate(c: Extract<WindowCallSpec, { kind: 'agg' }>, items: Item[], peers: PeerGroups): Datum[] {
+  private *aggregate(c: Extract<WindowCallSpec, { kind: 'agg' }>, items: Item[], peers: PeerGroups): Computing {
     const n = items.length;
     const res: Datum[] = new Array(n);
     const argsOf = (row: Row): Datum[] | null => {
@@ -168,6 +191,7 @@ export class WindowExecutor implements Executor {
           if (a) st.add(a);
         }
         res[i] = st.result();
+        if (this.due(i)) yield PAUSE;
       }
       return res;
     }
@@ -179,6 +203,8 @@ export class WindowExecutor implements Executor {
         if (a) st.add(a);
       }
       res[i] = st.result();
+      // Each row may scan its whole frame: check every row.
+      if (shouldPause(this.rt)) yield PAUSE;
     }
     return res;
   }

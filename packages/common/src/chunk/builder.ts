@@ -73,6 +73,20 @@ export class StreamChunkBuilder {
     return flushed ?? full;
   }
 
+  /** `appendUpdate` of two concatenated rows (see `appendConcat`). */
+  appendConcatUpdate(
+    oldLeft: readonly Datum[] | null,
+    oldRight: readonly Datum[] | null,
+    newLeft: readonly Datum[] | null,
+    newRight: readonly Datum[] | null,
+    leftWidth: number,
+  ): StreamChunk | null {
+    const flushed = this.n === this.capacity - 1 ? this.take() : null;
+    this.appendConcat(Op.UpdateDelete, oldLeft, leftWidth, oldRight);
+    const full = this.appendConcat(Op.UpdateInsert, newLeft, leftWidth, newRight);
+    return flushed ?? full;
+  }
+
   /** The pending rows as a chunk (null if none); the builder starts a fresh chunk. */
   take(): StreamChunk | null {
     if (this.n === 0) return null;

@@ -1,11 +1,15 @@
 /**
  * Compiles a bound expression into a closure `(row) => Datum`, once per execution. AND,
- * OR, CASE and COALESCE evaluate lazily; subqueries run their plan inline (synchronously)
- * with the current row pushed as the outer row, memoized by the values of the outer
- * columns they read, so an uncorrelated subquery runs once per statement.
+ * OR, CASE and COALESCE evaluate lazily. Subqueries are memoized by the values of the
+ * outer columns they read. An uncorrelated one is an init plan, run once by the async
+ * driver before the statement (see InitPlan). A correlated one, compiled for an
+ * ApplyExecutor (`underApply`), asks its CorrelatedSubplan for the rows of the current
+ * row, and the Apply runs the plan inside the executor tree, pausing and cancellable;
+ * anywhere else (join conditions, aggregate arguments, …) it is drained synchronously
+ * with the current row pushed as the outer row.
  */
 import { type DataType, type Datum, type Row, SqlError, SqlState, StructValue, internalError } from '@freshet/common';
-import { type ExecRuntime, type Evaluator, type Executor, type HashKey, compositeKey, drainSync, singleKey } from '@freshet/batch';
+import { CorrelatedSubplan, type ExecRuntime, type Evaluator, type Executor, type HashKey, compositeKey, drainSync, singleKey } from '@freshet/batch';
 import { arrayAccess, arraySlice, castDatum } from '@freshet/expr';
 import type { Expr, Subquery } from '../planner/expr';
 import type { PlanNode } from '../planner/plan';
@@ -28,8 +32,12 @@ export interface InitPlan {
 
 const MEMO_LIMIT = 100_000;
 
-export function compileExpr(e: Expr, rt: ExecRuntime, lower: LowerFn, initPlans?: InitPlan[]): Evaluator {
-  const c = (x: Expr) => compileExpr(x, rt, lower, initPlans);
+/**
+ * `underApply`: the evaluator runs inside an ApplyExecutor, which catches SubplanNeeded
+ * and runs correlated subplans itself; otherwise they are drained inline.
+ */
+export function compileExpr(e: Expr, rt: ExecRuntime, lower: LowerFn, initPlans?: InitPlan[], underApply = false): Evaluator {
+  const c = (x: Expr) => compileExpr(x, rt, lower, initPlans, underApply);
   switch (e.kind) {
     case 'column': {
       const i = e.index;
@@ -139,7 +147,7 @@ export function compileExpr(e: Expr, rt: ExecRuntime, lower: LowerFn, initPlans?
     case 'in_list':
       return compileInList(e, rt, c);
     case 'subquery':
-      return compileSubquery(e, rt, lower, c, initPlans);
+      return compileSubquery(e, rt, lower, c, initPlans, underApply);
     case 'array': {
       const elems = e.elems.map(c);
       return (row) => elems.map((x) => x(row));
@@ -219,7 +227,14 @@ function compileInList(e: Extract<Expr, { kind: 'in_list' }>, rt: ExecRuntime, c
 /** What a subquery yields, cached per correlation key. */
 type SubResult = { rows: Row[]; keys?: Set<HashKey>; hasNull?: boolean };
 
-function compileSubquery(e: Subquery, rt: ExecRuntime, lower: LowerFn, c: (x: Expr) => Evaluator, initPlans: InitPlan[] | undefined): Evaluator {
+function compileSubquery(
+  e: Subquery,
+  rt: ExecRuntime,
+  lower: LowerFn,
+  c: (x: Expr) => Evaluator,
+  initPlans: InitPlan[] | undefined,
+  underApply: boolean,
+): Evaluator {
   const exec = lower(e.plan);
   const corr = e.correlated;
   const corrTypes: DataType[] = corr.map((x) => x.type);
@@ -265,6 +280,11 @@ function compileSubquery(e: Subquery, rt: ExecRuntime, lower: LowerFn, c: (x: Ex
   } else {
     const memo = new Map<HashKey, SubResult>();
     const vals: Datum[] = new Array(corr.length);
+    let compute = run;
+    if (underApply) {
+      const subplan = new CorrelatedSubplan(exec, limit, rt);
+      compute = (row) => toResult(subplan.rowsFor(row));
+    }
     get = (row) => {
       for (let i = 0; i < corr.length; i++) {
         const { depth, index } = corr[i];
@@ -274,7 +294,7 @@ function compileSubquery(e: Subquery, rt: ExecRuntime, lower: LowerFn, c: (x: Ex
       let r = memo.get(k);
       if (!r) {
         if (memo.size >= MEMO_LIMIT) memo.clear();
-        r = run(row);
+        r = compute(row);
         memo.set(k, r);
       }
       return r;

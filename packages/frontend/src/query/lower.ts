@@ -7,6 +7,7 @@ import { type DataType, type Datum, type Row, SqlError, SqlState, T, withContext
 import { EXPR_ERROR } from '../binder/limit';
 import {
   type AggCallSpec,
+  ApplyExecutor,
   DeleteExecutor,
   DistinctExecutor,
   type DmlExecutor,
@@ -70,6 +71,11 @@ export class Lowering {
     return compileExpr(e, this.rt, (p) => this.lower(p), this.initPlans);
   }
 
+  /** For an ApplyExecutor: correlated subqueries run in the executor tree (see apply.ts). */
+  private appliedExpr(e: Expr): Evaluator {
+    return compileExpr(e, this.rt, (p) => this.lower(p), this.initPlans, true);
+  }
+
   private sortKeys(keys: readonly SortItem[]) {
     return keys.map((k) => ({ eval: this.expr(k.expr), type: k.expr.type, desc: k.desc, nullsFirst: k.nullsFirst }));
   }
@@ -100,10 +106,29 @@ export class Lowering {
         return new GetExecutor(this.storage.table(p.table.id), p.key.map((k) => this.expr(k)), p.columns.length === p.table.columns.length ? null : p.columns);
       case 'values':
         return new ValuesExecutor(p.rows.map((r) => r.map((e) => this.expr(e))));
-      case 'filter':
+      case 'filter': {
+        if (hasCorrelatedSubquery(p.predicate)) {
+          const pred = this.appliedExpr(p.predicate);
+          return new ApplyExecutor(this.lower(p.input), (row) => (pred(row) === true ? row : null), this.rt);
+        }
         return new FilterExecutor(this.lower(p.input), this.expr(p.predicate));
-      case 'project':
+      }
+      case 'project': {
+        if (p.exprs.some(hasCorrelatedSubquery)) {
+          const exprs = p.exprs.map((e) => this.appliedExpr(e));
+          const n = exprs.length;
+          return new ApplyExecutor(
+            this.lower(p.input),
+            (row) => {
+              const o = new Array(n);
+              for (let j = 0; j < n; j++) o[j] = exprs[j](row);
+              return o;
+            },
+            this.rt,
+          );
+        }
         return new ProjectExecutor(this.lower(p.input), p.exprs.map((e) => this.expr(e)));
+      }
       case 'project_set': {
         const items: ProjectSetItem[] = p.exprs.map((e) => {
           if (e.kind !== 'table_fn') return { kind: 'scalar', eval: this.expr(e) };
@@ -123,16 +148,16 @@ export class Lowering {
           distinct: a.distinct,
           orderBy: a.orderBy.map((o) => ({ eval: this.expr(o.expr), key: { type: o.expr.type, desc: o.desc, nullsFirst: o.nullsFirst } })),
         }));
-        return new HashAggExecutor(this.lower(p.input), p.groupKeys.map((k) => this.expr(k)), p.groupKeys.map((k) => k.type), calls);
+        return new HashAggExecutor(this.lower(p.input), p.groupKeys.map((k) => this.expr(k)), p.groupKeys.map((k) => k.type), calls, this.rt);
       }
       case 'join':
         return this.lowerJoin(p);
       case 'sort':
-        return new SortExecutor(this.lower(p.input), this.sortKeys(p.keys));
+        return new SortExecutor(this.lower(p.input), this.sortKeys(p.keys), this.rt);
       case 'limit': {
         const limit = this.count(p.limit, 'LIMIT') ?? Infinity;
         const offset = this.count(p.offset, 'OFFSET') ?? 0;
-        if (p.input.kind === 'sort') return new SortExecutor(this.lower(p.input.input), this.sortKeys(p.input.keys), limit, offset);
+        if (p.input.kind === 'sort') return new SortExecutor(this.lower(p.input.input), this.sortKeys(p.input.keys), this.rt, limit, offset);
         return new LimitExecutor(this.lower(p.input), limit, offset);
       }
       case 'distinct': {
@@ -173,6 +198,7 @@ export class Lowering {
           first.partitionBy.map((e) => e.type),
           first.orderBy.map((o) => ({ eval: this.expr(o.expr), key: { type: o.expr.type, desc: o.desc, nullsFirst: o.nullsFirst } })),
           specs,
+          this.rt,
         );
       }
       case 'table_function': {
@@ -243,6 +269,7 @@ export class Lowering {
         cond,
         lw,
         rw,
+        this.rt,
       );
     }
     return new NestedLoopJoinExecutor(left, right, p.joinType, cond, lw, rw);

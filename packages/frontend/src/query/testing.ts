@@ -4,16 +4,22 @@
  * like sqllogictest records without a server or wire protocol in between.
  */
 import { formatDatum } from '@freshet/common';
-import { initParser } from '@freshet/sql';
+import type { Cancellation } from '@freshet/batch';
+import { initParser, parseSql } from '@freshet/sql';
 import { openStorage } from '@freshet/storage';
 import { Catalog } from '../catalog/catalog';
 import { Frontend } from '../session/session-manager';
+import type { FrontendSession } from '../session/session';
+import { queryContext } from '../session/query-context';
+import { prepareQuery } from './prepare';
 
 export interface TestDb {
   /** Runs every statement of `sql`; returns the rows of the last one as text (NULL as 'NULL'). */
   query(sql: string): Promise<string[][]>;
   /** Runs `sql` and returns the command tag of its last statement. */
   exec(sql: string): Promise<string>;
+  /** Runs one query to completion under `cancel`; resolves to its row count. */
+  runCancellable(sql: string, cancel: Cancellation): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -40,6 +46,17 @@ export async function openTestDb(): Promise<TestDb> {
   return {
     query: async (sql) => (await run(sql)).rows,
     exec: async (sql) => (await run(sql)).tag,
+    runCancellable: async (sql, cancel) => {
+      const [stmt] = parseSql(sql);
+      if (stmt.kind !== 'pg') throw new Error('runCancellable takes a plain query');
+      const ctx = queryContext(session as FrontendSession);
+      const exec = prepareQuery(ctx, stmt.node, [], stmt.rw).execute([], { cancel, ctx });
+      try {
+        return (await exec.next(0)).rows.length;
+      } finally {
+        exec.close();
+      }
+    },
     close: async () => {
       session.close();
       await storage.close();

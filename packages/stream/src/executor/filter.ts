@@ -4,7 +4,7 @@
  * U-/U+ pair passes, the pair is no longer an update downstream, so the surviving half
  * becomes a plain Delete (old row passed) or Insert (new row passed).
  */
-import { Op, type StreamChunk } from '@freshet/common';
+import { type DataType, Op, type StreamChunk } from '@freshet/common';
 import { type StreamExpr, isTrue } from '../expr';
 import type { Watermark } from '../message';
 import { UnaryExecutor } from './executor';
@@ -58,14 +58,11 @@ export function filterChunk(chunk: StreamChunk, predicate: StreamExpr): StreamCh
 
 export class FilterExecutor extends UnaryExecutor {
   readonly name = 'StreamFilter';
-  readonly types;
-
   constructor(
-    types: StreamChunk['columns'][number]['type'][],
+    readonly types: readonly DataType[],
     readonly predicate: StreamExpr,
   ) {
     super();
-    this.types = types;
   }
 
   protected onChunk(chunk: StreamChunk): void {

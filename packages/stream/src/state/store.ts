@@ -52,7 +52,8 @@ export interface StateStore {
   readonly committedEpoch: number;
   /**
    * Publishes every write of epochs ≤ `epoch` to the committed view, atomically across
-   * tables, and resolves once they are durable (at once for the in-memory store).
+   * tables and synchronously (before returning), and resolves once they are durable (at
+   * once for the in-memory store).
    * Epochs must be committed in increasing order.
    */
   commitEpoch(epoch: number): Promise<void>;

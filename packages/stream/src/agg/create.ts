@@ -1,0 +1,38 @@
+/** Chooses the strategy for an aggregate call (see call.ts). */
+import type { AggBuildContext, AggCallDesc, AggCallRunner } from './call';
+import { DistinctDedup } from './distinct';
+import { ExtremeCall, RecomputeCall } from './materialized-calls';
+import { BoolCall, CountCall, SumAvgCall } from './value-calls';
+
+export interface BuiltAggCall {
+  readonly desc: AggCallDesc;
+  readonly runner: AggCallRunner;
+  /** Present for DISTINCT calls whose result can depend on duplicates. */
+  readonly dedup: DistinctDedup | null;
+  /** FILTER column or -1. */
+  readonly filter: number;
+}
+
+/** Builds the runner for `desc`, owning `AggGroup.acc` slots from `offset`. */
+export function createAggCall(desc: AggCallDesc, offset: number, ctx: AggBuildContext): BuiltAggCall {
+  const { impl, args } = desc;
+  const name = impl.name;
+  const argTypes = args.map((c) => ctx.inputTypes[c]);
+  let runner: AggCallRunner;
+  let dedupUseful = true;
+  if (name === 'count' && args.length <= 1) {
+    runner = new CountCall(impl.returnType, offset, args.length === 0 ? -1 : args[0]);
+  } else if ((name === 'sum' || name === 'avg') && args.length === 1 && SumAvgCall.supports(argTypes[0])) {
+    runner = new SumAvgCall(impl.returnType, offset, args[0], argTypes[0], name === 'avg');
+  } else if ((name === 'bool_and' || name === 'bool_or' || name === 'every') && args.length === 1) {
+    runner = new BoolCall(offset, args[0], name !== 'bool_or');
+    dedupUseful = false;
+  } else if ((name === 'min' || name === 'max') && args.length === 1) {
+    runner = new ExtremeCall(impl.returnType, args[0], argTypes[0], name === 'max', ctx.groupTypes, ctx.tables);
+    dedupUseful = false;
+  } else {
+    runner = new RecomputeCall(impl, args, desc.orderBy ?? [], ctx.inputTypes, ctx.groupTypes, ctx.tables);
+  }
+  const dedup = desc.distinct && dedupUseful && args.length > 0 ? new DistinctDedup(args, ctx.inputTypes, ctx.groupTypes, ctx.tables) : null;
+  return { desc, runner, dedup, filter: desc.filter ?? -1 };
+}

@@ -1,0 +1,172 @@
+import { type DataType, T } from '@freshet/common';
+import { describe, expect, it } from 'vitest';
+import type { AggCallDesc } from '../agg/call';
+import { Barrier } from '../message';
+import { MemStateStore } from '../state/mem-store';
+import { StateTableAllocator } from '../state/state-table';
+import { Collector, aggCall, chunk, expected } from '../test-util';
+import { HashAggExecutor } from './hash-agg';
+import { SimpleAggExecutor } from './simple-agg';
+import { SourceExecutor } from './source';
+
+function setup(inputTypes: DataType[], groupKey: number[], calls: (t: DataType[]) => AggCallDesc[], store = new MemStateStore()) {
+  const src = new SourceExecutor(inputTypes);
+  const tables = new StateTableAllocator(store, 100);
+  const agg =
+    groupKey.length === 0
+      ? new SimpleAggExecutor({ inputTypes, calls: calls(inputTypes), tables })
+      : new HashAggExecutor({ inputTypes, groupKey, calls: calls(inputTypes), tables });
+  src.connect(agg);
+  const out = agg.connect(new Collector());
+  let epoch = store.committedEpoch;
+  const barrier = () => {
+    src.injectBarrier(new Barrier(++epoch));
+    void store.commitEpoch(epoch);
+  };
+  return { src, agg, out, store, barrier };
+}
+
+const basic = (t: DataType[]) => [aggCall('count', [], t), aggCall('sum', [1], t), aggCall('min', [1], t), aggCall('max', [1], t)];
+
+describe('hash agg', () => {
+  it('emits inserts, U-/U+ pairs and deletes per group at the barrier', () => {
+    const { src, out, barrier } = setup([T.Int32, T.Int32], [0], basic);
+    src.pushChunk(chunk(`
+      i i
+      + 1 10
+      + 1 20
+      + 2 5
+      + . 7
+      + 3 .`));
+    expect(out.take()).toEqual([]);
+    barrier();
+    expect(out.take()).toEqual(
+      expected(`
+        i I I  i  i
+        + 1 2 30 10 20
+        + 2 1 5  5  5
+        + . 1 7  7  7
+        + 3 1 .  .  .`),
+    );
+    src.pushChunk(chunk(`
+      i i
+      -  1 10
+      U- 2 5
+      U+ 1 5
+      +  . 8
+      -  . 8`));
+    barrier();
+    expect(out.take()).toEqual(
+      expected(`
+        i I I  i  i
+        U- 1 2 30 10 20
+        U+ 1 2 25 5  20
+        -  2 1 5  5  5`),
+    );
+    expect(out.barriers()).toEqual([]);
+  });
+
+  it('keeps min/max right when the current extreme and its duplicates are deleted', () => {
+    const { src, out, barrier } = setup([T.Int32, T.Int32], [0], basic);
+    src.pushChunk(chunk('i i\n+ 1 3\n+ 1 3\n+ 1 9\n+ 1 1'));
+    barrier();
+    out.take();
+    src.pushChunk(chunk('i i\n- 1 1\n- 1 3\n- 1 9'));
+    barrier();
+    expect(out.take()).toEqual(expected('i I I i i\nU- 1 4 16 1 9\nU+ 1 1 3 3 3'));
+    src.pushChunk(chunk('i i\n- 1 3'));
+    barrier();
+    expect(out.take()).toEqual(expected('i I I i i\n- 1 1 3 3 3'));
+  });
+
+  it('supports DISTINCT, FILTER, ordered string_agg, array_agg, avg and bool_and/or', () => {
+    // k, v, s, sep, b
+    const { src, out, barrier } = setup([T.Int32, T.Int32, T.Varchar, T.Varchar, T.Boolean], [0], (t) => [
+      aggCall('count', [1], t, { distinct: true }),
+      aggCall('count', [], t, { filter: 4 }),
+      aggCall('string_agg', [2, 3], t, { orderBy: [{ column: 1, desc: true }] }),
+      aggCall('avg', [1], t),
+      aggCall('bool_and', [4], t),
+      aggCall('bool_or', [4], t),
+      aggCall('sum', [1], t, { distinct: true }),
+    ]);
+    src.pushChunk(chunk(`
+      i i T T B
+      + 1 5 a , t
+      + 1 5 b , f
+      + 1 7 c , t
+      + 1 . d , .`));
+    barrier();
+    // ORDER BY v DESC puts the NULL first (DESC defaults to NULLS FIRST).
+    expect(out.take()).toEqual(expected('i I I T N B B I\n+ 1 2 2 d,c,a,b 5.6666666666666666666666666667 f t 12'));
+    src.pushChunk(chunk('i i T T B\n- 1 5 b , f\n- 1 7 c , t'));
+    barrier();
+    expect(out.take()).toEqual(
+      expected(`
+        i I I T       N                              B B I
+        U- 1 2 2 d,c,a,b 5.6666666666666666666666666667 f t 12
+        U+ 1 1 1 d,a     5                              t t 5`),
+    );
+  });
+
+  it('emits nothing for a group whose outputs did not change', () => {
+    const { src, out, barrier } = setup([T.Int32, T.Int32], [0], basic);
+    src.pushChunk(chunk('i i\n+ 1 3'));
+    barrier();
+    out.take();
+    src.pushChunk(chunk('i i\n+ 1 4\n- 1 4'));
+    barrier();
+    expect(out.take()).toEqual([]);
+  });
+
+  it('reloads groups from its state tables (restart on the same store)', () => {
+    const store = new MemStateStore();
+    const a = setup([T.Int64, T.Int32], [0], basic, store);
+    a.src.pushChunk(chunk('I i\n+ 1 3\n+ 1 8\n+ 2 1'));
+    a.barrier();
+    a.out.take();
+    const b = setup([T.Int64, T.Int32], [0], basic, store);
+    b.src.pushChunk(chunk('I i\n- 1 3\n+ 2 2'));
+    b.barrier();
+    expect(b.out.take()).toEqual(
+      expected(`
+        I I I i i
+        U- 1 2 11 3 8
+        U+ 1 1 8  8 8
+        U- 2 1 1  1 1
+        U+ 2 2 3  1 2`),
+    );
+  });
+
+  it('groups by several columns of different types, NULLs included', () => {
+    const { src, out, barrier } = setup([T.Varchar, T.Int64, T.Float64], [0, 1], (t) => [aggCall('sum', [2], t)]);
+    src.pushChunk(chunk('T I F\n+ a 1 1.5\n+ a . 2\n+ . 1 4\n+ a 1 1'));
+    barrier();
+    expect(out.take()).toEqual(expected('T I F\n+ a 1 2.5\n+ a . 2\n+ . 1 4'));
+  });
+
+  it('forwards a watermark on a group key column after the flush', () => {
+    const { src, out, barrier } = setup([T.Int32, T.Int32], [0], basic);
+    src.pushChunk(chunk('i i\n+ 1 3'));
+    src.pushWatermark(0, 1);
+    src.pushWatermark(1, 1);
+    barrier();
+    expect(out.messages.map((m) => m.constructor.name)).toEqual(['StreamChunk', 'Watermark', 'Barrier']);
+  });
+});
+
+describe('simple agg', () => {
+  it('emits its row at the first barrier even over empty input, then only updates', () => {
+    const { src, out, barrier } = setup([T.Int32, T.Int32], [], (t) => [aggCall('count', [], t), aggCall('sum', [1], t)]);
+    barrier();
+    expect(out.take()).toEqual(expected('I I\n+ 0 .'));
+    src.pushChunk(chunk('i i\n+ 1 2\n+ 1 3'));
+    barrier();
+    expect(out.take()).toEqual(expected('I I\nU- 0 .\nU+ 2 5'));
+    src.pushChunk(chunk('i i\n- 1 2\n- 1 3'));
+    barrier();
+    expect(out.take()).toEqual(expected('I I\nU- 2 5\nU+ 0 .'));
+    barrier();
+    expect(out.take()).toEqual([]);
+  });
+});

@@ -1,0 +1,225 @@
+/**
+ * GROUP BY with retractable aggregates (RisingWave's hash_agg.rs). Output rows are
+ * [group key…, one value per call]; the output's stream key is the group key.
+ *
+ * Per chunk: every visible row finds its group in the cache (or loads/creates it), the
+ * group's row count moves by the op's sign, and each call folds the chunk in with one
+ * loop over typed arrays. Nothing is emitted per chunk. On a barrier, `flush` visits the
+ * groups dirtied in this epoch and emits one change per group: Insert for a new group,
+ * Delete when its last row left, an adjacent U-/U+ pair when the outputs changed —
+ * then the barrier order of executor.ts commits the state tables and passes the barrier.
+ *
+ * State: the intermediate-state table holds one row per group,
+ * [group key…, row count, accumulator slots…, last emitted outputs…], so a restarted or
+ * evicted group reloads exactly; min/max/string_agg/… and DISTINCT keep their own tables
+ * (agg/*.ts). The cache keeps every group for now (no eviction yet).
+ */
+import {
+  type DataType,
+  type Datum,
+  OP_SIGN,
+  Op,
+  type Row,
+  type StreamChunk,
+  StreamChunkBuilder,
+  T,
+  datumEquals,
+} from '@freshet/common';
+import type { AggCallDesc } from '../agg/call';
+import { type BuiltAggCall, createAggCall } from '../agg/create';
+import { type AggGroup, GroupKeyer } from '../agg/group';
+import type { Watermark } from '../message';
+import type { StateTable, StateTableAllocator } from '../state/state-table';
+import { StatefulExecutor } from './executor';
+
+export interface HashAggOptions {
+  readonly inputTypes: readonly DataType[];
+  /** Input columns of the group key (empty: a simple/global aggregate). */
+  readonly groupKey: readonly number[];
+  readonly calls: readonly AggCallDesc[];
+  readonly tables: StateTableAllocator;
+  /** Output chunk size. */
+  readonly chunkSize?: number;
+}
+
+export class HashAggExecutor extends StatefulExecutor {
+  readonly name: string = 'StreamHashAgg';
+  readonly types: readonly DataType[];
+  protected readonly groupTypes: DataType[];
+  protected readonly keyer: GroupKeyer;
+  protected readonly calls: BuiltAggCall[];
+  protected readonly intermediate: StateTable;
+  protected readonly cache = new Map<unknown, AggGroup>();
+  protected dirty: AggGroup[] = [];
+  private readonly slotCount: number;
+  private readonly builder: StreamChunkBuilder;
+  private readonly allTables: StateTable[];
+  /** Reused per-chunk arrays (grown on demand). */
+  private rowGroups: (AggGroup | undefined)[] = [];
+  private signs = new Int8Array(0);
+  private callSigns = new Int8Array(0);
+
+  constructor(readonly options: HashAggOptions) {
+    super();
+    const { inputTypes, groupKey } = options;
+    this.groupTypes = groupKey.map((c) => inputTypes[c]);
+    this.keyer = new GroupKeyer(this.groupTypes, groupKey);
+    let offset = 0;
+    const ctx = { inputTypes, groupTypes: this.groupTypes, tables: options.tables };
+    // The intermediate table is allocated first so its id does not depend on the calls.
+    const nk = groupKey.length;
+    this.intermediate = options.tables.create([...this.groupTypes, T.Int64], [...Array(nk).keys()]);
+    this.calls = options.calls.map((desc) => {
+      const built = createAggCall(desc, offset, ctx);
+      offset += built.runner.slots;
+      return built;
+    });
+    this.slotCount = offset;
+    this.types = [...this.groupTypes, ...this.calls.map((c) => c.runner.returnType)];
+    this.builder = new StreamChunkBuilder(this.types, options.chunkSize);
+    this.allTables = [this.intermediate];
+    for (const c of this.calls) {
+      this.allTables.push(...c.runner.stateTables());
+      if (c.dedup) this.allTables.push(c.dedup.stateTable());
+    }
+  }
+
+  stateTables(): readonly StateTable[] {
+    return this.allTables;
+  }
+
+  /** Number of groups in the cache (tests, metrics). */
+  get groupCount(): number {
+    return this.cache.size;
+  }
+
+  protected onChunk(chunk: StreamChunk): void {
+    const n = chunk.capacity;
+    if (this.signs.length < n) {
+      this.signs = new Int8Array(n);
+      this.callSigns = new Int8Array(n);
+      this.rowGroups = new Array(n);
+    }
+    const groups = this.rowGroups;
+    const signs = this.signs;
+    const ops = chunk.ops;
+    const vis = chunk.visibility;
+    const cols = chunk.columns;
+    const keyer = this.keyer;
+    const cache = this.cache;
+    for (let i = 0; i < n; i++) {
+      if (vis !== null && vis[i] === 0) {
+        groups[i] = undefined;
+        signs[i] = 0;
+        continue;
+      }
+      const mk = keyer.mapKey(cols, i);
+      let g = cache.get(mk);
+      if (g === undefined) g = this.loadGroup(mk, chunk, i);
+      const s = OP_SIGN[ops[i]];
+      g.rowCount += s;
+      if (!g.dirty) {
+        g.dirty = true;
+        this.dirty.push(g);
+      }
+      groups[i] = g;
+      signs[i] = s;
+    }
+    const calls = this.calls;
+    for (let c = 0; c < calls.length; c++) {
+      const call = calls[c];
+      let s = signs;
+      if (call.filter >= 0 || call.dedup !== null) {
+        s = this.callSigns;
+        s.set(signs.subarray(0, n));
+        if (call.filter >= 0) {
+          const f = cols[call.filter];
+          const fv = f.values as Uint8Array;
+          for (let i = 0; i < n; i++) if (s[i] !== 0 && (fv[i] !== 1 || (f.nulls !== null && f.nulls[i] === 1))) s[i] = 0;
+        }
+        if (call.dedup !== null) call.dedup.filter(chunk, groups, s, n);
+      }
+      call.runner.apply(chunk, groups, s, n);
+    }
+  }
+
+  /** Cache miss: the group from the intermediate table, or a new empty one. */
+  private loadGroup(mapKey: unknown, chunk: StreamChunk, i: number): AggGroup {
+    const keyDatums = this.keyer.datums(chunk.columns, i);
+    const g = this.newGroup(mapKey, keyDatums);
+    this.cache.set(mapKey, g);
+    return g;
+  }
+
+  protected newGroup(mapKey: unknown, keyDatums: Datum[]): AggGroup {
+    const key = this.keyer.storageKey(keyDatums);
+    const nk = keyDatums.length;
+    const stored = this.intermediate.getByKey(key);
+    const acc = new Array<unknown>(this.slotCount);
+    let rowCount = 0;
+    let prevOutputs: Datum[] | null = null;
+    if (stored !== undefined) {
+      rowCount = stored[nk] as number;
+      for (let j = 0; j < this.slotCount; j++) acc[j] = stored[nk + 1 + j];
+      prevOutputs = stored.slice(nk + 1 + this.slotCount) as Datum[];
+    } else {
+      for (const c of this.calls) c.runner.initSlots(acc);
+    }
+    return { mapKey, key, keyDatums, rowCount, acc, prevOutputs, dirty: false };
+  }
+
+  flush(): void {
+    const dirty = this.dirty;
+    this.dirty = [];
+    const b = this.builder;
+    const nk = this.keyer.indices.length;
+    const simple = nk === 0;
+    for (let d = 0; d < dirty.length; d++) {
+      const g = dirty[d];
+      g.dirty = false;
+      if (g.rowCount < 0) throw new Error(`${this.name}: group row count went negative (${g.rowCount}): the input retracted rows it never inserted`);
+      if (g.rowCount === 0 && !simple) {
+        if (g.prevOutputs !== null) this.emit(b.appendConcat(Op.Delete, g.keyDatums, nk, g.prevOutputs));
+        this.intermediate.deleteByKey(g.key);
+        this.cache.delete(g.mapKey);
+        continue;
+      }
+      const outs = new Array<Datum>(this.calls.length);
+      for (let c = 0; c < this.calls.length; c++) outs[c] = this.calls[c].runner.result(g);
+      if (g.prevOutputs === null) this.emit(b.appendConcat(Op.Insert, g.keyDatums, nk, outs));
+      else if (!this.sameOutputs(g.prevOutputs, outs)) this.emit(b.appendConcatUpdate(g.keyDatums, g.prevOutputs, g.keyDatums, outs, nk));
+      g.prevOutputs = outs;
+      this.intermediate.putByKey(g.key, this.stateRow(g));
+    }
+    this.emit(b.take());
+  }
+
+  private stateRow(g: AggGroup): Row {
+    const nk = g.keyDatums.length;
+    const ns = this.slotCount;
+    const outs = g.prevOutputs!;
+    const row: Row = new Array(nk + 1 + ns + outs.length);
+    for (let j = 0; j < nk; j++) row[j] = g.keyDatums[j];
+    row[nk] = g.rowCount;
+    for (let j = 0; j < ns; j++) row[nk + 1 + j] = g.acc[j] as Datum;
+    for (let j = 0; j < outs.length; j++) row[nk + 1 + ns + j] = outs[j];
+    return row;
+  }
+
+  private sameOutputs(a: readonly Datum[], b: readonly Datum[]): boolean {
+    for (let c = 0; c < a.length; c++) {
+      const x = a[c];
+      const y = b[c];
+      if (x === y) continue;
+      if (x === null || y === null) return false;
+      if (!datumEquals(this.calls[c].runner.returnType, x, y)) return false;
+    }
+    return true;
+  }
+
+  /** A watermark on a group-key column survives on the matching output column, after the flush. */
+  protected override onWatermark(w: Watermark): void {
+    const k = this.keyer.indices.indexOf(w.column);
+    if (k >= 0) this.pendingWatermarks.push(w.withColumn(k));
+  }
+}

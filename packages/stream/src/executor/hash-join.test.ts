@@ -1,0 +1,102 @@
+import { type DataType, T } from '@freshet/common';
+import { describe, expect, it } from 'vitest';
+import type { RowPredicate } from '../expr';
+import { Barrier } from '../message';
+import { MemStateStore } from '../state/mem-store';
+import { StateTableAllocator } from '../state/state-table';
+import { Collector, chunk, expected } from '../test-util';
+import { HashJoinExecutor, type JoinType } from './hash-join';
+import { SourceExecutor } from './source';
+
+/** left (id, k, v), right (id, k, w); join on k; stream keys = id. */
+function setup(joinType: JoinType, opts: { nullSafe?: boolean; condition?: RowPredicate } = {}) {
+  const lt: DataType[] = [T.Int32, T.Int32, T.Varchar];
+  const rt: DataType[] = [T.Int32, T.Int32, T.Varchar];
+  const left = new SourceExecutor(lt);
+  const right = new SourceExecutor(rt);
+  const join = new HashJoinExecutor({
+    joinType,
+    leftTypes: lt,
+    rightTypes: rt,
+    leftKeys: [1],
+    rightKeys: [1],
+    nullSafe: [opts.nullSafe ?? false],
+    leftPk: [0],
+    rightPk: [0],
+    condition: opts.condition,
+    tables: new StateTableAllocator(new MemStateStore(), 1),
+  });
+  left.connect(join.left);
+  right.connect(join.right);
+  const out = join.connect(new Collector());
+  return { left, right, join, out };
+}
+
+describe('hash join', () => {
+  it('inner join emits matches as either side changes', () => {
+    const { left, right, out } = setup('inner');
+    left.pushChunk(chunk('i i T\n+ 1 10 a\n+ 2 20 b\n+ 3 . c'));
+    expect(out.take()).toEqual([]);
+    right.pushChunk(chunk('i i T\n+ 7 10 x\n+ 8 10 y\n+ 9 . z'));
+    expect(out.take()).toEqual(expected('i i T i i T\n+ 1 10 a 7 10 x\n+ 1 10 a 8 10 y'));
+    left.pushChunk(chunk('i i T\nU- 1 10 a\nU+ 1 10 A\n- 2 20 b'));
+    expect(out.take()).toEqual(expected('i i T i i T\n- 1 10 a 7 10 x\n- 1 10 a 8 10 y\n+ 1 10 A 7 10 x\n+ 1 10 A 8 10 y'));
+  });
+
+  it('left join pads with NULLs and flips rows as the degree crosses zero', () => {
+    const { left, right, out } = setup('left');
+    left.pushChunk(chunk('i i T\n+ 1 10 a\n+ 2 . b'));
+    expect(out.take()).toEqual(expected('i i T i i T\n+ 1 10 a . . .\n+ 2 . b . . .'));
+    right.pushChunk(chunk('i i T\n+ 7 10 x'));
+    expect(out.take()).toEqual(expected('i i T i i T\nU- 1 10 a . . .\nU+ 1 10 a 7 10 x'));
+    right.pushChunk(chunk('i i T\n+ 8 10 y'));
+    expect(out.take()).toEqual(expected('i i T i i T\n+ 1 10 a 8 10 y'));
+    right.pushChunk(chunk('i i T\n- 7 10 x\n- 8 10 y'));
+    expect(out.take()).toEqual(expected('i i T i i T\n- 1 10 a 7 10 x\nU- 1 10 a 8 10 y\nU+ 1 10 a . . .'));
+    left.pushChunk(chunk('i i T\n- 1 10 a\n- 2 . b'));
+    expect(out.take()).toEqual(expected('i i T i i T\n- 1 10 a . . .\n- 2 . b . . .'));
+  });
+
+  it('right and full joins preserve the right side (and both)', () => {
+    const r = setup('right');
+    r.right.pushChunk(chunk('i i T\n+ 7 10 x'));
+    r.left.pushChunk(chunk('i i T\n+ 1 10 a\n+ 2 30 b'));
+    expect(r.out.take()).toEqual(expected('i i T i i T\n+ . . . 7 10 x\nU- . . . 7 10 x\nU+ 1 10 a 7 10 x'));
+    const f = setup('full');
+    f.left.pushChunk(chunk('i i T\n+ 1 10 a'));
+    f.right.pushChunk(chunk('i i T\n+ 7 20 x\n+ 8 10 y'));
+    expect(f.out.take()).toEqual(expected('i i T i i T\n+ 1 10 a . . .\n+ . . . 7 20 x\nU- 1 10 a . . .\nU+ 1 10 a 8 10 y'));
+  });
+
+  it('IS NOT DISTINCT FROM matches NULL keys', () => {
+    const { left, right, out } = setup('inner', { nullSafe: true });
+    left.pushChunk(chunk('i i T\n+ 1 . a'));
+    right.pushChunk(chunk('i i T\n+ 7 . x\n+ 8 1 y'));
+    expect(out.take()).toEqual(expected('i i T i i T\n+ 1 . a 7 . x'));
+  });
+
+  it('applies the non-equi condition to matches and degrees', () => {
+    // l.v < r.w
+    const cond: RowPredicate = (row) => (row[2] === null || row[5] === null ? null : (row[2] as string) < (row[5] as string));
+    const { left, right, out } = setup('left', { condition: cond });
+    left.pushChunk(chunk('i i T\n+ 1 10 m'));
+    right.pushChunk(chunk('i i T\n+ 7 10 a\n+ 8 10 z'));
+    expect(out.take()).toEqual(expected('i i T i i T\n+ 1 10 m . . .\nU- 1 10 m . . .\nU+ 1 10 m 8 10 z'));
+    right.pushChunk(chunk('i i T\n- 7 10 a'));
+    expect(out.take()).toEqual([]);
+    right.pushChunk(chunk('i i T\n- 8 10 z'));
+    expect(out.take()).toEqual(expected('i i T i i T\nU- 1 10 m 8 10 z\nU+ 1 10 m . . .'));
+  });
+
+  it('aligns barriers: one barrier out per epoch, later messages of the fast side wait', () => {
+    const { left, right, out } = setup('inner');
+    left.pushChunk(chunk('i i T\n+ 1 10 a'));
+    left.injectBarrier(new Barrier(1));
+    left.pushChunk(chunk('i i T\n+ 2 10 b'));
+    right.pushChunk(chunk('i i T\n+ 7 10 x'));
+    expect(out.take()).toEqual(expected('i i T i i T\n+ 1 10 a 7 10 x'));
+    right.injectBarrier(new Barrier(1));
+    expect(out.barriers()).toEqual([1]);
+    expect(out.take()).toEqual(expected('i i T i i T\n+ 2 10 b 7 10 x'));
+  });
+});

@@ -1,0 +1,245 @@
+/**
+ * Equi-join of two streams (RisingWave's hash_join.rs): inner, left, right and full outer,
+ * on one or more key pairs (each `=` or IS NOT DISTINCT FROM), with an optional extra
+ * condition over the joined row. Output rows are left columns ++ right columns.
+ *
+ * State: one table per side, rows [input row…, degree], pk (join key…, the input's stream
+ * key…), so one join key's rows are a contiguous range. The degree of a stored row is the
+ * number of rows on the other side it currently joins with (key equal and condition
+ * TRUE); for a preserved (outer) side it decides when the NULL-padded row must appear or
+ * disappear: an other-side insert that raises a degree from 0 turns (row, NULLs) into
+ * (row, match) as a U-/U+ pair, and a delete that lowers it to 0 turns it back.
+ *
+ * A key containing NULL under plain `=` can never match: such rows are not stored, and a
+ * preserved side emits them NULL-padded straight away. Input updates are processed as a
+ * delete and an insert (their outputs are Delete/Insert rows, not pairs). Watermarks are
+ * not propagated through joins yet.
+ */
+import {
+  type DataType,
+  type Datum,
+  type KeyOrder,
+  Op,
+  OP_SIGN,
+  type Row,
+  type StreamChunk,
+  StreamChunkBuilder,
+  T,
+  encodeKeyString,
+} from '@freshet/common';
+import type { RowPredicate } from '../expr';
+import type { Barrier, Watermark } from '../message';
+import type { StateTable, StateTableAllocator } from '../state/state-table';
+import { BarrierAligner } from './align';
+import { type Output, Executor, endEpoch } from './executor';
+
+export type JoinType = 'inner' | 'left' | 'right' | 'full';
+
+export interface HashJoinOptions {
+  readonly joinType: JoinType;
+  readonly leftTypes: readonly DataType[];
+  readonly rightTypes: readonly DataType[];
+  /** Key columns, pairwise: leftKeys[i] joins rightKeys[i] (same types). */
+  readonly leftKeys: readonly number[];
+  readonly rightKeys: readonly number[];
+  /** Per key pair: true for IS NOT DISTINCT FROM (NULL matches NULL). Default all false. */
+  readonly nullSafe?: readonly boolean[];
+  /** Stream keys (unique row identity) of each input. */
+  readonly leftPk: readonly number[];
+  readonly rightPk: readonly number[];
+  /** Extra condition over left ++ right; the pair joins only where it is TRUE. */
+  readonly condition?: RowPredicate | null;
+  readonly tables: StateTableAllocator;
+  readonly chunkSize?: number;
+}
+
+/** One input's state and shape. */
+class JoinSide {
+  readonly table: StateTable;
+  readonly width: number;
+  readonly keyTypes: DataType[];
+  private readonly keyScratch: Datum[];
+
+  constructor(
+    readonly types: readonly DataType[],
+    readonly keys: readonly number[],
+    pk: readonly number[],
+    /** True when this side's rows appear NULL-padded without a match. */
+    readonly preserved: boolean,
+    tables: StateTableAllocator,
+  ) {
+    this.width = types.length;
+    this.keyTypes = keys.map((k) => types[k]);
+    this.keyScratch = new Array(keys.length);
+    const tablePk = [...keys, ...pk];
+    this.table = tables.create([...types, T.Int64], tablePk);
+  }
+
+  /** The encoded join key of `row`, or null when a non-null-safe key column is NULL. */
+  joinKey(row: readonly Datum[], nullSafe: readonly boolean[]): string | null {
+    const s = this.keyScratch;
+    for (let j = 0; j < this.keys.length; j++) {
+      const v = row[this.keys[j]];
+      if (v === null && !nullSafe[j]) return null;
+      s[j] = v;
+    }
+    return encodeKeyString(this.keyTypes, s, NO_ORDERS);
+  }
+}
+
+const NO_ORDERS: KeyOrder[] | undefined = undefined;
+
+export class HashJoinExecutor extends Executor {
+  readonly name = 'StreamHashJoin';
+  readonly types: readonly DataType[];
+  /** Connect the left input here. */
+  readonly left: Output;
+  /** Connect the right input here. */
+  readonly right: Output;
+  private readonly sides: [JoinSide, JoinSide];
+  private readonly nullSafe: readonly boolean[];
+  private readonly condition: RowPredicate | null;
+  private readonly builder: StreamChunkBuilder;
+  private readonly joined: Datum[];
+  private readonly aligner: BarrierAligner;
+  private readonly pendingWatermarks: Watermark[] = [];
+
+  constructor(readonly options: HashJoinOptions) {
+    super();
+    const o = options;
+    if (o.leftKeys.length !== o.rightKeys.length) throw new Error('hash join: left and right key counts differ');
+    this.types = [...o.leftTypes, ...o.rightTypes];
+    this.sides = [
+      new JoinSide(o.leftTypes, o.leftKeys, o.leftPk, o.joinType === 'left' || o.joinType === 'full', o.tables),
+      new JoinSide(o.rightTypes, o.rightKeys, o.rightPk, o.joinType === 'right' || o.joinType === 'full', o.tables),
+    ];
+    this.nullSafe = o.nullSafe ?? o.leftKeys.map(() => false);
+    this.condition = o.condition ?? null;
+    this.builder = new StreamChunkBuilder(this.types, o.chunkSize);
+    this.joined = new Array(this.types.length);
+    this.aligner = new BarrierAligner(2, {
+      onInputChunk: (input, chunk) => this.onChunk(input, chunk),
+      onInputWatermark: () => {},
+      onAlignedBarrier: (b) => this.onBarrier(b),
+    });
+    this.left = this.aligner.inputs[0];
+    this.right = this.aligner.inputs[1];
+  }
+
+  flush(): void {
+    this.emit(this.builder.take());
+  }
+
+  stateTables(): readonly StateTable[] {
+    return [this.sides[0].table, this.sides[1].table];
+  }
+
+  afterCommit(b: Barrier): void {
+    if (b.isStop()) this.stopped = true;
+  }
+
+  private onBarrier(b: Barrier): void {
+    if (this.stopped) return;
+    endEpoch(this, b, this.pendingWatermarks, this.out);
+  }
+
+  /** The pure core for one input chunk: updates state, appends output to the builder. */
+  private onChunk(input: number, chunk: StreamChunk): void {
+    if (this.stopped) return;
+    const me = this.sides[input];
+    const other = this.sides[1 - input];
+    const n = chunk.capacity;
+    const vis = chunk.visibility;
+    for (let i = 0; i < n; i++) {
+      if (vis !== null && vis[i] === 0) continue;
+      const row = chunk.row(i);
+      if (OP_SIGN[chunk.ops[i]] > 0) this.insertRow(input, me, other, row);
+      else this.deleteRow(input, me, other, row);
+    }
+    this.emit(this.builder.take());
+  }
+
+  private insertRow(input: number, me: JoinSide, other: JoinSide, row: Row): void {
+    const key = me.joinKey(row, this.nullSafe);
+    if (key === null) {
+      if (me.preserved) this.out1(Op.Insert, input, row, null);
+      return;
+    }
+    let degree = 0;
+    const ow = other.width;
+    for (const [k, m] of other.table.iterKeyPrefix(key)) {
+      if (!this.matches(input, row, m)) continue;
+      degree++;
+      const d = m[ow] as number;
+      if (other.preserved) {
+        if (d === 0) this.outUpdate(input, null, m, row, m);
+        else this.out1(Op.Insert, input, row, m);
+        const next = m.slice();
+        next[ow] = d + 1;
+        other.table.putByKey(k, next);
+      } else this.out1(Op.Insert, input, row, m);
+    }
+    if (degree === 0 && me.preserved) this.out1(Op.Insert, input, row, null);
+    row.push(degree);
+    me.table.insert(row);
+  }
+
+  private deleteRow(input: number, me: JoinSide, other: JoinSide, row: Row): void {
+    const key = me.joinKey(row, this.nullSafe);
+    if (key === null) {
+      if (me.preserved) this.out1(Op.Delete, input, row, null);
+      return;
+    }
+    let degree = 0;
+    const ow = other.width;
+    for (const [k, m] of other.table.iterKeyPrefix(key)) {
+      if (!this.matches(input, row, m)) continue;
+      degree++;
+      const d = m[ow] as number;
+      if (other.preserved) {
+        if (d === 1) this.outUpdate(input, row, m, null, m);
+        else this.out1(Op.Delete, input, row, m);
+        const next = m.slice();
+        next[ow] = d - 1;
+        other.table.putByKey(k, next);
+      } else this.out1(Op.Delete, input, row, m);
+    }
+    if (degree === 0 && me.preserved) this.out1(Op.Delete, input, row, null);
+    me.table.delete(row);
+  }
+
+  /** Whether `row` (from `input`) and the other side's stored row `m` satisfy the condition. */
+  private matches(input: number, row: readonly Datum[], m: readonly Datum[]): boolean {
+    if (this.condition === null) return true;
+    const j = this.joined;
+    const lw = this.sides[0].width;
+    const rw = this.sides[1].width;
+    const l = input === 0 ? row : m;
+    const r = input === 0 ? m : row;
+    for (let c = 0; c < lw; c++) j[c] = l[c];
+    for (let c = 0; c < rw; c++) j[lw + c] = r[c];
+    return this.condition(j) === true;
+  }
+
+  /** Emits one joined row; `mine` is from `input`, `theirs` from the other side (null = NULL-padded). */
+  private out1(op: Op, input: number, mine: readonly Datum[] | null, theirs: readonly Datum[] | null): void {
+    const lw = this.sides[0].width;
+    this.emit(input === 0 ? this.builder.appendConcat(op, mine, lw, theirs) : this.builder.appendConcat(op, theirs, lw, mine));
+  }
+
+  /** Emits a U-/U+ pair: (oldMine ⋈ oldTheirs) → (newMine ⋈ newTheirs). */
+  private outUpdate(
+    input: number,
+    oldMine: readonly Datum[] | null,
+    oldTheirs: readonly Datum[] | null,
+    newMine: readonly Datum[] | null,
+    newTheirs: readonly Datum[] | null,
+  ): void {
+    const lw = this.sides[0].width;
+    this.emit(
+      input === 0
+        ? this.builder.appendConcatUpdate(oldMine, oldTheirs, newMine, newTheirs, lw)
+        : this.builder.appendConcatUpdate(oldTheirs, oldMine, newTheirs, newMine, lw),
+    );
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * @freshet/stream: the streaming engine — executors (one file per operator), the barrier
+ * protocol, state tables over a pluggable state store. See README.md.
+ */
+export { Barrier, Watermark, type Message, type Mutation } from './message';
+export { Executor, UnaryExecutor, StatefulExecutor, endEpoch, type Output } from './executor/executor';
+export { BarrierAligner, type AlignedHandler } from './executor/align';
+export { SourceExecutor, ValuesExecutor, type BarrierInjectable } from './executor/source';
+export { FilterExecutor, filterChunk } from './executor/filter';
+export { ProjectExecutor, projectChunk } from './executor/project';
+export { HashAggExecutor, type HashAggOptions } from './executor/hash-agg';
+export { SimpleAggExecutor, type SimpleAggOptions } from './executor/simple-agg';
+export { HashJoinExecutor, type HashJoinOptions, type JoinType } from './executor/hash-join';
+export { MaterializeExecutor, applyToTable, type ConflictBehavior, type EpochCollector, type MaterializeOptions } from './executor/materialize';
+export { UnionExecutor } from './executor/union';
+export type { AggCallDesc, AggOrderItem } from './agg/call';
+export { InputRef, Literal, RowFnExpr, ScalarCall, isTrue, type ChunkLike, type RowPredicate, type StreamExpr } from './expr';
+export { StateTable, StateTableAllocator, type PkBound, type StateTableDesc } from './state/state-table';
+export type { StateStore, StoreTable } from './state/store';
+export { MemStateStore } from './state/mem-store';
+export { SortedKeys } from './state/sorted-keys';
+export { BarrierManager, type BarrierManagerOptions, type CollectorHandle } from './graph/barrier-manager';

@@ -1,0 +1,103 @@
+import { T } from '@freshet/common';
+import { describe, expect, it } from 'vitest';
+import { MemStateStore } from './mem-store';
+import { SortedKeys } from './sorted-keys';
+import { StateTable } from './state-table';
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+describe('SortedKeys', () => {
+  it('matches a sorted array under random inserts/deletes and range scans', () => {
+    const r = rng(7);
+    const keys = new SortedKeys();
+    const ref = new Set<string>();
+    for (let step = 0; step < 20000; step++) {
+      const k = String.fromCharCode(...Array.from({ length: 1 + Math.floor(r() * 3) }, () => Math.floor(r() * 40) + 40));
+      if (r() < 0.6) expect(keys.insert(k)).toBe(!ref.has(k)), ref.add(k);
+      else expect(keys.delete(k)).toBe(ref.delete(k));
+    }
+    const sorted = [...ref].sort();
+    expect(keys.size).toBe(sorted.length);
+    expect([...keys.range(undefined, undefined)]).toEqual(sorted);
+    expect([...keys.range(undefined, undefined, true)]).toEqual([...sorted].reverse());
+    for (let q = 0; q < 200; q++) {
+      const a = String.fromCharCode(40 + Math.floor(r() * 40));
+      const b = String.fromCharCode(40 + Math.floor(r() * 40), 40 + Math.floor(r() * 40));
+      const want = sorted.filter((k) => k >= a && k < b);
+      expect([...keys.range(a, b)]).toEqual(want);
+      expect([...keys.range(a, b, true)]).toEqual([...want].reverse());
+      expect(keys.first(a, b)).toBe(want[0]);
+    }
+  });
+});
+
+describe('StateTable', () => {
+  const types = [T.Int32, T.Varchar, T.Int64];
+
+  it('orders rows by the memcomparable pk, with DESC and NULLs, and scans prefixes and ranges', () => {
+    const store = new MemStateStore();
+    const t = new StateTable(store, { tableId: 1, types, pk: [0, 1], orders: [{}, { desc: true }] });
+    for (const r of [[2, 'a', 1n], [1, 'b', 2n], [1, 'c', 3n], [1, null, 4n], [3, 'a', 5n], [-1, 'z', 6n]]) t.insert(r);
+    expect([...t.scan()].map((r) => r[2])).toEqual([6n, 4n, 3n, 2n, 1n, 5n]);
+    expect([...t.iterPrefix([1])].map((r) => r[1])).toEqual([null, 'c', 'b']);
+    expect([...t.iterPrefix([1], true)].map((r) => r[1])).toEqual(['b', 'c', null]);
+    expect([...t.range({ values: [1], inclusive: false }, { values: [3], inclusive: false })].map((r) => r[0])).toEqual([2]);
+    expect([...t.range({ values: [1], inclusive: true }, { values: [2], inclusive: true })].map((r) => r[2])).toEqual([4n, 3n, 2n, 1n]);
+    expect(t.get([1, 'c'])).toEqual([1, 'c', 3n]);
+    t.update([1, 'c', 3n], [1, 'c', 30n]);
+    expect(t.get([1, 'c'])).toEqual([1, 'c', 30n]);
+    t.update([1, 'c', 30n], [9, 'c', 30n]);
+    expect(t.get([1, 'c'])).toBeUndefined();
+    t.delete([9, 'c', 0n]);
+    expect(t.size).toBe(5);
+  });
+
+  it('shows readers the committed epoch only, across tables', async () => {
+    const store = new MemStateStore();
+    const a = new StateTable(store, { tableId: 1, types, pk: [0] });
+    const b = new StateTable(store, { tableId: 2, types, pk: [0] });
+    a.insert([1, 'x', 1n]);
+    b.insert([1, 'y', 1n]);
+    expect(a.getCommitted([1])).toBeUndefined();
+    a.commit(1);
+    b.commit(1);
+    await store.commitEpoch(1);
+    expect(a.getCommitted([1])).toEqual([1, 'x', 1n]);
+    // Epoch 2 in progress: writes are visible to the operator, not to readers.
+    a.update([1, 'x', 1n], [1, 'x2', 2n]);
+    a.insert([2, 'new', 0n]);
+    b.delete([1]);
+    expect(a.get([1])).toEqual([1, 'x2', 2n]);
+    expect(a.getCommitted([1])).toEqual([1, 'x', 1n]);
+    expect([...a.scanCommitted()]).toEqual([[1, 'x', 1n]]);
+    expect([...b.scanCommitted()]).toEqual([[1, 'y', 1n]]);
+    a.commit(2);
+    b.commit(2);
+    // Epoch 3 writes before 2 is published: readers still see epoch 1.
+    a.update([1, 'x2', 2n], [1, 'x3', 3n]);
+    expect(a.getCommitted([1])).toEqual([1, 'x', 1n]);
+    await store.commitEpoch(2);
+    expect(a.getCommitted([1])).toEqual([1, 'x2', 2n]);
+    expect([...a.scanCommitted()]).toEqual([[1, 'x2', 2n], [2, 'new', 0n]]);
+    expect([...b.scanCommitted()]).toEqual([]);
+    await store.commitEpoch(3);
+    expect(a.getCommitted([1])).toEqual([1, 'x3', 3n]);
+  });
+
+  it('rejects writes into an epoch that is already committed', async () => {
+    const store = new MemStateStore();
+    const t = new StateTable(store, { tableId: 1, types, pk: [0] });
+    await store.commitEpoch(5);
+    expect(() => t.insert([1, 'a', 1n])).toThrow(/already committed/);
+    const t2 = new StateTable(store, { tableId: 2, types, pk: [0] });
+    expect(t2.epoch).toBe(6);
+    t2.insert([1, 'a', 1n]);
+    expect(() => t2.commit(4)).toThrow(/commit of epoch 4/);
+  });
+});
