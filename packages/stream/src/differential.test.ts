@@ -6,9 +6,15 @@
  */
 import { type DataType, type Datum, Op, type Row, StreamChunk, T } from '@freshet/common';
 import { type AggImpl, resolveAggregate } from '@freshet/expr';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+// Hundreds of random cases per test: generous timeouts for a loaded CI machine.
+vi.setConfig({ testTimeout: 60_000 });
 import type { AggCallDesc } from './agg/call';
 import { HashAggExecutor } from './executor/hash-agg';
+import { DedupExecutor } from './executor/dedup';
+import { DynamicFilterExecutor, type DynamicFilterOp } from './executor/dynamic-filter';
+import { GroupTopNExecutor } from './executor/group-top-n';
 import { HashJoinExecutor, type JoinType } from './executor/hash-join';
 import { MaterializeExecutor } from './executor/materialize';
 import { SimpleAggExecutor } from './executor/simple-agg';
@@ -114,6 +120,7 @@ function aggRow(id: number, r: Rng): Row {
 interface RefCall {
   impl: AggImpl;
   args: number[];
+  distinct?: boolean;
   filter?: number;
   orderById?: boolean;
 }
@@ -127,9 +134,9 @@ const AGG_CALLS: RefCall[] = [
   { impl: resolveAggregate('max', [T.Int32]), args: [3] },
   { impl: resolveAggregate('min', [T.Varchar]), args: [4] },
   { impl: resolveAggregate('max', [T.Varchar]), args: [4] },
-  { impl: resolveAggregate('count', [T.Int32], { distinct: true }), args: [3] },
-  { impl: resolveAggregate('sum', [T.Int32], { distinct: true }), args: [3] },
-  { impl: resolveAggregate('string_agg', [T.Varchar, T.Varchar], { distinct: true }), args: [4, 6] },
+  { impl: resolveAggregate('count', [T.Int32], { distinct: true }), args: [3], distinct: true },
+  { impl: resolveAggregate('sum', [T.Int32], { distinct: true }), args: [3], distinct: true },
+  { impl: resolveAggregate('string_agg', [T.Varchar, T.Varchar], { distinct: true }), args: [4, 6], distinct: true },
   { impl: resolveAggregate('sum', [T.Int32]), args: [3], filter: 5 },
   { impl: resolveAggregate('count', []), args: [], filter: 5 },
   { impl: resolveAggregate('string_agg', [T.Varchar, T.Varchar]), args: [4, 2], orderById: true },
@@ -138,15 +145,11 @@ const AGG_CALLS: RefCall[] = [
   { impl: resolveAggregate('bool_or', [T.Boolean]), args: [5] },
 ];
 
-function distinctOf(impl: AggImpl): boolean {
-  return AGG_CALLS.some((c) => c.impl === impl) && [8, 9, 10].includes(AGG_CALLS.findIndex((c) => c.impl === impl));
-}
-
 function toDesc(c: RefCall): AggCallDesc {
   return {
     impl: c.impl,
     args: c.args,
-    distinct: distinctOf(c.impl),
+    distinct: c.distinct ?? false,
     filter: c.filter ?? null,
     orderBy: c.orderById ? [{ column: 0 }] : undefined,
   };
@@ -166,8 +169,7 @@ function recomputeAgg(rows: Row[], groupKey: number[], calls: RefCall[]): Row[] 
   const out: Row[] = [];
   for (const [k, g] of groups) {
     const vals = calls.map((c) => {
-      // DISTINCT string_agg has no order: its element order is the dedup key order, so
-      // compare it as a sorted list.
+      // The reference impls were resolved with { distinct } themselves.
       const st = c.impl.create();
       for (const r of g) {
         if (c.filter !== undefined && r[c.filter] !== true) continue;
@@ -200,7 +202,8 @@ function runAggCase(seed: number, groupKey: number[]): void {
       : src.connect(new HashAggExecutor({ inputTypes: AGG_TYPES, groupKey, calls: descs, tables, chunkSize: 4 }));
   const mv = agg.connect(new MaterializeExecutor({ types: agg.types, pk: [...groupKey.keys()], tables, collector: manager.registerCollector() }));
   const table = new RandomTable(AGG_TYPES, r, aggRow);
-  const distinctAggCol = groupKey.length + 10;
+  // string_agg(DISTINCT …) has no ORDER BY, so its element order is unspecified: compare as a set.
+  const distinctAggCol = groupKey.length + AGG_CALLS.findIndex((c) => c.distinct && c.impl.name === 'string_agg');
   const steps = 20 + r.int(120);
   for (let s = 0; s < steps; s++) {
     table.step();
@@ -310,4 +313,140 @@ describe('differential: hash join vs nested-loop recomputation', () => {
       }
     });
   }
+});
+
+// ---------------------------------------------------------------------------------------
+// Group top-N and dedup (inputs: the join tables' shape: id, k, v)
+
+function compareNullable(a: Datum, b: Datum, desc: boolean): number {
+  // PostgreSQL defaults: ASC NULLS LAST, DESC NULLS FIRST — NULL is "largest" either way.
+  if (a === b) return 0;
+  if (a === null) return desc ? -1 : 1;
+  if (b === null) return desc ? 1 : -1;
+  const c = a < b ? -1 : 1;
+  return desc ? -c : c;
+}
+
+function recomputeTopN(rows: Row[], grouped: boolean, desc: boolean, limit: number, offset: number): Row[] {
+  const groups = new Map<string, Row[]>();
+  for (const r of rows) {
+    const k = grouped ? JSON.stringify(r[1]) : '';
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = []));
+    g.push(r);
+  }
+  const out: Row[] = [];
+  for (const g of groups.values()) {
+    g.sort((a, b) => compareNullable(a[2], b[2], desc) || (a[0] as number) - (b[0] as number));
+    out.push(...g.slice(offset, offset + limit));
+  }
+  return out;
+}
+
+function runTopNCase(seed: number): void {
+  const r = rng(seed);
+  const grouped = r.next() < 0.5;
+  const desc = r.next() < 0.5;
+  const limit = 1 + r.int(3);
+  const offset = r.int(2);
+  const store = new MemStateStore();
+  const manager = new BarrierManager(store);
+  const tables = new StateTableAllocator(store, 1);
+  const src = new SourceExecutor(JOIN_TYPES);
+  manager.addSource(src);
+  const top = src.connect(
+    new GroupTopNExecutor({ types: JOIN_TYPES, groupKey: grouped ? [1] : [], orderBy: [{ column: 2, desc }], pk: [0], limit, offset, tables, chunkSize: 3 }),
+  );
+  const mv = top.connect(new MaterializeExecutor({ types: JOIN_TYPES, pk: [0], tables, collector: manager.registerCollector() }));
+  const t = new RandomTable(JOIN_TYPES, r, joinRow);
+  const steps = 20 + r.int(100);
+  for (let s = 0; s < steps; s++) {
+    t.step();
+    if (r.next() < 0.2 || s === steps - 1) {
+      for (const c of t.drain()) src.pushChunk(c);
+      manager.injectBarrier();
+      const want = recomputeTopN([...t.rows.values()], grouped, desc, limit, offset);
+      expect(bag([...mv.table.scanCommitted()]), `seed ${seed}, grouped ${grouped}, desc ${desc}, limit ${limit}, offset ${offset}, step ${s}`).toEqual(bag(want));
+    }
+  }
+}
+
+function runDedupCase(seed: number): void {
+  const r = rng(seed);
+  const store = new MemStateStore();
+  const manager = new BarrierManager(store);
+  const tables = new StateTableAllocator(store, 1);
+  const src = new SourceExecutor(JOIN_TYPES);
+  manager.addSource(src);
+  // SELECT DISTINCT k, v: project away the id first (a Project in a real plan).
+  const types = [T.Int32, T.Varchar];
+  const dedup = new DedupExecutor({ types, tables });
+  src.connect({ push: (m) => dedup.push(m instanceof StreamChunk ? m.withColumns(m.columns.slice(1)) : m) });
+  const mv = dedup.connect(new MaterializeExecutor({ types, pk: [0, 1], tables, collector: manager.registerCollector() }));
+  const t = new RandomTable(JOIN_TYPES, r, joinRow);
+  for (let s = 0; s < 80; s++) {
+    t.step();
+    if (r.next() < 0.2 || s === 79) {
+      for (const c of t.drain()) src.pushChunk(c);
+      manager.injectBarrier();
+      const want = new Map([...t.rows.values()].map((row) => [JSON.stringify(row.slice(1)), row.slice(1)]));
+      expect(bag([...mv.table.scanCommitted()]), `seed ${seed}, step ${s}`).toEqual(bag([...want.values()]));
+    }
+  }
+}
+
+describe('differential: top-N and dedup vs recomputation', () => {
+  it('group top-N / top-N with random limit, offset and direction', () => {
+    for (let seed = 1; seed <= 80; seed++) runTopNCase(seed);
+  });
+  it('dedup (SELECT DISTINCT)', () => {
+    for (let seed = 1; seed <= 30; seed++) runDedupCase(seed);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Dynamic filter: k op (a changing single value)
+
+function runDynamicFilterCase(seed: number): void {
+  const r = rng(seed);
+  const op = r.pick(['>', '>=', '<', '<='] as DynamicFilterOp[]);
+  const store = new MemStateStore();
+  const manager = new BarrierManager(store);
+  const tables = new StateTableAllocator(store, 1);
+  const left = new SourceExecutor(JOIN_TYPES);
+  const right = new SourceExecutor([T.Int32]);
+  manager.addSource(left);
+  manager.addSource(right);
+  const f = new DynamicFilterExecutor({ leftTypes: JOIN_TYPES, column: 1, op, leftPk: [0], tables });
+  left.connect(f.left);
+  right.connect(f.right);
+  const mv = f.connect(new MaterializeExecutor({ types: JOIN_TYPES, pk: [0], tables, collector: manager.registerCollector() }));
+  const t = new RandomTable(JOIN_TYPES, r, joinRow);
+  let bound: number | null = null;
+  const cmp = (v: number): boolean => (op === '>' ? v > bound! : op === '>=' ? v >= bound! : op === '<' ? v < bound! : v <= bound!);
+  for (let s = 0; s < 80; s++) {
+    t.step();
+    if (r.next() < 0.1) {
+      const next: number | null = r.next() < 0.15 ? null : r.int(4);
+      const ops: Op[] = [];
+      const rows: Row[] = [];
+      if (bound !== null && next !== null) ops.push(Op.UpdateDelete, Op.UpdateInsert), rows.push([bound], [next]);
+      else if (bound !== null) ops.push(Op.Delete), rows.push([bound]);
+      else if (next !== null) ops.push(Op.Insert), rows.push([next]);
+      if (ops.length > 0) right.pushChunk(StreamChunk.fromRows([T.Int32], ops, rows));
+      bound = next;
+    }
+    if (r.next() < 0.2 || s === 79) {
+      for (const c of t.drain()) left.pushChunk(c);
+      manager.injectBarrier();
+      const want = bound === null ? [] : [...t.rows.values()].filter((row) => row[1] !== null && cmp(row[1] as number));
+      expect(bag([...mv.table.scanCommitted()]), `seed ${seed}, op ${op}, step ${s}`).toEqual(bag(want));
+    }
+  }
+}
+
+describe('differential: dynamic filter vs recomputation', () => {
+  it('k op (changing value), NULL bounds included', () => {
+    for (let seed = 1; seed <= 60; seed++) runDynamicFilterCase(seed);
+  });
 });

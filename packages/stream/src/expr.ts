@@ -6,9 +6,12 @@
  *
  * Every implementation returns one value per *physical* row; rows that are invisible may
  * hold anything (NULL here), so callers must keep honouring the chunk's visibility.
+ * A row whose evaluation throws gets NULL and the error goes to the reporter (a bad row
+ * must not stop the stream).
  */
 import { Column, ColumnBuilder, type DataChunk, type DataType, type Datum, type Row, type StreamChunk } from '@freshet/common';
 import type { EvalContext, ScalarImpl } from '@freshet/expr';
+import { type EvalErrorReporter, defaultErrorReporter } from './eval-errors';
 
 export type ChunkLike = StreamChunk | DataChunk;
 
@@ -61,6 +64,7 @@ export class ScalarCall implements StreamExpr {
     readonly impl: ScalarImpl,
     readonly argExprs: readonly StreamExpr[],
     readonly ctx: EvalContext,
+    private readonly errors: EvalErrorReporter = defaultErrorReporter,
   ) {
     this.returnType = impl.returnType;
     this.args = new Array(argExprs.length);
@@ -77,7 +81,14 @@ export class ScalarCall implements StreamExpr {
         continue;
       }
       for (let j = 0; j < cols.length; j++) args[j] = cols[j].get(i);
-      b.push(this.impl.eval(args, this.ctx));
+      let v: Datum;
+      try {
+        v = this.impl.eval(args, this.ctx);
+      } catch (e) {
+        this.errors.report(this.impl.name, e);
+        v = null;
+      }
+      b.push(v);
     }
     return b.finish();
   }
@@ -93,6 +104,7 @@ export class RowFnExpr implements StreamExpr {
   constructor(
     readonly returnType: DataType,
     readonly fn: (row: Row) => Datum,
+    private readonly errors: EvalErrorReporter = defaultErrorReporter,
   ) {}
   eval(chunk: ChunkLike): Column {
     const n = capacityOf(chunk);
@@ -107,7 +119,14 @@ export class RowFnExpr implements StreamExpr {
         continue;
       }
       for (let j = 0; j < cols.length; j++) row[j] = cols[j].get(i);
-      b.push(this.fn(row));
+      let v: Datum;
+      try {
+        v = this.fn(row);
+      } catch (e) {
+        this.errors.report('expression', e);
+        v = null;
+      }
+      b.push(v);
     }
     return b.finish();
   }

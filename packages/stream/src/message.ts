@@ -21,12 +21,17 @@ export type Mutation = { readonly kind: 'stop' } | { readonly kind: 'pause' } | 
  * `epoch`, everything after it to a later epoch. Epochs are positive, strictly increasing
  * integers issued by the barrier manager. A checkpoint barrier additionally asks the
  * state store to make the epoch durable.
+ *
+ * `time` (µs since the Unix epoch, the timestamptz representation) is the value of NOW()
+ * for the epoch that starts after this barrier: temporal filters expire rows against it,
+ * so every operator of every graph sees the same clock at the same epoch.
  */
 export class Barrier {
   constructor(
     readonly epoch: number,
     readonly checkpoint: boolean = false,
     readonly mutation: Mutation | null = null,
+    readonly time: number = Date.now() * 1000,
   ) {}
 
   isStop(): boolean {

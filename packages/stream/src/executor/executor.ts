@@ -21,8 +21,7 @@
  * holds exactly the state that produced the output up to N. Watermarks go after the
  * flush so that a downstream never sees a watermark ahead of rows it still has to cover.
  */
-import type { DataType, StreamChunk } from '@freshet/common';
-import { StreamChunk as Chunk } from '@freshet/common';
+import { type DataType, StreamChunk } from '@freshet/common';
 import { Barrier, type Message, type Watermark } from '../message';
 import type { StateTable } from '../state/state-table';
 
@@ -84,7 +83,7 @@ export abstract class Executor {
 export abstract class UnaryExecutor extends Executor implements Output {
   push(msg: Message): void {
     if (this.stopped) return;
-    if (msg instanceof Chunk) this.onChunk(msg);
+    if (msg instanceof StreamChunk) this.onChunk(msg);
     else if (msg instanceof Barrier) this.onBarrier(msg);
     else this.onWatermark(msg);
   }

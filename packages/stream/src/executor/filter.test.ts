@@ -70,3 +70,18 @@ describe('filter', () => {
     expect(out.messages).toEqual([new Watermark(0, T.Int64, 2n)]);
   });
 });
+
+describe('evaluation errors', () => {
+  it('turn the value into NULL and are reported, without stopping the stream', async () => {
+    const { LoggingErrorReporter } = await import('../eval-errors');
+    const logged: string[] = [];
+    const reporter = new LoggingErrorReporter(60_000, (m) => logged.push(m));
+    const div = new ScalarCall(resolveScalar('divide', [T.Int64, T.Int64]), [new InputRef(0, T.Int64), new InputRef(1, T.Int64)], ctx, reporter);
+    const p = new ProjectExecutor([div]);
+    const out = p.connect(new Collector());
+    p.push(chunk('I I\n+ 6 3\n+ 1 0\n+ 2 0\n+ 8 2'));
+    expect(out.take()).toEqual(expected('I\n+ 2\n+ .\n+ .\n+ 4'));
+    expect(reporter.count).toBe(2);
+    expect(logged).toEqual(['stream evaluation error (value set to NULL): divide: Division by zero']);
+  });
+});

@@ -28,6 +28,7 @@ import {
 import type { AggCallDesc } from '../agg/call';
 import { type BuiltAggCall, createAggCall } from '../agg/create';
 import { type AggGroup, GroupKeyer } from '../agg/group';
+import { type EvalErrorReporter, defaultErrorReporter } from '../eval-errors';
 import type { Watermark } from '../message';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
 import { StatefulExecutor } from './executor';
@@ -40,6 +41,8 @@ export interface HashAggOptions {
   readonly tables: StateTableAllocator;
   /** Output chunk size. */
   readonly chunkSize?: number;
+  /** Where aggregate result errors (e.g. sum overflow) go; the output becomes NULL. */
+  readonly errors?: EvalErrorReporter;
 }
 
 export class HashAggExecutor extends StatefulExecutor {
@@ -185,13 +188,22 @@ export class HashAggExecutor extends StatefulExecutor {
         continue;
       }
       const outs = new Array<Datum>(this.calls.length);
-      for (let c = 0; c < this.calls.length; c++) outs[c] = this.calls[c].runner.result(g);
+      for (let c = 0; c < this.calls.length; c++) outs[c] = this.result(c, g);
       if (g.prevOutputs === null) this.emit(b.appendConcat(Op.Insert, g.keyDatums, nk, outs));
       else if (!this.sameOutputs(g.prevOutputs, outs)) this.emit(b.appendConcatUpdate(g.keyDatums, g.prevOutputs, g.keyDatums, outs, nk));
       g.prevOutputs = outs;
       this.intermediate.putByKey(g.key, this.stateRow(g));
     }
     this.emit(b.take());
+  }
+
+  private result(c: number, g: AggGroup): Datum {
+    try {
+      return this.calls[c].runner.result(g);
+    } catch (e) {
+      (this.options.errors ?? defaultErrorReporter).report(`${this.calls[c].desc.impl.name}()`, e);
+      return null;
+    }
   }
 
   private stateRow(g: AggGroup): Row {

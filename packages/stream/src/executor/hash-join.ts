@@ -28,6 +28,7 @@ import {
   encodeKeyString,
 } from '@freshet/common';
 import type { RowPredicate } from '../expr';
+import { type EvalErrorReporter, defaultErrorReporter } from '../eval-errors';
 import type { Barrier, Watermark } from '../message';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
 import { BarrierAligner } from './align';
@@ -51,6 +52,8 @@ export interface HashJoinOptions {
   readonly condition?: RowPredicate | null;
   readonly tables: StateTableAllocator;
   readonly chunkSize?: number;
+  /** Where condition evaluation errors go (the pair then does not join). */
+  readonly errors?: EvalErrorReporter;
 }
 
 /** One input's state and shape. */
@@ -167,7 +170,10 @@ export class HashJoinExecutor extends Executor {
     }
     let degree = 0;
     const ow = other.width;
-    for (const [k, m] of other.table.iterKeyPrefix(key)) {
+    const matches = other.table.keysWithPrefix(key);
+    for (let x = 0; x < matches.length; x++) {
+      const k = matches[x];
+      const m = other.table.getByKey(k)!;
       if (!this.matches(input, row, m)) continue;
       degree++;
       const d = m[ow] as number;
@@ -192,7 +198,10 @@ export class HashJoinExecutor extends Executor {
     }
     let degree = 0;
     const ow = other.width;
-    for (const [k, m] of other.table.iterKeyPrefix(key)) {
+    const matches = other.table.keysWithPrefix(key);
+    for (let x = 0; x < matches.length; x++) {
+      const k = matches[x];
+      const m = other.table.getByKey(k)!;
       if (!this.matches(input, row, m)) continue;
       degree++;
       const d = m[ow] as number;
@@ -218,7 +227,12 @@ export class HashJoinExecutor extends Executor {
     const r = input === 0 ? m : row;
     for (let c = 0; c < lw; c++) j[c] = l[c];
     for (let c = 0; c < rw; c++) j[lw + c] = r[c];
-    return this.condition(j) === true;
+    try {
+      return this.condition(j) === true;
+    } catch (e) {
+      (this.options.errors ?? defaultErrorReporter).report('join condition', e);
+      return false;
+    }
   }
 
   /** Emits one joined row; `mine` is from `input`, `theirs` from the other side (null = NULL-padded). */

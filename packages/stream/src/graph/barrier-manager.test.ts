@@ -71,7 +71,9 @@ describe('barrier manager', () => {
     const { manager, src, mvCount } = build();
     manager.start();
     src.pushChunk(chunk('i i\n+ 1 1'));
-    await new Promise((r) => setTimeout(r, 40));
+    // Poll rather than sleep a fixed time: timers run late on a loaded machine.
+    const deadline = Date.now() + 5000;
+    while (manager.committedEpoch < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     manager.stop();
     expect(manager.committedEpoch).toBeGreaterThan(1);
     expect([...mvCount.table.scanCommitted()]).toEqual([[1, 1n]]);

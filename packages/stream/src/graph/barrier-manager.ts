@@ -20,6 +20,8 @@ export interface BarrierManagerOptions {
   readonly intervalMs?: number;
   /** Every k-th barrier is a checkpoint (k = 1: all). */
   readonly checkpointEvery?: number;
+  /** The clock barriers carry as NOW(), µs since the Unix epoch (tests inject a fake one). */
+  readonly clock?: () => number;
 }
 
 /** The handle a collector reports through; `unregister` when its graph is dropped. */
@@ -37,6 +39,7 @@ interface Waiter {
 export class BarrierManager {
   readonly intervalMs: number;
   readonly checkpointEvery: number;
+  private readonly clock: () => number;
   private readonly sources = new Set<BarrierInjectable>();
   private readonly collectors = new Set<number>();
   private nextCollectorId = 1;
@@ -57,6 +60,7 @@ export class BarrierManager {
   ) {
     this.intervalMs = options.intervalMs ?? 100;
     this.checkpointEvery = options.checkpointEvery ?? 10;
+    this.clock = options.clock ?? (() => Date.now() * 1000);
     this.injected = store.committedEpoch;
     this.committed = store.committedEpoch;
   }
@@ -97,7 +101,7 @@ export class BarrierManager {
     const epoch = ++this.injected;
     const checkpoint = epoch % this.checkpointEvery === 0;
     this.inFlight.set(epoch, new Set(this.collectors));
-    const b = new Barrier(epoch, checkpoint, mutation);
+    const b = new Barrier(epoch, checkpoint, mutation, this.clock());
     for (const s of this.sources) s.injectBarrier(b);
     this.tryCommit();
     return epoch;

@@ -17,7 +17,7 @@ const ABSENT = null;
 
 class MemStoreTable implements StoreTable {
   readonly rows = new Map<string, Row>();
-  readonly keys = new SortedKeys();
+  readonly keys_ = new SortedKeys();
   /** Uncommitted epochs in increasing order, each with key → value before its first write in that epoch. */
   readonly undo: { epoch: number; before: Map<string, Row | null> }[] = [];
 
@@ -35,11 +35,15 @@ class MemStoreTable implements StoreTable {
   }
 
   *iter(lo: string | undefined, hi: string | undefined, reverse = false): IterableIterator<[string, Row]> {
-    for (const k of this.keys.range(lo, hi, reverse)) yield [k, this.rows.get(k)!];
+    for (const k of this.keys_.range(lo, hi, reverse)) yield [k, this.rows.get(k)!];
+  }
+
+  keys(lo: string | undefined, hi: string | undefined): string[] {
+    return this.keys_.collect(lo, hi, []);
   }
 
   firstKey(lo: string | undefined, hi: string | undefined): string | undefined {
-    return this.keys.first(lo, hi);
+    return this.keys_.first(lo, hi);
   }
 
   write(epoch: number, key: string, row: Row | null): void {
@@ -59,10 +63,10 @@ class MemStoreTable implements StoreTable {
     if (row === null) {
       if (prev !== undefined) {
         this.rows.delete(key);
-        this.keys.delete(key);
+        this.keys_.delete(key);
       }
     } else {
-      if (prev === undefined) this.keys.insert(key);
+      if (prev === undefined) this.keys_.insert(key);
       this.rows.set(key, row);
     }
   }
@@ -89,7 +93,7 @@ class MemStoreTable implements StoreTable {
     }
     const removed = [...extra].sort();
     let r = 0;
-    for (const k of this.keys.range(lo, hi)) {
+    for (const k of this.keys_.range(lo, hi)) {
       while (r < removed.length && removed[r] < k) {
         const v = this.getCommitted(removed[r++]);
         if (v !== undefined) yield [removed[r - 1], v];

@@ -5,7 +5,7 @@
  * of at most MAX_BUCKET elements; a range scan seeks once and then walks buckets. That is
  * a fraction of a B-tree's code for the same asymptotics at the sizes state tables have.
  */
-const MAX_BUCKET = 512;
+const MAX_BUCKET = 256;
 
 export class SortedKeys {
   private buckets: string[][] = [];
@@ -116,6 +116,22 @@ export class SortedKeys {
         }
       }
     }
+  }
+
+  /** Keys with lo ≤ key < hi, ascending, collected into `out` (no generator per call). */
+  collect(lo: string | undefined, hi: string | undefined, out: string[]): string[] {
+    const buckets = this.buckets;
+    let b = lo === undefined ? 0 : this.bucketFor(lo);
+    let i = b < buckets.length && lo !== undefined ? lowerBound(buckets[b], lo) : 0;
+    for (; b < buckets.length; b++, i = 0) {
+      const bucket = buckets[b];
+      for (; i < bucket.length; i++) {
+        const k = bucket[i];
+        if (hi !== undefined && k >= hi) return out;
+        out.push(k);
+      }
+    }
+    return out;
   }
 
   /** The first key ≥ lo and < hi, or undefined (a seek without a generator). */

@@ -35,8 +35,17 @@ export interface PkBound {
   readonly inclusive: boolean;
 }
 
-/** Appended to a key prefix, gives a string greater than every key starting with the prefix. */
-const PREFIX_END = '\u0100';
+/**
+ * The smallest key greater than every key starting with `prefix` (undefined: none, i.e.
+ * unbounded): the prefix with trailing 0xFF bytes dropped and its last byte incremented.
+ * Staying within latin1 keeps range bounds one-byte strings, which compare fastest.
+ */
+export function prefixEnd(prefix: string): string | undefined {
+  let n = prefix.length;
+  while (n > 0 && prefix.charCodeAt(n - 1) === 0xff) n--;
+  if (n === 0) return undefined;
+  return prefix.slice(0, n - 1) + String.fromCharCode(prefix.charCodeAt(n - 1) + 1);
+}
 
 export class StateTable {
   readonly tableId: number;
@@ -133,12 +142,20 @@ export class StateTable {
 
   /** Entries whose key starts with the encoded prefix `prefixKey`. */
   iterKeyPrefix(prefixKey: string, reverse = false): IterableIterator<[string, Row]> {
-    return this.store.iter(prefixKey === '' ? undefined : prefixKey, prefixKey === '' ? undefined : prefixKey + PREFIX_END, reverse);
+    return this.store.iter(prefixKey === '' ? undefined : prefixKey, prefixEnd(prefixKey), reverse);
+  }
+
+  /**
+   * The keys starting with `prefixKey`, in order, as an array: the cheap form for short
+   * ranges (a join key's matches), and safe to hold while the table is modified.
+   */
+  keysWithPrefix(prefixKey: string): string[] {
+    return this.store.keys(prefixKey === '' ? undefined : prefixKey, prefixEnd(prefixKey));
   }
 
   /** The first row (in pk order) whose key starts with `prefixKey`, without an iterator. */
   firstWithKeyPrefix(prefixKey: string): Row | undefined {
-    const k = this.store.firstKey(prefixKey === '' ? undefined : prefixKey, prefixKey === '' ? undefined : prefixKey + PREFIX_END);
+    const k = this.store.firstKey(prefixKey === '' ? undefined : prefixKey, prefixEnd(prefixKey));
     return k === undefined ? undefined : this.store.get(k);
   }
 
@@ -151,11 +168,13 @@ export class StateTable {
     let hiKey: string | undefined;
     if (lo) {
       const k = this.keyOfPk(lo.values);
-      loKey = lo.inclusive ? k : k + PREFIX_END;
+      // An exclusive lower bound skips every key extending the prefix; nothing is after an all-0xFF prefix.
+      loKey = lo.inclusive ? k : prefixEnd(k);
+      if (loKey === undefined) return [][Symbol.iterator]();
     }
     if (hi) {
       const k = this.keyOfPk(hi.values);
-      hiKey = hi.inclusive ? k + PREFIX_END : k;
+      hiKey = hi.inclusive ? prefixEnd(k) : k;
     }
     return this.rowsOf(this.store.iter(loKey, hiKey, reverse));
   }

@@ -13,7 +13,7 @@ function rng(seed: number) {
 }
 
 describe('SortedKeys', () => {
-  it('matches a sorted array under random inserts/deletes and range scans', () => {
+  it('matches a sorted array under random inserts/deletes and range scans', { timeout: 30_000 }, () => {
     const r = rng(7);
     const keys = new SortedKeys();
     const ref = new Set<string>();
@@ -33,6 +33,7 @@ describe('SortedKeys', () => {
       expect([...keys.range(a, b)]).toEqual(want);
       expect([...keys.range(a, b, true)]).toEqual([...want].reverse());
       expect(keys.first(a, b)).toBe(want[0]);
+      expect(keys.collect(a, b, [])).toEqual(want);
     }
   });
 });
@@ -99,5 +100,16 @@ describe('StateTable', () => {
     expect(t2.epoch).toBe(6);
     t2.insert([1, 'a', 1n]);
     expect(() => t2.commit(4)).toThrow(/commit of epoch 4/);
+  });
+});
+
+describe('prefixEnd', () => {
+  it('is the least key above every extension of the prefix', async () => {
+    const { prefixEnd } = await import('./state-table');
+    expect(prefixEnd('ab')).toBe('ac');
+    expect(prefixEnd('a\u00ff\u00ff')).toBe('b');
+    expect(prefixEnd('\u00ff')).toBeUndefined();
+    expect(prefixEnd('')).toBeUndefined();
+    for (const ext of ['', '\u0000', '\u00ff\u00ff\u00ff', 'zzz']) expect('a\u00ff' + ext < prefixEnd('a\u00ff')!).toBe(true);
   });
 });

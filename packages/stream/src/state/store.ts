@@ -31,6 +31,8 @@ export interface StoreTable {
   get(key: string): Row | undefined;
   /** Working view: entries with lo ≤ key < hi (undefined = unbounded), in key order. */
   iter(lo: string | undefined, hi: string | undefined, reverse?: boolean): IterableIterator<[string, Row]>;
+  /** Working view: the keys in [lo, hi), ascending, as an array (cheaper than `iter` for short ranges). */
+  keys(lo: string | undefined, hi: string | undefined): string[];
   /** Working view: the first key in [lo, hi), or undefined (a cheap seek). */
   firstKey(lo: string | undefined, hi: string | undefined): string | undefined;
   /** Writes `row` (null = delete) as part of `epoch`, which must be > committedEpoch. */

@@ -1,0 +1,116 @@
+/**
+ * Per group, the rows ranked offset+1 … offset+limit by an ORDER BY (RisingWave's
+ * group_top_n.rs; `row_number() OVER (PARTITION BY g ORDER BY o) <= N`). Ties are broken
+ * by the input's stream key, as RisingWave does, so the top set is always deterministic.
+ *
+ * State: every input row in a table with pk (group key…, order columns…, stream key…), so
+ * a group's rows lie in one key range already sorted by rank. For each chunk, the first
+ * time a group is touched its current top set is snapshotted; after the whole chunk is
+ * applied the new top set is read and the difference emitted — all Deletes first, then
+ * all Inserts, so downstream never sees more than N rows of a group at once, and a row
+ * that moved between groups leaves before it re-enters under the same stream key. Cost per touched
+ * group is O(offset + limit), independent of the group's size.
+ */
+import { type DataType, type KeyOrder, Op, OP_SIGN, type Row, type StreamChunk, StreamChunkBuilder, encodeKeyString } from '@freshet/common';
+import type { StateTable, StateTableAllocator } from '../state/state-table';
+import { StatefulExecutor } from './executor';
+
+export interface TopNOrderItem {
+  readonly column: number;
+  readonly desc?: boolean;
+  readonly nullsFirst?: boolean;
+}
+
+export interface GroupTopNOptions {
+  readonly types: readonly DataType[];
+  /** Partition columns (empty: one global top-N). */
+  readonly groupKey: readonly number[];
+  readonly orderBy: readonly TopNOrderItem[];
+  /** The input's stream key (unique row identity). */
+  readonly pk: readonly number[];
+  readonly limit: number;
+  readonly offset?: number;
+  readonly tables: StateTableAllocator;
+  readonly chunkSize?: number;
+}
+
+export class GroupTopNExecutor extends StatefulExecutor {
+  readonly name: string = 'StreamGroupTopN';
+  readonly types: readonly DataType[];
+  private readonly table: StateTable;
+  private readonly builder: StreamChunkBuilder;
+  private readonly groupTypes: DataType[];
+  private readonly groupKey: readonly number[];
+  private readonly limit: number;
+  private readonly offset: number;
+
+  constructor(options: GroupTopNOptions) {
+    super();
+    const { types, groupKey, orderBy, pk } = options;
+    this.types = types;
+    this.groupKey = groupKey;
+    this.groupTypes = groupKey.map((c) => types[c]);
+    this.limit = options.limit;
+    this.offset = options.offset ?? 0;
+    const tablePk = [...groupKey, ...orderBy.map((o) => o.column), ...pk];
+    const orders: KeyOrder[] = [...groupKey.map(() => ({})), ...orderBy.map((o) => ({ desc: o.desc, nullsFirst: o.nullsFirst })), ...pk.map(() => ({}))];
+    this.table = options.tables.create(types, tablePk, orders);
+    this.builder = new StreamChunkBuilder(types, options.chunkSize);
+  }
+
+  protected onChunk(chunk: StreamChunk): void {
+    const n = chunk.capacity;
+    const vis = chunk.visibility;
+    /** Group prefix key → its top set (storage key → row) before this chunk. */
+    const before = new Map<string, Map<string, Row>>();
+    for (let i = 0; i < n; i++) {
+      if (vis !== null && vis[i] === 0) continue;
+      const row = chunk.row(i);
+      const prefix = this.groupPrefix(row);
+      if (!before.has(prefix)) before.set(prefix, this.topOf(prefix));
+      if (OP_SIGN[chunk.ops[i]] > 0) this.table.insert(row);
+      else this.table.delete(row);
+    }
+    // All Deletes before all Inserts, across groups: a row that moved to another group
+    // must leave before it re-enters under the same stream key.
+    const b = this.builder;
+    const after: Map<string, Row>[] = [];
+    for (const [prefix, old] of before) {
+      const now = this.topOf(prefix);
+      after.push(now);
+      for (const [k, row] of old) if (now.get(k) !== row) this.emit(b.append(Op.Delete, row));
+    }
+    let g = 0;
+    for (const old of before.values()) {
+      for (const [k, row] of after[g++]) if (old.get(k) !== row) this.emit(b.append(Op.Insert, row));
+    }
+    this.emit(b.take());
+  }
+
+  private groupPrefix(row: Row): string {
+    if (this.groupKey.length === 0) return '';
+    return encodeKeyString(
+      this.groupTypes,
+      this.groupKey.map((c) => row[c]),
+    );
+  }
+
+  /** The group's rows ranked offset+1 … offset+limit, by storage key. */
+  private topOf(prefix: string): Map<string, Row> {
+    const out = new Map<string, Row>();
+    let rank = 0;
+    const end = this.offset + this.limit;
+    for (const [k, row] of this.table.iterKeyPrefix(prefix)) {
+      if (rank >= end) break;
+      if (rank >= this.offset) out.set(k, row);
+      rank++;
+    }
+    return out;
+  }
+
+  flush(): void {}
+
+  stateTables(): readonly StateTable[] {
+    return [this.table];
+  }
+}

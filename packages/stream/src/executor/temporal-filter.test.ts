@@ -1,0 +1,59 @@
+import { T } from '@freshet/common';
+import { resolveAggregate } from '@freshet/expr';
+import { describe, expect, it } from 'vitest';
+import { Barrier } from '../message';
+import { MemStateStore } from '../state/mem-store';
+import { StateTableAllocator } from '../state/state-table';
+import { Collector, chunk, expected } from '../test-util';
+import { HashAggExecutor } from './hash-agg';
+import { SourceExecutor } from './source';
+import { TemporalFilterExecutor } from './temporal-filter';
+
+/** (id int64, user int32, ts int64 µs-like) with `ts > now - 10`, for readable fixtures. */
+function setup(inclusive = false) {
+  const tables = new StateTableAllocator(new MemStateStore(), 1);
+  const src = new SourceExecutor([T.Int64, T.Int32, T.Int64]);
+  const tf = src.connect(
+    new TemporalFilterExecutor({ types: src.types, column: 2, lowerBound: (now) => BigInt(now - 10), inclusive, pk: [0], tables, initialNow: 100 }),
+  );
+  return { src, tf, tables };
+}
+
+describe('temporal filter', () => {
+  it('admits recent rows and expires them as barrier time advances', () => {
+    const { src, tf } = setup();
+    const out = tf.connect(new Collector());
+    src.pushChunk(chunk('I i I\n+ 1 7 95\n+ 2 7 90\n+ 3 8 . \n+ 4 8 99'));
+    expect(out.take()).toEqual(expected('I i I\n+ 1 7 95\n+ 4 8 99'));
+    src.injectBarrier(new Barrier(1, false, null, 106)); // bound 96: row 1 (95) leaves
+    expect(out.take()).toEqual(expected('I i I\n- 1 7 95'));
+    // Deleting an expired or never-admitted row is dropped; a live one is retracted.
+    src.pushChunk(chunk('I i I\n- 1 7 95\n- 2 7 90\nU- 4 8 99\nU+ 4 8 100'));
+    expect(out.take()).toEqual(expected('I i I\n- 4 8 99\n+ 4 8 100'));
+    src.injectBarrier(new Barrier(2, false, null, 110)); // bound 100: ts > 100 only
+    expect(out.take()).toEqual(expected('I i I\n- 4 8 100'));
+    expect(out.barriers()).toEqual([]);
+  });
+
+  it('>= keeps the row exactly at the bound', () => {
+    const { src, tf } = setup(true);
+    const out = tf.connect(new Collector());
+    src.pushChunk(chunk('I i I\n+ 1 7 90\n+ 2 7 89'));
+    expect(out.take()).toEqual(expected('I i I\n+ 1 7 90'));
+    src.injectBarrier(new Barrier(1, false, null, 100));
+    expect(out.take()).toEqual([]);
+  });
+
+  it('downstream aggregates retract expired rows at the same barrier', () => {
+    const { src, tf, tables } = setup();
+    const agg = tf.connect(new HashAggExecutor({ inputTypes: tf.types, groupKey: [1], calls: [{ impl: resolveAggregate('count', []), args: [] }], tables }));
+    const out = agg.connect(new Collector());
+    src.pushChunk(chunk('I i I\n+ 1 7 95\n+ 2 7 99'));
+    src.injectBarrier(new Barrier(1, false, null, 100));
+    expect(out.take()).toEqual(expected('i I\n+ 7 2'));
+    src.injectBarrier(new Barrier(2, false, null, 106));
+    expect(out.take()).toEqual(expected('i I\nU- 7 2\nU+ 7 1'));
+    src.injectBarrier(new Barrier(3, false, null, 200));
+    expect(out.take()).toEqual(expected('i I\n- 7 1'));
+  });
+});

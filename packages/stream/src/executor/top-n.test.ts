@@ -1,0 +1,60 @@
+import { T } from '@freshet/common';
+import { describe, expect, it } from 'vitest';
+import { MemStateStore } from '../state/mem-store';
+import { StateTableAllocator } from '../state/state-table';
+import { Collector, chunk, expected } from '../test-util';
+import { DedupExecutor } from './dedup';
+import { GroupTopNExecutor } from './group-top-n';
+import { SourceExecutor } from './source';
+import { TopNExecutor } from './top-n';
+
+const tables = () => new StateTableAllocator(new MemStateStore(), 1);
+
+describe('top-N', () => {
+  it('keeps the top 2 by v DESC (ties by pk) and emits entering/leaving rows', () => {
+    // id, v
+    const src = new SourceExecutor([T.Int32, T.Int32]);
+    const top = src.connect(new TopNExecutor({ types: src.types, orderBy: [{ column: 1, desc: true }], pk: [0], limit: 2, tables: tables() }));
+    const out = top.connect(new Collector());
+    src.pushChunk(chunk('i i\n+ 1 10\n+ 2 30\n+ 3 20'));
+    expect(out.take()).toEqual(expected('i i\n+ 2 30\n+ 3 20'));
+    src.pushChunk(chunk('i i\n+ 4 5\n+ 5 20'));
+    expect(out.take()).toEqual([]);
+    src.pushChunk(chunk('i i\n- 2 30'));
+    expect(out.take()).toEqual(expected('i i\n- 2 30\n+ 5 20'));
+    src.pushChunk(chunk('i i\nU- 1 10\nU+ 1 99'));
+    expect(out.take()).toEqual(expected('i i\n- 5 20\n+ 1 99'));
+  });
+
+  it('applies OFFSET and NULLS ordering', () => {
+    const src = new SourceExecutor([T.Int32, T.Int32]);
+    const top = src.connect(new TopNExecutor({ types: src.types, orderBy: [{ column: 1 }], pk: [0], limit: 1, offset: 1, tables: tables() }));
+    const out = top.connect(new Collector());
+    src.pushChunk(chunk('i i\n+ 1 .\n+ 2 5\n+ 3 7'));
+    expect(out.take()).toEqual(expected('i i\n+ 3 7'));
+  });
+
+  it('group top-N ranks within each group', () => {
+    // g, id, v
+    const src = new SourceExecutor([T.Varchar, T.Int32, T.Int32]);
+    const top = src.connect(new GroupTopNExecutor({ types: src.types, groupKey: [0], orderBy: [{ column: 2 }], pk: [1], limit: 1, tables: tables() }));
+    const out = top.connect(new Collector());
+    src.pushChunk(chunk('T i i\n+ a 1 5\n+ b 2 9\n+ a 3 4'));
+    expect(out.take()).toEqual(expected('T i i\n+ a 3 4\n+ b 2 9'));
+    src.pushChunk(chunk('T i i\nU- a 3 4\nU+ b 3 4'));
+    // Every Delete precedes every Insert: id 3 leaves group a before entering group b.
+    expect(out.take()).toEqual(expected('T i i\n- a 3 4\n- b 2 9\n+ a 1 5\n+ b 3 4'));
+  });
+});
+
+describe('dedup', () => {
+  it('emits a row when its count rises from 0 and retracts it when it returns to 0', () => {
+    const src = new SourceExecutor([T.Int32, T.Varchar]);
+    const d = src.connect(new DedupExecutor({ types: src.types, tables: tables() }));
+    const out = d.connect(new Collector());
+    src.pushChunk(chunk('i T\n+ 1 a\n+ 1 a\n+ 1 b\n- 1 a'));
+    expect(out.take()).toEqual(expected('i T\n+ 1 a\n+ 1 b'));
+    src.pushChunk(chunk('i T\n- 1 a\nU- 1 b\nU+ 2 b'));
+    expect(out.take()).toEqual(expected('i T\n- 1 a\n- 1 b\n+ 2 b'));
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * The executors of one streaming job (a table's DML pipeline, an MV, later a sink) and
+ * everything it registered, so that creating it is a few calls and dropping it undoes
+ * exactly those: sources leave the barrier manager, collectors unregister (so later epochs
+ * stop waiting for them), subscriptions to upstream MVs end and its state tables are
+ * dropped from the store.
+ *
+ * State table ids are allocated consecutively from `firstTableId` in construction order,
+ * so the planner should reserve a range per job (persisted in the catalog) and rebuild the
+ * graph in the same order on recovery.
+ */
+import type { DataType, KeyOrder } from '@freshet/common';
+import { ChainExecutor, type ChainOptions } from '../executor/chain';
+import type { Executor } from '../executor/executor';
+import { type ConflictBehavior, MaterializeExecutor } from '../executor/materialize';
+import { SourceExecutor } from '../executor/source';
+import { StateTableAllocator } from '../state/state-table';
+import type { BarrierManager, CollectorHandle } from './barrier-manager';
+
+export class StreamGraph {
+  readonly tables: StateTableAllocator;
+  private readonly firstTableId: number;
+  private readonly sources: SourceExecutor[] = [];
+  private readonly collectors: CollectorHandle[] = [];
+  private readonly chains: ChainExecutor[] = [];
+  private dropped = false;
+
+  constructor(
+    readonly manager: BarrierManager,
+    firstTableId: number,
+  ) {
+    this.firstTableId = firstTableId;
+    this.tables = new StateTableAllocator(manager.store, firstTableId);
+  }
+
+  /** A source that receives barriers from the manager (DML entry, connector). */
+  source(types: readonly DataType[]): SourceExecutor {
+    const s = new SourceExecutor(types);
+    this.manager.addSource(s);
+    this.sources.push(s);
+    return s;
+  }
+
+  /** Reads an upstream job's MV/table: snapshot, then changes. Call `start()` when the graph is built. */
+  chain(options: ChainOptions): ChainExecutor {
+    const c = new ChainExecutor(options);
+    this.chains.push(c);
+    return c;
+  }
+
+  /** The graph's materialize: its epochs gate commits. */
+  materialize(
+    input: Executor,
+    options: { pk: readonly number[]; orders?: readonly KeyOrder[]; conflict?: ConflictBehavior; chunkSize?: number },
+  ): MaterializeExecutor {
+    const collector = this.manager.registerCollector();
+    this.collectors.push(collector);
+    return input.connect(new MaterializeExecutor({ types: input.types, tables: this.tables, collector, ...options }));
+  }
+
+  /** Emits chain snapshots and subscribes to upstreams; call after wiring every executor. */
+  start(): void {
+    for (const c of this.chains) c.start();
+  }
+
+  /** State table ids this graph owns. */
+  get tableIds(): number[] {
+    const ids: number[] = [];
+    for (let id = this.firstTableId; id < this.tables.nextId; id++) ids.push(id);
+    return ids;
+  }
+
+  drop(): void {
+    if (this.dropped) return;
+    this.dropped = true;
+    for (const c of this.chains) c.detach();
+    for (const s of this.sources) this.manager.removeSource(s);
+    for (const c of this.collectors) c.unregister();
+    for (const id of this.tableIds) this.manager.store.dropTable(id);
+  }
+}
