@@ -1,8 +1,9 @@
 /**
  * Running an executor tree. `PlanRunner` is the async root driver used for a statement:
  * it pulls chunks, gives the event loop a turn at each PAUSE and checks for cancellation.
- * `drainSync` runs a (sub)plan to completion inline, ignoring PAUSE; it is what scalar,
- * EXISTS and IN subqueries use from inside an expression.
+ * `drainSync` runs a (sub)plan to completion inline, ignoring PAUSE: the fallback for the
+ * few subqueries evaluated where no ApplyExecutor runs them (an outer join's condition, an
+ * aggregate argument under FILTER); uncorrelated ones run first as init plans.
  */
 import type { Row } from '@freshet/common';
 import { type ChunkStream, type ExecRuntime, type Executor, PAUSE } from './executor';

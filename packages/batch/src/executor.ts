@@ -5,7 +5,10 @@
  * of a chunk; every operator forwards it upward, and the async driver at the root uses it
  * to give the event loop a turn (so a CancelRequest can be read) and to check for
  * cancellation. Operators that must consume all input before producing (sort, hash agg,
- * hash join build) forward PAUSE while consuming, so they stay interruptible too.
+ * hash join build) forward PAUSE while consuming, so they stay interruptible too, and
+ * yield PAUSE themselves (`shouldPause`) in long phases where no leaf runs: sorting,
+ * window computation, emitting. Correlated subqueries run as nested plans inside an
+ * ApplyExecutor (executor/apply.ts), so their PAUSEs reach the driver as well.
  */
 import type { Datum, Row } from '@freshet/common';
 import type { EvalContext } from '@freshet/expr';

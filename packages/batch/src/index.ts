@@ -13,6 +13,7 @@ export { ApplyExecutor, CorrelatedSubplan, SubplanNeeded } from './executor/appl
 export { ProjectExecutor } from './executor/project';
 export { ValuesExecutor } from './executor/values';
 export { LimitExecutor } from './executor/limit';
+export { DeferredExecutor } from './executor/deferred';
 export { SortExecutor, type SortKey } from './executor/sort';
 export { HashAggExecutor, type AggCallSpec } from './executor/hash-agg';
 export { type JoinType } from './executor/join-type';

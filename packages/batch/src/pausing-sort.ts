@@ -6,7 +6,36 @@
  */
 import { type ExecRuntime, PAUSE, type Pause, shouldPause } from './executor';
 
-const RUN = 1 << 14;
+const RUN = 1 << 13;
+
+/** A merge of src[lo, mid) and src[mid, hi) into dst, resumable (see mergeSome). */
+interface MergeState {
+  i: number;
+  j: number;
+  k: number;
+  mid: number;
+  hi: number;
+}
+
+/**
+ * Advances a merge by up to `budget` output items; true when it is complete. A plain
+ * function (not part of the generator) so the hot loop is optimized as usual.
+ */
+function mergeSome<T>(st: MergeState, src: T[], dst: T[], cmp: (a: T, b: T) => number, budget: number): boolean {
+  let { i, j, k } = st;
+  const { mid, hi } = st;
+  const stop = Math.min(hi, k + budget);
+  while (k < stop && i < mid && j < hi) {
+    // `<= 0` takes the left run first on ties: stable.
+    dst[k++] = cmp(src[i], src[j]) <= 0 ? src[i++] : src[j++];
+  }
+  while (k < stop && i < mid) dst[k++] = src[i++];
+  while (k < stop && j < hi) dst[k++] = src[j++];
+  st.i = i;
+  st.j = j;
+  st.k = k;
+  return k >= hi;
+}
 
 /** Sorts `items` in place (stably) by `cmp`; returns the same array. */
 export function* sortPausing<T>(items: T[], cmp: (a: T, b: T) => number, rt: ExecRuntime): Generator<Pause, T[], undefined> {
@@ -20,20 +49,14 @@ export function* sortPausing<T>(items: T[], cmp: (a: T, b: T) => number, rt: Exe
   }
   let src = items;
   let dst: T[] = new Array(n);
+  const st: MergeState = { i: 0, j: 0, k: 0, mid: 0, hi: 0 };
   for (let width = RUN; width < n; width *= 2) {
     for (let lo = 0; lo < n; lo += 2 * width) {
-      const mid = Math.min(n, lo + width);
-      const hi = Math.min(n, lo + 2 * width);
-      let i = lo;
-      let j = mid;
-      let k = lo;
-      while (i < mid && j < hi) {
-        // `<= 0` takes the left run first on ties: stable.
-        dst[k++] = cmp(src[i], src[j]) <= 0 ? src[i++] : src[j++];
-        if ((k & (RUN - 1)) === 0 && shouldPause(rt)) yield PAUSE;
-      }
-      while (i < mid) dst[k++] = src[i++];
-      while (j < hi) dst[k++] = src[j++];
+      st.i = st.k = lo;
+      st.j = st.mid = Math.min(n, lo + width);
+      st.hi = Math.min(n, lo + 2 * width);
+      while (!mergeSome(st, src, dst, cmp, RUN)) if (shouldPause(rt)) yield PAUSE;
+      if (shouldPause(rt)) yield PAUSE;
     }
     [src, dst] = [dst, src];
   }

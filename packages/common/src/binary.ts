@@ -87,7 +87,7 @@ export function encodeBinary(t: DataType, d: Datum): Buffer {
     case 'interval': {
       const iv = d as Interval;
       const b = Buffer.allocUnsafe(16);
-      b.writeBigInt64BE(BigInt(iv.micros), 0);
+      b.writeBigInt64BE(iv.usecs(), 0);
       b.writeInt32BE(iv.days, 8);
       b.writeInt32BE(iv.months, 12);
       return b;
@@ -265,7 +265,7 @@ export function decodeBinary(t: DataType, buf: Uint8Array): Datum {
       return Number(b.readBigInt64BE(0)) + PG_EPOCH_MICROS;
     case 'interval':
       need(b, 16);
-      return new Interval(b.readInt32BE(12), b.readInt32BE(8), Number(b.readBigInt64BE(0)));
+      return new Interval(b.readInt32BE(12), b.readInt32BE(8), b.readBigInt64BE(0));
     case 'jsonb': {
       if (b.length < 1 || b[0] !== 1) throw malformed('unsupported jsonb version number');
       const text = decodeUtf8(b.subarray(1));

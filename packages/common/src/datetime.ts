@@ -9,7 +9,7 @@
  */
 import { Decimal } from './decimal';
 import { SqlError, SqlState } from './error';
-import { Interval, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC, decimalSecondsToMicros } from './interval';
+import { Interval, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_PER_SEC, decimalSecondsToMicros, truncMicros } from './interval';
 
 const USECS_PER_MS = 1000;
 
@@ -645,13 +645,13 @@ export function truncateInterval(field: DateTimeField | string, iv: Interval): I
     case 'microseconds':
       return iv;
     case 'milliseconds':
-      return new Interval(iv.months, iv.days, t(iv.micros, USECS_PER_MS));
+      return new Interval(iv.months, iv.days, truncMicros(iv, USECS_PER_MS));
     case 'second':
-      return new Interval(iv.months, iv.days, t(iv.micros, USECS_PER_SEC));
+      return new Interval(iv.months, iv.days, truncMicros(iv, USECS_PER_SEC));
     case 'minute':
-      return new Interval(iv.months, iv.days, t(iv.micros, USECS_PER_MINUTE));
+      return new Interval(iv.months, iv.days, truncMicros(iv, USECS_PER_MINUTE));
     case 'hour':
-      return new Interval(iv.months, iv.days, t(iv.micros, USECS_PER_HOUR));
+      return new Interval(iv.months, iv.days, truncMicros(iv, USECS_PER_HOUR));
     case 'day':
       return new Interval(iv.months, iv.days, 0);
     case 'month':
@@ -773,7 +773,10 @@ export function extractFromTimestamptz(field: DateTimeField | string, utcMicros:
 export function extractFromInterval(field: DateTimeField | string, iv: Interval): Decimal {
   const f = typeof field === 'string' ? parseDateTimeField(field) : field;
   const years = Math.trunc(iv.months / 12);
-  const secInMicros = iv.micros % USECS_PER_MINUTE;
+  // Exact for µs beyond 2^53 too: the fields below are small once divided.
+  const usecs = iv.isWide ? iv.usecs() : null;
+  const secInMicros = usecs === null ? iv.micros % USECS_PER_MINUTE : Number(usecs % BigInt(USECS_PER_MINUTE));
+  const wholeUnits = (unit: number) => (usecs === null ? (iv.micros - (iv.micros % unit)) / unit : Number(usecs / BigInt(unit)));
   switch (f) {
     case 'millennium':
       return dec(Math.trunc(years / 1000));
@@ -790,9 +793,9 @@ export function extractFromInterval(field: DateTimeField | string, iv: Interval)
     case 'day':
       return dec(iv.days);
     case 'hour':
-      return dec(Math.trunc(iv.micros / USECS_PER_HOUR));
+      return dec(wholeUnits(USECS_PER_HOUR));
     case 'minute':
-      return dec(Math.trunc(iv.micros / USECS_PER_MINUTE) % 60);
+      return dec(wholeUnits(USECS_PER_MINUTE) % 60);
     case 'second':
       return decScaled(secInMicros, 6);
     case 'milliseconds':
@@ -805,7 +808,7 @@ export function extractFromInterval(field: DateTimeField | string, iv: Interval)
         (BigInt(years) * 36525n * BigInt(USECS_PER_DAY)) / 100n +
         BigInt(iv.months % 12) * 30n * BigInt(USECS_PER_DAY) +
         BigInt(iv.days) * BigInt(USECS_PER_DAY) +
-        BigInt(iv.micros);
+        iv.usecs();
       return decScaled(usecs, 6);
     }
   }

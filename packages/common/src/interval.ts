@@ -2,7 +2,14 @@
  * An interval as PostgreSQL and RisingWave store it: months, days and microseconds are
  * kept apart because a month has no fixed number of days and a day (across a DST change)
  * no fixed number of microseconds. Ranges follow RisingWave: months and days are int32,
- * micros int64 (held in a float64, so exact only up to ±2^53 µs ≈ ±285 years).
+ * microseconds int64, exact over the whole range.
+ *
+ * Microseconds are a float64 (`micros`) whenever that is exact — within ±2^53 µs, about
+ * ±285 years, i.e. every interval a query normally meets — so arithmetic, comparison and
+ * hashing stay plain float operations (bigint arithmetic measured 10–15× slower for
+ * comparison). Beyond that the exact value is also kept as a bigint (`usecs()`), and every
+ * operation that must be exact (formatting, parsing, ±, comparison, justification,
+ * codecs) takes the bigint path for such values only.
  *
  * Comparison, equality and hashing use the "justified total" (1 month = 30 days,
  * 1 day = 24 h), as PostgreSQL does: '1 mon' = '30 days' = '720 hours'.
@@ -46,6 +53,15 @@ function checkI64(n: number): number {
   return n;
 }
 
+function checkI64n(n: bigint): bigint {
+  if (n < I64_MIN || n > I64_MAX) throw intervalOutOfRange();
+  return n;
+}
+
+const MAX_EXACT = Number.MAX_SAFE_INTEGER;
+const USECS_PER_DAY_N = BigInt(USECS_PER_DAY);
+const USECS_PER_SEC_N = BigInt(USECS_PER_SEC);
+
 /** Plain (non-exponent) rounding to the nearest integer, ties to even (Rust's round_ties_even). */
 export function roundHalfEven(x: number): number {
   const r = Math.round(x);
@@ -55,14 +71,42 @@ export function roundHalfEven(x: number): number {
 }
 
 export class Interval {
+  /**
+   * Microseconds as a float64 holding an integer: exact within ±2^53, the nearest double
+   * beyond (read `usecs()` where exactness matters).
+   */
+  readonly micros: number;
+  /** The exact microseconds when |µs| > 2^53 − 1, else null. */
+  private readonly wide: bigint | null;
+
   constructor(
     readonly months: number,
     readonly days: number,
-    /** Microseconds; a float64 holding an integer (exact up to ±2^53). */
-    readonly micros: number,
-  ) {}
+    /** Microseconds: a number (taken as is) or a bigint (exact over the int64 range). */
+    micros: number | bigint,
+  ) {
+    if (typeof micros === 'number') {
+      this.micros = micros;
+      this.wide = null;
+    } else {
+      this.micros = Number(micros);
+      this.wide = micros >= -MAX_EXACT && micros <= MAX_EXACT ? null : micros;
+    }
+  }
 
   static readonly ZERO = new Interval(0, 0, 0);
+
+  /** The exact microseconds. */
+  usecs(): bigint {
+    if (this.wide !== null) return this.wide;
+    const m = this.micros;
+    return BigInt(Number.isInteger(m) ? m : Math.round(m));
+  }
+
+  /** True when the microseconds are beyond ±2^53 (only `usecs()` is exact). */
+  get isWide(): boolean {
+    return this.wide !== null;
+  }
 
   static fromMicros(micros: number): Interval {
     return new Interval(0, 0, micros);
@@ -86,15 +130,29 @@ export class Interval {
   }
 
   add(o: Interval): Interval {
-    return new Interval(checkI32(this.months + o.months), checkI32(this.days + o.days), checkI64(this.micros + o.micros));
+    const months = checkI32(this.months + o.months);
+    const days = checkI32(this.days + o.days);
+    if (this.wide === null && o.wide === null) {
+      // Two integers below 2^53 add exactly as long as the sum is below 2^53 too.
+      const us = this.micros + o.micros;
+      if (us >= -MAX_EXACT && us <= MAX_EXACT) return new Interval(months, days, us);
+    }
+    return new Interval(months, days, checkI64n(this.usecs() + o.usecs()));
   }
 
   sub(o: Interval): Interval {
-    return new Interval(checkI32(this.months - o.months), checkI32(this.days - o.days), checkI64(this.micros - o.micros));
+    const months = checkI32(this.months - o.months);
+    const days = checkI32(this.days - o.days);
+    if (this.wide === null && o.wide === null) {
+      const us = this.micros - o.micros;
+      if (us >= -MAX_EXACT && us <= MAX_EXACT) return new Interval(months, days, us);
+    }
+    return new Interval(months, days, checkI64n(this.usecs() - o.usecs()));
   }
 
   neg(): Interval {
-    return new Interval(checkI32(-this.months || 0), checkI32(-this.days || 0), checkI64(-this.micros || 0));
+    const micros = this.wide === null ? checkI64(-this.micros || 0) : checkI64n(-this.wide);
+    return new Interval(checkI32(-this.months || 0), checkI32(-this.days || 0), micros);
   }
 
   /**
@@ -118,7 +176,7 @@ export class Interval {
 
   /** Exact total µs (30-day months, 24-hour days): the value PG compares and hashes. */
   totalMicrosExact(): bigint {
-    return BigInt(this.months) * BigInt(USECS_PER_MONTH) + BigInt(this.days) * BigInt(USECS_PER_DAY) + BigInt(this.micros);
+    return BigInt(this.months) * BigInt(USECS_PER_MONTH) + BigInt(this.days) * USECS_PER_DAY_N + this.usecs();
   }
 
   compare(o: Interval): number {
@@ -149,10 +207,20 @@ export class Interval {
     return new Interval(Number(months), Number(days % 30n), Number(usecs));
   }
 
+  /** Whole days in the microseconds (truncated) and the rest, exactly. */
+  private splitDays(): { days: number; micros: number } {
+    if (this.wide === null) {
+      const rest = this.micros % USECS_PER_DAY;
+      return { days: (this.micros - rest) / USECS_PER_DAY, micros: rest };
+    }
+    return { days: Number(this.wide / USECS_PER_DAY_N), micros: Number(this.wide % USECS_PER_DAY_N) };
+  }
+
   /** justify_hours: moves whole 24-hour periods into days. */
   justifyHours(): Interval {
-    let days = this.days + Math.trunc(this.micros / USECS_PER_DAY);
-    let micros = this.micros % USECS_PER_DAY;
+    const split = this.splitDays();
+    let days = this.days + split.days;
+    let micros = split.micros;
     if (days > 0 && micros < 0) {
       micros += USECS_PER_DAY;
       days--;
@@ -174,18 +242,18 @@ export class Interval {
       days -= 30;
       months++;
     }
-    return new Interval(checkI32(months), days || 0, this.micros);
+    return new Interval(checkI32(months), days || 0, this.wide ?? this.micros);
   }
 
   /** justify_interval: justify_days and justify_hours with consistent signs. */
   justifyInterval(): Interval {
     let months = this.months;
     let days = this.days;
-    let micros = this.micros;
+    const split = this.splitDays();
+    let micros = split.micros;
     months += Math.trunc(days / 30);
     days %= 30;
-    days += Math.trunc(micros / USECS_PER_DAY);
-    micros %= USECS_PER_DAY;
+    days += split.days;
     months += Math.trunc(days / 30);
     days %= 30;
     if (months > 0 && (days < 0 || (days === 0 && micros < 0))) {
@@ -225,7 +293,8 @@ export class Interval {
       if (out.length > 0) out += ' ';
       if (followingNeg && this.micros > 0) out += '+';
       else if (this.micros < 0) out += '-';
-      out += formatHms(Math.abs(this.micros));
+      const w = this.wide;
+      out += w === null ? formatHms(Math.abs(this.micros)) : formatHmsExact(w < 0n ? -w : w);
     }
     return out;
   }
@@ -234,26 +303,32 @@ export class Interval {
   toIso8601(): string {
     const years = Math.trunc(this.months / 12);
     const months = this.months % 12;
-    const fract = Math.abs(this.micros % USECS_PER_SEC);
-    const totalSecs = Math.abs(Math.trunc(this.micros / USECS_PER_SEC));
-    const hours = Math.floor(totalSecs / 3600);
-    const minutes = Math.floor(totalSecs / 60) % 60;
-    const seconds = totalSecs % 60;
+    // As RisingWave: the time fields are printed unsigned (abs of the µs count).
+    const us = this.usecs();
+    const abs = us < 0n ? -us : us;
+    const fract = Number(abs % USECS_PER_SEC_N);
+    const totalSecs = abs / USECS_PER_SEC_N;
+    const hours = totalSecs / 3600n;
+    const minutes = (totalSecs / 60n) % 60n;
+    const seconds = totalSecs % 60n;
     const f = fract !== 0 ? `.${String(fract).padStart(6, '0')}`.replace(/0+$/, '') : '';
     return `P${years}Y${months}M${this.days}DT${hours}H${minutes}M${seconds}${f}S`;
   }
 }
 
+/** `HH:MM:SS[.ffffff]` for a non-negative µs count given as a bigint. */
+export function formatHmsExact(absMicros: bigint): string {
+  const secs = absMicros / 1_000_000n;
+  const fr = Number(absMicros % 1_000_000n);
+  const hours = secs / 3600n;
+  const tail = `${String((secs / 60n) % 60n).padStart(2, '0')}:${String(secs % 60n).padStart(2, '0')}`;
+  return `${hours < 10n ? '0' : ''}${hours}:${tail}${fr ? `.${String(fr).padStart(6, '0')}`.replace(/0+$/, '') : ''}`;
+}
+
 /** `HH:MM:SS[.ffffff]` for a non-negative µs count; hours may exceed 24. */
 export function formatHms(absMicros: number): string {
-  if (absMicros > Number.MAX_SAFE_INTEGER) {
-    // Beyond 2^53 float division misrounds; format the (already inexact) value exactly.
-    const big = BigInt(absMicros);
-    const secs = big / 1_000_000n;
-    const fr = Number(big % 1_000_000n);
-    const tail = `${String((secs / 60n) % 60n).padStart(2, '0')}:${String(secs % 60n).padStart(2, '0')}`;
-    return `${secs / 3600n}:${tail}${fr ? `.${String(fr).padStart(6, '0')}`.replace(/0+$/, '') : ''}`;
-  }
+  // Beyond 2^53 float division misrounds: format the double's exact integer value.
+  if (absMicros > Number.MAX_SAFE_INTEGER) return formatHmsExact(BigInt(absMicros));
   const totalSecs = Math.floor(absMicros / USECS_PER_SEC);
   const fract = absMicros - totalSecs * USECS_PER_SEC;
   const hours = Math.floor(totalSecs / 3600);
@@ -282,7 +357,9 @@ function fromFloats(months: number, days: number, micros: number): Interval {
   const totalDays = checkI32(d + leftoverDays + dfWhole);
   const us = roundHalfEven(micros + (df - dfWhole) * USECS_PER_DAY);
   if (Number.isNaN(us)) throw intervalOutOfRange();
-  return new Interval(m || 0, totalDays || 0, checkI64(us) || 0);
+  checkI64(us);
+  // A float result beyond 2^53 is stored exactly as the integer that double denotes.
+  return new Interval(m || 0, totalDays || 0, Math.abs(us) > MAX_EXACT ? BigInt(us) : us || 0);
 }
 
 function truncateToField(iv: Interval, field: IntervalField): Interval {
@@ -294,12 +371,20 @@ function truncateToField(iv: Interval, field: IntervalField): Interval {
     case 'day':
       return new Interval(iv.months, iv.days, 0);
     case 'hour':
-      return new Interval(iv.months, iv.days, Math.trunc(iv.micros / USECS_PER_HOUR) * USECS_PER_HOUR);
+      return new Interval(iv.months, iv.days, truncMicros(iv, USECS_PER_HOUR));
     case 'minute':
-      return new Interval(iv.months, iv.days, Math.trunc(iv.micros / USECS_PER_MINUTE) * USECS_PER_MINUTE);
+      return new Interval(iv.months, iv.days, truncMicros(iv, USECS_PER_MINUTE));
     case 'second':
       return iv;
   }
+}
+
+/** The interval's µs truncated (toward zero) to a multiple of `unit` µs, exactly. */
+export function truncMicros(iv: Interval, unit: number): number | bigint {
+  // `m - m % unit` is exact (fmod is), where `trunc(m / unit)` may round up near 2^53.
+  if (!iv.isWide) return iv.micros - (iv.micros % unit) || 0;
+  const u = BigInt(unit);
+  return (iv.usecs() / u) * u;
 }
 
 type Unit =
@@ -333,6 +418,11 @@ units('decade', 'decade', 'decades', 'dec', 'decs');
 units('century', 'century', 'centuries', 'c', 'cent');
 units('millennium', 'millennium', 'millennia', 'millenniums', 'mil', 'mils');
 
+/** A number too long for a float64 (`'9' × 400`) is out of range, not an internal error. */
+function finite(v: number): void {
+  if (!Number.isFinite(v)) throw intervalOutOfRange();
+}
+
 /** Accumulates interval parts exactly (µs as bigint) so range checks are exact. */
 class Acc {
   months = 0;
@@ -340,17 +430,20 @@ class Acc {
   micros = 0n;
 
   addMonths(v: number) {
+    finite(v);
     const whole = Math.trunc(v);
     this.months += whole;
     const fracDays = (v - whole) * 30;
     this.addDays(fracDays);
   }
   addDays(v: number) {
+    finite(v);
     const whole = Math.trunc(v);
     this.days += whole;
     this.addMicros((v - whole) * USECS_PER_DAY);
   }
   addMicros(v: number) {
+    finite(v);
     this.micros += BigInt(roundHalfEven(v));
   }
 
@@ -384,6 +477,7 @@ class Acc {
     throw invalidInterval(text);
   }
   addYears(v: number) {
+    finite(v);
     // PG rounds a fractional year to whole months.
     const whole = Math.trunc(v);
     this.months += whole * 12 + Math.round((v - whole) * 12);
@@ -399,7 +493,7 @@ class Acc {
     if (months < I32_MIN || months > I32_MAX || days < I32_MIN || days > I32_MAX || micros < I64_MIN || micros > I64_MAX) {
       throw intervalOutOfRange();
     }
-    return new Interval(months || 0, days || 0, Number(micros));
+    return new Interval(months || 0, days || 0, micros);
   }
 }
 

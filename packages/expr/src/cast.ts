@@ -322,7 +322,8 @@ export function castDatum(from: DataType, to: DataType, d: Datum, ctx: EvalConte
         return local - Math.floor(local / USECS_PER_DAY) * USECS_PER_DAY;
       }
       if (fk === 'interval') {
-        const us = (d as Interval).micros % USECS_PER_DAY;
+        const iv = d as Interval;
+        const us = iv.isWide ? Number(iv.usecs() % BigInt(USECS_PER_DAY)) : iv.micros % USECS_PER_DAY;
         return us < 0 ? us + USECS_PER_DAY : us;
       }
       break;

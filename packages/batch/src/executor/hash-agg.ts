@@ -10,7 +10,8 @@
 import type { DataType, Datum, Row } from '@freshet/common';
 import type { AggImpl, AggState } from '@freshet/expr';
 import { type OrderKey, tupleComparator } from '../compare';
-import { CHUNK_SIZE, type ChunkStream, type Evaluator, type ExecRuntime, type Executor, PAUSE, shouldPause } from '../executor';
+import { CHUNK_SIZE, type ChunkStream, type Evaluator, type ExecRuntime, type Executor, PAUSE, type Pause, shouldPause } from '../executor';
+import { sortPausing } from '../pausing-sort';
 import { type HashKey, keyValueFn, rowKeyFn } from '../keys';
 
 export interface AggCallSpec {
@@ -107,7 +108,7 @@ export class HashAggExecutor implements Executor {
     const keyValues = keyValueFn(this.groupTypes);
     for (const g of all) {
       const row: Row = keyValues ? keyValues(g.key) : g.key.slice();
-      for (let c = 0; c < calls.length; c++) row.push(this.finish(c, g.calls[c]));
+      for (let c = 0; c < calls.length; c++) row.push(yield* this.finish(c, g.calls[c]));
       out.push(row);
       if (out.length >= CHUNK_SIZE) {
         yield out;
@@ -120,11 +121,12 @@ export class HashAggExecutor implements Executor {
     single = null;
   }
 
-  private finish(c: number, cs: CallState): Datum {
+  /** The call's result; an ordered call sorts its buffered arguments first (pausing). */
+  private *finish(c: number, cs: CallState): Generator<Pause, Datum, undefined> {
     if (cs.buffered) {
       const spec = this.calls[c];
       const cmp = tupleComparator(spec.orderBy.map((o) => o.key));
-      cs.buffered.sort((a, b) => cmp(a.k, b.k));
+      yield* sortPausing(cs.buffered, (a, b) => cmp(a.k, b.k), this.rt);
       const keyFn = cs.seen ? rowKeyFn(spec.argTypes) : null;
       for (const { a } of cs.buffered) {
         if (cs.seen) {

@@ -235,9 +235,30 @@ function writeDecimal(w: ByteWriter, d: Decimal): void {
  * total, justified into (days, micros with 0 ≤ micros < 1 day), both as order-preserving floats.
  */
 function writeInterval(w: ByteWriter, iv: Interval): void {
-  const extra = Math.floor(iv.micros / USECS_PER_DAY);
+  // Both parts are exact float64s over the whole range: at most ~2^37 days, < 2^37 µs.
+  let extra: number;
+  let rest: number;
+  if (iv.isWide) {
+    const us = iv.usecs();
+    const day = BigInt(USECS_PER_DAY);
+    let d = us / day;
+    if (us % day < 0n) d -= 1n;
+    extra = Number(d);
+    rest = Number(us - d * day);
+  } else {
+    extra = Math.floor(iv.micros / USECS_PER_DAY);
+    rest = iv.micros - extra * USECS_PER_DAY;
+    // The float quotient may round across a day boundary: keep 0 ≤ rest < 1 day.
+    if (rest < 0) {
+      extra--;
+      rest += USECS_PER_DAY;
+    } else if (rest >= USECS_PER_DAY) {
+      extra++;
+      rest -= USECS_PER_DAY;
+    }
+  }
   writeFloat64(w, iv.months * 30 + iv.days + extra);
-  writeFloat64(w, iv.micros - extra * USECS_PER_DAY);
+  writeFloat64(w, rest);
 }
 
 /** Byte string with 0x00 escaped as 0x00 0xFF and terminated by 0x00 0x01. */

@@ -30,6 +30,11 @@ const TAG_INTERVAL = 10;
 const TAG_JSONB = 11;
 const TAG_STRUCT = 12;
 const TAG_LIST = 13;
+/**
+ * An interval whose µs are beyond ±2^53 (not exact as TAG_INTERVAL's float64): months and
+ * days as in TAG_INTERVAL, then µs as 8 bytes big-endian int64.
+ */
+const TAG_INTERVAL_I64 = 14;
 
 /** Sub-tags inside a jsonb value. */
 const J_NULL = 0;
@@ -113,10 +118,11 @@ export function writeDatum(w: ByteWriter, d: Datum): void {
       writeMagnitude(w, d.mantissa);
     }
   } else if (d instanceof Interval) {
-    w.u8(TAG_INTERVAL);
+    w.u8(d.isWide ? TAG_INTERVAL_I64 : TAG_INTERVAL);
     w.uvarint(zigzag(d.months));
     w.uvarint(zigzag(d.days));
-    w.f64be(d.micros);
+    if (d.isWide) w.i64be(d.usecs());
+    else w.f64be(d.micros);
   } else if (d instanceof Jsonb) {
     w.u8(TAG_JSONB);
     writeJson(w, d.value);
@@ -246,6 +252,11 @@ export function readDatum(r: ByteReader): Datum {
       const months = unzigzag(r.uvarint());
       const days = unzigzag(r.uvarint());
       return new Interval(months, days, r.f64be());
+    }
+    case TAG_INTERVAL_I64: {
+      const months = unzigzag(r.uvarint());
+      const days = unzigzag(r.uvarint());
+      return new Interval(months, days, r.i64be());
     }
     case TAG_JSONB:
       return new Jsonb(readJson(r));

@@ -3,7 +3,8 @@
  * subquery decorrelation (EXISTS/IN → semi/anti joins, correlated scalar aggregates →
  * left joins), predicate pushdown (WHERE conjuncts into scans and join conditions), join
  * ordering, merging of stacked projections, and point-lookup detection. Subqueries left as expressions get the same
- * treatment for their own plans.
+ * treatment for their own plans; correlated ones are then isolated into Filter/Project
+ * nodes, which run them per row inside the executor tree (ApplyExecutor).
  */
 import type { PlanNode } from '../planner/plan';
 import { transformExpr } from '../planner/expr';
@@ -12,6 +13,7 @@ import { decorrelate } from './rules/decorrelate';
 import { orderJoins } from './rules/join-order';
 import { pushPredicates } from './rules/push-predicates';
 import { mergeProjects } from './rules/merge-projects';
+import { isolateCorrelatedSubqueries } from './rules/isolate-subqueries';
 import { pointLookup } from './rules/point-lookup';
 import { mapNodeExprs, transformPlan } from './rules/transform';
 import type { EvalContext } from '@freshet/expr';
@@ -28,6 +30,7 @@ function optimizeRelational(plan: PlanNode): PlanNode {
   p = pushPredicates(p);
   p = orderJoins(p);
   p = mergeProjects(p);
+  p = isolateCorrelatedSubqueries(p);
   return optimizeSubqueries(p);
 }
 

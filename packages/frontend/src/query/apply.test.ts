@@ -110,6 +110,80 @@ describe('correlated subqueries the optimizer keeps (run by ApplyExecutor)', () 
   });
 });
 
+describe('correlated subqueries in other operators are isolated into a Project or Filter', () => {
+  const explain = async (sql: string) => (await db.query(`explain ${sql}`)).map((r) => r[0]).join('\n');
+
+  it('aggregate arguments', async () => {
+    const sql = 'select sum((select count(*) from u where u.y < t.x)), count(case when x > 1 then (select max(y) from u where u.y < t.x) end) from t';
+    expect(await db.query(sql)).toEqual([['4', '2']]);
+    expect(await explain(sql)).not.toMatch(/Agg \{[^\n]*Subquery/);
+    // Under FILTER the argument is evaluated only for the rows the filter keeps: for x = 2
+    // the subquery would fail (two rows).
+    const filtered = 'select sum((select y from u where u.y = t.x)) filter (where x = 1), count(*) filter (where (select count(*) from u where u.y < t.x) > 0) from t';
+    expect(await db.query(filtered)).toEqual([['1', '2']]);
+    expect(await explain(filtered)).not.toMatch(/Agg \{[^\n]*Subquery/);
+  });
+
+  it('window keys and arguments', async () => {
+    const sql = 'select x, row_number() over (order by (select count(*) from u where u.y < t.x) desc, x), sum((select count(*) from u where u.y < t.x)) over () from t order by x';
+    expect(await db.query(sql)).toEqual([
+      ['1', '3', '4'],
+      ['2', '2', '4'],
+      ['3', '1', '4'],
+      ['NULL', '4', '4'],
+    ]);
+    expect(await explain(sql)).not.toMatch(/OverWindow \{[^\n]*Subquery/);
+  });
+
+  it('set-returning function arguments', async () => {
+    expect(await db.query('select x, generate_series(1, (select count(*) from u where u.y < t.x)) from t where x >= 2 order by 1, 2')).toEqual([
+      ['2', '1'],
+      ['3', '1'],
+      ['3', '2'],
+      ['3', '3'],
+    ]);
+  });
+
+  it('inner join conditions', async () => {
+    const sql = 'select t.x, u.y from t join u on u.y = (select count(*) from u u2 where u2.y < t.x) order by 1, 2';
+    expect(await db.query(sql)).toEqual([['2', '1']]);
+    expect(await explain(sql)).not.toMatch(/Join \{[^\n]*Subquery/);
+  });
+});
+
+describe('LIMIT / OFFSET from a subquery', () => {
+  it('is evaluated when the plan runs, after the init plans', async () => {
+    expect(await db.query('select x from t order by x limit (select count(*) from u where y = 2) offset (select min(y) from u)')).toEqual([['2'], ['3']]);
+    expect(await failure('select x from t limit (select -1)')).toBe('22023');
+  });
+});
+
+describe('ordering comparisons with ANY / ALL', () => {
+  // Three-valued reference: compare with every element, then combine.
+  const cmpOf: Record<string, (a: number, b: number) => boolean> = { '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b };
+  const reference = (x: number | null, op: string, mode: 'any' | 'all', set: (number | null)[]): string => {
+    const results = set.map((v) => (x === null || v === null ? null : cmpOf[op](x, v)));
+    if (mode === 'any') return results.includes(true) ? 't' : results.includes(null) ? 'NULL' : 'f';
+    return results.includes(false) ? 'f' : results.includes(null) ? 'NULL' : 't';
+  };
+  const sets: (number | null)[][] = [[], [2], [1, 3], [null], [2, null], [1, 2, 3, null], [3, 3, 1]];
+
+  it('match element-wise three-valued logic', async () => {
+    await db.exec('create table xs (x int); insert into xs values (0), (1), (2), (3), (4), (null)');
+    const xs = [0, 1, 2, 3, 4, null];
+    for (const set of sets) {
+      const sub = set.length === 0 ? 'select 1 where false' : `values ${set.map((v) => `(${v ?? 'null::int'})`).join(', ')}`;
+      for (const op of Object.keys(cmpOf)) {
+        for (const mode of ['any', 'all'] as const) {
+          const got = await db.query(`select x, x ${op} ${mode} (${sub}) from xs order by x`);
+          const want = [...xs].sort((a, b) => (a === null ? 1 : b === null ? -1 : a - b)).map((x) => [x === null ? 'NULL' : String(x), reference(x, op, mode, set)]);
+          expect(got, `x ${op} ${mode} (${set.join(',')})`).toEqual(want);
+        }
+      }
+    }
+  });
+});
+
 describe('a long correlated subquery', () => {
   it('lets the event loop run and stops on cancellation', async () => {
     let cancelled = false;

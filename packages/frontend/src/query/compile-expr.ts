@@ -10,7 +10,7 @@
  */
 import { type DataType, type Datum, type Row, SqlError, SqlState, StructValue, internalError } from '@freshet/common';
 import { CorrelatedSubplan, type ExecRuntime, type Evaluator, type Executor, type HashKey, compositeKey, drainSync, singleKey } from '@freshet/batch';
-import { arrayAccess, arraySlice, castDatum } from '@freshet/expr';
+import { type EvalContext, type ScalarImpl, arrayAccess, arraySlice, castDatum } from '@freshet/expr';
 import type { Expr, Subquery } from '../planner/expr';
 import type { PlanNode } from '../planner/plan';
 
@@ -224,8 +224,36 @@ function compileInList(e: Extract<Expr, { kind: 'in_list' }>, rt: ExecRuntime, c
   };
 }
 
-/** What a subquery yields, cached per correlation key. */
-type SubResult = { rows: Row[]; keys?: Set<HashKey>; hasNull?: boolean };
+/**
+ * What a subquery yields, cached per correlation key. For `= ANY` / `<> ALL` also the set
+ * of its values; for ordering comparisons (`> ALL`, `<= ANY`, …) the one value that
+ * decides them (see `extremeOf`); `hasNull`: a NULL among the values.
+ */
+type SubResult = { rows: Row[]; keys?: Set<HashKey>; hasNull?: boolean; extreme?: Datum };
+
+const ORDERING = new Set(['less_than', 'less_than_or_equal', 'greater_than', 'greater_than_or_equal']);
+
+/**
+ * `x > ALL (S)` holds iff x > max(S), `x > ANY (S)` iff x > min(S) (mirrored for <), so
+ * one comparison per row replaces a scan of S. The extreme is found with the comparison
+ * itself; NULLs in S are tracked apart, as they only turn a definite answer into NULL.
+ */
+function extremeOf(rows: Row[], cmp: ScalarImpl, all: boolean, ctx: EvalContext): { extreme: Datum; hasNull: boolean } {
+  const greater = cmp.name.startsWith('greater');
+  // Keep the maximum for > ALL and < ANY, the minimum for > ANY and < ALL.
+  const wantMax = all === greater;
+  let m: Datum = null;
+  let hasNull = false;
+  for (const r of rows) {
+    const v = r[0];
+    if (v === null) {
+      hasNull = true;
+      continue;
+    }
+    if (m === null || (greater === wantMax ? cmp.eval([v, m], ctx) : cmp.eval([m, v], ctx)) === true) m = v;
+  }
+  return { extreme: m, hasNull };
+}
 
 function compileSubquery(
   e: Subquery,
@@ -241,6 +269,9 @@ function compileSubquery(
   const limit = e.mode === 'scalar' ? 2 : e.mode === 'exists' ? 1 : Infinity;
   const colType = e.plan.schema[0]?.type;
   const hashable = (e.mode === 'any' && e.cmp?.name === 'equal') || (e.mode === 'all' && e.cmp?.name === 'not_equal');
+  // Composite and JSON values can compare as NULL even when non-null: no shortcut there.
+  const ordered =
+    (e.mode === 'any' || e.mode === 'all') && ORDERING.has(e.cmp!.name) && colType !== undefined && !['list', 'struct', 'jsonb'].includes(colType.kind);
 
   const run = (row: Row): SubResult => {
     rt.outer.push(row);
@@ -254,6 +285,11 @@ function compileSubquery(
   };
   const toResult = (rows: Row[]): SubResult => {
     const res: SubResult = { rows };
+    if (ordered) {
+      const { extreme, hasNull } = extremeOf(rows, e.cmp!, e.mode === 'all', rt.evalCtx);
+      res.extreme = extreme;
+      res.hasNull = hasNull;
+    }
     if (hashable) {
       res.keys = new Set();
       res.hasNull = false;
@@ -322,6 +358,14 @@ function compileSubquery(
         if (res.rows.length === 0) return !any;
         const v = test(row);
         if (v === null) return null;
+        if (res.extreme !== undefined) {
+          // Every value is NULL: no comparison is definite.
+          if (res.extreme === null) return null;
+          const r = cmp.eval([v, res.extreme], rt.evalCtx);
+          // ANY: true decides; ALL: false decides. Otherwise a NULL in S makes it unknown.
+          if (r === any) return any;
+          return res.hasNull || r === null ? null : !any;
+        }
         if (res.keys) {
           const found = res.keys.has(singleKey(colType, v));
           // ANY(=): found → true; ALL(<>): found → false.

@@ -8,6 +8,7 @@ import { EXPR_ERROR } from '../binder/limit';
 import {
   type AggCallSpec,
   ApplyExecutor,
+  DeferredExecutor,
   DeleteExecutor,
   DistinctExecutor,
   type DmlExecutor,
@@ -80,19 +81,47 @@ export class Lowering {
     return keys.map((k) => ({ eval: this.expr(k.expr), type: k.expr.type, desc: k.desc, nullsFirst: k.nullsFirst }));
   }
 
-  /** Evaluates a LIMIT/OFFSET count now (constants, params, uncorrelated subqueries). */
-  private count(e: Expr | null, what: string): number | null {
-    if (!e) return null;
-    let v: Datum;
-    try {
-      v = this.expr(e)(EMPTY);
-    } catch (err) {
-      throw err instanceof SqlError ? withContext(err, EXPR_ERROR) : err;
+  /** Compiles a LIMIT/OFFSET count (constants, params, subqueries) into its evaluation. */
+  private count(e: Expr | null, what: string): () => number | null {
+    if (!e) return () => null;
+    const ev = this.expr(e);
+    return () => {
+      let v: Datum;
+      try {
+        v = ev(EMPTY);
+      } catch (err) {
+        throw err instanceof SqlError ? withContext(err, EXPR_ERROR) : err;
+      }
+      if (v === null) return null;
+      const n = Number(v as bigint);
+      if (n < 0) throw new SqlError(SqlState.InvalidParameterValue, `${what} must not be negative, but found: ${n}`, { context: [EXPR_ERROR] });
+      return n;
+    };
+  }
+
+  private lowerLimit(p: Extract<PlanNode, { kind: 'limit' }>): Executor {
+    const limitOf = this.count(p.limit, 'LIMIT');
+    const offsetOf = this.count(p.offset, 'OFFSET');
+    // A count read from a subquery is known only when the plan runs, after the init
+    // plans (evaluating it now would drain the subquery synchronously): build it then.
+    const deferred = [p.limit, p.offset].some((e) => e !== null && exprAny(e, (x) => x.kind === 'subquery'));
+    let limit = Infinity;
+    let offset = 0;
+    if (!deferred) {
+      limit = limitOf() ?? Infinity;
+      offset = offsetOf() ?? 0;
     }
-    if (v === null) return null;
-    const n = Number(v as bigint);
-    if (n < 0) throw new SqlError(SqlState.InvalidParameterValue, `${what} must not be negative, but found: ${n}`, { context: [EXPR_ERROR] });
-    return n;
+    let make: (limit: number, offset: number) => Executor;
+    if (p.input.kind === 'sort') {
+      const child = this.lower(p.input.input);
+      const keys = this.sortKeys(p.input.keys);
+      make = (l, o) => new SortExecutor(child, keys, this.rt, l, o);
+    } else {
+      const child = this.lower(p.input);
+      make = (l, o) => new LimitExecutor(child, l, o);
+    }
+    if (!deferred) return make(limit, offset);
+    return new DeferredExecutor(() => make(limitOf() ?? Infinity, offsetOf() ?? 0));
   }
 
   lower(p: PlanNode): Executor {
@@ -105,7 +134,7 @@ export class Lowering {
       case 'get':
         return new GetExecutor(this.storage.table(p.table.id), p.key.map((k) => this.expr(k)), p.columns.length === p.table.columns.length ? null : p.columns);
       case 'values':
-        return new ValuesExecutor(p.rows.map((r) => r.map((e) => this.expr(e))));
+        return new ValuesExecutor(p.rows.map((r) => r.map((e) => this.expr(e))), this.rt);
       case 'filter': {
         if (hasCorrelatedSubquery(p.predicate)) {
           const pred = this.appliedExpr(p.predicate);
@@ -137,7 +166,7 @@ export class Lowering {
           const ctx = this.rt.evalCtx;
           return { kind: 'set', eval: (row: Row) => mapFirst(fn.eval(args.map((a) => a(row)), ctx)) };
         });
-        return new ProjectSetExecutor(this.lower(p.input), items);
+        return new ProjectSetExecutor(this.lower(p.input), items, this.rt);
       }
       case 'agg': {
         const calls: AggCallSpec[] = p.aggs.map((a) => ({
@@ -154,12 +183,8 @@ export class Lowering {
         return this.lowerJoin(p);
       case 'sort':
         return new SortExecutor(this.lower(p.input), this.sortKeys(p.keys), this.rt);
-      case 'limit': {
-        const limit = this.count(p.limit, 'LIMIT') ?? Infinity;
-        const offset = this.count(p.offset, 'OFFSET') ?? 0;
-        if (p.input.kind === 'sort') return new SortExecutor(this.lower(p.input.input), this.sortKeys(p.input.keys), this.rt, limit, offset);
-        return new LimitExecutor(this.lower(p.input), limit, offset);
-      }
+      case 'limit':
+        return this.lowerLimit(p);
       case 'distinct': {
         const input = this.lower(p.input);
         if (!p.on) return new DistinctExecutor(input, p.schema.map((f) => f.type), null);
