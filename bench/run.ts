@@ -11,7 +11,7 @@ import { Progress } from './lib/progress';
 import { renderSummary } from './lib/report';
 import { writeResults } from './lib/results-writer';
 import { SCALES, type Scenario } from './lib/scenario';
-import { ALL_TARGETS, type TargetName } from './lib/targets';
+import { ALL_TARGETS, stopAllTargets, type TargetName } from './lib/targets';
 import { pointLookup } from './scenarios/point-lookup';
 
 const SCENARIOS: Record<string, Scenario> = { [pointLookup.name]: pointLookup };
@@ -111,8 +111,14 @@ async function main(): Promise<number> {
   return 0;
 }
 
-// Ctrl-C must still run the testkit's exit hooks, which stop the servers we started.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+// Ctrl-C stops the servers we started (and removes their data dirs), then exits; the
+// testkit's exit hooks still kill anything that did not stop within 10 s.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    setTimeout(() => process.exit(130), 10_000).unref();
+    void stopAllTargets().finally(() => process.exit(130));
+  });
+}
 
 main().then(
   (code) => process.exit(code),

@@ -31,6 +31,8 @@ export type WorkerMessage =
 export interface WorkerResult {
   /** Queries started inside the measured window and completed. */
   queries: number;
+  /** Queries completed during the warm-up (for per-query server CPU over the whole cell). */
+  warmupQueries: number;
   /** Queries that failed; a connection stops at its first error. */
   errors: number;
   firstError?: string;

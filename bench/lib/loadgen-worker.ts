@@ -104,6 +104,7 @@ async function main(): Promise<void> {
 
   const result: WorkerResult = {
     queries,
+    warmupQueries,
     errors,
     firstError,
     wrongRows,
@@ -118,6 +119,6 @@ async function main(): Promise<void> {
 main().catch((e) => {
   post({
     type: 'done',
-    result: { queries: 0, errors: 1, firstError: (e as Error).message, wrongRows: 0, measuredMs: 0, histogram: '', clientCpuUs: 0, machineBusy: null },
+    result: { queries: 0, warmupQueries: 0, errors: 1, firstError: (e as Error).message, wrongRows: 0, measuredMs: 0, histogram: '', clientCpuUs: 0, machineBusy: null },
   });
 });

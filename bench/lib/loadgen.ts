@@ -20,6 +20,13 @@ export interface Measurement extends LatencySummary {
   machineBusyPct: number | null;
   /** 1-minute load average right after the run: other work on the machine shows up here. */
   loadAverage1m: number;
+  /** Queries completed in the warm-up (not in `queries`, `qps` or the latencies). */
+  warmupQueries?: number;
+  /**
+   * Server CPU time (user + system, all of its processes) per query over the whole cell,
+   * warm-up included, in µs. Unlike QPS it hardly depends on what else the machine runs.
+   */
+  serverCpuUsPerQuery?: number | null;
 }
 
 export interface ProgressTick {
@@ -67,6 +74,7 @@ function merge(results: WorkerResult[], durationMs: number): Measurement {
     ...latencySummary(merged),
     qps: queries / (durationMs / 1000),
     queries,
+    warmupQueries: results.reduce((a, r) => a + r.warmupQueries, 0),
     errors: results.reduce((a, r) => a + r.errors, 0),
     firstError: results.find((r) => r.firstError)?.firstError,
     wrongRows: results.reduce((a, r) => a + r.wrongRows, 0),

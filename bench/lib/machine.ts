@@ -3,7 +3,7 @@
  * these 2-core machines the client, PostgreSQL and Freshet all share the same two cores.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { cpus, totalmem, release, platform, loadavg } from 'node:os';
 
 export interface MachineInfo {
@@ -63,4 +63,52 @@ export function readCpuTimes(): CpuTimes | null {
 export function busyFraction(a: CpuTimes, b: CpuTimes): number {
   const total = b.total - a.total;
   return total > 0 ? (b.busy - a.busy) / total : 0;
+}
+
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
+const CLOCK_TICKS_PER_S = 100;
+
+/**
+ * From /proc/<pid>/stat: parent pid, user+system CPU ticks of the process, and of its
+ * children that exited and were reaped (cutime+cstime), or null.
+ */
+function procStat(pid: number): { ppid: number; ticks: number; reapedTicks: number } | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may contain spaces and parentheses: fields start after the last ')'.
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), reapedTicks: Number(f[13]) + Number(f[14]) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU seconds (user + system) used so far by `pid` and all its descendants, running or
+ * exited and reaped (PostgreSQL's backends are children of the postmaster, which reaps
+ * them when a connection ends), or null without /proc.
+ */
+export function processTreeCpuSeconds(pid: number): number | null {
+  const root = procStat(pid);
+  if (!root) return null;
+  let ticks = root.ticks + root.reapedTicks;
+  const children = new Map<number, number[]>();
+  const stats = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    const child = Number(name);
+    if (!Number.isInteger(child) || child === pid) continue;
+    const st = procStat(child);
+    if (!st) continue;
+    stats.set(child, st.ticks);
+    const list = children.get(st.ppid);
+    if (list) list.push(child);
+    else children.set(st.ppid, [child]);
+  }
+  const queue = [...(children.get(pid) ?? [])];
+  while (queue.length) {
+    const c = queue.pop()!;
+    ticks += stats.get(c) ?? 0;
+    queue.push(...(children.get(c) ?? []));
+  }
+  return ticks / CLOCK_TICKS_PER_S;
 }

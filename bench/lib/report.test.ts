@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Measurement } from './loadgen';
 import { splitConnections } from './loadgen';
-import { compare, fmtMs, fmtQps, renderMarkdown, renderSummary, type BenchResult, type CellResult } from './report';
+import { compare, fmtMs, fmtQps, renderMarkdown, renderSummary, serverCpuUs, type BenchResult, type CellResult } from './report';
+import { processTreeCpuSeconds } from './machine';
 import { resultBaseName } from './results-writer';
 import { latencyChart, qpsChart } from './charts';
 import { summarizeRuns } from './stats';
@@ -130,5 +131,18 @@ describe('renderSummary', () => {
     expect(text).toContain('extended  1 conn: QPS 9,000 vs 10,000 = 0.90× (goal ≥ 0.8×: met) | p99 0.300 vs 0.200 ms = 1.50× (goal ≤ 2×: met)');
     expect(text).toContain('extended  8 conn: QPS 15,000 vs 20,000 = 0.75× (goal ≥ 0.8×: MISSED)');
     expect(text).toContain('simple    1 conn: error: boom');
+  });
+});
+
+describe('server CPU per query', () => {
+  it('is the median over the runs that measured it', () => {
+    const runs = [{ ...m(1, 1), serverCpuUsPerQuery: 30 }, { ...m(1, 1), serverCpuUsPerQuery: 10 }, { ...m(1, 1), serverCpuUsPerQuery: null }, { ...m(1, 1), serverCpuUsPerQuery: 20 }];
+    expect(serverCpuUs(cell('freshet', 'simple', 1, runs))).toBe(20);
+    expect(serverCpuUs(cell('freshet', 'simple', 1, [m(1, 1)]))).toBeNull();
+  });
+  it('reads a process tree from /proc', () => {
+    if (process.platform !== 'linux') return;
+    expect(processTreeCpuSeconds(process.pid)).toBeGreaterThan(0);
+    expect(processTreeCpuSeconds(2 ** 22 + 12345)).toBeNull();
   });
 });

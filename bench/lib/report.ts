@@ -5,7 +5,7 @@
 import type { Protocol } from './loadgen-protocol';
 import type { Measurement } from './loadgen';
 import type { MachineInfo } from './machine';
-import type { CellSummary } from './stats';
+import { type CellSummary, median } from './stats';
 
 export interface CellKey {
   protocol: Protocol;
@@ -95,6 +95,14 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+/** Median server CPU per query over a cell's runs, in µs, or null when not measured. */
+export function serverCpuUs(cell: CellResult): number | null {
+  const xs = cell.runs.map((x) => x.serverCpuUsPerQuery).filter((x): x is number => x !== null && x !== undefined);
+  return xs.length ? median(xs) : null;
+}
+
+const fmtCpu = (us: number | null) => (us === null ? 'n/a' : us.toFixed(1));
+
 export function renderMarkdown(r: BenchResult): string {
   const m = r.machine;
   const c = r.config;
@@ -123,7 +131,7 @@ export function renderMarkdown(r: BenchResult): string {
   out.push('');
   const rows = r.cells.map((cell) => {
     const key = [cell.target, cell.protocol, String(cell.connections)];
-    if (!cell.summary) return [...key, 'FAILED', '', '', '', '', '', '', cell.failure ?? ''];
+    if (!cell.summary) return [...key, 'FAILED', '', '', '', '', '', '', '', cell.failure ?? ''];
     const s = cell.summary;
     const meanPct = (f: (x: Measurement) => number | null) => {
       const xs = cell.runs.map(f).filter((x): x is number => x !== null);
@@ -136,13 +144,17 @@ export function renderMarkdown(r: BenchResult): string {
       fmtMs(s.median.p50Us),
       fmtMs(s.median.p99Us),
       fmtMs(s.median.p999Us),
+      fmtCpu(serverCpuUs(cell)),
       meanPct((x) => x.clientCpuPct),
       meanPct((x) => x.machineBusyPct),
       s.noisy ? `noisy: spread > 20%` : '',
     ];
   });
   out.push(
-    table(['target', 'protocol', 'conns', 'QPS', 'QPS min–max (spread)', 'p50 ms', 'p99 ms', 'p99.9 ms', 'client CPU (1 core=100%)', 'machine busy', 'note'], rows),
+    table(
+      ['target', 'protocol', 'conns', 'QPS', 'QPS min–max (spread)', 'p50 ms', 'p99 ms', 'p99.9 ms', 'server CPU µs/query', 'client CPU (1 core=100%)', 'machine busy', 'note'],
+      rows,
+    ),
   );
   out.push('');
   if (r.comparisons.length) {
@@ -194,7 +206,8 @@ export function renderSummary(r: BenchResult, candidate = 'freshet', baseline = 
       out.push(
         `${label}: QPS ${fmtQps(x.qps)} vs ${fmtQps(y.qps)} = ${fmtRatio(cmp.qpsRatio)} (goal ≥ ${GOALS.minQpsRatio}×: ${cmp.qpsGoalMet ? 'met' : 'MISSED'})` +
           ` | p99 ${fmtMs(x.p99Us)} vs ${fmtMs(y.p99Us)} ms = ${fmtRatio(cmp.p99Ratio)} (goal ≤ ${GOALS.maxP99Ratio}×: ${cmp.p99GoalMet ? 'met' : 'MISSED'})` +
-          ` | p50 ${fmtMs(x.p50Us)} vs ${fmtMs(y.p50Us)}, p99.9 ${fmtMs(x.p999Us)} vs ${fmtMs(y.p999Us)} ms`,
+          ` | p50 ${fmtMs(x.p50Us)} vs ${fmtMs(y.p50Us)}, p99.9 ${fmtMs(x.p999Us)} vs ${fmtMs(y.p999Us)} ms` +
+          ` | server CPU ${fmtCpu(serverCpuUs(a))} vs ${fmtCpu(serverCpuUs(b))} µs/query`,
       );
     }
   }

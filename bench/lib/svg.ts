@@ -58,15 +58,33 @@ export function logTicks(min: number, max: number): number[] {
 
 export function barChart(spec: BarChartSpec): string {
   const fmt = spec.format ?? ((v: number) => String(v));
-  const bar = 18;
+  // Bars with a value label are wide enough for the label to sit flat above them.
+  const bar = spec.labels ? 38 : 18;
   const groupGap = 28;
-  // Wide enough for a two-line group label even with few series.
-  const groupWidth = Math.max(96, spec.series.length * bar + groupGap);
   const margin = { top: 56, right: 24, bottom: 64, left: 72 };
-  const plotW = Math.max(360, spec.groups.length * groupWidth);
+  // Wide enough for a two-line group label even with few series.
+  const minGroupWidth = Math.max(96, spec.series.length * bar + groupGap);
+  // Never narrower than the title (about 8.5 px a character at 15 px bold).
+  const width = Math.max(margin.left + Math.max(360, spec.groups.length * minGroupWidth) + margin.right, margin.left + spec.title.length * 8.5 + margin.right);
+  // The groups share whatever width the title left over.
+  const plotW = width - margin.left - margin.right;
+  const groupWidth = plotW / Math.max(1, spec.groups.length);
+
+  // Legend: as many lines as it needs under the title (about 7 px a character at 11 px).
+  const legend: { x: number; y: number; s: BarSeries }[] = [];
+  let lx = margin.left;
+  let ly = 32;
+  for (const s of spec.series) {
+    const w = 24 + s.name.length * 7;
+    if (lx > margin.left && lx + w > width - margin.right) {
+      lx = margin.left;
+      ly += 16;
+    }
+    legend.push({ x: lx, y: ly, s });
+    lx += w;
+  }
+  margin.top = ly + 24;
   const plotH = 260;
-  // Never narrower than the title (about 8 px a character at 15 px bold).
-  const width = Math.max(margin.left + plotW + margin.right, margin.left + spec.title.length * 8.5 + margin.right);
   const height = margin.top + plotH + margin.bottom;
 
   const all = spec.groups.flatMap((g) => g.values.flatMap((v) => (v ? [v.value, v.hi ?? v.value, v.lo ?? v.value] : [])));
@@ -88,12 +106,9 @@ export function barChart(spec: BarChartSpec): string {
   );
   parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
   parts.push(`<text x="${margin.left}" y="22" font-size="15" font-weight="bold">${esc(spec.title)}</text>`);
-  // Legend on one line under the title.
-  let lx = margin.left;
-  for (const s of spec.series) {
-    parts.push(`<rect x="${lx}" y="32" width="10" height="10" fill="${s.color}"/>`);
-    parts.push(`<text x="${lx + 14}" y="41">${esc(s.name)}</text>`);
-    lx += 24 + s.name.length * 6.5;
+  for (const { x, y: top, s } of legend) {
+    parts.push(`<rect x="${r1(x)}" y="${top}" width="10" height="10" fill="${s.color}"/>`);
+    parts.push(`<text x="${r1(x + 14)}" y="${top + 9}">${esc(s.name)}</text>`);
   }
   for (const t of ticks) {
     parts.push(`<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/>`);
@@ -103,7 +118,7 @@ export function barChart(spec: BarChartSpec): string {
     `<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}${spec.log ? ' (log scale)' : ''}</text>`,
   );
   spec.groups.forEach((g, gi) => {
-    const gx = margin.left + gi * groupWidth + (groupWidth - spec.series.length * bar) / 2;
+    const gx = r1(margin.left + gi * groupWidth + (groupWidth - spec.series.length * bar) / 2);
     g.values.forEach((v, si) => {
       if (!v) return;
       const x = gx + si * bar;
@@ -118,9 +133,9 @@ export function barChart(spec: BarChartSpec): string {
         parts.push(`<line x1="${cx - 3}" x2="${cx + 3}" y1="${y(v.lo)}" y2="${y(v.lo)}" stroke="#333"/>`);
       }
       if (spec.labels) {
-        parts.push(
-          `<text x="${x + (bar - 2) / 2}" y="${top - 4}" text-anchor="start" font-size="9" transform="rotate(-60 ${x + (bar - 2) / 2} ${top - 4})">${esc(fmt(v.value))}</text>`,
-        );
+        // Above the bar and its whisker, centred.
+        const above = Math.min(top, v.hi !== undefined ? y(v.hi) : top) - 5;
+        parts.push(`<text x="${r1(x + (bar - 2) / 2)}" y="${r1(above)}" text-anchor="middle" font-size="9">${esc(fmt(v.value))}</text>`);
       }
     });
     // A label may hold '\n' line breaks (e.g. protocol, then connections).

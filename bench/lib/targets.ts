@@ -5,6 +5,8 @@
  * nobody. Freshet runs `freshet start` (on-disk data dir) with its defaults.
  */
 import { startFreshet, startPostgres } from '@freshet/testkit';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
@@ -23,6 +25,8 @@ export interface RunningTarget {
   settings: Record<string, string>;
   /** The tail of the server's log, for error messages. */
   logTail(): string;
+  /** The server's main process (PostgreSQL: the postmaster, parent of the backends), for CPU accounting. */
+  serverPid(): number | null;
   stop(): Promise<void>;
 }
 
@@ -46,8 +50,26 @@ function durablePostgresSettings(sharedBuffers: string): Record<string, string> 
   };
 }
 
+/** Targets started and not yet stopped, so an interrupted run can still clean up. */
+const live = new Set<RunningTarget>();
+
 export async function startTarget(name: TargetName, opts: TargetOptions): Promise<RunningTarget> {
-  return name === 'postgres' ? startBenchPostgres(opts) : startBenchFreshet(opts);
+  const t = name === 'postgres' ? await startBenchPostgres(opts) : await startBenchFreshet(opts);
+  const stop = t.stop;
+  t.stop = () => {
+    live.delete(t);
+    return stop();
+  };
+  live.add(t);
+  return t;
+}
+
+/**
+ * Stops every target still running (Ctrl-C): stopping, unlike the testkit's exit hook
+ * that only kills the processes, also removes their temporary data directories.
+ */
+export async function stopAllTargets(): Promise<void> {
+  await Promise.all([...live].map((t) => t.stop().catch(() => {})));
 }
 
 async function startBenchPostgres(opts: TargetOptions): Promise<RunningTarget> {
@@ -62,6 +84,7 @@ async function startBenchPostgres(opts: TargetOptions): Promise<RunningTarget> {
     version: '',
     settings,
     logTail: () => server.logs().split('\n').slice(-30).join('\n'),
+    serverPid: () => postmasterPid(server.dataDir),
     stop: () => server.stop(),
   };
   target.version = await queryScalar(target, 'SELECT version()');
@@ -84,10 +107,21 @@ async function startBenchFreshet(opts: TargetOptions): Promise<RunningTarget> {
     version: '',
     settings: { mode: 'start (on-disk data dir, default durability)' },
     logTail: () => server.logs.tail(30),
+    serverPid: () => server.pid,
     stop: () => server.stop(),
   };
   target.version = await queryScalar(target, 'SELECT version()').catch(() => 'unknown');
   return target;
+}
+
+/** The first line of postmaster.pid in the data directory is the postmaster's pid. */
+function postmasterPid(dataDir: string): number | null {
+  try {
+    const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n', 1)[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
 }
 
 export function clientConfig(t: Pick<RunningTarget, 'host' | 'port' | 'user' | 'database'>): pg.ClientConfig {

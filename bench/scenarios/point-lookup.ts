@@ -7,7 +7,7 @@
 import { runCell, type Measurement } from '../lib/loadgen';
 import type { Protocol } from '../lib/loadgen-protocol';
 import { loadTable } from '../lib/loader';
-import { machineInfo } from '../lib/machine';
+import { machineInfo, processTreeCpuSeconds } from '../lib/machine';
 import { compare, fmtMs, fmtQps, type BenchResult, type CellResult, type TargetReport } from '../lib/report';
 import type { Scenario, ScenarioOptions } from '../lib/scenario';
 import { NOISY_SPREAD_PCT, summarizeRuns } from '../lib/stats';
@@ -128,6 +128,7 @@ async function measureAll(o: ScenarioOptions, targets: RunningTarget[]): Promise
           cell.runs.push(m);
           o.progress.done(
             `${label}: ${fmtQps(m.qps).padStart(7)} QPS  p50 ${fmtMs(m.p50Us)}  p99 ${fmtMs(m.p99Us)}  p99.9 ${fmtMs(m.p999Us)} ms` +
+              `  server CPU ${m.serverCpuUsPerQuery != null ? `${m.serverCpuUsPerQuery.toFixed(1)} µs/q` : 'n/a'}` +
               `  client CPU ${m.clientCpuPct.toFixed(0)}%${m.machineBusyPct !== null ? `  machine ${m.machineBusyPct.toFixed(0)}%` : ''}  load ${m.loadAverage1m.toFixed(1)}`,
           );
         }
@@ -138,11 +139,13 @@ async function measureAll(o: ScenarioOptions, targets: RunningTarget[]): Promise
   return cells;
 }
 
-function measureOnce(o: ScenarioOptions, t: RunningTarget, protocol: Protocol, connections: number, rep: number): Promise<Measurement> {
+async function measureOnce(o: ScenarioOptions, t: RunningTarget, protocol: Protocol, connections: number, rep: number): Promise<Measurement> {
   const totalMs = (o.warmupS + o.durationS) * 1000;
   // The phases run on a clock, so elapsed time is the honest progress measure.
   const started = Date.now();
-  return runCell(
+  const pid = t.serverPid();
+  const cpuBefore = pid === null ? null : processTreeCpuSeconds(pid);
+  const m = await runCell(
     {
       host: t.host,
       port: t.port,
@@ -163,6 +166,10 @@ function measureOnce(o: ScenarioOptions, t: RunningTarget, protocol: Protocol, c
       o.progress.update(`${t.name} ${protocol} ${connections} conn run ${rep + 1}/${o.repeats}: ${what}`, Math.min(1, (Date.now() - started) / totalMs));
     },
   );
+  const cpuAfter = pid === null ? null : processTreeCpuSeconds(pid);
+  const served = m.queries + (m.warmupQueries ?? 0);
+  m.serverCpuUsPerQuery = cpuBefore !== null && cpuAfter !== null && served > 0 ? ((cpuAfter - cpuBefore) * 1e6) / served : null;
+  return m;
 }
 
 function notesFor(o: ScenarioOptions, cells: CellResult[], cores: number): string[] {

@@ -192,6 +192,14 @@ describe('plan cache: extended protocol', () => {
     expect(await extended('SELECT * FROM t WHERE id = $1', [null], ['2'])).toEqual([['2', 'two', 'NULL']]);
   });
 
+  it('does not cache a lookup through a view, whose base table can change under it', async () => {
+    await rows('ALTER TABLE t ADD COLUMN w int; CREATE VIEW tv AS SELECT id, w FROM t');
+    const a = session.prepare('SELECT w FROM tv WHERE id = $1', [null]);
+    expect(session.prepare('SELECT w FROM tv WHERE id = $1', [null])).not.toBe(a);
+    await rows('UPDATE t SET w = 7 WHERE id = 2');
+    expect(await extended('SELECT w FROM tv WHERE id = $1', [null], ['2'])).toEqual([['7']]);
+  });
+
   it('does not cache statements that are not point lookups', async () => {
     const a = session.prepare('SELECT now() FROM t WHERE id = $1', [null]);
     expect(session.prepare('SELECT now() FROM t WHERE id = $1', [null])).not.toBe(a);

@@ -105,9 +105,9 @@ export class PlanCache {
   /** A cached command for Parse of `sql` with these parameter types, or null. */
   prepared(sql: string, paramTypes: readonly (DataType | null)[]): PreparedCommand | null {
     if (this.session.txStatus === 'E') return null;
-    const entry = this.valid(preparedKey(sql, paramTypes));
-    if (entry) this.hits++;
-    return entry?.command ?? null;
+    const command = this.valid(preparedKey(sql, paramTypes))?.command ?? null;
+    if (command) this.hits++;
+    return command;
   }
 
   /** Records the outcome of a Parse that missed (`stmt` as parsed, `cmd` as prepared). */
@@ -115,8 +115,10 @@ export class PlanCache {
     this.misses++;
     const from = stmt ? singleRelation(stmt) : null;
     if (!from) return; // not a SELECT from one relation: not worth an entry
-    const command = isPointLookupCommand(cmd) ? cmd : null;
-    this.remember(preparedKey(sql, paramTypes), { command, from, resolved: this.resolve(from) });
+    const resolved = this.resolve(from);
+    // As for templates: only when FROM names the very table read (not a view over it).
+    const command = isPointLookupCommand(cmd) && cmd.pointLookup.table === resolved ? cmd : null;
+    this.remember(preparedKey(sql, paramTypes), { command, from, resolved });
   }
 
   /** The entry under `key` if it is still valid (refreshing its LRU position). */
@@ -201,7 +203,8 @@ function preparedKey(sql: string, paramTypes: readonly (DataType | null)[]): str
 function singleRelation(stmt: Statement): RelationName | null {
   if (stmt.kind !== 'pg' || stmt.rw) return null;
   const select = (stmt.node as PgNode).SelectStmt as PgNode | undefined;
-  if (!select || select.withClause || select.op !== 'SETOP_NONE' || !Array.isArray(select.fromClause) || select.fromClause.length !== 1) return null;
+  if (!select || select.withClause || select.intoClause || select.lockingClause || select.op !== 'SETOP_NONE') return null;
+  if (!Array.isArray(select.fromClause) || select.fromClause.length !== 1) return null;
   const rv = select.fromClause[0].RangeVar as PgNode | undefined;
   if (!rv || rv.catalogname || typeof rv.relname !== 'string') return null;
   return { schema: typeof rv.schemaname === 'string' ? rv.schemaname : null, name: rv.relname };
