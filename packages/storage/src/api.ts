@@ -43,6 +43,16 @@ export interface WriteBatch {
   readonly isEmpty: boolean;
 }
 
+/**
+ * One row change of a committed batch as applied to a table: `old` is the row the key had
+ * before (undefined: none), `row` the row after (undefined: deleted). Streaming reads these
+ * to feed DML into the materialized views over the table (see `watchTable`).
+ */
+export interface RowChange {
+  readonly old: Row | undefined;
+  readonly row: Row | undefined;
+}
+
 export interface StorageEngine {
   /** Opens persisted state (no-op in memory mode). Returns all metadata records. */
   open(): Promise<Map<string, unknown>>;
@@ -64,6 +74,19 @@ export interface StorageEngine {
   commit(batch: WriteBatch): Promise<void>;
   /** Next value of a per-table monotonically increasing counter (`_row_id`). Persisted with commits. */
   nextRowId(tableId: number): bigint;
+  /**
+   * Streaming hook: calls `listener` with a table's changes each time a committed batch is
+   * applied to it (after it is durable, before `commit` resolves, in commit order, and
+   * synchronously with the rows becoming visible, so a scan followed by watching misses and
+   * repeats nothing). Only changes that alter the table are reported. Returns the unwatch function.
+   */
+  watchTable(tableId: number, listener: (changes: RowChange[]) => void): () => void;
+  /**
+   * Serves reads of a relation whose rows live outside this engine (a materialized view's
+   * committed state): `table(id)` returns `reader` until `detachReader(id)`.
+   */
+  attachReader(reader: TableReader): void;
+  detachReader(tableId: number): void;
   /** Waits for queued commits, then releases the data dir. */
   close(): Promise<void>;
   /** True when commits are made durable on disk (false in memory / playground mode). */

@@ -5,7 +5,7 @@
  * to memory only once durable, so a reader never sees a write that a crash could lose.
  */
 import { type Row, SqlError, SqlState } from '@freshet/common';
-import type { StorageEngine, TableReader, TableSchema, WriteBatch } from './api';
+import type { RowChange, StorageEngine, TableReader, TableSchema, WriteBatch } from './api';
 import { Batch } from './write-batch';
 import { MemTable } from './mem-table';
 import type { LevelLog } from './level-log';
@@ -26,6 +26,10 @@ export class Engine implements StorageEngine {
   private idle: (() => void)[] = [];
   private opened = false;
   private closed = false;
+  /** Streaming: listeners per watched table (see `watchTable`). */
+  private readonly watchers = new Map<number, Set<(changes: RowChange[]) => void>>();
+  /** Relations served from outside (materialized views), by id. */
+  private readonly readers = new Map<number, TableReader>();
 
   constructor(private readonly log: LevelLog | null) {}
 
@@ -66,7 +70,25 @@ export class Engine implements StorageEngine {
   }
 
   table(tableId: number): TableReader {
-    return this.requireTable(tableId);
+    return this.tables.get(tableId) ?? this.readers.get(tableId) ?? this.requireTable(tableId);
+  }
+
+  watchTable(tableId: number, listener: (changes: RowChange[]) => void): () => void {
+    let set = this.watchers.get(tableId);
+    if (!set) this.watchers.set(tableId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.watchers.get(tableId) === set) this.watchers.delete(tableId);
+    };
+  }
+
+  attachReader(reader: TableReader): void {
+    this.readers.set(reader.tableId, reader);
+  }
+
+  detachReader(tableId: number): void {
+    this.readers.delete(tableId);
   }
 
   private requireTable(tableId: number): MemTable {
@@ -142,6 +164,9 @@ export class Engine implements StorageEngine {
   }
 
   private apply(batch: Batch): void {
+    // Changes of watched tables are collected as they are applied and reported after the
+    // batch, so listeners see the statement's changes at once, in order.
+    let changes: Map<number, RowChange[]> | null = null;
     for (const op of batch.ops) {
       if (op.kind === 'drop') {
         this.tables.delete(op.tableId);
@@ -152,8 +177,32 @@ export class Engine implements StorageEngine {
       // The table may have been dropped by an earlier commit; its writes go with it.
       const t = this.tables.get(op.tableId);
       if (!t) continue;
+      if (this.watchers.has(op.tableId)) {
+        const old = t.rows.get(op.key);
+        const row = op.kind === 'put' ? (op.row as Row) : undefined;
+        if (old !== row) {
+          changes ??= new Map();
+          let list = changes.get(op.tableId);
+          if (!list) changes.set(op.tableId, (list = []));
+          list.push({ old, row });
+        }
+      }
       if (op.kind === 'put') t.putKey(op.key, op.row as Row);
       else t.deleteKey(op.key);
+    }
+    if (changes) this.notify(changes);
+  }
+
+  /** A failing listener must not stop the commit loop: its error is reported, not thrown. */
+  private notify(changes: Map<number, RowChange[]>): void {
+    for (const [tableId, list] of changes) {
+      for (const listener of this.watchers.get(tableId) ?? []) {
+        try {
+          listener(list);
+        } catch (e) {
+          console.error(`storage: change listener of table ${tableId} failed:`, e);
+        }
+      }
     }
   }
 

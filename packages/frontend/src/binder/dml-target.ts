@@ -25,9 +25,10 @@ export interface DmlTarget {
 
 export function bindDmlTarget(bc: BindContext, rangeVar: PgNode, verb: string): DmlTarget {
   const rel = resolveRelation(bc, (rangeVar.schemaname as string | undefined) ?? null, rangeVar.relname as string);
+  // RisingWave's wording for writes into an MV.
+  if (rel.kind === 'materialized_view') throw new SqlError(SqlState.WrongObjectType, `cannot change materialized view "${rel.name}"`);
   if (rel.kind !== 'table') {
-    const what = rel.kind === 'materialized_view' ? 'materialized view' : rel.kind;
-    throw new SqlError(SqlState.WrongObjectType, `cannot ${verb} ${what} "${rel.name}"`);
+    throw new SqlError(SqlState.WrongObjectType, `cannot ${verb} ${rel.kind} "${rel.name}"`);
   }
   const alias = (rangeVar.alias?.aliasname as string | undefined) ?? rel.name;
   const scan = relationPlan(bc, rel);

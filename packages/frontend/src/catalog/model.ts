@@ -45,6 +45,11 @@ export interface RelationCatalog {
   /** Indexes: the indexed relation, key columns and included columns (indices into the base relation). */
   index?: { on: number; keys: { column: number; desc: boolean; nullsFirst: boolean }[]; include: number[] };
   createdAt: number;
+  /**
+   * Materialized views: the first id of the state-table id range reserved for the MV's
+   * stream job (the job allocates its state tables consecutively from it).
+   */
+  stream?: { firstStateTableId: number; timeZone?: string };
 }
 
 export interface SchemaCatalog {

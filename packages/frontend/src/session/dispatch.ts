@@ -16,6 +16,7 @@ import { ddlCommand } from './ddl-command';
 import { createTableAsCommand } from './create-table-as';
 import { showCommand } from '../handler/show';
 import { describeCommand } from '../handler/describe';
+import { createMaterializedViewCommand, explainCreateMaterializedViewCommand, flushCommand } from '../stream-planner';
 
 export interface PreparedCommand extends PreparedStatement {
   bind(params: Datum[]): Portal;
@@ -53,9 +54,7 @@ export function prepareStatement(
     case 'pg':
       return preparePg(session, stmt, paramTypes);
     case 'flush':
-      // Batch DML is applied synchronously and durably before it is acknowledged, so there
-      // is nothing pending to wait for yet; the streaming engine makes FLUSH wait for an epoch.
-      return simpleCommand(null, () => ({ tag: 'FLUSH' }));
+      return flushCommand(session);
     case 'show':
       return showCommand(session, stmt);
     case 'describe':
@@ -65,6 +64,9 @@ export function prepareStatement(
     case 'create_sink':
       return unsupported('CREATE SINK', 'Sinks (Redis, S3, Kafka) are planned.');
     case 'explain':
+      if (stmt.inner.kind === 'pg' && (stmt.inner.node as Record<string, any>).CreateTableAsStmt?.objtype === 'OBJECT_MATVIEW') {
+        return explainCreateMaterializedViewCommand(session, stmt.inner);
+      }
       return unsupported(`EXPLAIN of ${stmt.inner.kind === 'pg' ? Object.keys(stmt.inner.node)[0].replace(/Stmt$/, '') : stmt.inner.kind}`, 'EXPLAIN works for SELECT, VALUES and DML today.');
     case 'drop':
       return dropStreamingObject(session, stmt);
@@ -112,7 +114,7 @@ function preparePg(session: FrontendSession, stmt: Extract<Statement, { kind: 'p
       return simpleCommand(null, () => ({ tag: 'DISCARD ALL' }));
     case 'CreateTableAsStmt':
       if (body.objtype === 'OBJECT_MATVIEW') {
-        return unsupported('CREATE MATERIALIZED VIEW', 'Incremental materialized views are being built; use CREATE VIEW for now.');
+        return createMaterializedViewCommand(session, stmt);
       }
       return createTableAsCommand(session, stmt);
     default:

@@ -12,6 +12,7 @@ import type { PreparedCommand } from './dispatch';
 import { compilePointLookup } from '../query/fast-path';
 import { FastPathPortal } from './fast-path-portal';
 import { queryContext } from './query-context';
+import { implicitFlush } from '../stream-planner';
 import type { FrontendSession } from './session';
 
 const WRITE_NODES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt']);
@@ -61,6 +62,7 @@ class QueryPortal implements Portal {
       this.exec = this.prepared.execute(this.params, { cancel, ctx: queryContext(this.session) });
     }
     const { rows, done } = await this.exec.next(maxRows);
+    if (done && this.isWrite) await implicitFlush(this.session);
     return { rows, done, tag: done ? this.exec.tag() : '' };
   }
 

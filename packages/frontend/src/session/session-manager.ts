@@ -9,6 +9,7 @@ import type { Catalog } from '../catalog/catalog';
 import { installSystemCatalog } from '../catalog/system';
 import type { StorageEngine } from '@freshet/storage';
 import { FrontendSession } from './session';
+import { StreamingEngine, restoreMaterializedViews } from '../stream-planner';
 
 export interface FrontendOptions {
   /** Logger for what happened (connections, DDL, errors). */
@@ -20,6 +21,8 @@ export class Frontend implements SessionManager {
   private readonly sessions = new Map<number, FrontendSession>();
   private nextProcessId = 1;
   readonly log: (msg: string) => void;
+  /** Materialized views: their stream jobs, barriers and serving state (../stream-planner). */
+  readonly streaming: StreamingEngine;
 
   constructor(
     readonly catalog: Catalog,
@@ -28,6 +31,8 @@ export class Frontend implements SessionManager {
   ) {
     this.log = opts.log ?? (() => {});
     installSystemCatalog(catalog);
+    this.streaming = new StreamingEngine(catalog, storage, { log: this.log });
+    restoreMaterializedViews(this.streaming, this.log);
   }
 
   authRequirement(user: string): AuthRequirement {

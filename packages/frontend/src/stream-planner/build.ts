@@ -1,0 +1,142 @@
+/**
+ * Stream plan → executors of @freshet/stream, wired into one StreamGraph (a job). Scalar
+ * expressions reuse the batch engine's compiled evaluators (`compileExpr`) through
+ * `RowFnExpr`; plain column references and literals use the stream engine's zero-copy
+ * `InputRef` / `Literal`. State tables are allocated by the executors in construction
+ * order from the graph's id range, so rebuilding the same plan yields the same ids.
+ */
+import { type Datum, type Row, internalError } from '@freshet/common';
+import { type ExecRuntime, newRuntime } from '@freshet/batch';
+import type { EvalContext } from '@freshet/expr';
+import {
+  type Executor,
+  FilterExecutor,
+  GroupTopNExecutor,
+  HashAggExecutor,
+  HashJoinExecutor,
+  HopWindowExecutor,
+  InputRef,
+  Literal,
+  ProjectExecutor,
+  RowFnExpr,
+  SimpleAggExecutor,
+  type StreamExpr,
+  type StreamGraph,
+  TopNExecutor,
+  UnionExecutor,
+  ValuesExecutor,
+  DedupExecutor,
+} from '@freshet/stream';
+import type { RelationCatalog } from '../catalog/model';
+import type { Expr } from '../planner/expr';
+import { compileExpr } from '../query/compile-expr';
+import type { StreamNode } from './plan';
+
+/** How a job reaches the relations it reads. */
+export interface UpstreamResolver {
+  /** The executor whose output is `rel`'s changes, and its current rows (the backfill snapshot). */
+  upstream(rel: RelationCatalog): { executor: Executor; snapshot: () => Iterable<Row> };
+}
+
+const NO_CANCEL = { cancelled: false, throwIfCancelled() {} };
+
+export class GraphBuilder {
+  private readonly rt: ExecRuntime;
+  readonly valueSources: ValuesExecutor[] = [];
+
+  constructor(
+    private readonly graph: StreamGraph,
+    private readonly upstreams: UpstreamResolver,
+    evalCtx: EvalContext,
+  ) {
+    this.rt = newRuntime([], evalCtx, NO_CANCEL);
+  }
+
+  private evaluator(e: Expr): (row: Row) => Datum {
+    return compileExpr(e, this.rt, () => {
+      throw internalError('a subquery reached the stream graph builder');
+    });
+  }
+
+  private streamExpr(e: Expr): StreamExpr {
+    if (e.kind === 'column') return new InputRef(e.index, e.type);
+    if (e.kind === 'literal') return new Literal(e.type, e.value);
+    return new RowFnExpr(e.type, this.evaluator(e));
+  }
+
+  build(n: StreamNode): Executor {
+    const tables = this.graph.tables;
+    switch (n.kind) {
+      case 'table_scan': {
+        const up = this.upstreams.upstream(n.relation);
+        return this.graph.chain({ upstream: up.executor, snapshot: up.snapshot, columns: n.columns });
+      }
+      case 'values': {
+        const rows = n.rows.map((r, i) => [...r.map((e) => this.evaluator(e)([])), BigInt(i + 1)]);
+        const v = new ValuesExecutor(
+          n.schema.map((f) => f.type),
+          rows,
+        );
+        this.graph.manager.addSource(v);
+        this.valueSources.push(v);
+        return v;
+      }
+      case 'filter':
+        return this.build(n.input).connect(new FilterExecutor(n.input.schema.map((f) => f.type), this.streamExpr(n.predicate)));
+      case 'project':
+        return this.build(n.input).connect(new ProjectExecutor(n.exprs.map((e) => this.streamExpr(e))));
+      case 'agg': {
+        const input = this.build(n.input);
+        const calls = n.calls.map((c) => ({ impl: c.fn, args: c.args, distinct: c.distinct, filter: c.filter, orderBy: c.orderBy }));
+        const exec =
+          n.groupKey.length === 0
+            ? new SimpleAggExecutor({ inputTypes: input.types, calls, tables })
+            : new HashAggExecutor({ inputTypes: input.types, groupKey: n.groupKey, calls, tables });
+        return input.connect(exec);
+      }
+      case 'hash_join': {
+        const left = this.build(n.left);
+        const right = this.build(n.right);
+        const cond = n.condition ? this.evaluator(n.condition) : null;
+        const join = new HashJoinExecutor({
+          joinType: n.joinType,
+          leftTypes: left.types,
+          rightTypes: right.types,
+          leftKeys: n.leftKeys,
+          rightKeys: n.rightKeys,
+          leftPk: n.left.streamKey,
+          rightPk: n.right.streamKey,
+          condition: cond,
+          tables,
+        });
+        left.connect(join.left);
+        right.connect(join.right);
+        return join;
+      }
+      case 'top_n': {
+        const input = this.build(n.input);
+        const opts = { types: input.types, orderBy: n.orderBy, pk: n.input.streamKey, limit: n.limit, offset: n.offset, tables };
+        return input.connect(n.groupKey.length === 0 ? new TopNExecutor(opts) : new GroupTopNExecutor({ ...opts, groupKey: n.groupKey }));
+      }
+      case 'dedup': {
+        const input = this.build(n.input);
+        return input.connect(new DedupExecutor({ types: input.types, tables }));
+      }
+      case 'hop_window': {
+        const input = this.build(n.input);
+        return input.connect(
+          new HopWindowExecutor({ types: input.types, timeColumn: n.timeCol, slideUs: n.slideUs, sizeUs: n.sizeUs, offsetUs: n.offsetUs }),
+        );
+      }
+      case 'union': {
+        const inputs = n.inputs.map((i) => this.build(i));
+        const union = new UnionExecutor(
+          n.schema.map((f) => f.type),
+          inputs.length,
+        );
+        inputs.forEach((inp, i) => inp.connect(union.inputs[i]));
+        return union;
+      }
+    }
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Stream plan nodes: what a materialized view's dataflow is made of, between the optimized
+ * logical plan (../planner/plan.ts) and the executors of @freshet/stream (build.ts).
+ *
+ * Every node knows its **stream key** (`streamKey`, indices into its own output): a set of
+ * columns that identifies each row of the node's output uniquely at any point in time.
+ * Stateful operators need it (join sides store rows under (join key, stream key); top-N
+ * breaks ties with it) and it becomes the MV's primary key. Column lists may therefore
+ * carry more than the logical plan asked for: a node's first `width` columns are the
+ * logical plan's columns, in order, and anything after them is a key column carried along
+ * so that the stream key survives projections (RisingWave's hidden `_row_id` and friends).
+ */
+import type { DataType } from '@freshet/common';
+import type { AggImpl } from '@freshet/expr';
+import type { RelationCatalog } from '../catalog/model';
+import type { Expr } from '../planner/expr';
+
+export interface StreamField {
+  readonly name: string;
+  readonly type: DataType;
+  /** True for columns the logical plan does not output (stream-key carriers). */
+  readonly hidden: boolean;
+}
+
+export interface StreamOrderItem {
+  readonly column: number;
+  readonly desc: boolean;
+  readonly nullsFirst: boolean;
+}
+
+export interface StreamAggCall {
+  readonly fn: AggImpl;
+  /** Input columns holding the arguments (projected upstream). */
+  readonly args: readonly number[];
+  readonly distinct: boolean;
+  /** Boolean input column of FILTER (WHERE …), or null. */
+  readonly filter: number | null;
+  readonly orderBy: readonly StreamOrderItem[];
+}
+
+interface Base {
+  readonly schema: readonly StreamField[];
+  readonly streamKey: readonly number[];
+}
+
+/** Reads a table or MV: its existing rows (backfill), then its changes. */
+export interface StreamTableScan extends Base {
+  readonly kind: 'table_scan';
+  readonly relation: RelationCatalog;
+  /** Physical columns of the relation, in output order. */
+  readonly columns: readonly number[];
+}
+
+/** Constant rows, emitted once; the last column numbers them (the stream key). */
+export interface StreamValues extends Base {
+  readonly kind: 'values';
+  readonly rows: readonly (readonly Expr[])[];
+}
+
+export interface StreamFilter extends Base {
+  readonly kind: 'filter';
+  readonly input: StreamNode;
+  readonly predicate: Expr;
+}
+
+export interface StreamProject extends Base {
+  readonly kind: 'project';
+  readonly input: StreamNode;
+  readonly exprs: readonly Expr[];
+}
+
+/** GROUP BY (groupKey non-empty: StreamHashAgg) or a global aggregate (StreamSimpleAgg). */
+export interface StreamAgg extends Base {
+  readonly kind: 'agg';
+  readonly input: StreamNode;
+  readonly groupKey: readonly number[];
+  readonly calls: readonly StreamAggCall[];
+}
+
+export interface StreamHashJoin extends Base {
+  readonly kind: 'hash_join';
+  readonly joinType: 'inner' | 'left' | 'right' | 'full';
+  readonly left: StreamNode;
+  readonly right: StreamNode;
+  readonly leftKeys: readonly number[];
+  readonly rightKeys: readonly number[];
+  /** Over left ++ right output columns. */
+  readonly condition: Expr | null;
+}
+
+/** ORDER BY … LIMIT n OFFSET m, optionally per group (StreamGroupTopN). */
+export interface StreamTopN extends Base {
+  readonly kind: 'top_n';
+  readonly input: StreamNode;
+  readonly groupKey: readonly number[];
+  readonly orderBy: readonly StreamOrderItem[];
+  readonly limit: number;
+  readonly offset: number;
+}
+
+/** SELECT DISTINCT over all columns; the stream key is every column. */
+export interface StreamDedup extends Base {
+  readonly kind: 'dedup';
+  readonly input: StreamNode;
+}
+
+export interface StreamUnion extends Base {
+  readonly kind: 'union';
+  readonly inputs: readonly StreamNode[];
+}
+
+/** HOP / TUMBLE: the input's columns, then window_start and window_end (one row per window). */
+export interface StreamHopWindow extends Base {
+  readonly kind: 'hop_window';
+  readonly input: StreamNode;
+  readonly timeCol: number;
+  readonly slideUs: number;
+  readonly sizeUs: number;
+  readonly offsetUs: number;
+}
+
+export type StreamNode =
+  | StreamTableScan
+  | StreamValues
+  | StreamFilter
+  | StreamProject
+  | StreamAgg
+  | StreamHashJoin
+  | StreamTopN
+  | StreamDedup
+  | StreamUnion
+  | StreamHopWindow;
+
+/** A planned MV: the dataflow, the logical output width and the MV table's layout. */
+export interface StreamPlan {
+  readonly root: StreamNode;
+  /** Columns of the MV table: the logical output, then hidden key columns. */
+  readonly columns: readonly StreamField[];
+  /** The MV's primary key (the root's stream key). */
+  readonly pk: readonly number[];
+  /** Relations read (tables and MVs), by catalog id. */
+  readonly upstreams: readonly number[];
+}
+
+export function streamInputs(n: StreamNode): StreamNode[] {
+  switch (n.kind) {
+    case 'table_scan':
+    case 'values':
+      return [];
+    case 'hash_join':
+      return [n.left, n.right];
+    case 'union':
+      return [...n.inputs];
+    default:
+      return [n.input];
+  }
+}
