@@ -7,16 +7,12 @@ import type { Statement } from '@freshet/sql';
 import { executeDdl, isDdl, type DdlContext } from '../handler/ddl';
 import { describeQuery } from '../query';
 import { type PreparedCommand, simpleCommand } from './dispatch';
-import { queryContext } from './query-context';
+import { queryContext, sessionScope } from './query-context';
 import type { FrontendSession } from './session';
 
 export function ddlContext(session: FrontendSession): DdlContext {
   return {
-    catalog: session.frontend.catalog,
-    storage: session.frontend.storage,
-    database: session.database,
-    searchPath: session.searchPath(),
-    user: session.user,
+    ...sessionScope(session),
     notice: (msg) => session.notice(msg),
     describeQuery: (sql) => describeQuery(queryContext(session), sql),
   };

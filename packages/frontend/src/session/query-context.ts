@@ -6,14 +6,21 @@ import type { QueryContext } from '../binder/context';
 import type { SessionActivity, SystemSessionInfo } from '../catalog/system';
 import type { FrontendSession } from './session';
 
-export function queryContext(session: FrontendSession): QueryContext {
-  const nowMicros = Date.now() * 1000;
+/** What both queries and DDL resolve names against: the catalog, storage and session's scope. */
+export function sessionScope(session: FrontendSession) {
   return {
     catalog: session.frontend.catalog,
     storage: session.frontend.storage,
     database: session.database,
     searchPath: session.searchPath(),
     user: session.user,
+  };
+}
+
+export function queryContext(session: FrontendSession): QueryContext {
+  const nowMicros = Date.now() * 1000;
+  return {
+    ...sessionScope(session),
     timeZone: session.timeZone(),
     now: () => nowMicros,
     sessionVar: (name) => (session.config.has(name) ? session.config.get(name) : undefined),
