@@ -152,3 +152,23 @@ describe('Decimal rounding and conversion', () => {
     expect(D('nan').sign()).toBeNaN();
   });
 });
+
+describe('Decimal sqrt', () => {
+  it.each([
+    ['2', '1.4142135623730950488016887242'],
+    ['4', '2'],
+    ['0', '0'],
+    ['0.0001', '0.01'],
+    ['1e-20', '0.0000000001'],
+    ['79228162514264337593543950335', '281474976710656'],
+    ['10', '3.1622776601683793319988935444'],
+  ])('sqrt(%s) = %s', (v, out) => {
+    expect(D(v).sqrt().toString()).toBe(out);
+  });
+
+  it('is NaN for negatives and NaN, Infinity for Infinity', () => {
+    expect(D('-1').sqrt().isNaN()).toBe(true);
+    expect(Decimal.NAN.sqrt().isNaN()).toBe(true);
+    expect(Decimal.POSITIVE_INFINITY.sqrt().toString()).toBe('Infinity');
+  });
+});

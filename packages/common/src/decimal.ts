@@ -19,6 +19,23 @@ function pow10(n: number): bigint {
   return n < POW10.length ? POW10[n] : 10n ** BigInt(n);
 }
 
+/** floor(sqrt(n)) for n ≥ 0, by Newton's method from a float64 first guess. */
+function isqrt(n: bigint): bigint {
+  if (n < 2n) return n;
+  let x = BigInt(Math.floor(Math.sqrt(Number(n))));
+  for (;;) {
+    const next = (x + n / x) >> 1n;
+    if (next >= x - 1n && next <= x + 1n) {
+      x = next;
+      break;
+    }
+    x = next;
+  }
+  while (x * x > n) x--;
+  while ((x + 1n) * (x + 1n) <= n) x++;
+  return x;
+}
+
 function abs(n: bigint): bigint {
   return n < 0n ? -n : n;
 }
@@ -325,6 +342,20 @@ export class Decimal {
     // Negative scale: round to tens, hundreds…; the result has scale 0.
     const q = divRound(this.mantissa, pow10(this.scale - scale), mode);
     return fit(q * pow10(-scale), 0);
+  }
+
+  /**
+   * Square root to the full 28-digit precision (as RisingWave's numeric sqrt gives it), not
+   * through float64, which would stop at 16 digits. NaN for NaN and negative input; callers
+   * that must reject negatives check the sign first.
+   */
+  sqrt(): Decimal {
+    if (this.isNaN() || this.sign() < 0) return Decimal.NAN;
+    if (this.special !== 0) return this; // +Infinity
+    // floor(sqrt(m / 10^s) * 10^k) = isqrt(m * 10^(2k - s)); two guard digits beyond the
+    // 28 kept, then fit() rounds half away from zero (floor first never rounds the wrong way).
+    const k = DECIMAL_MAX_SCALE + 2;
+    return fit(isqrt(this.mantissa * pow10(2 * k - this.scale)), k).normalize();
   }
 
   /** Rounds half away from zero to `scale` places (may be negative); the scale only ever shrinks. */

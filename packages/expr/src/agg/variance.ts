@@ -45,7 +45,7 @@ class DecimalVariance implements AggState {
     const num = this.sumSq.sub(this.sum.mul(this.sum).div(n));
     let v = num.div(samp ? Decimal.fromInt(this.n - 1) : n);
     if (v.sign() < 0) v = Decimal.ZERO; // rounding noise
-    if (this.kind.startsWith('stddev')) return Decimal.fromNumber(Math.sqrt(v.toNumber()));
+    if (this.kind.startsWith('stddev')) return v.sqrt();
     return v;
   }
 }

@@ -178,7 +178,12 @@ export const mathFunctions: ScalarDef[] = [
   }),
   fn('mod', [D, D], D, (a) => (a[0] as Decimal).mod(a[1] as Decimal)),
   fn('scale', [D], I, (a) => ((a[0] as Decimal).isFinite() ? (a[0] as Decimal).scale : null)),
-  ...floatAndDecimal(['sqrt'], sqrt),
+  fn('sqrt', [F], F, (a) => sqrt(a[0] as number)),
+  fn('sqrt', [D], D, (a) => {
+    const d = a[0] as Decimal;
+    if (d.sign() < 0) throw invalidArg('cannot take square root of a negative number');
+    return d.sqrt();
+  }),
   fn('cbrt', [F], F, (a) => Math.cbrt(a[0] as number)),
   ...aliases(['power', 'pow'], [
     fn('', [F, F], F, (a) => powFloat(a[0] as number, a[1] as number)),
