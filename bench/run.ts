@@ -8,13 +8,14 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_PROTOCOLS, type Protocol } from './lib/loadgen-protocol';
 import { Progress } from './lib/progress';
-import { renderSummary } from './lib/report';
 import { writeResults } from './lib/results-writer';
 import { SCALES, type Scenario } from './lib/scenario';
 import { ALL_TARGETS, stopAllTargets, type TargetName } from './lib/targets';
+import { freshness } from './scenarios/freshness';
+import { ingest } from './scenarios/ingest';
 import { pointLookup } from './scenarios/point-lookup';
 
-const SCENARIOS: Record<string, Scenario> = { [pointLookup.name]: pointLookup };
+const SCENARIOS: Record<string, Scenario> = Object.fromEntries([pointLookup, ingest, freshness].map((s) => [s.name, s]));
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(benchDir, '..');
 
@@ -26,8 +27,9 @@ ${Object.values(SCENARIOS)
   .join('\n')}
 
 options:
-  --scale small|full        presets: small = ${SCALES.small.rows.toLocaleString('en-US')} rows, ${SCALES.small.durationS} s/cell (default);
-                            full = ${SCALES.full.rows.toLocaleString('en-US')} rows, ${SCALES.full.durationS} s/cell
+  --scale quick|small|full  point-lookup presets: small (= quick) = ${SCALES.small.rows.toLocaleString('en-US')} rows, ${SCALES.small.durationS} s/cell (default);
+                            full = ${SCALES.full.rows.toLocaleString('en-US')} rows, ${SCALES.full.durationS} s/cell.
+                            ingest / freshness: quick = 10,000 users; full = 100,000 users, 10M events (ingest)
   --targets LIST            comma list of ${ALL_TARGETS.join(',')} (default: both)
   --duration S              measured seconds per cell run (overrides the scale)
   --warmup S                warm-up seconds before each measured run
@@ -36,6 +38,12 @@ options:
   --connections LIST        e.g. 1,8 (default)
   --protocols LIST          extended,simple (default: both)
   --client-threads N        load-generator worker threads (default 1; the machine has few cores)
+  --users N                 ingest/freshness: distinct users
+  --events N                ingest: events to insert; freshness: events preloaded before measuring
+  --batch-rows N            ingest: events per batch (one multi-row INSERT per table)
+  --load-connections N      ingest: concurrent INSERT connections
+  --rate N                  freshness: background load, events/s (default 10,000)
+  --probes N                freshness: marker inserts timed
   --out DIR                 results directory (default bench/results)
   --profile DIR             write a V8 CPU profile of the Freshet server to DIR
                             (summarise with: node --import tsx bench/tools/profile-summary.ts DIR)
@@ -61,7 +69,7 @@ async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
-      scale: { type: 'string', default: 'small' },
+      scale: { type: 'string' },
       targets: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
@@ -70,6 +78,12 @@ async function main(): Promise<number> {
       connections: { type: 'string' },
       protocols: { type: 'string' },
       'client-threads': { type: 'string' },
+      users: { type: 'string' },
+      events: { type: 'string' },
+      'batch-rows': { type: 'string' },
+      'load-connections': { type: 'string' },
+      rate: { type: 'string' },
+      probes: { type: 'string' },
       out: { type: 'string' },
       profile: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -82,14 +96,16 @@ async function main(): Promise<number> {
   const scenarioName = positionals[0] ?? 'point-lookup';
   const scenario = SCENARIOS[scenarioName];
   if (!scenario) throw new Error(`unknown scenario ${scenarioName}; known: ${Object.keys(SCENARIOS).join(', ')}`);
-  const preset = SCALES[values.scale!];
+  // point-lookup's presets are small/full; the streaming scenarios' quick/full (quick = small).
+  const scale = values.scale ?? (scenarioName === 'point-lookup' ? 'small' : 'quick');
+  const preset = SCALES[scale];
   if (!preset) throw new Error(`unknown --scale ${values.scale}; known: ${Object.keys(SCALES).join(', ')}`);
 
   const warmup = values.warmup === '0' ? 0 : positive(values.warmup, 'warmup', false);
   const connections = values.connections?.split(',').map((c) => positive(c.trim(), 'connections')!);
   const progress = new Progress();
   const result = await scenario.run({
-    scale: values.scale!,
+    scale,
     rows: positive(values.rows, 'rows') ?? preset.rows,
     durationS: positive(values.duration, 'duration', false) ?? preset.durationS,
     warmupS: warmup ?? preset.warmupS,
@@ -102,12 +118,20 @@ async function main(): Promise<number> {
     profileDir: values.profile ? resolve(values.profile) : undefined,
     progress,
     log: (line) => progress.done(line),
+    pipeline: {
+      users: positive(values.users, 'users'),
+      events: positive(values.events, 'events'),
+      batchRows: positive(values['batch-rows'], 'batch-rows'),
+      loadConnections: positive(values['load-connections'], 'load-connections'),
+      rate: positive(values.rate, 'rate', false),
+      probes: positive(values.probes, 'probes'),
+    },
   });
 
   const { markdown, files } = writeResults(result, values.out ?? join(benchDir, 'results'));
   console.log(`\n${markdown}`);
   console.log(`written: ${files.map((f) => relative(process.cwd(), f)).join(', ')}\n`);
-  console.log(renderSummary(result));
+  console.log(result.summary);
   return 0;
 }
 

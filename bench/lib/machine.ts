@@ -112,3 +112,13 @@ export function processTreeCpuSeconds(pid: number): number | null {
   }
   return ticks / CLOCK_TICKS_PER_S;
 }
+
+/** Peak resident set size of a process (VmHWM), in MiB, or null without /proc. */
+export function peakRssMiB(pid: number): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}

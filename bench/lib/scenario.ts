@@ -1,10 +1,10 @@
 /**
  * What a scenario gets from the CLI, and the scale presets. A scenario owns its targets'
- * lifecycle and returns a BenchResult; writing files is the CLI's job.
+ * lifecycle and returns a ScenarioOutput (its data, report and charts); writing files is
+ * the CLI's job.
  */
 import type { Protocol } from './loadgen-protocol';
 import type { Progress } from './progress';
-import type { BenchResult } from './report';
 import type { TargetName } from './targets';
 
 export interface ScaleConfig {
@@ -20,6 +20,19 @@ export const SCALES: Record<string, ScaleConfig> = {
   /** The issue's figures: 1M rows, 30 s per cell. */
   full: { rows: 1_000_000, durationS: 30, warmupS: 5, repeats: 3 },
 };
+/** `quick` is the small preset under the name the streaming scenarios use. */
+SCALES.quick = SCALES.small;
+
+/** Options only some scenarios read (ingest, freshness); unset means the scenario's preset. */
+export interface PipelineOverrides {
+  users?: number;
+  events?: number;
+  batchRows?: number;
+  loadConnections?: number;
+  /** Background load of the freshness scenario, events/s. */
+  rate?: number;
+  probes?: number;
+}
 
 export interface ScenarioOptions extends ScaleConfig {
   scale: string;
@@ -32,10 +45,32 @@ export interface ScenarioOptions extends ScaleConfig {
   profileDir?: string;
   progress: Progress;
   log: (line: string) => void;
+  pipeline: PipelineOverrides;
+}
+
+/** A chart written next to the report as `<base>-<suffix>.svg`. */
+export interface ChartFile {
+  suffix: string;
+  title: string;
+  svg: string;
+}
+
+/** Everything a scenario hands back: the CLI prints the report and summary and writes the files. */
+export interface ScenarioOutput {
+  scenario: string;
+  scale: string;
+  /** YYYY-MM-DD of the run's start: the files' name prefix. */
+  date: string;
+  /** Raw figures, written as the JSON file. */
+  data: unknown;
+  markdown: string;
+  charts: ChartFile[];
+  /** The figures at a glance, for the end of the console output. */
+  summary: string;
 }
 
 export interface Scenario {
   name: string;
   description: string;
-  run(opts: ScenarioOptions): Promise<BenchResult>;
+  run(opts: ScenarioOptions): Promise<ScenarioOutput>;
 }

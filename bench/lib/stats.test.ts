@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as hdr from 'hdr-histogram-js';
-import { latencySummary, median, spreadPct, summarizeRuns } from './stats';
+import { latencySummary, median, percentile, spreadPct, summarizeRuns } from './stats';
 
 describe('median', () => {
   it('takes the middle value, or the mean of the two middle values', () => {
@@ -71,5 +71,16 @@ describe('summarizeRuns', () => {
     expect(summarizeRuns([run(1000, 500), run(1050, 510), run(1100, 520)]).noisy).toBe(false);
     expect(summarizeRuns([run(800, 500), run(1000, 500), run(1100, 500)]).noisy).toBe(true);
     expect(summarizeRuns([run(1000, 400), run(1000, 500), run(1000, 700)]).noisy).toBe(true);
+  });
+});
+
+describe('percentile', () => {
+  it('is the nearest rank', () => {
+    const xs = [5, 1, 4, 2, 3, 10, 9, 8, 7, 6];
+    expect(percentile(xs, 50)).toBe(5);
+    expect(percentile(xs, 99)).toBe(10);
+    expect(percentile(xs, 10)).toBe(1);
+    expect(percentile([7], 99)).toBe(7);
+    expect(percentile([], 50)).toBeNaN();
   });
 });

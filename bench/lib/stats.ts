@@ -31,6 +31,16 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+/**
+ * Nearest-rank percentile (0 < p ≤ 100) of a small sample, e.g. a few hundred freshness
+ * probes: the smallest value with at least p% of the sample at or below it.
+ */
+export function percentile(xs: readonly number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length, Math.max(1, Math.ceil((p / 100) * s.length))) - 1];
+}
+
 /** (max − min) / median, in percent: how far apart the repeats of one cell landed. */
 export function spreadPct(xs: readonly number[]): number {
   if (xs.length < 2) return 0;

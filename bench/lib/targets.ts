@@ -35,6 +35,8 @@ export interface TargetOptions {
   sharedBuffers: string;
   /** Write a V8 CPU profile of the Freshet server into this directory (written when it stops). */
   freshetProfileDir?: string;
+  /** Freshet's V8 heap limit (--max-old-space-size), for runs that hold millions of rows in memory. */
+  freshetHeapMb?: number;
 }
 
 /** Settings that undo the testkit's test-speed shortcuts; the rest stays at PG defaults. */
@@ -94,10 +96,17 @@ async function startBenchPostgres(opts: TargetOptions): Promise<RunningTarget> {
 async function startBenchFreshet(opts: TargetOptions): Promise<RunningTarget> {
   // The hook writes the profile at process exit; the CLI exits cleanly on the testkit's SIGTERM.
   const hook = fileURLToPath(new URL('../tools/cpu-profile-hook.mjs', import.meta.url));
-  const env = opts.freshetProfileDir
-    ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${hook}`.trim(), FRESHET_CPU_PROF_DIR: opts.freshetProfileDir }
-    : undefined;
-  const server = await startFreshet({ env });
+  const nodeOptions = [
+    process.env.NODE_OPTIONS ?? '',
+    opts.freshetProfileDir ? `--import ${hook}` : '',
+    opts.freshetHeapMb ? `--max-old-space-size=${opts.freshetHeapMb}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const env: Record<string, string> = {};
+  if (nodeOptions) env.NODE_OPTIONS = nodeOptions;
+  if (opts.freshetProfileDir) env.FRESHET_CPU_PROF_DIR = opts.freshetProfileDir;
+  const server = await startFreshet({ env: Object.keys(env).length ? env : undefined });
   const target: RunningTarget = {
     name: 'freshet',
     host: server.host,
@@ -105,7 +114,10 @@ async function startBenchFreshet(opts: TargetOptions): Promise<RunningTarget> {
     user: 'root',
     database: 'dev',
     version: '',
-    settings: { mode: 'start (on-disk data dir, default durability)' },
+    settings: {
+      mode: 'start (on-disk data dir, default durability)',
+      ...(opts.freshetHeapMb ? { heap: `--max-old-space-size=${opts.freshetHeapMb}` } : {}),
+    },
     logTail: () => server.logs.tail(30),
     serverPid: () => server.pid,
     stop: () => server.stop(),

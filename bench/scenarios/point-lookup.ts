@@ -8,8 +8,9 @@ import { runCell, type Measurement } from '../lib/loadgen';
 import type { Protocol } from '../lib/loadgen-protocol';
 import { loadTable } from '../lib/loader';
 import { machineInfo, processTreeCpuSeconds } from '../lib/machine';
-import { compare, fmtMs, fmtQps, type BenchResult, type CellResult, type TargetReport } from '../lib/report';
-import type { Scenario, ScenarioOptions } from '../lib/scenario';
+import { latencyChart, qpsChart } from '../lib/charts';
+import { compare, fmtMs, fmtQps, renderMarkdown, renderSummary, type BenchResult, type CellResult, type TargetReport } from '../lib/report';
+import type { Scenario, ScenarioOptions, ScenarioOutput } from '../lib/scenario';
 import { NOISY_SPREAD_PCT, summarizeRuns } from '../lib/stats';
 import { startTarget, type RunningTarget } from '../lib/targets';
 
@@ -18,8 +19,23 @@ const TABLE = 't';
 export const pointLookup: Scenario = {
   name: 'point-lookup',
   description: 'SELECT * FROM t WHERE id = $1 on uniformly random existing keys, extended and simple protocol',
-  run,
+  run: async (o) => output(await run(o)),
 };
+
+function output(r: BenchResult): ScenarioOutput {
+  return {
+    scenario: r.scenario,
+    scale: r.scale,
+    date: r.date,
+    data: r,
+    markdown: renderMarkdown(r),
+    charts: [
+      { suffix: 'qps', title: 'QPS', svg: qpsChart(r) },
+      { suffix: 'latency', title: 'latency', svg: latencyChart(r) },
+    ],
+    summary: renderSummary(r),
+  };
+}
 
 async function run(o: ScenarioOptions): Promise<BenchResult> {
   const startedAt = new Date();

@@ -15,10 +15,8 @@ import { Session } from 'node:inspector';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serialize } from 'pg-protocol';
-import { initParser } from '@freshet/sql';
-import { openStorage } from '@freshet/storage';
-import { Catalog, Frontend } from '@freshet/frontend';
 import { Connection } from '../../packages/pgwire/src/protocol/connection';
+import { openTestFrontend } from '../../packages/frontend/src/query/testing';
 import { createTableSql, insertSql } from '../lib/dataset';
 
 /** Just enough of net.Socket for Connection: collects writes, resolves on ReadyForQuery. */
@@ -70,12 +68,7 @@ async function main(): Promise<void> {
   });
   const rows = Number(values.rows);
   const queries = Number(values.queries);
-  await initParser();
-  const storage = openStorage();
-  const catalog = new Catalog(storage);
-  catalog.load(await storage.open());
-  await catalog.ready;
-  const frontend = new Frontend(catalog, storage);
+  const { frontend, close } = await openTestFrontend();
 
   const sock = new FakeSocket();
   new Connection(sock as never, { manager: frontend, maxMessageSize: 1 << 26, log: () => {} });
@@ -124,7 +117,7 @@ async function main(): Promise<void> {
         `${((sock.bytesOut - before) / queries).toFixed(0)} B/answer`,
     );
   }
-  await storage.close();
+  await close();
 }
 
 async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {

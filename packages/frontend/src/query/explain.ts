@@ -3,7 +3,7 @@
  * RisingWave's style (`BatchHashAgg { group_key: [t.a], aggs: [sum(t.b)] }`).
  */
 import type { Expr } from '../planner/expr';
-import type { Field, PlanNode } from '../planner/plan';
+import { type Field, type PlanNode, inputsOf } from '../planner/plan';
 import { splitEquiKeys } from './lower';
 
 function exprText(e: Expr, input: readonly Field[]): string {
@@ -92,19 +92,9 @@ function describe(p: PlanNode): string {
 }
 
 function children(p: PlanNode): PlanNode[] {
+  // A limit over a sort is printed as one TopN node (see describe), so skip the sort.
   if (p.kind === 'limit' && p.input.kind === 'sort') return [p.input.input];
-  switch (p.kind) {
-    case 'scan':
-    case 'get':
-    case 'values':
-    case 'table_function':
-      return [];
-    case 'join':
-    case 'set_op':
-      return [p.left, p.right];
-    default:
-      return [p.input];
-  }
+  return inputsOf(p);
 }
 
 export function explainPlan(p: PlanNode): string[] {

@@ -6,6 +6,11 @@
  * stream. This compiles such a plan once (at prepare) into a flat description, and runs
  * it per execution as one key build, one hash probe and one projection.
  *
+ * `t` may be a table or a materialized view: `storage.table(id)` is then the MV's reader
+ * over its committed state (stream-planner/engine.ts), so a feature lookup by the MV's
+ * key (`SELECT … FROM user_session_features WHERE user_id = $1`) takes this same path and
+ * sees the last committed epoch.
+ *
  * Anything else returns null from `compilePointLookup` and takes the general path.
  */
 import type { DataType, Datum, Row } from '@freshet/common';
@@ -26,7 +31,7 @@ interface KeySource {
 
 export class PointLookup {
   constructor(
-    /** The table read. */
+    /** The table or materialized view read. */
     readonly table: RelationCatalog,
     private readonly keys: readonly KeySource[],
     /** Physical column index for each output column, or null when the output is the whole stored row. */

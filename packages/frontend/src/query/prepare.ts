@@ -70,8 +70,21 @@ export function prepareQuery(ctx: QueryContext, node: PgNode, paramTypes: readon
   };
 }
 
-function runtimeFor(params: Datum[], opts: ExecuteOptions, ctx: QueryContext) {
-  return newRuntime(params, { timeZone: ctx.timeZone, now: ctx.now() }, opts.cancel);
+/**
+ * Lowers `plan` for one execution and runs its init plans (uncorrelated subqueries) before the
+ * first row, as both SELECT and DML need; the lowering is returned for DML's pending batch.
+ */
+async function startPlan(
+  plan: PlanNode,
+  params: Datum[],
+  opts: ExecuteOptions,
+  ctx: QueryContext,
+): Promise<{ runner: PlanRunner; lowering: Lowering }> {
+  const rt = newRuntime(params, { timeZone: ctx.timeZone, now: ctx.now() }, opts.cancel);
+  const lowering = new Lowering(rt, ctx.storage);
+  const root = lowering.lower(plan);
+  await runInitPlans(lowering.initPlans, rt);
+  return { runner: new PlanRunner(root, rt), lowering };
 }
 
 class SelectExecution implements QueryExecution {
@@ -86,13 +99,7 @@ class SelectExecution implements QueryExecution {
   ) {}
 
   async next(maxRows: number): Promise<{ rows: Row[]; done: boolean }> {
-    if (!this.runner) {
-      const rt = runtimeFor(this.params, this.opts, this.ctx);
-      const lowering = new Lowering(rt, this.ctx.storage);
-      const root = lowering.lower(this.plan);
-      await runInitPlans(lowering.initPlans, rt);
-      this.runner = new PlanRunner(root, rt);
-    }
+    if (!this.runner) this.runner = (await startPlan(this.plan, this.params, this.opts, this.ctx)).runner;
     const r = await this.runner.next(maxRows);
     this.count += r.rows.length;
     return r;
@@ -121,11 +128,7 @@ class DmlExecution implements QueryExecution {
   ) {}
 
   private async run(): Promise<void> {
-    const rt = runtimeFor(this.params, this.opts, this.ctx);
-    const lowering = new Lowering(rt, this.ctx.storage);
-    const root = lowering.lower(this.plan);
-    await runInitPlans(lowering.initPlans, rt);
-    const runner = new PlanRunner(root, rt);
+    const { runner, lowering } = await startPlan(this.plan, this.params, this.opts, this.ctx);
     const { rows } = await runner.next(0);
     const batch = lowering.pendingBatch();
     if (batch && !batch.isEmpty) await this.ctx.storage.commit(batch);

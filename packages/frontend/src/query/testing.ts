@@ -3,7 +3,7 @@
  * session, driven with SQL text. Rows come back in RisingWave's text format, so tests read
  * like sqllogictest records without a server or wire protocol in between.
  */
-import { formatDatum } from '@freshet/common';
+import { SqlError, formatDatum } from '@freshet/common';
 import type { Cancellation } from '@freshet/batch';
 import { initParser, parseSql } from '@freshet/sql';
 import { openStorage } from '@freshet/storage';
@@ -20,17 +20,41 @@ export interface TestDb {
   exec(sql: string): Promise<string>;
   /** Runs one query to completion under `cancel`; resolves to its row count. */
   runCancellable(sql: string, cancel: Cancellation): Promise<number>;
+  /** Runs `sql`; resolves to the SQLSTATE it fails with, or 'ok' (error-path tests). */
+  sqlState(sql: string): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function openTestDb(): Promise<TestDb> {
+export interface TestFrontend {
+  readonly frontend: Frontend;
+  /** Stops the streaming engine's barrier timer and closes storage. */
+  close(): Promise<void>;
+}
+
+/**
+ * Storage (in memory, or persisted under `dataDir` for restart tests), catalog and frontend,
+ * wired the way the server wires them — one place, so tests and in-process tools don't each
+ * repeat (and drift from) the open/load/ready sequence.
+ */
+export async function openTestFrontend(opts: { dataDir?: string } = {}): Promise<TestFrontend> {
   await initParser();
-  const storage = openStorage();
+  const storage = openStorage({ dataDir: opts.dataDir });
   const catalog = new Catalog(storage);
   catalog.load(await storage.open());
   await catalog.ready;
   const frontend = new Frontend(catalog, storage);
-  const session = await frontend.connect({ user: 'root', database: 'dev', params: {} });
+  return {
+    frontend,
+    close: async () => {
+      frontend.streaming.close();
+      await storage.close();
+    },
+  };
+}
+
+export async function openTestDb(): Promise<TestDb> {
+  const opened = await openTestFrontend();
+  const session = await opened.frontend.connect({ user: 'root', database: 'dev', params: {} });
   const run = async (sql: string) => {
     let rows: string[][] = [];
     let tag = '';
@@ -57,9 +81,18 @@ export async function openTestDb(): Promise<TestDb> {
         exec.close();
       }
     },
+    sqlState: async (sql) => {
+      try {
+        await run(sql);
+      } catch (e) {
+        if (e instanceof SqlError) return e.code;
+        throw e;
+      }
+      return 'ok';
+    },
     close: async () => {
       session.close();
-      await storage.close();
+      await opened.close();
     },
   };
 }

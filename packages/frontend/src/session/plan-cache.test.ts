@@ -1,26 +1,16 @@
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { type DataType, SqlError, T, formatDatum } from '@freshet/common';
 import type { Portal } from '@freshet/pgwire';
-import { initParser } from '@freshet/sql';
-import { openStorage } from '@freshet/storage';
-import { Catalog } from '../catalog/catalog';
+import { openTestFrontend } from '../query/testing';
 import { FastPathPortal } from './fast-path-portal';
 import type { FrontendSession } from './session';
-import { Frontend } from './session-manager';
+import type { Frontend } from './session-manager';
 
 let frontend: Frontend;
 let session: FrontendSession;
 
-beforeAll(async () => {
-  await initParser();
-});
-
 beforeEach(async () => {
-  const storage = openStorage();
-  const catalog = new Catalog(storage);
-  catalog.load(await storage.open());
-  await catalog.ready;
-  frontend = new Frontend(catalog, storage);
+  frontend = (await openTestFrontend()).frontend;
   session = (await frontend.connect({ user: 'root', database: 'dev', params: {} })) as FrontendSession;
 });
 

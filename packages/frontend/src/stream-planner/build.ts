@@ -22,6 +22,7 @@ import {
   SimpleAggExecutor,
   type StreamExpr,
   type StreamGraph,
+  TemporalFilterExecutor,
   TopNExecutor,
   UnionExecutor,
   ValuesExecutor,
@@ -42,6 +43,7 @@ const NO_CANCEL = { cancelled: false, throwIfCancelled() {} };
 
 export class GraphBuilder {
   private readonly rt: ExecRuntime;
+  private readonly evalCtx: EvalContext;
   readonly valueSources: ValuesExecutor[] = [];
 
   constructor(
@@ -49,7 +51,20 @@ export class GraphBuilder {
     private readonly upstreams: UpstreamResolver,
     evalCtx: EvalContext,
   ) {
+    this.evalCtx = evalCtx;
     this.rt = newRuntime([], evalCtx, NO_CANCEL);
+  }
+
+  /** A column-free expression as a function of NOW() (µs): its own context, so now() reads the argument. */
+  private nowFunction(e: Expr): (now: number) => Datum {
+    const ctx: EvalContext = { ...this.evalCtx };
+    const f = compileExpr(e, newRuntime([], ctx, NO_CANCEL), () => {
+      throw internalError('a subquery reached the stream graph builder');
+    });
+    return (now) => {
+      ctx.now = now;
+      return f([]);
+    };
   }
 
   private evaluator(e: Expr): (row: Row) => Datum {
@@ -83,6 +98,21 @@ export class GraphBuilder {
       }
       case 'filter':
         return this.build(n.input).connect(new FilterExecutor(n.input.schema.map((f) => f.type), this.streamExpr(n.predicate)));
+      case 'temporal_filter': {
+        const input = this.build(n.input);
+        return input.connect(
+          new TemporalFilterExecutor({
+            types: input.types,
+            column: n.column,
+            lowerBound: n.lower ? this.nowFunction(n.lower.expr) : undefined,
+            inclusive: n.lower?.inclusive,
+            upperBound: n.upper ? this.nowFunction(n.upper.expr) : undefined,
+            upperInclusive: n.upper?.inclusive,
+            pk: n.input.streamKey,
+            tables,
+          }),
+        );
+      }
       case 'project':
         return this.build(n.input).connect(new ProjectExecutor(n.exprs.map((e) => this.streamExpr(e))));
       case 'agg': {
@@ -115,7 +145,7 @@ export class GraphBuilder {
       }
       case 'top_n': {
         const input = this.build(n.input);
-        const opts = { types: input.types, orderBy: n.orderBy, pk: n.input.streamKey, limit: n.limit, offset: n.offset, tables };
+        const opts = { types: input.types, orderBy: n.orderBy, pk: n.input.streamKey, limit: n.limit, offset: n.offset, tables, withTies: n.withTies, rankColumn: n.rankColumn };
         return input.connect(n.groupKey.length === 0 ? new TopNExecutor(opts) : new GroupTopNExecutor({ ...opts, groupKey: n.groupKey }));
       }
       case 'dedup': {

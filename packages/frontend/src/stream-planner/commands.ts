@@ -25,7 +25,8 @@ import type { StreamingEngine } from './engine';
 import { STATE_TABLES_PER_JOB } from './engine';
 import { explainStreamPlan } from './explain';
 import type { StreamPlan } from './plan';
-import { type StreamPlannerEnv, checkStreamableExpr, planStream } from './to-stream';
+import { checkStreamablePlan } from './temporal';
+import { type StreamPlannerEnv, planStream } from './to-stream';
 
 export interface PlannedMv {
   readonly plan: StreamPlan;
@@ -38,14 +39,12 @@ export function planMaterializedView(ctx: QueryContext, query: PgNode, rw: RwExt
   if (rw?.emitOnWindowClose) throw notSupported('EMIT ON WINDOW CLOSE');
   const bc = new BindContext(ctx, [], rw);
   const bound = bindStatement(bc, query);
-  // Before constant folding: NOW() would otherwise be frozen into a literal.
-  const check = (p: PlanNode): void => {
-    for (const e of nodeExprs(p)) checkStreamableExpr(e);
-    for (const i of inputsOf(p)) check(i);
-  };
-  check(bound);
   const evalCtx = bc.evalContext();
-  return { plan: planStream(optimize(bound, evalCtx), env), evalCtx };
+  // After decorrelation (EXISTS / IN are semi / anti joins by then); NOW() is volatile,
+  // so constant folding leaves it for the temporal filters.
+  const optimized = optimize(bound, evalCtx);
+  checkStreamablePlan(optimized);
+  return { plan: planStream(optimized, env), evalCtx };
 }
 
 type CreateStmt = Extract<Statement, { kind: 'pg' }>;

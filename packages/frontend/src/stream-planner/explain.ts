@@ -47,6 +47,11 @@ function describe(n: StreamNode): string {
       return `StreamValues { rows: ${n.rows.length} }`;
     case 'filter':
       return `StreamFilter { predicate: ${exprText(n.predicate, input)} }`;
+    case 'temporal_filter': {
+      const b = (x: { expr: Expr; inclusive: boolean } | null, op: string) => (x ? `${input[n.column]?.name} ${op}${x.inclusive ? '=' : ''} ${exprText(x.expr, input)}` : null);
+      const preds = [b(n.lower, '>'), b(n.upper, '<')].filter((x) => x !== null);
+      return `StreamTemporalFilter { predicate: ${preds.join(' AND ')} }`;
+    }
     case 'project':
       return `StreamProject { exprs: [${n.exprs.map((e) => exprText(e, input)).join(', ')}] }`;
     case 'agg': {
@@ -62,7 +67,7 @@ function describe(n: StreamNode): string {
     }
     case 'top_n': {
       const order = n.orderBy.map((o) => `${input[o.column].name} ${o.desc ? 'DESC' : 'ASC'}`).join(', ');
-      return `${n.groupKey.length ? 'StreamGroupTopN' : 'StreamTopN'} { order: [${order}], limit: ${n.limit}, offset: ${n.offset}${n.groupKey.length ? `, group_key: ${names(n.groupKey, input)}` : ''} }`;
+      return `${n.groupKey.length ? 'StreamGroupTopN' : 'StreamTopN'} { order: [${order}], limit: ${n.limit}, offset: ${n.offset}${n.withTies ? ', with_ties: true' : ''}${n.groupKey.length ? `, group_key: ${names(n.groupKey, input)}` : ''} }`;
     }
     case 'dedup':
       return `StreamDedup { dedup_cols: ${names(n.streamKey, n.schema)} }`;

@@ -8,6 +8,7 @@ export {
   planMaterializedView,
   restoreMaterializedViews,
 } from './commands';
-export { planStream, checkStreamableExpr } from './to-stream';
+export { planStream } from './to-stream';
+export { checkStreamablePlan } from './temporal';
 export { explainStreamPlan } from './explain';
 export type { StreamNode, StreamPlan } from './plan';

@@ -79,7 +79,8 @@ export interface StreamAgg extends Base {
 
 export interface StreamHashJoin extends Base {
   readonly kind: 'hash_join';
-  readonly joinType: 'inner' | 'left' | 'right' | 'full';
+  /** semi / anti: EXISTS / IN subqueries; the output is the left side's columns only. */
+  readonly joinType: 'inner' | 'left' | 'right' | 'full' | 'semi' | 'anti';
   readonly left: StreamNode;
   readonly right: StreamNode;
   readonly leftKeys: readonly number[];
@@ -96,6 +97,22 @@ export interface StreamTopN extends Base {
   readonly orderBy: readonly StreamOrderItem[];
   readonly limit: number;
   readonly offset: number;
+  /** rank() semantics: rows tied on the ORDER BY share a rank. */
+  readonly withTies: boolean;
+  /** The output carries the rank as an extra last column (row_number() / rank() selected). */
+  readonly rankColumn: boolean;
+}
+
+/**
+ * `col op <expression of NOW()>` conjuncts of a WHERE: rows enter and leave as the barrier
+ * time advances. Each bound is an expression over no columns whose `now()` is the barrier time.
+ */
+export interface StreamTemporalFilter extends Base {
+  readonly kind: 'temporal_filter';
+  readonly input: StreamNode;
+  readonly column: number;
+  readonly lower: { readonly expr: Expr; readonly inclusive: boolean } | null;
+  readonly upper: { readonly expr: Expr; readonly inclusive: boolean } | null;
 }
 
 /** SELECT DISTINCT over all columns; the stream key is every column. */
@@ -123,6 +140,7 @@ export type StreamNode =
   | StreamTableScan
   | StreamValues
   | StreamFilter
+  | StreamTemporalFilter
   | StreamProject
   | StreamAgg
   | StreamHashJoin

@@ -1,12 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initParser } from '@freshet/sql';
-import { openStorage } from '@freshet/storage';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Catalog } from '../catalog/catalog';
-import { type TestDb, openTestDb } from '../query/testing';
-import { Frontend } from '../session/session-manager';
+import { type TestDb, openTestDb, openTestFrontend } from '../query/testing';
 
 let db: TestDb;
 beforeEach(async () => {
@@ -99,13 +95,8 @@ describe('materialized views across a restart', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   async function open() {
-    await initParser();
-    const storage = openStorage({ dataDir: dir });
-    const catalog = new Catalog(storage);
-    catalog.load(await storage.open());
-    await catalog.ready;
-    const frontend = new Frontend(catalog, storage);
-    const session = await frontend.connect({ user: 'root', database: 'dev', params: {} });
+    const opened = await openTestFrontend({ dataDir: dir });
+    const session = await opened.frontend.connect({ user: 'root', database: 'dev', params: {} });
     const run = async (sql: string) => {
       const out: unknown[][] = [];
       for (const portal of await session.simpleQuery(sql)) out.push(...(await portal.execute(0)).rows);
@@ -114,9 +105,8 @@ describe('materialized views across a restart', () => {
     return {
       run,
       close: async () => {
-        frontend.streaming.close();
         session.close();
-        await storage.close();
+        await opened.close();
       },
     };
   }

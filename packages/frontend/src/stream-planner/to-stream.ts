@@ -22,27 +22,15 @@
 import { T, notSupported } from '@freshet/common';
 import { resolveScalar } from '@freshet/expr';
 import type { RelationCatalog } from '../catalog/model';
-import { type Expr, col, exprAny, exprKey, remapColumns } from '../planner/expr';
+import { type Expr, andAll, col, conjuncts, exprKey, remapColumns } from '../planner/expr';
 import type { Field, PlanNode } from '../planner/plan';
 import { splitEquiKeys } from '../query/lower';
-import type { StreamField, StreamNode, StreamOrderItem, StreamPlan } from './plan';
+import type { StreamField, StreamNode, StreamOrderItem, StreamPlan, StreamTemporalFilter } from './plan';
+import { type TemporalConjunct, temporalConjunct } from './temporal';
 
 export interface StreamPlannerEnv {
   /** Throws when `rel` cannot be read by a streaming job (e.g. a system table). */
   checkUpstream(rel: RelationCatalog): void;
-}
-
-/** Functions whose value depends on when they run: an MV would freeze them at creation. */
-const TIME_FUNCTIONS = new Set(['now', 'current_timestamp', 'transaction_timestamp', 'statement_timestamp', 'clock_timestamp', 'proctime', 'current_date', 'localtimestamp', 'localtime', 'current_time']);
-
-/** Rejects expressions the stream engine cannot evaluate incrementally. Run it on the bound (unfolded) plan. */
-export function checkStreamableExpr(e: Expr): void {
-  exprAny(e, (x) => {
-    if (x.kind === 'subquery') throw notSupported('subqueries in a streaming query', 'Rewrite the subquery as a join.');
-    if (x.kind === 'param') throw notSupported('parameters in CREATE MATERIALIZED VIEW');
-    if (x.kind === 'call' && TIME_FUNCTIONS.has(x.fn.name)) throw notSupported(`${x.fn.name}() in a materialized view (temporal filter)`);
-    return false;
-  });
 }
 
 export function planStream(logical: PlanNode, env: StreamPlannerEnv): StreamPlan {
@@ -88,8 +76,19 @@ class StreamPlanner {
         return { kind: 'values', rows: p.rows, schema, streamKey: [p.schema.length] };
       }
       case 'filter': {
+        const topN = this.groupTopN(p);
+        if (topN) return topN;
         const input = this.convert(p.input);
-        return { kind: 'filter', input, predicate: p.predicate, schema: input.schema, streamKey: input.streamKey };
+        const plain: Expr[] = [];
+        const temporal: TemporalConjunct[] = [];
+        for (const c of conjuncts(p.predicate)) {
+          const t = temporalConjunct(c);
+          if (t) temporal.push(t);
+          else plain.push(c);
+        }
+        const filtered: StreamNode =
+          plain.length === 0 ? input : { kind: 'filter', input, predicate: andAll(plain)!, schema: input.schema, streamKey: input.streamKey };
+        return temporal.length === 0 ? filtered : temporalFilters(filtered, temporal);
       }
       case 'project':
         return projectKeepingKey(this.convert(p.input), p.exprs, p.schema.map(fieldOf));
@@ -103,7 +102,15 @@ class StreamPlanner {
       case 'limit':
         return this.topN(p);
       case 'distinct': {
-        if (p.on) throw notSupported('DISTINCT ON in a streaming query');
+        if (p.on) {
+          // DISTINCT ON: the first row of each group in the ORDER BY (below it) — a group top-1.
+          const sort = p.input.kind === 'sort' ? p.input : null;
+          const keys = sort?.keys ?? [];
+          const [input, cols] = withKeyColumns(this.convert(sort ? sort.input : p.input), [...p.on, ...keys.map((k) => k.expr)]);
+          const orderBy: StreamOrderItem[] = keys.map((k, i) => ({ column: cols[p.on!.length + i], desc: k.desc, nullsFirst: k.nullsFirst }));
+          const groupKey = cols.slice(0, p.on.length);
+          return { kind: 'top_n', input, groupKey, orderBy, limit: 1, offset: 0, withTies: false, rankColumn: false, schema: input.schema, streamKey: input.streamKey };
+        }
         const input = this.convert(p.input);
         const w = p.schema.length;
         const logical = rawProject(input, range(0, w).map((i) => col(i, input.schema[i].type)), input.schema.slice(0, w), []);
@@ -184,18 +191,28 @@ class StreamPlanner {
   }
 
   private join(p: Extract<PlanNode, { kind: 'join' }>): StreamNode {
-    if (p.joinType === 'semi' || p.joinType === 'anti') {
-      throw notSupported(`${p.joinType} join in a streaming query (EXISTS / IN subqueries)`);
-    }
     const lw = p.left.schema.length;
     const rw = p.right.schema.length;
     const { leftKeys, rightKeys, residual } = splitEquiKeys(p.condition, lw);
-    // RisingWave does not maintain joins without an equality key (cross / nested-loop joins).
-    if (leftKeys.length === 0) throw notSupported('a join without an equality condition (cross join) in a streaming query');
-    const [left, lk] = withKeyColumns(this.convert(p.left), leftKeys);
-    const [right, rk] = withKeyColumns(this.convert(p.right), rightKeys);
+    const leftIn = this.convert(p.left);
+    const rightIn = this.convert(p.right);
+    if (leftKeys.length === 0) {
+      // RisingWave does not maintain general cross / nested-loop joins, but a side of at most
+      // one row (a global aggregate: `v > (SELECT max(x) FROM t)`) joins every row of the
+      // other: a hash join on a constant key, the comparison as its condition.
+      if (leftIn.streamKey.length > 0 && rightIn.streamKey.length > 0) {
+        throw notSupported('a join without an equality condition (cross join) in a streaming query');
+      }
+      const one: Expr = { kind: 'literal', value: 0, type: T.Int32 };
+      leftKeys.push(one);
+      rightKeys.push(one);
+    }
+    const [left, lk] = withKeyColumns(leftIn, leftKeys);
+    const [right, rk] = withKeyColumns(rightIn, rightKeys);
     const la = left.schema.length;
     const condition = residual ? remapColumns(residual, (i) => (i < lw ? i : la + i - lw)) : null;
+    // Semi / anti joins (EXISTS, IN, NOT EXISTS) output the left rows: left's key.
+    const semi = p.joinType === 'semi' || p.joinType === 'anti';
     const join: StreamNode = {
       kind: 'hash_join',
       joinType: p.joinType,
@@ -204,11 +221,11 @@ class StreamPlanner {
       leftKeys: lk,
       rightKeys: rk,
       condition,
-      schema: [...left.schema, ...right.schema],
-      streamKey: [...left.streamKey, ...right.streamKey.map((k) => k + la)],
+      schema: semi ? left.schema : [...left.schema, ...right.schema],
+      streamKey: semi ? left.streamKey : [...left.streamKey, ...right.streamKey.map((k) => k + la)],
     };
     // Back to the invariant: the logical columns first (left's, then right's), keys after.
-    const exprs = [...range(0, lw), ...range(la, la + rw)].map((i) => col(i, join.schema[i].type));
+    const exprs = (semi ? range(0, lw) : [...range(0, lw), ...range(la, la + rw)]).map((i) => col(i, join.schema[i].type));
     return projectKeepingKey(join, exprs, p.schema.map(fieldOf));
   }
 
@@ -219,7 +236,63 @@ class StreamPlanner {
     if (limit === null) throw notSupported('OFFSET without LIMIT in a streaming query');
     const [input, cols] = withKeyColumns(this.convert(sort ? sort.input : p.input), sort ? sort.keys.map((k) => k.expr) : []);
     const orderBy: StreamOrderItem[] = (sort?.keys ?? []).map((k, i) => ({ column: cols[i], desc: k.desc, nullsFirst: k.nullsFirst }));
-    return { kind: 'top_n', input, groupKey: [], orderBy, limit, offset, schema: input.schema, streamKey: input.streamKey };
+    return { kind: 'top_n', input, groupKey: [], orderBy, limit, offset, withTies: false, rankColumn: false, schema: input.schema, streamKey: input.streamKey };
+  }
+
+  /**
+   * `WHERE rn <= N` over `row_number() / rank() OVER (PARTITION BY … ORDER BY …) AS rn`
+   * (directly or through a projection of plain columns): a group top-N that outputs the
+   * rank as its last column. Conditions on the rank give the limit and offset; other
+   * conjuncts stay a filter above. Null when the filter is not of this shape.
+   */
+  private groupTopN(p: Extract<PlanNode, { kind: 'filter' }>): StreamNode | null {
+    let win = p.input;
+    let through: Extract<PlanNode, { kind: 'project' }> | null = null;
+    if (win.kind === 'project' && win.exprs.every((e) => e.kind === 'column')) {
+      through = win;
+      win = win.input;
+    }
+    if (win.kind !== 'window' || win.calls.length !== 1) return null;
+    const call = win.calls[0];
+    if (call.kind !== 'row_number' && call.kind !== 'rank') return null;
+    const rn = win.schema.length - 1;
+    // The predicate over the window's columns.
+    const toWin = (i: number): number => (through ? (through.exprs[i] as { index: number }).index : i);
+    let lo = 1;
+    let hi = Infinity;
+    const rest: Expr[] = [];
+    for (const c of conjuncts(p.predicate)) {
+      const b = rankBound(remapColumns(c, toWin), rn);
+      if (b === null) {
+        rest.push(c);
+        continue;
+      }
+      lo = Math.max(lo, b.lo);
+      hi = Math.min(hi, b.hi);
+    }
+    if (hi === Infinity) return null;
+    const lw = win.input.schema.length;
+    const [input, cols] = withKeyColumns(this.convert(win.input), [...call.partitionBy, ...call.orderBy.map((o) => o.expr)]);
+    const groupKey = cols.slice(0, call.partitionBy.length);
+    const orderBy: StreamOrderItem[] = call.orderBy.map((o, i) => ({ column: cols[call.partitionBy.length + i], desc: o.desc, nullsFirst: o.nullsFirst }));
+    const iw = input.schema.length;
+    const topN: StreamNode = {
+      kind: 'top_n',
+      input,
+      groupKey,
+      orderBy,
+      limit: Math.max(0, hi - lo + 1),
+      offset: lo - 1,
+      withTies: call.kind === 'rank',
+      rankColumn: true,
+      schema: [...input.schema, { name: win.schema[rn].name, type: T.Int64, hidden: false }],
+      streamKey: input.streamKey,
+    };
+    // The window's logical columns (input's, then the rank), the key after.
+    let node = projectKeepingKey(topN, [...range(0, lw), iw].map((i) => col(i, topN.schema[i].type)), win.schema.map(fieldOf));
+    if (through) node = projectKeepingKey(node, through.exprs, through.schema.map(fieldOf));
+    if (rest.length > 0) node = { kind: 'filter', input: node, predicate: andAll(rest)!, schema: node.schema, streamKey: node.streamKey };
+    return node;
   }
 
   private setOp(p: Extract<PlanNode, { kind: 'set_op' }>): StreamNode {
@@ -249,6 +322,76 @@ class StreamPlanner {
       return rawProject(b, exprs, schema, []);
     });
     return { kind: 'union', inputs, schema, streamKey: range(w, schema.length) };
+  }
+}
+
+/**
+ * Temporal conjuncts as StreamTemporalFilters: one per compared value with at most one
+ * lower and one upper bound each (BETWEEN is one node). A computed value (a cast of the
+ * column, `ts + INTERVAL …`) is projected into a hidden column first and dropped after.
+ */
+function temporalFilters(input: StreamNode, conjs: readonly TemporalConjunct[]): StreamNode {
+  const w = input.schema.length;
+  const byValue = new Map<string, TemporalConjunct[]>();
+  for (const c of conjs) {
+    const k = exprKey(c.value);
+    byValue.set(k, [...(byValue.get(k) ?? []), c]);
+  }
+  let node = input;
+  for (const group of byValue.values()) {
+    const [withValue, [column]] = withKeyColumns(node, [group[0].value]);
+    let cur = withValue;
+    const pending = [...group];
+    while (pending.length > 0) {
+      let lower: StreamTemporalFilter['lower'] = null;
+      let upper: StreamTemporalFilter['upper'] = null;
+      for (let i = 0; i < pending.length; ) {
+        const c = pending[i];
+        const isLower = c.op === '>' || c.op === '>=';
+        const bound = { expr: c.bound, inclusive: c.op.endsWith('=') };
+        if (isLower && !lower) lower = bound;
+        else if (!isLower && !upper) upper = bound;
+        else {
+          i++;
+          continue;
+        }
+        pending.splice(i, 1);
+      }
+      cur = { kind: 'temporal_filter', input: cur, column, lower, upper, schema: cur.schema, streamKey: cur.streamKey };
+    }
+    node = cur.schema.length === w ? cur : rawProject(cur, range(0, w).map((i) => col(i, cur.schema[i].type)), cur.schema.slice(0, w), cur.streamKey);
+  }
+  return node;
+}
+
+/** `rn op k` (or `k op rn`) as the ranks it admits, [lo, hi]; null for any other conjunct. */
+function rankBound(c: Expr, rn: number): { lo: number; hi: number } | null {
+  if (c.kind !== 'call' || c.args.length !== 2) return null;
+  let [a, b] = c.args;
+  let name = c.fn.name;
+  const flip: Record<string, string> = { less_than: 'greater_than', less_than_or_equal: 'greater_than_or_equal', greater_than: 'less_than', greater_than_or_equal: 'less_than_or_equal', equal: 'equal' };
+  if (b.kind === 'column' && b.index === rn) {
+    [a, b] = [b, a];
+    name = flip[name];
+  }
+  if (a.kind === 'cast') a = a.arg;
+  if (b.kind === 'cast' && b.arg.kind === 'literal') b = b.arg;
+  if (a.kind !== 'column' || a.index !== rn || b.kind !== 'literal' || b.value === null) return null;
+  const k = Number(b.value as bigint | number);
+  if (!Number.isFinite(k)) return null;
+  switch (name) {
+    case 'less_than':
+      return { lo: 1, hi: Math.ceil(k) - 1 };
+    case 'less_than_or_equal':
+      return { lo: 1, hi: Math.floor(k) };
+    case 'greater_than':
+      return { lo: Math.floor(k) + 1, hi: Infinity };
+    case 'greater_than_or_equal':
+      return { lo: Math.ceil(k), hi: Infinity };
+    case 'equal':
+      return Number.isInteger(k) ? { lo: k, hi: k } : { lo: 1, hi: 0 };
+    default:
+      return null;
   }
 }
 

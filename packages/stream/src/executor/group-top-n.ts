@@ -10,8 +10,13 @@
  * all Inserts, so downstream never sees more than N rows of a group at once, and a row
  * that moved between groups leaves before it re-enters under the same stream key. Cost per touched
  * group is O(offset + limit), independent of the group's size.
+ *
+ * With `withTies` (`rank() OVER … <= N`) a row's rank is 1 + the number of rows ordered
+ * strictly before it, so rows tied at the boundary are all kept. With `rankColumn` the
+ * output carries the rank (row_number or rank) as a last int64 column; a row whose rank
+ * changes is then emitted as a Delete of the old and an Insert of the new output row.
  */
-import { type DataType, type KeyOrder, Op, OP_SIGN, type Row, type StreamChunk, StreamChunkBuilder, encodeKeyString } from '@freshet/common';
+import { type DataType, type KeyOrder, Op, OP_SIGN, type Row, type StreamChunk, StreamChunkBuilder, T, datumEquals, encodeKeyString } from '@freshet/common';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
 import { StatefulExecutor } from './executor';
 
@@ -32,6 +37,10 @@ export interface GroupTopNOptions {
   readonly offset?: number;
   readonly tables: StateTableAllocator;
   readonly chunkSize?: number;
+  /** rank() semantics: rows tied on the ORDER BY share a rank (default: row_number()). */
+  readonly withTies?: boolean;
+  /** Append the rank as a last int64 output column. */
+  readonly rankColumn?: boolean;
 }
 
 export class GroupTopNExecutor extends StatefulExecutor {
@@ -43,11 +52,17 @@ export class GroupTopNExecutor extends StatefulExecutor {
   private readonly groupKey: readonly number[];
   private readonly limit: number;
   private readonly offset: number;
+  private readonly orderBy: readonly TopNOrderItem[];
+  private readonly withTies: boolean;
+  private readonly rankColumn: boolean;
 
   constructor(options: GroupTopNOptions) {
     super();
     const { types, groupKey, orderBy, pk } = options;
-    this.types = types;
+    this.types = options.rankColumn ? [...types, T.Int64] : types;
+    this.orderBy = orderBy;
+    this.withTies = !!options.withTies;
+    this.rankColumn = !!options.rankColumn;
     this.groupKey = groupKey;
     this.groupTypes = groupKey.map((c) => types[c]);
     this.limit = options.limit;
@@ -55,7 +70,7 @@ export class GroupTopNExecutor extends StatefulExecutor {
     const tablePk = [...groupKey, ...orderBy.map((o) => o.column), ...pk];
     const orders: KeyOrder[] = [...groupKey.map(() => ({})), ...orderBy.map((o) => ({ desc: o.desc, nullsFirst: o.nullsFirst })), ...pk.map(() => ({}))];
     this.table = options.tables.create(types, tablePk, orders);
-    this.builder = new StreamChunkBuilder(types, options.chunkSize);
+    this.builder = new StreamChunkBuilder(this.types, options.chunkSize);
   }
 
   protected onChunk(chunk: StreamChunk): void {
@@ -78,11 +93,14 @@ export class GroupTopNExecutor extends StatefulExecutor {
     for (const [prefix, old] of before) {
       const now = this.topOf(prefix);
       after.push(now);
-      for (const [k, row] of old) if (now.get(k) !== row) this.emit(b.append(Op.Delete, row));
+      for (const [k, row] of old) {
+        const n2 = now.get(k);
+        if (n2 === undefined || !this.sameOutput(n2, row)) this.emit(b.append(Op.Delete, row));
+      }
     }
     let g = 0;
     for (const old of before.values()) {
-      for (const [k, row] of after[g++]) if (old.get(k) !== row) this.emit(b.append(Op.Insert, row));
+      for (const [k, row] of after[g++]) if (!this.sameOutput(old.get(k), row)) this.emit(b.append(Op.Insert, row));
     }
     this.emit(b.take());
   }
@@ -95,17 +113,41 @@ export class GroupTopNExecutor extends StatefulExecutor {
     );
   }
 
-  /** The group's rows ranked offset+1 … offset+limit, by storage key. */
+  /**
+   * The group's rows ranked offset+1 … offset+limit, by storage key (the output row; with
+   * `rankColumn` a new array per call, compared by value in `sameOutput`).
+   */
   private topOf(prefix: string): Map<string, Row> {
     const out = new Map<string, Row>();
-    let rank = 0;
     const end = this.offset + this.limit;
+    let position = 0;
+    let rank = 0;
+    let prev: Row | null = null;
     for (const [k, row] of this.table.iterKeyPrefix(prefix)) {
-      if (rank >= end) break;
-      if (rank >= this.offset) out.set(k, row);
-      rank++;
+      position++;
+      rank = this.withTies && prev !== null && this.tied(prev, row) ? rank : position;
+      if (rank > end) break;
+      if (rank > this.offset) out.set(k, this.rankColumn ? [...row.slice(0, this.types.length - 1), BigInt(rank)] : row);
+      prev = row;
     }
     return out;
+  }
+
+  private tied(a: Row, b: Row): boolean {
+    for (const o of this.orderBy) {
+      const t = this.types[o.column];
+      const x = a[o.column];
+      const y = b[o.column];
+      if (x === null || y === null ? x !== y : !datumEquals(t, x, y)) return false;
+    }
+    return true;
+  }
+
+  private sameOutput(a: Row | undefined, b: Row): boolean {
+    if (a === b) return true;
+    if (!this.rankColumn || a === undefined) return false;
+    // The stored row objects are shared, so equal rows have identical datums; ranks are bigints.
+    return rowsIdentical(a, b, this.types.length);
   }
 
   flush(): void {}
@@ -113,4 +155,10 @@ export class GroupTopNExecutor extends StatefulExecutor {
   stateTables(): readonly StateTable[] {
     return [this.table];
   }
+}
+
+/** Whether the first `n` datums of two rows are the same values (rows read from one state table). */
+function rowsIdentical(a: Row, b: Row, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -14,6 +14,10 @@
  * preserved side emits them NULL-padded straight away. Input updates are processed as a
  * delete and an insert (their outputs are Delete/Insert rows, not pairs). Watermarks are
  * not propagated through joins yet.
+ *
+ * Semi and anti joins (EXISTS / IN, NOT EXISTS) output left rows only, driven by the left
+ * rows' degrees: a semi join shows a left row while its degree is above 0, an anti join
+ * while it is 0; a right-side change that moves a degree across 0 inserts or deletes it.
  */
 import {
   type DataType,
@@ -34,7 +38,8 @@ import type { StateTable, StateTableAllocator } from '../state/state-table';
 import { BarrierAligner } from './align';
 import { type Output, Executor, endEpoch } from './executor';
 
-export type JoinType = 'inner' | 'left' | 'right' | 'full';
+/** semi / anti: the left rows with at least one / without any match; the output is the left side's columns. */
+export type JoinType = 'inner' | 'left' | 'right' | 'full' | 'semi' | 'anti';
 
 export interface HashJoinOptions {
   readonly joinType: JoinType;
@@ -106,12 +111,15 @@ export class HashJoinExecutor extends Executor {
   private readonly joined: Datum[];
   private readonly aligner: BarrierAligner;
   private readonly pendingWatermarks: Watermark[] = [];
+  /** 1 for a semi join, -1 for an anti join, 0 otherwise. */
+  private readonly semi: number;
 
   constructor(readonly options: HashJoinOptions) {
     super();
     const o = options;
     if (o.leftKeys.length !== o.rightKeys.length) throw new Error('hash join: left and right key counts differ');
-    this.types = [...o.leftTypes, ...o.rightTypes];
+    this.semi = o.joinType === 'semi' ? 1 : o.joinType === 'anti' ? -1 : 0;
+    this.types = this.semi !== 0 ? [...o.leftTypes] : [...o.leftTypes, ...o.rightTypes];
     this.sides = [
       new JoinSide(o.leftTypes, o.leftKeys, o.leftPk, o.joinType === 'left' || o.joinType === 'full', o.tables),
       new JoinSide(o.rightTypes, o.rightKeys, o.rightPk, o.joinType === 'right' || o.joinType === 'full', o.tables),
@@ -156,46 +164,73 @@ export class HashJoinExecutor extends Executor {
     for (let i = 0; i < n; i++) {
       if (vis !== null && vis[i] === 0) continue;
       const row = chunk.row(i);
-      if (OP_SIGN[chunk.ops[i]] > 0) this.insertRow(input, me, other, row);
-      else this.deleteRow(input, me, other, row);
+      const sign = OP_SIGN[chunk.ops[i]] > 0 ? 1 : -1;
+      if (this.semi !== 0) this.applySemiRow(input, row, sign);
+      else this.applyRow(input, me, other, row, sign);
     }
     this.emit(this.builder.take());
   }
 
-  private insertRow(input: number, me: JoinSide, other: JoinSide, row: Row): void {
-    const key = me.joinKey(row, this.nullSafe);
-    if (key === null) {
-      if (me.preserved) this.out1(Op.Insert, input, row, null);
+  /**
+   * Semi / anti join: one insert (+1) or delete (-1) of `row` on side `input`. Only left
+   * rows are output; a right-side change flips the left rows whose degree crosses 0.
+   */
+  private applySemiRow(input: number, row: Row, sign: 1 | -1): void {
+    const [left, right] = this.sides;
+    const anti = this.semi < 0;
+    const op = sign > 0 ? Op.Insert : Op.Delete;
+    if (input === 0) {
+      const key = left.joinKey(row, this.nullSafe);
+      if (key === null) {
+        // Never matches: absent from a semi join's output, always in an anti join's.
+        if (anti) this.emit(this.builder.append(op, row));
+        return;
+      }
+      let degree = 0;
+      const matches = right.table.keysWithPrefix(key);
+      for (let x = 0; x < matches.length; x++) if (this.matches(0, row, right.table.getByKey(matches[x])!)) degree++;
+      if (degree > 0 !== anti) this.emit(this.builder.append(op, row));
+      if (sign > 0) {
+        row.push(degree);
+        left.table.insert(row);
+      } else left.table.delete(row);
       return;
     }
-    let degree = 0;
-    const ow = other.width;
-    const matches = other.table.keysWithPrefix(key);
+    const key = right.joinKey(row, this.nullSafe);
+    if (key === null) return;
+    const lw = left.width;
+    const flipAt = sign > 0 ? 0 : 1;
+    const matches = left.table.keysWithPrefix(key);
     for (let x = 0; x < matches.length; x++) {
       const k = matches[x];
-      const m = other.table.getByKey(k)!;
-      if (!this.matches(input, row, m)) continue;
-      degree++;
-      const d = m[ow] as number;
-      if (other.preserved) {
-        if (d === 0) this.outUpdate(input, null, m, row, m);
-        else this.out1(Op.Insert, input, row, m);
-        const next = m.slice();
-        next[ow] = d + 1;
-        other.table.putByKey(k, next);
-      } else this.out1(Op.Insert, input, row, m);
+      const m = left.table.getByKey(k)!;
+      if (!this.matches(1, row, m)) continue;
+      const d = m[lw] as number;
+      // Semi: 0→1 inserts the left row, 1→0 deletes it; anti: the opposite.
+      if (d === flipAt) this.emit(this.builder.append((sign > 0) !== anti ? Op.Insert : Op.Delete, m));
+      const next = m.slice();
+      next[lw] = d + sign;
+      left.table.putByKey(k, next);
     }
-    if (degree === 0 && me.preserved) this.out1(Op.Insert, input, row, null);
-    row.push(degree);
-    me.table.insert(row);
+    if (sign > 0) {
+      row.push(0);
+      right.table.insert(row);
+    } else right.table.delete(row);
   }
 
-  private deleteRow(input: number, me: JoinSide, other: JoinSide, row: Row): void {
+  /**
+   * Applies one insert (sign +1) or delete (sign -1) of `row` on side `input`. Both walk the
+   * same matches and keep the other side's match degrees; they differ only in the op emitted and
+   * in which degree change flips a preserved stored row between NULL-padded and matched (0→1, 1→0).
+   */
+  private applyRow(input: number, me: JoinSide, other: JoinSide, row: Row, sign: 1 | -1): void {
+    const op = sign > 0 ? Op.Insert : Op.Delete;
     const key = me.joinKey(row, this.nullSafe);
     if (key === null) {
-      if (me.preserved) this.out1(Op.Delete, input, row, null);
+      if (me.preserved) this.out1(op, input, row, null);
       return;
     }
+    const flipAt = sign > 0 ? 0 : 1;
     let degree = 0;
     const ow = other.width;
     const matches = other.table.keysWithPrefix(key);
@@ -206,15 +241,19 @@ export class HashJoinExecutor extends Executor {
       degree++;
       const d = m[ow] as number;
       if (other.preserved) {
-        if (d === 1) this.outUpdate(input, row, m, null, m);
-        else this.out1(Op.Delete, input, row, m);
+        if (d !== flipAt) this.out1(op, input, row, m);
+        else if (sign > 0) this.outUpdate(input, null, m, row, m);
+        else this.outUpdate(input, row, m, null, m);
         const next = m.slice();
-        next[ow] = d - 1;
+        next[ow] = d + sign;
         other.table.putByKey(k, next);
-      } else this.out1(Op.Delete, input, row, m);
+      } else this.out1(op, input, row, m);
     }
-    if (degree === 0 && me.preserved) this.out1(Op.Delete, input, row, null);
-    me.table.delete(row);
+    if (degree === 0 && me.preserved) this.out1(op, input, row, null);
+    if (sign > 0) {
+      row.push(degree);
+      me.table.insert(row);
+    } else me.table.delete(row);
   }
 
   /** Whether `row` (from `input`) and the other side's stored row `m` satisfy the condition. */

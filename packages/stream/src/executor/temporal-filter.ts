@@ -1,30 +1,39 @@
 /**
- * A temporal filter `ts > NOW() - INTERVAL '…'` (or `>=`): rows enter while they are
- * recent enough and leave, as Deletes, once the clock passes them — so downstream
- * aggregates retract them and a windowed feature ("purchases in the last 7 days") stays
- * right without new input. RisingWave plans this as a dynamic filter against `now()`.
+ * A temporal filter over NOW(): `ts > NOW() - INTERVAL '…'` (a lower bound: rows leave as
+ * the clock passes them), `ts < NOW() + INTERVAL '…'` (an upper bound: rows enter once the
+ * clock reaches them), or both (`ts BETWEEN NOW() - … AND NOW()`). Leaving rows are
+ * emitted as Deletes and entering rows as Inserts, so downstream aggregates retract and
+ * add them and a windowed feature ("purchases in the last 7 days") stays right without
+ * new input. RisingWave plans this as dynamic filters against `now()`.
  *
- * NOW() is the time of the latest barrier (`Barrier.time`), so all graphs expire rows at
- * the same epoch. State: the rows currently passing, keyed by (ts, stream key…) so that
- * expiring is one range scan from the oldest row up to the bound.
+ * NOW() is the time of the latest barrier (`Barrier.time`), so all graphs move at the same
+ * epoch. State: the rows at or above the lower bound — visible ones and, under an upper
+ * bound, those still waiting for it — keyed by (ts, stream key…), so that both expiring
+ * and releasing are one key range each. A row below the lower bound is never stored: the
+ * lower bound only grows, so it can never become visible again.
  *
- * An insert passes when its ts satisfies the current bound; a delete (or either half of an
- * update) is forwarded exactly when the row is currently in the state, because a row
- * that expired earlier was already retracted downstream.
+ * An insert is stored when it passes the lower bound and emitted when it also passes the
+ * upper one; a delete (or either half of an update) is forwarded exactly when the stored
+ * row is currently visible, because a row that expired earlier was already retracted
+ * downstream and one that is still waiting was never emitted.
  */
-import { type DataType, type Datum, Op, OP_SIGN, type StreamChunk, StreamChunkBuilder, compareDatum } from '@freshet/common';
+import { type DataType, type Datum, Op, OP_SIGN, type Row, type StreamChunk, StreamChunkBuilder, compareDatum } from '@freshet/common';
 import type { Barrier } from '../message';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
 import { StatefulExecutor } from './executor';
 
 export interface TemporalFilterOptions {
   readonly types: readonly DataType[];
-  /** The time column compared with the bound. */
+  /** The time column compared with the bounds. */
   readonly column: number;
-  /** The lower bound as a function of NOW() (µs): e.g. `now - 7 days` in the column's type. */
-  readonly lowerBound: (now: number) => Datum;
+  /** The lower bound as a function of NOW() (µs), e.g. `now - 7 days` in the column's type; absent: none. */
+  readonly lowerBound?: (now: number) => Datum;
   /** true for `>=`, false for `>`. */
-  readonly inclusive: boolean;
+  readonly inclusive?: boolean;
+  /** The upper bound as a function of NOW() (µs), e.g. `now + 1 hour`; absent: none. */
+  readonly upperBound?: (now: number) => Datum;
+  /** true for `<=`, false for `<`. */
+  readonly upperInclusive?: boolean;
   /** The input's stream key. */
   readonly pk: readonly number[];
   readonly tables: StateTableAllocator;
@@ -39,7 +48,9 @@ export class TemporalFilterExecutor extends StatefulExecutor {
   private readonly table: StateTable;
   private readonly builder: StreamChunkBuilder;
   private readonly type: DataType;
-  private bound: Datum;
+  /** Current bounds; `undefined` = no such bound, `null` = NULL (nothing passes). */
+  private lower: Datum | undefined;
+  private upper: Datum | undefined;
 
   constructor(private readonly options: TemporalFilterOptions) {
     super();
@@ -47,13 +58,23 @@ export class TemporalFilterExecutor extends StatefulExecutor {
     this.type = options.types[options.column];
     this.table = options.tables.create(options.types, [options.column, ...options.pk]);
     this.builder = new StreamChunkBuilder(options.types, options.chunkSize);
-    this.bound = options.lowerBound(options.initialNow ?? Date.now() * 1000);
+    const now = options.initialNow ?? Date.now() * 1000;
+    this.lower = options.lowerBound?.(now);
+    this.upper = options.upperBound?.(now);
   }
 
-  private passes(ts: Datum): boolean {
-    if (ts === null || this.bound === null) return false;
-    const c = compareDatum(this.type, ts, this.bound);
+  private passesLower(ts: Datum): boolean {
+    if (ts === null || this.lower === null) return false;
+    if (this.lower === undefined) return true;
+    const c = compareDatum(this.type, ts, this.lower);
     return this.options.inclusive ? c >= 0 : c > 0;
+  }
+
+  private passesUpper(ts: Datum): boolean {
+    if (ts === null || this.upper === null) return false;
+    if (this.upper === undefined) return true;
+    const c = compareDatum(this.type, ts, this.upper);
+    return this.options.upperInclusive ? c <= 0 : c < 0;
   }
 
   protected onChunk(chunk: StreamChunk): void {
@@ -66,14 +87,14 @@ export class TemporalFilterExecutor extends StatefulExecutor {
       const row = chunk.row(i);
       const key = this.table.keyOfRow(row);
       if (OP_SIGN[chunk.ops[i]] > 0) {
-        if (!this.passes(row[col])) continue;
+        if (!this.passesLower(row[col])) continue;
         this.table.putByKey(key, row);
-        this.emit(b.append(Op.Insert, row));
+        if (this.passesUpper(row[col])) this.emit(b.append(Op.Insert, row));
       } else {
         const stored = this.table.getByKey(key);
         if (stored === undefined) continue;
         this.table.deleteByKey(key);
-        this.emit(b.append(Op.Delete, stored));
+        if (this.passesUpper(stored[col])) this.emit(b.append(Op.Delete, stored));
       }
     }
     this.emit(b.take());
@@ -87,26 +108,44 @@ export class TemporalFilterExecutor extends StatefulExecutor {
   }
 
   /**
-   * Advances NOW() to the barrier's time, before the epoch ends: the expirations are part of
-   * the closing epoch, so the barrier that carries the new time also covers their effects.
+   * Advances NOW() to the barrier's time, before the epoch ends: the expirations and
+   * releases are part of the closing epoch, so the barrier that carries the new time also
+   * covers their effects.
    */
   protected override onBarrier(b: Barrier): void {
-    const next = this.options.lowerBound(b.time);
-    if (next !== null && (this.bound === null || compareDatum(this.type, next, this.bound) > 0)) {
-      this.bound = next;
-      const expired: string[] = [];
-      const rows = [];
-      // Keys order by ts first: everything up to the bound is one leading range.
-      for (const row of this.table.range(undefined, { values: [next], inclusive: !this.options.inclusive })) {
-        rows.push(row);
-        expired.push(this.table.keyOfRow(row));
-      }
-      for (let i = 0; i < rows.length; i++) {
-        this.table.deleteByKey(expired[i]);
-        this.emit(this.builder.append(Op.Delete, rows[i]));
-      }
-      this.emit(this.builder.take());
-    }
+    this.expire(b.time);
+    this.release(b.time);
+    this.emit(this.builder.take());
     super.onBarrier(b);
+  }
+
+  /** Rows that fell below a grown lower bound leave (Deletes if they were visible) and are forgotten. */
+  private expire(now: number): void {
+    if (!this.options.lowerBound) return;
+    const next = this.options.lowerBound(now);
+    if (next === null || (this.lower !== null && this.lower !== undefined && compareDatum(this.type, next, this.lower) <= 0)) return;
+    const rows: Row[] = [];
+    // Keys order by ts first: everything up to the bound is one leading range.
+    for (const row of this.table.range(undefined, { values: [next], inclusive: !this.options.inclusive })) rows.push(row);
+    const col = this.options.column;
+    for (const row of rows) {
+      this.table.deleteByKey(this.table.keyOfRow(row));
+      if (this.passesUpper(row[col])) this.emit(this.builder.append(Op.Delete, row));
+    }
+    this.lower = next;
+  }
+
+  /** Stored rows between the old and a grown upper bound become visible (Inserts). */
+  private release(now: number): void {
+    if (!this.options.upperBound) return;
+    const next = this.options.upperBound(now);
+    const prev = this.upper;
+    if (next === null || (prev !== null && prev !== undefined && compareDatum(this.type, next, prev) <= 0)) return;
+    this.upper = next;
+    const lo = prev === null || prev === undefined ? undefined : { values: [prev], inclusive: !this.options.upperInclusive };
+    const hi = { values: [next], inclusive: !!this.options.upperInclusive };
+    const rows: Row[] = [];
+    for (const row of this.table.range(lo, hi)) rows.push(row);
+    for (const row of rows) this.emit(this.builder.append(Op.Insert, row));
   }
 }

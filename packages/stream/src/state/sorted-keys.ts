@@ -19,15 +19,7 @@ export class SortedKeys {
 
   /** Index of the first bucket whose max is ≥ key (buckets.length if none). */
   private bucketFor(key: string): number {
-    const m = this.maxes;
-    let lo = 0;
-    let hi = m.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (m[mid] < key) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBound(this.maxes, key);
   }
 
   /** Inserts `key`; returns false if it was already present. */
@@ -144,6 +136,7 @@ export class SortedKeys {
   }
 }
 
+/** Index of the first element of sorted `a` that is ≥ key (a.length if none). */
 function lowerBound(a: string[], key: string): number {
   let lo = 0;
   let hi = a.length;

@@ -71,3 +71,34 @@ describe('point-lookup rule', () => {
     expect(await db.query('SELECT (SELECT s FROM t WHERE id = 2)')).toEqual([['b']]);
   });
 });
+
+describe('point-lookup rule on materialized views', () => {
+  beforeAll(async () => {
+    await db.exec(`
+      CREATE TABLE ev (user_id bigint, kind varchar, item bigint);
+      INSERT INTO ev VALUES (1, 'click', 10), (1, 'view', 11), (2, 'click', 10);
+      CREATE MATERIALIZED VIEW feat AS
+        SELECT user_id, count(*) FILTER (WHERE kind = 'click') AS clicks, count(DISTINCT item) AS items
+        FROM ev GROUP BY user_id;
+      CREATE MATERIALIZED VIEW total AS SELECT count(*) AS n FROM ev;
+    `);
+  });
+
+  it('serves pk = value on an MV (the group key) as a lookup of its committed state', async () => {
+    expect(await usesLookup('SELECT clicks, items FROM feat WHERE user_id = 1')).toBe(true);
+    expect(await db.query('SELECT clicks, items FROM feat WHERE user_id = 1')).toEqual([['1', '2']]);
+    expect(await db.query('SELECT * FROM feat WHERE user_id = 3')).toEqual([]);
+  });
+
+  it('sees new rows after FLUSH, and retractions', async () => {
+    await db.exec("INSERT INTO ev VALUES (3, 'click', 12), (1, 'click', 13); FLUSH;");
+    expect(await db.query('SELECT clicks, items FROM feat WHERE user_id = 3')).toEqual([['1', '1']]);
+    expect(await db.query('SELECT clicks, items FROM feat WHERE user_id = 1')).toEqual([['2', '3']]);
+    await db.exec('DELETE FROM ev WHERE user_id = 3; FLUSH;');
+    expect(await db.query('SELECT clicks FROM feat WHERE user_id = 3')).toEqual([]);
+  });
+
+  it('leaves an MV without a key (global aggregate) to the scan', async () => {
+    expect(await usesLookup('SELECT n FROM total WHERE n = 3')).toBe(false);
+  });
+});

@@ -1,7 +1,7 @@
 /**
- * Point-lookup detection: `Filter(Scan t)` whose predicate pins every primary-key column
- * of `t` to a value known before the scan starts (a literal or a parameter, possibly cast)
- * becomes `Get t` — one hash probe instead of a full scan — with the remaining conjuncts
+ * Point-lookup detection: `Filter(Scan t)` (t a table or materialized view) whose
+ * predicate pins every primary-key column of `t` to a value known before the scan starts
+ * (a literal or a parameter, possibly cast) becomes `Get t` — one hash probe instead of a full scan — with the remaining conjuncts
  * kept as a filter over the (at most one) row.
  *
  * Only key types whose storage-key encoding equality is exactly SQL `=` qualify: integers,
@@ -11,11 +11,20 @@
  */
 import { type DataType, typeEquals } from '@freshet/common';
 import { type Expr, andAll, conjuncts } from '../../planner/expr';
+import type { RelationCatalog } from '../../catalog/model';
 import type { Filter, Get, PlanNode, Scan } from '../../planner/plan';
 import { transformPlan } from './transform';
 
 /** Catalog ids of user relations start here; system (virtual) tables sit below. */
 const FIRST_USER_RELATION_ID = 100000;
+
+/**
+ * Relations whose `StorageEngine.table(id)` reader answers `get(pk)` with one hash probe:
+ * tables, and materialized views, which the streaming engine serves from their state
+ * table's committed view (`attachReader`) keyed by the MV's pk (its stream key) — the
+ * feature-serving query `SELECT … FROM mv WHERE user_id = $1`.
+ */
+const LOOKUP_KINDS = new Set<RelationCatalog['kind']>(['table', 'materialized_view']);
 
 const EXACT_KEY_KINDS = new Set<DataType['kind']>([
   'boolean',
@@ -52,7 +61,7 @@ function equalityValue(c: Expr, pos: number, type: DataType): Expr | null {
 
 function toGet(filter: Filter, scan: Scan): PlanNode {
   const table = scan.table;
-  if (table.kind !== 'table' || table.id < FIRST_USER_RELATION_ID || table.pk.length === 0) return filter;
+  if (!LOOKUP_KINDS.has(table.kind) || table.id < FIRST_USER_RELATION_ID || table.pk.length === 0) return filter;
   const rest = conjuncts(filter.predicate);
   const key: Expr[] = [];
   for (const pkCol of table.pk) {

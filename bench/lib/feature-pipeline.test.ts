@@ -1,0 +1,56 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  SEED_MVS,
+  asPostgresView,
+  eventBatch,
+  expectedFeatures,
+  insertSql,
+  isTransaction,
+  verificationQueries,
+  withoutTemporalFilter,
+} from './feature-pipeline';
+
+const SEEDS = '/work/shared/seeds';
+const seedText = (() => {
+  if (!existsSync(SEEDS)) return null;
+  const f = readdirSync(SEEDS).find((n) => n.startsWith('000_'));
+  return f ? readFileSync(`${SEEDS}/${f}`, 'utf8') : null;
+})();
+
+describe('feature pipeline', () => {
+  it.skipIf(seedText === null)('uses the seed article MVs verbatim', () => {
+    for (const mv of SEED_MVS) expect(seedText).toContain(mv.sql);
+  });
+
+  it('strips exactly the temporal filter line', () => {
+    const [purchases, sessions] = SEED_MVS;
+    const p = withoutTemporalFilter(purchases.sql);
+    expect(p).not.toMatch(/NOW\(\)/);
+    expect(p).toContain('FROM transactions\nGROUP BY user_id;');
+    const s = withoutTemporalFilter(sessions.sql);
+    expect(s).not.toMatch(/NOW\(\)/);
+    expect(s).toContain("COUNT(*) FILTER (WHERE event_type = 'click')");
+    expect(withoutTemporalFilter(SEED_MVS[2].sql)).toBe(SEED_MVS[2].sql);
+    expect(asPostgresView(sessions.sql)).toMatch(/^CREATE VIEW user_session_features AS/);
+  });
+
+  it('splits a batch into events and purchases, four text params a row', () => {
+    const b = eventBatch(0, 20, 5, '2026-01-01 00:00:00+00');
+    expect(b.eventRows).toBe(18);
+    expect(b.transactionRows).toBe(2);
+    expect(b.transactions.slice(0, 4)).toEqual(['9', String(((9 * 7919) % 5) + 1), '3.34', '2026-01-01 00:00:00+00']);
+    expect(isTransaction(19)).toBe(true);
+    expect(insertSql('user_events', 2)).toBe('INSERT INTO user_events (user_id, event_type, item_id, timestamp) VALUES ($1, $2, $3, $4), ($5, $6, $7, $8)');
+  });
+
+  it('computes the expected feature totals', () => {
+    const e = expectedFeatures(20, 5);
+    expect(e.clicks + e.views).toBeLessThanOrEqual(18);
+    expect(e.purchases).toBe(2);
+    expect(e.usersWithEvents).toBe(5);
+    expect(e.purchaseCents).toBe(BigInt(((9 * 37) % 10_000) + 1 + ((19 * 37) % 10_000) + 1));
+    const q = verificationQueries(e);
+    expect(q[1].expect[2]).toBe('10.38');
+  });
+});
