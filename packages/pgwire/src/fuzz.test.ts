@@ -7,9 +7,13 @@ import { randomBytes, randomInt } from 'node:crypto';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { messageNames as names, RawPgClient } from '@freshet/testkit';
 import { startPgServer, type PgServer } from './server';
 import { FakeManager } from './testing/fake-engine';
-import { names, RawClient } from './testing/raw-client';
+
+/** The trust user and database the fake engine knows (RawPgClient defaults to root/dev). */
+const USER = 'test';
+const DATABASE = 'db';
 
 let server: PgServer;
 let healthy: pg.Client;
@@ -53,11 +57,11 @@ function validPipeline(): Buffer {
 
 /** Sends `bytes`, waits briefly, then disconnects; returns what the server said. */
 async function hit(bytes: Buffer, opts: { startup?: boolean; waitMs?: number } = {}): Promise<string[]> {
-  const c = await RawClient.connect(server.port);
-  if (opts.startup) await c.startup();
+  const c = await RawPgClient.connect(server.port);
+  if (opts.startup) await c.startup(USER, DATABASE);
   c.send(bytes);
   await Promise.race([c.closedPromise, new Promise((r) => setTimeout(r, opts.waitMs ?? 20))]);
-  const got = c.names();
+  const got = names(c.messages);
   c.close();
   return got;
 }
@@ -82,8 +86,8 @@ describe('fuzz', () => {
   });
 
   it('answers garbage after startup with FATAL 08P01 and closes', async () => {
-    const c = await RawClient.connect(server.port);
-    await c.startup();
+    const c = await RawPgClient.connect(server.port);
+    await c.startup(USER, DATABASE);
     c.send(Buffer.from([0x01, 0, 0, 0, 4])); // unknown message type 0x01
     const ms = (await c.untilClosed()) as any[];
     expect(ms[0]).toMatchObject({ name: 'error', code: '08P01', severity: 'FATAL' });
@@ -98,16 +102,16 @@ describe('fuzz', () => {
 
   it('gives the same answers when a valid pipeline is split at every position', async () => {
     const pipeline = validPipeline();
-    const reference = await RawClient.connect(server.port);
-    await reference.startup();
+    const reference = await RawPgClient.connect(server.port);
+    await reference.startup(USER, DATABASE);
     reference.send(pipeline);
     // The pipeline holds a simple Query (its own ReadyForQuery) and ends with Sync.
     const expected = [...names(await reference.untilReady()), ...names(await reference.untilReady())];
     reference.close();
     expect(expected).toContain('portalSuspended');
     for (let cut = 1; cut < pipeline.length; cut += 5) {
-      const c = await RawClient.connect(server.port);
-      await c.startup();
+      const c = await RawPgClient.connect(server.port);
+      await c.startup(USER, DATABASE);
       c.socket.write(pipeline.subarray(0, cut));
       await new Promise((r) => setImmediate(r));
       c.socket.write(pipeline.subarray(cut));
@@ -120,22 +124,22 @@ describe('fuzz', () => {
   });
 
   it('rejects an oversized message with FATAL 54000 without buffering it', async () => {
-    const c = await RawClient.connect(server.port);
-    await c.startup();
+    const c = await RawPgClient.connect(server.port);
+    await c.startup(USER, DATABASE);
     const header = Buffer.from([0x51, 0x7f, 0xff, 0xff, 0xff]); // Query claiming 2 GiB
     c.send(header);
     const ms = (await c.untilClosed()) as any[];
     expect(ms[0]).toMatchObject({ name: 'error', code: '54000', severity: 'FATAL' });
 
-    const c2 = await RawClient.connect(server.port);
-    await c2.startup();
+    const c2 = await RawPgClient.connect(server.port);
+    await c2.startup(USER, DATABASE);
     c2.send(serialize.query('x'.repeat(MAX_MESSAGE + 1)));
     expect(((await c2.untilClosed()) as any[])[0]).toMatchObject({ code: '54000' });
   });
 
   it('rejects an oversized or undersized startup packet with FATAL 08P01', async () => {
     for (const len of [100_000, 3, -1]) {
-      const c = await RawClient.connect(server.port);
+      const c = await RawPgClient.connect(server.port);
       const b = Buffer.alloc(8);
       b.writeInt32BE(len);
       c.send(b);
@@ -144,15 +148,15 @@ describe('fuzz', () => {
   });
 
   it('rejects a malformed message body with FATAL 08P01', async () => {
-    const c = await RawClient.connect(server.port);
-    await c.startup();
+    const c = await RawPgClient.connect(server.port);
+    await c.startup(USER, DATABASE);
     c.send(Buffer.from([0x50, 0, 0, 0, 7, 0x61, 0x62, 0x63])); // Parse: unterminated name
     expect(((await c.untilClosed()) as any[])[0]).toMatchObject({ name: 'error', code: '08P01', severity: 'FATAL' });
   });
 
   it('handles messages out of order', async () => {
-    const c = await RawClient.connect(server.port);
-    await c.startup();
+    const c = await RawPgClient.connect(server.port);
+    await c.startup(USER, DATABASE);
     c.send(serialize.bind({ statement: 'nope' }), serialize.execute({ portal: 'nope' }), serialize.sync());
     expect(names(await c.untilReady())).toEqual(['error', 'readyForQuery']);
     c.send(serialize.execute({ portal: 'ghost' }), serialize.describe({ type: 'P', name: 'ghost' }), serialize.sync());
@@ -173,14 +177,14 @@ describe('fuzz', () => {
   it('rejects a query before authentication', async () => {
     const m = new FakeManager({ u: { method: 'password', plaintext: 'x' } });
     const s = await startPgServer({ host: '127.0.0.1', port: 0, manager: m });
-    const c = await RawClient.connect(s.port);
+    const c = await RawPgClient.connect(s.port);
     c.send(serialize.startup({ user: 'u', database: 'db' }));
     await c.until((m2) => m2.name === 'authenticationCleartextPassword');
     c.send(serialize.query('rows 1'));
     expect(((await c.untilClosed()) as any[])[0]).toMatchObject({ code: '08P01', severity: 'FATAL' });
     // Garbage SASL responses to a SCRAM request are FATAL too.
     m.users.v = { method: 'password', plaintext: 'x', prefer: 'scram-sha-256' };
-    const c2 = await RawClient.connect(s.port);
+    const c2 = await RawPgClient.connect(s.port);
     c2.send(serialize.startup({ user: 'v', database: 'db' }));
     await c2.until((m2) => m2.name === 'authenticationSASL');
     c2.send(serialize.sendSASLInitialResponseMessage('SCRAM-SHA-256', 'garbage'));
@@ -204,8 +208,8 @@ describe('fuzz', () => {
       () => serialize.sync(),
     ];
     for (let round = 0; round < 30; round++) {
-      const c = await RawClient.connect(server.port);
-      await c.startup();
+      const c = await RawPgClient.connect(server.port);
+      await c.startup(USER, DATABASE);
       const msgs: Buffer[] = [];
       for (let i = 0; i < randomInt(1, 25); i++) msgs.push(palette[randomInt(palette.length)]());
       msgs.push(serialize.sync());
@@ -236,8 +240,8 @@ describe('fuzz', () => {
 
 describe('back-pressure', () => {
   it('a client that stops reading blocks only its own connection', async () => {
-    const c = await RawClient.connect(server.port);
-    await c.startup();
+    const c = await RawPgClient.connect(server.port);
+    await c.startup(USER, DATABASE);
     c.socket.pause();
     c.send(serialize.query('big 30000')); // ~30 MiB of DataRows
     await new Promise((r) => setTimeout(r, 100));

@@ -1,13 +1,17 @@
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { messageNames as names, RawPgClient } from '@freshet/testkit';
 import { md5PasswordHash } from './auth/md5';
 import { makeScramVerifier } from './auth/scram';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Connection, FLUSH_THRESHOLD } from './protocol/connection';
 import { startPgServer, type PgServer } from './server';
 import { FakeManager } from './testing/fake-engine';
-import { names, RawClient } from './testing/raw-client';
+
+/** The trust user and database the fake engine knows (RawPgClient defaults to root/dev). */
+const USER = 'test';
+const DATABASE = 'db';
 
 let server: PgServer;
 let manager: FakeManager;
@@ -34,9 +38,9 @@ async function client(opts: Partial<pg.ClientConfig> = {}): Promise<pg.Client> {
   return c;
 }
 
-async function raw(): Promise<RawClient> {
-  const c = await RawClient.connect(server.port);
-  await c.startup();
+async function raw(): Promise<RawPgClient> {
+  const c = await RawPgClient.connect(server.port);
+  await c.startup(USER, DATABASE);
   return c;
 }
 
@@ -337,8 +341,8 @@ describe('extended protocol', () => {
 
 describe('startup and authentication', () => {
   it('sends ParameterStatus and BackendKeyData after startup', async () => {
-    const c = await RawClient.connect(server.port);
-    const ms = (await c.startup()) as any[];
+    const c = await RawPgClient.connect(server.port);
+    const ms = (await c.startup(USER, DATABASE)) as any[];
     expect(names(ms)).toEqual(['authenticationOk', 'parameterStatus', 'parameterStatus', 'parameterStatus', 'backendKeyData', 'readyForQuery']);
     const session = manager.sessions.get(ms[4].processID)!;
     expect(session.secretKey).toBe(ms[4].secretKey);
@@ -347,16 +351,17 @@ describe('startup and authentication', () => {
   });
 
   it('answers SSLRequest and GSSENCRequest with N and continues', async () => {
-    const c = await RawClient.connect(server.port, { parse: false });
+    const c = await RawPgClient.connect(server.port);
+    c.expectRaw();
     c.send(serialize.requestSsl());
     expect(await c.readRawByte()).toBe(0x4e);
     const gss = Buffer.alloc(8);
     gss.writeInt32BE(8);
     gss.writeInt32BE(80877104, 4);
+    c.expectRaw();
     c.send(gss);
     expect(await c.readRawByte()).toBe(0x4e);
-    c.startParsing();
-    await c.startup();
+    await c.startup(USER, DATABASE);
     c.send(serialize.query('rows 1'));
     expect(names(await c.untilReady())).toEqual(['rowDescription', 'dataRow', 'commandComplete', 'readyForQuery']);
     c.close();
@@ -383,11 +388,11 @@ describe('startup and authentication', () => {
   });
 
   it('asks for SCRAM when a verifier exists and MD5 when only an md5 hash exists', async () => {
-    const scram = await RawClient.connect(server.port);
+    const scram = await RawPgClient.connect(server.port);
     scram.send(serialize.startup({ user: 'scram', database: 'db' }));
     expect((await scram.until((m) => m.name.startsWith('authentication')))[0]).toMatchObject({ name: 'authenticationSASL', mechanisms: ['SCRAM-SHA-256'] });
     scram.close();
-    const md5 = await RawClient.connect(server.port);
+    const md5 = await RawPgClient.connect(server.port);
     md5.send(serialize.startup({ user: 'md5', database: 'db' }));
     expect((await md5.until((m) => m.name.startsWith('authentication')))[0]).toMatchObject({ name: 'authenticationMD5Password' });
     md5.close();
@@ -401,7 +406,7 @@ describe('startup and authentication', () => {
   });
 
   it('rejects other protocol major versions with FATAL 0A000', async () => {
-    const c = await RawClient.connect(server.port);
+    const c = await RawPgClient.connect(server.port);
     const pkt = Buffer.from([0, 0, 0, 8, 0, 2, 0, 0]);
     c.send(pkt);
     const ms = (await c.untilClosed()) as any[];
@@ -409,7 +414,7 @@ describe('startup and authentication', () => {
   });
 
   it('negotiates down a 3.2 startup', async () => {
-    const c = await RawClient.connect(server.port);
+    const c = await RawPgClient.connect(server.port);
     const startup = serialize.startup({ user: 'test', database: 'db' });
     startup.writeInt32BE((3 << 16) | 2, 4);
     c.send(startup);
@@ -422,11 +427,11 @@ describe('startup and authentication', () => {
 
 describe('cancel and terminate', () => {
   it('cancels a running statement from another connection', async () => {
-    const c = await RawClient.connect(server.port);
-    const key = (await c.startup()).find((m) => m.name === 'backendKeyData') as any;
+    const c = await RawPgClient.connect(server.port);
+    const key = (await c.startup(USER, DATABASE)).find((m) => m.name === 'backendKeyData') as any;
     c.send(serialize.query('sleep'));
     await new Promise((r) => setTimeout(r, 30));
-    const canceller = await RawClient.connect(server.port);
+    const canceller = await RawPgClient.connect(server.port);
     canceller.send(serialize.cancel(key.processID, key.secretKey));
     await canceller.untilClosed();
     const ms = (await c.untilReady()) as any[];
@@ -438,7 +443,7 @@ describe('cancel and terminate', () => {
 
   it('ignores a CancelRequest with the wrong key', async () => {
     const before = manager.cancels;
-    const canceller = await RawClient.connect(server.port);
+    const canceller = await RawPgClient.connect(server.port);
     canceller.send(serialize.cancel(1, 2));
     await canceller.untilClosed();
     expect(manager.cancels).toBe(before + 1);
@@ -465,8 +470,8 @@ describe('server lifecycle', () => {
   it('counts connections and terminates them on close with 57P01', async () => {
     const m = new FakeManager();
     const s = await startPgServer({ host: '127.0.0.1', port: 0, manager: m });
-    const c = await RawClient.connect(s.port);
-    await c.startup();
+    const c = await RawPgClient.connect(s.port);
+    await c.startup(USER, DATABASE);
     expect(s.connections).toBe(1);
     await s.close();
     const ms = (await c.untilClosed()) as any[];
@@ -498,8 +503,8 @@ describe('write coalescing', () => {
       new Connection(socket, { manager: m, maxMessageSize: 1 << 20, log: () => {} });
     });
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    const c = await RawClient.connect((srv.address() as AddressInfo).port);
-    await c.startup();
+    const c = await RawPgClient.connect((srv.address() as AddressInfo).port);
+    await c.startup(USER, DATABASE);
     expect(noDelay).toBe(true);
     expect(writes.length).toBe(1); // AuthenticationOk … ReadyForQuery
     c.send(
