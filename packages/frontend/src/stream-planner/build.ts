@@ -18,6 +18,8 @@ import {
   InputRef,
   Literal,
   ProjectExecutor,
+  ProjectSetExecutor,
+  type ProjectSetItem,
   RowFnExpr,
   SimpleAggExecutor,
   type StreamExpr,
@@ -27,6 +29,7 @@ import {
   UnionExecutor,
   ValuesExecutor,
   DedupExecutor,
+  DynamicFilterExecutor,
 } from '@freshet/stream';
 import type { RelationCatalog } from '../catalog/model';
 import type { Expr } from '../planner/expr';
@@ -113,6 +116,16 @@ export class GraphBuilder {
           }),
         );
       }
+      case 'project_set': {
+        const ctx = this.evalCtx;
+        const items = n.items.map((e): ProjectSetItem => {
+          if (e.kind !== 'table_fn') return { kind: 'scalar', type: e.type, eval: this.evaluator(e) };
+          const args = e.args.map((a) => this.evaluator(a));
+          const fn = e.fn;
+          return { kind: 'set', type: e.type, eval: (row: Row) => firstColumn(fn.eval(args.map((a) => a(row)), ctx)) };
+        });
+        return this.build(n.input).connect(new ProjectSetExecutor(items));
+      }
       case 'project':
         return this.build(n.input).connect(new ProjectExecutor(n.exprs.map((e) => this.streamExpr(e))));
       case 'agg': {
@@ -134,6 +147,7 @@ export class GraphBuilder {
           rightTypes: right.types,
           leftKeys: n.leftKeys,
           rightKeys: n.rightKeys,
+          nullSafe: n.nullSafe,
           leftPk: n.left.streamKey,
           rightPk: n.right.streamKey,
           condition: cond,
@@ -142,6 +156,14 @@ export class GraphBuilder {
         left.connect(join.left);
         right.connect(join.right);
         return join;
+      }
+      case 'dynamic_filter': {
+        const left = this.build(n.left);
+        const right = this.build(n.right);
+        const filter = new DynamicFilterExecutor({ leftTypes: left.types, column: n.column, op: n.op, leftPk: n.left.streamKey, tables });
+        left.connect(filter.left);
+        right.connect(filter.right);
+        return filter;
       }
       case 'top_n': {
         const input = this.build(n.input);
@@ -169,4 +191,9 @@ export class GraphBuilder {
       }
     }
   }
+}
+
+/** A table function's rows as the values of its (only) column. */
+function* firstColumn(rows: Iterable<readonly Datum[]>): Iterable<Datum> {
+  for (const r of rows) yield r[0];
 }

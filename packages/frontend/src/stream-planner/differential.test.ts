@@ -22,6 +22,16 @@ const MVS: Record<string, string> = {
   mv_filter_agg: 'select k, sum(v) filter (where v > 2) as s from t group by k',
   mv_on_mv: 'select k, c * 2 as c2 from mv_agg where c > 1',
   mv_on_mv_agg: 'select count(*) as groups, sum(c) as rows from mv_agg',
+  mv_group_top: 'select id, k, v, rn from (select *, row_number() over (partition by k order by v desc nulls last, id) as rn from t) where rn <= 2',
+  mv_rank: 'select id, k from (select id, k, rank() over (partition by k order by v) as r from t) where r <= 1',
+  mv_distinct_on: 'select distinct on (k) k, id, v from t order by k, v nulls first, id',
+  mv_exists: 'select id, v from t where exists (select 1 from u where u.k = t.k and u.w > t.v)',
+  mv_not_exists: 'select id from t where not exists (select 1 from u where u.k = t.k)',
+  mv_in: 'select id from t where k in (select k from u)',
+  mv_scalar_sub: 'select id, v from t where v >= (select avg(w) from u)',
+  mv_except: 'select k from t except select k from u',
+  mv_intersect: 'select k from t intersect select k from u',
+  mv_srf: 'select id, generate_series(1, k) as g from t',
 };
 
 /** Small deterministic PRNG (mulberry32). */

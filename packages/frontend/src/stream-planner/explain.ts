@@ -38,7 +38,7 @@ function exprText(e: Expr, input: readonly StreamField[]): string {
 const names = (cols: readonly number[], schema: readonly StreamField[]) => `[${cols.map((c) => schema[c]?.name ?? `$${c}`).join(', ')}]`;
 
 function describe(n: StreamNode): string {
-  const input = n.kind === 'hash_join' ? [...n.left.schema, ...n.right.schema] : 'input' in n ? n.input.schema : [];
+  const input = n.kind === 'hash_join' || n.kind === 'dynamic_filter' ? [...n.left.schema, ...n.right.schema] : 'input' in n ? n.input.schema : [];
   const key = `stream_key: ${names(n.streamKey, n.schema)}`;
   switch (n.kind) {
     case 'table_scan':
@@ -52,6 +52,8 @@ function describe(n: StreamNode): string {
       const preds = [b(n.lower, '>'), b(n.upper, '<')].filter((x) => x !== null);
       return `StreamTemporalFilter { predicate: ${preds.join(' AND ')} }`;
     }
+    case 'project_set':
+      return `StreamProjectSet { select_list: [${n.items.map((e) => (e.kind === 'table_fn' ? `${e.fn.name}(${e.args.map((a) => exprText(a, input)).join(', ')})` : exprText(e, input))).join(', ')}] }`;
     case 'project':
       return `StreamProject { exprs: [${n.exprs.map((e) => exprText(e, input)).join(', ')}] }`;
     case 'agg': {
@@ -65,6 +67,8 @@ function describe(n: StreamNode): string {
       const cond = n.condition ? `, condition: ${exprText(n.condition, input)}` : '';
       return `StreamHashJoin { type: ${n.joinType[0].toUpperCase()}${n.joinType.slice(1)}, predicate: [${eq.join(' AND ')}]${cond}, ${key} }`;
     }
+    case 'dynamic_filter':
+      return `StreamDynamicFilter { predicate: ${n.left.schema[n.column].name} ${n.op} ${n.right.schema[0].name}, ${key} }`;
     case 'top_n': {
       const order = n.orderBy.map((o) => `${input[o.column].name} ${o.desc ? 'DESC' : 'ASC'}`).join(', ');
       return `${n.groupKey.length ? 'StreamGroupTopN' : 'StreamTopN'} { order: [${order}], limit: ${n.limit}, offset: ${n.offset}${n.withTies ? ', with_ties: true' : ''}${n.groupKey.length ? `, group_key: ${names(n.groupKey, input)}` : ''} }`;

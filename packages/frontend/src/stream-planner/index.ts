@@ -9,6 +9,6 @@ export {
   restoreMaterializedViews,
 } from './commands';
 export { planStream } from './to-stream';
-export { checkStreamablePlan } from './temporal';
+export { checkStreamablePlan } from './streamable';
 export { explainStreamPlan } from './explain';
 export type { StreamNode, StreamPlan } from './plan';

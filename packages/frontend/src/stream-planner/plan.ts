@@ -87,6 +87,8 @@ export interface StreamHashJoin extends Base {
   readonly rightKeys: readonly number[];
   /** Over left ++ right output columns. */
   readonly condition: Expr | null;
+  /** Per key pair: IS NOT DISTINCT FROM (NULL matches NULL); absent: plain `=` everywhere. */
+  readonly nullSafe?: readonly boolean[];
 }
 
 /** ORDER BY … LIMIT n OFFSET m, optionally per group (StreamGroupTopN). */
@@ -113,6 +115,28 @@ export interface StreamTemporalFilter extends Base {
   readonly column: number;
   readonly lower: { readonly expr: Expr; readonly inclusive: boolean } | null;
   readonly upper: { readonly expr: Expr; readonly inclusive: boolean } | null;
+}
+
+/**
+ * A select list with set-returning functions: `projected_row_id` (the position within one
+ * input row's expansion), then one column per item (`table_fn` items expand).
+ */
+export interface StreamProjectSet extends Base {
+  readonly kind: 'project_set';
+  readonly input: StreamNode;
+  readonly items: readonly Expr[];
+}
+
+/**
+ * `left.column op right.0` with a right side of at most one row (`v > (SELECT max(x) …)`):
+ * the left rows pass while the comparison holds; a change of the right value flips rows.
+ */
+export interface StreamDynamicFilter extends Base {
+  readonly kind: 'dynamic_filter';
+  readonly left: StreamNode;
+  readonly right: StreamNode;
+  readonly column: number;
+  readonly op: '>' | '>=' | '<' | '<=';
 }
 
 /** SELECT DISTINCT over all columns; the stream key is every column. */
@@ -142,8 +166,10 @@ export type StreamNode =
   | StreamFilter
   | StreamTemporalFilter
   | StreamProject
+  | StreamProjectSet
   | StreamAgg
   | StreamHashJoin
+  | StreamDynamicFilter
   | StreamTopN
   | StreamDedup
   | StreamUnion
@@ -166,6 +192,7 @@ export function streamInputs(n: StreamNode): StreamNode[] {
     case 'values':
       return [];
     case 'hash_join':
+    case 'dynamic_filter':
       return [n.left, n.right];
     case 'union':
       return [...n.inputs];

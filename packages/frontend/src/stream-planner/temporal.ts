@@ -6,14 +6,10 @@
  * time passes. Any other use of the clock in an MV would freeze it at creation and is
  * rejected (0A000), as RisingWave does.
  */
-import { notSupported } from '@freshet/common';
-import { type Expr, conjuncts, exprAny } from '../planner/expr';
-import type { PlanNode } from '../planner/plan';
-import { inputsOf } from '../planner/plan';
-import { nodeExprs } from '../planner/walk';
+import { type Expr, exprAny } from '../planner/expr';
 
 /** Functions whose value depends on when they run. */
-const TIME_FUNCTIONS = new Set(['now', 'current_timestamp', 'transaction_timestamp', 'statement_timestamp', 'clock_timestamp', 'proctime', 'current_date', 'localtimestamp', 'localtime', 'current_time']);
+export const TIME_FUNCTIONS = new Set(['now', 'current_timestamp', 'transaction_timestamp', 'statement_timestamp', 'clock_timestamp', 'proctime', 'current_date', 'localtimestamp', 'localtime', 'current_time']);
 
 /** Only these read the clock as the statement's NOW(), which the barrier time can stand for. */
 const NOW_FUNCTIONS = new Set(['now', 'current_timestamp', 'transaction_timestamp', 'statement_timestamp']);
@@ -44,25 +40,4 @@ export function temporalConjunct(c: Expr): TemporalConjunct | null {
   if (isBound(b) && clockFree(a)) return { value: a, op, bound: b };
   if (isBound(a) && clockFree(b)) return { value: b, op: FLIP[op], bound: a };
   return null;
-}
-
-/**
- * Rejects what the stream engine cannot maintain, on the optimized plan: subqueries that
- * decorrelation left as expressions, parameters, and clock reads outside temporal filters.
- */
-export function checkStreamablePlan(p: PlanNode): void {
-  const exprs = p.kind === 'filter' ? conjuncts(p.predicate).filter((c) => temporalConjunct(c) === null) : nodeExprs(p);
-  for (const e of exprs) checkStreamableExpr(e);
-  for (const i of inputsOf(p)) checkStreamablePlan(i);
-}
-
-function checkStreamableExpr(e: Expr): void {
-  exprAny(e, (x) => {
-    if (x.kind === 'subquery') throw notSupported('subqueries in a streaming query', 'Rewrite the subquery as a join.');
-    if (x.kind === 'param') throw notSupported('parameters in CREATE MATERIALIZED VIEW');
-    if (x.kind === 'call' && TIME_FUNCTIONS.has(x.fn.name)) {
-      throw notSupported(`${x.fn.name}() in a materialized view outside a temporal filter`, 'NOW() may appear only in WHERE conditions like `ts > NOW() - INTERVAL \'1 hour\'`.');
-    }
-    return false;
-  });
 }

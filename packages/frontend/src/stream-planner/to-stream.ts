@@ -22,11 +22,12 @@
 import { T, notSupported } from '@freshet/common';
 import { resolveScalar } from '@freshet/expr';
 import type { RelationCatalog } from '../catalog/model';
-import { type Expr, andAll, col, conjuncts, exprKey, remapColumns } from '../planner/expr';
+import { type Expr, andAll, col, conjuncts, exprAny, exprKey, remapColumns, transformExpr } from '../planner/expr';
 import type { Field, PlanNode } from '../planner/plan';
 import { splitEquiKeys } from '../query/lower';
 import type { StreamField, StreamNode, StreamOrderItem, StreamPlan, StreamTemporalFilter } from './plan';
-import { type TemporalConjunct, temporalConjunct } from './temporal';
+import { isScalarSubquery } from './streamable';
+import { type TemporalConjunct, type TemporalOp, temporalConjunct } from './temporal';
 
 export interface StreamPlannerEnv {
   /** Throws when `rel` cannot be read by a streaming job (e.g. a system table). */
@@ -78,17 +79,7 @@ class StreamPlanner {
       case 'filter': {
         const topN = this.groupTopN(p);
         if (topN) return topN;
-        const input = this.convert(p.input);
-        const plain: Expr[] = [];
-        const temporal: TemporalConjunct[] = [];
-        for (const c of conjuncts(p.predicate)) {
-          const t = temporalConjunct(c);
-          if (t) temporal.push(t);
-          else plain.push(c);
-        }
-        const filtered: StreamNode =
-          plain.length === 0 ? input : { kind: 'filter', input, predicate: andAll(plain)!, schema: input.schema, streamKey: input.streamKey };
-        return temporal.length === 0 ? filtered : temporalFilters(filtered, temporal);
+        return this.filter(this.convert(p.input), conjuncts(p.predicate));
       }
       case 'project':
         return projectKeepingKey(this.convert(p.input), p.exprs, p.schema.map(fieldOf));
@@ -121,9 +112,13 @@ class StreamPlanner {
       case 'window':
         throw notSupported('window functions (OVER) in a streaming query');
       case 'project_set':
-        throw notSupported('set-returning functions in a streaming query');
-      case 'table_function':
-        throw notSupported('table functions in FROM in a streaming query');
+        return projectSet(this.convert(p.input), p.exprs, p.schema.map(fieldOf));
+      case 'table_function': {
+        // A table function in FROM: the set-returning call over one constant row.
+        if (p.ordinality || p.fn.returnTypes.length !== 1) throw notSupported(`${p.fn.name}() in FROM with several columns or ORDINALITY in a streaming query`);
+        const one: StreamNode = { kind: 'values', rows: [[]], schema: [{ name: '_row_id', type: T.Int64, hidden: true }], streamKey: [0] };
+        return projectSet(one, [{ kind: 'table_fn', fn: p.fn, args: p.args, type: p.fn.returnTypes[0] }], p.schema.map(fieldOf));
+      }
       case 'hop_window': {
         // A row is in several windows: the key is the input's key plus window_start.
         const input = this.convert(p.input);
@@ -200,7 +195,7 @@ class StreamPlanner {
       // RisingWave does not maintain general cross / nested-loop joins, but a side of at most
       // one row (a global aggregate: `v > (SELECT max(x) FROM t)`) joins every row of the
       // other: a hash join on a constant key, the comparison as its condition.
-      if (leftIn.streamKey.length > 0 && rightIn.streamKey.length > 0) {
+      if (!atMostOneRow(leftIn) && !atMostOneRow(rightIn)) {
         throw notSupported('a join without an equality condition (cross join) in a streaming query');
       }
       const one: Expr = { kind: 'literal', value: 0, type: T.Int32 };
@@ -237,6 +232,26 @@ class StreamPlanner {
     const [input, cols] = withKeyColumns(this.convert(sort ? sort.input : p.input), sort ? sort.keys.map((k) => k.expr) : []);
     const orderBy: StreamOrderItem[] = (sort?.keys ?? []).map((k, i) => ({ column: cols[i], desc: k.desc, nullsFirst: k.nullsFirst }));
     return { kind: 'top_n', input, groupKey: [], orderBy, limit, offset, withTies: false, rankColumn: false, schema: input.schema, streamKey: input.streamKey };
+  }
+
+  /**
+   * WHERE conjuncts over `input`: plain ones as a StreamFilter, those over uncorrelated
+   * scalar subqueries joined with the subquery's row, temporal ones as temporal filters.
+   */
+  private filter(input: StreamNode, conjs: readonly Expr[]): StreamNode {
+    const plain: Expr[] = [];
+    const withSubquery: Expr[] = [];
+    const temporal: TemporalConjunct[] = [];
+    for (const c of conjs) {
+      const t = temporalConjunct(c);
+      if (t) temporal.push(t);
+      else if (exprAny(c, isScalarSubquery)) withSubquery.push(c);
+      else plain.push(c);
+    }
+    let node: StreamNode =
+      plain.length === 0 ? input : { kind: 'filter', input, predicate: andAll(plain)!, schema: input.schema, streamKey: input.streamKey };
+    if (withSubquery.length > 0) node = this.subqueryFilter(node, withSubquery);
+    return temporal.length === 0 ? node : temporalFilters(node, temporal);
   }
 
   /**
@@ -291,15 +306,91 @@ class StreamPlanner {
     // The window's logical columns (input's, then the rank), the key after.
     let node = projectKeepingKey(topN, [...range(0, lw), iw].map((i) => col(i, topN.schema[i].type)), win.schema.map(fieldOf));
     if (through) node = projectKeepingKey(node, through.exprs, through.schema.map(fieldOf));
-    if (rest.length > 0) node = { kind: 'filter', input: node, predicate: andAll(rest)!, schema: node.schema, streamKey: node.streamKey };
-    return node;
+    return rest.length > 0 ? this.filter(node, rest) : node;
+  }
+
+  /**
+   * WHERE / HAVING conjuncts over uncorrelated scalar subqueries (`v > (SELECT max(x) FROM t)`):
+   * each subquery's one-row stream is joined to every row on a constant key, the conjuncts
+   * filter the joined rows with the subquery replaced by its column, and a projection
+   * drops it again. A change of the subquery's value re-evaluates the rows at once.
+   */
+  private subqueryFilter(input: StreamNode, all: readonly Expr[]): StreamNode {
+    const w = input.schema.length;
+    let node = input;
+    // `value op (subquery)`: a dynamic filter, which re-checks only the rows between the old
+    // and the new value when the subquery's value changes.
+    const conjs: Expr[] = [];
+    for (const c of all) {
+      const d = dynamicFilterConjunct(c);
+      const sub = d ? this.convert(d.subquery.plan) : null;
+      if (!d || !sub || !atMostOneRow(sub)) {
+        conjs.push(c);
+        continue;
+      }
+      const boundExpr = transformExpr(d.bound, (x) => (isScalarSubquery(x) ? col(0, x.type) : x));
+      const right = rawProject(sub, [boundExpr], [{ name: '$subquery', type: boundExpr.type, hidden: false }], []);
+      const [left, [column]] = withKeyColumns(node, [d.value]);
+      node = { kind: 'dynamic_filter', left, right, column, op: d.op, schema: left.schema, streamKey: left.streamKey };
+    }
+    if (conjs.length === 0) return node.schema.length === w ? node : rawProject(node, range(0, w).map((i) => col(i, input.schema[i].type)), input.schema, input.streamKey);
+    // Subquery columns in visiting order (left to right, as transformExpr visits them below).
+    const cols: number[] = [];
+    const one: Expr = { kind: 'literal', value: 0, type: T.Int32 };
+    for (const c of conjs) {
+      exprAny(c, (x) => {
+        if (!isScalarSubquery(x)) return false;
+        const sub = this.convert(x.plan);
+        if (!atMostOneRow(sub)) throw notSupported('a scalar subquery that may return several rows in a streaming query');
+        const [left, lk] = withKeyColumns(node, [one]);
+        const [right, rk] = withKeyColumns(sub, [one]);
+        const la = left.schema.length;
+        node = {
+          kind: 'hash_join',
+          joinType: 'inner',
+          left,
+          right,
+          leftKeys: lk,
+          rightKeys: rk,
+          condition: null,
+          schema: [...left.schema, ...right.schema],
+          streamKey: left.streamKey,
+        };
+        cols.push(la);
+        return false;
+      });
+    }
+    let next = 0;
+    const predicate = andAll(conjs.map((c) => transformExpr(c, (x) => (isScalarSubquery(x) ? col(cols[next++], x.type) : x))))!;
+    const filtered: StreamNode = { kind: 'filter', input: node, predicate, schema: node.schema, streamKey: node.streamKey };
+    return rawProject(filtered, range(0, w).map((i) => col(i, input.schema[i].type)), input.schema, input.streamKey);
   }
 
   private setOp(p: Extract<PlanNode, { kind: 'set_op' }>): StreamNode {
-    if (p.op !== 'union') throw notSupported(`${p.op.toUpperCase()} in a streaming query`);
     const w = p.schema.length;
     const fields = p.schema.map(fieldOf);
     const branches = [this.convert(p.left), this.convert(p.right)];
+    if (p.op !== 'union') {
+      // EXCEPT / INTERSECT: the distinct left rows without / with an equal right row
+      // (NULLs equal, as in DISTINCT): an anti / semi join on every column.
+      if (p.all) throw notSupported(`${p.op.toUpperCase()} ALL in a streaming query`);
+      const cols = range(0, w).map((i) => col(i, fields[i].type));
+      const distinct: StreamNode = { kind: 'dedup', input: rawProject(branches[0], cols, fields, []), schema: fields, streamKey: range(0, w) };
+      // The right side keeps its own key: equal rows are several state rows.
+      const right = projectKeepingKey(branches[1], cols, fields);
+      return {
+        kind: 'hash_join',
+        joinType: p.op === 'except' ? 'anti' : 'semi',
+        left: distinct,
+        right,
+        leftKeys: range(0, w),
+        rightKeys: range(0, w),
+        nullSafe: fields.map(() => true),
+        condition: null,
+        schema: fields,
+        streamKey: range(0, w),
+      };
+    }
     if (!p.all) {
       const inputs = branches.map((b) => rawProject(b, range(0, w).map((i) => col(i, fields[i].type)), fields, []));
       const union: StreamNode = { kind: 'union', inputs, schema: fields, streamKey: [] };
@@ -362,6 +453,47 @@ function temporalFilters(input: StreamNode, conjs: readonly TemporalConjunct[]):
     node = cur.schema.length === w ? cur : rawProject(cur, range(0, w).map((i) => col(i, cur.schema[i].type)), cur.schema.slice(0, w), cur.streamKey);
   }
   return node;
+}
+
+/**
+ * Set-returning select list: the items, then the input's key as plain items; keyed by
+ * (projected_row_id, input key), which then follow the logical columns as hidden columns.
+ */
+function projectSet(input: StreamNode, exprs: readonly Expr[], fields: readonly StreamField[]): StreamNode {
+  const items = [...exprs, ...input.streamKey.map((k) => col(k, input.schema[k].type))];
+  const schema: StreamField[] = [
+    { name: 'projected_row_id', type: T.Int64, hidden: true },
+    ...fields,
+    ...input.streamKey.map((k) => ({ ...input.schema[k], hidden: true })),
+  ];
+  const ps: StreamNode = { kind: 'project_set', input, items, schema, streamKey: [0, ...input.streamKey.map((_, i) => 1 + exprs.length + i)] };
+  return projectKeepingKey(ps, range(1, 1 + exprs.length).map((i) => col(i, schema[i].type)), fields);
+}
+
+/** `value op bound` where bound is (a cast of) one uncorrelated scalar subquery and value has none. */
+function dynamicFilterConjunct(c: Expr): { value: Expr; op: TemporalOp; bound: Expr; subquery: Extract<Expr, { kind: 'subquery' }> } | null {
+  if (c.kind !== 'call' || c.args.length !== 2) return null;
+  const ops: Record<string, TemporalOp> = { greater_than: '>', greater_than_or_equal: '>=', less_than: '<', less_than_or_equal: '<=' };
+  const flip: Record<TemporalOp, TemporalOp> = { '>': '<', '>=': '<=', '<': '>', '<=': '>=' };
+  let op = ops[c.fn.name];
+  if (!op) return null;
+  let [value, bound] = c.args;
+  const subOf = (e: Expr) => (isScalarSubquery(e) ? e : e.kind === 'cast' && isScalarSubquery(e.arg) ? e.arg : null);
+  if (!subOf(bound)) {
+    [value, bound] = [bound, value];
+    op = flip[op];
+  }
+  const subquery = subOf(bound);
+  if (!subquery || exprAny(value, isScalarSubquery)) return null;
+  return { value, op, bound, subquery: subquery as Extract<Expr, { kind: 'subquery' }> };
+}
+
+/** True when the node never holds more than one row: a global aggregate or a top-1, possibly filtered or projected. */
+function atMostOneRow(n: StreamNode): boolean {
+  if (n.streamKey.length === 0) return true;
+  if (n.kind === 'top_n') return n.groupKey.length === 0 && n.limit <= 1 && !n.withTies;
+  if (n.kind === 'filter' || n.kind === 'project' || n.kind === 'temporal_filter') return atMostOneRow(n.input);
+  return false;
 }
 
 /** `rn op k` (or `k op rn`) as the ranks it admits, [lo, hi]; null for any other conjunct. */

@@ -99,4 +99,31 @@ describe('hash join', () => {
     expect(out.barriers()).toEqual([1]);
     expect(out.take()).toEqual(expected('i i T i i T\n+ 2 10 b 7 10 x'));
   });
+
+  it('semi join shows a left row while it has a match, once however many', () => {
+    const { left, right, out } = setup('semi');
+    left.pushChunk(chunk('i i T\n+ 1 10 a\n+ 2 20 b\n+ 3 . c'));
+    expect(out.take()).toEqual([]);
+    right.pushChunk(chunk('i i T\n+ 7 10 x\n+ 8 10 y'));
+    expect(out.take()).toEqual(expected('i i T\n+ 1 10 a'));
+    right.pushChunk(chunk('i i T\n- 7 10 x'));
+    expect(out.take()).toEqual([]);
+    right.pushChunk(chunk('i i T\n- 8 10 y'));
+    expect(out.take()).toEqual(expected('i i T\n- 1 10 a'));
+    right.pushChunk(chunk('i i T\n+ 9 20 z'));
+    left.pushChunk(chunk('i i T\n- 2 20 b\n+ 4 20 d'));
+    expect(out.take()).toEqual(expected('i i T\n+ 2 20 b\n- 2 20 b\n+ 4 20 d'));
+  });
+
+  it('anti join shows a left row while it has no match (NULL keys never match)', () => {
+    const { left, right, out } = setup('anti');
+    left.pushChunk(chunk('i i T\n+ 1 10 a\n+ 3 . c'));
+    expect(out.take()).toEqual(expected('i i T\n+ 1 10 a\n+ 3 . c'));
+    right.pushChunk(chunk('i i T\n+ 7 10 x\n+ 8 10 y\n+ 9 . z'));
+    expect(out.take()).toEqual(expected('i i T\n- 1 10 a'));
+    right.pushChunk(chunk('i i T\n- 7 10 x\n- 8 10 y'));
+    expect(out.take()).toEqual(expected('i i T\n+ 1 10 a'));
+    left.pushChunk(chunk('i i T\n- 1 10 a\n- 3 . c'));
+    expect(out.take()).toEqual(expected('i i T\n- 1 10 a\n- 3 . c'));
+  });
 });

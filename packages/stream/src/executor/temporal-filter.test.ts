@@ -56,4 +56,33 @@ describe('temporal filter', () => {
     src.injectBarrier(new Barrier(3, false, null, 200));
     expect(out.take()).toEqual(expected('i I\n- 7 1'));
   });
+
+  it('an upper bound holds rows back until the clock reaches them (BETWEEN: both bounds)', () => {
+    const tables = new StateTableAllocator(new MemStateStore(), 1);
+    const src = new SourceExecutor([T.Int64, T.Int32, T.Int64]);
+    const tf = src.connect(
+      new TemporalFilterExecutor({
+        types: src.types,
+        column: 2,
+        lowerBound: (now) => BigInt(now - 10),
+        inclusive: true,
+        upperBound: (now) => BigInt(now),
+        upperInclusive: true,
+        pk: [0],
+        tables,
+        initialNow: 100,
+      }),
+    );
+    const out = tf.connect(new Collector());
+    // Window [90, 100]: 95 passes, 105 and 120 wait, 80 is gone for good.
+    src.pushChunk(chunk('I i I\n+ 1 7 95\n+ 2 7 105\n+ 3 7 80\n+ 4 7 120'));
+    expect(out.take()).toEqual(expected('I i I\n+ 1 7 95'));
+    // Deleting a waiting row emits nothing (it was never visible).
+    src.pushChunk(chunk('I i I\n- 4 7 120'));
+    expect(out.take()).toEqual([]);
+    src.injectBarrier(new Barrier(1, false, null, 106)); // window [96, 106]: 95 leaves, 105 enters
+    expect(out.take()).toEqual(expected('I i I\n- 1 7 95\n+ 2 7 105'));
+    src.injectBarrier(new Barrier(2, false, null, 130)); // window [120, 130]: 105 leaves
+    expect(out.take()).toEqual(expected('I i I\n- 2 7 105'));
+  });
 });

@@ -57,4 +57,26 @@ describe('dedup', () => {
     src.pushChunk(chunk('i T\n- 1 a\nU- 1 b\nU+ 2 b'));
     expect(out.take()).toEqual(expected('i T\n- 1 a\n- 1 b\n+ 2 b'));
   });
+
+  it('rank() keeps ties at the boundary and outputs the rank; a rank change is Delete + Insert', () => {
+    // id, g, v: rank() OVER (PARTITION BY g ORDER BY v) <= 2, rank as the last column.
+    const src = new SourceExecutor([T.Int32, T.Int32, T.Int32]);
+    const top = src.connect(
+      new GroupTopNExecutor({ types: src.types, groupKey: [1], orderBy: [{ column: 2 }], pk: [0], limit: 2, withTies: true, rankColumn: true, tables: tables() }),
+    );
+    const out = top.connect(new Collector());
+    src.pushChunk(chunk('i i i\n+ 1 1 10\n+ 2 1 20\n+ 3 1 20\n+ 4 1 30'));
+    expect(out.take()).toEqual(expected('i i i I\n+ 1 1 10 1\n+ 2 1 20 2\n+ 3 1 20 2'));
+    src.pushChunk(chunk('i i i\n+ 5 1 5'));
+    // 5 takes rank 1, 10 moves to rank 2, the tied 20s drop to rank 3 and leave.
+    expect(out.take()).toEqual(expected('i i i I\n- 1 1 10 1\n- 2 1 20 2\n- 3 1 20 2\n+ 5 1 5 1\n+ 1 1 10 2'));
+  });
+
+  it('row_number() with a lower bound (rn > 1 AND rn <= 3) is an offset', () => {
+    const src = new SourceExecutor([T.Int32, T.Int32, T.Int32]);
+    const top = src.connect(new GroupTopNExecutor({ types: src.types, groupKey: [1], orderBy: [{ column: 2 }], pk: [0], limit: 2, offset: 1, rankColumn: true, tables: tables() }));
+    const out = top.connect(new Collector());
+    src.pushChunk(chunk('i i i\n+ 1 1 10\n+ 2 1 20\n+ 3 1 20\n+ 4 1 30\n+ 5 2 1'));
+    expect(out.take()).toEqual(expected('i i i I\n+ 2 1 20 2\n+ 3 1 20 3'));
+  });
 });

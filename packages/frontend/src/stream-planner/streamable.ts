@@ -1,0 +1,40 @@
+/**
+ * What a materialized view may contain, checked on the optimized plan before stream
+ * planning: subqueries that decorrelation left as expressions are rejected, except
+ * uncorrelated scalar subqueries in WHERE / HAVING (joined as a one-row side); parameters
+ * are rejected; the clock may be read only in temporal filters (temporal.ts).
+ */
+import { notSupported } from '@freshet/common';
+import { type Expr, conjuncts, exprAny } from '../planner/expr';
+import { type PlanNode, inputsOf } from '../planner/plan';
+import { nodeExprs } from '../planner/walk';
+import { TIME_FUNCTIONS, temporalConjunct } from './temporal';
+
+/**
+ * Rejects what the stream engine cannot maintain, on the optimized plan: subqueries that
+ * decorrelation left as expressions, parameters, and clock reads outside temporal filters.
+ */
+export function checkStreamablePlan(p: PlanNode): void {
+  const inFilter = p.kind === 'filter';
+  const exprs = p.kind === 'filter' ? conjuncts(p.predicate).filter((c) => temporalConjunct(c) === null) : nodeExprs(p);
+  for (const e of exprs) checkStreamableExpr(e, inFilter);
+  for (const i of inputsOf(p)) checkStreamablePlan(i);
+}
+
+/** An uncorrelated scalar subquery: in a WHERE / HAVING it is joined as a one-row side. */
+export const isScalarSubquery = (x: Expr): x is Extract<Expr, { kind: 'subquery' }> => x.kind === 'subquery' && x.mode === 'scalar' && x.correlated.length === 0;
+
+function checkStreamableExpr(e: Expr, inFilter: boolean): void {
+  exprAny(e, (x) => {
+    if (inFilter && isScalarSubquery(x)) {
+      checkStreamablePlan(x.plan);
+      return false;
+    }
+    if (x.kind === 'subquery') throw notSupported('subqueries in a streaming query', 'Rewrite the subquery as a join.');
+    if (x.kind === 'param') throw notSupported('parameters in CREATE MATERIALIZED VIEW');
+    if (x.kind === 'call' && TIME_FUNCTIONS.has(x.fn.name)) {
+      throw notSupported(`${x.fn.name}() in a materialized view outside a temporal filter`, 'NOW() may appear only in WHERE conditions like `ts > NOW() - INTERVAL \'1 hour\'`.');
+    }
+    return false;
+  });
+}
