@@ -39,9 +39,19 @@ describe('feature pipeline', () => {
     const b = eventBatch(0, 20, 5, '2026-01-01 00:00:00+00');
     expect(b.eventRows).toBe(18);
     expect(b.transactionRows).toBe(2);
-    expect(b.transactions.slice(0, 4)).toEqual(['9', String(((9 * 7919) % 5) + 1), '3.34', '2026-01-01 00:00:00+00']);
+    expect(b.transactions.slice(0, 4)).toEqual(['9', '1', '3.34', '2026-01-01 00:00:00+00']);
+    expect(b.transactions.slice(4, 6)).toEqual(['19', String(((1 * 4099) % 5) + 1)]);
+    // Events walk the users in order of their own ordinal, skipping the purchases.
+    expect([b.events[0], b.events[4], b.events[9 * 4]]).toEqual(['1', String((7919 % 5) + 1), String(((9 * 7919) % 5) + 1)]);
     expect(isTransaction(19)).toBe(true);
     expect(insertSql('user_events', 2)).toBe('INSERT INTO user_events (user_id, event_type, item_id, timestamp) VALUES ($1, $2, $3, $4), ($5, $6, $7, $8)');
+  });
+
+  it('gives every user events and spreads purchases over users with sessions', () => {
+    const e = expectedFeatures(10_000, 1000);
+    expect(e.usersWithEvents).toBe(1000);
+    expect(e.usersWithPurchases).toBe(1000);
+    expect(e.purchasesOfEventUsers).toBe(e.purchases);
   });
 
   it('computes the expected feature totals', () => {

@@ -124,8 +124,21 @@ export const TX_EVERY = 10;
 const EVENT_TYPES = ['click', 'click', 'click', 'view', 'view', 'view', 'add_to_cart'];
 const ITEMS = 50_000;
 
-export const userOf = (i: number, users: number) => ((i * 7919) % users) + 1;
 export const isTransaction = (i: number) => i % TX_EVERY === TX_EVERY - 1;
+/**
+ * Events and purchases walk the users separately (k-th event → user k·7919 mod users,
+ * j-th purchase → user j·4099 mod users, both multipliers coprime to any 10^n), so every
+ * user gets events once there are as many as users, and purchases land on users that have
+ * sessions: ml_feature_vector's LEFT JOIN matches.
+ */
+export function userOf(i: number, users: number): number {
+  if (isTransaction(i)) return ((Math.floor(i / TX_EVERY) * 4099) % users) + 1;
+  return userOfEventOrdinal(eventOrdinal(i), users);
+}
+/** How many user_events precede event index i (i not a purchase). */
+const eventOrdinal = (i: number) => i - Math.floor((i + 1) / TX_EVERY);
+/** The user of the k-th user_event: users 1..k all have events once k ≥ users. */
+export const userOfEventOrdinal = (k: number, users: number) => ((k * 7919) % users) + 1;
 export const eventTypeOf = (i: number) => EVENT_TYPES[i % EVENT_TYPES.length];
 export const itemOf = (i: number) => ((i * 104729) % ITEMS) + 1;
 /** Amount in cents (exact sums are checked, so no floats). */

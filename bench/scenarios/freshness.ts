@@ -17,7 +17,7 @@
  */
 import { loadavg } from 'node:os';
 import type pg from 'pg';
-import { eventBatch, insertSql, PIPELINE_MODE_TEXT, type PipelineMode, TX_EVERY } from '../lib/feature-pipeline';
+import { eventBatch, insertSql, PIPELINE_MODE_TEXT, type PipelineMode, TX_EVERY, userOfEventOrdinal } from '../lib/feature-pipeline';
 import { machineInfo, type MachineInfo } from '../lib/machine';
 import { connect, insertEvents, settle, startPipelineTarget, timestampNow } from '../lib/pipeline-run';
 import { fmtQps, fmtRatio } from '../lib/report';
@@ -274,7 +274,8 @@ class Prober {
     const out: number[] = [];
     for (let i = 0; i < n; i++) {
       const s = performance.now();
-      const res = await this.reader.query({ name: 'serving', text: SERVING_SQL, values: [String(1 + ((i * 7919) % users))], rowMode: 'array' });
+      // Users of the first preloaded events: they certainly have a feature row.
+      const res = await this.reader.query({ name: 'serving', text: SERVING_SQL, values: [String(userOfEventOrdinal(i, users))], rowMode: 'array' });
       out.push(performance.now() - s);
       if (res.rows.length !== 1) throw new Error(`serving query for a preloaded user returned ${res.rows.length} rows`);
     }

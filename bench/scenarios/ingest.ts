@@ -308,7 +308,7 @@ export function renderIngest(r: IngestResult): { markdown: string; summary: stri
   const f = r.runs.find((x) => x.target === 'freshet' && !x.failure);
   const p = r.runs.find((x) => x.target === 'postgres' && !x.failure);
   const goals: string[] = [];
-  if (f) goals.push(`- Freshet end to end: **${fmtQps(f.eventsPerS)} events/s** — goal ≥ ${fmtQps(INGEST_GOALS.eventsPerS)}: ${f.eventsPerS >= INGEST_GOALS.eventsPerS ? 'met' : '**missed**'} (${PIPELINE_MODE_TEXT[f.mode!]}).`);
+  if (f) goals.push(`- Freshet end to end: **${fmtQps(f.eventsPerS)} events/s** — goal ≥ ${fmtQps(INGEST_GOALS.eventsPerS)}: ${f.eventsPerS >= INGEST_GOALS.eventsPerS ? 'met' : '**missed**'}; pipeline: ${PIPELINE_MODE_TEXT[f.mode!]}.`);
   if (f && p) goals.push(`- Freshet / PostgreSQL (plain tables + views): ${fmtRatio(f.eventsPerS / p.eventsPerS)}.`);
   const sa = r.streamAgg;
   if (sa?.rowsPerS)
