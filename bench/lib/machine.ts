@@ -122,3 +122,8 @@ export function peakRssMiB(pid: number): number | null {
     return null;
   }
 }
+
+/** The progress line that says what a run is measured on. */
+export function machineLine(m: MachineInfo): string {
+  return `machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, load avg ${m.loadAverage1m}`;
+}

@@ -18,7 +18,7 @@
 import { loadavg } from 'node:os';
 import type pg from 'pg';
 import { eventBatch, insertSql, PIPELINE_MODE_TEXT, type PipelineMode, TX_EVERY, userOfEventOrdinal } from '../lib/feature-pipeline';
-import { machineInfo, type MachineInfo } from '../lib/machine';
+import { machineInfo, machineLine, type MachineInfo } from '../lib/machine';
 import { connect, insertEvents, settle, startPipelineTarget, timestampNow } from '../lib/pipeline-run';
 import { fmtQps, fmtRatio } from '../lib/report';
 import type { Scenario, ScenarioOptions, ScenarioOutput } from '../lib/scenario';
@@ -118,7 +118,7 @@ async function run(o: ScenarioOptions): Promise<FreshnessResult> {
   const startedAt = new Date();
   const machine = machineInfo(o.repoRoot);
   const cfg = presetFor(o);
-  o.log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, load avg ${machine.loadAverage1m}`);
+  o.log(machineLine(machine));
   o.log(
     `plan: preload ${cfg.preload.toLocaleString('en-US')} events over ${cfg.users.toLocaleString('en-US')} users, then ${cfg.probes} probes ` +
       `under ${fmtQps(cfg.rate)} events/s background load (${cfg.warmupS} s warm-up), targets ${o.targets.join(', ')}`,

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadavg } from 'node:os';
 import { expectedFeatures, PIPELINE_MODE_TEXT, type PipelineMode, verificationQueries } from '../lib/feature-pipeline';
-import { machineInfo, peakRssMiB, processTreeCpuSeconds, type MachineInfo } from '../lib/machine';
+import { machineInfo, machineLine, peakRssMiB, processTreeCpuSeconds, type MachineInfo } from '../lib/machine';
 import { connect, FRESHET_HEAP_MB, insertEvents, settle, startPipelineTarget } from '../lib/pipeline-run';
 import { fmtQps, fmtRatio } from '../lib/report';
 import type { Scenario, ScenarioOptions, ScenarioOutput } from '../lib/scenario';
@@ -106,7 +106,7 @@ async function run(o: ScenarioOptions): Promise<IngestResult> {
   const startedAt = new Date();
   const machine = machineInfo(o.repoRoot);
   const cfg = presetFor(o);
-  o.log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, load avg ${machine.loadAverage1m}`);
+  o.log(machineLine(machine));
   o.log(
     `plan: ${cfg.events.toLocaleString('en-US')} events (1 in 10 a purchase) over ${cfg.users.toLocaleString('en-US')} users, ` +
       `${cfg.batchRows}-event batches over ${cfg.loadConnections} connections, targets ${o.targets.join(', ')}`,
