@@ -32,7 +32,21 @@ export class PlanRunner {
         for (let i = 0; i < take; i++) out.push(this.buffer[this.bufferPos++]);
         continue;
       }
-      if (!this.stream) break;
+      if (!(await this.refill())) break;
+    }
+    // Look ahead one chunk so a portal that asked for exactly the remaining rows is
+    // reported as complete (CommandComplete instead of PortalSuspended).
+    if (this.bufferPos >= this.buffer.length) await this.refill();
+    const done = !this.stream && this.bufferPos >= this.buffer.length;
+    return { rows: out, done };
+  }
+
+  /**
+   * Loads the next non-empty chunk into the buffer; false once the plan is exhausted.
+   * At each PAUSE the event loop gets a turn, so a CancelRequest can arrive and be seen.
+   */
+  private async refill(): Promise<boolean> {
+    while (this.stream) {
       const r = this.stream.next();
       if (r.done) {
         this.stream = null;
@@ -41,36 +55,14 @@ export class PlanRunner {
       if (r.value === PAUSE) {
         await turn();
         this.rt.lastYield = performance.now();
-        this.rt.cancel.throwIfCancelled();
-        continue;
       }
       this.rt.cancel.throwIfCancelled();
+      if (r.value === PAUSE || r.value.length === 0) continue;
       this.buffer = r.value;
       this.bufferPos = 0;
+      return true;
     }
-    if (this.stream && this.bufferPos >= this.buffer.length) {
-      // Look ahead one chunk so a portal that asked for exactly the remaining rows is
-      // reported as complete (CommandComplete instead of PortalSuspended).
-      while (this.stream) {
-        const r = this.stream.next();
-        if (r.done) {
-          this.stream = null;
-          break;
-        }
-        if (r.value === PAUSE) {
-          await turn();
-          this.rt.lastYield = performance.now();
-          this.rt.cancel.throwIfCancelled();
-          continue;
-        }
-        if (r.value.length === 0) continue;
-        this.buffer = r.value;
-        this.bufferPos = 0;
-        break;
-      }
-    }
-    const done = !this.stream && this.bufferPos >= this.buffer.length;
-    return { rows: out, done };
+    return false;
   }
 
   /** Stops the plan early (portal closed). */

@@ -8,7 +8,7 @@
 import type { DataType, Datum, Row } from '@freshet/common';
 import { CHUNK_SIZE, type ChunkStream, type Evaluator, type ExecRuntime, type Executor, PAUSE, shouldPause } from '../executor';
 import { type HashKey, rowKeyFn } from '../keys';
-import { type JoinType, emitsUnmatchedLeft, emitsUnmatchedRight, nullRow } from './join-type';
+import { type JoinType, emitsUnmatchedRight, nullRow, pushLeftOutcome } from './join-type';
 
 export class HashJoinExecutor implements Executor {
   readonly name = 'BatchHashJoin';
@@ -89,13 +89,7 @@ export class HashJoinExecutor implements Executor {
             }
           }
         }
-        if (type === 'semi') {
-          if (matched) out.push(lrow);
-        } else if (type === 'anti') {
-          if (!matched) out.push(lrow);
-        } else if (!matched && emitsUnmatchedLeft(type)) {
-          out.push(lrow.concat(rightNulls));
-        }
+        pushLeftOutcome(type, matched, lrow, rightNulls, out);
         if (out.length >= CHUNK_SIZE) {
           yield out;
           out = [];

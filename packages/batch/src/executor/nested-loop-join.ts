@@ -4,7 +4,7 @@
  */
 import type { Row } from '@freshet/common';
 import { CHUNK_SIZE, type ChunkStream, type Evaluator, type Executor, PAUSE } from '../executor';
-import { type JoinType, emitsUnmatchedLeft, emitsUnmatchedRight, nullRow } from './join-type';
+import { type JoinType, emitsUnmatchedRight, nullRow, pushLeftOutcome } from './join-type';
 
 export class NestedLoopJoinExecutor implements Executor {
   readonly name = 'BatchNestedLoopJoin';
@@ -51,11 +51,7 @@ export class NestedLoopJoinExecutor implements Executor {
             out = [];
           }
         }
-        if (type === 'semi') {
-          if (matched) out.push(lrow);
-        } else if (type === 'anti') {
-          if (!matched) out.push(lrow);
-        } else if (!matched && emitsUnmatchedLeft(type)) out.push(lrow.concat(rightNulls));
+        pushLeftOutcome(type, matched, lrow, rightNulls, out);
         work += rights.length + 1;
         if (out.length >= CHUNK_SIZE || work > 100_000) {
           if (out.length > 0) yield out;
