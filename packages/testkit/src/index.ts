@@ -5,6 +5,8 @@ export { startFreshet, repoRoot, type FreshetServer, type FreshetOptions } from 
 export { startTestTarget, targetKind, type TestTarget, type TargetKind } from './target';
 export { ensurePackages, hasCommand } from './provision';
 export { Prng } from './prng';
+export { startS3rver, type S3TestServer } from './s3rver';
+export { startRedis, redisServerBinary, type RedisServer } from './redis';
 export {
   RawPgClient,
   frame,
@@ -20,3 +22,4 @@ export {
   PROTOCOL_3_0,
   type ErrorMessage,
 } from './raw-pg';
+export { KafkaTestBroker, startKafkaBroker, encodeRecordBatch, decodeRecords, runKcat, type KafkaBrokerOptions, type DecodedRecord, type RecordInput, type KcatResult } from './kafka';
