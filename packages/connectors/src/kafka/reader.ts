@@ -1,0 +1,279 @@
+/**
+ * The Kafka source reader: reads every partition of a topic from offsets Freshet owns and
+ * hands messages out through a synchronous `poll`, so a barrier-driven source executor can
+ * drain it without awaiting per record.
+ *
+ * Positions: `offsets()` is, per partition, the offset after the last message `poll`
+ * returned; a checkpoint stores it and `seek()` (or `initialOffsets`) restores it. Kafka's
+ * committed offsets are never used: kafkajs only assigns partitions through a consumer
+ * group, so each reader joins a private group, never commits, and on every (re)join seeks
+ * each partition to its own position. Messages older than the position (delivered before a
+ * seek took effect) are dropped, so nothing is seen twice.
+ *
+ * Failures: connecting, resolving start offsets and consuming are retried forever with
+ * exponential backoff (a broker outage); the reader resumes from the offset after the last
+ * message it fetched, keeping what is buffered. Fetching pauses while `maxBuffered`
+ * messages wait to be polled (back-pressure) and resumes when they are drained.
+ */
+import { randomUUID } from 'node:crypto';
+import { type Batch, type Consumer, type IHeaders, Kafka, logLevel } from 'kafkajs';
+import type { MessageHeader, SourceMessage } from '../format/types';
+import type { KafkaClientConfig } from './config';
+
+export interface KafkaReaderOptions {
+  /** Start positions (partition → next offset), e.g. from a checkpoint; others follow scan.startup.*. */
+  readonly initialOffsets?: Readonly<Record<number, number>>;
+  /** Fetching pauses above this many unpolled messages (default 20,000). */
+  readonly maxBuffered?: number;
+  /** Backoff between reconnect attempts: starts at `initialMs`, doubles up to `maxMs`. */
+  readonly retry?: { readonly initialMs?: number; readonly maxMs?: number };
+  readonly log?: (line: string) => void;
+}
+
+export interface KafkaReaderStats {
+  /** Consumer sessions started (1 + reconnects). */
+  sessions: number;
+  /** Failed connect or consume attempts. */
+  failures: number;
+  lastError: string | undefined;
+  /** Messages waiting to be polled. */
+  buffered: number;
+}
+
+export class KafkaReader {
+  private readonly kafka: Kafka;
+  private buffer: SourceMessage[] = [];
+  private head = 0;
+  /** partition → offset after the last polled message. */
+  private readonly polled = new Map<number, number>();
+  /** partition → offset after the last buffered message (where fetching resumes). */
+  private readonly fetched = new Map<number, number>();
+  private consumer: Consumer | undefined;
+  /** Bumped on seek/restart: batches of an older consumer session are ignored. */
+  private generation = 0;
+  private closed = false;
+  private paused = false;
+  private stopSession: (() => void) | undefined;
+  private readonly maxBuffered: number;
+  private assignedWaiters: (() => void)[] = [];
+  private assigned = false;
+  readonly stats: KafkaReaderStats = { sessions: 0, failures: 0, lastError: undefined, buffered: 0 };
+
+  constructor(
+    readonly config: KafkaClientConfig,
+    private readonly opts: KafkaReaderOptions = {},
+  ) {
+    this.maxBuffered = opts.maxBuffered ?? 20_000;
+    this.kafka = new Kafka({
+      ...config.client,
+      brokers: config.brokers,
+      logLevel: logLevel.NOTHING,
+      // Short client-level retries: the reader's own loop owns long outages.
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+    for (const [p, o] of Object.entries(opts.initialOffsets ?? {})) this.setPosition(Number(p), o);
+    void this.run();
+  }
+
+  /** Up to `max` buffered messages, in fetch order per partition. Never waits. */
+  poll(max: number): SourceMessage[] {
+    const n = Math.min(max, this.buffer.length - this.head);
+    if (n <= 0) return [];
+    const out = this.buffer.slice(this.head, this.head + n);
+    this.head += n;
+    for (const m of out) this.polled.set(m.partition, m.offset + 1);
+    if (this.head > 4096 && this.head * 2 > this.buffer.length) {
+      this.buffer = this.buffer.slice(this.head);
+      this.head = 0;
+    }
+    this.stats.buffered = this.buffer.length - this.head;
+    if (this.paused && this.stats.buffered <= this.maxBuffered / 2) this.resumeFetching();
+    return out;
+  }
+
+  /** Partition → next offset to read (after the last polled message). */
+  offsets(): Record<number, number> {
+    return Object.fromEntries(this.polled);
+  }
+
+  /** Continues from `offsets` (partitions not named follow scan.startup.*); drops what is buffered. */
+  seek(offsets: Readonly<Record<number, number>>): void {
+    this.polled.clear();
+    this.fetched.clear();
+    for (const [p, o] of Object.entries(offsets)) this.setPosition(Number(p), o);
+    this.buffer = [];
+    this.head = 0;
+    this.stats.buffered = 0;
+    this.restartSession();
+  }
+
+  /** Resolves once the reader has its partitions assigned (first consumer session is live). */
+  whenAssigned(): Promise<void> {
+    if (this.assigned) return Promise.resolve();
+    return new Promise((resolve) => this.assignedWaiters.push(resolve));
+  }
+
+  /** The topic's current end offsets (high watermarks), for reading "what is there". */
+  async endOffsets(): Promise<Record<number, number>> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const offs = await admin.fetchTopicOffsets(this.config.topic);
+      return Object.fromEntries(offs.map((o) => [o.partition, Number(o.high)]));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stopSession?.();
+    const c = this.consumer;
+    this.consumer = undefined;
+    await c?.disconnect().catch(() => {});
+  }
+
+  private setPosition(partition: number, offset: number): void {
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new Error(`invalid Kafka offset ${offset} for partition ${partition}`);
+    this.polled.set(partition, offset);
+    this.fetched.set(partition, offset);
+  }
+
+  private restartSession(): void {
+    this.generation++;
+    this.stopSession?.();
+  }
+
+  /** Session loop: one consumer session at a time, restarted with backoff until closed. */
+  private async run(): Promise<void> {
+    const initial = this.opts.retry?.initialMs ?? 200;
+    const max = this.opts.retry?.maxMs ?? 5000;
+    let delay = initial;
+    while (!this.closed) {
+      const started = Date.now();
+      try {
+        await this.session();
+        delay = initial;
+        continue; // ended on request (seek): start over at once
+      } catch (e) {
+        this.stats.failures++;
+        this.stats.lastError = (e as Error)?.message ?? String(e);
+        this.opts.log?.(`kafka source ${this.config.topic}: ${this.stats.lastError}; retrying in ${delay} ms`);
+      }
+      if (this.closed) break;
+      if (Date.now() - started > 10_000) delay = initial; // a long healthy session resets the backoff
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, max);
+    }
+  }
+
+  private async session(): Promise<void> {
+    const generation = this.generation;
+    await this.resolveStartOffsets();
+    if (generation !== this.generation || this.closed) return; // a seek arrived meanwhile
+    const { fetch } = this.config;
+    const consumer = this.kafka.consumer({
+      groupId: `${this.config.groupPrefix}-${randomUUID()}`,
+      maxWaitTimeInMs: fetch.maxWaitTimeInMs ?? 500,
+      maxBytes: fetch.maxBytes,
+      maxBytesPerPartition: fetch.maxBytesPerPartition,
+      readUncommitted: fetch.readUncommitted,
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000, restartOnFailure: async () => false },
+    });
+    this.consumer = consumer;
+    this.paused = false;
+    let failure: Error | undefined;
+    const ended = new Promise<void>((resolve) => {
+      this.stopSession = resolve;
+      if (generation !== this.generation) resolve();
+      consumer.on(consumer.events.CRASH, (e) => {
+        failure = e.payload.error;
+        resolve();
+      });
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      if (generation !== this.generation) return;
+      for (const p of e.payload.memberAssignment[this.config.topic] ?? []) {
+        const at = this.fetched.get(p);
+        if (at !== undefined) consumer.seek({ topic: this.config.topic, partition: p, offset: String(at) });
+      }
+      this.stats.sessions++;
+      this.assigned = true;
+      for (const w of this.assignedWaiters.splice(0)) w();
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: this.config.topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: true,
+        eachBatch: async ({ batch }) => this.onBatch(generation, batch),
+      });
+      await ended;
+      if (failure) throw failure;
+    } finally {
+      this.stopSession = undefined;
+      if (this.consumer === consumer) this.consumer = undefined;
+      await consumer.disconnect().catch(() => {});
+    }
+  }
+
+  /** Partitions without a position get one from scan.startup.* (once per partition). */
+  private async resolveStartOffsets(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const startup = this.config.startup;
+      const bounds = await admin.fetchTopicOffsets(this.config.topic);
+      const missing = bounds.filter((b) => !this.fetched.has(b.partition));
+      if (missing.length === 0) return;
+      let starts: Map<number, number>;
+      if (startup.kind === 'timestamp') {
+        const byTs = await admin.fetchTopicOffsetsByTimestamp(this.config.topic, startup.millis);
+        starts = new Map(byTs.map((o) => [o.partition, Number(o.offset)]));
+      } else {
+        starts = new Map(bounds.map((b) => [b.partition, Number(startup.kind === 'latest' ? b.high : b.low)]));
+      }
+      for (const b of missing) this.setPosition(b.partition, starts.get(b.partition) ?? Number(b.low));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private onBatch(generation: number, batch: Batch): void {
+    if (generation !== this.generation || this.closed) return;
+    const p = batch.partition;
+    let pos = this.fetched.get(p);
+    for (const m of batch.messages) {
+      const offset = Number(m.offset);
+      if (pos !== undefined && offset < pos) continue; // fetched before our seek applied
+      if (!this.polled.has(p)) this.polled.set(p, offset); // a partition that appeared after start
+      this.buffer.push({ partition: p, offset, key: m.key ?? null, value: m.value ?? null, timestamp: Number(m.timestamp), headers: headerList(m.headers) });
+      pos = offset + 1;
+    }
+    if (pos !== undefined) this.fetched.set(p, pos);
+    this.stats.buffered = this.buffer.length - this.head;
+    if (!this.paused && this.stats.buffered >= this.maxBuffered) {
+      this.paused = true;
+      this.consumer?.pause([{ topic: this.config.topic }]);
+    }
+  }
+
+  private resumeFetching(): void {
+    this.paused = false;
+    this.consumer?.resume([{ topic: this.config.topic }]);
+  }
+}
+
+const NO_HEADERS: MessageHeader[] = [];
+
+function headerList(h: IHeaders | undefined): MessageHeader[] {
+  if (!h) return NO_HEADERS;
+  const out: MessageHeader[] = [];
+  for (const key of Object.keys(h)) {
+    const v = h[key];
+    const values = Array.isArray(v) ? v : [v];
+    for (const x of values) out.push({ key, value: x === undefined ? null : typeof x === 'string' ? Buffer.from(x) : x });
+  }
+  return out;
+}

@@ -1,0 +1,105 @@
+/**
+ * Reads a nexmark source: one EventGenerator per split (`nexmark.split.num`), pulled in
+ * turn so their events interleave. Pacing follows RisingWave: a split may be at most
+ * `elapsed / min_event_gap` events (counted over all types) ahead of where it started, so
+ * the whole source produces one event per gap (default 100 µs: 10,000 events/s); with
+ * `nexmark.use.real.time` events are released when their own timestamps come due. The
+ * source ends when every split has reached `nexmark.event.num` (counted over all types).
+ */
+import type { Row } from '@freshet/common';
+import type { ReaderContext, SourceReader, SplitOffsets } from '../api';
+import type { NexmarkProperties } from './config';
+import { EventGenerator, GeneratorConfig } from './generator';
+import { combinedRow, eventRow } from './schema';
+
+interface Split {
+  readonly id: string;
+  gen: EventGenerator;
+  /** Global offset and wall clock / event time when pacing (re)started. */
+  startGlobal: number;
+  startTime: number;
+  startEventTime: number;
+}
+
+export class NexmarkReader implements SourceReader {
+  private readonly config: GeneratorConfig;
+  private readonly splits: Split[] = [];
+  private next = 0;
+
+  /**
+   * @param pick output column i is event field `pick[i]` (null: the fields in order)
+   */
+  constructor(
+    private readonly props: NexmarkProperties,
+    private readonly pick: readonly number[] | null,
+    private readonly ctx: ReaderContext,
+  ) {
+    this.config = new GeneratorConfig(props.config);
+    for (let i = 0; i < props.splitNum; i++) {
+      const gen = new EventGenerator(this.config, i, props.splitNum, props.tableType);
+      this.splits.push({ id: `${props.splitNum}-${i}`, gen, startGlobal: 0, startTime: 0, startEventTime: 0 });
+      this.restartPacing(this.splits[i]);
+    }
+  }
+
+  get exhausted(): boolean {
+    for (const s of this.splits) if (s.gen.globalOffset() < this.props.eventNum) return false;
+    return true;
+  }
+
+  pull(max: number): Row[] {
+    const out: Row[] = [];
+    const limit = Math.min(max, this.props.maxChunkSize);
+    const now = this.ctx.now();
+    const n = this.splits.length;
+    // Round-robin one event per split, so splits progress evenly within a chunk.
+    let idle = 0;
+    while (out.length < limit && idle < n) {
+      const s = this.splits[this.next];
+      this.next = (this.next + 1) % n;
+      if (!this.ready(s, now)) {
+        idle++;
+        continue;
+      }
+      idle = 0;
+      const e = s.gen.next();
+      const row = this.props.tableType ? eventRow(e) : combinedRow(e);
+      out.push(this.pick ? this.pick.map((i) => row[i]) : row);
+    }
+    return out;
+  }
+
+  /** May split `s` produce its next event at `now` (ms)? */
+  private ready(s: Split, now: number): boolean {
+    const global = s.gen.globalOffset();
+    if (global >= this.props.eventNum) return false;
+    if (this.ctx.unthrottled) return true;
+    if (this.props.useRealTime) return s.gen.timestamp() - s.startEventTime <= now - s.startTime;
+    const gap = this.props.minEventGapInNs;
+    if (gap <= 0) return true;
+    return (global - s.startGlobal) * gap <= (now - s.startTime) * 1e6;
+  }
+
+  private restartPacing(s: Split): void {
+    s.startGlobal = s.gen.globalOffset();
+    s.startTime = this.ctx.now();
+    s.startEventTime = s.gen.timestamp();
+  }
+
+  offsets(): SplitOffsets {
+    const out: SplitOffsets = {};
+    for (const s of this.splits) out[s.id] = String(s.gen.offset);
+    return out;
+  }
+
+  seek(offsets: SplitOffsets): void {
+    for (const s of this.splits) {
+      const o = offsets[s.id];
+      if (o === undefined) continue;
+      s.gen.offset = Number(o);
+      this.restartPacing(s);
+    }
+  }
+
+  close(): void {}
+}

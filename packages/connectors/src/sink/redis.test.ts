@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { Decimal, Op, SqlError, T } from '@freshet/common';
+import { startRedis, type RedisServer } from '@freshet/testkit';
+import { prepareExternalSink } from './registry';
+import { RedisSinkTarget, redisSinkConfig } from './redis';
+import { chunkOf, sinkSpec, testContext } from './test-util';
+import type { SinkColumn } from './api';
+
+const cols: SinkColumn[] = [
+  { name: 'user_id', type: T.Int64 },
+  { name: 'cnt', type: T.Int32 },
+  { name: 'amount', type: T.Decimal },
+  { name: 'last_seen', type: T.Timestamptz },
+  { name: 'day', type: T.Date },
+  { name: 'ts', type: T.Timestamp },
+];
+const US = 1_700_000_000_123_456; // 2023-11-14 22:13:20.123456 UTC, µs
+const row = (id: bigint, cnt: number) => [id, cnt, Decimal.tryParse('12.50')!, US, 19675, US];
+
+let redis: RedisServer;
+let client: Redis;
+beforeAll(async () => {
+  redis = await startRedis();
+  client = new Redis(redis.url, { protocol: 2 });
+  client.on('error', () => {});
+});
+afterAll(async () => {
+  client.disconnect();
+  await redis.close();
+});
+
+const target = (options: Record<string, string>, over = {}) => {
+  const spec = sinkSpec('redis', cols, { options: { 'redis.url': redis.url, ...options }, ...over });
+  return new RedisSinkTarget(redisSinkConfig(spec), 's1', cols.length, testContext(), { initialMs: 20, maxMs: 200 });
+};
+
+describe('redis sink', () => {
+  it('writes RisingWave JSON keys and values, and DEL for deletes (UPSERT JSON)', async () => {
+    await client.flushall();
+    const t = target({ primary_key: 'user_id' });
+    t.write(chunkOf(cols, [[Op.Insert, row(1n, 1)], [Op.Insert, row(2n, 1)]]));
+    await t.commit(1);
+    expect(await client.get('{"user_id":1}')).toBe('{"user_id":1,"cnt":1,"amount":"12.50","last_seen":"2023-11-14T22:13:20.123456Z","day":738838,"ts":1700000000123}');
+    t.write(chunkOf(cols, [[Op.UpdateDelete, row(1n, 1)], [Op.UpdateInsert, row(1n, 2)], [Op.Delete, row(2n, 1)]]));
+    await t.commit(2);
+    expect(JSON.parse((await client.get('{"user_id":1}'))!).cnt).toBe(2);
+    expect(await client.exists('{"user_id":2}')).toBe(0);
+    expect(t.stats).toMatchObject({ rowsWritten: 5, epochsCommitted: 2, errors: 0 });
+    t.close();
+  });
+
+  it('ENCODE TEMPLATE key_format / value_format, and the seeds redis.key.format with a JSON value', async () => {
+    await client.flushall();
+    const t = target({}, { format: 'upsert', encode: 'template', encodeOptions: { key_format: 'user:{user_id}', value_format: 'cnt={cnt} at {last_seen}' } });
+    t.write(chunkOf(cols, [[Op.Insert, row(7n, 3)]]));
+    await t.commit(1);
+    expect(await client.get('user:7')).toBe('cnt=3 at 2023-11-14 22:13:20.123456+00:00');
+    t.close();
+
+    const seed = target({ 'redis.key.format': 'user_risk:{user_id}' });
+    seed.write(chunkOf(cols, [[Op.Insert, row(8n, 4)]]));
+    await seed.commit(1);
+    expect(JSON.parse((await client.get('user_risk:8'))!)).toMatchObject({ user_id: 8, cnt: 4 });
+    seed.close();
+  });
+
+  it('PLAIN writes inserts only', async () => {
+    await client.flushall();
+    const t = target({ primary_key: 'user_id' }, { format: 'plain', encode: 'json', inputAppendOnly: true });
+    t.write(chunkOf(cols, [[Op.Insert, row(1n, 1)], [Op.Delete, row(1n, 1)]]));
+    await t.commit(1);
+    expect(await client.exists('{"user_id":1}')).toBe(1);
+    t.close();
+  });
+
+  it('seal() ends an epoch at its barrier: later writes wait for the next commit', async () => {
+    await client.flushall();
+    const t = target({ primary_key: 'user_id' });
+    t.write(chunkOf(cols, [[Op.Insert, row(1n, 1)]]));
+    t.seal(1);
+    t.write(chunkOf(cols, [[Op.Insert, row(2n, 1)]]));
+    await t.commit(1);
+    expect(await client.exists('{"user_id":1}', '{"user_id":2}')).toBe(1);
+    await t.commit(2);
+    expect(await client.exists('{"user_id":1}', '{"user_id":2}')).toBe(2);
+    t.close();
+  });
+
+  it('validates options, naming them', () => {
+    const prep = (options: Record<string, string>, over = {}) => () => prepareExternalSink(sinkSpec('redis', cols, { options, ...over }));
+    expect(prep({})).toThrow(/missing field `redis.url`/);
+    expect(prep({ 'redis.url': 'localhost:1' })).toThrow(/option redis.url/);
+    expect(prep({ 'redis.url': redis.url, primary_key: 'nope' })).toThrow(/primary key column not found: nope/);
+    expect(prep({ 'redis.url': redis.url }, { streamKey: [] })).toThrow(/missing field `primary_key`/);
+    expect(prep({ 'redis.url': redis.url }, { encode: 'template', encodeOptions: { key_format: 'u:{cnt}', value_format: '{cnt}' } })).toThrow(/Can't find field\("cnt"\) in key_format/);
+    expect(prep({ 'redis.url': redis.url }, { encode: 'template', encodeOptions: { key_format: 'u:{user_id}' } })).toThrow(/value_format/);
+    expect(prep({ 'redis.url': redis.url }, { format: 'plain', encode: 'json' })).toThrow(/force_append_only/);
+    expect(prep({ 'redis.url': redis.url }, { encode: 'avro' })).toThrow(SqlError);
+  });
+
+  it('retries while Redis is down: the commit waits, then delivers everything', async () => {
+    await client.flushall();
+    const t = target({ primary_key: 'user_id' });
+    t.write(chunkOf(cols, [[Op.Insert, row(1n, 1)]]));
+    await t.commit(1);
+    await redis.stop();
+    t.write(chunkOf(cols, [[Op.Insert, row(2n, 1)], [Op.Insert, row(3n, 1)]]));
+    let done = false;
+    const committing = t.commit(2).then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(done).toBe(false);
+    expect(t.stats.errors).toBeGreaterThan(0);
+    await redis.restart();
+    await committing;
+    const fresh = new Redis(redis.url, { protocol: 2 });
+    fresh.on('error', () => {});
+    expect(await fresh.get('{"user_id":3}')).not.toBeNull();
+    expect(await fresh.get('{"user_id":2}')).not.toBeNull();
+    fresh.disconnect();
+    t.close();
+  });
+
+  it('check() reports an unreachable server as XX000', async () => {
+    const spec = sinkSpec('redis', cols, { options: { 'redis.url': 'redis://127.0.0.1:1', primary_key: 'user_id' } });
+    await expect(prepareExternalSink(spec).check!()).rejects.toMatchObject({ code: 'XX000' });
+  });
+});
