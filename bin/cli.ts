@@ -4,7 +4,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { LogLevel } from '@freshet/server';
+import type { LogLevel, ServerOptions } from '@freshet/server';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -24,12 +24,37 @@ common(
   program
     .command('start')
     .description('start a server that keeps its data under --data-dir')
-    .option('-d, --data-dir <dir>', 'directory for catalog, tables and state', process.env.FRESHET_DATA_DIR ?? './freshet-data'),
-).action(async (opts: { host: string; port: number; dataDir: string; logLevel: LogLevel }) => {
+    .option('-d, --data-dir <dir>', 'directory for catalog, tables and state', process.env.FRESHET_DATA_DIR ?? './freshet-data')
+    .option('--object-store <url>', 'where checkpoints are uploaded: s3://bucket/prefix, a directory, or none (default: <data-dir>/checkpoints)')
+    .option('--s3-endpoint <url>', 'S3 endpoint (MinIO, s3rver, …); credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY')
+    .option('--s3-region <region>', 'S3 region (default: AWS_REGION or us-east-1)')
+    .option('--s3-path-style', 'path-style S3 URLs (default when --s3-endpoint is given)')
+    .option('--checkpoint-upload-interval-ms <ms>', 'time between checkpoint uploads', (v) => parsePositive(v), 1000)
+    .option('--checkpoint-history <n>', 'uploaded checkpoints to keep', (v) => parsePositive(v), 5),
+).action(async (opts: StartOptions) => {
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  await run({ host: opts.host, port: opts.port, dataDir, logLevel: opts.logLevel });
+  const storage = {
+    objectStore: opts.objectStore,
+    s3: { endpoint: opts.s3Endpoint, region: opts.s3Region, forcePathStyle: opts.s3PathStyle ?? (opts.s3Endpoint ? true : undefined) },
+    uploadIntervalMs: opts.checkpointUploadIntervalMs,
+    checkpointHistory: opts.checkpointHistory,
+  };
+  await run({ host: opts.host, port: opts.port, dataDir, logLevel: opts.logLevel, storage });
 });
+
+interface StartOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  logLevel: LogLevel;
+  objectStore?: string;
+  s3Endpoint?: string;
+  s3Region?: string;
+  s3PathStyle?: boolean;
+  checkpointUploadIntervalMs: number;
+  checkpointHistory: number;
+}
 
 common(program.command('playground').description('start an in-memory server: nothing is written to disk')).action(
   async (opts: { host: string; port: number; logLevel: LogLevel }) => {
@@ -54,13 +79,19 @@ function parsePort(v: string): number {
   return n;
 }
 
-async function run(opts: { host: string; port: number; dataDir: string | null; logLevel: LogLevel }): Promise<void> {
+function parsePositive(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n < 1) throw new InvalidArgumentError(`invalid value: ${v} (expected a positive integer)`);
+  return n;
+}
+
+async function run(opts: { host: string; port: number; dataDir: string | null; logLevel: LogLevel; storage?: ServerOptions['storage'] }): Promise<void> {
   // Loaded lazily so `--help` and `--version` answer instantly without loading the engine.
   const { createLogger, startServer } = await import('@freshet/server');
   const logger = createLogger(opts.logLevel);
   let server;
   try {
-    server = await startServer({ host: opts.host, port: opts.port, dataDir: opts.dataDir, logger });
+    server = await startServer({ host: opts.host, port: opts.port, dataDir: opts.dataDir, logger, storage: opts.storage });
   } catch (e) {
     logger.error(`failed to start: ${(e as Error).message}`);
     process.exit(1);

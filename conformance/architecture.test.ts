@@ -18,7 +18,8 @@ const ALLOWED: Record<string, string[]> = {
   batch: ['common', 'expr', 'storage'],
   stream: ['common', 'expr', 'storage'],
   connectors: ['common', 'stream'],
-  frontend: ['common', 'sql', 'expr', 'batch', 'stream', 'storage', 'pgwire'],
+  // As in RisingWave (the frontend validates connector options and plans source executors).
+  frontend: ['common', 'sql', 'expr', 'batch', 'stream', 'storage', 'pgwire', 'connectors'],
   server: ['common', 'sql', 'expr', 'batch', 'stream', 'storage', 'pgwire', 'frontend', 'connectors'],
   testkit: ['common'],
 };

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFreshet, type FreshetServer } from '@freshet/testkit';
 
-const DOCS = ['sql.md'];
+const DOCS = ['sql.md', 'introspection.md'];
 
 function sqlBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]);

@@ -123,6 +123,10 @@ describe.skipIf(!present)('seed article materialized views, verbatim', () => {
     // The article's serving query, with its $1 as a bound parameter.
     const serving = statement(text, /SELECT\s+clicks_30m,/);
     expect(await rows(c, serving, [1])).toEqual([['2', '1', '2', '2', '30.50']]);
+    // ml_feature_vector is keyed by user_id (its LEFT JOIN's key covers the right side's
+    // key), so serving is a primary-key lookup, not a scan.
+    const plan = (await rows(c, `EXPLAIN ${serving.replace('$1', '1')}`)).map((r) => r[0]);
+    expect(plan.some((l) => l.includes('BatchLookup { table: ml_feature_vector, key: [1] }'))).toBe(true);
 
     // Change: a purchase moves out of the window by update, another is deleted.
     await c.query(`UPDATE transactions SET created_at = now() - interval '9 days' WHERE transaction_id = 2`);

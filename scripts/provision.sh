@@ -14,6 +14,7 @@ packages=(
   libpostgresql-jdbc-java # JDBC client test (/usr/share/java/postgresql.jar)
   redis-server            # Redis sink tests
   kcat                    # Kafka-protocol test broker cross-check
+  tmux                    # psql tab-completion test (a real terminal for psql's readline)
 )
 
 installed() {

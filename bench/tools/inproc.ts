@@ -9,49 +9,13 @@
  * --profile writes one .cpuprofile per protocol covering only the measured queries
  * (summarise with bench/tools/profile-summary.ts).
  */
-import { EventEmitter } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serialize } from 'pg-protocol';
 import { Connection } from '../../packages/pgwire/src/protocol/connection';
 import { openTestFrontend } from '../../packages/frontend/src/query/testing';
 import { createTableSql, insertSql } from '../lib/dataset';
-
-/** Just enough of net.Socket for Connection: collects writes, resolves on ReadyForQuery. */
-class FakeSocket extends EventEmitter {
-  writable = true;
-  destroyed = false;
-  bytesOut = 0;
-  private waiter: (() => void) | null = null;
-  setNoDelay(): void {}
-  pause(): void {}
-  resume(): void {}
-  end(): void {
-    this.writable = false;
-  }
-  destroy(): void {
-    this.destroyed = true;
-  }
-  write(b: Buffer): boolean {
-    this.bytesOut += b.length;
-    // 'Z' ReadyForQuery is always the last message of a cycle (6 bytes).
-    if (b.length >= 6 && b[b.length - 6] === 0x5a && this.waiter) {
-      const w = this.waiter;
-      this.waiter = null;
-      w();
-    }
-    return true;
-  }
-  /** Sends `frames` and waits for the next ReadyForQuery. */
-  roundTrip(frames: Buffer): Promise<void> {
-    return new Promise((resolve) => {
-      this.waiter = resolve;
-      this.emit('data', frames);
-    });
-  }
-}
+import { FakeSocket, startProfiler } from './fake-socket';
 
 function startupPacket(user: string, database: string): Buffer {
   return serialize.startup({ user, database });
@@ -118,24 +82,6 @@ async function main(): Promise<void> {
     );
   }
   await close();
-}
-
-async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
-  const session = new Session();
-  session.connect();
-  const post = (method: string, params?: object) =>
-    new Promise<any>((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
-  await post('Profiler.enable');
-  await post('Profiler.setSamplingInterval', { interval: 100 });
-  await post('Profiler.start');
-  return {
-    async stop(file) {
-      const { profile } = await post('Profiler.stop');
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, JSON.stringify(profile));
-      session.disconnect();
-    },
-  };
 }
 
 await main();

@@ -67,6 +67,14 @@ describe('parseScript', () => {
     expect(() => parseScript('frobnicate\n')).toThrow(/invalid line/);
   });
 
+  it('reads `retry <n> backoff <duration>` after the sort mode or the statement kind', () => {
+    const [q, s, plain] = parseScript('query TI retry 21 backoff 1s\nselect 1, 2\n----\n1 2\n\nstatement ok retry 3 backoff 500ms\nflush\n\nquery I rowsort\nselect 1\n----\n1\n');
+    expect(q.type === 'query' && q.expect.kind === 'results' && q.expect.types === 'TI' && q.expect.sortMode === undefined).toBe(true);
+    expect(q.type === 'query' && q.retry).toEqual({ attempts: 21, backoffMs: 1000 });
+    expect(s.type === 'statement' && s.retry).toEqual({ attempts: 3, backoffMs: 500 });
+    expect(plain.type === 'query' && plain.retry).toBeUndefined();
+  });
+
   it('translates Rust inline regex flags', () => {
     const r = parseScript('statement error (?i)DIVISION\nselect 1/0\n')[0];
     expect(r.type === 'statement' && r.expect.kind === 'error' && r.expect.error.kind === 'regex' && r.expect.error.regex.test('division')).toBe(true);

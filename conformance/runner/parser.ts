@@ -19,6 +19,7 @@ import {
   type ExpectedError,
   type Location,
   type Record,
+  type Retry,
   type SortMode,
 } from './records';
 
@@ -112,6 +113,13 @@ export function parseScript(text: string, file = '<script>', via: string[] = [])
     if (tokens.length === 0) continue;
     const [head, ...rest] = tokens;
     const here = loc(start);
+    // sqllogictest-rs: `statement|query … retry <n> backoff <duration>` at the end of the line.
+    let retry: Retry | undefined;
+    const r = rest.indexOf('retry');
+    if ((head === 'statement' || head === 'query') && r >= 0 && rest.length === r + 4 && rest[r + 2] === 'backoff' && /^\d+$/.test(rest[r + 1])) {
+      retry = { attempts: Number(rest[r + 1]), backoffMs: parseDuration(rest[r + 3], here) };
+      rest.splice(r);
+    }
     const invalid = () => new SltParseError(`invalid line: ${JSON.stringify(line)}`, here);
 
     switch (head) {
@@ -169,7 +177,7 @@ export function parseScript(text: string, file = '<script>', via: string[] = [])
           if (expect.error.kind !== 'any') throw new SltParseError('error message given both inline and under ----', here);
           expect = { kind: 'error' as const, error: multilineError() };
         }
-        records.push({ type: 'statement', loc: here, sql, expect, ...takeScope() });
+        records.push({ type: 'statement', loc: here, sql, expect, ...(retry ? { retry } : {}), ...takeScope() });
         break;
       }
       case 'query': {
@@ -198,7 +206,7 @@ export function parseScript(text: string, file = '<script>', via: string[] = [])
             expect = { kind: 'error' as const, error: multilineError() };
           }
         }
-        records.push({ type: 'query', loc: here, sql, expect, ...takeScope() });
+        records.push({ type: 'query', loc: here, sql, expect, ...(retry ? { retry } : {}), ...takeScope() });
         break;
       }
       default:

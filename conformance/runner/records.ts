@@ -27,15 +27,23 @@ interface Base {
   connection?: string;
 }
 
+/** `… retry <attempts> backoff <duration>`: re-run a failing record up to `attempts` more times. */
+export interface Retry {
+  attempts: number;
+  backoffMs: number;
+}
+
 export interface StatementRecord extends Base {
   type: 'statement';
   sql: string;
+  retry?: Retry;
   expect: { kind: 'ok' } | { kind: 'count'; count: number } | { kind: 'error'; error: ExpectedError };
 }
 
 export interface QueryRecord extends Base {
   type: 'query';
   sql: string;
+  retry?: Retry;
   expect:
     | { kind: 'results'; types: string; sortMode?: SortMode; label?: string; results: string[] }
     | { kind: 'error'; error: ExpectedError };

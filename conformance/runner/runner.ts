@@ -261,7 +261,11 @@ class FileExecution {
             countNotRun(records, i, this.result, this.opts.baseDir, `cannot connect: ${(e as Error).message}`);
             return;
           }
-          const failure = await this.check(rec, conn);
+          let failure = await this.check(rec, conn);
+          for (let a = 0; failure && rec.retry && a < rec.retry.attempts; a++) {
+            await new Promise((r) => setTimeout(r, rec.retry!.backoffMs));
+            failure = await this.check(rec, conn);
+          }
           if (failure) {
             this.result.failed++;
             this.result.failures.push(failure);

@@ -4,7 +4,7 @@
  * listener accepts connections, so no client ever sees a half-loaded catalog.
  */
 import { initParser } from '@freshet/sql';
-import { openStorage } from '@freshet/storage';
+import { type StorageOptions, openStorage } from '@freshet/storage';
 import { startPgServer } from '@freshet/pgwire';
 import { Catalog, Frontend } from '@freshet/frontend';
 import { createLogger, type Logger } from './logger';
@@ -14,6 +14,8 @@ export interface ServerOptions {
   port: number;
   /** null: playground mode, everything in memory. */
   dataDir: string | null;
+  /** Checkpoint upload settings (object store, S3 connection, interval, history). */
+  storage?: Omit<StorageOptions, 'dataDir' | 'log'>;
   logger?: Logger;
 }
 
@@ -27,7 +29,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const log = opts.logger ?? createLogger();
   const started = performance.now();
   await initParser();
-  const storage = openStorage({ dataDir: opts.dataDir ?? undefined });
+  const storageLog = log.child('storage');
+  const storage = openStorage({ ...opts.storage, dataDir: opts.dataDir ?? undefined, log: (m) => storageLog.info(m) });
   const meta = await storage.open();
   const catalog = new Catalog(storage);
   catalog.load(meta);
@@ -36,7 +39,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     opts.dataDir ? `storage opened at ${opts.dataDir} (${meta.size} catalog records)` : 'playground mode: all data is kept in memory and lost on exit',
   );
   const frontendLog = log.child('session');
-  const frontend = new Frontend(catalog, storage, { log: (m) => frontendLog.debug(m) });
+  const frontend = new Frontend(catalog, storage, { log: (m) => frontendLog.debug(m), warn: (m) => log.child('source').warn(m) });
   const pgLog = log.child('pgwire');
   const pg = await startPgServer({ host: opts.host, port: opts.port, manager: frontend, log: (m: string) => pgLog.info(m) });
   log.info(`listening on ${opts.host}:${pg.port} (PostgreSQL protocol) — ready in ${Math.round(performance.now() - started)} ms`);
@@ -49,6 +52,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (closed) return;
       closed = true;
       await pg.close();
+      await frontend.streaming.shutdown();
       await storage.close();
       log.info('server stopped');
     },

@@ -6,6 +6,9 @@
  * checkpoints) behind the same shapes.
  */
 import type { DataType, Row } from '@freshet/common';
+import type { StateStore } from './state-store/api';
+import type { DurableStateStore } from './state-store/durable-store';
+import type { UploadStatus } from './object-store/uploader';
 
 export interface TableSchema {
   /** Physical column types, hidden columns included, in catalog order. */
@@ -72,6 +75,12 @@ export interface StorageEngine {
    * resolution, and durable (fsynced) before it resolves unless in memory mode.
    */
   commit(batch: WriteBatch): Promise<void>;
+  /**
+   * A meta record as last committed (`WriteBatch.putMeta`; loaded by `open()` in persistent
+   * mode). Lets state written atomically with rows (a connector table's reader offsets) be
+   * read back after a restart.
+   */
+  getMeta(key: string): unknown | undefined;
   /** Next value of a per-table monotonically increasing counter (`_row_id`). Persisted with commits. */
   nextRowId(tableId: number): bigint;
   /**
@@ -87,6 +96,25 @@ export interface StorageEngine {
    */
   attachReader(reader: TableReader): void;
   detachReader(tableId: number): void;
+  /**
+   * Durability of stream state (persistent mode; null in memory mode): a state store that
+   * keeps `inner` (an empty in-memory store) as its working set, loaded with the last
+   * checkpoint, and writes checkpoints into the same LevelDB. Call once, after `open()`.
+   */
+  openStateStore(inner: StateStore): DurableStateStore | null;
+  /** Change-log seq of the last applied commit group (0 in memory mode). */
+  readonly appliedSeq: number;
+  /**
+   * Recovery: the table changes committed after change-log seq `seq` (the last checkpoint's),
+   * one map (tableId → changes in order) per commit group, in commit order.
+   */
+  changesAfter(seq: number): IterableIterator<Map<number, RowChange[]>>;
+  /** Frees what `open()` kept for recovery. */
+  releaseRecovery(): void;
+  /** Checkpoint uploads to the object store (null: none configured, or memory mode). */
+  objectStoreStatus(): UploadStatus | null;
+  /** Uploads what was written since the last upload now, and waits for it. */
+  uploadCheckpoint(): Promise<void>;
   /** Waits for queued commits, then releases the data dir. */
   close(): Promise<void>;
   /** True when commits are made durable on disk (false in memory / playground mode). */

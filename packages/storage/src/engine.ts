@@ -3,12 +3,31 @@
  * log underneath. In memory mode a commit applies synchronously; in persistent mode the
  * batch is first written to LevelDB (fsynced, grouped with concurrent commits) and applied
  * to memory only once durable, so a reader never sees a write that a crash could lose.
+ *
+ * In persistent mode every group that changes rows also writes a change-log record (its
+ * row changes, old and new) under a sequence number `appliedSeq` advances to when the group
+ * is applied. Streaming checkpoints record the seq their state includes; recovery replays
+ * the records after it (`changesAfter`), so no acknowledged change is lost or counted twice.
  */
 import { type Row, SqlError, SqlState } from '@freshet/common';
 import type { RowChange, StorageEngine, TableReader, TableSchema, WriteBatch } from './api';
+import { decodeChanges } from './change-log';
+import type { GroupItem, LevelLog, LoadedState } from './level-log';
+import type { StateStore } from './state-store/api';
+import { DurableStateStore } from './state-store/durable-store';
 import { Batch } from './write-batch';
 import { MemTable } from './mem-table';
-import type { LevelLog } from './level-log';
+import type { ObjectStore } from './object-store/api';
+import { needsRestore, restoreFromObjectStore } from './object-store/restore';
+import { CheckpointUploader, type UploadStatus } from './object-store/uploader';
+
+export interface EngineOptions {
+  /** Checkpoints are uploaded here (persistent mode only). */
+  readonly objectStore?: ObjectStore | null;
+  readonly uploadIntervalMs?: number;
+  readonly history?: number;
+  readonly log?: (msg: string) => void;
+}
 
 interface Pending {
   batch: Batch;
@@ -30,8 +49,20 @@ export class Engine implements StorageEngine {
   private readonly watchers = new Map<number, Set<(changes: RowChange[]) => void>>();
   /** Relations served from outside (materialized views), by id. */
   private readonly readers = new Map<number, TableReader>();
+  /** Change-log seq of the last applied group. */
+  private seq = 0;
+  /** What `open()` loaded for the state store and replay; released once consumed. */
+  private recovery: Pick<LoadedState, 'state' | 'checkpoint' | 'changeLog' | 'params'> | null = null;
+  private durableStore: DurableStateStore | null = null;
+  /** Committed meta records (`getMeta`), kept in step with every applied group. */
+  private readonly meta = new Map<string, unknown>();
 
-  constructor(private readonly log: LevelLog | null) {}
+  private uploader: CheckpointUploader | null = null;
+
+  constructor(
+    private readonly log: LevelLog | null,
+    private readonly opts: EngineOptions = {},
+  ) {}
 
   get persistent(): boolean {
     return this.log !== null;
@@ -41,14 +72,59 @@ export class Engine implements StorageEngine {
     if (this.opened) throw new Error('storage: already open');
     this.opened = true;
     if (!this.log) return new Map();
-    const loaded = await this.log.open();
+    const store = this.opts.objectStore ?? null;
+    const report = this.opts.log ?? ((m: string) => console.error(m));
+    const loaded = await this.log.open(async (db) => {
+      if (store && (await needsRestore(db))) await restoreFromObjectStore(store, db, report);
+    });
+    if (store) {
+      this.uploader = new CheckpointUploader(store, this.log.db, () => this.durableStore?.lastCheckpoint ?? null, {
+        intervalMs: this.opts.uploadIntervalMs,
+        history: this.opts.history,
+        log: report,
+      });
+      await this.uploader.start();
+    }
     for (const [tableId, rows] of loaded.tables) {
       const t = new MemTable(tableId);
       for (const [key, row] of rows) t.putKey(key, row);
       this.tables.set(tableId, t);
     }
     for (const [tableId, value] of loaded.counters) this.counters.set(tableId, value);
+    for (const [key, value] of loaded.meta) this.meta.set(key, value);
+    const lastLogged = loaded.changeLog.length > 0 ? loaded.changeLog[loaded.changeLog.length - 1][0] : 0;
+    this.seq = Math.max(lastLogged, loaded.checkpoint?.seq ?? 0);
+    this.recovery = { state: loaded.state, checkpoint: loaded.checkpoint, changeLog: loaded.changeLog, params: loaded.params };
     return loaded.meta;
+  }
+
+  objectStoreStatus(): UploadStatus | null {
+    return this.uploader?.status() ?? null;
+  }
+
+  async uploadCheckpoint(): Promise<void> {
+    await this.uploader?.uploadNow();
+  }
+
+  get appliedSeq(): number {
+    return this.seq;
+  }
+
+  openStateStore(inner: StateStore): DurableStateStore | null {
+    if (!this.log) return null;
+    if (this.durableStore) throw new Error('storage: state store already open');
+    const r = this.recovery;
+    this.durableStore = new DurableStateStore(inner, this.log.db, r?.state ?? new Map(), r?.checkpoint ?? null, () => this.seq, r?.params ?? {});
+    if (r) r.state = new Map();
+    return this.durableStore;
+  }
+
+  *changesAfter(seq: number): IterableIterator<Map<number, RowChange[]>> {
+    for (const [s, buf] of this.recovery?.changeLog ?? []) if (s > seq) yield decodeChanges(buf);
+  }
+
+  releaseRecovery(): void {
+    this.recovery = null;
   }
 
   createTable(tableId: number, schema: TableSchema): void {
@@ -112,7 +188,9 @@ export class Engine implements StorageEngine {
     if (this.closed) return Promise.reject(new SqlError(SqlState.AdminShutdown, 'storage is closed'));
     if (!(batch instanceof Batch)) return Promise.reject(new Error('storage: foreign write batch'));
     if (!this.log) {
-      this.apply(batch);
+      const { items, meta } = this.plan([batch]);
+      this.apply(items);
+      this.applyMeta(meta);
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
@@ -140,19 +218,21 @@ export class Engine implements StorageEngine {
           if (v !== undefined) counters.set(id, v);
         }
         this.dirtyCounters.clear();
+        const { items, meta } = this.plan(group.map((p) => p.batch));
+        const seq = items.some((i) => i.kind === 'change') ? this.seq + 1 : 0;
         try {
-          await log.write(
-            group.map((p) => p.batch),
-            counters,
-            (id) => this.tables.get(id)?.rows.keys() ?? [].values(),
-          );
+          await log.write({ items, meta, counters, seq, tableKeys: (id) => this.tables.get(id)?.rows.keys() ?? [].values() });
         } catch (e) {
           for (const id of counters.keys()) this.dirtyCounters.add(id);
           const err = new SqlError(SqlState.InternalError, `storage write failed: ${e instanceof Error ? e.message : String(e)}`);
           for (const p of group) p.reject(err);
           continue;
         }
-        for (const p of group) this.apply(p.batch);
+        // The seq advances with the rows becoming visible and the watchers being told, in
+        // one synchronous step: a barrier sees either all of the group or none of it.
+        if (seq > 0) this.seq = seq;
+        this.apply(items);
+        this.applyMeta(meta);
         for (const p of group) p.resolve();
       }
     } finally {
@@ -163,32 +243,78 @@ export class Engine implements StorageEngine {
     }
   }
 
-  private apply(batch: Batch): void {
+  /**
+   * The effective changes of a group of batches, in order, each with the row it replaces:
+   * a key written twice in the group sees its first write as the old row; operations on a
+   * dropped or unknown table vanish; writes that change nothing are left out.
+   */
+  private plan(batches: readonly Batch[]): { items: GroupItem[]; meta: [string, unknown][] } {
+    const items: GroupItem[] = [];
+    const meta: [string, unknown][] = [];
+    let overlay: Map<number, Map<string, Row | null>> | null = null;
+    const single = batches.length === 1 && batches[0].ops.length <= 1;
+    const dropped = new Set<number>();
+    for (const batch of batches) {
+      for (const op of batch.ops) {
+        if (op.kind === 'drop') {
+          items.push({ kind: 'drop', tableId: op.tableId });
+          dropped.add(op.tableId);
+          overlay?.delete(op.tableId);
+          continue;
+        }
+        const t = this.tables.get(op.tableId);
+        if (!t || dropped.has(op.tableId)) continue;
+        const ov = overlay?.get(op.tableId);
+        const prev = ov?.get(op.key);
+        const old = prev !== undefined ? (prev ?? undefined) : t.rows.get(op.key);
+        const row = op.kind === 'put' ? (op.row as Row) : undefined;
+        if (old === row) continue;
+        if (!single) {
+          overlay ??= new Map();
+          let m = overlay.get(op.tableId);
+          if (!m) overlay.set(op.tableId, (m = new Map()));
+          m.set(op.key, row ?? null);
+        }
+        items.push({ kind: 'change', tableId: op.tableId, key: op.key, old, row });
+      }
+      for (const e of batch.meta) meta.push(e);
+    }
+    return { items, meta };
+  }
+
+  getMeta(key: string): unknown | undefined {
+    return this.meta.get(key);
+  }
+
+  private applyMeta(meta: readonly (readonly [string, unknown])[]): void {
+    for (const [k, v] of meta) {
+      if (v === undefined) this.meta.delete(k);
+      else this.meta.set(k, v);
+    }
+  }
+
+  private apply(items: readonly GroupItem[]): void {
     // Changes of watched tables are collected as they are applied and reported after the
-    // batch, so listeners see the statement's changes at once, in order.
+    // group, so listeners see its changes at once, in order.
     let changes: Map<number, RowChange[]> | null = null;
-    for (const op of batch.ops) {
-      if (op.kind === 'drop') {
-        this.tables.delete(op.tableId);
-        this.counters.delete(op.tableId);
-        this.dirtyCounters.delete(op.tableId);
+    for (const item of items) {
+      if (item.kind === 'drop') {
+        this.tables.delete(item.tableId);
+        this.counters.delete(item.tableId);
+        this.dirtyCounters.delete(item.tableId);
         continue;
       }
       // The table may have been dropped by an earlier commit; its writes go with it.
-      const t = this.tables.get(op.tableId);
+      const t = this.tables.get(item.tableId);
       if (!t) continue;
-      if (this.watchers.has(op.tableId)) {
-        const old = t.rows.get(op.key);
-        const row = op.kind === 'put' ? (op.row as Row) : undefined;
-        if (old !== row) {
-          changes ??= new Map();
-          let list = changes.get(op.tableId);
-          if (!list) changes.set(op.tableId, (list = []));
-          list.push({ old, row });
-        }
+      if (this.watchers.has(item.tableId)) {
+        changes ??= new Map();
+        let list = changes.get(item.tableId);
+        if (!list) changes.set(item.tableId, (list = []));
+        list.push({ old: item.old, row: item.row });
       }
-      if (op.kind === 'put') t.putKey(op.key, op.row as Row);
-      else t.deleteKey(op.key);
+      if (item.row !== undefined) t.putKey(item.key, item.row);
+      else t.deleteKey(item.key);
     }
     if (changes) this.notify(changes);
   }
@@ -210,6 +336,7 @@ export class Engine implements StorageEngine {
     if (this.closed) return;
     this.closed = true;
     if (this.writing) await new Promise<void>((r) => this.idle.push(r));
+    await this.uploader?.close();
     await this.log?.close();
   }
 }

@@ -1,58 +1,79 @@
 /**
- * Durable state in LevelDB. Key layout (all keys are bytes; the one-letter prefix leaves
- * room for later issues to add spaces such as epochs or state tables):
+ * Durable tables and catalog in LevelDB (through db.ts). Key layout (all keys are bytes;
+ * the one-letter prefix names the space):
  *
  *   t/<tableId>/<memcomparable pk>  → value-encoded row (codec/value.ts)
  *   m/<key>                         → JSON meta record (the catalog)
  *   c/<tableId>                     → row-id counter, 8-byte big-endian
+ *   l/<seq, 8 bytes BE>             → table change log record (change-log.ts)
+ *   s/<stateTableId>/<key>          → stream state row (state-store/)
+ *   k/checkpoint                    → the last checkpoint: epoch, time, change-log seq (JSON)
+ *   k/params                        → system parameters set by ALTER SYSTEM (JSON)
  *   x/format                        → layout version (FORMAT_VERSION)
+ *   x/wseq                          → sequence number of the last batch (db.ts)
  *
  * Rows of one table are contiguous and in pk order, so a table could be streamed or
  * range-deleted without the in-memory copy; today `open()` loads everything.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { Level } from 'level';
 import { type Row, decodeRow, encodeRow } from '@freshet/common';
-import type { Batch } from './write-batch';
+import { changeLogKey, changeLogSeq, type EncodedChange, encodeChanges } from './change-log';
+import { Db, type DbOp } from './db';
+import { type CheckpointRecord, PARAMS_KEY, STATE_PREFIX, decodeCheckpoint, isCheckpointKey } from './state-store/keys';
 
 export const FORMAT_VERSION = 1;
-
-type Op = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
 export interface LoadedState {
   meta: Map<string, unknown>;
   /** tableId → [latin1 key, row] in key order. */
   tables: Map<number, [string, Row][]>;
   counters: Map<number, bigint>;
+  /** Stream state tables as of the last checkpoint: tableId → [latin1 key, row] in key order. */
+  state: Map<number, [string, Row][]>;
+  checkpoint: CheckpointRecord | null;
+  /** Change-log records not covered by the checkpoint, in seq order. */
+  changeLog: [number, Buffer][];
+  /** System parameters (ALTER SYSTEM SET). */
+  params: Record<string, string>;
+}
+
+/** One effective row change of a commit group (only changes that alter the table). */
+export type GroupItem =
+  | { readonly kind: 'change'; readonly tableId: number; readonly key: string; readonly old: Row | undefined; readonly row: Row | undefined }
+  | { readonly kind: 'drop'; readonly tableId: number };
+
+/** Everything one group commit writes. */
+export interface GroupWrite {
+  readonly items: readonly GroupItem[];
+  /** Meta records in write order; `undefined` deletes. */
+  readonly meta: readonly (readonly [string, unknown])[];
+  readonly counters: ReadonlyMap<number, bigint>;
+  /** Change-log seq of this group (0: write no change-log record). */
+  readonly seq: number;
+  /** The committed keys of a table, which a drop must delete (LevelDB batches have no range delete). */
+  readonly tableKeys: (tableId: number) => Iterable<string>;
 }
 
 const SLASH = 0x2f;
 const FORMAT_KEY = Buffer.from('x/format');
 
 export class LevelLog {
-  private readonly db: Level<Buffer, Buffer>;
-  readonly location: string;
+  readonly db: Db;
 
   constructor(readonly dataDir: string) {
-    this.location = join(dataDir, 'state');
-    this.db = new Level<Buffer, Buffer>(this.location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    this.db = new Db(dataDir);
   }
 
-  async open(): Promise<LoadedState> {
-    mkdirSync(this.dataDir, { recursive: true });
-    try {
-      await this.db.open();
-    } catch (e) {
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      if (cause?.code === 'LEVEL_LOCKED') {
-        throw new Error(`data directory ${this.dataDir} is in use by another Freshet process (its LevelDB lock is held)`);
-      }
-      throw new Error(`cannot open data directory ${this.dataDir}: ${cause?.message ?? (e as Error).message}`);
-    }
-    const state: LoadedState = { meta: new Map(), tables: new Map(), counters: new Map() };
+  get location(): string {
+    return this.db.location;
+  }
+
+  /** `prepare` runs on the opened database before it is read (restore from the object store). */
+  async open(prepare?: (db: Db) => Promise<void>): Promise<LoadedState> {
+    await this.db.open();
+    await prepare?.(this.db);
+    const state: LoadedState = { meta: new Map(), tables: new Map(), counters: new Map(), state: new Map(), checkpoint: null, changeLog: [], params: {} };
     let format: number | undefined;
-    const it = this.db.iterator();
+    const it = this.db.level.iterator();
     try {
       for (;;) {
         const entries = await it.nextv(1000);
@@ -63,7 +84,7 @@ export class LevelLog {
       await it.close();
     }
     if (format === undefined) {
-      await this.db.put(FORMAT_KEY, Buffer.from(String(FORMAT_VERSION)), { sync: true });
+      await this.db.level.put(FORMAT_KEY, Buffer.from(String(FORMAT_VERSION)), { sync: true });
     } else if (format !== FORMAT_VERSION) {
       throw new Error(`data directory ${this.dataDir} has storage format ${format}; this build reads format ${FORMAT_VERSION}`);
     }
@@ -72,59 +93,69 @@ export class LevelLog {
 
   private loadEntry(state: LoadedState, key: Buffer, value: Buffer, setFormat: (v: number) => void): void {
     const kind = key[0];
-    if (kind === 0x74 /* t */) {
+    if (kind === 0x74 /* t */ || kind === STATE_PREFIX) {
       const slash = key.indexOf(SLASH, 2);
       const tableId = Number(key.toString('latin1', 2, slash));
-      let rows = state.tables.get(tableId);
-      if (!rows) state.tables.set(tableId, (rows = []));
+      const into = kind === STATE_PREFIX ? state.state : state.tables;
+      let rows = into.get(tableId);
+      if (!rows) into.set(tableId, (rows = []));
       rows.push([key.toString('latin1', slash + 1), decodeRow(value)]);
     } else if (kind === 0x6d /* m */) {
       state.meta.set(key.toString('utf8', 2), JSON.parse(value.toString('utf8')));
     } else if (kind === 0x63 /* c */) {
       state.counters.set(Number(key.toString('latin1', 2)), value.readBigInt64BE(0));
+    } else if (kind === 0x6c /* l */) {
+      state.changeLog.push([changeLogSeq(key), value]);
+    } else if (isCheckpointKey(key)) {
+      state.checkpoint = decodeCheckpoint(value);
+    } else if (key.equals(PARAMS_KEY)) {
+      state.params = JSON.parse(value.toString('utf8')) as Record<string, string>;
     } else if (key.equals(FORMAT_KEY)) {
       setFormat(Number(value.toString()));
     }
   }
 
-  /**
-   * Writes a group of batches as one atomic, fsynced LevelDB batch. `tableKeys` lists the
-   * committed keys of a table, which a drop must delete (LevelDB batches have no range delete).
-   */
-  async write(batches: Batch[], counters: Map<number, bigint>, tableKeys: (tableId: number) => Iterable<string>): Promise<void> {
-    const ops: Op[] = [];
-    for (const [id, v] of counters) {
+  /** Writes a commit group as one atomic, fsynced LevelDB batch. */
+  async write(group: GroupWrite): Promise<void> {
+    const ops: DbOp[] = [];
+    for (const [id, v] of group.counters) {
       const b = Buffer.allocUnsafe(8);
       b.writeBigInt64BE(v);
       ops.push({ type: 'put', key: counterKey(id), value: b });
     }
+    const logged: EncodedChange[] = [];
     // Keys written earlier in this group are not in memory yet; a drop must delete them too.
     const groupKeys = new Map<number, Set<string>>();
-    for (const batch of batches) {
-      for (const op of batch.ops) {
-        if (op.kind === 'put') {
-          ops.push({ type: 'put', key: rowKey(op.tableId, op.key), value: encodeRow(op.row) });
-          let s = groupKeys.get(op.tableId);
-          if (!s) groupKeys.set(op.tableId, (s = new Set()));
-          s.add(op.key);
-        } else if (op.kind === 'delete') {
-          ops.push({ type: 'del', key: rowKey(op.tableId, op.key) });
+    for (const item of group.items) {
+      if (item.kind === 'change') {
+        const key = rowKey(item.tableId, item.key);
+        let value: Buffer | null = null;
+        if (item.row !== undefined) {
+          value = encodeRow(item.row);
+          ops.push({ type: 'put', key, value });
+          let s = groupKeys.get(item.tableId);
+          if (!s) groupKeys.set(item.tableId, (s = new Set()));
+          s.add(item.key);
         } else {
-          const seen = groupKeys.get(op.tableId) ?? new Set<string>();
-          for (const k of tableKeys(op.tableId)) seen.add(k);
-          for (const k of seen) ops.push({ type: 'del', key: rowKey(op.tableId, k) });
-          groupKeys.delete(op.tableId);
-          ops.push({ type: 'del', key: counterKey(op.tableId) });
+          ops.push({ type: 'del', key });
         }
-      }
-      for (const [k, v] of batch.meta) {
-        const key = Buffer.from(`m/${k}`, 'utf8');
-        if (v === undefined) ops.push({ type: 'del', key });
-        else ops.push({ type: 'put', key, value: Buffer.from(JSON.stringify(v), 'utf8') });
+        if (group.seq > 0) logged.push({ tableId: item.tableId, old: item.old === undefined ? null : encodeRow(item.old), row: value });
+      } else {
+        const seen = groupKeys.get(item.tableId) ?? new Set<string>();
+        for (const k of group.tableKeys(item.tableId)) seen.add(k);
+        for (const k of seen) ops.push({ type: 'del', key: rowKey(item.tableId, k) });
+        groupKeys.delete(item.tableId);
+        ops.push({ type: 'del', key: counterKey(item.tableId) });
       }
     }
+    for (const [k, v] of group.meta) {
+      const key = Buffer.from(`m/${k}`, 'utf8');
+      if (v === undefined) ops.push({ type: 'del', key });
+      else ops.push({ type: 'put', key, value: Buffer.from(JSON.stringify(v), 'utf8') });
+    }
+    if (logged.length > 0) ops.push({ type: 'put', key: changeLogKey(group.seq), value: encodeChanges(logged) });
     if (ops.length === 0) return;
-    await this.db.batch(ops, { sync: true });
+    await this.db.write(ops);
   }
 
   async close(): Promise<void> {

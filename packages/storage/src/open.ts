@@ -1,16 +1,49 @@
 /**
  * The one way to get a StorageEngine: with a data dir, rows are durable in LevelDB under
- * `<dataDir>/state`; without one, everything lives in memory (playground mode, tests).
+ * `<dataDir>/state` and checkpoints are uploaded to an object store (by default the
+ * directory `<dataDir>/checkpoints`); without one, everything lives in memory (playground
+ * mode, tests).
  */
+import { join } from 'node:path';
 import type { StorageEngine } from './api';
 import { Engine } from './engine';
 import { LevelLog } from './level-log';
+import type { ObjectStore } from './object-store/api';
+import { LocalDirObjectStore } from './object-store/local-dir';
+import { S3ObjectStore, parseS3Url } from './object-store/s3';
 
 export interface StorageOptions {
   /** Directory for persistent state; omitted → in memory only. */
   dataDir?: string;
+  /**
+   * Where checkpoints are uploaded: `s3://bucket/prefix`, a directory path, or `none`.
+   * Default: the directory `<dataDir>/checkpoints`.
+   */
+  objectStore?: string;
+  /** S3 connection (with an `s3://` object store); credentials come from AWS_* variables. */
+  s3?: { endpoint?: string; region?: string; forcePathStyle?: boolean };
+  /** Time between checkpoint uploads, ms (default 1000). */
+  uploadIntervalMs?: number;
+  /** Uploaded checkpoints kept (default 5). */
+  checkpointHistory?: number;
+  /** Where storage reports what it did (restores, upload failures). */
+  log?: (msg: string) => void;
 }
 
 export function openStorage(opts: StorageOptions = {}): StorageEngine {
-  return new Engine(opts.dataDir ? new LevelLog(opts.dataDir) : null);
+  if (!opts.dataDir) return new Engine(null);
+  return new Engine(new LevelLog(opts.dataDir), {
+    objectStore: objectStoreFor(opts.dataDir, opts),
+    uploadIntervalMs: opts.uploadIntervalMs,
+    history: opts.checkpointHistory,
+    log: opts.log,
+  });
+}
+
+function objectStoreFor(dataDir: string, opts: StorageOptions): ObjectStore | null {
+  const spec = opts.objectStore ?? join(dataDir, 'checkpoints');
+  if (spec === 'none') return null;
+  if (spec.startsWith('s3://')) return new S3ObjectStore({ ...parseS3Url(spec), ...opts.s3 });
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) throw new Error(`unsupported object store ${spec} (expected s3://bucket/prefix or a directory)`);
+  return new LocalDirObjectStore(spec);
 }

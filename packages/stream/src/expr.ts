@@ -46,11 +46,14 @@ export class Literal implements StreamExpr {
   ) {}
   eval(chunk: ChunkLike): Column {
     const n = capacityOf(chunk);
-    if (this.cached === null || this.cached.length !== n) {
-      const b = new ColumnBuilder(this.returnType, n);
-      for (let i = 0; i < n; i++) b.push(this.value);
-      this.cached = b.finish();
-    }
+    const c = this.cached;
+    if (c !== null && c.length === n) return c;
+    // Chunk sizes vary (barrier flushes emit small chunks): keep the largest column built
+    // and hand out shorter views of it rather than rebuilding for every new size.
+    if (c !== null && c.length > n) return new Column(c.type, c.values, c.nulls, n);
+    const b = new ColumnBuilder(this.returnType, n);
+    for (let i = 0; i < n; i++) b.push(this.value);
+    this.cached = b.finish();
     return this.cached;
   }
 }
@@ -68,10 +71,13 @@ export class ScalarCall implements StreamExpr {
   ) {
     this.returnType = impl.returnType;
     this.args = new Array(argExprs.length);
+    this.cols = new Array(argExprs.length);
   }
+  private readonly cols: Column[];
   eval(chunk: ChunkLike): Column {
     const n = capacityOf(chunk);
-    const cols = this.argExprs.map((e) => e.eval(chunk));
+    const cols = this.cols;
+    for (let j = 0; j < cols.length; j++) cols[j] = this.argExprs[j].eval(chunk);
     const b = new ColumnBuilder(this.returnType, n);
     const args = this.args;
     const vis = chunk.visibility;

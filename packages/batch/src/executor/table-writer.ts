@@ -3,7 +3,7 @@
  * assignment, ON CONFLICT handling against both the committed table and this
  * statement's own earlier writes, and buffering into the statement's WriteBatch.
  */
-import { type DataType, type Datum, type Row, SqlError, SqlState } from '@freshet/common';
+import { type DataType, type Datum, type Row, SqlError, SqlState, compareDatum } from '@freshet/common';
 import type { StorageEngine, TableReader, WriteBatch } from '@freshet/storage';
 import { type HashKey, compositeKey } from '../keys';
 
@@ -20,6 +20,11 @@ export interface WriteTarget {
   /** Index of the hidden `_row_id` column filled from `storage.nextRowId`, or -1. */
   rowIdColumn: number;
   onConflict: ConflictBehavior;
+  /**
+   * `ON CONFLICT … WITH VERSION COLUMN (a, b)`: a conflicting insert applies only when its
+   * version (compared column by column, NULL lowest) is not lower than the stored row's.
+   */
+  versionColumns?: readonly number[];
 }
 
 export class TableWriter {
@@ -63,15 +68,31 @@ export class TableWriter {
       if (pk[i] === null) throw new SqlError(SqlState.NotNullViolation, `null value in column "${t.columnNames[t.pk[i]]}" violates not-null constraint`);
     }
     let stored = row;
-    if (t.rowIdColumn < 0 && t.onConflict !== 'overwrite') {
+    const versioned = t.versionColumns !== undefined && t.versionColumns.length > 0;
+    if (t.rowIdColumn < 0 && (t.onConflict !== 'overwrite' || versioned)) {
       const old = this.current(pk);
       if (old) {
         if (t.onConflict === 'ignore') return null;
-        stored = row.map((v, i) => (v === null ? old[i] : v));
+        if (versioned && this.olderVersion(row, old)) return null;
+        if (t.onConflict === 'do_update_if_not_null') stored = row.map((v, i) => (v === null ? old[i] : v));
       }
     }
     this.put(pk, stored);
     return stored;
+  }
+
+  /** Whether `row`'s version columns compare lower than `old`'s (NULL is the lowest version). */
+  private olderVersion(row: Row, old: Row): boolean {
+    for (const c of this.target.versionColumns!) {
+      const a = row[c];
+      const b = old[c];
+      if (a === null && b === null) continue;
+      if (a === null) return true;
+      if (b === null) return false;
+      const cmp = compareDatum(this.target.types[c], a, b);
+      if (cmp !== 0) return cmp < 0;
+    }
+    return false;
   }
 
   /** Replaces a row in place (same pk). */

@@ -14,6 +14,8 @@ import { Op } from './op';
 import { StreamChunk } from './stream-chunk';
 
 export const DEFAULT_CHUNK_SIZE = 1024;
+/** Smallest initial column capacity after a `take` (see there). */
+const MIN_COLUMN_CAPACITY = 16;
 
 export class StreamChunkBuilder {
   private cols: ColumnBuilder[];
@@ -95,7 +97,11 @@ export class StreamChunkBuilder {
       this.ops.slice(0, n),
       this.cols.map((c) => c.finish()),
     );
-    this.cols = this.types.map((t) => new ColumnBuilder(t, this.capacity));
+    // The next chunk's columns start at about this chunk's size (they grow by doubling up
+    // to `capacity`): operators that emit a few rows per barrier or per input chunk would
+    // otherwise allocate `capacity` slots per column for every chunk they emit.
+    const next = Math.min(this.capacity, Math.max(MIN_COLUMN_CAPACITY, n));
+    this.cols = this.types.map((t) => new ColumnBuilder(t, next));
     this.n = 0;
     return chunk;
   }

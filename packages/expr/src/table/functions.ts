@@ -11,6 +11,8 @@ import {
   listOf,
   SqlError,
   SqlState,
+  StructValue,
+  structOf,
   T,
   type DataType,
   type Datum,
@@ -135,6 +137,21 @@ export const tableFunctionDefs: TableFunctionDef[] = [
   ...seriesDefs('range', false),
   def('unnest', ['anyarray'], single('unnest', (t) => elemOf(t[0])), () => function* (a) {
     for (const e of a[0] as Datum[]) yield [e];
+  }),
+  // PostgreSQL's option lists (`{key=value,…}`) as rows; psql's \d of a foreign table
+  // (Freshet's sources and sinks) reads their WITH options through it.
+  def('pg_options_to_table', [listOf(T.Varchar)], () => ({ types: [T.Varchar, T.Varchar], names: ['option_name', 'option_value'] }), () => function* (a) {
+    for (const o of a[0] as (string | null)[]) {
+      if (o === null) continue;
+      const eq = o.indexOf('=');
+      yield eq < 0 ? [o, null] : [o.slice(0, eq), o.slice(eq + 1)];
+    }
+  }),
+  // information_schema._pg_expandarray: each element with its 1-based position, as a
+  // (x, n) record; JDBC's getPrimaryKeys and Metabase read key columns through it.
+  def('_pg_expandarray', ['anyarray'], single('_pg_expandarray', (t) => structOf([{ name: 'x', type: elemOf(t[0]) }, { name: 'n', type: T.Int32 }])), () => function* (a) {
+    const arr = a[0] as Datum[];
+    for (let i = 0; i < arr.length; i++) yield [new StructValue([arr[i], i + 1])];
   }),
   def('generate_subscripts', ['anyarray', T.Int32], single('generate_subscripts', () => T.Int32), () => function* (a) {
     if (a[1] !== 1) return;

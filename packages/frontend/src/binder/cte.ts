@@ -3,6 +3,7 @@ import { SqlError, SqlState, notSupported } from '@freshet/common';
 import type { PlanNode } from '../planner/plan';
 import { type PgNode, sval } from './ast';
 import type { BindContext, CteDef } from './context';
+import { changelogPlan } from './changelog';
 import { bindQuery } from './query';
 import type { Level } from './scope';
 
@@ -20,6 +21,7 @@ export function bindWith(bc: BindContext, withClause: PgNode, parent: Level | nu
     if (cols.length > plan.schema.length) {
       throw new SqlError(SqlState.InvalidColumnReference, `WITH query "${name}" has ${plan.schema.length} columns available but ${cols.length} columns specified`);
     }
+    if (bc.rw?.changelogCtes?.some((x) => x.location === cte.location)) plan = changelogPlan(plan, name);
     if (cols.length > 0) {
       plan = { ...plan, schema: plan.schema.map((f, i) => (i < cols.length ? { ...f, name: cols[i] } : f)) } as PlanNode;
     }

@@ -39,5 +39,9 @@ export function bindLimit(bc: BindContext, plan: PlanNode, stmt: PgNode): PlanNo
   const limit = stmt.limitCount ? bindCount(bc, stmt.limitCount, 'LIMIT') : null;
   const offset = stmt.limitOffset ? bindCount(bc, stmt.limitOffset, 'OFFSET') : null;
   if (!limit && !offset) return plan;
+  if (stmt.limitOption === 'LIMIT_OPTION_WITH_TIES') {
+    if (plan.kind !== 'sort') throw new SqlError(SqlState.SyntaxError, 'WITH TIES cannot be specified without ORDER BY clause');
+    return { kind: 'limit', input: plan, limit, offset, schema: plan.schema, withTies: true };
+  }
   return { kind: 'limit', input: plan, limit, offset, schema: plan.schema };
 }

@@ -5,10 +5,11 @@
  * equalities into join keys.
  */
 import { type Datum, Interval, SqlError, SqlState, T, notSupported } from '@freshet/common';
-import { resolveTableFunction } from '@freshet/expr';
+import { isTableFunction, resolveTableFunction } from '@freshet/expr';
 import { parseSql } from '@freshet/sql';
 import type { RelationCatalog } from '../catalog/model';
 import { systemRelationPlan } from '../catalog/system';
+import { attachSourceReader } from '../stream-planner/sources';
 import type { Expr } from '../planner/expr';
 import type { Field, PlanNode } from '../planner/plan';
 import { type PgNode, nodeType, sval } from './ast';
@@ -99,7 +100,10 @@ function bindRangeVar(bc: BindContext, n: PgNode): BoundRelation {
     if (cte) return aliased(cte.plan, n.alias, name);
   }
   const rel = resolveRelation(bc, schema, name);
-  return aliased(relationPlan(bc, rel), n.alias, rel.name, rel.schema);
+  let plan = relationPlan(bc, rel);
+  // `rel FOR SYSTEM_TIME AS OF PROCTIME()` (recorded by the front pass at the RangeVar).
+  if (plan.kind === 'scan' && bc.rw?.temporalJoins?.some((t) => t.location === n.location)) plan = { ...plan, temporal: true };
+  return aliased(plan, n.alias, rel.name, rel.schema);
 }
 
 export function resolveRelation(bc: BindContext, schema: string | null, name: string): RelationCatalog {
@@ -118,19 +122,26 @@ export function relationPlan(bc: BindContext, rel: RelationCatalog): PlanNode {
     case 'table':
     case 'materialized_view':
     case 'index':
-      return {
-        kind: 'scan',
-        table: rel,
-        columns: rel.columns.map((_, i) => i),
-        schema: rel.columns.map((c) => ({ name: c.name, type: c.type, table: rel.name, hidden: c.hidden })),
-      };
+      return scanPlan(rel);
     case 'view':
       return viewPlan(bc, rel);
     case 'source':
-      throw notSupported(`querying source ${rel.name} directly`, 'Create a table or materialized view from the source.');
+      // Batch reads of a source go through a reader attached now (stream-planner/sources.ts);
+      // a streaming job turns the scan into a source executor instead.
+      attachSourceReader(bc.query.catalog, bc.query.storage, rel);
+      return scanPlan(rel);
     default:
       throw new SqlError(SqlState.WrongObjectType, `"${rel.name}" is a ${rel.kind}, not a table`);
   }
+}
+
+function scanPlan(rel: RelationCatalog): PlanNode {
+  return {
+    kind: 'scan',
+    table: rel,
+    columns: rel.columns.map((_, i) => i),
+    schema: rel.columns.map((c) => ({ name: c.name, type: c.type, table: rel.name, hidden: c.hidden })),
+  };
 }
 
 function viewPlan(bc: BindContext, rel: RelationCatalog): PlanNode {
@@ -157,6 +168,7 @@ function bindRangeFunction(bc: BindContext, n: PgNode, level: Level): BoundRelat
   const argNodes = (fc.args as PgNode[] | undefined) ?? [];
   if (name === 'tumble' || name === 'hop') return bindTimeWindow(bc, name, argNodes, n.alias, level);
   const env: ExprEnv = { bc, level: new Level(new Scope([]), level.parent), scope: new Scope([]), aggs: null, windows: null, clause: 'FROM' };
+  if (!isTableFunction(name)) return scalarFunctionRelation(env, call, n.alias as PgNode | undefined, name);
   const args = argNodes.map((a) => bindExpr(env, a));
   const fn = resolveTableFunction(name, args.map((a) => a.type));
   const coerced = args.map((a, i) => coerce(bc, a, fn.argTypes[i] ?? a.type, 'implicit'));
@@ -167,6 +179,16 @@ function bindRangeFunction(bc: BindContext, n: PgNode, level: Level): BoundRelat
   if (n.ordinality) schema.push({ name: 'ordinality', type: T.Int64, table: null });
   const plan: PlanNode = { kind: 'table_function', fn, args: coerced, ordinality: !!n.ordinality, schema };
   return aliased(plan, alias, name);
+}
+
+/**
+ * A scalar function in FROM (`FROM string_to_array(…) s`, as Grafana sends): one row
+ * holding its value, in a column named after the alias (else the function), as PostgreSQL.
+ */
+function scalarFunctionRelation(env: ExprEnv, call: PgNode, alias: PgNode | undefined, name: string): BoundRelation {
+  const value = bindExpr(env, call);
+  const schema: Field[] = [{ name: alias?.aliasname ?? name, type: value.type, table: null }];
+  return aliased({ kind: 'values', rows: [[value]], schema }, alias, name);
 }
 
 /** TUMBLE(t, ts, size [, offset]) and HOP(t, ts, slide, size [, offset]). */

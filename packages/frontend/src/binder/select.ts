@@ -144,8 +144,11 @@ export function bindSelect(bc: BindContext, stmt: PgNode, parent: Level | null, 
   ];
   const all = [...itemExprs, ...extraExprs];
   const hasSrf = all.some((e) => e.kind === 'table_fn');
-  for (const e of all) assertNoNestedSrf(e, e.kind === 'table_fn');
-  plan = { kind: hasSrf ? 'project_set' : 'project', input: plan, exprs: all, schema: outFields };
+  if (all.some((e) => e.kind !== 'table_fn' && containsSrf(e))) plan = hoistNestedSrfs(plan, all, outFields);
+  else {
+    for (const e of all) assertNoNestedSrf(e, e.kind === 'table_fn');
+    plan = { kind: hasSrf ? 'project_set' : 'project', input: plan, exprs: all, schema: outFields };
+  }
 
   if (sortRefs.length > 0) {
     const keys: SortItem[] = sortRefs.map((s) => ({ expr: { kind: 'column', index: s.index, type: outFields[s.index].type }, desc: s.desc, nullsFirst: s.nullsFirst }));
@@ -391,6 +394,45 @@ function assertNoPlaceholder(e: Expr, slot: 'agg' | 'window'): void {
     throw new SqlError(SqlState.GroupingError, 'aggregate functions are not allowed in GROUP BY');
   }
   forEachChild(e, (c) => assertNoPlaceholder(c, slot));
+}
+
+function containsSrf(e: Expr): boolean {
+  if (e.kind === 'table_fn') return true;
+  let found = false;
+  forEachChild(e, (c) => (found ||= containsSrf(c)));
+  return found;
+}
+
+/**
+ * Set-returning functions inside expressions (`(_pg_expandarray(indkey)).n`, as JDBC's
+ * getPrimaryKeys sends): as PostgreSQL plans them, a ProjectSet emits the input columns
+ * and each distinct SRF call (in lockstep), and a Project above computes the select list
+ * with every SRF call replaced by its column.
+ */
+function hoistNestedSrfs(input: PlanNode, exprs: readonly Expr[], schema: Field[]): PlanNode {
+  const width = input.schema.length;
+  const srfs: Expr[] = [];
+  const keys: string[] = [];
+  const lift = (e: Expr): Expr => {
+    if (e.kind !== 'table_fn') return mapChildren(e, lift);
+    forEachChild(e, (c) => assertNoNestedSrf(c, false));
+    const key = exprKey(e);
+    let i = keys.indexOf(key);
+    if (i < 0) {
+      i = srfs.length;
+      srfs.push(e);
+      keys.push(key);
+    }
+    return col(width + i, e.type);
+  };
+  const top = exprs.map(lift);
+  const set: PlanNode = {
+    kind: 'project_set',
+    input,
+    exprs: [...input.schema.map((f, i) => col(i, f.type)), ...srfs],
+    schema: [...input.schema, ...srfs.map((e, i) => ({ name: `srf_${i}`, type: e.type, table: null }))],
+  };
+  return { kind: 'project', input: set, exprs: top, schema };
 }
 
 function assertNoNestedSrf(e: Expr, top: boolean): void {

@@ -24,6 +24,7 @@ export const FIRST_ID = 100_000;
 export const DEFAULT_DATABASE = 'dev';
 export const DEFAULT_SCHEMA = 'public';
 export const PG_CATALOG = 'pg_catalog';
+export const RW_CATALOG = 'rw_catalog';
 /** Schemas every database has. The last three hold system relations and reject user DDL. */
 export const BUILTIN_SCHEMAS = [DEFAULT_SCHEMA, PG_CATALOG, 'information_schema', 'rw_catalog'] as const;
 export const SYSTEM_SCHEMAS: ReadonlySet<string> = new Set([PG_CATALOG, 'information_schema', 'rw_catalog']);
@@ -213,8 +214,9 @@ export class Catalog {
 
   /**
    * PostgreSQL name resolution. With an explicit schema only that schema is searched.
-   * Otherwise pg_catalog first (unless the path names it explicitly), then `searchPath`
-   * in order; `$user` stands for `user`, and schemas that do not exist are skipped.
+   * Otherwise pg_catalog and then rw_catalog first (as RisingWave; each unless the path
+   * names it explicitly), then `searchPath` in order; `$user` stands for `user`, and
+   * schemas that do not exist are skipped.
    */
   resolveRelation(database: string, searchPath: readonly string[], schema: string | null, name: string, user?: string): RelationCatalog | undefined {
     if (schema !== null) return this.getRelation(database, schema, name);
@@ -229,6 +231,7 @@ export class Catalog {
   effectiveSearchPath(searchPath: readonly string[], user?: string): string[] {
     const out: string[] = [];
     if (!searchPath.includes(PG_CATALOG)) out.push(PG_CATALOG);
+    if (!searchPath.includes(RW_CATALOG)) out.push(RW_CATALOG);
     for (const entry of searchPath) {
       if (entry === '$user') {
         if (user !== undefined) out.push(user);

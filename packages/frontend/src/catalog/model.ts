@@ -50,6 +50,29 @@ export interface RelationCatalog {
    * stream job (the job allocates its state tables consecutively from it).
    */
   stream?: { firstStateTableId: number; timeZone?: string };
+  /**
+   * Tables: `WATERMARK FOR column AS expr` clauses — the column index and the expression as
+   * SQL text over the table's columns (bound again by each streaming job that reads it).
+   */
+  watermarks?: { column: number; expr: string }[];
+  /** Materialized views: output columns that carry a watermark (MVs reading this one derive it). */
+  watermarkColumns?: number[];
+  /** Tables: `ON CONFLICT … WITH VERSION COLUMN (a, b)`, column indices (see TableWriter). */
+  versionColumns?: number[];
+  /**
+   * Sources, and tables fed by a connector (`WITH (connector = …)`): the lower-cased
+   * connector name, `FORMAT … ENCODE … (…)`, and which columns are `INCLUDE` columns.
+   */
+  connector?: SourceInfo;
+}
+
+export interface SourceInfo {
+  connector: string;
+  format?: string;
+  encode?: string;
+  encodeOptions?: Record<string, string>;
+  /** Column index → what it carries (`INCLUDE key | partition | offset | timestamp | header 'h'`). */
+  includes?: { column: number; what: string; inner?: string }[];
 }
 
 export interface SchemaCatalog {

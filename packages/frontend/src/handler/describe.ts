@@ -1,29 +1,31 @@
 /**
- * DESCRIBE relation: RisingWave prints one row per visible column, then the primary key
- * and, for tables, the distribution key, and finally the table's description.
+ * DESCRIBE relation, as RisingWave prints it: one row per column (hidden `_row_id`
+ * included), then `primary key`, `distribution key` (tables and MVs: RisingWave
+ * distributes by the primary key), one row per index on the relation, and finally the
+ * `table description` row.
  */
-import { T, type Row, typeName } from '@freshet/common';
-import type { FieldInfo } from '@freshet/pgwire';
+import type { Row } from '@freshet/common';
 import type { Statement } from '@freshet/sql';
 import { type PreparedCommand, simpleCommand } from '../session/dispatch';
 import type { FrontendSession } from '../session/session';
 import { resolveRelationOrThrow } from './resolve';
-
-const FIELDS: FieldInfo[] = [
-  { name: 'Name', type: T.Varchar },
-  { name: 'Type', type: T.Varchar },
-  { name: 'Is Hidden', type: T.Boolean },
-  { name: 'Description', type: T.Varchar },
-];
+import { COLUMN_FIELDS, columnRows, indexParts, indexesOn } from './show';
 
 export function describeCommand(session: FrontendSession, stmt: Extract<Statement, { kind: 'describe' }>): PreparedCommand {
-  return simpleCommand(FIELDS, () => {
+  return simpleCommand(COLUMN_FIELDS, () => {
     const rel = resolveRelationOrThrow(session, stmt.name);
-    const rows: Row[] = rel.columns.map((c) => [c.name, typeName(c.type), c.hidden, null]);
-    const pkNames = rel.pk.map((i) => rel.columns[i]?.name).filter(Boolean);
+    const rows: Row[] = columnRows(rel);
+    const pkNames = rel.kind === 'view' ? [] : rel.pk.map((i) => rel.columns[i]?.name).filter(Boolean);
     if (pkNames.length > 0) rows.push(['primary key', pkNames.join(', '), null, null]);
-    if (rel.kind === 'table' && pkNames.length > 0) rows.push(['distribution key', pkNames.join(', '), null, null]);
+    if ((rel.kind === 'table' || rel.kind === 'materialized_view') && pkNames.length > 0) {
+      rows.push(['distribution key', pkNames.join(', '), null, null]);
+    }
+    for (const ix of indexesOn(session, rel)) {
+      const p = indexParts(rel, ix);
+      const include = p.include ? ` include(${p.include})` : '';
+      rows.push([ix.name, `index(${p.key})${include} distributed by(${p.distributedBy})`, null, null]);
+    }
     rows.push(['table description', rel.name, null, null]);
-    return { tag: `DESCRIBE`, rows };
+    return { tag: 'DESCRIBE', rows };
   });
 }

@@ -5,20 +5,52 @@
 import { T, type Row, SqlError, SqlState, typeName } from '@freshet/common';
 import type { FieldInfo } from '@freshet/pgwire';
 import type { Statement } from '@freshet/sql';
-import type { RelationKind } from '../catalog/model';
+import type { RelationCatalog, RelationKind } from '../catalog/model';
+import { formatJobProgress, streamingJobs } from '../catalog/system';
 import { type PreparedCommand, simpleCommand } from '../session/dispatch';
 import type { FrontendSession } from '../session/session';
 import { resolveRelationOrThrow } from './resolve';
+import { systemParameters } from '../stream-planner/system-params';
 
 type ShowStatement = Extract<Statement, { kind: 'show' }>;
 
 const nameField = (name = 'Name'): FieldInfo[] => [{ name, type: T.Varchar }];
-const COLUMN_FIELDS: FieldInfo[] = [
-  { name: 'Name', type: T.Varchar },
-  { name: 'Type', type: T.Varchar },
-  { name: 'Is Hidden', type: T.Boolean },
-  { name: 'Description', type: T.Varchar },
-];
+const varchars = (...names: string[]): FieldInfo[] => names.map((name) => ({ name, type: T.Varchar }));
+
+/** SHOW COLUMNS and DESCRIBE: RisingWave prints "Is Hidden" as text (`true` / `false`). */
+export const COLUMN_FIELDS: FieldInfo[] = varchars('Name', 'Type', 'Is Hidden', 'Description');
+
+/** One SHOW COLUMNS / DESCRIBE row per column, hidden ones (`_row_id`) included. */
+export function columnRows(rel: RelationCatalog): Row[] {
+  return rel.columns.map((c) => [c.name, typeName(c.type), String(c.hidden), null]);
+}
+
+/** An index as RisingWave shows it: keys with their order, included columns, distribution. */
+export function indexParts(base: RelationCatalog, ix: RelationCatalog): { key: string; include: string; distributedBy: string } {
+  const keys = ix.index!.keys;
+  const keyCols = new Set(keys.map((k) => k.column));
+  return {
+    key: keys.map((k) => `${base.columns[k.column].name} ${k.desc ? 'DESC' : 'ASC'}`).join(', '),
+    include: ix.index!.include.filter((c) => !keyCols.has(c) && !base.columns[c].hidden).map((c) => base.columns[c].name).join(', '),
+    // RisingWave distributes an index by its first key column.
+    distributedBy: keys.length > 0 ? base.columns[keys[0].column].name : '',
+  };
+}
+
+/** The indexes created on `base` (CREATE INDEX; a primary key is not one). */
+export function indexesOn(session: FrontendSession, base: RelationCatalog): RelationCatalog[] {
+  return session.frontend.catalog.listRelations(session.database, base.schema, 'index').filter((ix) => ix.index?.on === base.id);
+}
+
+/** What SHOW CREATE <kind> accepts, and its name in RisingWave's "not found" error. */
+const CREATE_KIND: Record<string, { kind: RelationKind; what: string }> = {
+  table: { kind: 'table', what: 'table' },
+  materialized_view: { kind: 'materialized_view', what: 'materialized view' },
+  view: { kind: 'view', what: 'view' },
+  source: { kind: 'source', what: 'source' },
+  sink: { kind: 'sink', what: 'sink' },
+  index: { kind: 'index', what: 'index' },
+};
 
 const KIND_OF: Partial<Record<string, RelationKind>> = {
   tables: 'table',
@@ -28,19 +60,20 @@ const KIND_OF: Partial<Record<string, RelationKind>> = {
   sinks: 'sink',
 };
 
+/** SQL LIKE: `%` any run, `_` one character, a backslash escapes the next character. */
 function likeFilter(pattern: string | undefined): (s: string) => boolean {
   if (!pattern) return () => true;
-  const re = new RegExp(
-    '^' +
-      pattern
-        .split('')
-        .map((c) => (c === '%' ? '.*' : c === '_' ? '.' : c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-        .join('') +
-      '$',
-    's',
-  );
+  let src = '^';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\' && i + 1 < pattern.length) src += escapeRegex(pattern[++i]);
+    else src += c === '%' ? '.*' : c === '_' ? '.' : escapeRegex(c);
+  }
+  const re = new RegExp(`${src}$`, 's');
   return (s) => re.test(s);
 }
+
+const escapeRegex = (c: string) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function showCommand(session: FrontendSession, stmt: ShowStatement): PreparedCommand {
   const catalog = session.frontend.catalog;
@@ -82,9 +115,7 @@ export function showCommand(session: FrontendSession, stmt: ShowStatement): Prep
     case 'columns':
       return simpleCommand(COLUMN_FIELDS, () => {
         const rel = resolveRelationOrThrow(session, stmt.object ?? '');
-        const rows: Row[] = rel.columns
-          .filter((c) => like(c.name))
-          .map((c) => [c.name, typeName(c.type), c.hidden, null]);
+        const rows = columnRows(rel).filter((r) => like(r[0] as string));
         return { tag: `SHOW ${rows.length}`, rows };
       });
     case 'create':
@@ -94,32 +125,40 @@ export function showCommand(session: FrontendSession, stmt: ShowStatement): Prep
           { name: 'Create Sql', type: T.Varchar },
         ],
         () => {
+          const want = CREATE_KIND[stmt.objectKind ?? ''];
+          if (!want) throw new SqlError(SqlState.FeatureNotSupported, `Not supported: show create on: ${stmt.objectKind}`);
           const rel = resolveRelationOrThrow(session, stmt.object ?? '');
+          if (rel.kind !== want.kind) throw new SqlError(SqlState.UndefinedObject, `${want.what} not found: ${stmt.object}`);
           return { tag: 'SHOW 1', rows: [[`${rel.schema}.${rel.name}`, rel.definition]] };
         },
       );
     case 'indexes':
+      return simpleCommand(varchars('Name', 'On', 'Key', 'Include', 'Distributed By'), () => {
+        const base = resolveRelationOrThrow(session, stmt.object ?? '');
+        const rows: Row[] = indexesOn(session, base).map((ix) => {
+          const p = indexParts(base, ix);
+          return [ix.name, base.name, p.key, p.include, p.distributedBy];
+        });
+        return { tag: `SHOW ${rows.length}`, rows };
+      });
+    case 'jobs':
+      // RisingWave lists the jobs still being created (backfilling), with their progress.
       return simpleCommand(
         [
-          { name: 'Name', type: T.Varchar },
-          { name: 'On', type: T.Varchar },
-          { name: 'Key', type: T.Varchar },
-          { name: 'Include', type: T.Varchar },
+          { name: 'Id', type: T.Int64 },
+          { name: 'Statement', type: T.Varchar },
+          { name: 'Progress', type: T.Varchar },
         ],
         () => {
-          const base = resolveRelationOrThrow(session, stmt.object ?? '');
-          const rows: Row[] = catalog
-            .listRelations(session.database, base.schema, 'index')
-            .filter((ix) => ix.index?.on === base.id)
-            .map((ix) => [
-              ix.name,
-              base.name,
-              ix.index!.keys.map((k) => base.columns[k.column].name + (k.desc ? ' DESC' : '')).join(', '),
-              ix.index!.include.map((c) => base.columns[c].name).join(', '),
-            ]);
+          const rows: Row[] = streamingJobs(catalog, session.frontend.streaming)
+            .filter((j) => j.backfill !== undefined)
+            .map((j) => [BigInt(j.id), j.definition, formatJobProgress(j.backfill!)]);
           return { tag: `SHOW ${rows.length}`, rows };
         },
       );
+    case 'functions':
+      // No CREATE FUNCTION yet: no user-defined functions to list.
+      return simpleCommand(varchars('Name', 'Arguments', 'Return Type', 'Language', 'Link'), () => ({ tag: 'SHOW 0', rows: [] }));
     case 'processlist':
       return simpleCommand(
         ['Id', 'User', 'Host', 'Database', 'Time', 'Info'].map((name) => ({ name, type: T.Varchar })),
@@ -135,8 +174,12 @@ export function showCommand(session: FrontendSession, stmt: ShowStatement): Prep
           return { tag: `SHOW ${rows.length}`, rows };
         },
       );
-    case 'all':
     case 'parameters':
+      return simpleCommand(varchars('Name', 'Value', 'Mutable'), () => {
+        const rows: Row[] = systemParameters(session.frontend.streaming).map(([name, value, mutable]) => [name, value, String(mutable)]);
+        return { tag: `SHOW ${rows.length}`, rows };
+      });
+    case 'all':
       return simpleCommand(
         [
           { name: 'Name', type: T.Varchar },

@@ -90,6 +90,16 @@ export interface Scan extends Base {
   readonly table: RelationCatalog;
   /** Physical column indices output, in order. */
   readonly columns: readonly number[];
+  /**
+   * `FOR SYSTEM_TIME AS OF PROCTIME()`: the lookup side of a temporal join. The batch
+   * engine reads the table as usual; a streaming job looks rows up at processing time.
+   */
+  readonly temporal?: boolean;
+  /**
+   * `WITH sub AS CHANGELOG FROM rel`: the relation's changes as rows; `schema` has two
+   * columns more than `columns` (changelog_op, hidden _changelog_row_id). Streaming only.
+   */
+  readonly changelog?: boolean;
 }
 
 /** Point lookup by the full primary key (key exprs are constants/params). */
@@ -146,6 +156,8 @@ export interface Limit extends Base {
   readonly input: PlanNode;
   readonly limit: Expr | null;
   readonly offset: Expr | null;
+  /** FETCH FIRST n ROWS WITH TIES: rows tied with the last one on the ORDER BY (a Sort input) are kept too. */
+  readonly withTies?: boolean;
 }
 
 /** DISTINCT (on: null) or DISTINCT ON (exprs). */

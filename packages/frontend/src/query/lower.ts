@@ -3,7 +3,7 @@
  * are compiled here against the execution's runtime (parameters, outer rows), and join
  * conditions are split into hash keys (equalities between the two sides) and a residual.
  */
-import { type DataType, type Datum, type Row, SqlError, SqlState, T, withContext } from '@freshet/common';
+import { type DataType, type Datum, type Row, SqlError, SqlState, T, datumEquals, notSupported, withContext } from '@freshet/common';
 import { EXPR_ERROR } from '../binder/limit';
 import {
   type AggCallSpec,
@@ -38,6 +38,7 @@ import {
   ValuesExecutor,
   WindowExecutor,
   type WindowCallSpec,
+  type WriteTarget,
 } from '@freshet/batch';
 import type { StorageEngine, WriteBatch } from '@freshet/storage';
 import type { RelationCatalog } from '../catalog/model';
@@ -112,7 +113,18 @@ export class Lowering {
       offset = offsetOf() ?? 0;
     }
     let make: (limit: number, offset: number) => Executor;
-    if (p.input.kind === 'sort') {
+    if (p.withTies && p.input.kind === 'sort') {
+      // The whole input sorted, then the limit extended over rows tied on the sort keys.
+      const child = this.lower(p.input);
+      const keys = p.input.keys.map((k) => ({ eval: this.expr(k.expr), type: k.expr.type }));
+      const tied = (a: Row, b: Row) =>
+        keys.every((k) => {
+          const x = k.eval(a);
+          const y = k.eval(b);
+          return x === null || y === null ? x === y : datumEquals(k.type, x, y);
+        });
+      make = (l, o) => new LimitExecutor(child, l, o, tied);
+    } else if (p.input.kind === 'sort') {
       const child = this.lower(p.input.input);
       const keys = this.sortKeys(p.input.keys);
       make = (l, o) => new SortExecutor(child, keys, this.rt, l, o);
@@ -127,6 +139,7 @@ export class Lowering {
   lower(p: PlanNode): Executor {
     switch (p.kind) {
       case 'scan': {
+        if (p.changelog) throw notSupported('CHANGELOG in a batch query', 'Read a changelog in a materialized view.');
         const reader = this.storage.table(p.table.id);
         const identity = p.columns.length === p.table.columns.length && p.columns.every((c, i) => c === i);
         return new SeqScanExecutor(reader, identity ? null : p.columns, this.rt);
@@ -261,18 +274,7 @@ export class Lowering {
   }
 
   private writeTarget(rel: RelationCatalog, onConflict: 'overwrite' | 'ignore' | 'do_update_if_not_null') {
-    const rowIdColumn = rel.columns.findIndex((c) => c.hidden && c.type.kind === 'serial' && rel.pk.length === 1 && rel.pk[0] === rel.columns.indexOf(c));
-    return {
-      tableId: rel.id,
-      tableName: rel.name,
-      reader: this.storage.table(rel.id),
-      types: rel.columns.map((c) => c.type),
-      columnNames: rel.columns.map((c) => c.name),
-      pk: rel.pk,
-      notNull: rel.columns.map((c, i) => (c.notNull && i !== rowIdColumn ? i : -1)).filter((i) => i >= 0),
-      rowIdColumn,
-      onConflict,
-    };
+    return writeTargetOf(rel, this.storage, onConflict);
   }
 
   private lowerJoin(p: Join): Executor {
@@ -299,6 +301,23 @@ export class Lowering {
     }
     return new NestedLoopJoinExecutor(left, right, p.joinType, cond, lw, rw);
   }
+}
+
+/** How DML (and a sink into the table) writes `rel`: types, pk, NOT NULLs, `_row_id`, conflicts. */
+export function writeTargetOf(rel: RelationCatalog, storage: StorageEngine, onConflict: 'overwrite' | 'ignore' | 'do_update_if_not_null'): WriteTarget {
+  const rowIdColumn = rel.columns.findIndex((c) => c.hidden && c.type.kind === 'serial' && rel.pk.length === 1 && rel.pk[0] === rel.columns.indexOf(c));
+  return {
+    tableId: rel.id,
+    tableName: rel.name,
+    reader: storage.table(rel.id),
+    types: rel.columns.map((c) => c.type),
+    columnNames: rel.columns.map((c) => c.name),
+    pk: rel.pk,
+    notNull: rel.columns.map((c, i) => (c.notNull && i !== rowIdColumn ? i : -1)).filter((i) => i >= 0),
+    rowIdColumn,
+    onConflict,
+    versionColumns: rel.versionColumns,
+  };
 }
 
 /**

@@ -17,6 +17,10 @@ import { createTableAsCommand } from './create-table-as';
 import { showCommand } from '../handler/show';
 import { describeCommand } from '../handler/describe';
 import { createMaterializedViewCommand, explainCreateMaterializedViewCommand, flushCommand } from '../stream-planner';
+import { explainCreateSinkCommand } from '../stream-planner/explain-sink';
+import { createSourceCommand, dropSourceCommand } from '../stream-planner/source-commands';
+import { createSinkCommand, dropSinkCommand } from '../stream-planner/sink';
+import { alterSystemCommand } from '../stream-planner/system-params';
 
 export interface PreparedCommand extends PreparedStatement {
   bind(params: Datum[]): Portal;
@@ -60,15 +64,18 @@ export function prepareStatement(
     case 'describe':
       return describeCommand(session, stmt);
     case 'create_source':
-      return unsupported('CREATE SOURCE', 'Sources (Kafka, Postgres CDC, datagen) are planned; use CREATE TABLE for now.');
+      return createSourceCommand(session, stmt);
     case 'create_sink':
-      return unsupported('CREATE SINK', 'Sinks (Redis, S3, Kafka) are planned.');
+      return createSinkCommand(session, stmt);
     case 'explain':
       if (stmt.inner.kind === 'pg' && (stmt.inner.node as Record<string, any>).CreateTableAsStmt?.objtype === 'OBJECT_MATVIEW') {
         return explainCreateMaterializedViewCommand(session, stmt.inner);
       }
+      if (stmt.inner.kind === 'create_sink') return explainCreateSinkCommand(session, stmt.inner);
       return unsupported(`EXPLAIN of ${stmt.inner.kind === 'pg' ? Object.keys(stmt.inner.node)[0].replace(/Stmt$/, '') : stmt.inner.kind}`, 'EXPLAIN works for SELECT, VALUES and DML today.');
     case 'drop':
+      if (stmt.objectKind === 'source') return dropSourceCommand(session, stmt);
+      if (stmt.objectKind === 'sink') return dropSinkCommand(session, stmt);
       return dropStreamingObject(session, stmt);
     default:
       return ddlCommand(session, stmt);
@@ -76,8 +83,8 @@ export function prepareStatement(
 }
 
 /**
- * DROP SOURCE / SINK / CONNECTION …: no such objects can exist before the streaming
- * engine lands, so IF EXISTS is a notice and anything else names the missing object.
+ * DROP CONNECTION / SECRET / SUBSCRIPTION: no such objects can exist yet, so IF EXISTS
+ * is a notice and anything else names the missing object.
  */
 function dropStreamingObject(session: FrontendSession, stmt: Extract<Statement, { kind: 'drop' }>): PreparedCommand {
   return simpleCommand(null, () => {
@@ -112,6 +119,8 @@ function preparePg(session: FrontendSession, stmt: Extract<Statement, { kind: 'p
       return simpleCommand(null, () => ({ tag: 'DEALLOCATE' }));
     case 'DiscardStmt':
       return simpleCommand(null, () => ({ tag: 'DISCARD ALL' }));
+    case 'AlterSystemStmt':
+      return alterSystemCommand(session, body);
     case 'CreateTableAsStmt':
       if (body.objtype === 'OBJECT_MATVIEW') {
         return createMaterializedViewCommand(session, stmt);

@@ -10,9 +10,11 @@ import type { DataType } from '@freshet/common';
 import { prepareQuery, type PreparedQuery, type QueryExecution } from '../query';
 import type { PreparedCommand } from './dispatch';
 import { compilePointLookup } from '../query/fast-path';
+import { withInsertFastPath } from '../query/fast-path-insert';
 import { FastPathPortal } from './fast-path-portal';
 import { queryContext } from './query-context';
 import { implicitFlush } from '../stream-planner';
+import { prefetchPlanSources } from '../stream-planner/sources';
 import type { FrontendSession } from './session';
 
 const WRITE_NODES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt']);
@@ -24,7 +26,10 @@ export function prepareQueryCommand(
 ): PreparedCommand {
   const nodeType = Object.keys(stmt.node as object)[0];
   const isWrite = WRITE_NODES.has(nodeType);
-  const prepared = prepareQuery(queryContext(session), stmt.node, paramTypes, stmt.rw);
+  const ctx = queryContext(session);
+  let prepared = prepareQuery(ctx, stmt.node, paramTypes, stmt.rw);
+  // INSERT … VALUES of parameters/literals builds its rows without an executor tree (../query/fast-path-insert.ts).
+  if (nodeType === 'InsertStmt') prepared = withInsertFastPath(prepared, ctx);
   // Primary-key lookups skip the executor tree on every Bind (see ../query/fast-path.ts).
   const lookup = nodeType === 'SelectStmt' ? compilePointLookup(prepared.plan) : null;
   return {
@@ -58,6 +63,8 @@ class QueryPortal implements Portal {
       if (this.isWrite && this.session.readOnlyTx) {
         throw new SqlError(SqlState.ReadOnlySqlTransaction, 'cannot execute INSERT/UPDATE/DELETE in a read-only transaction');
       }
+      // Sources whose data lives elsewhere (Kafka) are fetched before the synchronous scan.
+      await prefetchPlanSources(this.prepared.plan, this.session.frontend.streaming.sourceLog);
       const cancel = this.session.beginStatement(this.text);
       this.exec = this.prepared.execute(this.params, { cancel, ctx: queryContext(this.session) });
     }

@@ -3,7 +3,8 @@
  * construction so every NOW() in a statement sees the same instant, as in PostgreSQL.
  */
 import type { QueryContext } from '../binder/context';
-import type { SessionActivity, SystemSessionInfo } from '../catalog/system';
+import { type SessionActivity, type SystemSessionInfo, internalSetting, streamingJobs } from '../catalog/system';
+import { checkpointStatus } from '../catalog/system/rw-checkpoints';
 import type { FrontendSession } from './session';
 
 /** What both queries and DDL resolve names against: the catalog, storage and session's scope. */
@@ -23,7 +24,7 @@ export function queryContext(session: FrontendSession): QueryContext {
     ...sessionScope(session),
     timeZone: session.timeZone(),
     now: () => nowMicros,
-    sessionVar: (name) => (session.config.has(name) ? session.config.get(name) : undefined),
+    sessionVar: (name) => (session.config.has(name) ? session.config.get(name) : internalSetting(name)),
     session: systemSessionInfo(session),
   };
 }
@@ -33,6 +34,10 @@ function systemSessionInfo(session: FrontendSession): SystemSessionInfo {
   return {
     processId: session.processId,
     settings: () => session.config.all(),
+    setSetting: (name, value) => {
+      session.config.set(name, value);
+      return session.config.get(name);
+    },
     activity: () => [...session.frontend.activeSessions()].map((s): SessionActivity => ({
       pid: s.processId,
       user: s.user,
@@ -42,5 +47,7 @@ function systemSessionInfo(session: FrontendSession): SystemSessionInfo {
       query: s.currentQuery,
       state: s === session ? 'active' : s.txStatus === 'I' ? 'idle' : 'idle in transaction',
     })),
+    streamingJobs: () => streamingJobs(session.frontend.catalog, session.frontend.streaming),
+    checkpointStatus: () => checkpointStatus(session.frontend.streaming),
   };
 }

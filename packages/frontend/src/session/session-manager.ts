@@ -10,10 +10,13 @@ import { installSystemCatalog } from '../catalog/system';
 import type { StorageEngine } from '@freshet/storage';
 import { FrontendSession } from './session';
 import { StreamingEngine, restoreMaterializedViews } from '../stream-planner';
+import { applyStoredSystemParams } from '../stream-planner/system-params';
 
 export interface FrontendOptions {
   /** Logger for what happened (connections, DDL, errors). */
   log?: (msg: string) => void;
+  /** Warnings (sources' malformed messages and outages); default `log`. */
+  warn?: (msg: string) => void;
 }
 
 /** State shared by all sessions of one server. */
@@ -31,7 +34,8 @@ export class Frontend implements SessionManager {
   ) {
     this.log = opts.log ?? (() => {});
     installSystemCatalog(catalog);
-    this.streaming = new StreamingEngine(catalog, storage, { log: this.log });
+    this.streaming = new StreamingEngine(catalog, storage, { log: this.log, warn: opts.warn });
+    applyStoredSystemParams(this.streaming, this.log);
     restoreMaterializedViews(this.streaming, this.log);
   }
 

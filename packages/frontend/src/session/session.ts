@@ -3,13 +3,14 @@
  * translation from SQL text to Portals. The routing of statements to handlers lives in
  * dispatch.ts; this file owns lifecycle and protocol-facing bookkeeping only.
  */
-import { type DataType, type Datum, SqlError, SqlState, decodeBinary, parseDatum } from '@freshet/common';
+import { type DataType, SqlError, SqlState } from '@freshet/common';
 import type { BindParams, Notice, Portal, PreparedStatement, Session } from '@freshet/pgwire';
 import { parseSql } from '@freshet/sql';
 import { CancelToken } from './cancel';
 import { SessionConfig } from './config';
 import { type PreparedCommand, prepareStatement } from './dispatch';
 import { PlanCache } from './plan-cache';
+import { decodeBindParams } from './bind-params';
 import type { Frontend } from './session-manager';
 
 export interface SessionInit {
@@ -141,13 +142,7 @@ export class FrontendSession implements Session {
         `bind message supplies ${params.values.length} parameters, but prepared statement requires ${types.length}`,
       );
     }
-    const tz = this.timeZone();
-    const values: Datum[] = params.values.map((raw, i) => {
-      if (raw === null) return null;
-      const t = types[i];
-      return params.formats[i] === 1 ? decodeBinary(t, raw) : parseDatum(t, raw.toString('utf8'), tz);
-    });
-    return prepared.bind(values);
+    return prepared.bind(decodeBindParams(types, params, this.timeZone()));
   }
 
   onError(_err: SqlError): void {

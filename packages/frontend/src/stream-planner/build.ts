@@ -7,17 +7,15 @@
  */
 import { type Datum, type Row, internalError } from '@freshet/common';
 import { type ExecRuntime, newRuntime } from '@freshet/batch';
-import type { EvalContext } from '@freshet/expr';
+import { type EvalContext, resolveScalar } from '@freshet/expr';
 import {
   type Executor,
   FilterExecutor,
   GroupTopNExecutor,
-  HashAggExecutor,
   HashJoinExecutor,
   HopWindowExecutor,
   InputRef,
   Literal,
-  ProjectExecutor,
   ProjectSetExecutor,
   type ProjectSetItem,
   RowFnExpr,
@@ -25,6 +23,10 @@ import {
   type StreamExpr,
   type StreamGraph,
   TemporalFilterExecutor,
+  TemporalJoinExecutor,
+  ChangelogExecutor,
+  OverWindowExecutor,
+  NowSeriesExecutor,
   TopNExecutor,
   UnionExecutor,
   ValuesExecutor,
@@ -34,12 +36,16 @@ import {
 import type { RelationCatalog } from '../catalog/model';
 import type { Expr } from '../planner/expr';
 import { compileExpr } from '../query/compile-expr';
+import { windowCompute } from './over-window';
 import type { StreamNode } from './plan';
+import { connectEowcOverWindow, connectEowcSort, connectHashAgg, connectProject, connectWatermarkFilter } from './build-watermark';
 
 /** How a job reaches the relations it reads. */
 export interface UpstreamResolver {
   /** The executor whose output is `rel`'s changes, and its current rows (the backfill snapshot). */
   upstream(rel: RelationCatalog): { executor: Executor; snapshot: () => Iterable<Row> };
+  /** `rel`'s current row by primary key (temporal joins look tables up, not subscribe). */
+  lookup(rel: RelationCatalog): (pk: readonly Datum[]) => Row | undefined;
 }
 
 const NO_CANCEL = { cancelled: false, throwIfCancelled() {} };
@@ -119,7 +125,7 @@ export class GraphBuilder {
       case 'project_set': {
         const ctx = this.evalCtx;
         const items = n.items.map((e): ProjectSetItem => {
-          if (e.kind !== 'table_fn') return { kind: 'scalar', type: e.type, eval: this.evaluator(e) };
+          if (e.kind !== 'table_fn') return { kind: 'scalar', type: e.type, eval: this.evaluator(e), inputIndex: e.kind === 'column' ? e.index : undefined };
           const args = e.args.map((a) => this.evaluator(a));
           const fn = e.fn;
           return { kind: 'set', type: e.type, eval: (row: Row) => firstColumn(fn.eval(args.map((a) => a(row)), ctx)) };
@@ -127,15 +133,12 @@ export class GraphBuilder {
         return this.build(n.input).connect(new ProjectSetExecutor(items));
       }
       case 'project':
-        return this.build(n.input).connect(new ProjectExecutor(n.exprs.map((e) => this.streamExpr(e))));
+        return connectProject(this.build(n.input), n, (e) => this.streamExpr(e), (e) => this.evaluator(e));
       case 'agg': {
         const input = this.build(n.input);
         const calls = n.calls.map((c) => ({ impl: c.fn, args: c.args, distinct: c.distinct, filter: c.filter, orderBy: c.orderBy }));
-        const exec =
-          n.groupKey.length === 0
-            ? new SimpleAggExecutor({ inputTypes: input.types, calls, tables })
-            : new HashAggExecutor({ inputTypes: input.types, groupKey: n.groupKey, calls, tables });
-        return input.connect(exec);
+        if (n.groupKey.length > 0) return connectHashAgg(input, n, calls, tables);
+        return input.connect(new SimpleAggExecutor({ inputTypes: input.types, calls, tables }));
       }
       case 'hash_join': {
         const left = this.build(n.left);
@@ -157,6 +160,27 @@ export class GraphBuilder {
         right.connect(join.right);
         return join;
       }
+      case 'temporal_join': {
+        const left = this.build(n.left);
+        const get = this.upstreams.lookup(n.relation);
+        const cols = n.columns;
+        const join = new TemporalJoinExecutor({
+          joinType: n.joinType,
+          leftTypes: left.types,
+          rightTypes: cols.map((c) => n.relation.columns[c].type),
+          lookupKey: n.lookupKey,
+          lookup: (pk) => {
+            const row = get(pk);
+            return row === undefined ? undefined : cols.map((c) => row[c]);
+          },
+          leftPk: n.left.streamKey,
+          rightPk: n.relation.pk.map((k) => cols.indexOf(k)),
+          appendOnly: n.appendOnly,
+          condition: n.condition ? this.evaluator(n.condition) : null,
+          tables,
+        });
+        return left.connect(join);
+      }
       case 'dynamic_filter': {
         const left = this.build(n.left);
         const right = this.build(n.right);
@@ -170,6 +194,37 @@ export class GraphBuilder {
         const opts = { types: input.types, orderBy: n.orderBy, pk: n.input.streamKey, limit: n.limit, offset: n.offset, tables, withTies: n.withTies, rankColumn: n.rankColumn };
         return input.connect(n.groupKey.length === 0 ? new TopNExecutor(opts) : new GroupTopNExecutor({ ...opts, groupKey: n.groupKey }));
       }
+      case 'over_window': {
+        const input = this.build(n.input);
+        return input.connect(
+          new OverWindowExecutor({
+            types: input.types,
+            callTypes: n.schema.slice(input.types.length).map((f) => f.type),
+            partitionKey: n.partitionKey,
+            pk: n.input.streamKey,
+            compute: windowCompute(n.window, input.types, this.rt),
+            tables: this.graph.tables,
+          }),
+        );
+      }
+      case 'now_series': {
+        const type = n.schema[0].type;
+        const step = this.evaluator(n.step)([]);
+        const add = resolveScalar('add', [type, n.step.type]);
+        const ctx = this.evalCtx;
+        const v = new NowSeriesExecutor({
+          type,
+          start: this.evaluator(n.start)([]),
+          end: this.nowFunction(n.end),
+          next: (x) => add.eval([x, step], ctx),
+          tables: this.graph.tables,
+        });
+        this.graph.manager.addSource(v);
+        this.valueSources.push(v);
+        return v;
+      }
+      case 'changelog':
+        return this.build(n.input).connect(new ChangelogExecutor(n.input.schema.map((f) => f.type)));
       case 'dedup': {
         const input = this.build(n.input);
         return input.connect(new DedupExecutor({ types: input.types, tables }));
@@ -180,6 +235,12 @@ export class GraphBuilder {
           new HopWindowExecutor({ types: input.types, timeColumn: n.timeCol, slideUs: n.slideUs, sizeUs: n.sizeUs, offsetUs: n.offsetUs }),
         );
       }
+      case 'watermark_filter':
+        return connectWatermarkFilter(this.build(n.input), n, this.streamExpr(n.expr));
+      case 'eowc_sort':
+        return connectEowcSort(this.build(n.input), n, tables);
+      case 'eowc_over_window':
+        return connectEowcOverWindow(this.build(n.input), n);
       case 'union': {
         const inputs = n.inputs.map((i) => this.build(i));
         const union = new UnionExecutor(

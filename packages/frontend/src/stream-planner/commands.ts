@@ -15,16 +15,20 @@ import { displayName, targetSchema } from '../handler/ddl/context';
 import { queryText } from '../handler/ddl/create-view';
 import { rangeVarName, strVal } from '../handler/ddl/pg-nodes';
 import { optimize } from '../optimizer';
+import type { CancelToken } from '../session/cancel';
 import { ddlContext } from '../session/ddl-command';
 import { type PreparedCommand, simpleCommand } from '../session/dispatch';
 import { queryContext } from '../session/query-context';
 import type { FrontendSession } from '../session/session';
-import type { StreamingEngine } from './engine';
+import type { MvJob, StreamingEngine } from './engine';
 import { STATE_TABLES_PER_JOB } from './engine';
 import { explainStreamPlan } from './explain';
 import type { StreamPlan } from './plan';
+import { restoreSinks } from './sink';
+import { checkTemporalScans } from './to-stream-join';
 import { checkStreamablePlan } from './streamable';
-import { type StreamPlannerEnv, planStream } from './to-stream';
+import type { StreamPlannerEnv } from './to-stream';
+import { mvWatermarkColumns, planStreamWithWatermarks } from './to-stream-watermark';
 
 export interface PlannedMv {
   readonly plan: StreamPlan;
@@ -34,18 +38,18 @@ export interface PlannedMv {
 /** Binds and optimizes an MV's query with the batch front end, then plans its dataflow. */
 export function planMaterializedView(ctx: QueryContext, query: PgNode, rw: RwExtras | undefined, env: StreamPlannerEnv): PlannedMv {
   if (nodeType(query) !== 'SelectStmt') throw notSupported(`CREATE MATERIALIZED VIEW over ${nodeType(query)}`);
-  if (rw?.emitOnWindowClose) throw notSupported('EMIT ON WINDOW CLOSE');
-  // A temporal join must not retract when the right side changes; planned as a regular
-  // join it would, silently giving different answers than RisingWave. Refuse until it exists.
-  if (rw?.temporalJoins?.length) throw notSupported('temporal join (FOR SYSTEM_TIME AS OF) in a materialized view');
+  // Process-time temporal joins only (the binder marks the scan; to-stream-join.ts plans it).
+  const asOf = rw?.temporalJoins?.find((t) => t.asOf.replace(/\s+/g, '').toLowerCase() !== 'proctime()');
+  if (asOf) throw notSupported(`temporal join FOR SYSTEM_TIME AS OF ${asOf.asOf}`, 'Only FOR SYSTEM_TIME AS OF PROCTIME() is supported.');
   const bc = new BindContext(ctx, [], rw);
   const bound = bindStatement(bc, query);
+  checkTemporalScans(bound, rw?.temporalJoins?.length ?? 0);
   const evalCtx = bc.evalContext();
   // After decorrelation (EXISTS / IN are semi / anti joins by then); NOW() is volatile,
   // so constant folding leaves it for the temporal filters.
   const optimized = optimize(bound, evalCtx);
   checkStreamablePlan(optimized);
-  return { plan: planStream(optimized, env), evalCtx };
+  return { plan: planStreamWithWatermarks(optimized, env, ctx, !!rw?.emitOnWindowClose), evalCtx };
 }
 
 type CreateStmt = Extract<Statement, { kind: 'pg' }>;
@@ -77,6 +81,7 @@ function mvRecord(session: FrontendSession, stmt: CreateStmt, schema: string, na
     dependsOn: [...plan.upstreams],
     createdAt: Date.now(),
     stream: { firstStateTableId: id * STATE_TABLES_PER_JOB, timeZone: session.timeZone() },
+    ...mvWatermarkColumns(plan),
   };
 }
 
@@ -105,8 +110,9 @@ export function createMaterializedViewCommand(session: FrontendSession, stmt: Cr
     // reconcile never sees one without the other.
     const batch = storage.newBatch();
     catalog.addRelation(rec, batch);
+    let job: MvJob;
     try {
-      engine.startJob(rec, plan, evalCtx);
+      job = engine.startJob(rec, plan, evalCtx, { sliced: true });
     } catch (e) {
       catalog.dropRelation(rec.id, storage.newBatch());
       throw e;
@@ -119,10 +125,47 @@ export function createMaterializedViewCommand(session: FrontendSession, stmt: Cr
       throw e;
     }
     // Returns once the backfill is committed: the MV is complete when the client sees the tag.
+    try {
+      await backfillOrCancel(job, session.cancelToken);
+    } catch (e) {
+      // Cancelled (or failed): the MV goes away as if it had never been created.
+      if (engine.job(rec.id) === job) {
+        const drop = storage.newBatch();
+        catalog.dropRelation(rec.id, drop);
+        engine.dropJob(rec.id);
+        await storage.commit(drop);
+      }
+      throw e;
+    }
+    if (engine.job(rec.id) !== job) {
+      throw new SqlError(SqlState.QueryCanceled, `materialized view ${rec.name} was dropped while it was being created`);
+    }
     await engine.flush();
     session.frontend.log(`ddl by ${session.user}: CREATE_MATERIALIZED_VIEW ${rec.name}`);
     return { tag: 'CREATE_MATERIALIZED_VIEW' };
   });
+}
+
+/** How often a running backfill checks whether its statement was cancelled. */
+const CANCEL_POLL_MS = 20;
+
+/** Waits for `job`'s backfill; rejects with 57014 as soon as the statement is cancelled. */
+async function backfillOrCancel(job: MvJob, token: CancelToken): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const cancelled = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      try {
+        token.throwIfCancelled();
+      } catch (e) {
+        reject(e);
+      }
+    }, CANCEL_POLL_MS);
+  });
+  try {
+    await Promise.race([job.backfilled, cancelled]);
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /** EXPLAIN CREATE MATERIALIZED VIEW: the stream plan, one operator per line. */
@@ -151,34 +194,88 @@ export async function implicitFlush(session: FrontendSession): Promise<void> {
 }
 
 /**
- * Startup: rebuilds every MV's job from its stored definition, in id order (an MV's
- * upstreams always have smaller ids), backfilling from the durable tables, then commits
- * one epoch. MVs that fail to plan are logged and left unserved.
+ * Startup: starts every MV's job from its stored definition, in id order (an MV's
+ * upstreams always have smaller ids), then commits one epoch. MVs that fail to plan are
+ * logged and left unserved.
+ *
+ * With a durable state store (docs/durability.md): an MV whose state is complete in the
+ * last checkpoint (and whose upstream MVs are restored too) is restored from it — same
+ * graph, same state table ids, no snapshot — and the table changes committed after the
+ * checkpoint are replayed into the restored jobs, so each reaches them exactly once. Then
+ * the state of MVs not restored (dropped before the crash, or caught mid-backfill) is
+ * discarded, and the remaining MVs are rebuilt by backfill from the recovered tables and
+ * MVs. Without one, every MV is rebuilt by backfill.
  */
 export function restoreMaterializedViews(engine: StreamingEngine, log: (msg: string) => void): void {
+  const started = performance.now();
   const catalog = engine.catalog;
   const mvs = catalog
     .listDatabases()
     .flatMap((db) => catalog.listRelations(db.name, undefined, 'materialized_view'))
     .sort((a, b) => a.id - b.id);
+  const recovered = engine.durability?.recovered ?? null;
+  const restored = new Set<number>();
+  const rebuild: RelationCatalog[] = [];
   for (const rel of mvs) {
+    const fromState =
+      recovered !== null &&
+      recovered.jobs.has(rel.id) &&
+      rel.dependsOn.every((up) => catalog.getRelationById(up)?.kind !== 'materialized_view' || restored.has(up));
+    if (!fromState) {
+      // Planned later: planning needs the upstream MVs running, and some are rebuilt too.
+      rebuild.push(rel);
+      continue;
+    }
     try {
-      const stmt = parseSql(rel.query ?? '')[0];
-      if (!stmt || stmt.kind !== 'pg') throw new SqlError(SqlState.InternalError, 'no stored query');
-      const ctx: QueryContext = {
-        catalog,
-        storage: engine.storage,
-        database: rel.database,
-        searchPath: [rel.schema, 'public'],
-        user: rel.owner,
-        timeZone: rel.stream?.timeZone ?? 'UTC',
-        now: () => Date.now() * 1000,
-      };
-      const { plan, evalCtx } = planMaterializedView(ctx, stmt.node, stmt.rw, engine);
-      engine.startJob(rel, plan, evalCtx);
+      const planned = planStoredMv(engine, rel);
+      const job = engine.restoreJob(rel, planned.plan, planned.evalCtx);
+      for (const v of job.valueSources) v.markEmitted();
+      restored.add(rel.id);
     } catch (e) {
       log(`materialized view ${rel.name} could not be restored: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  let replayed = 0;
+  if (recovered) {
+    for (const group of engine.storage.changesAfter(recovered.seq)) {
+      for (const [tableId, changes] of group) if (engine.replayTableChanges(tableId, changes)) replayed += changes.length;
+    }
+    const discarded = engine.durability!.store.retainOnly(engine.stateTableIds());
+    if (discarded.length > 0) log(`discarded checkpointed state of ${discarded.length} state tables of MVs not restored`);
+  }
+  engine.storage.releaseRecovery();
+  for (const rel of rebuild) {
+    try {
+      const planned = planStoredMv(engine, rel);
+      engine.startJob(rel, planned.plan, planned.evalCtx);
+    } catch (e) {
+      log(`materialized view ${rel.name} could not be restored: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  restoreSinks(engine, log);
   if (engine.jobCount > 0) engine.manager.injectBarrier();
+  if (mvs.length > 0) {
+    const from = recovered ? ` from checkpoint epoch ${recovered.epoch} (${replayed} table changes replayed)` : '';
+    log(`materialized views: ${restored.size} restored${from}, ${rebuild.length} rebuilt by backfill, in ${Math.round(performance.now() - started)} ms`);
+  }
+}
+
+/** Plans a stored MV's query as its creator's session did (schema, owner, time zone). */
+function planStoredMv(engine: StreamingEngine, rel: RelationCatalog): PlannedMv {
+  const stmt = parseSql(rel.query ?? '')[0];
+  if (!stmt || stmt.kind !== 'pg') throw new SqlError(SqlState.InternalError, 'no stored query');
+  return planMaterializedView(storedQueryContext(engine, rel), stmt.node, stmt.rw, engine);
+}
+
+/** The context a stored streaming job's query is planned in: its creator's schema, owner, time zone. */
+export function storedQueryContext(engine: StreamingEngine, rel: RelationCatalog): QueryContext {
+  return {
+    catalog: engine.catalog,
+    storage: engine.storage,
+    database: rel.database,
+    searchPath: [rel.schema, 'public'],
+    user: rel.owner,
+    timeZone: rel.stream?.timeZone ?? 'UTC',
+    now: () => Date.now() * 1000,
+  };
 }

@@ -32,6 +32,19 @@ const MVS: Record<string, string> = {
   mv_except: 'select k from t except select k from u',
   mv_intersect: 'select k from t intersect select k from u',
   mv_srf: 'select id, generate_series(1, k) as g from t',
+  mv_lag: 'select id, k, lag(v) over (partition by k order by id) as pv, sum(v) over (partition by k order by id) as rs from t',
+  mv_win_frame: 'select id, avg(v) over (partition by k order by v nulls first, id rows between 1 preceding and current row) as a, count(*) over () as n from t',
+  mv_not_in: 'select id from t where k not in (select k from u)',
+  mv_not_in_w: 'select id, v from t where v not in (select w from u where w > 3)',
+};
+
+/**
+ * Sinks into tables with a primary key: the table must hold exactly the query's rows
+ * (fed by CREATE SINK … INTO, read back like any table).
+ */
+const SINKS: Record<string, { table: string; query: string }> = {
+  sunk_filter: { table: 'id int primary key, k int, v int', query: 'select id, k, v from t where v > 2' },
+  sunk_agg: { table: 'k int primary key, n bigint, s bigint', query: 'select k, count(*), sum(v) from t where k is not null group by k' },
 };
 
 /** Small deterministic PRNG (mulberry32). */
@@ -76,6 +89,10 @@ async function runCase(seed: number, steps: number): Promise<void> {
     }
     await exec(`insert into u values (${val(5)}, ${val(10)}), (${val(5)}, ${val(10)})`);
     for (const [name, q] of Object.entries(MVS)) await exec(`create materialized view ${name} as ${q}`);
+    for (const [name, s] of Object.entries(SINKS)) {
+      await exec(`create table ${name} (${s.table})`);
+      await exec(`create sink ${name}_sink into ${name} as ${s.query}`);
+    }
     for (let step = 0; step < steps; step++) {
       const op = int(10);
       if (op <= 2) {
@@ -110,6 +127,9 @@ async function runCase(seed: number, steps: number): Promise<void> {
           const batch = bag(await db.query(q));
           comparedRows += mv.length;
           expect(mv, `seed ${seed}, MV ${name} after:\n${log.join('\n')}`).toEqual(batch);
+        }
+        for (const [name, s] of Object.entries(SINKS)) {
+          expect(bag(await db.query(`select * from ${name}`)), `seed ${seed}, sink into ${name} after:\n${log.join('\n')}`).toEqual(bag(await db.query(s.query)));
         }
       }
     }

@@ -18,25 +18,37 @@
  *   injects one and waits until it is committed.
  * - DROP: the catalog is the source of truth; jobs whose relation left the catalog are
  *   stopped by `reconcile()`, run on every tick and before FLUSH / CREATE.
- * - Restart: state lives in memory (the durable store is issue 4), so every MV is rebuilt
- *   from its definition and backfilled from its upstreams, in id (= dependency) order.
+ * - Durability (persistent mode, durability.ts): the state store is storage's durable one,
+ *   checkpoints record the table change-log seq of their barrier, and a restart restores
+ *   MVs from the last checkpoint and replays the table changes after it
+ *   (`restoreMaterializedViews`); MVs not in the checkpoint are rebuilt by backfill. The
+ *   barrier timer runs even without MVs then, so checkpoints keep pruning the change log.
+ *   In memory mode every MV is rebuilt from its definition at startup.
  */
-import { type DataType, Op, type Row, SqlError, SqlState, StreamChunkBuilder } from '@freshet/common';
+import { type DataType, type Datum, Op, type Row, SqlError, SqlState, StreamChunkBuilder } from '@freshet/common';
 import type { EvalContext } from '@freshet/expr';
 import {
+  type BackfillProgress,
   BarrierManager,
   type Executor,
   type MaterializeExecutor,
   MemStateStore,
   SourceExecutor,
+  type StateStore,
   type StateTable,
   StreamGraph,
+  type SinkExecutor,
+  type SinkMode,
+  type SinkTarget,
   type ValuesExecutor,
 } from '@freshet/stream';
 import type { RowChange, StorageEngine, TableReader, TableSchema } from '@freshet/storage';
 import type { Catalog } from '../catalog/catalog';
 import type { RelationCatalog } from '../catalog/model';
 import { GraphBuilder, type UpstreamResolver } from './build';
+import { SeqBarrierManager, StreamDurability } from './durability';
+import { FlowStats } from './flow-stats';
+import { ConnectorTables, type SourceHooks, checkSourceReadable, sourceUpstream } from './sources';
 import type { StreamPlan } from './plan';
 import type { StreamPlannerEnv } from './to-stream';
 
@@ -53,11 +65,14 @@ export const STATE_TABLES_PER_JOB = 1024;
 export interface StreamingOptions {
   barrierIntervalMs?: number;
   log?: (msg: string) => void;
+  /** What sources report (malformed messages, broker outages): the server log's warnings. Default `log`. */
+  warn?: (msg: string) => void;
 }
 
 /** One table's DML entry into the stream graphs, shared by every job reading the table. */
 interface TableSource {
   readonly source: SourceExecutor;
+  readonly types: readonly DataType[];
   readonly unwatch: () => void;
   refs: number;
 }
@@ -68,7 +83,22 @@ export interface MvJob {
   readonly materialize: MaterializeExecutor;
   readonly valueSources: readonly ValuesExecutor[];
   readonly tables: readonly number[];
+  /** Resolves when the backfill has pushed every upstream row (see `BackfillStatus`). */
+  readonly backfilled: Promise<void>;
 }
+
+/** A running backfill, for progress output (logs, SHOW JOBS). */
+export interface BackfillStatus {
+  readonly id: number;
+  readonly name: string;
+  readonly definition: string;
+  readonly startedAt: number;
+  done: number;
+  total: number;
+}
+
+/** A backfill taking longer than this logs its progress, once per interval. */
+const BACKFILL_LOG_INTERVAL_MS = 1000;
 
 /** Serves batch reads of an MV from its state table's committed view. */
 class MvReader implements TableReader {
@@ -89,24 +119,76 @@ class MvReader implements TableReader {
 }
 
 export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
-  readonly store = new MemStateStore();
+  readonly store: StateStore;
   readonly manager: BarrierManager;
-  readonly barrierIntervalMs: number;
+  /** Persistent mode: checkpoints and recovery (null in memory mode). */
+  readonly durability: StreamDurability | null;
+  private _barrierIntervalMs: number;
+  /** While restoring a job from a checkpoint: its chains read no snapshot (the state has it). */
+  private restoring = false;
   private readonly log: (msg: string) => void;
+  /** Where source readers and connector tables log (warnings in the server log). */
+  readonly sourceLog: (msg: string) => void;
   private readonly tableSources = new Map<number, TableSource>();
   private readonly jobs = new Map<number, MvJob>();
+  /** CREATE SINK jobs, by sink id (sink.ts). */
+  private readonly sinkJobs = new Map<number, SinkJob>();
+  private readonly backfills = new Map<number, BackfillStatus>();
+  /** Rows in/out and epochs per job, for the freshness view (read-only counters). */
+  readonly flow = new FlowStats();
   private timer: NodeJS.Timeout | null = null;
   /** Tables acquired by the job being built (released if the build fails). */
   private acquiring: number[] = [];
+  /** `CREATE TABLE … WITH (connector = …)` tables and their readers (sources.ts). */
+  readonly connectorTables: ConnectorTables;
+  /** Hooks into every source executor (checkpointing its offsets: see sources.ts). */
+  sourceHooks: SourceHooks = {};
 
   constructor(
     readonly catalog: Catalog,
     readonly storage: StorageEngine,
     opts: StreamingOptions = {},
   ) {
-    this.barrierIntervalMs = opts.barrierIntervalMs ?? DEFAULT_BARRIER_INTERVAL_MS;
-    this.manager = new BarrierManager(this.store);
+    this._barrierIntervalMs = opts.barrierIntervalMs ?? DEFAULT_BARRIER_INTERVAL_MS;
     this.log = opts.log ?? (() => {});
+    this.sourceLog = opts.warn ?? this.log;
+    this.connectorTables = new ConnectorTables(catalog, storage, this.sourceLog);
+    this.connectorTables.start();
+    const durable = storage.openStateStore(new MemStateStore());
+    if (durable) {
+      const manager = new SeqBarrierManager(durable, storage);
+      this.store = durable;
+      this.manager = manager;
+      this.durability = new StreamDurability(durable, manager);
+      durable.onError = (msg) => this.log(msg);
+      this.ensureTimer();
+    } else {
+      this.store = new MemStateStore();
+      this.manager = new BarrierManager(this.store);
+      this.durability = null;
+    }
+  }
+
+  get barrierIntervalMs(): number {
+    return this._barrierIntervalMs;
+  }
+
+  /** Barriers per checkpoint (only meaningful with a durable state store). */
+  get checkpointFrequency(): number {
+    return this.durability?.store.checkpointFrequency ?? this.manager.checkpointEvery;
+  }
+
+  set checkpointFrequency(n: number) {
+    if (this.durability) this.durability.store.checkpointFrequency = n;
+  }
+
+  /** ALTER SYSTEM SET barrier_interval_ms: takes effect at once. */
+  set barrierIntervalMs(ms: number) {
+    this._barrierIntervalMs = ms;
+    if (this.timer) {
+      this.stopTimer();
+      this.ensureTimer();
+    }
   }
 
   job(id: number): MvJob | undefined {
@@ -118,6 +200,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
   }
 
   checkUpstream(rel: RelationCatalog): void {
+    if (rel.kind === 'source') return checkSourceReadable(rel);
     if (rel.kind === 'table' && this.storage.hasTable(rel.id)) return;
     if (rel.kind === 'materialized_view' && this.jobs.has(rel.id)) return;
     const what = rel.kind === 'materialized_view' ? 'materialized view (not running)' : rel.kind;
@@ -125,24 +208,52 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
   }
 
   upstream(rel: RelationCatalog): { executor: Executor; snapshot: () => Iterable<Row> } {
+    if (rel.kind === 'source') {
+      const hooks = { log: this.sourceLog, ...this.sourceHooks, checkpoints: this.durability?.sources, restoring: this.restoring };
+      const u = sourceUpstream(this.catalog, this.storage, rel, this.manager, hooks);
+      this.flow.noteUpstreamExecutor(rel.id, u.executor);
+      return u;
+    }
     if (rel.kind === 'materialized_view') {
       const job = this.jobs.get(rel.id);
       if (!job) throw new SqlError(SqlState.InternalError, `materialized view ${rel.name} is not running`);
       const table = job.materialize.table;
+      this.flow.noteUpstream(rel.id, this.restoring ? 0 : table.size);
+      if (this.restoring) return { executor: job.materialize, snapshot: () => [] };
       return { executor: job.materialize, snapshot: () => table.scan() };
     }
     const ts = this.acquireTable(rel);
+    if (this.restoring) {
+      this.flow.noteUpstream(rel.id, 0);
+      return { executor: ts.source, snapshot: () => [] };
+    }
+    this.flow.noteUpstream(rel.id, this.storage.table(rel.id).size);
     return { executor: ts.source, snapshot: () => this.storage.table(rel.id).scan() };
   }
 
+  /** `rel`'s current row by primary key (a temporal join's lookup side), without subscribing. */
+  lookup(rel: RelationCatalog): (pk: readonly Datum[]) => Row | undefined {
+    if (rel.kind === 'materialized_view') {
+      const job = this.jobs.get(rel.id);
+      if (!job) throw new SqlError(SqlState.InternalError, `materialized view ${rel.name} is not running`);
+      const table = job.materialize.table;
+      return (pk) => table.get(pk);
+    }
+    const reader = this.storage.table(rel.id);
+    return (pk) => reader.get(pk);
+  }
+
   /**
-   * Builds MV `rel`'s job from `plan` and starts it: the backfill snapshot goes through
-   * the graph now, in the epoch in progress. Await `flush()` to make it visible.
+   * Builds MV `rel`'s job from `plan` and starts it. The backfill snapshot goes through
+   * the graph now, in the epoch in progress, or with `sliced` in time slices that let the
+   * server go on serving (await `job.backfilled`). Then await `flush()` to make it visible.
    */
-  startJob(rel: RelationCatalog, plan: StreamPlan, evalCtx: EvalContext): MvJob {
+  startJob(rel: RelationCatalog, plan: StreamPlan, evalCtx: EvalContext, opts: { sliced?: boolean } = {}): MvJob {
     if (this.jobs.has(rel.id)) throw new SqlError(SqlState.InternalError, `materialized view ${rel.name} is already running`);
     const graph = new StreamGraph(this.manager, firstStateTableId(rel));
     this.acquiring = [];
+    this.flow.beginJob();
+    this.durability?.sources.beginJob(rel.id);
     let materialize: MaterializeExecutor;
     let builder: GraphBuilder;
     try {
@@ -153,26 +264,159 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
       for (const id of this.acquiring) this.releaseTable(id);
       throw e;
     }
-    const job: MvJob = { rel, graph, materialize, valueSources: builder.valueSources, tables: this.acquiring };
+    const tables = this.acquiring;
     this.acquiring = [];
-    this.jobs.set(rel.id, job);
+    this.flow.startJob(rel.id, materialize);
     this.storage.attachReader(new MvReader(rel.id, { types: plan.columns.map((c) => c.type), pk: [...plan.pk] }, materialize.table));
-    graph.start();
+    const job: MvJob = { rel, graph, materialize, valueSources: builder.valueSources, tables, backfilled: opts.sliced ? this.backfill(rel, graph) : startNow(graph) };
+    this.jobs.set(rel.id, job);
+    this.durability?.jobStarted(rel.id, job.backfilled);
     this.ensureTimer();
     return job;
   }
 
+  /**
+   * Recovery: starts MV `rel`'s job over the state restored from the checkpoint — the same
+   * graph (so the same state table ids), subscribed to its upstreams without a snapshot.
+   */
+  restoreJob(rel: RelationCatalog, plan: StreamPlan, evalCtx: EvalContext): MvJob {
+    this.restoring = true;
+    try {
+      const job = this.startJob(rel, plan, evalCtx);
+      this.durability?.jobRestored(rel.id);
+      return job;
+    } finally {
+      this.restoring = false;
+    }
+  }
+
+  /** Recovery: pushes table changes committed after the checkpoint into the tables' sources. */
+  replayTableChanges(tableId: number, changes: readonly RowChange[]): boolean {
+    const ts = this.tableSources.get(tableId);
+    if (!ts) return false;
+    pushChanges(ts.source, ts.types, changes);
+    return true;
+  }
+
+  /** State table ids of every running job (what recovery keeps). */
+  stateTableIds(): Set<number> {
+    const ids = new Set<number>();
+    for (const job of this.jobs.values()) for (const id of job.graph.tableIds) ids.add(id);
+    return ids;
+  }
+
+  /** A checkpoint now: commits a barrier as a checkpoint and waits until it is durable. */
+  async checkpoint(): Promise<void> {
+    const d = this.durability;
+    if (!d) return this.flush();
+    const done = d.store.requestCheckpoint();
+    await this.manager.flush();
+    await done;
+  }
+
+  /**
+   * Builds sink `rel`'s job: the plan's output goes to `target` through a SinkExecutor
+   * (no state table is served). `skipBackfill` (startup) drops the backfill's output,
+   * which the target received before the restart.
+   */
+  startSink(
+    rel: RelationCatalog,
+    plan: StreamPlan,
+    evalCtx: EvalContext,
+    target: SinkTarget,
+    opts: { mode: SinkMode; intoTable: boolean; sliced?: boolean; skipBackfill?: boolean },
+  ): SinkJob {
+    if (this.sinkJobs.has(rel.id)) throw new SqlError(SqlState.InternalError, `sink ${rel.name} is already running`);
+    const graph = new StreamGraph(this.manager, firstStateTableId(rel));
+    this.acquiring = [];
+    let builder: GraphBuilder;
+    let sink: SinkExecutor;
+    try {
+      builder = new GraphBuilder(graph, this, evalCtx);
+      sink = graph.sink(builder.build(plan.root), { target, mode: opts.mode });
+    } catch (e) {
+      graph.drop();
+      for (const id of this.acquiring) this.releaseTable(id);
+      throw e;
+    }
+    const tables = this.acquiring;
+    this.acquiring = [];
+    let backfilled: Promise<void>;
+    if (opts.skipBackfill) {
+      // Synchronously: the snapshot's output is dropped, every later change goes through.
+      sink.muted = true;
+      backfilled = startNow(graph);
+      sink.muted = false;
+    } else backfilled = opts.sliced ? this.backfill(rel, graph) : startNow(graph);
+    const job: SinkJob = { rel, graph, target, valueSources: builder.valueSources, tables, backfilled, intoTable: opts.intoTable };
+    this.sinkJobs.set(rel.id, job);
+    this.ensureTimer();
+    return job;
+  }
+
+  sinkJob(id: number): SinkJob | undefined {
+    return this.sinkJobs.get(id);
+  }
+
+  private dropSinkJob(id: number): void {
+    const job = this.sinkJobs.get(id);
+    if (!job) return;
+    this.sinkJobs.delete(id);
+    job.graph.drop();
+    job.target.close?.();
+    for (const v of job.valueSources) this.manager.removeSource(v);
+    for (const t of job.tables) this.releaseTable(t);
+    this.log(`stopped sink ${job.rel.name}`);
+    if (this.jobs.size === 0 && this.sinkJobs.size === 0 && !this.durability) this.stopTimer();
+  }
+
+  /** Backfills currently running, oldest first. */
+  backfillProgress(): readonly BackfillStatus[] {
+    return [...this.backfills.values()];
+  }
+
+  /**
+   * Runs `graph`'s backfill in time slices (serving, DML and barriers go on meanwhile)
+   * and logs progress when it takes long. Subscriptions happen before this returns, so
+   * no upstream change is missed whatever the caller does next.
+   */
+  private backfill(rel: RelationCatalog, graph: StreamGraph): Promise<void> {
+    const status: BackfillStatus = { id: rel.id, name: rel.name, definition: rel.definition, startedAt: Date.now(), done: 0, total: 0 };
+    this.backfills.set(rel.id, status);
+    let lastLog = status.startedAt;
+    const onProgress = (p: BackfillProgress) => {
+      status.done = p.done;
+      status.total = p.total;
+      const now = Date.now();
+      if (now - lastLog >= BACKFILL_LOG_INTERVAL_MS && p.done < p.total) {
+        lastLog = now;
+        this.log(`backfill of ${rel.name}: ${formatProgress(p)}`);
+      }
+    };
+    const done = graph.backfill(onProgress).finally(() => {
+      this.backfills.delete(rel.id);
+      const ms = Date.now() - status.startedAt;
+      if (ms >= BACKFILL_LOG_INTERVAL_MS) this.log(`backfill of ${rel.name} finished: ${status.total.toLocaleString('en-US')} rows in ${(ms / 1000).toFixed(1)} s`);
+    });
+    // A failure surfaces to whoever awaits `backfilled`; never as an unhandled rejection.
+    done.catch(() => {});
+    return done;
+  }
+
   /** Stops MV `id`'s job: unsubscribes it, drops its state, stops serving its reads. */
   dropJob(id: number): void {
+    if (this.sinkJobs.has(id)) return this.dropSinkJob(id);
     const job = this.jobs.get(id);
     if (!job) return;
     this.jobs.delete(id);
+    this.flow.dropJob(id);
+    this.durability?.jobDropped(id);
     job.graph.drop();
     for (const v of job.valueSources) this.manager.removeSource(v);
     for (const t of job.tables) this.releaseTable(t);
     this.storage.detachReader(id);
     this.log(`stopped materialized view ${job.rel.name}`);
-    if (this.jobs.size === 0) this.stopTimer();
+    if (this.jobs.size === 0 && this.sinkJobs.size === 0 && !this.durability) this.stopTimer();
   }
 
   /** Stops the jobs of MVs that are no longer in the catalog (DROP … [CASCADE]). */
@@ -181,18 +425,43 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
       const rel = this.catalog.getRelationById(id);
       if (!rel || rel.kind !== 'materialized_view') this.dropJob(id);
     }
+    for (const id of [...this.sinkJobs.keys()]) {
+      const rel = this.catalog.getRelationById(id);
+      if (!rel || rel.kind !== 'sink') this.dropSinkJob(id);
+    }
   }
 
   /** FLUSH: a barrier now, resolved once committed — everything pushed so far is visible. */
   async flush(): Promise<void> {
     this.reconcile();
-    if (this.jobs.size === 0) return;
+    if (this.jobs.size === 0 && this.sinkJobs.size === 0) return;
     await this.manager.flush();
+    // A sink into a table commits its epoch's rows to the table when that epoch ends; the
+    // table's MVs (and sinks behind them) see them in the next epochs: one more barrier
+    // per level of sinks into tables.
+    let into = 0;
+    for (const j of this.sinkJobs.values()) if (j.intoTable) into++;
+    for (let i = 0; i < Math.min(into, MAX_SINK_FLUSH_ROUNDS); i++) await this.manager.flush();
   }
 
   /** Stops the barrier timer (server shutdown). */
   close(): void {
     this.stopTimer();
+    this.connectorTables.close();
+  }
+
+  /**
+   * Graceful shutdown: a last checkpoint (so a restart replays nothing), bounded by
+   * `timeoutMs` in case a job cannot commit, then `close()`.
+   */
+  async shutdown(timeoutMs = 2000): Promise<void> {
+    if (this.durability) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+      await Promise.race([this.checkpoint().catch((e) => this.log(`final checkpoint failed: ${(e as Error).message}`)), timeout]);
+      clearTimeout(timer);
+    }
+    this.close();
   }
 
   private ensureTimer(): void {
@@ -200,11 +469,11 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     this.timer = setInterval(() => {
       try {
         this.reconcile();
-        if (this.jobs.size > 0) this.manager.injectBarrier();
+        if (this.jobs.size > 0 || this.sinkJobs.size > 0 || this.durability) this.manager.injectBarrier();
       } catch (e) {
         this.log(`barrier failed: ${e instanceof Error ? e.message : String(e)}`);
       }
-    }, this.barrierIntervalMs);
+    }, this._barrierIntervalMs);
     this.timer.unref?.();
   }
 
@@ -219,7 +488,8 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
       const types = rel.columns.map((c) => c.type);
       const source = new SourceExecutor(types);
       const unwatch = this.storage.watchTable(rel.id, (changes) => pushChanges(source, types, changes));
-      ts = { source, unwatch, refs: 0 };
+      ts = { source, types, unwatch, refs: 0 };
+      this.flow.watch(rel.id, source);
       this.tableSources.set(rel.id, ts);
       this.manager.addSource(source);
     }
@@ -232,9 +502,25 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     const ts = this.tableSources.get(id);
     if (!ts || --ts.refs > 0) return;
     this.tableSources.delete(id);
+    this.flow.unwatch(id);
     ts.unwatch();
     this.manager.removeSource(ts.source);
   }
+}
+
+/** FLUSH follows chains of sinks into tables this many levels deep at most. */
+const MAX_SINK_FLUSH_ROUNDS = 3;
+
+/** A running CREATE SINK job. */
+export interface SinkJob {
+  readonly rel: RelationCatalog;
+  readonly graph: StreamGraph;
+  readonly target: SinkTarget;
+  readonly valueSources: readonly ValuesExecutor[];
+  readonly tables: readonly number[];
+  readonly backfilled: Promise<void>;
+  /** Writes into a table (FLUSH waits for the table's MVs too). */
+  readonly intoTable: boolean;
 }
 
 export function firstStateTableId(rel: RelationCatalog): number {
@@ -251,4 +537,15 @@ function pushChanges(source: SourceExecutor, types: readonly DataType[], changes
   }
   const rest = b.take();
   if (rest) source.pushChunk(rest);
+}
+
+/** The whole backfill in this call stack (startup, where nothing else runs yet). */
+function startNow(graph: StreamGraph): Promise<void> {
+  graph.start();
+  return Promise.resolve();
+}
+
+function formatProgress(p: BackfillProgress): string {
+  const pct = p.total === 0 ? 100 : (100 * p.done) / p.total;
+  return `${pct.toFixed(0)}% (${p.done.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')} rows)`;
 }

@@ -5,6 +5,7 @@
 import { formatDatum } from '@freshet/common';
 import type { Expr } from '../planner/expr';
 import { type StreamField, type StreamNode, type StreamPlan, streamInputs } from './plan';
+import { appendOnly, outputWatermarks } from './to-stream-watermark';
 
 function exprText(e: Expr, input: readonly StreamField[]): string {
   const x = (a: Expr) => exprText(a, input);
@@ -38,10 +39,13 @@ function exprText(e: Expr, input: readonly StreamField[]): string {
 const names = (cols: readonly number[], schema: readonly StreamField[]) => `[${cols.map((c) => schema[c]?.name ?? `$${c}`).join(', ')}]`;
 
 function describe(n: StreamNode): string {
-  const input = n.kind === 'hash_join' || n.kind === 'dynamic_filter' ? [...n.left.schema, ...n.right.schema] : 'input' in n ? n.input.schema : [];
+  const input =
+    n.kind === 'hash_join' || n.kind === 'dynamic_filter' ? [...n.left.schema, ...n.right.schema] : n.kind === 'temporal_join' ? n.schema : 'input' in n ? n.input.schema : [];
   const key = `stream_key: ${names(n.streamKey, n.schema)}`;
   switch (n.kind) {
     case 'table_scan':
+      // A connector source is read by its own source executor (RisingWave's StreamSource).
+      if (n.relation.kind === 'source') return `StreamSource { source: ${n.relation.name}, columns: ${names(n.columns, n.relation.columns)} }`;
       return `StreamTableScan { table: ${n.relation.name}, columns: ${names(n.columns, n.relation.columns.map((c) => ({ ...c, hidden: c.hidden })))}, ${key} }`;
     case 'values':
       return `StreamValues { rows: ${n.rows.length} }`;
@@ -60,12 +64,18 @@ function describe(n: StreamNode): string {
       const aggs = n.calls.map((c) => `${c.fn.name}(${c.distinct ? 'distinct ' : ''}${c.args.map((a) => input[a]?.name ?? `$${a}`).join(', ')})${c.filter !== null ? ` filter(${input[c.filter]?.name})` : ''}`);
       return n.groupKey.length === 0
         ? `StreamSimpleAgg { aggs: [${aggs.join(', ')}] }`
-        : `StreamHashAgg { group_key: ${names(n.groupKey, input)}, aggs: [${aggs.join(', ')}] }`;
+        : `StreamHashAgg${aggFlags(n)} { group_key: ${names(n.groupKey, input)}, aggs: [${aggs.join(', ')}] }`;
     }
     case 'hash_join': {
       const eq = n.leftKeys.map((l, i) => `${n.left.schema[l].name} = ${n.right.schema[n.rightKeys[i]].name}`);
       const cond = n.condition ? `, condition: ${exprText(n.condition, input)}` : '';
       return `StreamHashJoin { type: ${n.joinType[0].toUpperCase()}${n.joinType.slice(1)}, predicate: [${eq.join(' AND ')}]${cond}, ${key} }`;
+    }
+    case 'temporal_join': {
+      const eq = n.lookupKey.map((l, i) => `${n.left.schema[l].name} = ${n.relation.name}.${n.relation.columns[n.relation.pk[i]].name}`);
+      const cond = n.condition ? `, condition: ${exprText(n.condition, input)}` : '';
+      const type = n.joinType === 'left' ? 'LeftOuter' : 'Inner';
+      return `StreamTemporalJoin { type: ${type}, table: ${n.relation.name}, predicate: [${eq.join(' AND ')}]${cond}, append_only: ${n.appendOnly}, ${key} }`;
     }
     case 'dynamic_filter':
       return `StreamDynamicFilter { predicate: ${n.left.schema[n.column].name} ${n.op} ${n.right.schema[0].name}, ${key} }`;
@@ -73,28 +83,58 @@ function describe(n: StreamNode): string {
       const order = n.orderBy.map((o) => `${input[o.column].name} ${o.desc ? 'DESC' : 'ASC'}`).join(', ');
       return `${n.groupKey.length ? 'StreamGroupTopN' : 'StreamTopN'} { order: [${order}], limit: ${n.limit}, offset: ${n.offset}${n.withTies ? ', with_ties: true' : ''}${n.groupKey.length ? `, group_key: ${names(n.groupKey, input)}` : ''} }`;
     }
+    case 'over_window': {
+      const calls = n.window.calls.map((c) => c.kind === 'agg' ? c.agg!.name : c.kind);
+      return `StreamOverWindow { window_functions: [${calls.join(', ')}], partition_key: ${names(n.partitionKey, n.input.schema)}, ${key} }`;
+    }
+    case 'now_series':
+      return `StreamNow { generate_series: [${exprText(n.start, [])}, ${exprText(n.end, [])}, ${exprText(n.step, [])}] }`;
+    case 'changelog':
+      return `StreamChangeLog { ${key} }`;
     case 'dedup':
       return `StreamDedup { dedup_cols: ${names(n.streamKey, n.schema)} }`;
     case 'union':
       return `StreamUnion { all: true }`;
+    case 'watermark_filter':
+      return `StreamWatermarkFilter { watermark_descs: [${input[n.column]?.name}: ${exprText(n.expr, input)}] }`;
+    case 'eowc_sort':
+      return `StreamEowcSort { sort_column: ${input[n.sortColumn]?.name} }`;
+    case 'eowc_over_window': {
+      const fns = n.calls.map((c) => (c.kind === 'agg' ? `${c.impl.name}(${c.args.map((a) => input[a]?.name).join(', ')})` : c.kind === 'lag' || c.kind === 'first_value' ? `${c.kind}(${input[c.arg]?.name})` : `${c.kind}()`));
+      return `StreamEowcOverWindow { window_functions: [${fns.join(', ')}], partition_by: ${names(n.partitionKey, input)}, order_by: [${input[n.orderColumn]?.name} ASC] }`;
+    }
     case 'hop_window':
       return `StreamHopWindow { time_col: ${input[n.timeCol]?.name}, slide: ${n.slideUs}us, size: ${n.sizeUs}us, ${key} }`;
   }
 }
 
-/** The plan under its StreamMaterialize, as lines. */
-export function explainStreamPlan(mvName: string, plan: StreamPlan): string[] {
+/** RisingWave's `[append_only, eowc]` marks, on aggregates planned with a watermarked group key. */
+function aggFlags(n: Extract<StreamNode, { kind: 'agg' }>): string {
+  if (n.windowKey === undefined) return '';
+  const flags = [appendOnly(n.input) ? 'append_only' : null, n.eowc ? 'eowc' : null].filter((f) => f !== null);
+  return flags.length > 0 ? ` [${flags.join(', ')}]` : '';
+}
+
+/** Appends `output_watermarks: […]` to a node line when the node's output carries watermarks. */
+function withWatermarks(line: string, n: StreamNode): string {
+  const wm = [...outputWatermarks(n)].sort((a, b) => a - b);
+  if (wm.length === 0 || !line.endsWith(' }')) return line;
+  return `${line.slice(0, -2)}, output_watermarks: ${names(wm, n.schema)} }`;
+}
+
+/** The plan under its StreamMaterialize (or `head`, e.g. a StreamSink line), as lines. */
+export function explainStreamPlan(mvName: string, plan: StreamPlan, head?: string): string[] {
   const cols = plan.columns.map((c) => (c.hidden ? `${c.name}(hidden)` : c.name));
-  const lines = [`StreamMaterialize { name: ${mvName}, columns: [${cols.join(', ')}], pk: ${names(plan.pk, plan.columns)} }`];
+  const lines = [head ?? `StreamMaterialize { name: ${mvName}, columns: [${cols.join(', ')}], pk: ${names(plan.pk, plan.columns)} }`];
   const walk = (n: StreamNode, prefix: string) => {
     const kids = streamInputs(n);
     kids.forEach((k, i) => {
       const last = i === kids.length - 1;
-      lines.push(`${prefix}${last ? '└─' : '├─'}${describe(k)}`);
+      lines.push(`${prefix}${last ? '└─' : '├─'}${withWatermarks(describe(k), k)}`);
       walk(k, prefix + (last ? '  ' : '│ '));
     });
   };
-  lines.push(`└─${describe(plan.root)}`);
+  lines.push(`└─${withWatermarks(describe(plan.root), plan.root)}`);
   walk(plan.root, '  ');
   return lines;
 }

@@ -12,8 +12,10 @@
  */
 import type { DataType } from '@freshet/common';
 import type { AggImpl } from '@freshet/expr';
+import type { EowcWindowCall } from '@freshet/stream';
 import type { RelationCatalog } from '../catalog/model';
 import type { Expr } from '../planner/expr';
+import type { PlanNode } from '../planner/plan';
 
 export interface StreamField {
   readonly name: string;
@@ -75,6 +77,12 @@ export interface StreamAgg extends Base {
   readonly input: StreamNode;
   readonly groupKey: readonly number[];
   readonly calls: readonly StreamAggCall[];
+  /** Set by to-stream-watermark.ts: the first group-key position whose column carries a watermark. */
+  readonly windowKey?: number;
+  /** Append-only input: groups below the `windowKey` watermark leave the state (they cannot change). */
+  readonly cleanState?: boolean;
+  /** EMIT ON WINDOW CLOSE: each group is emitted once, when the `windowKey` watermark passes it. */
+  readonly eowc?: boolean;
 }
 
 export interface StreamHashJoin extends Base {
@@ -89,6 +97,26 @@ export interface StreamHashJoin extends Base {
   readonly condition: Expr | null;
   /** Per key pair: IS NOT DISTINCT FROM (NULL matches NULL); absent: plain `=` everywhere. */
   readonly nullSafe?: readonly boolean[];
+}
+
+/**
+ * `left JOIN rel FOR SYSTEM_TIME AS OF PROCTIME() ON …` (inner or left): each left row looks
+ * `relation` up by primary key when it arrives; the right side is not a stream input.
+ * Output: left columns ++ the relation's `columns`.
+ */
+export interface StreamTemporalJoin extends Base {
+  readonly kind: 'temporal_join';
+  readonly joinType: 'inner' | 'left';
+  readonly left: StreamNode;
+  readonly relation: RelationCatalog;
+  /** Physical columns of the relation, in right-side output order (its pk columns included). */
+  readonly columns: readonly number[];
+  /** Left columns holding the relation's primary key, in pk order. */
+  readonly lookupKey: readonly number[];
+  /** Over left ++ right output columns: other key pairs, the ON condition's rest, right-side filters. */
+  readonly condition: Expr | null;
+  /** The left side never retracts, so no memo of emitted rows is needed. */
+  readonly appendOnly: boolean;
 }
 
 /** ORDER BY … LIMIT n OFFSET m, optionally per group (StreamGroupTopN). */
@@ -139,6 +167,35 @@ export interface StreamDynamicFilter extends Base {
   readonly op: '>' | '>=' | '<' | '<=';
 }
 
+/**
+ * Window functions over one specification: the input's columns, then one per call; each
+ * changed partition is recomputed with the batch window evaluation of `window`.
+ */
+export interface StreamOverWindow extends Base {
+  readonly kind: 'over_window';
+  readonly input: StreamNode;
+  /** The logical window node (its calls read the input's logical columns). */
+  readonly window: Extract<PlanNode, { kind: 'window' }>;
+  /** Input columns holding the PARTITION BY values. */
+  readonly partitionKey: readonly number[];
+}
+
+/** `generate_series(start, end(NOW()), step)`: grows at each barrier up to its NOW(). */
+export interface StreamNowSeries extends Base {
+  readonly kind: 'now_series';
+  /** Constants. */
+  readonly start: Expr;
+  readonly step: Expr;
+  /** Over no columns; its NOW() is each barrier's time. */
+  readonly end: Expr;
+}
+
+/** Every change of the input as an appended row: input columns, changelog_op, _changelog_row_id (the key). */
+export interface StreamChangelog extends Base {
+  readonly kind: 'changelog';
+  readonly input: StreamNode;
+}
+
 /** SELECT DISTINCT over all columns; the stream key is every column. */
 export interface StreamDedup extends Base {
   readonly kind: 'dedup';
@@ -160,7 +217,40 @@ export interface StreamHopWindow extends Base {
   readonly offsetUs: number;
 }
 
+/**
+ * `WATERMARK FOR` of the scanned table: watermarks of `column` from `expr` (over the input
+ * row), late rows dropped. Same columns and key as the input.
+ */
+export interface StreamWatermarkFilter extends Base {
+  readonly kind: 'watermark_filter';
+  readonly input: StreamNode;
+  readonly column: number;
+  readonly expr: Expr;
+}
+
+/**
+ * Window functions under EMIT ON WINDOW CLOSE: `input` is an eowc sort on `orderColumn`
+ * (the watermarked ORDER BY column); each released row gets its window values appended.
+ */
+export interface StreamEowcOverWindow extends Base {
+  readonly kind: 'eowc_over_window';
+  readonly input: StreamNode;
+  readonly partitionKey: readonly number[];
+  readonly orderColumn: number;
+  readonly calls: readonly EowcWindowCall[];
+}
+
+/** EMIT ON WINDOW CLOSE over a non-aggregate: rows are held until the watermark of `sortColumn` passes them. */
+export interface StreamEowcSort extends Base {
+  readonly kind: 'eowc_sort';
+  readonly input: StreamNode;
+  readonly sortColumn: number;
+}
+
 export type StreamNode =
+  | StreamWatermarkFilter
+  | StreamEowcSort
+  | StreamEowcOverWindow
   | StreamTableScan
   | StreamValues
   | StreamFilter
@@ -169,6 +259,10 @@ export type StreamNode =
   | StreamProjectSet
   | StreamAgg
   | StreamHashJoin
+  | StreamTemporalJoin
+  | StreamChangelog
+  | StreamOverWindow
+  | StreamNowSeries
   | StreamDynamicFilter
   | StreamTopN
   | StreamDedup
@@ -190,10 +284,13 @@ export function streamInputs(n: StreamNode): StreamNode[] {
   switch (n.kind) {
     case 'table_scan':
     case 'values':
+    case 'now_series':
       return [];
     case 'hash_join':
     case 'dynamic_filter':
       return [n.left, n.right];
+    case 'temporal_join':
+      return [n.left];
     case 'union':
       return [...n.inputs];
     default:

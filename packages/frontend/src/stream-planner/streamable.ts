@@ -9,15 +9,26 @@ import { type Expr, conjuncts, exprAny } from '../planner/expr';
 import { type PlanNode, inputsOf } from '../planner/plan';
 import { nodeExprs } from '../planner/walk';
 import { TIME_FUNCTIONS, temporalConjunct } from './temporal';
+import { isNowSeries } from './to-stream-now';
+import { notInSubquery } from './to-stream-subquery';
+
+const readsClockOrSubquery = (e: Expr) => exprAny(e, (x) => x.kind === 'subquery' || x.kind === 'param' || (x.kind === 'call' && TIME_FUNCTIONS.has(x.fn.name)));
 
 /**
  * Rejects what the stream engine cannot maintain, on the optimized plan: subqueries that
  * decorrelation left as expressions, parameters, and clock reads outside temporal filters.
  */
 export function checkStreamablePlan(p: PlanNode): void {
+  // `generate_series(const, NOW(), const)` in FROM: a growing series (to-stream-now.ts).
+  if (isNowSeries(p)) return;
   const inFilter = p.kind === 'filter';
   const exprs = p.kind === 'filter' ? conjuncts(p.predicate).filter((c) => temporalConjunct(c) === null) : nodeExprs(p);
-  for (const e of exprs) checkStreamableExpr(e, inFilter);
+  for (const e of exprs) {
+    // A WHERE conjunct `x NOT IN (uncorrelated subquery)` is planned as joins (to-stream-subquery.ts).
+    const notIn = inFilter ? notInSubquery(e) : null;
+    if (notIn && !readsClockOrSubquery(notIn.test)) checkStreamablePlan(notIn.plan);
+    else checkStreamableExpr(e, inFilter);
+  }
   for (const i of inputsOf(p)) checkStreamablePlan(i);
 }
 

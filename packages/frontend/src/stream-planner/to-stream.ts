@@ -28,10 +28,18 @@ import { splitEquiKeys } from '../query/lower';
 import type { StreamField, StreamNode, StreamOrderItem, StreamPlan, StreamTemporalFilter } from './plan';
 import { isScalarSubquery } from './streamable';
 import { type TemporalConjunct, type TemporalOp, temporalConjunct } from './temporal';
+import { planChangelog } from './to-stream-changelog';
+import { notInSubquery, planNotIn } from './to-stream-subquery';
+import { planOverWindow } from './to-stream-window';
+import { isNowSeries, planNowSeries } from './to-stream-now';
+import { misplacedTemporalScan, planTemporalJoin, temporalRightSide } from './to-stream-join';
+import { type WatermarkBinder, withWatermarkFilter } from './to-stream-watermark';
 
 export interface StreamPlannerEnv {
   /** Throws when `rel` cannot be read by a streaming job (e.g. a system table). */
   checkUpstream(rel: RelationCatalog): void;
+  /** Binds a table's `WATERMARK FOR` expression; absent: watermarks are not planned. */
+  bindWatermark?: WatermarkBinder;
 }
 
 export function planStream(logical: PlanNode, env: StreamPlannerEnv): StreamPlan {
@@ -60,7 +68,9 @@ class StreamPlanner {
   convert(p: PlanNode): StreamNode {
     switch (p.kind) {
       case 'scan':
-        return this.scan(p.table, p.columns, p.schema);
+        if (p.temporal) throw misplacedTemporalScan();
+        if (p.changelog) return planChangelog(p, withWatermarkFilter(this.scan(p.table, p.columns, p.schema.slice(0, p.columns.length)), this.env.bindWatermark));
+        return withWatermarkFilter(this.scan(p.table, p.columns, p.schema), this.env.bindWatermark);
       case 'get': {
         // A point lookup folded out of `WHERE pk = const`: a scan with that filter.
         const scan = this.scan(p.table, p.columns, p.schema);
@@ -110,10 +120,11 @@ class StreamPlanner {
       case 'set_op':
         return this.setOp(p);
       case 'window':
-        throw notSupported('window functions (OVER) in a streaming query');
+        return planOverWindow(p, this.convert(p.input));
       case 'project_set':
         return projectSet(this.convert(p.input), p.exprs, p.schema.map(fieldOf));
       case 'table_function': {
+        if (isNowSeries(p)) return planNowSeries(p);
         // A table function in FROM: the set-returning call over one constant row.
         if (p.ordinality || p.fn.returnTypes.length !== 1) throw notSupported(`${p.fn.name}() in FROM with several columns or ORDINALITY in a streaming query`);
         const one: StreamNode = { kind: 'values', rows: [[]], schema: [{ name: '_row_id', type: T.Int64, hidden: true }], streamKey: [0] };
@@ -186,6 +197,8 @@ class StreamPlanner {
   }
 
   private join(p: Extract<PlanNode, { kind: 'join' }>): StreamNode {
+    const temporal = temporalRightSide(p.right);
+    if (temporal) return planTemporalJoin(p, temporal, this.convert(p.left), this.env, this.upstreams);
     const lw = p.left.schema.length;
     const rw = p.right.schema.length;
     const { leftKeys, rightKeys, residual } = splitEquiKeys(p.condition, lw);
@@ -217,7 +230,7 @@ class StreamPlanner {
       rightKeys: rk,
       condition,
       schema: semi ? left.schema : [...left.schema, ...right.schema],
-      streamKey: semi ? left.streamKey : [...left.streamKey, ...right.streamKey.map((k) => k + la)],
+      streamKey: semi ? left.streamKey : joinStreamKey(p.joinType, left, right, lk, rk),
     };
     // Back to the invariant: the logical columns first (left's, then right's), keys after.
     const exprs = (semi ? range(0, lw) : [...range(0, lw), ...range(la, la + rw)]).map((i) => col(i, join.schema[i].type));
@@ -231,7 +244,7 @@ class StreamPlanner {
     if (limit === null) throw notSupported('OFFSET without LIMIT in a streaming query');
     const [input, cols] = withKeyColumns(this.convert(sort ? sort.input : p.input), sort ? sort.keys.map((k) => k.expr) : []);
     const orderBy: StreamOrderItem[] = (sort?.keys ?? []).map((k, i) => ({ column: cols[i], desc: k.desc, nullsFirst: k.nullsFirst }));
-    return { kind: 'top_n', input, groupKey: [], orderBy, limit, offset, withTies: false, rankColumn: false, schema: input.schema, streamKey: input.streamKey };
+    return { kind: 'top_n', input, groupKey: [], orderBy, limit, offset, withTies: !!p.withTies, rankColumn: false, schema: input.schema, streamKey: input.streamKey };
   }
 
   /**
@@ -242,15 +255,19 @@ class StreamPlanner {
     const plain: Expr[] = [];
     const withSubquery: Expr[] = [];
     const temporal: TemporalConjunct[] = [];
+    const notIn: NonNullable<ReturnType<typeof notInSubquery>>[] = [];
     for (const c of conjs) {
       const t = temporalConjunct(c);
+      const n = t ? null : notInSubquery(c);
       if (t) temporal.push(t);
+      else if (n) notIn.push(n);
       else if (exprAny(c, isScalarSubquery)) withSubquery.push(c);
       else plain.push(c);
     }
     let node: StreamNode =
       plain.length === 0 ? input : { kind: 'filter', input, predicate: andAll(plain)!, schema: input.schema, streamKey: input.streamKey };
     if (withSubquery.length > 0) node = this.subqueryFilter(node, withSubquery);
+    for (const n of notIn) node = planNotIn(node, n, (q) => this.convert(q));
     return temporal.length === 0 ? node : temporalFilters(node, temporal);
   }
 
@@ -535,6 +552,22 @@ function constCount(e: Expr | null, what: string): number | null {
   return Number(e.value as bigint);
 }
 
+/**
+ * The stream key of a join's output (left columns, then right). In general both sides' keys
+ * together. But when the equality keys cover one side's whole stream key, each row of the
+ * other side matches at most one row of it, so the other side's key alone identifies an
+ * output row — for an inner join, and for an outer join that preserves that other side.
+ * That is what keys `a LEFT JOIN b USING (user_id)` of two per-user MVs by user_id, so
+ * serving looks it up by primary key instead of scanning.
+ */
+function joinStreamKey(joinType: string, left: StreamNode, right: StreamNode, lk: readonly number[], rk: readonly number[]): number[] {
+  const la = left.schema.length;
+  const covers = (key: readonly number[], joinKeys: readonly number[]) => key.length > 0 && key.every((k) => joinKeys.includes(k));
+  if ((joinType === 'inner' || joinType === 'left') && covers(right.streamKey, rk)) return [...left.streamKey];
+  if ((joinType === 'inner' || joinType === 'right') && covers(left.streamKey, lk)) return right.streamKey.map((k) => k + la);
+  return [...left.streamKey, ...right.streamKey.map((k) => k + la)];
+}
+
 function rawProject(input: StreamNode, exprs: readonly Expr[], schema: readonly StreamField[], streamKey: readonly number[]): StreamNode {
   return { kind: 'project', input, exprs, schema, streamKey };
 }
@@ -558,7 +591,7 @@ export function projectKeepingKey(input: StreamNode, exprs: readonly Expr[], fie
  * else (casts to the common join-key type, computed sort keys) projected into new trailing
  * columns first.
  */
-function withKeyColumns(input: StreamNode, keys: readonly Expr[]): [StreamNode, number[]] {
+export function withKeyColumns(input: StreamNode, keys: readonly Expr[]): [StreamNode, number[]] {
   if (keys.every((k) => k.kind === 'column')) return [input, keys.map((k) => (k as { index: number }).index)];
   const exprs: Expr[] = input.schema.map((f, i) => col(i, f.type));
   const schema: StreamField[] = [...input.schema];

@@ -83,6 +83,19 @@ export class BufferReader {
     return b;
   }
 
+  /** Skips `n` bytes and returns where they start in `buffer` (for callers that copy a region once). */
+  skip(n: number): number {
+    this.need(n);
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+
+  /** The buffer the cursor reads (valid until the next `reset`). */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
   /** Everything left in the message, as a view. */
   rest(): Buffer {
     const b = this.buf.subarray(this.pos, this.end);

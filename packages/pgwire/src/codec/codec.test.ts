@@ -169,6 +169,27 @@ describe('BufferReader', () => {
     expect(fe.readExecute(r.reset(d.buf, d.start, d.end))).toEqual({ portal: 'p1', maxRows: 10 });
   });
 
+  it('Bind parameter values are copies: NULL, empty and many values survive reuse of the frame buffer', () => {
+    const parts: Buffer[] = [Buffer.from('p\0s\0'), Buffer.from([0, 0])];
+    const vals = ['a', null, '', 'xyz', null, '12345'];
+    const n = Buffer.alloc(2);
+    n.writeInt16BE(vals.length);
+    parts.push(n);
+    for (const v of vals) {
+      const len = Buffer.alloc(4);
+      len.writeInt32BE(v === null ? -1 : Buffer.byteLength(v));
+      parts.push(len);
+      if (v !== null) parts.push(Buffer.from(v));
+    }
+    parts.push(Buffer.from([0, 0]));
+    const frame = Buffer.concat(parts);
+    const bind = fe.readBind(new BufferReader().reset(frame));
+    frame.fill(0x21);
+    expect(bind.values.map((v) => (v === null ? null : v.toString()))).toEqual(vals);
+    const allNull = Buffer.concat([Buffer.from('\0\0'), Buffer.from([0, 0, 0, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0])]);
+    expect(fe.readBind(new BufferReader().reset(allNull)).values).toEqual([null, null]);
+  });
+
   it('message decoders only ever throw ProtocolError on random bodies', () => {
     const r = new BufferReader();
     const decoders = [fe.readParse, fe.readBind, fe.readExecute, fe.readQuery, fe.readStartupPacket, fe.readPassword, fe.readSaslInitialResponse, (rr: BufferReader) => fe.readTarget(rr, 'Close')];

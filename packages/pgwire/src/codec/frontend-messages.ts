@@ -101,12 +101,26 @@ export function readBind(r: BufferReader): BindMessage {
   const n = r.int16();
   if (n < 0) throw new ProtocolError('invalid Bind message: negative parameter count');
   const values = new Array<Buffer | null>(n);
+  // The frame buffer is reused, so the values are copied — all at once (one copy of the
+  // parameter region, then a view per value) rather than one Buffer per value: a batched
+  // INSERT binds thousands of parameters.
+  const starts = new Int32Array(n);
+  const lens = new Int32Array(n);
+  let first = -1;
+  let last = -1;
   for (let i = 0; i < n; i++) {
     const len = r.int32();
-    if (len === -1) values[i] = null;
-    else if (len < 0) throw new ProtocolError(`invalid Bind message: parameter length ${len}`);
-    else values[i] = Buffer.from(r.bytes(len)); // copy: the frame buffer is reused
+    lens[i] = len;
+    if (len === -1) continue;
+    if (len < 0) throw new ProtocolError(`invalid Bind message: parameter length ${len}`);
+    starts[i] = r.skip(len);
+    if (first < 0) first = starts[i];
+    last = starts[i] + len;
   }
+  if (first >= 0) {
+    const copy = Buffer.from(r.buffer.subarray(first, last));
+    for (let i = 0; i < n; i++) values[i] = lens[i] === -1 ? null : copy.subarray(starts[i] - first, starts[i] - first + lens[i]);
+  } else values.fill(null);
   const resultFormats = readFormatCodes(r);
   r.expectEnd();
   return { portal, statement, paramFormats, values, resultFormats };

@@ -28,7 +28,7 @@ export function createAggCall(desc: AggCallDesc, offset: number, ctx: AggBuildCo
     runner = new BoolCall(offset, args[0], name !== 'bool_or');
     dedupUseful = false;
   } else if ((name === 'min' || name === 'max') && args.length === 1) {
-    runner = new ExtremeCall(impl.returnType, args[0], argTypes[0], name === 'max', ctx.groupTypes, ctx.tables);
+    runner = new ExtremeCall(impl.returnType, offset, args[0], argTypes[0], name === 'max', ctx.groupTypes, ctx.tables);
     dedupUseful = false;
   } else {
     runner = new RecomputeCall(impl, args, desc.orderBy ?? [], ctx.inputTypes, ctx.groupTypes, ctx.tables);

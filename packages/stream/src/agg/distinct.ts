@@ -38,7 +38,11 @@ export class DistinctDedup {
       if (after <= 0) {
         if (prev !== undefined) this.table.deleteByKey(key);
       } else {
-        const row: Row = [...g.keyDatums, ...values, after];
+        const nk = g.keyDatums.length;
+        const row: Row = new Array(nk + values.length + 1);
+        for (let j = 0; j < nk; j++) row[j] = g.keyDatums[j];
+        for (let j = 0; j < values.length; j++) row[nk + j] = values[j];
+        row[nk + values.length] = after;
         this.table.putByKey(key, row);
       }
       signs[i] = before === 0 && after > 0 ? 1 : before > 0 && after <= 0 ? -1 : 0;

@@ -16,24 +16,32 @@ import type { StateTable, StateTableAllocator } from '../state/state-table';
 import type { AggCallRunner, AggOrderItem } from './call';
 import type { AggGroup } from './group';
 
-/** Adds `s` to the multiplicity of `key` (row = [...groupKey, ...values, count]). */
-function bumpCount(table: StateTable, key: string, g: AggGroup, values: readonly Datum[], s: number): void {
+/** Adds `s` to the multiplicity of `key` (row = [...groupKey, ...values, count]); returns the new count. */
+function bumpCount(table: StateTable, key: string, g: AggGroup, values: readonly Datum[], s: number): number {
   const prev = table.getByKey(key);
   const count = (prev === undefined ? 0 : (prev[prev.length - 1] as number)) + s;
   if (count <= 0) {
     if (prev !== undefined) table.deleteByKey(key);
-    return;
+    return count;
   }
-  const row: Row = new Array(g.keyDatums.length + values.length + 1);
-  let k = 0;
-  for (const d of g.keyDatums) row[k++] = d;
-  for (const d of values) row[k++] = d;
-  row[k] = count;
+  const nk = g.keyDatums.length;
+  const row: Row = new Array(nk + values.length + 1);
+  for (let j = 0; j < nk; j++) row[j] = g.keyDatums[j];
+  for (let j = 0; j < values.length; j++) row[nk + j] = values[j];
+  row[nk + values.length] = count;
   table.putByKey(key, row);
+  return count;
 }
 
 export class ExtremeCall implements AggCallRunner {
-  readonly slots = 0;
+  /**
+   * Two slots cache the group's current extreme: its value-key encoding (null = unknown)
+   * and the value. An insert that beats it replaces it and a delete that removes its last
+   * copy forgets it; `result` seeks the state table only while it is unknown. Without the
+   * cache every dirty group cost a seek per flush. Comparing encodings (not datums) keeps
+   * the cache in exactly the table's order.
+   */
+  readonly slots = 2;
   private readonly table: StateTable;
   private readonly valueTypes: DataType[];
   private readonly orders: KeyOrder[];
@@ -42,6 +50,7 @@ export class ExtremeCall implements AggCallRunner {
 
   constructor(
     readonly returnType: DataType,
+    private readonly offset: number,
     private readonly column: number,
     argType: DataType,
     isMax: boolean,
@@ -55,10 +64,14 @@ export class ExtremeCall implements AggCallRunner {
     this.table = tables.create([...groupTypes, argType, T.Int64], pk, [...groupTypes.map(() => ({})), { desc: isMax }]);
   }
 
-  initSlots(): void {}
+  initSlots(acc: unknown[]): void {
+    acc[this.offset] = null;
+    acc[this.offset + 1] = null;
+  }
 
   apply(chunk: StreamChunk, groups: readonly (AggGroup | undefined)[], signs: Int8Array, n: number): void {
     const col = chunk.columns[this.column];
+    const off = this.offset;
     for (let i = 0; i < n; i++) {
       const s = signs[i];
       if (s === 0) continue;
@@ -66,13 +79,30 @@ export class ExtremeCall implements AggCallRunner {
       if (v === null) continue;
       const g = groups[i]!;
       this.scratch[0] = v;
-      bumpCount(this.table, g.key + encodeKeyString(this.valueTypes, this.scratch, this.orders), g, [v], s);
+      const vk = encodeKeyString(this.valueTypes, this.scratch, this.orders);
+      const count = bumpCount(this.table, g.key + vk, g, this.scratch, s);
+      const cur = g.acc[off] as string | null;
+      if (cur === null) continue;
+      if (s > 0) {
+        // The table orders the extreme first: a smaller encoding is a better value.
+        if (vk < cur) {
+          g.acc[off] = vk;
+          g.acc[off + 1] = v;
+        }
+      } else if (vk === cur && count <= 0) g.acc[off] = null;
     }
   }
 
   result(g: AggGroup): Datum {
+    const off = this.offset;
+    if (g.acc[off] !== null) return g.acc[off + 1] as Datum;
     const first = this.table.firstWithKeyPrefix(g.key);
-    return first === undefined ? null : first[this.nk];
+    if (first === undefined) return null;
+    const v = first[this.nk];
+    this.scratch[0] = v;
+    g.acc[off] = encodeKeyString(this.valueTypes, this.scratch, this.orders);
+    g.acc[off + 1] = v;
+    return v;
   }
 
   stateTables(): StateTable[] {

@@ -1,17 +1,30 @@
 /**
  * Reads an upstream MV or table for a new stream graph (RisingWave's StreamTableScan /
- * Chain): first its current rows as Inserts (the snapshot), then every later change.
+ * Chain): first its current rows as Inserts (the snapshot, "backfill"), then every later
+ * change.
  *
- * Why this is exact without a backfill protocol: the engine is single-threaded and
- * executors push synchronously, so between two messages nothing is in flight. `start()`
- * copies the upstream table's working view — everything the upstream has forwarded so
- * far — and only then subscribes to the upstream, so each change is seen exactly once,
- * either in the snapshot or as a message. The snapshot's writes belong to the epoch in
- * progress, which the next barrier commits. A snapshot bigger than memory, or an upstream
- * on another thread, will need RisingWave's chunked backfill instead.
+ * Why this is exact: the engine is single-threaded and executors push synchronously, so
+ * between two messages nothing is in flight. Starting a chain takes, in one synchronous
+ * step, the list of the upstream's current rows (rows are immutable and shared, so this
+ * is one reference per row, not a copy of the data) and subscribes to the upstream. Each
+ * change is therefore seen exactly once: in the snapshot if it happened before, as a
+ * message if after.
+ *
+ * Two ways to emit the snapshot:
+ * - `start()` pushes it all at once (small upstreams, tests);
+ * - `backfill()` pushes it in time slices and yields to the event loop between them, so a
+ *   backfill of millions of rows does not stall serving, DML or barriers, and can report
+ *   progress. Upstream changes that arrive meanwhile are buffered and forwarded, in order,
+ *   right after the last snapshot row: forwarding them earlier could apply an update to a
+ *   row whose insert the snapshot has not emitted yet. Barriers pass straight through, so
+ *   epochs keep committing (the partial state is invisible: CREATE returns, and the MV is
+ *   complete, only after the backfill). The buffer grows with the DML that arrives during
+ *   the backfill; RisingWave's position-based backfill (forward a change only if its key
+ *   is at or before the scan position) would bound it, at the cost of a key comparison
+ *   per change — worth it once upstreams are larger than memory.
  */
-import { type DataType, Op, type Row, type StreamChunk, StreamChunkBuilder } from '@freshet/common';
-import type { Barrier } from '../message';
+import { type DataType, Op, type Row, StreamChunk, StreamChunkBuilder } from '@freshet/common';
+import type { Barrier, Watermark } from '../message';
 import { Executor, UnaryExecutor } from './executor';
 
 export interface ChainOptions {
@@ -24,11 +37,34 @@ export interface ChainOptions {
   readonly chunkSize?: number;
 }
 
+/** How far a backfill has got. */
+export interface BackfillProgress {
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface BackfillOptions {
+  /** Called after every time slice. */
+  readonly onProgress?: (p: BackfillProgress) => void;
+  /** Longest run of work between two yields to the event loop, ms. */
+  readonly sliceMs?: number;
+}
+
+/** Default slice: short enough to keep lookup latency low while a backfill runs. */
+const DEFAULT_SLICE_MS = 10;
+
 export class ChainExecutor extends UnaryExecutor {
   readonly name = 'StreamTableScan';
   readonly types: readonly DataType[];
   private readonly columns: readonly number[] | null;
   private started = false;
+  private detached = false;
+  /**
+   * Upstream changes and watermarks held back while the snapshot is being emitted (a
+   * watermark passed early could make downstream drop snapshot rows as late); null =
+   * forwarding.
+   */
+  private held: (StreamChunk | Watermark)[] | null = null;
 
   constructor(private readonly options: ChainOptions) {
     super();
@@ -37,29 +73,80 @@ export class ChainExecutor extends UnaryExecutor {
     this.types = this.columns ? this.columns.map((c) => up[c]) : up;
   }
 
-  /** Emits the snapshot, then subscribes to the upstream. Call once the graph below is connected. */
+  /** Emits the whole snapshot now, then subscribes to the upstream. Call once the graph below is connected. */
   start(): void {
     if (this.started) return;
     this.started = true;
-    const b = new StreamChunkBuilder(this.types, this.options.chunkSize);
-    const cols = this.columns;
-    for (const row of this.options.snapshot()) {
-      this.emit(b.append(Op.Insert, cols ? cols.map((c) => row[c]) : row));
-    }
+    const b = this.builder();
+    for (const row of this.options.snapshot()) this.emit(b.append(Op.Insert, this.project(row)));
     this.emit(b.take());
     this.options.upstream.connect(this);
   }
 
-  /** Unsubscribes from the upstream (DROP of this graph). */
+  /**
+   * Subscribes now and emits the snapshot in time slices; resolves when the snapshot and
+   * the changes held meanwhile have all been pushed (or the chain was detached).
+   */
+  async backfill(opts: BackfillOptions = {}): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const rows = Array.from(this.options.snapshot());
+    this.held = [];
+    this.options.upstream.connect(this);
+    const sliceMs = opts.sliceMs ?? DEFAULT_SLICE_MS;
+    const b = this.builder();
+    let i = 0;
+    while (i < rows.length && !this.detached) {
+      const until = performance.now() + sliceMs;
+      do {
+        const end = Math.min(rows.length, i + 256);
+        for (; i < end; i++) this.emit(b.append(Op.Insert, this.project(rows[i])));
+      } while (i < rows.length && performance.now() < until);
+      this.emit(b.take());
+      opts.onProgress?.({ done: i, total: rows.length });
+      if (i < rows.length) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    rows.length = 0;
+    const held = this.held;
+    this.held = null;
+    if (!this.detached) for (const msg of held) msg instanceof StreamChunk ? this.emit(msg) : this.out.push(msg);
+  }
+
+  /** Unsubscribes from the upstream (DROP of this graph); a running backfill stops. */
   detach(): void {
+    this.detached = true;
+    this.held = null;
     this.options.upstream.disconnect(this);
   }
 
   protected onChunk(chunk: StreamChunk): void {
-    this.emit(this.columns ? chunk.withColumns(this.columns.map((c) => chunk.columns[c])) : chunk);
+    const out = this.columns ? chunk.withColumns(this.columns.map((c) => chunk.columns[c])) : chunk;
+    if (this.held) this.held.push(out);
+    else this.emit(out);
   }
 
   protected override onBarrier(b: Barrier): void {
     this.passBarrier(b);
+  }
+
+  /** Upstream watermarks follow their column to its output positions (dropped if not read). */
+  protected override onWatermark(w: Watermark): void {
+    const cols = this.columns;
+    if (cols === null) return this.forwardWatermark(w);
+    for (let j = 0; j < cols.length; j++) if (cols[j] === w.column) this.forwardWatermark(w.withColumn(j));
+  }
+
+  private forwardWatermark(w: Watermark): void {
+    if (this.held) this.held.push(w);
+    else this.out.push(w);
+  }
+
+  private builder(): StreamChunkBuilder {
+    return new StreamChunkBuilder(this.types, this.options.chunkSize);
+  }
+
+  private project(row: Row): Row {
+    const cols = this.columns;
+    return cols ? cols.map((c) => row[c]) : row;
   }
 }

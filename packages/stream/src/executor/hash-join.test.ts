@@ -39,8 +39,30 @@ describe('hash join', () => {
     expect(out.take()).toEqual([]);
     right.pushChunk(chunk('i i T\n+ 7 10 x\n+ 8 10 y\n+ 9 . z'));
     expect(out.take()).toEqual(expected('i i T i i T\n+ 1 10 a 7 10 x\n+ 1 10 a 8 10 y'));
+    // An update keeping the join key and stream key: one U-/U+ pair per match.
     left.pushChunk(chunk('i i T\nU- 1 10 a\nU+ 1 10 A\n- 2 20 b'));
-    expect(out.take()).toEqual(expected('i i T i i T\n- 1 10 a 7 10 x\n- 1 10 a 8 10 y\n+ 1 10 A 7 10 x\n+ 1 10 A 8 10 y'));
+    expect(out.take()).toEqual(expected('i i T i i T\nU- 1 10 a 7 10 x\nU+ 1 10 A 7 10 x\nU- 1 10 a 8 10 y\nU+ 1 10 A 8 10 y'));
+    // One moving to another join key: a delete and an insert.
+    left.pushChunk(chunk('i i T\n+ 4 20 d\nU- 1 10 A\nU+ 1 20 A'));
+    expect(out.take()).toEqual(expected('i i T i i T\n- 1 10 A 7 10 x\n- 1 10 A 8 10 y'));
+    right.pushChunk(chunk('i i T\n+ 5 20 v'));
+    expect(out.take()).toEqual(expected('i i T i i T\n+ 1 20 A 5 20 v\n+ 4 20 d 5 20 v'));
+  });
+
+  it('updates in place keep degrees: the preserved side stays matched or padded', () => {
+    const { left, right, out } = setup('left');
+    left.pushChunk(chunk('i i T\n+ 1 10 a\n+ 2 20 b'));
+    right.pushChunk(chunk('i i T\n+ 7 10 x'));
+    out.take();
+    // Right-side update: the matched left row changes its right half, no NULL-padded step between.
+    right.pushChunk(chunk('i i T\nU- 7 10 x\nU+ 7 10 X'));
+    expect(out.take()).toEqual(expected('i i T i i T\nU- 1 10 a 7 10 x\nU+ 1 10 a 7 10 X'));
+    // Left-side updates: matched and unmatched (NULL-padded).
+    left.pushChunk(chunk('i i T\nU- 1 10 a\nU+ 1 10 A\nU- 2 20 b\nU+ 2 20 B'));
+    expect(out.take()).toEqual(expected('i i T i i T\nU- 1 10 a 7 10 X\nU+ 1 10 A 7 10 X\nU- 2 20 b . . .\nU+ 2 20 B . . .'));
+    // Degrees are intact: removing the right row pads the left one again.
+    right.pushChunk(chunk('i i T\n- 7 10 X'));
+    expect(out.take()).toEqual(expected('i i T i i T\nU- 1 10 A 7 10 X\nU+ 1 10 A . . .'));
   });
 
   it('left join pads with NULLs and flips rows as the degree crosses zero', () => {

@@ -161,14 +161,51 @@ export class HashJoinExecutor extends Executor {
     const other = this.sides[1 - input];
     const n = chunk.capacity;
     const vis = chunk.visibility;
+    const ops = chunk.ops;
+    const inPlace = this.semi === 0 && this.condition === null;
     for (let i = 0; i < n; i++) {
       if (vis !== null && vis[i] === 0) continue;
       const row = chunk.row(i);
-      const sign = OP_SIGN[chunk.ops[i]] > 0 ? 1 : -1;
+      if (inPlace && ops[i] === Op.UpdateDelete) {
+        let j = i + 1;
+        while (vis !== null && j < n && vis[j] === 0) j++;
+        if (j < n && ops[j] === Op.UpdateInsert) {
+          const next = chunk.row(j);
+          if (this.applyUpdateInPlace(input, me, other, row, next)) {
+            i = j;
+            continue;
+          }
+        }
+      }
+      const sign = OP_SIGN[ops[i]] > 0 ? 1 : -1;
       if (this.semi !== 0) this.applySemiRow(input, row, sign);
       else this.applyRow(input, me, other, row, sign);
     }
     this.emit(this.builder.take());
+  }
+
+  /**
+   * An update that keeps the row's state key (same join key and stream key — an upstream
+   * MV's group changing its aggregates): with no extra condition the matches and every
+   * degree stay the same, so the stored row is overwritten in place and each joined row
+   * goes out as a U-/U+ pair, instead of a delete and a re-insert of the key on both the
+   * state and the output (which also lets a downstream materialize overwrite in place).
+   * Returns false, doing nothing, when the key changes or can never match.
+   */
+  private applyUpdateInPlace(input: number, me: JoinSide, other: JoinSide, oldRow: Row, newRow: Row): boolean {
+    const key = me.joinKey(newRow, this.nullSafe);
+    if (key === null) return false;
+    const stateKey = me.table.keyOfRow(newRow);
+    if (stateKey !== me.table.keyOfRow(oldRow)) return false;
+    const matches = other.table.keysWithPrefix(key);
+    for (let x = 0; x < matches.length; x++) {
+      const m = other.table.getByKey(matches[x])!;
+      this.outUpdate(input, oldRow, m, newRow, m);
+    }
+    if (matches.length === 0 && me.preserved) this.outUpdate(input, oldRow, null, newRow, null);
+    newRow.push(matches.length);
+    me.table.putByKey(stateKey, newRow);
+    return true;
   }
 
   /**

@@ -10,7 +10,7 @@
  * TUMBLE needs no executor: it is a projection of `tumble_start(ts, size)`.
  */
 import { type DataType, Op, OP_SIGN, type StreamChunk, StreamChunkBuilder } from '@freshet/common';
-import type { Watermark } from '../message';
+import { Watermark } from '../message';
 import { UnaryExecutor } from './executor';
 
 export interface HopWindowOptions {
@@ -65,9 +65,22 @@ export class HopWindowExecutor extends UnaryExecutor {
     this.emit(b.take());
   }
 
-  /** Input columns keep their positions, so a watermark passes through unchanged. */
+  /**
+   * Input columns keep their positions, so a watermark passes through unchanged. One on
+   * the time column also bounds window_start and window_end (RisingWave derives both):
+   * every later row has time >= w, so its earliest window starts at or after the earliest
+   * window containing w.
+   */
   protected override onWatermark(w: Watermark): void {
     this.out.push(w);
+    if (w.column !== this.options.timeColumn || w.value === null) return;
+    const { slideUs: slide, sizeUs: size } = this.options;
+    const t = w.value as number;
+    const last = t - mod(t - (this.options.offsetUs ?? 0), slide);
+    let start = last;
+    while (start - slide + size > t) start -= slide;
+    this.out.push(new Watermark(this.width, w.type, start));
+    this.out.push(new Watermark(this.width + 1, w.type, start + size));
   }
 }
 

@@ -98,24 +98,23 @@ export function applyToTable(table: StateTable, chunk: StreamChunk): void {
   const n = chunk.capacity;
   const vis = chunk.visibility;
   const ops = chunk.ops;
+  const cols = chunk.columns;
   for (let i = 0; i < n; i++) {
     if (vis !== null && vis[i] === 0) continue;
-    const row = chunk.row(i);
     const op = ops[i];
     if (op === Op.UpdateDelete) {
       let j = i + 1;
       while (vis !== null && j < n && vis[j] === 0) j++;
       if (j < n && ops[j] === Op.UpdateInsert) {
-        const next = chunk.row(j);
-        const key = table.keyOfRow(next);
-        if (key === table.keyOfRow(row)) {
-          table.putByKey(key, next);
+        const key = table.keyOfChunkRow(cols, j);
+        if (key === table.keyOfChunkRow(cols, i)) {
+          table.putByKey(key, chunk.row(j));
           i = j;
           continue;
         }
       }
     }
-    if (OP_SIGN[op] > 0) table.insert(row);
-    else table.delete(row);
+    if (OP_SIGN[op] > 0) table.insert(chunk.row(i));
+    else table.deleteByKey(table.keyOfChunkRow(cols, i));
   }
 }

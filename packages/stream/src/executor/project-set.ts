@@ -10,10 +10,17 @@
  */
 import { type DataType, type Datum, Op, OP_SIGN, type Row, type StreamChunk, StreamChunkBuilder, T } from '@freshet/common';
 import { type EvalErrorReporter, defaultErrorReporter } from '../eval-errors';
+import type { Watermark } from '../message';
 import { UnaryExecutor } from './executor';
 
 export type ProjectSetItem =
-  | { readonly kind: 'scalar'; readonly type: DataType; readonly eval: (row: Row) => Datum }
+  | {
+      readonly kind: 'scalar';
+      readonly type: DataType;
+      readonly eval: (row: Row) => Datum;
+      /** The input column this item merely forwards (watermarks follow it); absent: computed. */
+      readonly inputIndex?: number;
+    }
   /** A set-returning call: the sequence of values for one input row. */
   | { readonly kind: 'set'; readonly type: DataType; readonly eval: (row: Row) => Iterable<Datum> };
 
@@ -84,5 +91,13 @@ export class ProjectSetExecutor extends UnaryExecutor {
       }
     }
     this.emit(b.take());
+  }
+
+  /** Item j is output column j + 1: a watermark survives on the items forwarding its column. */
+  protected override onWatermark(w: Watermark): void {
+    for (let j = 0; j < this.items.length; j++) {
+      const it = this.items[j];
+      if (it.kind === 'scalar' && it.inputIndex === w.column) this.out.push(w.withColumn(j + 1));
+    }
   }
 }

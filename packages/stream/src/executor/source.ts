@@ -68,6 +68,11 @@ export class ValuesExecutor extends Executor implements BarrierInjectable {
     super();
   }
 
+  /** Recovery: the rows are already in the restored state, so the first barrier emits none. */
+  markEmitted(): void {
+    this.done = true;
+  }
+
   injectBarrier(b: Barrier): void {
     if (this.stopped) return;
     if (!this.done) {

@@ -77,27 +77,51 @@ export class TemporalFilterExecutor extends StatefulExecutor {
     return this.options.upperInclusive ? c <= 0 : c < 0;
   }
 
+  /**
+   * Rows are forwarded in place: the output is the input chunk with the rows that do not
+   * pass hidden (visibility) rather than copied into a new chunk. Update halves become a
+   * plain Delete and Insert, since the filter may keep one half and drop the other.
+   */
   protected onChunk(chunk: StreamChunk): void {
     const n = chunk.capacity;
     const vis = chunk.visibility;
-    const b = this.builder;
+    const ops = chunk.ops;
     const col = this.options.column;
+    let mask: Uint8Array | null = null;
+    let outOps: Uint8Array | null = null;
     for (let i = 0; i < n; i++) {
       if (vis !== null && vis[i] === 0) continue;
+      const op = ops[i];
+      if (op === Op.UpdateDelete || op === Op.UpdateInsert) {
+        outOps ??= ops.slice();
+        outOps[i] = op === Op.UpdateDelete ? Op.Delete : Op.Insert;
+      }
       const row = chunk.row(i);
       const key = this.table.keyOfRow(row);
-      if (OP_SIGN[chunk.ops[i]] > 0) {
-        if (!this.passesLower(row[col])) continue;
-        this.table.putByKey(key, row);
-        if (this.passesUpper(row[col])) this.emit(b.append(Op.Insert, row));
+      let pass: boolean;
+      if (OP_SIGN[op] > 0) {
+        pass = this.passesLower(row[col]);
+        if (pass) {
+          this.table.putByKey(key, row);
+          pass = this.passesUpper(row[col]);
+        }
       } else {
         const stored = this.table.getByKey(key);
-        if (stored === undefined) continue;
-        this.table.deleteByKey(key);
-        if (this.passesUpper(stored[col])) this.emit(b.append(Op.Delete, stored));
+        pass = stored !== undefined;
+        if (stored !== undefined) {
+          this.table.deleteByKey(key);
+          pass = this.passesUpper(stored[col]);
+        }
+      }
+      if (!pass) {
+        if (mask === null) mask = vis === null ? new Uint8Array(n).fill(1) : vis.slice();
+        mask[i] = 0;
       }
     }
-    this.emit(b.take());
+    let out = chunk;
+    if (outOps !== null) out = out.withOps(outOps);
+    if (mask !== null) out = out.withVisibility(mask);
+    this.emit(out);
   }
 
   /** Nothing buffered: changes are emitted per chunk. */

@@ -10,9 +10,10 @@
  * graph in the same order on recovery.
  */
 import type { DataType, KeyOrder } from '@freshet/common';
-import { ChainExecutor, type ChainOptions } from '../executor/chain';
+import { type BackfillProgress, ChainExecutor, type ChainOptions } from '../executor/chain';
 import type { Executor } from '../executor/executor';
 import { type ConflictBehavior, MaterializeExecutor } from '../executor/materialize';
+import { SinkExecutor, type SinkOptions } from '../executor/sink';
 import { SourceExecutor } from '../executor/source';
 import { StateTableAllocator } from '../state/state-table';
 import type { BarrierManager, CollectorHandle } from './barrier-manager';
@@ -58,9 +59,32 @@ export class StreamGraph {
     return input.connect(new MaterializeExecutor({ types: input.types, tables: this.tables, collector, ...options }));
   }
 
+  /** The graph's sink (a sink job's end): its target's commits gate epochs like a materialize. */
+  sink(input: Executor, options: Omit<SinkOptions, 'types' | 'collector'>): SinkExecutor {
+    const collector = this.manager.registerCollector();
+    this.collectors.push(collector);
+    return input.connect(new SinkExecutor({ types: input.types, collector, ...options }));
+  }
+
   /** Emits chain snapshots and subscribes to upstreams; call after wiring every executor. */
   start(): void {
     for (const c of this.chains) c.start();
+  }
+
+  /**
+   * Like `start()`, but emits the snapshots in time slices (see ChainExecutor.backfill):
+   * every chain subscribes at once, and the promise resolves when all have caught up.
+   * `onProgress` gets the rows emitted so far over all chains.
+   */
+  async backfill(onProgress?: (p: BackfillProgress) => void, sliceMs?: number): Promise<void> {
+    const done = this.chains.map(() => 0);
+    const total = this.chains.map(() => 0);
+    const report = (i: number, p: BackfillProgress) => {
+      done[i] = p.done;
+      total[i] = p.total;
+      onProgress?.({ done: sum(done), total: sum(total) });
+    };
+    await Promise.all(this.chains.map((c, i) => c.backfill({ onProgress: (p) => report(i, p), sliceMs })));
   }
 
   /** State table ids this graph owns. */
@@ -78,4 +102,10 @@ export class StreamGraph {
     for (const c of this.collectors) c.unregister();
     for (const id of this.tableIds) this.manager.store.dropTable(id);
   }
+}
+
+function sum(xs: readonly number[]): number {
+  let s = 0;
+  for (const x of xs) s += x;
+  return s;
 }

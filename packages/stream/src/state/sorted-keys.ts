@@ -17,6 +17,18 @@ export class SortedKeys {
     return this.count;
   }
 
+  /** A set holding `keys`, which must be sorted ascending and distinct. */
+  static fromSorted(keys: readonly string[]): SortedKeys {
+    const s = new SortedKeys();
+    for (let i = 0; i < keys.length; i += MAX_BUCKET) {
+      const bucket = keys.slice(i, i + MAX_BUCKET);
+      s.buckets.push(bucket);
+      s.maxes.push(bucket[bucket.length - 1]);
+    }
+    s.count = keys.length;
+    return s;
+  }
+
   /** Index of the first bucket whose max is ≥ key (buckets.length if none). */
   private bucketFor(key: string): number {
     return lowerBound(this.maxes, key);

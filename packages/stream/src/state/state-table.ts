@@ -12,7 +12,7 @@
  * Rows handed to `insert`/`update` become owned by the table and must not be mutated
  * afterwards; rows returned by reads are shared and must not be mutated either.
  */
-import { type DataType, type Datum, type KeyOrder, type Row, encodeKeyString } from '@freshet/common';
+import { type Column, type DataType, type Datum, type KeyOrder, type Row, encodeKeyString } from '@freshet/common';
 import type { StateStore, StoreTable } from './store';
 
 export interface StateTableDesc {
@@ -92,6 +92,14 @@ export class StateTable {
     const pk = this.pk;
     const s = this.pkScratch;
     for (let i = 0; i < pk.length; i++) s[i] = row[pk[i]] ?? null;
+    return encodeKeyString(this.pkTypes, s, this.orders);
+  }
+
+  /** The storage key of row `i` of a chunk's columns, without materialising the row. */
+  keyOfChunkRow(columns: readonly Column[], i: number): string {
+    const pk = this.pk;
+    const s = this.pkScratch;
+    for (let k = 0; k < pk.length; k++) s[k] = columns[pk[k]].get(i);
     return encodeKeyString(this.pkTypes, s, this.orders);
   }
 

@@ -103,6 +103,82 @@ describe('StateTable', () => {
   });
 });
 
+describe('MemStateStore', () => {
+  it('matches a snapshot-per-epoch model under random writes, deletes and lagging commits', { timeout: 30_000 }, async () => {
+    const r = rng(11);
+    const store = new MemStateStore();
+    const t = store.table(1);
+    const working = new Map<string, number>();
+    /** The working view at the end of each finished epoch: what committing that epoch must show. */
+    const snapshots = new Map<number, Map<string, number>>([[0, new Map()]]);
+    let epoch = 1;
+    const sortedEntries = (m: Map<string, number>, lo?: string, hi?: string) =>
+      [...m].filter(([k]) => (lo === undefined || k >= lo) && (hi === undefined || k < hi)).sort(([a], [b]) => (a < b ? -1 : 1));
+    const check = () => {
+      const committed = snapshots.get(store.committedEpoch)!;
+      const lo = r() < 0.5 ? undefined : String.fromCharCode(97 + Math.floor(r() * 10));
+      const hi = r() < 0.5 ? undefined : String.fromCharCode(100 + Math.floor(r() * 10));
+      expect([...t.iterCommitted(lo, hi)].map(([k, v]) => [k, v[0]])).toEqual(sortedEntries(committed, lo, hi));
+      expect([...t.iter(lo, hi)].map(([k, v]) => [k, v[0]])).toEqual(sortedEntries(working, lo, hi));
+      expect(t.size).toBe(working.size);
+      for (let q = 0; q < 5; q++) {
+        const k = String.fromCharCode(97 + Math.floor(r() * 12), 97 + Math.floor(r() * 3));
+        expect(t.getCommitted(k)?.[0]).toBe(committed.get(k));
+        expect(t.get(k)?.[0]).toBe(working.get(k));
+      }
+    };
+    for (let step = 0; step < 20000; step++) {
+      const x = r();
+      if (x < 0.7) {
+        const k = String.fromCharCode(97 + Math.floor(r() * 12), 97 + Math.floor(r() * 3));
+        if (r() < 0.35) {
+          t.write(epoch, k, null);
+          working.delete(k);
+        } else {
+          const v = step;
+          t.write(epoch, k, [v]);
+          working.set(k, v);
+        }
+      } else if (x < 0.85) {
+        snapshots.set(epoch, new Map(working));
+        epoch++;
+      } else if (x < 0.95) {
+        // Publish a finished epoch (commits may lag several epochs behind the writes).
+        const finished = epoch - 1;
+        if (finished > store.committedEpoch) await store.commitEpoch(store.committedEpoch + 1 + Math.floor(r() * (finished - store.committedEpoch)));
+      } else check();
+    }
+    check();
+  });
+});
+
+describe('MemStateStore ordered index', () => {
+  it('is built on the first range read from the live keys, then maintained', async () => {
+    const r = rng(5);
+    const store = new MemStateStore();
+    const t = store.table(7);
+    const model = new Map<string, number>();
+    for (let i = 0; i < 5000; i++) {
+      const k = String.fromCharCode(97 + Math.floor(r() * 26), 97 + Math.floor(r() * 26));
+      if (r() < 0.3) {
+        t.write(1, k, null);
+        model.delete(k);
+      } else {
+        t.write(1, k, [i]);
+        model.set(k, i);
+      }
+    }
+    const sorted = () => [...model].sort(([a], [b]) => (a < b ? -1 : 1));
+    expect([...t.iter(undefined, undefined)].map(([k, v]) => [k, v[0]])).toEqual(sorted());
+    t.write(1, 'zz', [1]);
+    t.write(1, sorted()[0][0], null);
+    model.set('zz', 1);
+    model.delete(sorted()[0][0]);
+    expect(t.keys(undefined, undefined)).toEqual(sorted().map(([k]) => k));
+    expect(t.firstKey('m', undefined)).toBe(sorted().find(([k]) => k >= 'm')?.[0]);
+  });
+});
+
 describe('prefixEnd', () => {
   it('is the least key above every extension of the prefix', async () => {
     const { prefixEnd } = await import('./state-table');

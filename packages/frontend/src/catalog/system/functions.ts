@@ -8,6 +8,7 @@
 import { type DataType, type Datum, SqlError, SqlState, T, listOf } from '@freshet/common';
 import type { ScalarImpl } from '@freshet/expr';
 import type { QueryContext } from '../../binder/context';
+import { RW_CATALOG } from '../catalog';
 import { hasDeclaredPrimaryKey, indexDefinition, primaryKeyDefinition, primaryKeyIndexDefinition, tableOfPrimaryKeyIndex, viewDefinition } from './definitions';
 import { UTF8_ENCODING } from './pg-global';
 import { formatType, pgTypeByName } from './type-info';
@@ -47,6 +48,8 @@ const DEFS: SystemFunctionDef[] = [
   def('pg_table_is_visible', [[I]], B, (a, q) => tableIsVisible(q, a[0] as number)),
   def('pg_type_is_visible', [[I]], B, TRUE),
   def('pg_function_is_visible', [[I]], B, TRUE),
+  def('pg_operator_is_visible', [[I]], B, TRUE),
+  def('pg_conversion_is_visible', [[I]], B, TRUE),
   privilege('has_table_privilege'),
   privilege('has_schema_privilege'),
   privilege('has_database_privilege'),
@@ -76,12 +79,20 @@ const DEFS: SystemFunctionDef[] = [
   def('pg_my_temp_schema', [[]], I, () => 0),
   def('pg_is_other_temp_schema', [[I]], B, () => false),
   def('pg_relation_size', [[I], [I, V]], T.Int64, () => 0n),
+  // By oid or by name: either argument type.
+  def('pg_database_size', [null], T.Int64, () => 0n),
   def('pg_table_size', [[I]], T.Int64, () => 0n),
   def('pg_indexes_size', [[I]], T.Int64, () => 0n),
   def('pg_total_relation_size', [[I]], T.Int64, () => 0n),
   def('pg_size_pretty', [[T.Int64]], V, (a) => sizePretty(a[0] as bigint)),
+  // Transaction-local settings (is_local = true) last for the session: Freshet's
+  // transactions are statement-level snapshots, with nothing to roll a setting back to.
+  def('set_config', [[V, V, B]], V, (a, q) => setConfig(q, a[0] as string, a[1] as string), false),
   def('pg_relation_is_publishable', [[I]], B, () => false),
   def('to_regclass', [[V]], I, (a, q) => relationOid(q, a[0] as string, false)),
+  // Grafana splits a qualified table name with parse_ident. `strict` only changes which
+  // malformed inputs are errors; ours are never malformed enough to tell them apart.
+  def('parse_ident', [[V], [V, B]], listOf(V), (a) => parseQualifiedName(a[0] as string)),
   def('to_regtype', [[V]], I, (a) => pgTypeOidByName(a[0] as string, false)),
 ];
 
@@ -127,8 +138,17 @@ function describeType(t: DataType): string {
   return t.kind === 'unknown' ? 'unknown' : t.kind;
 }
 
+function setConfig(q: QueryContext, name: string | null, value: string | null): string {
+  if (name === null) throw new SqlError(SqlState.NullValueNotAllowed, 'SET requires parameter name');
+  if (!q.session?.setSetting) throw new SqlError(SqlState.FeatureNotSupported, 'set_config is not available here');
+  return q.session.setSetting(name, value ?? '');
+}
+
 function currentSchemas(q: QueryContext, implicit: boolean): Datum {
-  const path = implicit ? q.catalog.effectiveSearchPath(q.searchPath, q.user) : q.searchPath.map((s) => (s === '$user' ? q.user : s));
+  const named = q.searchPath.map((s) => (s === '$user' ? q.user : s));
+  // PostgreSQL's implicit schema is pg_catalog; rw_catalog, searched implicitly for
+  // RisingWave's sake, is left out as it is for pg_table_is_visible.
+  const path = implicit ? q.catalog.effectiveSearchPath(q.searchPath, q.user).filter((s) => s !== RW_CATALOG || named.includes(s)) : named;
   return path.filter((s, i) => path.indexOf(s) === i && q.catalog.getSchema(q.database, s) !== undefined);
 }
 
@@ -157,6 +177,10 @@ function tableIsVisible(q: QueryContext, oid: number): boolean | null {
   // A primary key's index lives in its table's schema, so it is visible when the table is.
   const rel = tableOfPrimaryKeyIndex(q.catalog, oid) ?? q.catalog.getRelationById(oid);
   if (!rel) return null;
+  // rw_catalog is searched implicitly (as RisingWave) but is not "visible" in PostgreSQL's
+  // sense unless the path names it: psql's \d lists visible relations outside pg_catalog
+  // and information_schema, and would otherwise list every rw_catalog table.
+  if (rel.schema === RW_CATALOG && !q.searchPath.includes(RW_CATALOG)) return false;
   return q.catalog.resolveRelation(q.database, q.searchPath, null, rel.name, q.user) === rel;
 }
 

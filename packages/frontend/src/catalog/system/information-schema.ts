@@ -1,11 +1,12 @@
 /**
- * information_schema: tables, columns, schemata, views, over the current database's
- * relations. As in RisingWave, `tables` also lists materialized views, and data_type is
- * the type's SQL name (`integer[]` for arrays).
+ * information_schema: tables, columns, schemata, views, table_constraints and
+ * key_column_usage, over the current database's relations. As in RisingWave, `tables`
+ * also lists materialized views, and data_type is the type's SQL name (`integer[]` for
+ * arrays). Sources and sinks are listed as PostgreSQL lists foreign tables ('FOREIGN').
  */
 import { T, typeName, typeOid } from '@freshet/common';
 import type { RelationCatalog } from '../model';
-import { viewDefinition } from './definitions';
+import { primaryKeyName, viewDefinition } from './definitions';
 import { type SystemContext, attributes, primaryKeyAttnums, systemTable } from './table';
 import { pgTypeByOid } from './type-info';
 
@@ -23,6 +24,9 @@ function tableType(ctx: SystemContext, rel: RelationCatalog): string | undefined
       return 'VIEW';
     case 'materialized_view':
       return 'MATERIALIZED VIEW';
+    case 'source':
+    case 'sink':
+      return 'FOREIGN';
     default:
       return undefined;
   }
@@ -135,4 +139,54 @@ export const infoViews = systemTable({
   },
 });
 
-export const INFORMATION_SCHEMA_GROUP = [infoTables, infoColumns, infoSchemata, infoViews];
+/** Declared primary keys: the only constraints Freshet has (NOT NULL is a column property). */
+function* primaryKeys(ctx: SystemContext) {
+  for (const rel of ctx.userRelations('table')) {
+    const key = primaryKeyAttnums(rel);
+    if (key.length > 0) yield { rel, key, name: primaryKeyName(rel) };
+  }
+}
+
+export const infoTableConstraints = systemTable({
+  schema: 'information_schema',
+  name: 'table_constraints',
+  oid: 90_104,
+  relkind: 'v',
+  columns: [
+    ['constraint_catalog', V], ['constraint_schema', V], ['constraint_name', V], ['table_catalog', V], ['table_schema', V],
+    ['table_name', V], ['constraint_type', V], ['is_deferrable', V], ['initially_deferred', V], ['enforced', V], ['nulls_distinct', V],
+  ],
+  *rows(ctx: SystemContext) {
+    for (const { rel, name } of primaryKeys(ctx)) {
+      yield {
+        constraint_catalog: ctx.database, constraint_schema: rel.schema, constraint_name: name, table_catalog: ctx.database,
+        table_schema: rel.schema, table_name: rel.name, constraint_type: 'PRIMARY KEY', is_deferrable: 'NO',
+        initially_deferred: 'NO', enforced: 'YES',
+      };
+    }
+  },
+});
+
+export const infoKeyColumnUsage = systemTable({
+  schema: 'information_schema',
+  name: 'key_column_usage',
+  oid: 90_105,
+  relkind: 'v',
+  columns: [
+    ['constraint_catalog', V], ['constraint_schema', V], ['constraint_name', V], ['table_catalog', V], ['table_schema', V],
+    ['table_name', V], ['column_name', V], ['ordinal_position', I], ['position_in_unique_constraint', I],
+  ],
+  *rows(ctx: SystemContext) {
+    for (const { rel, key, name } of primaryKeys(ctx)) {
+      const attrs = attributes(rel);
+      for (let i = 0; i < key.length; i++) {
+        yield {
+          constraint_catalog: ctx.database, constraint_schema: rel.schema, constraint_name: name, table_catalog: ctx.database,
+          table_schema: rel.schema, table_name: rel.name, column_name: attrs[key[i] - 1].column.name, ordinal_position: i + 1,
+        };
+      }
+    }
+  },
+});
+
+export const INFORMATION_SCHEMA_GROUP = [infoTables, infoColumns, infoSchemata, infoViews, infoTableConstraints, infoKeyColumnUsage];

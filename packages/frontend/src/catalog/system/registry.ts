@@ -11,24 +11,30 @@ import type { PlanNode } from '../../planner/plan';
 import type { Catalog } from '../catalog';
 import type { RelationCatalog } from '../model';
 import { INFORMATION_SCHEMA_GROUP } from './information-schema';
+import { PG_CAST_GROUP } from './pg-cast';
 import { PG_CLASS_GROUP } from './pg-class';
+import { PG_FOREIGN_GROUP } from './pg-foreign';
 import { PG_GLOBAL_GROUP } from './pg-global';
 import { pgProc } from './pg-proc';
 import { PG_RUNTIME_GROUP } from './pg-runtime';
 import { pgType } from './pg-type';
 import { PG_VIEWS_GROUP } from './pg-views';
 import { RW_CATALOG_GROUP } from './rw-catalog';
+import { rwCheckpointStatus } from './rw-checkpoints';
 import { SystemContext, type SystemTable } from './table';
 
 export const SYSTEM_TABLES: readonly SystemTable[] = [
   pgType,
   ...PG_CLASS_GROUP,
+  ...PG_FOREIGN_GROUP,
+  ...PG_CAST_GROUP,
   ...PG_GLOBAL_GROUP,
   pgProc,
   ...PG_VIEWS_GROUP,
   ...PG_RUNTIME_GROUP,
   ...INFORMATION_SCHEMA_GROUP,
   ...RW_CATALOG_GROUP,
+  rwCheckpointStatus,
 ];
 
 const installed = new WeakMap<Catalog, Map<RelationCatalog, SystemTable>>();

@@ -4,6 +4,8 @@
  */
 import { T, typeName, typeOid } from '@freshet/common';
 import type { RelationCatalog, RelationKind } from '../model';
+import type { StreamingJobInfo } from './session-info';
+import { formatJobProgress } from './streaming-jobs';
 import { type SystemContext, attributes, systemTable } from './table';
 import { PG_TYPES, pgTypeByOid } from './type-info';
 
@@ -141,6 +143,85 @@ export const rwTypes = systemTable({
   rows: () => PG_TYPES.map((t) => ({ id: t.oid, name: t.typname, input_oid: t.typinput, typelem: t.typelem, typarray: t.typarray })),
 });
 
+/** The streaming jobs of the current database (all of them: the engine is server-wide). */
+function jobsOf(ctx: SystemContext): StreamingJobInfo[] {
+  return (ctx.q.session?.streamingJobs?.() ?? []).filter((j) => j.database === ctx.database);
+}
+
+const msToMicros = (ms: number | null) => (ms === null ? null : ms * 1000);
+
+/** RisingWave's rw_streaming_jobs (`id` too, as newer releases name the job column). */
+export const rwStreamingJobs = systemTable({
+  schema: 'rw_catalog',
+  name: 'rw_streaming_jobs',
+  oid: 90_212,
+  columns: [
+    ['job', I], ['name', V], ['status', V], ['parallelism', V], ['max_parallelism', I], ['resource_group', V], ['id', I],
+  ],
+  *rows(ctx: SystemContext) {
+    for (const j of jobsOf(ctx)) {
+      // One process runs every job on one thread: a fixed parallelism of 1.
+      yield { job: j.id, name: j.name, status: j.status, parallelism: 'FIXED(1)', max_parallelism: 1, resource_group: 'default', id: j.id };
+    }
+  },
+});
+
+/** RisingWave's rw_ddl_progress: the CREATE statements whose backfill is running. */
+export const rwDdlProgress = systemTable({
+  schema: 'rw_catalog',
+  name: 'rw_ddl_progress',
+  oid: 90_213,
+  columns: [['ddl_id', T.Int64], ['ddl_statement', V], ['create_type', V], ['progress', V], ['initialized_at', TZ]],
+  *rows(ctx: SystemContext) {
+    for (const j of jobsOf(ctx)) {
+      if (!j.backfill) continue;
+      yield {
+        ddl_id: BigInt(j.id), ddl_statement: j.definition, create_type: 'FOREGROUND',
+        progress: formatJobProgress(j.backfill), initialized_at: j.backfill.startedAt * 1000,
+      };
+    }
+  },
+});
+
+/**
+ * Freshet's freshness view, one row per MV: the epoch it last committed and that epoch's
+ * barrier time (the MV shows its sources as of then), the latest change of its sources
+ * and of its own rows, how old the oldest source change it does not show yet is (lag_ms,
+ * 0 when it is current), and rows in (backfill + upstream changes) and out (changes
+ * written). "Did the features change, and are they fresh?" in one query.
+ */
+export const rwMvFreshness = systemTable({
+  schema: 'rw_catalog',
+  name: 'rw_mv_freshness',
+  oid: 90_214,
+  relkind: 'v',
+  columns: [
+    ['id', I], ['schema_name', V], ['name', V], ['status', V], ['committed_epoch', T.Int64], ['committed_at', TZ],
+    ['source_changed_at', TZ], ['output_changed_at', TZ], ['lag_ms', T.Int64], ['rows_in', T.Int64], ['rows_out', T.Int64],
+    ['row_count', T.Int64],
+  ],
+  *rows(ctx: SystemContext) {
+    for (const j of jobsOf(ctx)) {
+      if (j.kind !== 'materialized_view') continue;
+      yield {
+        id: j.id,
+        schema_name: j.schema,
+        name: j.name,
+        status: j.status,
+        committed_epoch: BigInt(j.committedEpoch),
+        committed_at: msToMicros(j.committedAt),
+        source_changed_at: msToMicros(j.sourceChangedAt),
+        output_changed_at: msToMicros(j.outputChangedAt),
+        lag_ms: BigInt(Math.round(j.lagMs)),
+        rows_in: BigInt(j.rowsIn),
+        rows_out: BigInt(j.rowsOut),
+        row_count: j.rowCount === null ? null : BigInt(j.rowCount),
+      };
+    }
+  },
+});
+
 export const RW_CATALOG_GROUP = [
   rwTables, rwMaterializedViews, rwViews, rwIndexes, rwSources, rwSinks, rwRelations, rwColumns, rwSchemas, rwDatabases, rwUsers, rwTypes,
+  rwStreamingJobs, rwDdlProgress, rwMvFreshness,
 ];

@@ -47,14 +47,18 @@ export function systemTable(def: {
   };
 }
 
-/** The pg_class.relkind of a catalog relation (RisingWave: 's' source, 'k' sink). */
+/**
+ * The pg_class.relkind of a catalog relation. Sources and sinks are foreign tables ('f'):
+ * psql, JDBC and GUI tools list and describe those (RisingWave leaves them out of
+ * pg_class); pg-foreign.ts gives their connector and options.
+ */
 export const RELKIND: Record<RelationKind, string> = {
   table: 'r',
   view: 'v',
   materialized_view: 'm',
   index: 'i',
-  source: 's',
-  sink: 'k',
+  source: 'f',
+  sink: 'f',
 };
 
 /** A visible column with its PostgreSQL attnum (1-based, hidden columns skipped). */

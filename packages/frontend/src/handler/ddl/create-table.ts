@@ -11,6 +11,8 @@ import type { ColumnDesc, RelationCatalog } from '../../catalog/model';
 import { relationExists } from '../../catalog/catalog';
 import { type DdlContext, DdlState, displayName, inBatch, targetSchema } from './context';
 import { defElemOptions, deparseExpr, rangeVarName, strVal } from './pg-nodes';
+import { tableWatermarks } from '../../stream-planner/watermark';
+import { connectorTable, tableIncludeColumns } from './create-source';
 
 export const ROW_ID_COLUMN = '_row_id';
 
@@ -81,6 +83,9 @@ export async function createTable(ctx: DdlContext, stmt: PgStatement): Promise<s
     }
   }
 
+  const withOptions = { ...defElemOptions(node.options), ...(rw?.withOptions ?? {}) };
+  columns.push(...tableIncludeColumns(rw, withOptions, columns));
+
   const appendOnly = rw?.appendOnly ?? false;
   let pk: number[];
   const chosenPk = pkNames as string[] | null;
@@ -103,14 +108,12 @@ export async function createTable(ctx: DdlContext, stmt: PgStatement): Promise<s
     pk = [columns.length];
     columns.push({ name: ROW_ID_COLUMN, type: T.Serial, hidden: true, notNull: true });
   }
-  if (rw?.watermarks?.length && !appendOnly) {
-    throw new SqlError(SqlState.FeatureNotSupported, 'Defining watermarks on table requires the table to be append only.', {
-      hint: 'Use the key words `APPEND ONLY`',
-    });
-  }
-  for (const wm of rw?.watermarks ?? []) {
-    if (!columns.some((c) => c.name === wm.column)) throw new SqlError(SqlState.UndefinedColumn, `column "${wm.column}" does not exist`);
-  }
+  const versionColumns = tableVersionColumns(columns, rw?.versionColumns, rw?.onConflict);
+  const q = { ...ctx, timeZone: 'UTC', now: () => Date.now() * 1000 };
+  const watermarks = tableWatermarks(q, qn.name, columns, rw?.watermarks, appendOnly);
+
+  // `WITH (connector = …)`: a table fed by a source connector (create-source.ts).
+  const connector = connectorTable(qn.name, columns, rw, withOptions);
 
   const rec: RelationCatalog = {
     id: ctx.catalog.nextId(),
@@ -124,12 +127,32 @@ export async function createTable(ctx: DdlContext, stmt: PgStatement): Promise<s
     appendOnly,
     onConflict: rw?.onConflict ?? 'overwrite',
     definition: stmt.text,
-    withOptions: { ...defElemOptions(node.options), ...(rw?.withOptions ?? {}) },
+    withOptions,
     dependsOn: [],
     createdAt: Date.now(),
+    ...(watermarks ? { watermarks } : {}),
+    ...(versionColumns ? { versionColumns } : {}),
+    ...(connector ? { connector } : {}),
   };
   await inBatch(ctx, (batch) => ctx.catalog.addRelation(rec, batch));
   return 'CREATE_TABLE';
+}
+
+/** `ON CONFLICT … WITH VERSION COLUMN (a, …)`: column indices, checked as RisingWave does. */
+function tableVersionColumns(columns: readonly ColumnDesc[], names: readonly string[] | undefined, onConflict: string | undefined): number[] | undefined {
+  if (!names || names.length === 0) return undefined;
+  if (onConflict === 'ignore') {
+    throw new SqlError(SqlState.SyntaxError, 'The with version column syntax cannot be used with the ignore behavior of on conflict');
+  }
+  return names.map((n) => {
+    const i = columns.findIndex((c) => c.name === n);
+    if (i < 0) throw new SqlError(SqlState.UndefinedColumn, `Version column ${n} not found`);
+    const kind = columns[i].type.kind;
+    if (kind === 'boolean' || kind === 'jsonb' || kind === 'struct' || kind === 'list') {
+      throw new SqlError(SqlState.DatatypeMismatch, `Version column ${n} must be of a comparable data type`);
+    }
+    return i;
+  });
 }
 
 /** RisingWave reserves the `_row_id` and `_rw_` prefixes and PostgreSQL's system column names. */

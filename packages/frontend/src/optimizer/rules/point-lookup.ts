@@ -41,7 +41,7 @@ const EXACT_KEY_KINDS = new Set<DataType['kind']>([
 ]);
 
 export function pointLookup(plan: PlanNode): PlanNode {
-  return transformPlan(plan, (p) => (p.kind === 'filter' && p.input.kind === 'scan' ? toGet(p, p.input) : p));
+  return transformPlan(plan, (p) => (p.kind === 'filter' && p.input.kind === 'scan' && !p.input.changelog && !p.input.temporal ? toGet(p, p.input) : p));
 }
 
 /** A key value computable before reading the table: a literal or `$n`, through casts. */

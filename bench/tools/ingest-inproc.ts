@@ -1,0 +1,152 @@
+/**
+ * In-process harness for the ingest path: the seed feature pipeline (its tables and three
+ * MVs, verbatim) in one process, fed through the real pgwire Connection and frontend
+ * session with the same prepared multi-row INSERTs as `npm run bench -- ingest` (Parse
+ * once, Bind with text parameters per batch), pre-encoded, through a fake socket. It
+ * reports CPU µs per event of the server code alone (pgwire → INSERT → storage → stream
+ * graphs → barriers), which stays comparable on a busy machine, and checks the MVs
+ * against the client-side totals at the end.
+ *
+ *   node --import tsx bench/tools/ingest-inproc.ts [--users N] [--events N] [--batch-rows N]
+ *        [--data-dir DIR] [--profile DIR]
+ *
+ * In-memory storage unless --data-dir is given (then commits go to LevelDB as in
+ * `freshet start`). Between batches the loop yields to the event loop, so the streaming
+ * engine's barrier timer fires as it does in the server.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { serialize } from 'pg-protocol';
+import { Connection } from '../../packages/pgwire/src/protocol/connection';
+import { openTestFrontend } from '../../packages/frontend/src/query/testing';
+import {
+  SEED_MVS,
+  SOURCE_TABLES_SQL,
+  TX_EVERY,
+  eventBatch,
+  expectedFeatures,
+  insertSql,
+  timestampText,
+  verificationQueries,
+} from '../lib/feature-pipeline';
+import { FakeSocket, errorIn, startProfiler } from './fake-socket';
+
+/** Text of the first DataRow in server output. */
+function firstDataRow(out: Buffer): string[] | null {
+  let at = 0;
+  while (at + 5 <= out.length) {
+    const type = out[at];
+    const len = out.readInt32BE(at + 1);
+    if (type === 0x44) {
+      const n = out.readInt16BE(at + 5);
+      const row: string[] = [];
+      let p = at + 7;
+      for (let i = 0; i < n; i++) {
+        const l = out.readInt32BE(p);
+        p += 4;
+        row.push(l < 0 ? 'NULL' : out.subarray(p, p + l).toString('utf8'));
+        if (l > 0) p += l;
+      }
+      return row;
+    }
+    at += 1 + len;
+  }
+  return null;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      users: { type: 'string', default: '10000' },
+      events: { type: 'string', default: '500000' },
+      'batch-rows': { type: 'string', default: '1000' },
+      'data-dir': { type: 'string' },
+      profile: { type: 'string' },
+    },
+  });
+  const users = Number(values.users);
+  const events = Number(values.events);
+  const batchRows = Number(values['batch-rows']);
+  if (batchRows % TX_EVERY !== 0) throw new Error(`--batch-rows must be a multiple of ${TX_EVERY}`);
+  const { frontend, close } = await openTestFrontend({ dataDir: values['data-dir'] });
+  const sock = new FakeSocket(true);
+  new Connection(sock as never, { manager: frontend, maxMessageSize: 1 << 26, log: () => {} });
+  await sock.roundTrip(serialize.startup({ user: 'root', database: 'dev' }));
+  const q = async (sql: string) => {
+    await sock.roundTrip(serialize.query(sql));
+    const out = sock.takeOutput();
+    const err = errorIn(out);
+    if (err) throw new Error(`${sql}: ${err}`);
+    return out;
+  };
+  for (const s of SOURCE_TABLES_SQL) await q(s);
+  for (const mv of SEED_MVS) await q(mv.sql);
+
+  // Pre-encode every batch (Bind/Execute per table, then Sync) so the run measures the server only.
+  const ts = timestampText(Date.now());
+  const evRows = (batchRows / TX_EVERY) * (TX_EVERY - 1);
+  const txRows = batchRows / TX_EVERY;
+  await sock.roundTrip(
+    Buffer.concat([
+      serialize.parse({ name: 'ev', text: insertSql('user_events', evRows), types: [] }),
+      serialize.parse({ name: 'tx', text: insertSql('transactions', txRows), types: [] }),
+      serialize.sync(),
+    ]),
+  );
+  sock.takeOutput();
+  const frames: Buffer[] = [];
+  for (let from = 0; from < events; from += batchRows) {
+    const to = Math.min(from + batchRows, events);
+    const b = eventBatch(from, to, users, ts);
+    const full = to - from === batchRows;
+    const parts: Buffer[] = [];
+    if (!full) {
+      if (b.eventRows) parts.push(serialize.parse({ name: 'ev_last', text: insertSql('user_events', b.eventRows), types: [] }));
+      if (b.transactionRows) parts.push(serialize.parse({ name: 'tx_last', text: insertSql('transactions', b.transactionRows), types: [] }));
+    }
+    if (b.eventRows) parts.push(serialize.bind({ statement: full ? 'ev' : 'ev_last', values: b.events }), serialize.execute({}));
+    if (b.transactionRows) parts.push(serialize.bind({ statement: full ? 'tx' : 'tx_last', values: b.transactions }), serialize.execute({}));
+    parts.push(serialize.sync());
+    frames.push(Buffer.concat(parts));
+  }
+
+  const profiler = values.profile ? await startProfiler() : null;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < frames.length; i++) {
+    await sock.roundTrip(frames[i]);
+    if ((i & 15) === 0) {
+      const err = errorIn(sock.takeOutput());
+      if (err) throw new Error(`batch ${i}: ${err}`);
+    }
+    // Let timers (the barrier interval) run, as they do between network reads in the server.
+    await new Promise((r) => setImmediate(r));
+  }
+  const tIns = performance.now();
+  await q('FLUSH');
+  const t1 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  if (profiler) await profiler.stop(join(values.profile!, 'ingest-inproc.cpuprofile'));
+  const us = cpu.user + cpu.system;
+  console.log(
+    `${events} events, ${users} users, ${batchRows}-event batches: ${(t1 - t0).toFixed(0)} ms wall ` +
+      `(inserts ${(tIns - t0).toFixed(0)} ms, FLUSH ${(t1 - tIns).toFixed(0)} ms), ` +
+      `${(us / events).toFixed(2)} µs CPU/event = ${Math.round((events * 1e6) / us).toLocaleString('en-US')} events per CPU-second, ` +
+      `${Math.round((events * 1000) / (t1 - t0)).toLocaleString('en-US')} events/s wall, heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MiB`,
+  );
+
+  const expected = expectedFeatures(events, users);
+  let ok = true;
+  for (const v of verificationQueries(expected)) {
+    const got = firstDataRow(await q(v.sql));
+    if (JSON.stringify(got) !== JSON.stringify(v.expect)) {
+      ok = false;
+      console.log(`MISMATCH ${v.sql}: got ${JSON.stringify(got)}, expected ${JSON.stringify(v.expect)}`);
+    }
+  }
+  console.log(ok ? 'verified: MVs match the client-side totals' : 'NOT VERIFIED');
+  await close();
+  if (!ok) process.exitCode = 1;
+}
+
+await main();

@@ -1,0 +1,88 @@
+/**
+ * rw_catalog.rw_checkpoint_status: one row describing durability — the last committed
+ * epoch (visible to reads) and the last checkpoint (durable: what a restart restores),
+ * with their times, the checkpoint settings, the size and duration of the last checkpoint,
+ * the checkpoint recovery started from, and the last checkpoint failure. Empty without a
+ * running server (QueryContext.session absent).
+ */
+import { T } from '@freshet/common';
+import type { StreamingEngine } from '../../stream-planner/engine';
+import { type SystemContext, systemTable } from './table';
+
+/** Times are ms since the Unix epoch; epochs and counts are plain numbers. */
+export interface CheckpointStatusInfo {
+  readonly durable: boolean;
+  readonly committedEpoch: number;
+  readonly committedAt: number | null;
+  readonly checkpointEpoch: number | null;
+  readonly checkpointAt: number | null;
+  readonly checkpointFrequency: number;
+  readonly barrierIntervalMs: number;
+  readonly lastCheckpointMs: number | null;
+  readonly lastCheckpointKeys: number | null;
+  readonly lastCheckpointBytes: number | null;
+  readonly recoveredEpoch: number | null;
+  readonly lastError: string | null;
+}
+
+export function checkpointStatus(engine: StreamingEngine): CheckpointStatusInfo {
+  const store = engine.durability?.store ?? null;
+  const cp = store?.lastCheckpoint ?? null;
+  const stats = store?.lastCheckpointStats ?? null;
+  return {
+    durable: store !== null,
+    committedEpoch: engine.manager.committedEpoch,
+    committedAt: store ? store.committedAt || null : null,
+    checkpointEpoch: cp?.epoch ?? null,
+    checkpointAt: cp?.time ?? null,
+    checkpointFrequency: engine.checkpointFrequency,
+    barrierIntervalMs: engine.barrierIntervalMs,
+    lastCheckpointMs: stats ? Math.round(stats.durationMs * 1000) / 1000 : null,
+    lastCheckpointKeys: stats?.keys ?? null,
+    lastCheckpointBytes: stats?.bytes ?? null,
+    recoveredEpoch: store?.recovered?.epoch ?? null,
+    lastError: store?.lastError ?? null,
+  };
+}
+
+const big = (n: number | null) => (n === null ? null : BigInt(n));
+const micros = (ms: number | null) => (ms === null ? null : ms * 1000);
+
+export const rwCheckpointStatus = systemTable({
+  schema: 'rw_catalog',
+  name: 'rw_checkpoint_status',
+  oid: 90_240,
+  relkind: 'v',
+  columns: [
+    ['durable', T.Boolean],
+    ['committed_epoch', T.Int64],
+    ['committed_at', T.Timestamptz],
+    ['checkpoint_epoch', T.Int64],
+    ['checkpoint_at', T.Timestamptz],
+    ['checkpoint_frequency', T.Int32],
+    ['barrier_interval_ms', T.Int32],
+    ['last_checkpoint_ms', T.Float64],
+    ['last_checkpoint_keys', T.Int64],
+    ['last_checkpoint_bytes', T.Int64],
+    ['recovered_epoch', T.Int64],
+    ['last_error', T.Varchar],
+  ],
+  *rows(ctx: SystemContext) {
+    const s = ctx.q.session?.checkpointStatus?.();
+    if (!s) return;
+    yield {
+      durable: s.durable,
+      committed_epoch: BigInt(s.committedEpoch),
+      committed_at: micros(s.committedAt),
+      checkpoint_epoch: big(s.checkpointEpoch),
+      checkpoint_at: micros(s.checkpointAt),
+      checkpoint_frequency: s.checkpointFrequency,
+      barrier_interval_ms: s.barrierIntervalMs,
+      last_checkpoint_ms: s.lastCheckpointMs,
+      last_checkpoint_keys: big(s.lastCheckpointKeys),
+      last_checkpoint_bytes: big(s.lastCheckpointBytes),
+      recovered_epoch: big(s.recoveredEpoch),
+      last_error: s.lastError,
+    };
+  },
+});

@@ -1,0 +1,140 @@
+/**
+ * The one LevelDB of a data dir, shared by the table log (level-log.ts) and the durable
+ * state store (state-store/). Every write goes through `write`, which does two things no
+ * caller could do alone:
+ *
+ * - it serialises batches (one in flight at a time, in call order), so the order in which
+ *   batches reach LevelDB is the order callers issued them, and a consistent snapshot can be
+ *   taken between two batches (`snapshot`);
+ * - it numbers them (`x/wseq`, written inside each batch) and hands every durable batch to
+ *   the replication listener (the object-store uploader), which therefore sees exactly the
+ *   stream of changes that turned the last uploaded image into the current one.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Level } from 'level';
+
+export type DbOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
+
+export const WSEQ_KEY = Buffer.from('x/wseq');
+
+/** Called with each batch once it is durable, with its write sequence number. */
+export type BatchListener = (wseq: number, ops: readonly DbOp[]) => void;
+
+export class Db {
+  readonly level: Level<Buffer, Buffer>;
+  readonly location: string;
+  private chain: Promise<unknown> = Promise.resolve();
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private _wseq = 0;
+  private listener: BatchListener | null = null;
+
+  constructor(readonly dataDir: string) {
+    this.location = join(dataDir, 'state');
+    this.level = new Level<Buffer, Buffer>(this.location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  }
+
+  async open(): Promise<void> {
+    mkdirSync(this.dataDir, { recursive: true });
+    try {
+      await this.level.open();
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      if (cause?.code === 'LEVEL_LOCKED') {
+        throw new Error(`data directory ${this.dataDir} is in use by another Freshet process (its LevelDB lock is held)`);
+      }
+      throw new Error(`cannot open data directory ${this.dataDir}: ${cause?.message ?? (e as Error).message}`);
+    }
+    await this.reload();
+  }
+
+  /** Re-reads the write sequence (after a restore wrote the database directly). */
+  async reload(): Promise<void> {
+    const w = await this.level.get(WSEQ_KEY);
+    this._wseq = w ? Number(w.readBigUInt64BE(0)) : 0;
+  }
+
+  /** Sequence number of the last durable batch (0: none since the data dir was created). */
+  get wseq(): number {
+    return this._wseq;
+  }
+
+  setListener(listener: BatchListener | null): void {
+    this.listener = listener;
+  }
+
+  /** Writes `ops` as one atomic, fsynced batch after every batch issued before it. */
+  write(ops: DbOp[]): Promise<void> {
+    this.inFlight++;
+    const run = async () => {
+      try {
+        const wseq = this._wseq + 1;
+        const b = Buffer.allocUnsafe(8);
+        b.writeBigUInt64BE(BigInt(wseq));
+        ops.push({ type: 'put', key: WSEQ_KEY, value: b });
+        // A chained batch: the array form of level's batch() costs ~10x more per operation
+        // (measured: 200k puts 5.6 s vs 0.6 s).
+        const batch = this.level.batch();
+        for (const op of ops) {
+          if (op.type === 'put') batch.put(op.key, op.value);
+          else batch.del(op.key);
+        }
+        await batch.write({ sync: true });
+        this._wseq = wseq;
+        this.listener?.(wseq, ops);
+      } finally {
+        if (--this.inFlight === 0) {
+          const w = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const f of w) f();
+        }
+      }
+    };
+    const p = this.chain.then(run, run);
+    this.chain = p.catch(() => {});
+    return p;
+  }
+
+  /** Writes `ops` directly: no sequence number, no listener (restoring a copy of another database). */
+  async applyUnlogged(ops: readonly DbOp[], sync = false): Promise<void> {
+    const batch = this.level.batch();
+    for (const op of ops) {
+      if (op.type === 'put') batch.put(op.key, op.value);
+      else batch.del(op.key);
+    }
+    await batch.write({ sync });
+  }
+
+  /**
+   * Calls `fn` at a moment when no batch is in flight, with the write sequence number of
+   * the last durable batch; an iterator created synchronously inside `fn` reads exactly the
+   * database as of that batch (classic-level iterators snapshot at creation).
+   */
+  async atQuietPoint<T>(fn: (wseq: number) => T): Promise<T> {
+    while (this.inFlight > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
+    return fn(this._wseq);
+  }
+
+  /** Every key/value with the given one-letter-and-slash prefix, in key order. */
+  async *scanPrefix(prefix: string): AsyncGenerator<[Buffer, Buffer]> {
+    const lo = Buffer.from(prefix, 'latin1');
+    const hi = Buffer.from(prefix, 'latin1');
+    hi[hi.length - 1]++;
+    const it = this.level.iterator({ gte: lo, lt: hi });
+    try {
+      for (;;) {
+        const entries = await it.nextv(1000);
+        if (entries.length === 0) break;
+        for (const e of entries) yield e;
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.chain;
+    await this.level.close();
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * What a checkpoint upload consists of (docs/durability.md):
+ *
+ *   manifests/<gen, 12 digits>.json   the manifest: which objects, in which order, make
+ *                                     the database image at write sequence `wseq`
+ *   data/<gen>-base-<n>.bin           a full copy of the LevelDB (every key/value), in parts
+ *   data/<gen>-delta.bin              the LevelDB batches written since the previous upload
+ *
+ * An image is a base followed by the deltas uploaded after it, each applied in order. The
+ * manifest is written last, so a partial upload (objects without a manifest) is never
+ * used; each object's size and SHA-256 are in the manifest, so a truncated or garbled
+ * object is detected before anything is applied.
+ *
+ * Object bytes: "FRSHOBJ1" + kind byte ('B' base, 'D' delta), then records. A base holds
+ * [u32 klen][key][u32 vlen][value]…; a delta holds batches, each [u32 nops] then ops
+ * [u8 1 put | 2 del][u32 klen][key]([u32 vlen][value] for puts).
+ */
+import { createHash } from 'node:crypto';
+import type { DbOp } from '../db';
+
+export const MANIFEST_PREFIX = 'manifests/';
+export const DATA_PREFIX = 'data/';
+const MAGIC = Buffer.from('FRSHOBJ1');
+
+export interface ManifestObject {
+  readonly key: string;
+  readonly kind: 'base' | 'delta';
+  readonly size: number;
+  readonly sha256: string;
+}
+
+export interface Manifest {
+  readonly format: 1;
+  /** Upload generation: increases by one per manifest. */
+  readonly gen: number;
+  /** Write sequence (db.ts) of the last batch the image includes. */
+  readonly wseq: number;
+  readonly createdAt: number;
+  /** When the image was cut (ms): every batch durable before this is in it. */
+  readonly cutAt: number;
+  /** The stream checkpoint the image holds (its MV state), if any. */
+  readonly checkpoint: { readonly epoch: number; readonly time: number } | null;
+  readonly objects: readonly ManifestObject[];
+}
+
+export function manifestKey(gen: number): string {
+  return `${MANIFEST_PREFIX}${String(gen).padStart(12, '0')}.json`;
+}
+
+export function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+/** Builds an object in memory from records appended one by one. */
+export class ObjectWriter {
+  private parts: Buffer[] = [];
+  private _size = 0;
+
+  constructor(kind: 'base' | 'delta') {
+    this.push(Buffer.concat([MAGIC, Buffer.from(kind === 'base' ? 'B' : 'D')]));
+  }
+
+  get size(): number {
+    return this._size;
+  }
+
+  private push(b: Buffer): void {
+    this.parts.push(b);
+    this._size += b.length;
+  }
+
+  private u32(n: number): void {
+    const b = Buffer.allocUnsafe(4);
+    b.writeUInt32BE(n);
+    this.push(b);
+  }
+
+  entry(key: Buffer, value: Buffer): void {
+    this.u32(key.length);
+    this.push(key);
+    this.u32(value.length);
+    this.push(value);
+  }
+
+  batch(ops: readonly DbOp[]): void {
+    this.u32(ops.length);
+    for (const op of ops) {
+      this.push(Buffer.from([op.type === 'put' ? 1 : 2]));
+      this.u32(op.key.length);
+      this.push(op.key);
+      if (op.type === 'put') {
+        this.u32(op.value.length);
+        this.push(op.value);
+      }
+    }
+  }
+
+  /** Appends another writer's records (deltas accumulate per batch, then join). */
+  append(records: readonly Buffer[]): void {
+    for (const r of records) this.push(r);
+  }
+
+  /** The records only (without the header), for `append`. */
+  records(): Buffer[] {
+    return this.parts.slice(1);
+  }
+
+  finish(): Buffer {
+    return Buffer.concat(this.parts, this._size);
+  }
+}
+
+/** Checks an object against its manifest entry; returns the reason it is unusable, or null. */
+export function verifyObject(entry: ManifestObject, body: Buffer | null): string | null {
+  if (body === null) return `object ${entry.key} is missing`;
+  if (body.length !== entry.size) return `object ${entry.key} has ${body.length} bytes, the manifest says ${entry.size}`;
+  if (sha256(body) !== entry.sha256) return `object ${entry.key} does not match its checksum`;
+  const kind = entry.kind === 'base' ? 'B' : 'D';
+  if (body.length < 9 || !body.subarray(0, 8).equals(MAGIC) || String.fromCharCode(body[8]) !== kind) return `object ${entry.key} has no valid header`;
+  return null;
+}
+
+/** The batches of a verified object: a base is one batch of puts, a delta its batches in order. */
+export function* objectBatches(entry: ManifestObject, body: Buffer, batchSize = 10_000): Generator<DbOp[]> {
+  let p = 9;
+  const u32 = () => {
+    const n = body.readUInt32BE(p);
+    p += 4;
+    return n;
+  };
+  const bytes = (n: number) => {
+    const b = body.subarray(p, p + n);
+    if (b.length !== n) throw new Error(`object ${entry.key} is truncated`);
+    p += n;
+    return b;
+  };
+  if (entry.kind === 'base') {
+    let ops: DbOp[] = [];
+    while (p < body.length) {
+      const key = bytes(u32());
+      ops.push({ type: 'put', key, value: bytes(u32()) });
+      if (ops.length >= batchSize) {
+        yield ops;
+        ops = [];
+      }
+    }
+    if (ops.length > 0) yield ops;
+    return;
+  }
+  while (p < body.length) {
+    const n = u32();
+    const ops: DbOp[] = [];
+    for (let i = 0; i < n; i++) {
+      const type = body[p++];
+      const key = bytes(u32());
+      if (type === 1) ops.push({ type: 'put', key, value: bytes(u32()) });
+      else if (type === 2) ops.push({ type: 'del', key });
+      else throw new Error(`object ${entry.key} has an invalid operation`);
+    }
+    yield ops;
+  }
+}
+
+export function parseManifest(key: string, body: Buffer): Manifest {
+  let m: Manifest;
+  try {
+    m = JSON.parse(body.toString('utf8')) as Manifest;
+  } catch {
+    throw new Error(`manifest ${key} is not valid JSON`);
+  }
+  if (m?.format !== 1 || !Number.isInteger(m.gen) || !Number.isInteger(m.wseq) || !Array.isArray(m.objects) || m.objects[0]?.kind !== 'base') {
+    throw new Error(`manifest ${key} is not a Freshet manifest`);
+  }
+  return m;
+}

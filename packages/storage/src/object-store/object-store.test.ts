@@ -1,0 +1,190 @@
+/**
+ * Checkpoint uploads and restores, against a local directory and against s3rver: an empty
+ * data dir restores the latest complete checkpoint; corrupt or missing objects make it
+ * fall back to the previous manifest (or refuse when none is complete); old checkpoints
+ * are deleted beyond the configured history.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { T } from '@freshet/common';
+import { MemStateStore } from '@freshet/stream';
+import { type S3TestServer, startS3rver } from '@freshet/testkit';
+import { type StorageOptions, openStorage } from '../open';
+import type { StorageEngine } from '../api';
+import { LocalDirObjectStore } from './local-dir';
+import { S3ObjectStore } from './s3';
+
+const SCHEMA = { types: [T.Int32, T.Varchar], pk: [0] };
+
+async function open(opts: StorageOptions, logs: string[] = []): Promise<StorageEngine> {
+  const s = openStorage({ uploadIntervalMs: 60_000, ...opts, log: (m) => logs.push(m) });
+  await s.open();
+  s.createTable(1, SCHEMA);
+  return s;
+}
+
+async function insert(s: StorageEngine, from: number, to: number): Promise<void> {
+  const b = s.newBatch();
+  for (let i = from; i < to; i++) b.put(1, [i, `row ${i}`]);
+  await s.commit(b);
+}
+
+const ids = (s: StorageEngine) => [...s.table(1).scan()].map((r) => r[0]);
+const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
+
+describe('checkpoints in a local directory', () => {
+  let root: string;
+  let dataDir: string;
+  let storeDir: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'freshet-objstore-'));
+    dataDir = join(root, 'data');
+    storeDir = join(root, 'store');
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  /** Three uploads: base (rows 0-9), delta (10-19), delta (20-29); then the data dir is lost. */
+  async function threeUploads(history?: number): Promise<void> {
+    const s = await open({ dataDir, objectStore: storeDir, checkpointHistory: history });
+    const state = s.openStateStore(new MemStateStore())!;
+    state.checkpointFrequency = 1;
+    await insert(s, 0, 10);
+    state.table(5).write(1, 'k', ['state at epoch 1']);
+    await state.commitEpoch(1);
+    await s.uploadCheckpoint();
+    await insert(s, 10, 20);
+    await s.uploadCheckpoint();
+    await insert(s, 20, 30);
+    await s.uploadCheckpoint();
+    expect(s.objectStoreStatus()).toMatchObject({ lastError: null, pendingBytes: 0 });
+    expect(s.objectStoreStatus()?.lastManifest).toMatchObject({ checkpoint: { epoch: 1 } });
+    await s.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  it('restores the latest checkpoint into an empty data dir: tables, catalog, state', async () => {
+    const s = await open({ dataDir, objectStore: storeDir });
+    const b = s.newBatch();
+    b.putMeta('catalog/x', { hello: 1 });
+    await s.commit(b);
+    await s.close();
+    await threeUploads();
+    const logs: string[] = [];
+    const r = openStorage({ dataDir, objectStore: storeDir, log: (m) => logs.push(m) });
+    const meta = await r.open();
+    r.createTable(1, SCHEMA);
+    expect(meta.get('catalog/x')).toEqual({ hello: 1 });
+    expect(ids(r)).toEqual(range(0, 30));
+    const state = r.openStateStore(new MemStateStore())!;
+    expect(state.recovered?.epoch).toBe(1);
+    expect(state.table(5).getCommitted('k')).toEqual(['state at epoch 1']);
+    expect(logs.join('\n')).toMatch(/restored from object store .*checkpoint manifests\/0+\d\.json/);
+    // It carries on: new writes upload as deltas on the restored chain.
+    await insert(r, 30, 31);
+    await r.uploadCheckpoint();
+    expect(r.objectStoreStatus()?.lastError).toBeNull();
+    await r.close();
+  });
+
+  it('falls back to the previous checkpoint when an object is truncated, garbled or missing', async () => {
+    await threeUploads();
+    const data = join(storeDir, 'data');
+    const objects = readdirSync(data).sort();
+    const deltas = objects.filter((f) => f.includes('delta'));
+    truncateSync(join(data, deltas[1]), 10); // the last delta: manifest 3 unusable
+    const logs: string[] = [];
+    let r = await open({ dataDir, objectStore: storeDir }, logs);
+    expect(ids(r)).toEqual(range(0, 20));
+    expect(logs.join('\n')).toMatch(/checkpoint manifests\/0+3\.json is unusable \(object data\/.*-delta\.bin has 10 bytes, the manifest says \d+\)/);
+    await r.close();
+
+    // That node uploaded a fresh base on close (its data was ahead of the newest manifest),
+    // so start over for the next corruption.
+    rmSync(root, { recursive: true, force: true });
+    await threeUploads();
+    // Garbled (same size, wrong bytes) first delta, and a garbled newest manifest.
+    const first = join(data, readdirSync(data).sort().filter((f) => f.includes('delta'))[0]);
+    const body = readFileSync(first);
+    body[body.length - 1] ^= 0xff;
+    writeFileSync(first, body);
+    writeFileSync(join(storeDir, 'manifests', '000000000099.json'), '{not json');
+    logs.length = 0;
+    r = await open({ dataDir, objectStore: storeDir }, logs);
+    expect(ids(r)).toEqual(range(0, 10));
+    expect(logs.join('\n')).toMatch(/000000000099\.json is unusable \(manifest .* is not valid JSON\)/);
+    expect(logs.join('\n')).toMatch(/does not match its checksum/);
+    await r.close();
+  });
+
+  it('a manifest naming a missing object is skipped; with no complete checkpoint startup is refused', async () => {
+    await threeUploads();
+    const data = join(storeDir, 'data');
+    const base = readdirSync(data).find((f) => f.includes('base'))!;
+    rmSync(join(data, base));
+    const r = openStorage({ dataDir, objectStore: storeDir, log: () => {} });
+    await expect(r.open()).rejects.toThrow(/has 3 checkpoints and none is complete: object data\/.*-base-0\.bin is missing/);
+    await r.close().catch(() => {});
+  });
+
+  it('keeps only the configured history, and compacts into a new base', async () => {
+    await threeUploads(2);
+    const manifests = readdirSync(join(storeDir, 'manifests'));
+    expect(manifests).toEqual(['000000000002.json', '000000000003.json']);
+    // Every remaining object is named by a kept manifest (base + 2 deltas).
+    expect(readdirSync(join(storeDir, 'data')).length).toBe(3);
+  });
+});
+
+describe('checkpoints in S3 (s3rver)', () => {
+  let s3: S3TestServer;
+  let root: string;
+  const saved: Record<string, string | undefined> = {};
+  beforeAll(async () => {
+    s3 = await startS3rver();
+    for (const [k, v] of Object.entries(s3.env)) {
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+  });
+  afterAll(async () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await s3.stop();
+  });
+  beforeEach(() => (root = mkdtempSync(join(tmpdir(), 'freshet-s3-'))));
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('puts, gets, lists and deletes objects byte-exactly', async () => {
+    const store = new S3ObjectStore({ bucket: s3.bucket, prefix: 'raw/', endpoint: s3.endpoint, forcePathStyle: true });
+    const body = Buffer.alloc(3 << 20, 7);
+    body[12345] = 1;
+    await store.put('a/1.bin', body);
+    await store.put('a/2.bin', Buffer.from('x'));
+    expect(await store.list('a/')).toEqual(['a/1.bin', 'a/2.bin']);
+    expect((await store.get('a/1.bin'))!.equals(body)).toBe(true);
+    expect(await store.get('a/none')).toBeNull();
+    await store.delete(['a/1.bin', 'a/none']);
+    expect(await store.list('a/')).toEqual(['a/2.bin']);
+    store.close();
+  });
+
+  it('an empty data dir restores from s3://bucket/prefix', async () => {
+    const opts: StorageOptions = { dataDir: join(root, 'a'), objectStore: `s3://${s3.bucket}/node1`, s3: { endpoint: s3.endpoint, forcePathStyle: true } };
+    const s = await open(opts);
+    await insert(s, 0, 100);
+    await s.uploadCheckpoint();
+    await insert(s, 100, 150);
+    await s.close(); // uploads the rest
+    const r = await open({ ...opts, dataDir: join(root, 'b') });
+    expect(ids(r)).toEqual(range(0, 150));
+    await r.close();
+  });
+
+  it('local directory store lists nothing for an empty root', async () => {
+    expect(await new LocalDirObjectStore(join(root, 'none')).list('')).toEqual([]);
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * The backing store under stream state tables. Defined here, next to its durable
+ * implementation, because storage must not depend on the stream engine; `@freshet/stream`
+ * re-exports these types (packages/stream/src/state/store.ts) and implements them in memory.
+ *
+ * Keys are latin1 strings of memcomparable bytes (`encodeKeyString`: JS string order is
+ * byte order); values are rows of datums. The store owns serialisation: the in-memory
+ * store keeps rows as they are, and the durable store (durable-store.ts) encodes them with
+ * the row value codec when it writes a checkpoint.
+ *
+ * Two views, because two kinds of reader exist:
+ *
+ * - the *working* view (`get`, `iter`) is what operators read and write. It always
+ *   includes every write made so far, in any epoch, so an operator reads its own writes;
+ * - the *committed* view (`getCommitted`, `iterCommitted`) is what serving reads (batch
+ *   queries over MVs) see: the state as of `committedEpoch`, the same epoch for every
+ *   table, so two MVs never disagree within one read.
+ *
+ * Every write names the epoch it belongs to. `commitEpoch(N)` makes all writes of epochs
+ * ≤ N visible to the committed view at once (the barrier manager calls it when every
+ * materialize/sink has seen barrier N) and resolves when they are durable. The durable
+ * store writes, on a checkpoint epoch, every key written in epochs ≤ N with its value as of
+ * the end of epoch N, in one atomic batch together with the epoch and the source positions
+ * — so persistence is a backing store behind this interface, not a rewrite of operators.
+ *
+ * All reads are synchronous: operators never await. A store that keeps only a cache in
+ * memory must make sure what an operator may read is loaded before the operator runs
+ * (e.g. preloading a table at recovery).
+ */
+import type { Row } from '@freshet/common';
+
+export interface StoreTable {
+  readonly tableId: number;
+  /** Working view: the latest value of `key`. */
+  get(key: string): Row | undefined;
+  /** Working view: entries with lo ≤ key < hi (undefined = unbounded), in key order. */
+  iter(lo: string | undefined, hi: string | undefined, reverse?: boolean): IterableIterator<[string, Row]>;
+  /** Working view: the keys in [lo, hi), ascending, as an array (cheaper than `iter` for short ranges). */
+  keys(lo: string | undefined, hi: string | undefined): string[];
+  /** Working view: the first key in [lo, hi), or undefined (a cheap seek). */
+  firstKey(lo: string | undefined, hi: string | undefined): string | undefined;
+  /** Writes `row` (null = delete) as part of `epoch`, which must be > committedEpoch. */
+  write(epoch: number, key: string, row: Row | null): void;
+  /** Committed view: the value of `key` as of the store's committed epoch. */
+  getCommitted(key: string): Row | undefined;
+  /** Committed view: entries with lo ≤ key < hi as of the committed epoch, in key order. */
+  iterCommitted(lo?: string, hi?: string): IterableIterator<[string, Row]>;
+  /** Number of keys in the working view. */
+  readonly size: number;
+}
+
+export interface StateStore {
+  /** The table with this id (created empty on first use). */
+  table(tableId: number): StoreTable;
+  /** Removes a table and its data (DROP; the catalog change commits separately). */
+  dropTable(tableId: number): void;
+  /** The last epoch whose writes the committed view shows. 0 before the first commit. */
+  readonly committedEpoch: number;
+  /**
+   * Publishes every write of epochs ≤ `epoch` to the committed view, atomically across
+   * tables and synchronously (before returning), and resolves once they are durable (at
+   * once for the in-memory store, and for the durable store's non-checkpoint epochs).
+   * Epochs must be committed in increasing order.
+   */
+  commitEpoch(epoch: number): Promise<void>;
+}

@@ -1,0 +1,146 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Decimal, T, type Row } from '@freshet/common';
+import { MemStateStore } from '@freshet/stream';
+import { openStorage } from '../open';
+import type { StorageEngine } from '../api';
+import type { DurableStateStore } from './durable-store';
+
+/** Opens the data dir and its durable state store, as a server start does. */
+async function start(dir: string): Promise<{ storage: StorageEngine; store: DurableStateStore }> {
+  const storage = openStorage({ dataDir: dir });
+  await storage.open();
+  const store = storage.openStateStore(new MemStateStore())!;
+  return { storage, store };
+}
+
+function rows(store: DurableStateStore, id: number): [string, Row][] {
+  return [...store.table(id).iterCommitted()];
+}
+
+describe('durable state store', () => {
+  let dir: string;
+  let storage: StorageEngine;
+  let store: DurableStateStore;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'freshet-state-'));
+    ({ storage, store } = await start(dir));
+  });
+  afterEach(async () => {
+    await storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const restart = async () => {
+    await storage.close();
+    ({ storage, store } = await start(dir));
+  };
+
+  it('restores the last checkpoint: its rows, its epoch, nothing written after it', async () => {
+    store.checkpointFrequency = 2;
+    const t = store.table(7);
+    t.write(1, 'a', [1, 'one', new Decimal(15n, 1)]);
+    t.write(1, 'b', [2, 'two', null]);
+    await store.commitEpoch(1); // not a checkpoint
+    t.write(2, 'b', null);
+    t.write(2, 'c', [3, 'three', 3n]);
+    await store.commitEpoch(2); // checkpoint
+    t.write(3, 'd', [4, 'lost', null]);
+    await store.commitEpoch(3);
+    expect(store.lastCheckpoint?.epoch).toBe(2);
+    await restart();
+    expect(store.recovered?.epoch).toBe(2);
+    expect(store.committedEpoch).toBe(2);
+    expect(rows(store, 7)).toEqual([
+      ['a', [1, 'one', new Decimal(15n, 1)]],
+      ['c', [3, 'three', 3n]],
+    ]);
+    // Epochs continue after the checkpoint.
+    expect(() => store.table(7).write(2, 'x', [0])).toThrow(/already committed/);
+    store.table(7).write(3, 'x', [0]);
+  });
+
+  it('a checkpoint holds each key as of its epoch, and later epochs go into the next one', async () => {
+    store.checkpointFrequency = 1;
+    const t = store.table(1);
+    t.write(1, 'k', ['v1']);
+    t.write(2, 'k', ['v2']); // epoch 2 written before epoch 1 commits
+    await store.commitEpoch(1);
+    await restart();
+    expect(rows(store, 1)).toEqual([['k', ['v1']]]);
+    store.checkpointFrequency = 1;
+    store.table(1).write(2, 'k', ['v2']);
+    await store.commitEpoch(2);
+    await restart();
+    expect(rows(store, 1)).toEqual([['k', ['v2']]]);
+  });
+
+  it('drops a table from disk at the next checkpoint; retainOnly drops unclaimed tables', async () => {
+    store.checkpointFrequency = 1;
+    store.table(1).write(1, 'a', [1]);
+    store.table(2).write(1, 'b', [2]);
+    store.table(3).write(1, 'c', [3]);
+    await store.commitEpoch(1);
+    store.dropTable(1);
+    await store.commitEpoch(2);
+    await restart();
+    expect(rows(store, 1)).toEqual([]);
+    expect(store.retainOnly(new Set([2]))).toEqual([3]);
+    store.checkpointFrequency = 1;
+    await store.commitEpoch(3);
+    await restart();
+    expect(rows(store, 2)).toEqual([['b', [2]]]);
+    expect(rows(store, 3)).toEqual([]);
+  });
+
+  it('records the change-log seq: recovery replays exactly the table changes after it', async () => {
+    storage.createTable(10, { types: [T.Int32, T.Varchar], pk: [0] });
+    const commit = async (f: (b: ReturnType<StorageEngine['newBatch']>) => void) => {
+      const b = storage.newBatch();
+      f(b);
+      await storage.commit(b);
+    };
+    await commit((b) => b.put(10, [1, 'a']));
+    store.checkpointFrequency = 1;
+    store.setCheckpointSource(() => ({ seq: storage.appliedSeq, info: { jobs: [5] } }));
+    await store.commitEpoch(1); // covers the first insert
+    const covered = storage.appliedSeq;
+    await commit((b) => b.put(10, [2, 'b']));
+    await commit((b) => {
+      b.put(10, [1, 'a2']);
+      b.delete(10, [2]);
+    });
+    await restart();
+    storage.createTable(10, { types: [T.Int32, T.Varchar], pk: [0] });
+    expect(store.recovered).toMatchObject({ epoch: 1, seq: covered, info: { jobs: [5] } });
+    const replay = [...storage.changesAfter(store.recovered!.seq)].map((m) => m.get(10));
+    expect(replay).toEqual([
+      [{ old: undefined, row: [2, 'b'] }],
+      [
+        { old: [1, 'a'], row: [1, 'a2'] },
+        { old: [2, 'b'], row: undefined },
+      ],
+    ]);
+    expect(storage.appliedSeq).toBe(covered + 2);
+    // A checkpoint covering them prunes them from the log.
+    store.checkpointFrequency = 1;
+    store.setCheckpointSource(() => ({ seq: storage.appliedSeq, info: null }));
+    await store.commitEpoch(2);
+    await restart();
+    expect([...storage.changesAfter(0)]).toEqual([]);
+    expect(store.recovered?.seq).toBe(covered + 2);
+  });
+
+  it('requestCheckpoint forces the next commit to be a checkpoint', async () => {
+    store.checkpointFrequency = 1000;
+    store.table(1).write(1, 'a', [1]);
+    const done = store.requestCheckpoint();
+    await store.commitEpoch(1);
+    expect((await done)?.epoch).toBe(1);
+    await restart();
+    expect(rows(store, 1)).toEqual([['a', [1]]]);
+  });
+});

@@ -1,0 +1,339 @@
+/**
+ * The durable StateStore: an in-memory store (the working and committed views every
+ * operator and reader uses, injected so storage need not depend on the stream engine)
+ * plus LevelDB checkpoints.
+ *
+ * - Writes go to the in-memory store at once and their keys are remembered per epoch.
+ * - `commitEpoch(N)` publishes N in memory (synchronously, as the contract requires). If N
+ *   is a checkpoint epoch (every `checkpointFrequency` epochs, or when one was requested),
+ *   it then writes ONE atomic LevelDB batch: for every key written in epochs ≤ N its value
+ *   as of N (read from the committed view, which now is N), deletes of dropped tables, the
+ *   checkpoint record (epoch, time, the table change-log seq the state includes, and the
+ *   streaming engine's info), and deletes of the change-log records that seq covers. Keys
+ *   written in later epochs (if a barrier commit ever lags the data) stay for the next one.
+ * - Recovery: the constructor loads the last checkpoint's rows into the in-memory store and
+ *   commits them as the checkpoint's epoch, so epochs continue from there.
+ *
+ * Memory: everything is kept in memory (reads are synchronous and never miss). A bounded
+ * cache with cold reads from LevelDB needs operators that prefetch before they read; see
+ * docs/durability.md.
+ */
+import { type Row, encodeRow } from '@freshet/common';
+import { changeLogKey } from '../change-log';
+import type { Db, DbOp } from '../db';
+import type { StateStore, StoreTable } from './api';
+import { type CheckpointRecord, PARAMS_KEY, checkpointKey, encodeCheckpoint, stateKey } from './keys';
+
+/** Default barriers per checkpoint (RisingWave's `checkpoint_frequency`). */
+export const DEFAULT_CHECKPOINT_FREQUENCY = 10;
+
+/** What the streaming engine records with a checkpoint of `epoch`. */
+export interface CheckpointSource {
+  /** The last table change-log seq whose changes are in the state of `epoch`. */
+  readonly seq: number;
+  /** JSON-serialisable (e.g. which jobs the state is complete for). */
+  readonly info: unknown;
+}
+
+export interface CheckpointStats {
+  readonly epoch: number;
+  readonly time: number;
+  readonly keys: number;
+  readonly bytes: number;
+  /** From the commit to the batch being durable. */
+  readonly durationMs: number;
+}
+
+class DurableTable implements StoreTable {
+  /** Keys written per epoch since the last checkpoint, oldest epoch first. */
+  pending: { epoch: number; keys: Set<string> }[] = [];
+
+  constructor(
+    readonly inner: StoreTable,
+    private readonly store: DurableStateStore,
+  ) {}
+
+  get tableId(): number {
+    return this.inner.tableId;
+  }
+  get size(): number {
+    return this.inner.size;
+  }
+  get(key: string): Row | undefined {
+    return this.inner.get(key);
+  }
+  iter(lo: string | undefined, hi: string | undefined, reverse?: boolean): IterableIterator<[string, Row]> {
+    return this.inner.iter(lo, hi, reverse);
+  }
+  keys(lo: string | undefined, hi: string | undefined): string[] {
+    return this.inner.keys(lo, hi);
+  }
+  firstKey(lo: string | undefined, hi: string | undefined): string | undefined {
+    return this.inner.firstKey(lo, hi);
+  }
+  getCommitted(key: string): Row | undefined {
+    return this.inner.getCommitted(key);
+  }
+  iterCommitted(lo?: string, hi?: string): IterableIterator<[string, Row]> {
+    return this.inner.iterCommitted(lo, hi);
+  }
+
+  write(epoch: number, key: string, row: Row | null): void {
+    this.inner.write(epoch, key, row);
+    const pending = this.pending;
+    let p = pending.length > 0 ? pending[pending.length - 1] : undefined;
+    if (p === undefined || p.epoch !== epoch) {
+      p = { epoch, keys: new Set() };
+      pending.push(p);
+      this.store.noteDirty(this);
+    }
+    p.keys.add(key);
+  }
+
+  /** Removes and returns the keys written in epochs ≤ `epoch`, each once. */
+  takeDirty(epoch: number): Set<string> | null {
+    let n = 0;
+    while (n < this.pending.length && this.pending[n].epoch <= epoch) n++;
+    if (n === 0) return null;
+    const taken = this.pending.splice(0, n);
+    // Merged into the largest set: one copy of the smaller ones, not of everything.
+    let into = taken[0].keys;
+    for (const p of taken) if (p.keys.size > into.size) into = p.keys;
+    for (const p of taken) if (p.keys !== into) for (const k of p.keys) into.add(k);
+    return into;
+  }
+}
+
+export class DurableStateStore implements StateStore {
+  checkpointFrequency = DEFAULT_CHECKPOINT_FREQUENCY;
+  /** The checkpoint recovery started from (null: none, a fresh start). */
+  readonly recovered: CheckpointRecord | null;
+  private readonly tables = new Map<number, DurableTable>();
+  private readonly dirty = new Set<DurableTable>();
+  /** Dropped tables → keys that may be on disk and must be deleted by the next checkpoint. */
+  private readonly drops = new Map<number, Set<string>>();
+  /** State tables loaded at recovery, for `retainOnly`. */
+  private readonly loadedIds: number[];
+  private lastEpoch: number;
+  private lastSeq: number;
+  private lastInfo: string;
+  private forced = false;
+  /** The checkpoint batch in flight: checkpoints are written one at a time, in order. */
+  private writing: Promise<void> | null = null;
+  private waiters: { after: number; resolve: (r: CheckpointRecord | null) => void }[] = [];
+  private source: (epoch: number) => CheckpointSource;
+  private _lastCheckpoint: CheckpointRecord | null;
+  private _lastStats: CheckpointStats | null = null;
+  private _committedAt = 0;
+  private _params: Record<string, string>;
+  /** The last checkpoint failure (cleared by the next success). */
+  lastError: string | null = null;
+  /** Where checkpoint failures are reported (they are retried at the next commit). */
+  onError: (msg: string) => void = (msg) => console.error(msg);
+
+  constructor(
+    private readonly inner: StateStore,
+    private readonly db: Db,
+    loaded: ReadonlyMap<number, [string, Row][]>,
+    checkpoint: CheckpointRecord | null,
+    appliedSeq: () => number,
+    params: Record<string, string> = {},
+  ) {
+    this._params = { ...params };
+    if (inner.committedEpoch !== 0) throw new Error('durable state store: the in-memory store must be empty');
+    this.recovered = checkpoint;
+    this._lastCheckpoint = checkpoint;
+    this.lastEpoch = checkpoint?.epoch ?? 0;
+    this.lastSeq = checkpoint?.seq ?? 0;
+    this.lastInfo = JSON.stringify(checkpoint?.info ?? null);
+    this.source = () => ({ seq: appliedSeq(), info: null });
+    this.loadedIds = [...loaded.keys()];
+    if (checkpoint) {
+      // Loaded as epoch 1 and published as the checkpoint's epoch: the committed view is
+      // the checkpoint, and the next epoch is the one after it.
+      for (const [id, rows] of loaded) {
+        const t = inner.table(id);
+        for (const [k, row] of rows) t.write(1, k, row);
+      }
+      void inner.commitEpoch(checkpoint.epoch);
+      this._committedAt = checkpoint.time;
+    }
+  }
+
+  /** System parameters persisted by `saveParams` (ALTER SYSTEM SET), as they were stored. */
+  get params(): Readonly<Record<string, string>> {
+    return this._params;
+  }
+
+  /** Persists one system parameter (durable when the promise resolves). */
+  async saveParam(name: string, value: string): Promise<void> {
+    const next = { ...this._params, [name]: value };
+    await this.db.write([{ type: 'put', key: PARAMS_KEY, value: Buffer.from(JSON.stringify(next), 'utf8') }]);
+    this._params = next;
+  }
+
+  /** Where checkpoints get their change-log seq and info from (the streaming engine). */
+  setCheckpointSource(source: (epoch: number) => CheckpointSource): void {
+    this.source = source;
+  }
+
+  get committedEpoch(): number {
+    return this.inner.committedEpoch;
+  }
+
+  /** Wall-clock time of the last commit, ms. */
+  get committedAt(): number {
+    return this._committedAt;
+  }
+
+  /** The last durable checkpoint (or the recovered one). */
+  get lastCheckpoint(): CheckpointRecord | null {
+    return this._lastCheckpoint;
+  }
+
+  get lastCheckpointStats(): CheckpointStats | null {
+    return this._lastStats;
+  }
+
+  table(tableId: number): StoreTable {
+    let t = this.tables.get(tableId);
+    if (!t) {
+      t = new DurableTable(this.inner.table(tableId), this);
+      this.tables.set(tableId, t);
+    }
+    return t;
+  }
+
+  noteDirty(t: DurableTable): void {
+    this.dirty.add(t);
+  }
+
+  dropTable(tableId: number): void {
+    const keys = this.drops.get(tableId) ?? new Set<string>();
+    const t = this.tables.get(tableId);
+    if (t) {
+      for (const p of t.pending) for (const k of p.keys) keys.add(k);
+      this.dirty.delete(t);
+      this.tables.delete(tableId);
+    }
+    // Whatever is on disk was either rewritten since (a pending key) or is unchanged and so
+    // still in the working view.
+    for (const k of this.inner.table(tableId).keys(undefined, undefined)) keys.add(k);
+    if (keys.size > 0) this.drops.set(tableId, keys);
+    this.inner.dropTable(tableId);
+  }
+
+  /** Drops every table recovery loaded that is not in `keep` (state of MVs dropped before the crash). */
+  retainOnly(keep: ReadonlySet<number>): number[] {
+    const gone = this.loadedIds.filter((id) => !keep.has(id));
+    for (const id of gone) this.dropTable(id);
+    return gone;
+  }
+
+  /**
+   * Makes the next committed epoch a checkpoint, whatever the frequency; resolves when a
+   * checkpoint of a later epoch than the current one is durable (commit a barrier to get it).
+   */
+  requestCheckpoint(): Promise<CheckpointRecord | null> {
+    this.forced = true;
+    const after = this.committedEpoch;
+    return new Promise((resolve) => this.waiters.push({ after, resolve }));
+  }
+
+  commitEpoch(epoch: number): Promise<void> {
+    const published = this.inner.commitEpoch(epoch);
+    this._committedAt = Date.now();
+    if (!this.forced && epoch - this.lastEpoch < this.checkpointFrequency) return published;
+    if (this.writing) {
+      // One checkpoint at a time, so a failed one is requeued before the next is computed.
+      this.forced = true;
+      return published;
+    }
+    this.forced = false;
+    const p = this.checkpoint(epoch);
+    this.writing = p;
+    const done = () => {
+      if (this.writing === p) this.writing = null;
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  private notifyWaiters(epoch: number): void {
+    if (this.waiters.length === 0) return;
+    const ready = this.waiters.filter((w) => w.after < epoch);
+    this.waiters = this.waiters.filter((w) => w.after >= epoch);
+    for (const w of ready) w.resolve(this._lastCheckpoint);
+  }
+
+  private checkpoint(epoch: number): Promise<void> {
+    const started = performance.now();
+    const { seq, info } = this.source(epoch);
+    const infoJson = JSON.stringify(info ?? null);
+    this.lastEpoch = epoch;
+    if (this.dirty.size === 0 && this.drops.size === 0 && seq === this.lastSeq && infoJson === this.lastInfo) {
+      this.notifyWaiters(epoch);
+      return Promise.resolve(); // nothing new: the last checkpoint already describes this state
+    }
+    const ops: DbOp[] = [];
+    let bytes = 0;
+    // Drops first: a table dropped and created again (an MV rebuilt at recovery) keeps its id.
+    const drops = [...this.drops];
+    this.drops.clear();
+    for (const [id, keys] of drops) for (const k of keys) ops.push({ type: 'del', key: stateKey(id, k) });
+    const taken: [DurableTable, Set<string>][] = [];
+    for (const t of this.dirty) {
+      const keys = t.takeDirty(epoch);
+      if (t.pending.length === 0) this.dirty.delete(t);
+      const id = t.tableId;
+      if (keys !== null) {
+        taken.push([t, keys]);
+        for (const k of keys) {
+          const row = t.inner.getCommitted(k);
+          if (row === undefined) ops.push({ type: 'del', key: stateKey(id, k) });
+          else {
+            const value = encodeRow(row);
+            bytes += value.length + k.length;
+            ops.push({ type: 'put', key: stateKey(id, k), value });
+          }
+        }
+      }
+    }
+    const record: CheckpointRecord = { epoch, time: Date.now(), seq, info: info ?? null };
+    ops.push({ type: 'put', key: checkpointKey(), value: encodeCheckpoint(record) });
+    for (let s = this.lastSeq + 1; s <= seq; s++) ops.push({ type: 'del', key: changeLogKey(s) });
+    const keyCount = ops.length;
+    const prevSeq = this.lastSeq;
+    const prevInfo = this.lastInfo;
+    this.lastSeq = seq;
+    this.lastInfo = infoJson;
+    return this.db.write(ops).then(
+      () => {
+        this._lastCheckpoint = record;
+        this._lastStats = { epoch, time: record.time, keys: keyCount, bytes, durationMs: performance.now() - started };
+        this.lastError = null;
+        this.notifyWaiters(epoch);
+      },
+      (e: unknown) => {
+        // Nothing was written: the keys, drops and log records go into the next checkpoint.
+        for (const [t, keys] of taken) {
+          if (this.tables.get(t.tableId) !== t) continue; // dropped meanwhile: its drop covers them
+          t.pending.unshift({ epoch, keys });
+          this.dirty.add(t);
+        }
+        for (const [id, keys] of drops) {
+          const merged = this.drops.get(id);
+          if (merged) for (const k of keys) merged.add(k);
+          else this.drops.set(id, keys);
+        }
+        this.lastSeq = prevSeq;
+        this.lastInfo = prevInfo;
+        this.forced = true; // retry at the next commit
+        // Reported, not thrown: the barrier manager chains commits, and a rejected commit
+        // would fail every later FLUSH. DML durability does not depend on checkpoints.
+        this.lastError = `checkpoint of epoch ${epoch} failed: ${e instanceof Error ? e.message : String(e)}`;
+        this.onError(this.lastError);
+      },
+    );
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * LevelDB keys of the durable state store (the layout is listed in level-log.ts):
+ * `s/<stateTableId>/<memcomparable key>` for state rows, `k/checkpoint` for the record of
+ * the last checkpoint, written in the same batch as the state it describes, and `k/params`
+ * for the streaming system parameters (ALTER SYSTEM SET).
+ */
+
+/** 's': first byte of every state row key. */
+export const STATE_PREFIX = 0x73;
+
+const CHECKPOINT_KEY = Buffer.from('k/checkpoint');
+/** System parameters set with ALTER SYSTEM (JSON object of strings). */
+export const PARAMS_KEY = Buffer.from('k/params');
+
+/** What a checkpoint stored next to its state, as JSON. */
+export interface CheckpointRecord {
+  /** The epoch whose state the checkpoint holds. */
+  readonly epoch: number;
+  /** Wall-clock time the checkpoint was taken, ms since the Unix epoch. */
+  readonly time: number;
+  /** The last table change-log seq whose changes the state includes. */
+  readonly seq: number;
+  /** The streaming engine's own record (which jobs the state is complete for). */
+  readonly info: unknown;
+}
+
+export function stateKey(tableId: number, key: string): Buffer {
+  const prefix = `s/${tableId}/`;
+  const b = Buffer.allocUnsafe(prefix.length + key.length);
+  b.write(prefix, 0, 'latin1');
+  b.write(key, prefix.length, 'latin1');
+  return b;
+}
+
+export function checkpointKey(): Buffer {
+  return CHECKPOINT_KEY;
+}
+
+export function isCheckpointKey(key: Buffer): boolean {
+  return key.equals(CHECKPOINT_KEY);
+}
+
+export function encodeCheckpoint(r: CheckpointRecord): Buffer {
+  return Buffer.from(JSON.stringify(r), 'utf8');
+}
+
+export function decodeCheckpoint(b: Buffer): CheckpointRecord {
+  return JSON.parse(b.toString('utf8')) as CheckpointRecord;
+}
