@@ -25,7 +25,7 @@ export { TemporalJoinExecutor, type TemporalJoinOptions } from './executor/tempo
 export { ChangelogExecutor } from './executor/changelog';
 export { NowSeriesExecutor, type NowSeriesOptions } from './executor/now-series';
 export { OverWindowExecutor, type OverWindowOptions } from './executor/over-window';
-export { SinkExecutor, type SinkMode, type SinkOptions, type SinkTarget } from './executor/sink';
+export { type SinkEpochInfo, SinkExecutor, type SinkMode, type SinkOptions, type SinkTarget } from './executor/sink';
 export { WatermarkFilterExecutor, type WatermarkFilterOptions, watermarkFilterChunk } from './executor/watermark-filter';
 export { EowcSortExecutor, type EowcSortOptions } from './executor/eowc-sort';
 export { WatermarkProjectExecutor, type DerivedWatermark } from './executor/watermark-project';

@@ -77,7 +77,8 @@ export interface ExternalSinkTarget extends SinkTarget {
   seal?(epoch: number, info?: SinkCommitInfo): void;
   commit(epoch: number, info?: SinkCommitInfo): Promise<void>;
   readonly stats: SinkStats;
-  close(): void;
+  /** Releases connections; resolves once rows it still buffered are delivered (or given up). */
+  close(): Promise<void>;
 }
 
 /** A validated sink definition, ready to open. */

@@ -52,9 +52,9 @@ export class KafkaSinkTarget implements ExternalSinkTarget {
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
-    void this.writer.close();
+    await this.writer.close();
   }
 }
 

@@ -43,7 +43,7 @@ export function prepareExternalSink(spec: ExternalSinkSpec): PreparedSink {
       const close = target.close.bind(target);
       target.close = () => {
         live.delete(entry);
-        close();
+        return close();
       };
       return target;
     },

@@ -179,11 +179,11 @@ export class S3SinkTarget extends RetryingSinkTarget<S3File> {
    * (DROP SINK, a clean shutdown); `finalWrite` settles when that is done. A crash loses
    * them (README "Not yet").
    */
-  protected release(): void {
+  protected release(): Promise<void> {
     const p = this.pending;
     if (p.rowCount === 0) {
       this.client.destroy();
-      return;
+      return this.finalWrite;
     }
     this.pending = this.emptyBuffer();
     p.firstEpoch ??= this.lastEpoch + 1;
@@ -192,6 +192,7 @@ export class S3SinkTarget extends RetryingSinkTarget<S3File> {
       () => this.ctx.log(`${this.label}: wrote ${file.rows} buffered rows to ${file.key} at close`),
       (e) => this.ctx.log(`${this.label}: ${file.rows} buffered rows lost at close: ${e instanceof Error ? e.message : String(e)}`),
     ).finally(() => this.client.destroy());
+    return this.finalWrite;
   }
 
   private encode(p: Pending): S3File {

@@ -50,7 +50,8 @@ export abstract class RetryingSinkTarget<Batch> implements ExternalSinkTarget {
   protected onFailure(_e: unknown): void {}
 
   /** Releases connections (after `closed` is set). */
-  protected abstract release(): void;
+  /** Frees the client; may deliver what is still buffered (the promise settles when done). */
+  protected abstract release(): void | Promise<void>;
 
   /**
    * The barrier of `epoch` passed: takes the epoch's batch now, synchronously, so rows
@@ -75,12 +76,12 @@ export abstract class RetryingSinkTarget<Batch> implements ExternalSinkTarget {
     this.stats.epochsCommitted++;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.wake?.();
-    this.release();
+    await this.release();
   }
 
   private async deliverWithRetry(batch: Batch, epoch: number): Promise<void> {

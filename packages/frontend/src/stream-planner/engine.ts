@@ -49,6 +49,7 @@ import { GraphBuilder, type UpstreamResolver } from './build';
 import { SeqBarrierManager, StreamDurability } from './durability';
 import { FlowStats } from './flow-stats';
 import { ConnectorTables, type SourceHooks, checkSourceReadable, sourceUpstream } from './sources';
+import { installTableWatermarks } from './table-watermarks';
 import type { StreamPlan } from './plan';
 import type { StreamPlannerEnv } from './to-stream';
 
@@ -152,6 +153,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     this._barrierIntervalMs = opts.barrierIntervalMs ?? DEFAULT_BARRIER_INTERVAL_MS;
     this.log = opts.log ?? (() => {});
     this.sourceLog = opts.warn ?? this.log;
+    installTableWatermarks(catalog, storage);
     this.connectorTables = new ConnectorTables(catalog, storage, this.sourceLog);
     this.connectorTables.start();
     const durable = storage.openStateStore(new MemStateStore());
@@ -456,11 +458,10 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
    */
   async shutdown(timeoutMs = 2000): Promise<void> {
     if (this.durability) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-      await Promise.race([this.checkpoint().catch((e) => this.log(`final checkpoint failed: ${(e as Error).message}`)), timeout]);
-      clearTimeout(timer);
+      await withTimeout(this.checkpoint().catch((e) => this.log(`final checkpoint failed: ${(e as Error).message}`)), timeoutMs);
     }
+    // Sink targets deliver what they still buffer (an S3 file waiting for its rollover).
+    await withTimeout(Promise.allSettled([...this.sinkJobs.values()].map((j) => j.target.close?.())), timeoutMs);
     this.close();
   }
 
@@ -537,6 +538,14 @@ function pushChanges(source: SourceExecutor, types: readonly DataType[], changes
   }
   const rest = b.take();
   if (rest) source.pushChunk(rest);
+}
+
+/** Waits for `p`, or `ms`, whichever comes first. */
+async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([p, timeout]);
+  clearTimeout(timer);
 }
 
 /** The whole backfill in this call stack (startup, where nothing else runs yet). */

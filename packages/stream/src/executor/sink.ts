@@ -24,10 +24,29 @@ import { UnaryExecutor } from './executor';
 export interface SinkTarget {
   /** One chunk of the epoch's changes (already reduced to inserts in append-only mode). */
   write(chunk: StreamChunk): void;
+  /**
+   * The barrier of `epoch` passed: the target takes the epoch's writes as one batch, now,
+   * so writes of later epochs (arriving while this one is still being committed) stay out
+   * of it. Called synchronously, in epoch order, before `commit(epoch)`.
+   */
+  seal?(epoch: number, info: SinkEpochInfo): void;
   /** The epoch is complete: make its writes durable / visible. Called in epoch order. */
-  commit(epoch: number): void | Promise<void>;
-  /** The sink was dropped: release connections. */
-  close?(): void;
+  commit(epoch: number, info: SinkEpochInfo): void | Promise<void>;
+  /**
+   * The sink was dropped or the server is stopping: release connections. A promise
+   * settles once what the target still buffered is delivered (or given up).
+   */
+  close?(): void | Promise<void>;
+}
+
+/** What a sink target learns about the epoch it seals or commits. */
+export interface SinkEpochInfo {
+  /**
+   * The barrier is a checkpoint: file targets roll over only here, and a replay restarts
+   * here. Unset while checkpoints are decided by the state store rather than carried by
+   * barriers: then every epoch counts as one.
+   */
+  readonly checkpoint?: boolean;
 }
 
 export type SinkMode = 'upsert' | 'append-only';
@@ -89,14 +108,16 @@ export class SinkExecutor extends UnaryExecutor {
 
   protected override onBarrier(b: Barrier): void {
     const epoch = b.epoch;
+    const info: SinkEpochInfo = {};
+    this.target.seal?.(epoch, info);
     // Committed after this call stack (the barrier is still travelling through other
     // jobs): a target that writes a table must not re-enter the graph mid-barrier.
     this.committing = this.committing
-      .then(() => this.target.commit(epoch))
+      .then(() => this.target.commit(epoch, info))
       .catch((e) => (this.options.errors ?? defaultErrorReporter).report('sink commit', e))
       .then(() => this.collector?.collect(epoch));
     this.passBarrier(b);
-    if (b.isStop()) this.target.close?.();
+    if (b.isStop()) void this.target.close?.();
   }
 }
 
