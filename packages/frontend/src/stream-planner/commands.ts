@@ -9,9 +9,8 @@ import { type PgNode, type RwExtras, type Statement, parseSql } from '@freshet/s
 import { nodeType } from '../binder/ast';
 import { BindContext, type QueryContext } from '../binder/context';
 import { bindStatement } from '../binder/statement';
-import { relationExists } from '../catalog/catalog';
 import type { RelationCatalog } from '../catalog/model';
-import { displayName, targetSchema } from '../handler/ddl/context';
+import { newRelationSchema } from '../handler/ddl/context';
 import { queryText } from '../handler/ddl/create-view';
 import { rangeVarName, strVal } from '../handler/ddl/pg-nodes';
 import { optimize } from '../optimizer';
@@ -95,15 +94,8 @@ export function createMaterializedViewCommand(session: FrontendSession, stmt: Cr
     engine.reconcile();
     const ddl = ddlContext(session);
     const qn = rangeVarName(body.into.rel);
-    const schema = targetSchema(ddl, qn);
-    const existing = catalog.getRelation(session.database, schema, qn.name);
-    if (existing) {
-      if (body.if_not_exists) {
-        session.notice(`relation "${qn.name}" already exists, skipping`);
-        return { tag: 'CREATE_MATERIALIZED_VIEW' };
-      }
-      throw relationExists(existing.kind, displayName(qn));
-    }
+    const schema = newRelationSchema(ddl, qn, !!body.if_not_exists);
+    if (schema === null) return { tag: 'CREATE_MATERIALIZED_VIEW' };
     const { plan, evalCtx } = planMaterializedView(queryContext(session), body.query, stmt.rw, engine);
     const rec = mvRecord(session, stmt, schema, qn.name, plan);
     // Catalog entry and job start together (synchronously), so the barrier timer's

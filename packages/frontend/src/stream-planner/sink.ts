@@ -24,9 +24,9 @@ import { type CreateSinkStatement, type DropStatement, type PgNode, type RwExtra
 import { BindContext, type QueryContext } from '../binder/context';
 import { coerce } from '../binder/coerce';
 import { bindDmlTarget, defaultValue, generatedValue } from '../binder/dml-target';
-import { kindName, relationExists } from '../catalog/catalog';
+import { kindName } from '../catalog/catalog';
 import type { RelationCatalog } from '../catalog/model';
-import { displayName, inBatch, targetSchema } from '../handler/ddl/context';
+import { inBatch, newRelationSchema } from '../handler/ddl/context';
 import { dropWithDependents } from '../handler/ddl/drop-relation';
 import { col } from '../planner/expr';
 import { writeTargetOf } from '../query/lower';
@@ -188,15 +188,8 @@ export function createSinkCommand(session: FrontendSession, stmt: CreateSinkStat
     engine.reconcile();
     const ddl = ddlContext(session);
     const qn = { schema: stmt.nameParts.length > 1 ? stmt.nameParts[stmt.nameParts.length - 2] : null, name: stmt.name };
-    const schema = targetSchema(ddl, qn);
-    const existing = catalog.getRelation(session.database, schema, qn.name);
-    if (existing) {
-      if (stmt.ifNotExists) {
-        session.notice(`relation "${qn.name}" already exists, skipping`);
-        return { tag: 'CREATE_SINK' };
-      }
-      throw relationExists(existing.kind, displayName(qn));
-    }
+    const schema = newRelationSchema(ddl, qn, stmt.ifNotExists);
+    if (schema === null) return { tag: 'CREATE_SINK' };
     const planned = planSink(queryContext(session), stmt, engine);
     await planned.external?.check?.();
     const id = catalog.nextId();

@@ -7,7 +7,7 @@ import type { DataType } from '@freshet/common';
 import { SqlError, SqlState } from '@freshet/common';
 import type { StorageEngine, WriteBatch } from '@freshet/storage';
 import type { Catalog } from '../../catalog/catalog';
-import { SYSTEM_SCHEMAS } from '../../catalog/catalog';
+import { SYSTEM_SCHEMAS, relationExists } from '../../catalog/catalog';
 import type { RelationCatalog } from '../../catalog/model';
 
 export interface DdlContext {
@@ -54,6 +54,21 @@ export function targetSchema(ctx: DdlContext, qn: QualifiedName): string {
   }
   if (!ctx.catalog.getSchema(ctx.database, schema)) throw new SqlError(SqlState.UndefinedSchema, `schema not found: ${schema}`);
   return schema;
+}
+
+/**
+ * The schema a CREATE puts `qn` in, once the name is known to be free there; null when it
+ * is taken and IF NOT EXISTS says to skip (the notice is sent). Otherwise 42P07 naming it.
+ */
+export function newRelationSchema(ctx: DdlContext, qn: QualifiedName, ifNotExists: boolean): string | null {
+  const schema = targetSchema(ctx, qn);
+  const existing = ctx.catalog.getRelation(ctx.database, schema, qn.name);
+  if (!existing) return schema;
+  if (ifNotExists) {
+    ctx.notice(`relation "${qn.name}" already exists, skipping`);
+    return null;
+  }
+  throw relationExists(existing.kind, displayName(qn));
 }
 
 export function resolveRelation(ctx: DdlContext, qn: QualifiedName): RelationCatalog | undefined {

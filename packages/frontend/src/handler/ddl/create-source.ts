@@ -14,27 +14,19 @@
  * stream-planner/sources.ts).
  */
 import { type DataType, SqlError, SqlState, T, listOf, notSupported, structOf } from '@freshet/common';
-import { type SourceColumn, type SourceSpec, sourceConnector } from '@freshet/connectors';
+import { CDC_CONNECTOR, type SourceColumn, type SourceSpec, cdcTableOptions, sourceConnector } from '@freshet/connectors';
 import { type CreateSourceStatement, type PgNode, type RwExtras, type Statement, resolveTypeName } from '@freshet/sql';
-import { relationExists } from '../../catalog/catalog';
 import type { ColumnDesc, RelationCatalog, SourceInfo } from '../../catalog/model';
 import { tableWatermarks } from '../../stream-planner/watermark';
-import { type DdlContext, displayName, inBatch, resolveRelation, targetSchema } from './context';
+import { type DdlContext, inBatch, newRelationSchema, resolveRelation } from './context';
 import { ROW_ID_COLUMN, checkColumnName } from './create-table';
 import { dropWithDependents } from './drop-relation';
 import { deparseExpr } from './pg-nodes';
 
 export async function createSource(ctx: DdlContext, stmt: CreateSourceStatement): Promise<string> {
   const qn = qualified(stmt.nameParts);
-  const schema = targetSchema(ctx, qn);
-  const existing = ctx.catalog.getRelation(ctx.database, schema, qn.name);
-  if (existing) {
-    if (stmt.ifNotExists) {
-      ctx.notice(`relation "${qn.name}" already exists, skipping`);
-      return 'CREATE_SOURCE';
-    }
-    throw relationExists(existing.kind, displayName(qn));
-  }
+  const schema = newRelationSchema(ctx, qn, stmt.ifNotExists);
+  if (schema === null) return 'CREATE_SOURCE';
   const rw = stmt.rw;
   const declared = declaredColumns(stmt.tableElts, rw);
   const connectorName = connectorOf(rw.withOptions, true)!;
@@ -92,6 +84,19 @@ export function connectorTable(table: string, columns: readonly ColumnDesc[], rw
   if (includes.length > 0) info.includes = includes;
   validateConnector(table, withOptions, columns, info);
   return info;
+}
+
+/**
+ * WITH options of `CREATE TABLE t (…) FROM src TABLE 'schema.table'` (RisingWave's tables of a
+ * shared CDC source): the source's connection options for that one upstream table.
+ */
+export function sharedSourceTableOptions(ctx: DdlContext, ref: { sourceParts: string[]; table: string }): Record<string, string> {
+  const src = resolveRelation(ctx, qualified(ref.sourceParts));
+  if (!src || src.kind !== 'source') throw new SqlError(SqlState.UndefinedObject, `source not found: ${ref.sourceParts.join('.')}`);
+  if (src.connector?.connector !== CDC_CONNECTOR) {
+    throw new SqlError(SqlState.FeatureNotSupported, `Feature is not yet implemented: CREATE TABLE FROM a ${src.connector?.connector ?? 'non-connector'} source`);
+  }
+  return cdcTableOptions(src.withOptions, ref.table);
 }
 
 /**

@@ -8,26 +8,18 @@
 import { SqlError, SqlState, T, notSupported } from '@freshet/common';
 import { type PgNode, type PgStatement, resolveTypeName } from '@freshet/sql';
 import type { ColumnDesc, RelationCatalog } from '../../catalog/model';
-import { relationExists } from '../../catalog/catalog';
-import { type DdlContext, DdlState, displayName, inBatch, targetSchema } from './context';
+import { type DdlContext, DdlState, inBatch, newRelationSchema } from './context';
 import { defElemOptions, deparseExpr, rangeVarName, strVal } from './pg-nodes';
 import { tableWatermarks } from '../../stream-planner/watermark';
-import { connectorTable, tableIncludeColumns } from './create-source';
+import { connectorTable, sharedSourceTableOptions, tableIncludeColumns } from './create-source';
 
 export const ROW_ID_COLUMN = '_row_id';
 
 export async function createTable(ctx: DdlContext, stmt: PgStatement): Promise<string> {
   const node = stmt.node.CreateStmt as PgNode;
   const qn = rangeVarName(node.relation);
-  const schema = targetSchema(ctx, qn);
-  const existing = ctx.catalog.getRelation(ctx.database, schema, qn.name);
-  if (existing) {
-    if (node.if_not_exists) {
-      ctx.notice(`relation "${qn.name}" already exists, skipping`);
-      return 'CREATE_TABLE';
-    }
-    throw relationExists(existing.kind, displayName(qn));
-  }
+  const schema = newRelationSchema(ctx, qn, !!node.if_not_exists);
+  if (schema === null) return 'CREATE_TABLE';
   if (node.inhRelations?.length) throw notSupported('CREATE TABLE … INHERITS');
   if (node.partspec) throw notSupported('CREATE TABLE … PARTITION BY');
   if (node.ofTypename) throw notSupported('CREATE TABLE … OF type');
@@ -83,7 +75,7 @@ export async function createTable(ctx: DdlContext, stmt: PgStatement): Promise<s
     }
   }
 
-  const withOptions = { ...defElemOptions(node.options), ...(rw?.withOptions ?? {}) };
+  const withOptions = { ...defElemOptions(node.options), ...(rw?.withOptions ?? {}), ...(rw?.sourceRef ? sharedSourceTableOptions(ctx, rw.sourceRef) : {}) };
   columns.push(...tableIncludeColumns(rw, withOptions, columns));
 
   const appendOnly = rw?.appendOnly ?? false;
