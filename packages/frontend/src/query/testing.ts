@@ -52,6 +52,31 @@ export async function openTestFrontend(opts: { dataDir?: string } = {}): Promise
   };
 }
 
+/** A frontend with one session whose `run` returns raw rows (restart tests reopen `dataDir`). */
+export interface TestSession {
+  readonly frontend: Frontend;
+  /** Runs every statement of `sql`; returns the rows of all of them, as datums. */
+  run(sql: string): Promise<unknown[][]>;
+  close(): Promise<void>;
+}
+
+export async function openTestSession(opts: { dataDir?: string } = {}): Promise<TestSession> {
+  const opened = await openTestFrontend(opts);
+  const session = await opened.frontend.connect({ user: 'root', database: 'dev', params: {} });
+  return {
+    frontend: opened.frontend,
+    run: async (sql) => {
+      const out: unknown[][] = [];
+      for (const portal of await session.simpleQuery(sql)) out.push(...(await portal.execute(0)).rows);
+      return out;
+    },
+    close: async () => {
+      session.close();
+      await opened.close();
+    },
+  };
+}
+
 export async function openTestDb(): Promise<TestDb> {
   const opened = await openTestFrontend();
   const session = await opened.frontend.connect({ user: 'root', database: 'dev', params: {} });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type TestDb, openTestDb, openTestFrontend } from '../query/testing';
+import { type TestDb, openTestDb, openTestSession } from '../query/testing';
 
 let db: TestDb;
 beforeEach(async () => {
@@ -82,16 +82,7 @@ describe('sinks across a restart', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the rebuilt sink keeps following changes without writing its backfill twice', async () => {
-    const open = async () => {
-      const opened = await openTestFrontend({ dataDir: dir });
-      const session = await opened.frontend.connect({ user: 'root', database: 'dev', params: {} });
-      const run = async (sql: string) => {
-        const out: unknown[][] = [];
-        for (const portal of await session.simpleQuery(sql)) out.push(...(await portal.execute(0)).rows);
-        return out;
-      };
-      return { run, close: async () => (session.close(), await opened.close()) };
-    };
+    const open = () => openTestSession({ dataDir: dir });
     const a = await open();
     await a.run('create table src (v int) append only');
     await a.run('create table dst (v int)');

@@ -7,24 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openTestFrontend } from '../query/testing';
+import { openTestSession } from '../query/testing';
 
-async function open(dataDir?: string) {
-  const opened = await openTestFrontend(dataDir ? { dataDir } : {});
-  const session = await opened.frontend.connect({ user: 'root', database: 'dev', params: {} });
-  const run = async (sql: string) => {
-    const out: unknown[][] = [];
-    for (const portal of await session.simpleQuery(sql)) out.push(...(await portal.execute(0)).rows);
-    return out;
-  };
-  return {
-    run,
-    close: async () => {
-      session.close();
-      await opened.close();
-    },
-  };
-}
+const open = (dataDir?: string) => openTestSession({ dataDir });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

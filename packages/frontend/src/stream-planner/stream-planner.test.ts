@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type TestDb, openTestDb, openTestFrontend } from '../query/testing';
+import { type TestDb, openTestDb, openTestSession } from '../query/testing';
 
 let db: TestDb;
 beforeEach(async () => {
@@ -148,22 +148,7 @@ describe('materialized views across a restart', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function open() {
-    const opened = await openTestFrontend({ dataDir: dir });
-    const session = await opened.frontend.connect({ user: 'root', database: 'dev', params: {} });
-    const run = async (sql: string) => {
-      const out: unknown[][] = [];
-      for (const portal of await session.simpleQuery(sql)) out.push(...(await portal.execute(0)).rows);
-      return out;
-    };
-    return {
-      run,
-      close: async () => {
-        session.close();
-        await opened.close();
-      },
-    };
-  }
+  const open = () => openTestSession({ dataDir: dir });
 
   it('rebuilds every MV from its definition, in dependency order, and keeps following DML', async () => {
     const a = await open();
