@@ -252,29 +252,41 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
    */
   startJob(rel: RelationCatalog, plan: StreamPlan, evalCtx: EvalContext, opts: { sliced?: boolean } = {}): MvJob {
     if (this.jobs.has(rel.id)) throw new SqlError(SqlState.InternalError, `materialized view ${rel.name} is already running`);
-    const graph = new StreamGraph(this.manager, firstStateTableId(rel));
-    this.acquiring = [];
     this.flow.beginJob();
     this.durability?.sources.beginJob(rel.id);
-    let materialize: MaterializeExecutor;
-    let builder: GraphBuilder;
-    try {
-      builder = new GraphBuilder(graph, this, evalCtx);
-      materialize = graph.materialize(builder.build(plan.root), { pk: plan.pk });
-    } catch (e) {
-      graph.drop();
-      for (const id of this.acquiring) this.releaseTable(id);
-      throw e;
-    }
-    const tables = this.acquiring;
-    this.acquiring = [];
+    const { graph, last: materialize, valueSources, tables } = this.buildGraph(rel, plan, evalCtx, (g, root) => g.materialize(root, { pk: plan.pk }));
     this.flow.startJob(rel.id, materialize);
     this.storage.attachReader(new MvReader(rel.id, { types: plan.columns.map((c) => c.type), pk: [...plan.pk] }, materialize.table));
-    const job: MvJob = { rel, graph, materialize, valueSources: builder.valueSources, tables, backfilled: opts.sliced ? this.backfill(rel, graph) : startNow(graph) };
+    const job: MvJob = { rel, graph, materialize, valueSources, tables, backfilled: opts.sliced ? this.backfill(rel, graph) : startNow(graph) };
     this.jobs.set(rel.id, job);
     this.durability?.jobStarted(rel.id, job.backfilled);
     this.ensureTimer();
     return job;
+  }
+
+  /**
+   * Builds a job's executor graph from `plan`; `finish` puts the job's last executor (a
+   * materialize or a sink) on the plan's root. A failed build undoes what it registered.
+   */
+  private buildGraph<T extends Executor>(
+    rel: RelationCatalog,
+    plan: StreamPlan,
+    evalCtx: EvalContext,
+    finish: (graph: StreamGraph, root: Executor) => T,
+  ): { graph: StreamGraph; last: T; valueSources: readonly ValuesExecutor[]; tables: number[] } {
+    const graph = new StreamGraph(this.manager, firstStateTableId(rel));
+    this.acquiring = [];
+    try {
+      const builder = new GraphBuilder(graph, this, evalCtx);
+      const last = finish(graph, builder.build(plan.root));
+      return { graph, last, valueSources: builder.valueSources, tables: this.acquiring };
+    } catch (e) {
+      graph.drop();
+      for (const id of this.acquiring) this.releaseTable(id);
+      throw e;
+    } finally {
+      this.acquiring = [];
+    }
   }
 
   /**
@@ -329,20 +341,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     opts: { mode: SinkMode; intoTable: boolean; sliced?: boolean; skipBackfill?: boolean },
   ): SinkJob {
     if (this.sinkJobs.has(rel.id)) throw new SqlError(SqlState.InternalError, `sink ${rel.name} is already running`);
-    const graph = new StreamGraph(this.manager, firstStateTableId(rel));
-    this.acquiring = [];
-    let builder: GraphBuilder;
-    let sink: SinkExecutor;
-    try {
-      builder = new GraphBuilder(graph, this, evalCtx);
-      sink = graph.sink(builder.build(plan.root), { target, mode: opts.mode });
-    } catch (e) {
-      graph.drop();
-      for (const id of this.acquiring) this.releaseTable(id);
-      throw e;
-    }
-    const tables = this.acquiring;
-    this.acquiring = [];
+    const { graph, last: sink, valueSources, tables } = this.buildGraph(rel, plan, evalCtx, (g, root) => g.sink(root, { target, mode: opts.mode }));
     let backfilled: Promise<void>;
     if (opts.skipBackfill) {
       // Synchronously: the snapshot's output is dropped, every later change goes through.
@@ -350,7 +349,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
       backfilled = startNow(graph);
       sink.muted = false;
     } else backfilled = opts.sliced ? this.backfill(rel, graph) : startNow(graph);
-    const job: SinkJob = { rel, graph, target, valueSources: builder.valueSources, tables, backfilled, intoTable: opts.intoTable };
+    const job: SinkJob = { rel, graph, target, valueSources, tables, backfilled, intoTable: opts.intoTable };
     this.sinkJobs.set(rel.id, job);
     this.ensureTimer();
     return job;
