@@ -69,7 +69,17 @@ export interface SourceReader {
   offsets(): SplitOffsets;
   /** Continues from `offsets` (a value `offsets()` returned, possibly by another reader). */
   seek(offsets: SplitOffsets): void;
+  /**
+   * Everything up to `offsets` (a value `offsets()` returned) is durable downstream, so the
+   * connector may release it upstream (postgres-cdc confirms the slot's LSN). Optional.
+   */
+  committed?(offsets: SplitOffsets): void;
   close(): void | Promise<void>;
+  /**
+   * The table or source this reader fed was dropped: close, and release what is kept
+   * upstream for it (postgres-cdc drops its replication slot). Optional; else `close`.
+   */
+  dropped?(): Promise<void>;
 }
 
 export interface ReaderContext {
@@ -104,4 +114,11 @@ export interface SourceConnector {
    * running the (synchronous) scan — see `prefetchSourceSnapshot` in the frontend.
    */
   snapshot?(spec: SourceSpec, ctx: ReaderContext): Promise<Row[]>;
+  /**
+   * A source that mirrors one upstream table with a key (postgres-cdc with `table.name`):
+   * its columns and primary key, read from upstream at CREATE SOURCE. Such a source is
+   * stored as a table fed by the connector (its changes need a key to apply to), so MVs
+   * over it see updates and deletes. Undefined when `spec` names no table (a shared source).
+   */
+  upstreamTable?(spec: SourceSpec): Promise<{ columns: SourceColumn[]; primaryKey: string[] } | undefined>;
 }

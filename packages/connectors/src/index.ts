@@ -4,6 +4,7 @@
  */
 // Connectors with their own modules replace their declaration-only registry entries here.
 import './kafka/register';
+import './cdc/register';
 
 export type { ReaderContext, SourceChange, SourceColumn, SourceConnector, SourceFormat, SourceReader, SourceSpec, SplitOffsets } from './api';
 export { registerSourceConnector, sourceConnector, sourceConnectorNames } from './registry';
@@ -23,3 +24,5 @@ export * from './kafka';
 export * from './format';
 // External sinks: Redis, S3 (Parquet/JSON), PostgreSQL (README: "Sinks").
 export * from './sink';
+// PostgreSQL CDC source (README: "postgres-cdc").
+export * from './cdc';

@@ -50,7 +50,6 @@ registerSourceConnector(datagenConnector);
 registerSourceConnector(nexmarkConnector);
 for (const c of [
   declared('kafka', ['topic', 'properties.bootstrap.server']),
-  declared('postgres-cdc', ['hostname', 'username', 'password', 'database.name']),
   declared('mysql-cdc', ['hostname', 'username', 'password', 'database.name']),
 ]) {
   if (!connectors.has(c.name)) registerSourceConnector(c);

@@ -39,7 +39,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     opts.dataDir ? `storage opened at ${opts.dataDir} (${meta.size} catalog records)` : 'playground mode: all data is kept in memory and lost on exit',
   );
   const frontendLog = log.child('session');
-  const frontend = new Frontend(catalog, storage, { log: (m) => frontendLog.debug(m), warn: (m) => log.child('source').warn(m) });
+  const sourceLog = log.child('source');
+  const frontend = new Frontend(catalog, storage, { log: (m) => frontendLog.debug(m), warn: (m) => sourceLog.warn(m) });
   const pgLog = log.child('pgwire');
   const pg = await startPgServer({ host: opts.host, port: opts.port, manager: frontend, log: (m: string) => pgLog.info(m) });
   log.info(`listening on ${opts.host}:${pg.port} (PostgreSQL protocol) — ready in ${Math.round(performance.now() - started)} ms`);

@@ -25,6 +25,11 @@ export interface WriteTarget {
    * version (compared column by column, NULL lowest) is not lower than the stored row's.
    */
   versionColumns?: readonly number[];
+  /**
+   * A watermarked table's late-row test (RisingWave drops rows below the table's watermark
+   * before storing them): a late row is reported as inserted but not stored.
+   */
+  late?: (row: Row) => boolean;
 }
 
 export class TableWriter {
@@ -58,9 +63,13 @@ export class TableWriter {
     }
   }
 
-  /** Inserts a new row; returns the row actually stored, or null when ON CONFLICT skipped it. */
+  /**
+   * Inserts a new row; returns the row actually stored, or null when ON CONFLICT skipped it.
+   * A late row of a watermarked table is returned (it counts, as in RisingWave) but not stored.
+   */
   insert(row: Row): Row | null {
     const t = this.target;
+    if (t.late !== undefined && t.late(row)) return row;
     if (t.rowIdColumn >= 0) row[t.rowIdColumn] = this.storage.nextRowId(t.tableId);
     this.checkNotNull(row);
     const pk = this.pkOf(row);

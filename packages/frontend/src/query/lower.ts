@@ -45,6 +45,7 @@ import type { RelationCatalog } from '../catalog/model';
 import { type Expr, collectColumns, conjuncts, exprAny, hasCorrelatedSubquery, remapColumns } from '../planner/expr';
 import type { Join, PlanNode, SortItem } from '../planner/plan';
 import { type InitPlan, compileExpr } from './compile-expr';
+import { lateRowFilter } from '../stream-planner/table-watermarks';
 
 const EMPTY: Row = [];
 
@@ -317,6 +318,7 @@ export function writeTargetOf(rel: RelationCatalog, storage: StorageEngine, onCo
     rowIdColumn,
     onConflict,
     versionColumns: rel.versionColumns,
+    late: lateRowFilter(storage, rel),
   };
 }
 

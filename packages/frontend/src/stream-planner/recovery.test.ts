@@ -164,6 +164,9 @@ describe('MV recovery from checkpoints', () => {
       'SELECT durable, committed_epoch >= checkpoint_epoch, checkpoint_at IS NOT NULL, checkpoint_frequency, barrier_interval_ms, last_error FROM rw_catalog.rw_checkpoint_status',
     );
     expect(row).toEqual(['t', 't', 't', '3', '25', 'NULL']);
+    await node.frontend.storage.uploadCheckpoint();
+    const [upload] = await node.sql('SELECT object_store, uploaded_at IS NOT NULL, uploaded_epoch >= 1, upload_error FROM rw_catalog.rw_checkpoint_status');
+    expect(upload).toEqual([join(dir, 'checkpoints'), 't', 't', 'NULL']);
     const [[epoch]] = await node.sql('SELECT checkpoint_epoch FROM rw_catalog.rw_checkpoint_status');
     await node.close();
     node = await startNode(dir);

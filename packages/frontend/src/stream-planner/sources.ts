@@ -23,6 +23,7 @@ import type { Catalog } from '../catalog/catalog';
 import type { RelationCatalog } from '../catalog/model';
 import { sourceSpec } from '../handler/ddl/create-source';
 import { compileExpr } from '../query/compile-expr';
+import { lateRowFilter } from './table-watermarks';
 import { bindWatermarkExpr } from './watermark';
 
 /** Checkpoint / monitoring hooks of the source executors a StreamingEngine creates. */
@@ -319,7 +320,8 @@ export class ConnectorTables {
       const rel = this.catalog.getRelationById(id);
       if (!rel || rel.kind !== 'table' || !rel.connector) {
         this.feeds.delete(id);
-        void Promise.resolve(f.reader.close()).catch(() => {});
+        // Dropped: the connector releases what it holds upstream (postgres-cdc drops its slot).
+        void Promise.resolve(f.reader.dropped ? f.reader.dropped() : f.reader.close()).catch(() => {});
         this.forgetOffsets(id);
       }
     }
@@ -364,13 +366,17 @@ export class ConnectorTables {
       const { id, pk, columns } = f.rel;
       // Without a declared key every row is new (its own `_row_id`) and deletes have no target.
       const usesRowId = pk.length === 1 && columns[pk[0]].name === '_row_id';
+      const late = lateRowFilter(this.storage, f.rel);
       for (const c of changes) {
         if (c.op === 'delete') {
           if (usesRowId) continue;
           const row = f.complete(c.row, 0n);
           batch.delete(id, pk.map((k) => row[k]));
         } else {
-          batch.put(id, f.complete(c.row, usesRowId ? this.storage.nextRowId(id) : 0n));
+          const row = f.complete(c.row, 0n);
+          if (late !== undefined && late(row)) continue;
+          if (usesRowId) row[pk[0]] = this.storage.nextRowId(id);
+          batch.put(id, row);
         }
       }
       batch.putMeta(connectorTableOffsetsKey(id), offsets);
@@ -379,6 +385,8 @@ export class ConnectorTables {
         .commit(batch)
         .then(() => {
           f.storedOffsets = offsetsJson;
+          // Durable now: the connector may release it upstream (postgres-cdc confirms its slot).
+          f.reader.committed?.(offsets);
         })
         .catch((e) => this.reopen(f, `ingest commit failed: ${e instanceof Error ? e.message : String(e)}`))
         .finally(() => {

@@ -4,7 +4,7 @@
  * fall back to the previous manifest (or refuse when none is complete); old checkpoints
  * are deleted beyond the configured history.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -126,6 +126,33 @@ describe('checkpoints in a local directory', () => {
     const r = openStorage({ dataDir, objectStore: storeDir, log: () => {} });
     await expect(r.open()).rejects.toThrow(/has 3 checkpoints and none is complete: object data\/.*-base-0\.bin is missing/);
     await r.close().catch(() => {});
+  });
+
+  it('an unavailable object store: writes go on, uploads fail and are retried, nothing is lost', async () => {
+    const logs: string[] = [];
+    const s = await open({ dataDir, objectStore: storeDir }, logs);
+    await insert(s, 0, 10);
+    await s.uploadCheckpoint();
+    renameSync(storeDir, `${storeDir}.away`);
+    writeFileSync(storeDir, 'not a directory'); // every put fails (ENOTDIR)
+    await insert(s, 10, 20); // local durability does not wait for the object store
+    await s.uploadCheckpoint();
+    expect(s.objectStoreStatus()?.lastError).toMatch(/upload failed \(retrying\)/);
+    expect(s.objectStoreStatus()?.pendingBytes).toBeGreaterThan(0);
+    await insert(s, 20, 22);
+    await s.uploadCheckpoint();
+    rmSync(storeDir); // the store comes back
+    renameSync(`${storeDir}.away`, storeDir);
+    await s.uploadCheckpoint();
+    expect(s.objectStoreStatus()).toMatchObject({ lastError: null, pendingBytes: 0 });
+    await insert(s, 20, 25);
+    await s.uploadCheckpoint();
+    await s.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    const r = await open({ dataDir, objectStore: storeDir });
+    expect(ids(r)).toEqual(range(0, 25));
+    await r.close();
+    expect(logs.filter((l) => /upload failed/.test(l)).length).toBe(1); // reported once, not per retry
   });
 
   it('keeps only the configured history, and compacts into a new base', async () => {

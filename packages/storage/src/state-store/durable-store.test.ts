@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Decimal, T, type Row } from '@freshet/common';
 import { MemStateStore } from '@freshet/stream';
 import { openStorage } from '../open';
 import type { StorageEngine } from '../api';
 import type { DurableStateStore } from './durable-store';
+import { Db } from '../db';
 
 /** Opens the data dir and its durable state store, as a server start does. */
 async function start(dir: string): Promise<{ storage: StorageEngine; store: DurableStateStore }> {
@@ -142,5 +143,24 @@ describe('durable state store', () => {
     expect((await done)?.epoch).toBe(1);
     await restart();
     expect(rows(store, 1)).toEqual([['a', [1]]]);
+  });
+
+  it('a failed checkpoint (disk full) is reported and retried at the next commit; nothing is lost', async () => {
+    store.checkpointFrequency = 1;
+    const errors: string[] = [];
+    store.onError = (m) => errors.push(m);
+    store.table(1).write(1, 'a', [1]);
+    vi.spyOn(Db.prototype, 'write').mockRejectedValueOnce(new Error('No space left on device'));
+    await store.commitEpoch(1); // resolves: failures are reported, not thrown
+    expect(store.lastError).toMatch(/checkpoint of epoch 1 failed: No space left on device/);
+    expect(errors).toHaveLength(1);
+    store.table(1).write(2, 'b', [2]);
+    await store.commitEpoch(2);
+    expect(store.lastError).toBeNull();
+    await restart();
+    expect(rows(store, 1)).toEqual([
+      ['a', [1]],
+      ['b', [2]],
+    ]);
   });
 });

@@ -21,6 +21,7 @@ import { pgType } from './pg-type';
 import { PG_VIEWS_GROUP } from './pg-views';
 import { RW_CATALOG_GROUP } from './rw-catalog';
 import { rwCheckpointStatus } from './rw-checkpoints';
+import { RW_SOURCE_ERRORS_GROUP } from './rw-source-errors';
 import { SystemContext, type SystemTable } from './table';
 
 export const SYSTEM_TABLES: readonly SystemTable[] = [
@@ -35,6 +36,7 @@ export const SYSTEM_TABLES: readonly SystemTable[] = [
   ...INFORMATION_SCHEMA_GROUP,
   ...RW_CATALOG_GROUP,
   rwCheckpointStatus,
+  ...RW_SOURCE_ERRORS_GROUP,
 ];
 
 const installed = new WeakMap<Catalog, Map<RelationCatalog, SystemTable>>();

@@ -29,15 +29,22 @@ function relationRow(ctx: SystemContext, rel: RelationCatalog) {
   };
 }
 
+/** Per-kind extra columns (RisingWave's): rw_tables.append_only, rw_indexes.primary_table_id, rw_sources.connector. */
+const KIND_COLUMNS: Partial<Record<RelationKind, readonly (readonly [string, typeof I])[]>> = {
+  table: [['append_only', B]],
+  index: [['primary_table_id', I]],
+  source: [['connector', V]],
+};
+
 function kindTable(name: string, oid: number, kind: RelationKind) {
   return systemTable({
     schema: 'rw_catalog',
     name,
     oid,
-    columns: kind === 'table' ? [...RELATION_COLUMNS, ['append_only', B]] : kind === 'index' ? [...RELATION_COLUMNS, ['primary_table_id', I]] : RELATION_COLUMNS,
+    columns: [...RELATION_COLUMNS, ...(KIND_COLUMNS[kind] ?? [])],
     *rows(ctx: SystemContext) {
       for (const rel of ctx.userRelations(kind)) {
-        yield { ...relationRow(ctx, rel), append_only: rel.appendOnly, primary_table_id: rel.index?.on ?? null };
+        yield { ...relationRow(ctx, rel), append_only: rel.appendOnly, primary_table_id: rel.index?.on ?? null, connector: rel.connector?.connector ?? null };
       }
     },
   });

@@ -2,7 +2,8 @@
  * rw_catalog.rw_checkpoint_status: one row describing durability — the last committed
  * epoch (visible to reads) and the last checkpoint (durable: what a restart restores),
  * with their times, the checkpoint settings, the size and duration of the last checkpoint,
- * the checkpoint recovery started from, and the last checkpoint failure. Empty without a
+ * the checkpoint recovery started from, the last checkpoint failure, and the object store
+ * uploads (where, when, which epoch, bytes not yet uploaded, last failure). Empty without a
  * running server (QueryContext.session absent).
  */
 import { T } from '@freshet/common';
@@ -23,12 +24,20 @@ export interface CheckpointStatusInfo {
   readonly lastCheckpointBytes: number | null;
   readonly recoveredEpoch: number | null;
   readonly lastError: string | null;
+  /** Where checkpoints are uploaded (null: nowhere). */
+  readonly objectStore: string | null;
+  readonly uploadedAt: number | null;
+  /** The stream epoch of the last uploaded image. */
+  readonly uploadedEpoch: number | null;
+  readonly uploadPendingBytes: number | null;
+  readonly uploadError: string | null;
 }
 
 export function checkpointStatus(engine: StreamingEngine): CheckpointStatusInfo {
   const store = engine.durability?.store ?? null;
   const cp = store?.lastCheckpoint ?? null;
   const stats = store?.lastCheckpointStats ?? null;
+  const upload = engine.storage.objectStoreStatus();
   return {
     durable: store !== null,
     committedEpoch: engine.manager.committedEpoch,
@@ -42,6 +51,11 @@ export function checkpointStatus(engine: StreamingEngine): CheckpointStatusInfo 
     lastCheckpointBytes: stats?.bytes ?? null,
     recoveredEpoch: store?.recovered?.epoch ?? null,
     lastError: store?.lastError ?? null,
+    objectStore: upload?.objectStore ?? null,
+    uploadedAt: upload?.lastUploadAt ?? null,
+    uploadedEpoch: upload?.lastManifest?.checkpoint?.epoch ?? null,
+    uploadPendingBytes: upload?.pendingBytes ?? null,
+    uploadError: upload?.lastError ?? null,
   };
 }
 
@@ -66,6 +80,11 @@ export const rwCheckpointStatus = systemTable({
     ['last_checkpoint_bytes', T.Int64],
     ['recovered_epoch', T.Int64],
     ['last_error', T.Varchar],
+    ['object_store', T.Varchar],
+    ['uploaded_at', T.Timestamptz],
+    ['uploaded_epoch', T.Int64],
+    ['upload_pending_bytes', T.Int64],
+    ['upload_error', T.Varchar],
   ],
   *rows(ctx: SystemContext) {
     const s = ctx.q.session?.checkpointStatus?.();
@@ -83,6 +102,11 @@ export const rwCheckpointStatus = systemTable({
       last_checkpoint_bytes: big(s.lastCheckpointBytes),
       recovered_epoch: big(s.recoveredEpoch),
       last_error: s.lastError,
+      object_store: s.objectStore,
+      uploaded_at: micros(s.uploadedAt),
+      uploaded_epoch: big(s.uploadedEpoch),
+      upload_pending_bytes: big(s.uploadPendingBytes),
+      upload_error: s.uploadError,
     };
   },
 });

@@ -20,6 +20,7 @@ import type { ColumnDesc, RelationCatalog, SourceInfo } from '../../catalog/mode
 import { tableWatermarks } from '../../stream-planner/watermark';
 import { type DdlContext, inBatch, newRelationSchema, resolveRelation } from './context';
 import { ROW_ID_COLUMN, checkColumnName } from './create-table';
+import { createMirroredSource, isMirroredSource } from './create-cdc-source';
 import { dropWithDependents } from './drop-relation';
 import { deparseExpr } from './pg-nodes';
 
@@ -37,6 +38,8 @@ export async function createSource(ctx: DdlContext, stmt: CreateSourceStatement)
       hint: 'Use CREATE TABLE with a PRIMARY KEY for FORMAT UPSERT and FORMAT DEBEZIUM.',
     });
   }
+  // A single-table CDC source is stored as the table it mirrors (create-cdc-source.ts).
+  if (!rw.includes?.length && (await createMirroredSource(ctx, { schema, name: qn.name, text: stmt.text }, connectorName, rw.withOptions, declared))) return 'CREATE_SOURCE';
   const includes = includeColumns(connectorName, rw, declared);
   let columns: ColumnDesc[] = [...declared, ...includes.map((i) => i.column)];
   const info = sourceInfo(connectorName, rw, declared.length, includes);
@@ -123,7 +126,7 @@ export async function dropSources(ctx: DdlContext, stmt: Extract<Statement, { ki
       }
       throw new SqlError(SqlState.UndefinedObject, `source not found: ${stmt.names[i]}`);
     }
-    if (rel.kind !== 'source') {
+    if (rel.kind !== 'source' && !isMirroredSource(rel)) {
       throw new SqlError(SqlState.WrongObjectType, `"${stmt.names[i]}" is not a source`, { hint: `Use DROP ${rel.kind.replace('_', ' ').toUpperCase()} to remove a ${rel.kind.replace('_', ' ')}.` });
     }
     targets.push(rel);

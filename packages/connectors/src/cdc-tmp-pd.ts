@@ -1,3 +1,0 @@
-import { parseDatum, formatDatum, T, listOf } from '@freshet/common';
-const cases: [any, string][] = [[T.Boolean,'t'],[T.Bytea,'\\x0102ff'],[T.Timestamptz,'2024-01-02 03:04:05.123456+00'],[T.Timestamptz,'2024-01-02 03:04:05+05:30'],[T.Timestamp,'2024-01-02 03:04:05.5'],[T.Date,'2024-01-02'],[T.Time,'03:04:05.25'],[T.Jsonb,'{"a": 1}'],[listOf(T.Int32),'{1,2,NULL}'],[listOf(T.Varchar),'{"a b",c}'],[T.Decimal,'12.50'],[T.Float64,'1.5e+20'],[T.Int64,'9007199254740993'],[T.Float32,'Infinity'],[T.Interval,'1 day 02:00:00']];
-for (const [t, s] of cases) { try { const d = parseDatum(t, s, 'UTC'); console.log(s, '->', formatDatum(t, d, 'UTC')); } catch (e) { console.log(s, 'ERR', (e as Error).message); } }
