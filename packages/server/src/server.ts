@@ -40,7 +40,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   );
   const frontendLog = log.child('session');
   const sourceLog = log.child('source');
-  const frontend = new Frontend(catalog, storage, { log: (m) => frontendLog.debug(m), warn: (m) => sourceLog.warn(m) });
+  const frontend = new Frontend(catalog, storage, { log: (m) => frontendLog.info(m), debug: (m) => frontendLog.debug(m), warn: (m) => sourceLog.warn(m) });
   const pgLog = log.child('pgwire');
   const pg = await startPgServer({ host: opts.host, port: opts.port, manager: frontend, log: (m: string) => pgLog.info(m) });
   log.info(`listening on ${opts.host}:${pg.port} (PostgreSQL protocol) — ready in ${Math.round(performance.now() - started)} ms`);

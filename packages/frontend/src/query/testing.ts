@@ -8,7 +8,7 @@ import type { Cancellation } from '@freshet/batch';
 import { initParser, parseSql } from '@freshet/sql';
 import { openStorage } from '@freshet/storage';
 import { Catalog } from '../catalog/catalog';
-import { Frontend } from '../session/session-manager';
+import { Frontend, type FrontendOptions } from '../session/session-manager';
 import type { FrontendSession } from '../session/session';
 import { queryContext } from '../session/query-context';
 import { prepareQuery } from './prepare';
@@ -36,13 +36,13 @@ export interface TestFrontend {
  * wired the way the server wires them — one place, so tests and in-process tools don't each
  * repeat (and drift from) the open/load/ready sequence.
  */
-export async function openTestFrontend(opts: { dataDir?: string } = {}): Promise<TestFrontend> {
+export async function openTestFrontend(opts: { dataDir?: string; frontend?: FrontendOptions } = {}): Promise<TestFrontend> {
   await initParser();
   const storage = openStorage({ dataDir: opts.dataDir });
   const catalog = new Catalog(storage);
   catalog.load(await storage.open());
   await catalog.ready;
-  const frontend = new Frontend(catalog, storage);
+  const frontend = new Frontend(catalog, storage, opts.frontend);
   return {
     frontend,
     close: async () => {

@@ -9,14 +9,18 @@ import type { Catalog } from '../catalog/catalog';
 import { installSystemCatalog } from '../catalog/system';
 import type { StorageEngine } from '@freshet/storage';
 import { FrontendSession } from './session';
-import { StreamingEngine, restoreMaterializedViews } from '../stream-planner';
+import { StreamingEngine, type StreamingOptions, restoreMaterializedViews } from '../stream-planner';
 import { applyStoredSystemParams } from '../stream-planner/system-params';
 
 export interface FrontendOptions {
-  /** Logger for what happened (connections, DDL, errors). */
+  /** What happened that an operator wants to see: DDL, backfill progress, recovery, errors. */
   log?: (msg: string) => void;
+  /** Routine per-connection events (connect, close, cancel requests); default: dropped. */
+  debug?: (msg: string) => void;
   /** Warnings (sources' malformed messages and outages); default `log`. */
   warn?: (msg: string) => void;
+  /** Streaming engine settings (tests). */
+  streaming?: Omit<StreamingOptions, 'log' | 'warn'>;
 }
 
 /** State shared by all sessions of one server. */
@@ -24,6 +28,7 @@ export class Frontend implements SessionManager {
   private readonly sessions = new Map<number, FrontendSession>();
   private nextProcessId = 1;
   readonly log: (msg: string) => void;
+  readonly debug: (msg: string) => void;
   /** Materialized views: their stream jobs, barriers and serving state (../stream-planner). */
   readonly streaming: StreamingEngine;
 
@@ -33,8 +38,9 @@ export class Frontend implements SessionManager {
     opts: FrontendOptions = {},
   ) {
     this.log = opts.log ?? (() => {});
+    this.debug = opts.debug ?? (() => {});
     installSystemCatalog(catalog);
-    this.streaming = new StreamingEngine(catalog, storage, { log: this.log, warn: opts.warn });
+    this.streaming = new StreamingEngine(catalog, storage, { ...opts.streaming, log: this.log, warn: opts.warn });
     applyStoredSystemParams(this.streaming, this.log);
     restoreMaterializedViews(this.streaming, this.log);
   }
@@ -71,7 +77,7 @@ export class Frontend implements SessionManager {
   cancel(processId: number, secretKey: number): void {
     const s = this.sessions.get(processId);
     if (s && s.secretKey === secretKey) {
-      this.log(`cancel request for session ${processId}`);
+      this.debug(`cancel request for session ${processId}`);
       s.cancelRunning();
     }
   }

@@ -55,7 +55,7 @@ export class FrontendSession implements Session {
       startup[k] = v;
     }
     this.config = new SessionConfig(startup);
-    frontend.log(`session ${this.processId} connected: user=${this.user} database=${this.database}`);
+    frontend.debug(`session ${this.processId} connected: user=${this.user} database=${this.database}`);
   }
 
   initialParameters(): [string, string][] {
@@ -152,7 +152,7 @@ export class FrontendSession implements Session {
   close(): void {
     this.cancelToken.cancel('terminating connection');
     this.frontend.forget(this.processId);
-    this.frontend.log(`session ${this.processId} closed`);
+    this.frontend.debug(`session ${this.processId} closed`);
   }
 }
 

@@ -9,8 +9,11 @@ import { type TestFrontend, openTestFrontend } from '../query/testing';
 import type { FrontendSession } from '../session/session';
 
 let db: TestFrontend;
+/** What the engine logged (the server log at info level). */
+let logged: string[];
 beforeEach(async () => {
-  db = await openTestFrontend();
+  logged = [];
+  db = await openTestFrontend({ frontend: { log: (m) => logged.push(m), streaming: { backfillLogIntervalMs: 1 } } });
 });
 afterEach(() => db.close());
 
@@ -58,6 +61,9 @@ describe('backfill with concurrent DML', () => {
     await created;
     await run(ddl, 'flush');
     expect(sawProgress).toBe(true);
+    // Progress lines while it ran, then one when it finished.
+    expect(logged.some((l) => /^backfill of m: \d+% \([\d,]+ \/ 60,000 rows\)$/.test(l))).toBe(true);
+    expect(logged).toContainEqual(expect.stringMatching(/^backfill of m finished: 60,000 rows in \d+\.\d s$/));
     expect(statements).toBeGreaterThan(3);
     expect(await run(ddl, 'select * from m')).toEqual(await run(ddl, MV_QUERY));
     expect(db.frontend.streaming.backfillProgress()).toEqual([]);

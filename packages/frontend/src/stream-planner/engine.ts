@@ -68,6 +68,8 @@ export interface StreamingOptions {
   log?: (msg: string) => void;
   /** What sources report (malformed messages, broker outages): the server log's warnings. Default `log`. */
   warn?: (msg: string) => void;
+  /** A backfill running longer than this logs its progress, once per interval (ms). */
+  backfillLogIntervalMs?: number;
 }
 
 /** One table's DML entry into the stream graphs, shared by every job reading the table. */
@@ -99,7 +101,7 @@ export interface BackfillStatus {
 }
 
 /** A backfill taking longer than this logs its progress, once per interval. */
-const BACKFILL_LOG_INTERVAL_MS = 1000;
+const DEFAULT_BACKFILL_LOG_INTERVAL_MS = 1000;
 
 /** Serves batch reads of an MV from its state table's committed view. */
 class MvReader implements TableReader {
@@ -127,6 +129,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
   private _barrierIntervalMs: number;
   /** While restoring a job from a checkpoint: its chains read no snapshot (the state has it). */
   private restoring = false;
+  private readonly backfillLogIntervalMs: number;
   private readonly log: (msg: string) => void;
   /** Where source readers and connector tables log (warnings in the server log). */
   readonly sourceLog: (msg: string) => void;
@@ -152,6 +155,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
   ) {
     this._barrierIntervalMs = opts.barrierIntervalMs ?? DEFAULT_BARRIER_INTERVAL_MS;
     this.log = opts.log ?? (() => {});
+    this.backfillLogIntervalMs = opts.backfillLogIntervalMs ?? DEFAULT_BACKFILL_LOG_INTERVAL_MS;
     this.sourceLog = opts.warn ?? this.log;
     installTableWatermarks(catalog, storage);
     this.connectorTables = new ConnectorTables(catalog, storage, this.sourceLog);
@@ -389,7 +393,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
       status.done = p.done;
       status.total = p.total;
       const now = Date.now();
-      if (now - lastLog >= BACKFILL_LOG_INTERVAL_MS && p.done < p.total) {
+      if (now - lastLog >= this.backfillLogIntervalMs && p.done < p.total) {
         lastLog = now;
         this.log(`backfill of ${rel.name}: ${formatProgress(p)}`);
       }
@@ -397,7 +401,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     const done = graph.backfill(onProgress).finally(() => {
       this.backfills.delete(rel.id);
       const ms = Date.now() - status.startedAt;
-      if (ms >= BACKFILL_LOG_INTERVAL_MS) this.log(`backfill of ${rel.name} finished: ${status.total.toLocaleString('en-US')} rows in ${(ms / 1000).toFixed(1)} s`);
+      if (ms >= this.backfillLogIntervalMs) this.log(`backfill of ${rel.name} finished: ${status.total.toLocaleString('en-US')} rows in ${(ms / 1000).toFixed(1)} s`);
     });
     // A failure surfaces to whoever awaits `backfilled`; never as an unhandled rejection.
     done.catch(() => {});
