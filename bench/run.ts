@@ -11,12 +11,13 @@ import { Progress } from './lib/progress';
 import { writeResults } from './lib/results-writer';
 import { SCALES, type Scenario } from './lib/scenario';
 import { ALL_TARGETS, stopAllTargets, type TargetName } from './lib/targets';
+import { connectors } from './scenarios/connectors';
 import { freshness } from './scenarios/freshness';
 import { ingest } from './scenarios/ingest';
 import { nexmark } from './scenarios/nexmark';
 import { pointLookup } from './scenarios/point-lookup';
 
-const SCENARIOS: Record<string, Scenario> = Object.fromEntries([pointLookup, ingest, freshness, nexmark].map((s) => [s.name, s]));
+const SCENARIOS: Record<string, Scenario> = Object.fromEntries([pointLookup, ingest, freshness, nexmark, connectors].map((s) => [s.name, s]));
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(benchDir, '..');
 

@@ -16,21 +16,37 @@ export interface S3TestServer {
   readonly directory: string;
   /** AWS_* variables for a client of this server. */
   readonly env: Record<string, string>;
+  /** An outage: stops listening, keeping every object (`resume()` brings it back). */
+  halt(): Promise<void>;
+  /** Listens again on the same port, over the same objects. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startS3rver(bucket = 'freshet'): Promise<S3TestServer> {
   const directory = mkdtempSync(join(tmpdir(), 'freshet-s3rver-'));
   const port = await freePort();
-  const server = new S3rver({ address: '127.0.0.1', port, silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
+  let server: S3rver | null = new S3rver({ address: '127.0.0.1', port, silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
   await server.run();
+  const halt = async () => {
+    const s = server;
+    server = null;
+    await s?.close();
+  };
   return {
     endpoint: `http://127.0.0.1:${port}`,
     bucket,
     directory,
     env: { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' },
+    halt,
+    async resume() {
+      if (server) return;
+      // The bucket already exists in `directory`; s3rver serves what it finds there.
+      server = new S3rver({ address: '127.0.0.1', port, silent: true, directory });
+      await server.run();
+    },
     async stop() {
-      await server.close();
+      await halt();
       rmSync(directory, { recursive: true, force: true });
     },
   };
