@@ -10,14 +10,23 @@
  *
  *   node --import tsx bench/stream-agg.ts [--rows 5000000] [--keys 10000] [--chunk 1024]
  *        [--barrier-rows 100000] [--key-type int32|int64|varchar] [--runs 3]
+ *        [--global] [--two-phase]
+ *
+ * `--global` drops the GROUP BY (count(*), sum(v) over all rows: a SimpleAgg);
+ * `--two-phase` puts a StatelessLocalAgg in front and merges its partials in the global
+ * agg, as the planner does for RW_ENABLE_TWO_PHASE_AGG / RW_FORCE_TWO_PHASE_AGG.
  */
 import { parseArgs } from 'node:util';
 import { ColumnBuilder, type DataType, Op, StreamChunk, T } from '@freshet/common';
 import { resolveAggregate } from '@freshet/expr';
 import {
   BarrierManager,
+  type AggCallDesc,
+  type Executor,
   HashAggExecutor,
   MaterializeExecutor,
+  SimpleAggExecutor,
+  StatelessLocalAggExecutor,
   MemStateStore,
   SourceExecutor,
   StateTableAllocator,
@@ -31,6 +40,8 @@ const { values: args } = parseArgs({
     'barrier-rows': { type: 'string', default: '100000' },
     'key-type': { type: 'string', default: 'int32' },
     runs: { type: 'string', default: '3' },
+    global: { type: 'boolean', default: false },
+    'two-phase': { type: 'boolean', default: false },
   },
 });
 const rows = Number(args.rows);
@@ -59,23 +70,38 @@ function makeChunks(): StreamChunk[] {
   return out;
 }
 
+const count: AggCallDesc = { impl: resolveAggregate('count', []), args: [] };
+const sum: AggCallDesc = { impl: resolveAggregate('sum', [T.Int32]), args: [1] };
+
+/** count(*), sum(v) [GROUP BY k]: one agg, or local → global with the partials merged. */
+function connectAgg(source: SourceExecutor, tables: StateTableAllocator): Executor {
+  const groupKey = args.global ? [] : [0];
+  let input: Executor = source;
+  let calls = [count, sum];
+  let rowCountColumn: number | undefined;
+  if (args['two-phase']) {
+    // Local output: [k?, row count, partial sum, partial non-NULL count]; count(*) merges the row count.
+    input = source.connect(new StatelessLocalAggExecutor({ inputTypes, groupKey, calls: [sum] }));
+    const nk = groupKey.length;
+    rowCountColumn = nk;
+    calls = [
+      { ...count, args: [nk], merge: true },
+      { ...sum, args: [nk + 1, nk + 2], merge: true },
+    ];
+  }
+  const opts = { inputTypes: input.types, calls, tables, rowCountColumn };
+  const key = groupKey.map((_, i) => i);
+  return input.connect(args.global ? new SimpleAggExecutor(opts) : new HashAggExecutor({ ...opts, groupKey: key }));
+}
+
 function run(chunks: StreamChunk[]): { seconds: number; cpuSeconds: number; epochs: number; groups: number } {
   const store = new MemStateStore();
   const manager = new BarrierManager(store);
   const tables = new StateTableAllocator(store, 1);
   const source = new SourceExecutor(inputTypes);
-  const agg = source.connect(
-    new HashAggExecutor({
-      inputTypes,
-      groupKey: [0],
-      calls: [
-        { impl: resolveAggregate('count', []), args: [] },
-        { impl: resolveAggregate('sum', [T.Int32]), args: [1] },
-      ],
-      tables,
-    }),
-  );
-  const mv = agg.connect(new MaterializeExecutor({ types: agg.types, pk: [0], tables, collector: manager.registerCollector() }));
+  const agg = connectAgg(source, tables);
+  const pk = args.global ? [] : [0];
+  const mv = agg.connect(new MaterializeExecutor({ types: agg.types, pk, tables, collector: manager.registerCollector() }));
   manager.addSource(source);
   const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
@@ -97,7 +123,8 @@ function run(chunks: StreamChunk[]): { seconds: number; cpuSeconds: number; epoc
 }
 
 const chunks = makeChunks();
-console.log(`stream-agg: ${rows.toLocaleString('en-US')} rows, ${keys.toLocaleString('en-US')} keys (${keyType.kind}), chunk ${chunkSize}, barrier every ${barrierRows.toLocaleString('en-US')} rows`);
+const shape = `${args.global ? 'global' : `${keys.toLocaleString('en-US')} keys (${keyType.kind})`}${args['two-phase'] ? ', two-phase' : ''}`;
+console.log(`stream-agg: ${rows.toLocaleString('en-US')} rows, ${shape}, chunk ${chunkSize}, barrier every ${barrierRows.toLocaleString('en-US')} rows`);
 run(chunks.slice(0, Math.ceil(chunks.length / 5))); // warm-up
 // Wall-clock rate is the figure; the rate per CPU-second (process CPU time, GC threads
 // included) is printed too because it is far less sensitive to other load on a shared machine.

@@ -10,6 +10,8 @@ export { FilterExecutor, filterChunk } from './executor/filter';
 export { ProjectExecutor, projectChunk } from './executor/project';
 export { HashAggExecutor, type HashAggOptions } from './executor/hash-agg';
 export { SimpleAggExecutor, type SimpleAggOptions } from './executor/simple-agg';
+export { StatelessLocalAggExecutor, type StatelessLocalAggOptions } from './executor/stateless-local-agg';
+export { partialAggSupported, partialTypes } from './agg/partial';
 export { HashJoinExecutor, type HashJoinOptions, type JoinType } from './executor/hash-join';
 export { MaterializeExecutor, applyToTable, type ConflictBehavior, type EpochCollector, type MaterializeOptions } from './executor/materialize';
 export { UnionExecutor } from './executor/union';

@@ -49,7 +49,11 @@ export interface RelationCatalog {
    * Materialized views: the first id of the state-table id range reserved for the MV's
    * stream job (the job allocates its state tables consecutively from it).
    */
-  stream?: { firstStateTableId: number; timeZone?: string };
+  /**
+   * `twoPhaseAgg`: non-default RW_ENABLE_TWO_PHASE_AGG / RW_FORCE_TWO_PHASE_AGG at creation,
+   * so that a restart plans the same dataflow (stream-planner/to-stream-agg.ts).
+   */
+  stream?: { firstStateTableId: number; timeZone?: string; twoPhaseAgg?: 'disabled' | 'forced' };
   /**
    * Tables: `WATERMARK FOR column AS expr` clauses — the column index and the expression as
    * SQL text over the table's columns (bound again by each streaming job that reads it).

@@ -32,7 +32,7 @@ export function connectEowcSort(input: Executor, n: StreamEowcSort, tables: Stat
 
 /** A GROUP BY: the plain hash agg, or with watermark cleaning, then the EOWC buffer if asked for. */
 export function connectHashAgg(input: Executor, n: StreamAgg, calls: readonly AggCallDesc[], tables: StateTableAllocator): Executor {
-  const opts = { inputTypes: input.types, groupKey: n.groupKey, calls, tables };
+  const opts = { inputTypes: input.types, groupKey: n.groupKey, calls, tables, rowCountColumn: n.rowCountColumn };
   const agg = input.connect(
     n.cleanState && n.windowKey !== undefined ? new WatermarkHashAggExecutor({ ...opts, cleanKey: n.windowKey }) : new HashAggExecutor(opts),
   );

@@ -9,6 +9,7 @@ import { type Datum, type Row, internalError } from '@freshet/common';
 import { type ExecRuntime, newRuntime } from '@freshet/batch';
 import { type EvalContext, resolveScalar } from '@freshet/expr';
 import {
+  type AggCallDesc,
   type Executor,
   FilterExecutor,
   GroupTopNExecutor,
@@ -20,6 +21,7 @@ import {
   type ProjectSetItem,
   RowFnExpr,
   SimpleAggExecutor,
+  StatelessLocalAggExecutor,
   type StreamExpr,
   type StreamGraph,
   TemporalFilterExecutor,
@@ -37,7 +39,7 @@ import type { RelationCatalog } from '../catalog/model';
 import type { Expr } from '../planner/expr';
 import { compileExpr } from '../query/compile-expr';
 import { windowCompute } from './over-window';
-import type { StreamNode } from './plan';
+import type { StreamAggCall, StreamNode } from './plan';
 import { connectEowcOverWindow, connectEowcSort, connectHashAgg, connectProject, connectWatermarkFilter } from './build-watermark';
 
 /** How a job reaches the relations it reads. */
@@ -47,6 +49,8 @@ export interface UpstreamResolver {
   /** `rel`'s current row by primary key (temporal joins look tables up, not subscribe). */
   lookup(rel: RelationCatalog): (pk: readonly Datum[]) => Row | undefined;
 }
+
+const aggCallDesc = (c: StreamAggCall): AggCallDesc => ({ impl: c.fn, args: c.args, distinct: c.distinct, filter: c.filter, orderBy: c.orderBy, merge: c.merge });
 
 const NO_CANCEL = { cancelled: false, throwIfCancelled() {} };
 
@@ -136,9 +140,13 @@ export class GraphBuilder {
         return connectProject(this.build(n.input), n, (e) => this.streamExpr(e), (e) => this.evaluator(e));
       case 'agg': {
         const input = this.build(n.input);
-        const calls = n.calls.map((c) => ({ impl: c.fn, args: c.args, distinct: c.distinct, filter: c.filter, orderBy: c.orderBy }));
+        const calls = n.calls.map(aggCallDesc);
         if (n.groupKey.length > 0) return connectHashAgg(input, n, calls, tables);
-        return input.connect(new SimpleAggExecutor({ inputTypes: input.types, calls, tables }));
+        return input.connect(new SimpleAggExecutor({ inputTypes: input.types, calls, tables, rowCountColumn: n.rowCountColumn }));
+      }
+      case 'local_agg': {
+        const input = this.build(n.input);
+        return input.connect(new StatelessLocalAggExecutor({ inputTypes: input.types, groupKey: n.groupKey, calls: n.calls.map(aggCallDesc) }));
       }
       case 'hash_join': {
         const left = this.build(n.left);

@@ -27,6 +27,7 @@ import { restoreSinks } from './sink';
 import { checkTemporalScans } from './to-stream-join';
 import { checkStreamablePlan } from './streamable';
 import type { StreamPlannerEnv } from './to-stream';
+import { type StreamQueryContext, recordTwoPhaseAgg, storedTwoPhaseAgg } from './to-stream-agg';
 import { mvWatermarkColumns, planStreamWithWatermarks } from './to-stream-watermark';
 
 export interface PlannedMv {
@@ -79,7 +80,7 @@ function mvRecord(session: FrontendSession, stmt: CreateStmt, schema: string, na
     withOptions: { ...(stmt.rw?.withOptions ?? {}) },
     dependsOn: [...plan.upstreams],
     createdAt: Date.now(),
-    stream: { firstStateTableId: id * STATE_TABLES_PER_JOB, timeZone: session.timeZone() },
+    stream: { firstStateTableId: id * STATE_TABLES_PER_JOB, timeZone: session.timeZone(), ...recordTwoPhaseAgg(queryContext(session)) },
     ...mvWatermarkColumns(plan),
   };
 }
@@ -260,8 +261,9 @@ function planStoredMv(engine: StreamingEngine, rel: RelationCatalog): PlannedMv 
 }
 
 /** The context a stored streaming job's query is planned in: its creator's schema, owner, time zone. */
-export function storedQueryContext(engine: StreamingEngine, rel: RelationCatalog): QueryContext {
+export function storedQueryContext(engine: StreamingEngine, rel: RelationCatalog): StreamQueryContext {
   return {
+    twoPhaseAgg: storedTwoPhaseAgg(rel.stream?.twoPhaseAgg),
     catalog: engine.catalog,
     storage: engine.storage,
     database: rel.database,

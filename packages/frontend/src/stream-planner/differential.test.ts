@@ -36,6 +36,15 @@ const MVS: Record<string, string> = {
   mv_win_frame: 'select id, avg(v) over (partition by k order by v nulls first, id rows between 1 preceding and current row) as a, count(*) over () as n from t',
   mv_not_in: 'select id from t where k not in (select k from u)',
   mv_not_in_w: 'select id, v from t where v not in (select w from u where w > 3)',
+  // Two-phase by default (stateless local agg → global simple agg, to-stream-agg.ts).
+  mv_global_2p: 'select count(*) as c, count(v) as cv, sum(v) as s, avg(v) as a, sum(id) filter (where v > 4) as sf from t',
+};
+
+/** Planned under `SET rw_force_two_phase_agg = true`: GROUP BY as stateless local → global hash agg. */
+const FORCED_TWO_PHASE_MVS: Record<string, string> = {
+  mv2_agg: 'select k, count(*) as c, count(v) as cv, sum(v) as s, avg(v) as a, sum(v) filter (where v > 4) as sf from t group by k',
+  mv2_join_agg: 'select u.k, count(*) as n, sum(t.v) as s, avg(u.w) as aw from t join u on t.k = u.k group by u.k',
+  mv2_expr_key: 'select k % 2 as p, sum(v * 2) as s, count(id) as c from t group by k % 2',
 };
 
 /**
@@ -89,6 +98,9 @@ async function runCase(seed: number, steps: number): Promise<void> {
     }
     await exec(`insert into u values (${val(5)}, ${val(10)}), (${val(5)}, ${val(10)})`);
     for (const [name, q] of Object.entries(MVS)) await exec(`create materialized view ${name} as ${q}`);
+    await exec('set rw_force_two_phase_agg = true');
+    for (const [name, q] of Object.entries(FORCED_TWO_PHASE_MVS)) await exec(`create materialized view ${name} as ${q}`);
+    await exec('set rw_force_two_phase_agg = false');
     for (const [name, s] of Object.entries(SINKS)) {
       await exec(`create table ${name} (${s.table})`);
       await exec(`create sink ${name}_sink into ${name} as ${s.query}`);
@@ -122,7 +134,7 @@ async function runCase(seed: number, steps: number): Promise<void> {
       }
       if (step % 3 === 2 || step === steps - 1) {
         await exec('flush');
-        for (const [name, q] of Object.entries(MVS)) {
+        for (const [name, q] of [...Object.entries(MVS), ...Object.entries(FORCED_TWO_PHASE_MVS)]) {
           const mv = bag(await db.query(`select * from ${name}`));
           const batch = bag(await db.query(q));
           comparedRows += mv.length;

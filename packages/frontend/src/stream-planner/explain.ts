@@ -4,7 +4,7 @@
  */
 import { formatDatum } from '@freshet/common';
 import type { Expr } from '../planner/expr';
-import { type StreamField, type StreamNode, type StreamPlan, streamInputs } from './plan';
+import { type StreamAggCall, type StreamField, type StreamNode, type StreamPlan, streamInputs } from './plan';
 import { appendOnly, outputWatermarks } from './to-stream-watermark';
 
 function exprText(e: Expr, input: readonly StreamField[]): string {
@@ -60,8 +60,14 @@ function describe(n: StreamNode): string {
       return `StreamProjectSet { select_list: [${n.items.map((e) => (e.kind === 'table_fn' ? `${e.fn.name}(${e.args.map((a) => exprText(a, input)).join(', ')})` : exprText(e, input))).join(', ')}] }`;
     case 'project':
       return `StreamProject { exprs: [${n.exprs.map((e) => exprText(e, input)).join(', ')}] }`;
+    case 'local_agg': {
+      const aggs = ['count()', ...n.calls.map((c) => `${c.fn.name === 'count' ? 'count' : 'sum'}${callArgs(c, input)}`)];
+      return n.groupKey.length === 0
+        ? `StreamStatelessSimpleAgg { aggs: [${aggs.join(', ')}] }`
+        : `StreamStatelessLocalHashAgg { group_key: ${names(n.groupKey, input)}, aggs: [${aggs.join(', ')}] }`;
+    }
     case 'agg': {
-      const aggs = n.calls.map((c) => `${c.fn.name}(${c.distinct ? 'distinct ' : ''}${c.args.map((a) => input[a]?.name ?? `$${a}`).join(', ')})${c.filter !== null ? ` filter(${input[c.filter]?.name})` : ''}`);
+      const aggs = n.calls.map((c) => (c.merge ? mergeCallText(c, input) : `${c.fn.name}${callArgs(c, input)}`));
       return n.groupKey.length === 0
         ? `StreamSimpleAgg { aggs: [${aggs.join(', ')}] }`
         : `StreamHashAgg${aggFlags(n)} { group_key: ${names(n.groupKey, input)}, aggs: [${aggs.join(', ')}] }`;
@@ -106,6 +112,18 @@ function describe(n: StreamNode): string {
     case 'hop_window':
       return `StreamHopWindow { time_col: ${input[n.timeCol]?.name}, slide: ${n.slideUs}us, size: ${n.sizeUs}us, ${key} }`;
   }
+}
+
+/** `(distinct a, b) filter(f)` of an aggregate call. */
+function callArgs(c: StreamAggCall, input: readonly StreamField[]): string {
+  return `(${c.distinct ? 'distinct ' : ''}${c.args.map((a) => input[a]?.name ?? `$${a}`).join(', ')})${c.filter !== null ? ` filter(${input[c.filter]?.name})` : ''}`;
+}
+
+/** A two-phase global call as RisingWave prints it: count → `sum0(count(v))`, sum → `sum(sum(v))`. */
+function mergeCallText(c: StreamAggCall, input: readonly StreamField[]): string {
+  const [partial, count] = c.args.map((a) => input[a]?.name ?? `$${a}`);
+  if (c.fn.name === 'count') return `sum0(${partial})`;
+  return c.fn.name === 'avg' ? `avg(${partial}, ${count})` : `sum(${partial})`;
 }
 
 /** RisingWave's `[append_only, eowc]` marks, on aggregates planned with a watermarked group key. */

@@ -38,6 +38,8 @@ export interface StreamAggCall {
   /** Boolean input column of FILTER (WHERE …), or null. */
   readonly filter: number | null;
   readonly orderBy: readonly StreamOrderItem[];
+  /** Two-phase global side: `args` are a local agg's partial columns (to-stream-agg.ts). */
+  readonly merge?: boolean;
 }
 
 interface Base {
@@ -83,6 +85,20 @@ export interface StreamAgg extends Base {
   readonly cleanState?: boolean;
   /** EMIT ON WINDOW CLOSE: each group is emitted once, when the `windowKey` watermark passes it. */
   readonly eowc?: boolean;
+  /** Two-phase global side: the input column of partial row counts (to-stream-agg.ts). */
+  readonly rowCountColumn?: number;
+}
+
+/**
+ * The local phase of a two-phase aggregate (StreamStatelessSimpleAgg /
+ * StreamStatelessLocalHashAgg): per chunk, [group key…, row count, partials of `calls`…],
+ * inserts only; no stream key.
+ */
+export interface StreamLocalAgg extends Base {
+  readonly kind: 'local_agg';
+  readonly input: StreamNode;
+  readonly groupKey: readonly number[];
+  readonly calls: readonly StreamAggCall[];
 }
 
 export interface StreamHashJoin extends Base {
@@ -258,6 +274,7 @@ export type StreamNode =
   | StreamProject
   | StreamProjectSet
   | StreamAgg
+  | StreamLocalAgg
   | StreamHashJoin
   | StreamTemporalJoin
   | StreamChangelog

@@ -36,6 +36,7 @@ import { queryContext } from '../session/query-context';
 import type { FrontendSession } from '../session/session';
 import type { SinkMode, SinkTarget } from '@freshet/stream';
 import { planMaterializedView, storedQueryContext } from './commands';
+import { recordTwoPhaseAgg } from './to-stream-agg';
 import { STATE_TABLES_PER_JOB, type StreamingEngine } from './engine';
 import type { StreamNode, StreamPlan } from './plan';
 import { type ExternalSink, planExternalSink } from './external-sinks';
@@ -209,7 +210,7 @@ export function createSinkCommand(session: FrontendSession, stmt: CreateSinkStat
       withOptions: { ...stmt.rw.withOptions },
       dependsOn: [...new Set([...planned.plan.upstreams, ...(planned.into ? [planned.into.id] : [])])],
       createdAt: Date.now(),
-      stream: { firstStateTableId: id * STATE_TABLES_PER_JOB, timeZone: session.timeZone() },
+      stream: { firstStateTableId: id * STATE_TABLES_PER_JOB, timeZone: session.timeZone(), ...recordTwoPhaseAgg(queryContext(session)) },
     };
     const log = (m: string) => session.frontend.log(m);
     const batch = storage.newBatch();

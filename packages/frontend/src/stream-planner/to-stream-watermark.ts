@@ -28,6 +28,7 @@ import { streamInputs } from './plan';
 import type { QueryContext } from '../binder/context';
 import type { PlanNode, WindowCall } from '../planner/plan';
 import { type StreamPlannerEnv, planStream, projectKeepingKey } from './to-stream';
+import { contextTwoPhaseAgg } from './to-stream-agg';
 import { bindWatermarkExpr } from './watermark';
 
 /** Binds a table's stored watermark expression over its columns (indices are the relation's). */
@@ -273,6 +274,7 @@ export function planStreamWithWatermarks(logical: PlanNode, env: StreamPlannerEn
   const withBinder: StreamPlannerEnv = {
     checkUpstream: (rel) => env.checkUpstream(rel),
     bindWatermark: (rel, text) => bindWatermarkExpr(ctx, rel.name, rel.columns, text),
+    twoPhaseAgg: env.twoPhaseAgg ?? contextTwoPhaseAgg(ctx),
   };
   return planWatermarks(planStream(logical, withBinder), emitOnWindowClose);
 }

@@ -25,9 +25,10 @@ import type { RelationCatalog } from '../catalog/model';
 import { type Expr, andAll, col, conjuncts, exprAny, exprKey, remapColumns, transformExpr } from '../planner/expr';
 import type { Field, PlanNode } from '../planner/plan';
 import { splitEquiKeys } from '../query/lower';
-import type { StreamField, StreamNode, StreamOrderItem, StreamPlan, StreamTemporalFilter } from './plan';
+import type { StreamAgg, StreamField, StreamNode, StreamOrderItem, StreamPlan, StreamTemporalFilter } from './plan';
 import { isScalarSubquery } from './streamable';
 import { type TemporalConjunct, type TemporalOp, temporalConjunct } from './temporal';
+import { type TwoPhaseAggSettings, planTwoPhaseAgg } from './to-stream-agg';
 import { planChangelog } from './to-stream-changelog';
 import { notInSubquery, planNotIn } from './to-stream-subquery';
 import { planOverWindow } from './to-stream-window';
@@ -40,6 +41,8 @@ export interface StreamPlannerEnv {
   checkUpstream(rel: RelationCatalog): void;
   /** Binds a table's `WATERMARK FOR` expression; absent: watermarks are not planned. */
   bindWatermark?: WatermarkBinder;
+  /** The session's two-phase aggregation settings; absent: RisingWave's defaults. */
+  twoPhaseAgg?: TwoPhaseAggSettings;
 }
 
 export function planStream(logical: PlanNode, env: StreamPlannerEnv): StreamPlan {
@@ -193,7 +196,8 @@ class StreamPlanner {
       pre.map((e, i) => ({ name: e.kind === 'column' ? input.schema[e.index].name : `$expr${i}`, type: e.type, hidden: false })),
       [],
     );
-    return { kind: 'agg', input: project, groupKey, calls, schema: p.schema.map(fieldOf), streamKey: range(0, groupKey.length) };
+    const agg: StreamAgg = { kind: 'agg', input: project, groupKey, calls, schema: p.schema.map(fieldOf), streamKey: range(0, groupKey.length) };
+    return planTwoPhaseAgg(agg, this.env.twoPhaseAgg) ?? agg;
   }
 
   private join(p: Extract<PlanNode, { kind: 'join' }>): StreamNode {

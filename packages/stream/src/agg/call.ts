@@ -38,6 +38,11 @@ export interface AggCallDesc {
   readonly filter?: number | null;
   /** ORDER BY inside the call (string_agg, array_agg). */
   readonly orderBy?: readonly AggOrderItem[];
+  /**
+   * Two-phase aggregation, global side: `args` are the partial columns of a stateless
+   * local agg (agg/partial.ts) — [count] or [sum, non-NULL count] — not raw inputs.
+   */
+  readonly merge?: boolean;
 }
 
 /**

@@ -1,6 +1,9 @@
 /** Chooses the strategy for an aggregate call (see call.ts). */
+import type { StreamChunk } from '@freshet/common';
 import type { AggBuildContext, AggCallDesc, AggCallRunner } from './call';
+import type { AggGroup } from './group';
 import { DistinctDedup } from './distinct';
+import { createMergeRunner } from './partial';
 import { ExtremeCall, RecomputeCall } from './materialized-calls';
 import { BoolCall, CountCall, SumAvgCall } from './value-calls';
 
@@ -16,6 +19,7 @@ export interface BuiltAggCall {
 /** Builds the runner for `desc`, owning `AggGroup.acc` slots from `offset`. */
 export function createAggCall(desc: AggCallDesc, offset: number, ctx: AggBuildContext): BuiltAggCall {
   const { impl, args } = desc;
+  if (desc.merge) return { desc, runner: createMergeRunner(desc, offset, ctx.inputTypes), dedup: null, filter: -1 };
   const name = impl.name;
   const argTypes = args.map((c) => ctx.inputTypes[c]);
   let runner: AggCallRunner;
@@ -35,4 +39,34 @@ export function createAggCall(desc: AggCallDesc, offset: number, ctx: AggBuildCo
   }
   const dedup = desc.distinct && dedupUseful && args.length > 0 ? new DistinctDedup(args, ctx.inputTypes, ctx.groupTypes, ctx.tables) : null;
   return { desc, runner, dedup, filter: desc.filter ?? -1 };
+}
+
+/**
+ * Folds a chunk into every call. `signs[i]` is row i's multiplicity change; a call with
+ * FILTER or DISTINCT gets its own copy (in `scratch`) with the rows it skips zeroed.
+ */
+export function foldCalls(
+  calls: readonly BuiltAggCall[],
+  chunk: StreamChunk,
+  groups: readonly (AggGroup | undefined)[],
+  signs: Int8Array,
+  scratch: Int8Array,
+  n: number,
+): void {
+  const cols = chunk.columns;
+  for (let c = 0; c < calls.length; c++) {
+    const call = calls[c];
+    let s = signs;
+    if (call.filter >= 0 || call.dedup !== null) {
+      s = scratch;
+      s.set(signs.subarray(0, n));
+      if (call.filter >= 0) {
+        const f = cols[call.filter];
+        const fv = f.values as Uint8Array;
+        for (let i = 0; i < n; i++) if (s[i] !== 0 && (fv[i] !== 1 || (f.nulls !== null && f.nulls[i] === 1))) s[i] = 0;
+      }
+      if (call.dedup !== null) call.dedup.filter(chunk, groups, s, n);
+    }
+    call.runner.apply(chunk, groups, s, n);
+  }
 }

@@ -65,9 +65,9 @@ export class CountCall extends ValueCall {
   }
 }
 
-type SumKind = 'int' | 'int64' | 'float' | 'decimal' | 'interval';
+export type SumKind = 'int' | 'int64' | 'float' | 'decimal' | 'interval';
 
-function sumKindOf(t: DataType): SumKind | undefined {
+export function sumKindOf(t: DataType): SumKind | undefined {
   switch (t.kind) {
     case 'int16':
     case 'int32':
@@ -90,7 +90,7 @@ function sumKindOf(t: DataType): SumKind | undefined {
 /** sum(x) and avg(x): slots [sum, non-NULL count]. */
 export class SumAvgCall extends ValueCall {
   readonly slots = 2;
-  private readonly kind: SumKind;
+  protected readonly kind: SumKind;
 
   constructor(
     returnType: DataType,
@@ -98,6 +98,11 @@ export class SumAvgCall extends ValueCall {
     column: number,
     argType: DataType,
     private readonly avg: boolean,
+    /**
+     * A partial sum of the two-phase local agg (agg/partial.ts): a chunk's non-NULL count
+     * may pass through 0 (U- before U+) with the sum still meaningful, so no reset there.
+     */
+    private readonly partial = false,
   ) {
     super(returnType, offset, column);
     const k = sumKindOf(argType);
@@ -109,7 +114,7 @@ export class SumAvgCall extends ValueCall {
     return sumKindOf(argType) !== undefined;
   }
 
-  private zero(): unknown {
+  protected zero(): unknown {
     switch (this.kind) {
       case 'int64':
         return 0n;
@@ -175,7 +180,7 @@ export class SumAvgCall extends ValueCall {
   private count(acc: unknown[], s: number): void {
     const c = (acc[this.offset + 1] as number) + s;
     acc[this.offset + 1] = c;
-    if (c === 0) acc[this.offset] = this.zero();
+    if (c === 0 && !this.partial) acc[this.offset] = this.zero();
   }
 
   result(g: AggGroup): Datum {

@@ -26,7 +26,7 @@ import {
   datumEquals,
 } from '@freshet/common';
 import type { AggCallDesc } from '../agg/call';
-import { type BuiltAggCall, createAggCall } from '../agg/create';
+import { type BuiltAggCall, createAggCall, foldCalls } from '../agg/create';
 import { type AggGroup, GroupKeyer } from '../agg/group';
 import { type EvalErrorReporter, defaultErrorReporter } from '../eval-errors';
 import type { Watermark } from '../message';
@@ -41,6 +41,12 @@ export interface HashAggOptions {
   readonly tables: StateTableAllocator;
   /** Output chunk size. */
   readonly chunkSize?: number;
+  /**
+   * Two-phase aggregation, global side: an int8 input column holding each row's number of
+   * input rows (a stateless local agg's partial row count), added to the group's row count
+   * instead of one per row, so a group still leaves when its last input row does.
+   */
+  readonly rowCountColumn?: number;
   /** Where aggregate result errors (e.g. sum overflow) go; the output becomes NULL. */
   readonly errors?: EvalErrorReporter;
 }
@@ -110,6 +116,8 @@ export class HashAggExecutor extends StatefulExecutor {
     const cols = chunk.columns;
     const keyer = this.keyer;
     const cache = this.cache;
+    const rc = this.options.rowCountColumn;
+    const rowCounts = rc === undefined ? null : (cols[rc].values as BigInt64Array);
     for (let i = 0; i < n; i++) {
       if (vis !== null && vis[i] === 0) {
         groups[i] = undefined;
@@ -120,7 +128,7 @@ export class HashAggExecutor extends StatefulExecutor {
       let g = cache.get(mk);
       if (g === undefined) g = this.loadGroup(mk, chunk, i);
       const s = OP_SIGN[ops[i]];
-      g.rowCount += s;
+      g.rowCount += rowCounts === null ? s : s * Number(rowCounts[i]);
       if (!g.dirty) {
         g.dirty = true;
         this.dirty.push(g);
@@ -128,22 +136,7 @@ export class HashAggExecutor extends StatefulExecutor {
       groups[i] = g;
       signs[i] = s;
     }
-    const calls = this.calls;
-    for (let c = 0; c < calls.length; c++) {
-      const call = calls[c];
-      let s = signs;
-      if (call.filter >= 0 || call.dedup !== null) {
-        s = this.callSigns;
-        s.set(signs.subarray(0, n));
-        if (call.filter >= 0) {
-          const f = cols[call.filter];
-          const fv = f.values as Uint8Array;
-          for (let i = 0; i < n; i++) if (s[i] !== 0 && (fv[i] !== 1 || (f.nulls !== null && f.nulls[i] === 1))) s[i] = 0;
-        }
-        if (call.dedup !== null) call.dedup.filter(chunk, groups, s, n);
-      }
-      call.runner.apply(chunk, groups, s, n);
-    }
+    foldCalls(this.calls, chunk, groups, signs, this.callSigns, n);
   }
 
   /** Cache miss: the group from the intermediate table, or a new empty one. */

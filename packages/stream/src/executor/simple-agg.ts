@@ -12,6 +12,8 @@ export interface SimpleAggOptions {
   readonly inputTypes: readonly DataType[];
   readonly calls: readonly AggCallDesc[];
   readonly tables: StateTableAllocator;
+  /** Two-phase global side: the partial row-count column (see HashAggOptions). */
+  readonly rowCountColumn?: number;
 }
 
 export class SimpleAggExecutor extends HashAggExecutor {
