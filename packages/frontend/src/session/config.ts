@@ -15,6 +15,8 @@ interface VarSpec {
   normalize?: (value: string) => string;
   /** Sent to the client as ParameterStatus when it changes (PG's GUC_REPORT). */
   report?: string;
+  /** Other variables a new value implies (RisingWave's linked setters): [name, value] pairs. */
+  implies?: (value: string) => [string, string][];
 }
 
 const bool = (name: string) => (v: string) => {
@@ -125,8 +127,9 @@ const SPECS: VarSpec[] = [
   { name: 'streaming_use_arrangement_backfill', default: 'true', description: 'Accepted for compatibility.', normalize: bool('streaming_use_arrangement_backfill') },
   { name: 'rw_batch_enable_lookup_join', aliases: ['batch_enable_lookup_join'], default: 'true', description: 'Use lookup joins in batch queries when possible.', normalize: bool('rw_batch_enable_lookup_join') },
   { name: 'rw_batch_enable_sort_agg', aliases: ['batch_enable_sort_agg'], default: 'true', description: 'Use sort aggregation when input order allows.', normalize: bool('rw_batch_enable_sort_agg') },
-  { name: 'rw_enable_two_phase_agg', aliases: ['enable_two_phase_agg'], default: 'true', description: 'Allow two-phase aggregation in streaming plans.', normalize: bool('rw_enable_two_phase_agg') },
-  { name: 'rw_force_two_phase_agg', aliases: ['force_two_phase_agg'], default: 'false', description: 'Force two-phase aggregation.', normalize: bool('rw_force_two_phase_agg') },
+  // As in RisingWave, forcing two-phase agg enables it, and disabling it un-forces it.
+  { name: 'rw_enable_two_phase_agg', aliases: ['enable_two_phase_agg'], default: 'true', description: 'Allow two-phase aggregation in streaming plans.', normalize: bool('rw_enable_two_phase_agg'), implies: (v) => (v === 'false' ? [['rw_force_two_phase_agg', 'false']] : []) },
+  { name: 'rw_force_two_phase_agg', aliases: ['force_two_phase_agg'], default: 'false', description: 'Force two-phase aggregation.', normalize: bool('rw_force_two_phase_agg'), implies: (v) => (v === 'true' ? [['rw_enable_two_phase_agg', 'true']] : []) },
   { name: 'rw_enable_share_plan', aliases: ['enable_share_plan'], default: 'true', description: 'Share common sub-plans in streaming jobs.', normalize: bool('rw_enable_share_plan') },
   { name: 'rw_streaming_enable_delta_join', default: 'false', description: 'Alias kept for older scripts.', normalize: bool('rw_streaming_enable_delta_join') },
   { name: 'visibility_mode', default: 'default', description: 'Read committed or all (checkpointed) data.', normalize: oneOf('visibility_mode', ['default', 'all', 'checkpoint']) },
@@ -175,6 +178,7 @@ export class SessionConfig {
     const v = s.normalize ? s.normalize(value) : value;
     this.values.set(s.name, v);
     if (s.report) this.changes.push([s.report, v]);
+    for (const [other, value] of s.implies?.(v) ?? []) this.values.set(other, value);
   }
 
   reset(name: string): void {
