@@ -10,7 +10,7 @@ import { parseSql } from '@freshet/sql';
 import type { RelationCatalog } from '../catalog/model';
 import { systemRelationPlan } from '../catalog/system';
 import { attachSourceReader } from '../stream-planner/sources';
-import type { Expr } from '../planner/expr';
+import { type Expr, col } from '../planner/expr';
 import type { Field, PlanNode } from '../planner/plan';
 import { type PgNode, nodeType, sval } from './ast';
 import { coerce } from './coerce';
@@ -121,8 +121,9 @@ export function relationPlan(bc: BindContext, rel: RelationCatalog): PlanNode {
   switch (rel.kind) {
     case 'table':
     case 'materialized_view':
-    case 'index':
       return scanPlan(rel);
+    case 'index':
+      return indexPlan(bc, rel);
     case 'view':
       return viewPlan(bc, rel);
     case 'source':
@@ -140,6 +141,25 @@ function scanPlan(rel: RelationCatalog): PlanNode {
     kind: 'scan',
     table: rel,
     columns: rel.columns.map((_, i) => i),
+    schema: rel.columns.map((c) => ({ name: c.name, type: c.type, table: rel.name, hidden: c.hidden })),
+  };
+}
+
+/**
+ * Reading an index by name (RisingWave allows it): its columns — keys, included columns,
+ * then the base primary key (create-index.ts) — projected from the indexed relation, which
+ * holds the same rows.
+ */
+function indexPlan(bc: BindContext, rel: RelationCatalog): PlanNode {
+  const { on, keys, include } = rel.index!;
+  const base = bc.query.catalog.getRelationById(on);
+  if (!base) throw new SqlError(SqlState.UndefinedTable, `the relation of index ${rel.name} does not exist`);
+  const order = [...keys.map((k) => k.column), ...include];
+  for (const p of base.pk) if (!order.includes(p)) order.push(p);
+  return {
+    kind: 'project',
+    input: relationPlan(bc, base),
+    exprs: order.map((c) => col(c, base.columns[c].type)),
     schema: rel.columns.map((c) => ({ name: c.name, type: c.type, table: rel.name, hidden: c.hidden })),
   };
 }
