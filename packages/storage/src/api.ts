@@ -6,7 +6,7 @@
  * checkpoints) behind the same shapes.
  */
 import type { DataType, Row } from '@freshet/common';
-import type { StateStore } from './state-store/api';
+import type { TrackingStateStore } from './state-store/api';
 import type { DurableStateStore } from './state-store/durable-store';
 import type { UploadStatus } from './object-store/uploader';
 
@@ -101,7 +101,7 @@ export interface StorageEngine {
    * keeps `inner` (an empty in-memory store) as its working set, loaded with the last
    * checkpoint, and writes checkpoints into the same LevelDB. Call once, after `open()`.
    */
-  openStateStore(inner: StateStore): DurableStateStore | null;
+  openStateStore(inner: TrackingStateStore): DurableStateStore | null;
   /** Change-log seq of the last applied commit group (0 in memory mode). */
   readonly appliedSeq: number;
   /**

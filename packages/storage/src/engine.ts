@@ -13,7 +13,7 @@ import { type Row, SqlError, SqlState } from '@freshet/common';
 import type { RowChange, StorageEngine, TableReader, TableSchema, WriteBatch } from './api';
 import { decodeChanges } from './change-log';
 import type { GroupItem, LevelLog, LoadedState } from './level-log';
-import type { StateStore } from './state-store/api';
+import type { TrackingStateStore } from './state-store/api';
 import { DurableStateStore } from './state-store/durable-store';
 import { Batch } from './write-batch';
 import { MemTable } from './mem-table';
@@ -110,7 +110,7 @@ export class Engine implements StorageEngine {
     return this.seq;
   }
 
-  openStateStore(inner: StateStore): DurableStateStore | null {
+  openStateStore(inner: TrackingStateStore): DurableStateStore | null {
     if (!this.log) return null;
     if (this.durableStore) throw new Error('storage: state store already open');
     const r = this.recovery;

@@ -18,7 +18,7 @@
 import { type Row, decodeRow, encodeRow } from '@freshet/common';
 import { changeLogKey, changeLogSeq, type EncodedChange, encodeChanges } from './change-log';
 import { Db, type DbOp } from './db';
-import { type CheckpointRecord, PARAMS_KEY, STATE_PREFIX, decodeCheckpoint, isCheckpointKey } from './state-store/keys';
+import { type CheckpointRecord, PARAMS_KEY, STATE_PREFIX, decodeCheckpoint, isCheckpointKey, prefixedKey } from './state-store/keys';
 
 export const FORMAT_VERSION = 1;
 
@@ -124,27 +124,38 @@ export class LevelLog {
       ops.push({ type: 'put', key: counterKey(id), value: b });
     }
     const logged: EncodedChange[] = [];
-    // Keys written earlier in this group are not in memory yet; a drop must delete them too.
-    const groupKeys = new Map<number, Set<string>>();
-    for (const item of group.items) {
+    const items = group.items;
+    // `t/<tableId>/` of the table the last item wrote (a group is mostly runs of one table).
+    let prefixId = -1;
+    let prefix: Buffer = Buffer.alloc(0);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
       if (item.kind === 'change') {
-        const key = rowKey(item.tableId, item.key);
+        if (item.tableId !== prefixId) {
+          prefixId = item.tableId;
+          prefix = rowKeyPrefix(prefixId);
+        }
+        const key = prefixedKey(prefix, item.key);
         let value: Buffer | null = null;
         if (item.row !== undefined) {
           value = encodeRow(item.row);
           ops.push({ type: 'put', key, value });
-          let s = groupKeys.get(item.tableId);
-          if (!s) groupKeys.set(item.tableId, (s = new Set()));
-          s.add(item.key);
         } else {
           ops.push({ type: 'del', key });
         }
         if (group.seq > 0) logged.push({ tableId: item.tableId, old: item.old === undefined ? null : encodeRow(item.old), row: value });
       } else {
-        const seen = groupKeys.get(item.tableId) ?? new Set<string>();
-        for (const k of group.tableKeys(item.tableId)) seen.add(k);
-        for (const k of seen) ops.push({ type: 'del', key: rowKey(item.tableId, k) });
-        groupKeys.delete(item.tableId);
+        // The committed keys, and the keys written earlier in this group (not in memory
+        // yet; found by a scan back, since drops are rare and a key set per write is not free).
+        const seen = new Set<string>(group.tableKeys(item.tableId));
+        for (let j = i - 1; j >= 0; j--) {
+          const prev = items[j];
+          if (prev.tableId !== item.tableId) continue;
+          if (prev.kind === 'drop') break; // earlier writes were deleted by that drop
+          if (prev.row !== undefined) seen.add(prev.key);
+        }
+        const p = rowKeyPrefix(item.tableId);
+        for (const k of seen) ops.push({ type: 'del', key: prefixedKey(p, k) });
         ops.push({ type: 'del', key: counterKey(item.tableId) });
       }
     }
@@ -163,12 +174,8 @@ export class LevelLog {
   }
 }
 
-function rowKey(tableId: number, key: string): Buffer {
-  const prefix = `t/${tableId}/`;
-  const b = Buffer.allocUnsafe(prefix.length + key.length);
-  b.write(prefix, 0, 'latin1');
-  b.write(key, prefix.length, 'latin1');
-  return b;
+function rowKeyPrefix(tableId: number): Buffer {
+  return Buffer.from(`t/${tableId}/`, 'latin1');
 }
 
 function counterKey(tableId: number): Buffer {

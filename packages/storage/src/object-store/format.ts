@@ -51,63 +51,85 @@ export function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
+/** Base entries are copied into chunks of this size (one allocation per chunk, not per field). */
+const CHUNK_BYTES = 1 << 20;
+
 /** Builds an object in memory from records appended one by one. */
 export class ObjectWriter {
   private parts: Buffer[] = [];
   private _size = 0;
+  /** The chunk base entries are copied into, filled up to `at`. */
+  private chunk: Buffer = Buffer.alloc(0);
+  private at = 0;
 
   constructor(kind: 'base' | 'delta') {
-    this.push(Buffer.concat([MAGIC, Buffer.from(kind === 'base' ? 'B' : 'D')]));
+    this.parts.push(Buffer.concat([MAGIC, Buffer.from(kind === 'base' ? 'B' : 'D')]));
+    this._size = MAGIC.length + 1;
   }
 
   get size(): number {
     return this._size;
   }
 
-  private push(b: Buffer): void {
-    this.parts.push(b);
-    this._size += b.length;
-  }
-
-  private u32(n: number): void {
-    const b = Buffer.allocUnsafe(4);
-    b.writeUInt32BE(n);
-    this.push(b);
+  /** Moves the filled part of the chunk into `parts`; the rest of it stays for later entries. */
+  private seal(): void {
+    if (this.at === 0) return;
+    this.parts.push(this.chunk.subarray(0, this.at));
+    this.chunk = this.chunk.subarray(this.at);
+    this.at = 0;
   }
 
   entry(key: Buffer, value: Buffer): void {
-    this.u32(key.length);
-    this.push(key);
-    this.u32(value.length);
-    this.push(value);
+    const n = 8 + key.length + value.length;
+    if (this.at + n > this.chunk.length) {
+      this.seal();
+      this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, n));
+    }
+    const c = this.chunk;
+    let p = c.writeUInt32BE(key.length, this.at);
+    p += key.copy(c, p);
+    p = c.writeUInt32BE(value.length, p);
+    p += value.copy(c, p);
+    this.at = p;
+    this._size += n;
   }
 
-  batch(ops: readonly DbOp[]): void {
-    this.u32(ops.length);
-    for (const op of ops) {
-      this.push(Buffer.from([op.type === 'put' ? 1 : 2]));
-      this.u32(op.key.length);
-      this.push(op.key);
-      if (op.type === 'put') {
-        this.u32(op.value.length);
-        this.push(op.value);
-      }
+  /** Appends encoded records (a delta's batches, journaled one buffer each by `encodeBatch`). */
+  append(records: readonly Buffer[]): void {
+    this.seal();
+    for (const r of records) {
+      this.parts.push(r);
+      this._size += r.length;
     }
   }
 
-  /** Appends another writer's records (deltas accumulate per batch, then join). */
-  append(records: readonly Buffer[]): void {
-    for (const r of records) this.push(r);
-  }
-
-  /** The records only (without the header), for `append`. */
-  records(): Buffer[] {
-    return this.parts.slice(1);
-  }
-
   finish(): Buffer {
+    this.seal();
     return Buffer.concat(this.parts, this._size);
   }
+}
+
+/**
+ * One delta batch record as a single buffer. The uploader journals every LevelDB batch
+ * until the next upload: one buffer per batch (rather than a small buffer per length
+ * prefix and a reference to every key and value) lets the ops die young and keeps the
+ * journal to one object per batch for the garbage collector.
+ */
+export function encodeBatch(ops: readonly DbOp[]): Buffer {
+  let size = 4;
+  for (const op of ops) size += op.type === 'put' ? 9 + op.key.length + op.value.length : 5 + op.key.length;
+  const out = Buffer.allocUnsafe(size);
+  let p = out.writeUInt32BE(ops.length, 0);
+  for (const op of ops) {
+    out[p++] = op.type === 'put' ? 1 : 2;
+    p = out.writeUInt32BE(op.key.length, p);
+    p += op.key.copy(out, p);
+    if (op.type === 'put') {
+      p = out.writeUInt32BE(op.value.length, p);
+      p += op.value.copy(out, p);
+    }
+  }
+  return out;
 }
 
 /** Checks an object against its manifest entry; returns the reason it is unusable, or null. */

@@ -23,6 +23,7 @@ import {
   type Manifest,
   type ManifestObject,
   ObjectWriter,
+  encodeBatch,
   manifestKey,
   parseManifest,
   sha256,
@@ -119,12 +120,9 @@ export class CheckpointUploader {
     this.journalWseq = wseq;
     // Nothing to journal until a base exists: the base will copy these batches anyway.
     if (this.chain === null) return;
-    const w = new ObjectWriter('delta');
-    w.batch(ops);
-    for (const r of w.records()) {
-      this.journal.push(r);
-      this.journalBytes += r.length;
-    }
+    const r = encodeBatch(ops);
+    this.journal.push(r);
+    this.journalBytes += r.length;
   }
 
   /** Uploads now (if anything changed), after any upload in progress; resolves when done. */

@@ -64,3 +64,30 @@ export interface StateStore {
    */
   commitEpoch(epoch: number): Promise<void>;
 }
+
+/** One table's keys published since the last `takePublished` (tracking stores). */
+export interface PublishedKeys {
+  readonly tableId: number;
+  /** Each key once (a key deleted and recreated may appear twice, older first). */
+  readonly keys: string[];
+  /** The value of the key at the same index as of the committed epoch (null = absent). */
+  readonly rows: (Row | null)[];
+}
+
+/**
+ * The in-memory store under the durable store. It already logs the keys written per epoch
+ * (to publish them); with `trackPublished` it keeps the logs of published epochs until a
+ * checkpoint takes them, so the durable store learns which keys changed without tracking
+ * every write itself.
+ */
+export interface TrackingStateStore extends StateStore {
+  /** From now on, keep the keys every `commitEpoch` publishes until `takePublished`. */
+  trackPublished(): void;
+  /** Per table, the keys published since the last call with their committed values; forgets them. */
+  takePublished(): PublishedKeys[];
+  /**
+   * Every key of the table a checkpoint may have stored: the keys published and not yet
+   * taken, and every key the table holds (live, or deleted in an epoch not yet committed).
+   */
+  writtenKeys(tableId: number): string[];
+}

@@ -97,6 +97,67 @@ describe('durable state store', () => {
     expect(rows(store, 3)).toEqual([]);
   });
 
+  it('a checkpoint writes each key published since the last one once, as of its epoch, deletes included', async () => {
+    store.checkpointFrequency = 3;
+    const t = store.table(4);
+    t.write(1, 'a', ['a1']);
+    t.write(1, 'b', ['b1']);
+    t.write(1, 'c', ['c1']);
+    await store.commitEpoch(1);
+    t.write(2, 'a', ['a2']);
+    t.write(2, 'b', null); // deleted: its entry goes at publish, the key must still reach disk as a delete
+    await store.commitEpoch(2);
+    t.write(3, 'a', ['a3']);
+    t.write(3, 'b', ['b3']); // recreated after the delete was published
+    t.write(3, 'c', null);
+    await store.commitEpoch(3); // checkpoint of epochs 1..3
+    // a, b, c each once (b twice: its deleted entry, then the new one) and the checkpoint record.
+    expect(store.lastCheckpointStats?.keys).toBeLessThanOrEqual(5);
+    t.write(4, 'a', null);
+    await store.commitEpoch(4);
+    await store.commitEpoch(5);
+    await store.commitEpoch(6); // checkpoint: only a changed
+    expect(store.lastCheckpointStats?.keys).toBe(2);
+    await restart();
+    expect(rows(store, 4)).toEqual([['b', ['b3']]]);
+  });
+
+  it('a dropped table loses keys published but not yet checkpointed, and keys of uncommitted epochs', async () => {
+    store.checkpointFrequency = 1;
+    const t = store.table(5);
+    t.write(1, 'a', [1]);
+    t.write(1, 'b', [2]);
+    await store.commitEpoch(1); // on disk: a, b
+    store.checkpointFrequency = 100;
+    t.write(2, 'a', null); // published, not checkpointed
+    await store.commitEpoch(2);
+    t.write(3, 'b', null); // not even committed
+    store.dropTable(5);
+    store.checkpointFrequency = 1;
+    await store.commitEpoch(3);
+    await restart();
+    expect(rows(store, 5)).toEqual([]);
+    expect(store.retainOnly(new Set())).toEqual([]); // nothing of table 5 was left on disk
+  });
+
+  it('keys of a failed checkpoint whose table is dropped meanwhile are deleted with the drop', async () => {
+    store.checkpointFrequency = 1;
+    store.table(6).write(1, 'a', [1]);
+    await store.commitEpoch(1); // on disk: a
+    store.onError = () => {};
+    store.table(6).write(2, 'a', null);
+    let fail!: (e: Error) => void;
+    vi.spyOn(Db.prototype, 'write').mockReturnValueOnce(new Promise((_, reject) => (fail = reject)));
+    const failing = store.commitEpoch(2); // takes 'a' (deleted: gone from the table at publish)
+    store.dropTable(6);
+    fail(new Error('No space left on device'));
+    await failing;
+    await store.commitEpoch(3);
+    expect(store.lastError).toBeNull();
+    await restart();
+    expect(store.retainOnly(new Set())).toEqual([]);
+  });
+
   it('records the change-log seq: recovery replays exactly the table changes after it', async () => {
     storage.createTable(10, { types: [T.Int32, T.Varchar], pk: [0] });
     const commit = async (f: (b: ReturnType<StorageEngine['newBatch']>) => void) => {

@@ -3,14 +3,17 @@
  * operator and reader uses, injected so storage need not depend on the stream engine)
  * plus LevelDB checkpoints.
  *
- * - Writes go to the in-memory store at once and their keys are remembered per epoch.
+ * - Reads and writes go straight to the in-memory store (its tables are handed out as they
+ *   are); it keeps the keys each commit publishes (`TrackingStateStore`) until a checkpoint
+ *   takes them.
  * - `commitEpoch(N)` publishes N in memory (synchronously, as the contract requires). If N
  *   is a checkpoint epoch (every `checkpointFrequency` epochs, or when one was requested),
- *   it then writes ONE atomic LevelDB batch: for every key written in epochs ≤ N its value
- *   as of N (read from the committed view, which now is N), deletes of dropped tables, the
+ *   it then writes ONE atomic LevelDB batch: for every key published since the last
+ *   checkpoint (written in epochs ≤ N) its value as of N, deletes of dropped tables, the
  *   checkpoint record (epoch, time, the table change-log seq the state includes, and the
  *   streaming engine's info), and deletes of the change-log records that seq covers. Keys
- *   written in later epochs (if a barrier commit ever lags the data) stay for the next one.
+ *   written in later epochs (if a barrier commit ever lags the data) are not published yet
+ *   and so go into the next one.
  * - Recovery: the constructor loads the last checkpoint's rows into the in-memory store and
  *   commits them as the checkpoint's epoch, so epochs continue from there.
  *
@@ -18,11 +21,12 @@
  * cache with cold reads from LevelDB needs operators that prefetch before they read; see
  * docs/durability.md.
  */
-import { type Row, encodeRow } from '@freshet/common';
+import type { Row } from '@freshet/common';
 import { changeLogKey } from '../change-log';
 import type { Db, DbOp } from '../db';
-import type { StateStore, StoreTable } from './api';
-import { type CheckpointRecord, PARAMS_KEY, checkpointKey, encodeCheckpoint, stateKey } from './keys';
+import type { StateStore, StoreTable, TrackingStateStore } from './api';
+import { type CheckpointRecord, PARAMS_KEY, checkpointKey, encodeCheckpoint, stateKeyPrefix } from './keys';
+import { StateOpsEncoder } from './state-ops';
 
 /** Default barriers per checkpoint (RisingWave's `checkpoint_frequency`). */
 export const DEFAULT_CHECKPOINT_FREQUENCY = 10;
@@ -44,72 +48,12 @@ export interface CheckpointStats {
   readonly durationMs: number;
 }
 
-class DurableTable implements StoreTable {
-  /** Keys written per epoch since the last checkpoint, oldest epoch first. */
-  pending: { epoch: number; keys: Set<string> }[] = [];
-
-  constructor(
-    readonly inner: StoreTable,
-    private readonly store: DurableStateStore,
-  ) {}
-
-  get tableId(): number {
-    return this.inner.tableId;
-  }
-  get size(): number {
-    return this.inner.size;
-  }
-  get(key: string): Row | undefined {
-    return this.inner.get(key);
-  }
-  iter(lo: string | undefined, hi: string | undefined, reverse?: boolean): IterableIterator<[string, Row]> {
-    return this.inner.iter(lo, hi, reverse);
-  }
-  keys(lo: string | undefined, hi: string | undefined): string[] {
-    return this.inner.keys(lo, hi);
-  }
-  firstKey(lo: string | undefined, hi: string | undefined): string | undefined {
-    return this.inner.firstKey(lo, hi);
-  }
-  getCommitted(key: string): Row | undefined {
-    return this.inner.getCommitted(key);
-  }
-  iterCommitted(lo?: string, hi?: string): IterableIterator<[string, Row]> {
-    return this.inner.iterCommitted(lo, hi);
-  }
-
-  write(epoch: number, key: string, row: Row | null): void {
-    this.inner.write(epoch, key, row);
-    const pending = this.pending;
-    let p = pending.length > 0 ? pending[pending.length - 1] : undefined;
-    if (p === undefined || p.epoch !== epoch) {
-      p = { epoch, keys: new Set() };
-      pending.push(p);
-      this.store.noteDirty(this);
-    }
-    p.keys.add(key);
-  }
-
-  /** Removes and returns the keys written in epochs ≤ `epoch`, each once. */
-  takeDirty(epoch: number): Set<string> | null {
-    let n = 0;
-    while (n < this.pending.length && this.pending[n].epoch <= epoch) n++;
-    if (n === 0) return null;
-    const taken = this.pending.splice(0, n);
-    // Merged into the largest set: one copy of the smaller ones, not of everything.
-    let into = taken[0].keys;
-    for (const p of taken) if (p.keys.size > into.size) into = p.keys;
-    for (const p of taken) if (p.keys !== into) for (const k of p.keys) into.add(k);
-    return into;
-  }
-}
-
 export class DurableStateStore implements StateStore {
   checkpointFrequency = DEFAULT_CHECKPOINT_FREQUENCY;
   /** The checkpoint recovery started from (null: none, a fresh start). */
   readonly recovered: CheckpointRecord | null;
-  private readonly tables = new Map<number, DurableTable>();
-  private readonly dirty = new Set<DurableTable>();
+  /** Keys of a checkpoint that failed, per table: written again (with their values then) by the next one. */
+  private readonly retry = new Map<number, string[]>();
   /** Dropped tables → keys that may be on disk and must be deleted by the next checkpoint. */
   private readonly drops = new Map<number, Set<string>>();
   /** State tables loaded at recovery, for `retainOnly`. */
@@ -132,7 +76,7 @@ export class DurableStateStore implements StateStore {
   onError: (msg: string) => void = (msg) => console.error(msg);
 
   constructor(
-    private readonly inner: StateStore,
+    private readonly inner: TrackingStateStore,
     private readonly db: Db,
     loaded: ReadonlyMap<number, [string, Row][]>,
     checkpoint: CheckpointRecord | null,
@@ -158,6 +102,8 @@ export class DurableStateStore implements StateStore {
       void inner.commitEpoch(checkpoint.epoch);
       this._committedAt = checkpoint.time;
     }
+    // After loading: the checkpoint's own rows are on disk already.
+    inner.trackPublished();
   }
 
   /** System parameters persisted by `saveParams` (ALTER SYSTEM SET), as they were stored. */
@@ -196,30 +142,18 @@ export class DurableStateStore implements StateStore {
   }
 
   table(tableId: number): StoreTable {
-    let t = this.tables.get(tableId);
-    if (!t) {
-      t = new DurableTable(this.inner.table(tableId), this);
-      this.tables.set(tableId, t);
-    }
-    return t;
-  }
-
-  noteDirty(t: DurableTable): void {
-    this.dirty.add(t);
+    return this.inner.table(tableId);
   }
 
   dropTable(tableId: number): void {
     const keys = this.drops.get(tableId) ?? new Set<string>();
-    const t = this.tables.get(tableId);
-    if (t) {
-      for (const p of t.pending) for (const k of p.keys) keys.add(k);
-      this.dirty.delete(t);
-      this.tables.delete(tableId);
-    }
-    // Whatever is on disk was either rewritten since (a pending key) or is unchanged and so
-    // still in the working view.
-    for (const k of this.inner.table(tableId).keys(undefined, undefined)) keys.add(k);
-    if (keys.size > 0) this.drops.set(tableId, keys);
+    for (const k of this.retry.get(tableId) ?? []) keys.add(k);
+    this.retry.delete(tableId);
+    // Whatever is on disk was either rewritten since (a published key not yet checkpointed,
+    // or a key of an epoch not yet committed) or is unchanged and so still in the table.
+    for (const k of this.inner.writtenKeys(tableId)) keys.add(k);
+    // Recorded even when empty, so a failing checkpoint in flight knows its keys of this table go here.
+    this.drops.set(tableId, keys);
     this.inner.dropTable(tableId);
   }
 
@@ -259,6 +193,18 @@ export class DurableStateStore implements StateStore {
     return p;
   }
 
+  /** Keys of a failed checkpoint, for the next one (with the drop, if their table was dropped meanwhile). */
+  private requeue(tableId: number, keys: readonly string[]): void {
+    const dropped = this.drops.get(tableId);
+    if (dropped) {
+      for (const k of keys) dropped.add(k);
+      return;
+    }
+    const list = this.retry.get(tableId);
+    if (list) for (const k of keys) list.push(k);
+    else this.retry.set(tableId, [...keys]);
+  }
+
   private notifyWaiters(epoch: number): void {
     if (this.waiters.length === 0) return;
     const ready = this.waiters.filter((w) => w.after < epoch);
@@ -271,34 +217,34 @@ export class DurableStateStore implements StateStore {
     const { seq, info } = this.source(epoch);
     const infoJson = JSON.stringify(info ?? null);
     this.lastEpoch = epoch;
-    if (this.dirty.size === 0 && this.drops.size === 0 && seq === this.lastSeq && infoJson === this.lastInfo) {
+    // Published by commits up to this one, i.e. written in epochs ≤ epoch.
+    const taken = this.inner.takePublished();
+    if (taken.length === 0 && this.retry.size === 0 && this.drops.size === 0 && seq === this.lastSeq && infoJson === this.lastInfo) {
       this.notifyWaiters(epoch);
       return Promise.resolve(); // nothing new: the last checkpoint already describes this state
     }
     const ops: DbOp[] = [];
-    let bytes = 0;
+    const enc = new StateOpsEncoder();
     // Drops first: a table dropped and created again (an MV rebuilt at recovery) keeps its id.
     const drops = [...this.drops];
     this.drops.clear();
-    for (const [id, keys] of drops) for (const k of keys) ops.push({ type: 'del', key: stateKey(id, k) });
-    const taken: [DurableTable, Set<string>][] = [];
-    for (const t of this.dirty) {
-      const keys = t.takeDirty(epoch);
-      if (t.pending.length === 0) this.dirty.delete(t);
-      const id = t.tableId;
-      if (keys !== null) {
-        taken.push([t, keys]);
-        for (const k of keys) {
-          const row = t.inner.getCommitted(k);
-          if (row === undefined) ops.push({ type: 'del', key: stateKey(id, k) });
-          else {
-            const value = encodeRow(row);
-            bytes += value.length + k.length;
-            ops.push({ type: 'put', key: stateKey(id, k), value });
-          }
-        }
-      }
+    for (const [id, keys] of drops) {
+      const prefix = stateKeyPrefix(id);
+      for (const k of keys) enc.add(prefix, k, null);
     }
+    const retried = [...this.retry];
+    this.retry.clear();
+    for (const [id, keys] of retried) {
+      const t = this.inner.table(id);
+      const prefix = stateKeyPrefix(id);
+      for (const k of keys) enc.add(prefix, k, t.getCommitted(k) ?? null);
+    }
+    for (const { tableId, keys, rows } of taken) {
+      const prefix = stateKeyPrefix(tableId);
+      for (let i = 0; i < keys.length; i++) enc.add(prefix, keys[i], rows[i]);
+    }
+    enc.finish(ops);
+    const bytes = enc.bytes;
     const record: CheckpointRecord = { epoch, time: Date.now(), seq, info: info ?? null };
     ops.push({ type: 'put', key: checkpointKey(), value: encodeCheckpoint(record) });
     for (let s = this.lastSeq + 1; s <= seq; s++) ops.push({ type: 'del', key: changeLogKey(s) });
@@ -316,11 +262,8 @@ export class DurableStateStore implements StateStore {
       },
       (e: unknown) => {
         // Nothing was written: the keys, drops and log records go into the next checkpoint.
-        for (const [t, keys] of taken) {
-          if (this.tables.get(t.tableId) !== t) continue; // dropped meanwhile: its drop covers them
-          t.pending.unshift({ epoch, keys });
-          this.dirty.add(t);
-        }
+        for (const [id, keys] of retried) this.requeue(id, keys);
+        for (const p of taken) this.requeue(p.tableId, p.keys);
         for (const [id, keys] of drops) {
           const merged = this.drops.get(id);
           if (merged) for (const k of keys) merged.add(k);

@@ -24,10 +24,15 @@ export interface CheckpointRecord {
   readonly info: unknown;
 }
 
-export function stateKey(tableId: number, key: string): Buffer {
-  const prefix = `s/${tableId}/`;
+/** `s/<stateTableId>/`, built once per table when a checkpoint writes many of its keys. */
+export function stateKeyPrefix(tableId: number): Buffer {
+  return Buffer.from(`s/${tableId}/`, 'latin1');
+}
+
+/** `prefix` followed by the latin1 bytes of `key` (table rows, level-log.ts; state rows are encoded by state-ops.ts). */
+export function prefixedKey(prefix: Buffer, key: string): Buffer {
   const b = Buffer.allocUnsafe(prefix.length + key.length);
-  b.write(prefix, 0, 'latin1');
+  prefix.copy(b, 0);
   b.write(key, prefix.length, 'latin1');
   return b;
 }

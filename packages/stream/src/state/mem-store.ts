@@ -16,10 +16,15 @@
  * A key written in two uncommitted epochs (a barrier's writes downstream of operators
  * that already moved on, or a store whose commits lag) keeps the images at the end of the
  * older epochs in `hist`, so publishing one epoch exposes exactly that epoch's values.
+ *
+ * Under the durable store (`trackPublished`), published epoch logs are kept rather than
+ * dropped until `takePublished` hands their keys to a checkpoint: the durable store learns
+ * what changed from the logs this store keeps anyway instead of a key set per write.
  */
 import type { Row } from '@freshet/common';
+import type { PublishedKeys, TrackingStateStore } from '@freshet/storage';
 import { SortedKeys } from './sorted-keys';
-import type { StateStore, StoreTable } from './store';
+import type { StoreTable } from './store';
 
 /** One key's working value and, while it has uncommitted writes, the committed view's. */
 class Entry {
@@ -33,6 +38,8 @@ class Entry {
   ) {}
   /** Values at the end of older uncommitted epochs, ascending (rare; see the file comment). */
   hist: { epoch: number; end: Row | null }[] | null = null;
+  /** The last `takePublished` round that reported this entry (reports each entry once per round). */
+  taken = 0;
 }
 
 /** The keys (and their entries) first written in one epoch. */
@@ -48,6 +55,8 @@ class MemStoreTable implements StoreTable {
   private index: SortedKeys | null = null;
   /** Epochs with writes not yet published, in increasing order. */
   readonly logs: EpochLog[] = [];
+  /** Published logs not yet taken (only while the store tracks publishes). */
+  published: EpochLog[] = [];
   private live = 0;
 
   constructor(
@@ -194,8 +203,41 @@ class MemStoreTable implements StoreTable {
         }
       }
     }
-    if (n > 0) logs.splice(0, n);
+    if (n > 0) {
+      const done = logs.splice(0, n);
+      if (this.store.tracking) {
+        for (const l of done) this.published.push(l);
+        this.store.notePublished(this);
+      }
+    }
     return logs.length > 0;
+  }
+
+  /** The keys of the published logs, each entry once, with committed values; forgets the logs. */
+  takePublished(round: number): PublishedKeys {
+    const keys: string[] = [];
+    const rows: (Row | null)[] = [];
+    const committed = this.store.committedEpoch;
+    for (const l of this.published) {
+      const entries = l.entries;
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i];
+        if (e.taken === round) continue;
+        e.taken = round;
+        keys.push(l.keys[i]);
+        rows.push(committedValue(e, committed));
+      }
+    }
+    this.published = [];
+    return { tableId: this.tableId, keys, rows };
+  }
+
+  /** Every key written since the last take or still having an entry (live, or deleted in an unpublished epoch). */
+  writtenKeys(): string[] {
+    const out: string[] = [];
+    for (const l of this.published) for (const k of l.keys) out.push(k);
+    for (const k of this.rows.keys()) out.push(k);
+    return out;
   }
 }
 
@@ -207,11 +249,16 @@ function committedValue(e: Entry, committed: number): Row | null {
   return v;
 }
 
-export class MemStateStore implements StateStore {
+export class MemStateStore implements TrackingStateStore {
   private readonly tables = new Map<number, MemStoreTable>();
   /** Tables with unpublished writes, so commitEpoch touches only what changed. */
   private readonly dirty = new Set<MemStoreTable>();
+  /** Tables with published logs not yet taken (tracking only). */
+  private readonly publishedTables = new Set<MemStoreTable>();
   private committed = 0;
+  /** Whether published logs are kept for `takePublished`. */
+  tracking = false;
+  private takeRound = 0;
 
   get committedEpoch(): number {
     return this.committed;
@@ -228,12 +275,36 @@ export class MemStateStore implements StateStore {
 
   dropTable(tableId: number): void {
     const t = this.tables.get(tableId);
-    if (t) this.dirty.delete(t);
+    if (t) {
+      this.dirty.delete(t);
+      this.publishedTables.delete(t);
+    }
     this.tables.delete(tableId);
   }
 
   noteDirty(t: MemStoreTable): void {
     this.dirty.add(t);
+  }
+
+  notePublished(t: MemStoreTable): void {
+    this.publishedTables.add(t);
+  }
+
+  trackPublished(): void {
+    this.tracking = true;
+  }
+
+  takePublished(): PublishedKeys[] {
+    const out: PublishedKeys[] = [];
+    if (this.publishedTables.size === 0) return out;
+    const round = ++this.takeRound;
+    for (const t of this.publishedTables) out.push(t.takePublished(round));
+    this.publishedTables.clear();
+    return out;
+  }
+
+  writtenKeys(tableId: number): string[] {
+    return this.tables.get(tableId)?.writtenKeys() ?? [];
   }
 
   commitEpoch(epoch: number): Promise<void> {
