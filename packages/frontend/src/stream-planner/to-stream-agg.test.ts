@@ -56,11 +56,13 @@ describe('two-phase aggregation (RisingWave rule)', () => {
     expect(ops(await explain('select id, sum(v) from t group by id'))).not.toContain('StreamStatelessLocalHashAgg');
   });
 
-  it('rw_enable_two_phase_agg = false plans every aggregate single-phase', async () => {
+  it('rw_enable_two_phase_agg = false plans every aggregate single-phase; forcing enables it again', async () => {
     await db.exec('set rw_enable_two_phase_agg = false');
     expect(ops(await explain('select count(*) from t'))).not.toContain('StreamStatelessSimpleAgg');
+    // RisingWave's linked setters: forcing two-phase agg turns it back on.
     await db.exec('set rw_force_two_phase_agg = true');
-    expect(ops(await explain('select k, count(*) from t group by k'))).not.toContain('StreamStatelessLocalHashAgg');
+    expect(await db.query('show rw_enable_two_phase_agg')).toEqual([['true']]);
+    expect(ops(await explain('select k, count(*) from t group by k'))).toContain('StreamStatelessLocalHashAgg');
   });
 
   it('reads the session variables with RisingWave defaults', () => {
