@@ -14,42 +14,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatDatum } from '@freshet/common';
-import { Catalog, Frontend } from '@freshet/frontend';
-import { initParser } from '@freshet/sql';
-import { openStorage } from '@freshet/storage';
+import { type TestDb, openTestDb } from '@freshet/frontend';
 
-interface Node {
-  frontend: Frontend;
-  sql(text: string): Promise<string[][]>;
-  close(): Promise<void>;
-}
-
-async function startNode(dataDir: string): Promise<Node> {
-  const storage = openStorage({ dataDir, objectStore: 'none' });
-  const catalog = new Catalog(storage);
-  catalog.load(await storage.open());
-  await catalog.ready;
-  const frontend = new Frontend(catalog, storage);
-  const session = await frontend.connect({ user: 'root', database: 'dev', params: {} });
-  return {
-    frontend,
-    async sql(text) {
-      let rows: string[][] = [];
-      for (const portal of await session.simpleQuery(text)) {
-        const fields = portal.fields();
-        const res = await portal.execute(0);
-        portal.close();
-        rows = fields ? res.rows.map((r) => r.map((d, i) => (d === null ? 'NULL' : formatDatum(fields[i].type, d, 'UTC')))) : [];
-      }
-      return rows;
-    },
-    async close() {
-      frontend.streaming.close();
-      await storage.close();
-    },
-  };
-}
+/** A node over `dataDir`, checkpoints kept local (no uploads: they would add noise). */
+const startNode = (dataDir: string): Promise<TestDb> => openTestDb({ dataDir, storage: { objectStore: 'none' } });
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -64,12 +32,12 @@ async function recoveryFigures(keys: number): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'freshet-bench-dur-'));
   try {
     let node = await startNode(dir);
-    await node.sql('ALTER SYSTEM SET checkpoint_frequency = 1000000');
-    await node.sql('CREATE TABLE t (id INT PRIMARY KEY, g INT, v INT)');
+    await node.query('ALTER SYSTEM SET checkpoint_frequency = 1000000');
+    await node.query('CREATE TABLE t (id INT PRIMARY KEY, g INT, v INT)');
     for (let lo = 1; lo <= keys; lo += 100_000) {
-      await node.sql(`INSERT INTO t SELECT x, x % 1000, x % 97 FROM generate_series(${lo}, ${Math.min(keys, lo + 99_999)}) x`);
+      await node.query(`INSERT INTO t SELECT x, x % 1000, x % 97 FROM generate_series(${lo}, ${Math.min(keys, lo + 99_999)}) x`);
     }
-    await node.sql('CREATE MATERIALIZED VIEW mv AS SELECT id, count(*) AS n, sum(v) AS s FROM t GROUP BY id');
+    await node.query('CREATE MATERIALIZED VIEW mv AS SELECT id, count(*) AS n, sum(v) AS s FROM t GROUP BY id');
     let t = performance.now();
     await node.frontend.streaming.checkpoint();
     const cpMs = performance.now() - t;
@@ -78,11 +46,11 @@ async function recoveryFigures(keys: number): Promise<string> {
 
     t = performance.now();
     node = await startNode(dir);
-    const [[n]] = await node.sql('SELECT n FROM mv WHERE id = 7');
+    const [[n]] = await node.query('SELECT n FROM mv WHERE id = 7');
     const restoreMs = performance.now() - t;
     if (n !== '1') throw new Error(`bad lookup after restore: ${n}`);
-    await node.sql('INSERT INTO t VALUES (0, 0, 0)');
-    await node.sql('FLUSH');
+    await node.query('INSERT INTO t VALUES (0, 0, 0)');
+    await node.query('FLUSH');
     const streamingMs = performance.now() - t;
     const rss = mib();
     await node.close();
@@ -90,16 +58,16 @@ async function recoveryFigures(keys: number): Promise<string> {
     // The same data without a checkpoint of the MV: it is rebuilt by backfill at restart.
     const dir2 = mkdtempSync(join(tmpdir(), 'freshet-bench-dur-'));
     let node2 = await startNode(dir2);
-    await node2.sql('ALTER SYSTEM SET checkpoint_frequency = 1000000');
-    await node2.sql('CREATE TABLE t (id INT PRIMARY KEY, g INT, v INT)');
+    await node2.query('ALTER SYSTEM SET checkpoint_frequency = 1000000');
+    await node2.query('CREATE TABLE t (id INT PRIMARY KEY, g INT, v INT)');
     for (let lo = 1; lo <= keys; lo += 100_000) {
-      await node2.sql(`INSERT INTO t SELECT x, x % 1000, x % 97 FROM generate_series(${lo}, ${Math.min(keys, lo + 99_999)}) x`);
+      await node2.query(`INSERT INTO t SELECT x, x % 1000, x % 97 FROM generate_series(${lo}, ${Math.min(keys, lo + 99_999)}) x`);
     }
-    await node2.sql('CREATE MATERIALIZED VIEW mv AS SELECT id, count(*) AS n, sum(v) AS s FROM t GROUP BY id');
+    await node2.query('CREATE MATERIALIZED VIEW mv AS SELECT id, count(*) AS n, sum(v) AS s FROM t GROUP BY id');
     await node2.close();
     t = performance.now();
     node2 = await startNode(dir2);
-    await node2.sql('SELECT n FROM mv WHERE id = 7');
+    await node2.query('SELECT n FROM mv WHERE id = 7');
     const rebuildMs = performance.now() - t;
     await node2.close();
     rmSync(dir2, { recursive: true, force: true });
@@ -113,17 +81,17 @@ async function ingestRate(checkpointFrequency: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'freshet-bench-ingest-'));
   try {
     const node = await startNode(dir);
-    await node.sql(`ALTER SYSTEM SET checkpoint_frequency = ${checkpointFrequency}`);
-    await node.sql('CREATE TABLE ev (id BIGINT PRIMARY KEY, u INT, v INT)');
-    await node.sql('CREATE MATERIALIZED VIEW f AS SELECT u, count(*) AS n, sum(v) AS s FROM ev GROUP BY u');
+    await node.query(`ALTER SYSTEM SET checkpoint_frequency = ${checkpointFrequency}`);
+    await node.query('CREATE TABLE ev (id BIGINT PRIMARY KEY, u INT, v INT)');
+    await node.query('CREATE MATERIALIZED VIEW f AS SELECT u, count(*) AS n, sum(v) AS s FROM ev GROUP BY u');
     const end = performance.now() + ingestSeconds * 1000;
     let id = 0;
     const start = performance.now();
     while (performance.now() < end) {
-      await node.sql(`INSERT INTO ev SELECT x, x % 10000, x % 13 FROM generate_series(${id + 1}, ${id + 1000}) x`);
+      await node.query(`INSERT INTO ev SELECT x, x % 10000, x % 13 FROM generate_series(${id + 1}, ${id + 1000}) x`);
       id += 1000;
     }
-    await node.sql('FLUSH');
+    await node.query('FLUSH');
     const rate = id / ((performance.now() - start) / 1000);
     await node.close();
     return rate;
@@ -132,7 +100,6 @@ async function ingestRate(checkpointFrequency: number): Promise<number> {
   }
 }
 
-await initParser();
 const lines: string[] = [
   `# Durability figures (${new Date().toISOString().slice(0, 10)})`,
   '',

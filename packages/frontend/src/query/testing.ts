@@ -6,7 +6,7 @@
 import { SqlError, formatDatum } from '@freshet/common';
 import type { Cancellation } from '@freshet/batch';
 import { initParser, parseSql } from '@freshet/sql';
-import { openStorage } from '@freshet/storage';
+import { type StorageOptions, openStorage } from '@freshet/storage';
 import { Catalog } from '../catalog/catalog';
 import { Frontend, type FrontendOptions } from '../session/session-manager';
 import type { FrontendSession } from '../session/session';
@@ -14,6 +14,7 @@ import { queryContext } from '../session/query-context';
 import { prepareQuery } from './prepare';
 
 export interface TestDb {
+  readonly frontend: Frontend;
   /** Runs every statement of `sql`; returns the rows of the last one as text (NULL as 'NULL'). */
   query(sql: string): Promise<string[][]>;
   /** Runs `sql` and returns the command tag of its last statement. */
@@ -36,9 +37,16 @@ export interface TestFrontend {
  * wired the way the server wires them — one place, so tests and in-process tools don't each
  * repeat (and drift from) the open/load/ready sequence.
  */
-export async function openTestFrontend(opts: { dataDir?: string; frontend?: FrontendOptions } = {}): Promise<TestFrontend> {
+/** Where and how the in-process node keeps its data (`dataDir` absent: in memory). */
+export interface TestNodeOptions {
+  dataDir?: string;
+  storage?: Omit<StorageOptions, 'dataDir'>;
+  frontend?: FrontendOptions;
+}
+
+export async function openTestFrontend(opts: TestNodeOptions = {}): Promise<TestFrontend> {
   await initParser();
-  const storage = openStorage({ dataDir: opts.dataDir });
+  const storage = openStorage({ ...opts.storage, dataDir: opts.dataDir });
   const catalog = new Catalog(storage);
   catalog.load(await storage.open());
   await catalog.ready;
@@ -60,7 +68,7 @@ export interface TestSession {
   close(): Promise<void>;
 }
 
-export async function openTestSession(opts: { dataDir?: string } = {}): Promise<TestSession> {
+export async function openTestSession(opts: TestNodeOptions = {}): Promise<TestSession> {
   const opened = await openTestFrontend(opts);
   const session = await opened.frontend.connect({ user: 'root', database: 'dev', params: {} });
   return {
@@ -77,8 +85,8 @@ export async function openTestSession(opts: { dataDir?: string } = {}): Promise<
   };
 }
 
-export async function openTestDb(): Promise<TestDb> {
-  const opened = await openTestFrontend();
+export async function openTestDb(opts: TestNodeOptions = {}): Promise<TestDb> {
+  const opened = await openTestFrontend(opts);
   const session = await opened.frontend.connect({ user: 'root', database: 'dev', params: {} });
   const run = async (sql: string) => {
     let rows: string[][] = [];
@@ -93,6 +101,7 @@ export async function openTestDb(): Promise<TestDb> {
     return { rows, tag };
   };
   return {
+    frontend: opened.frontend,
     query: async (sql) => (await run(sql)).rows,
     exec: async (sql) => (await run(sql)).tag,
     runCancellable: async (sql, cancel) => {

@@ -7,11 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatDatum } from '@freshet/common';
-import { initParser } from '@freshet/sql';
-import { type DurableStateStore, openStorage } from '@freshet/storage';
-import { Catalog } from '../catalog/catalog';
-import { Frontend } from '../session/session-manager';
+import type { DurableStateStore } from '@freshet/storage';
+import { openTestDb } from '../query/testing';
+import type { Frontend } from '../session/session-manager';
 
 interface Node {
   frontend: Frontend;
@@ -21,32 +19,9 @@ interface Node {
 }
 
 async function startNode(dataDir: string): Promise<Node> {
-  await initParser();
-  const storage = openStorage({ dataDir });
-  const catalog = new Catalog(storage);
-  catalog.load(await storage.open());
-  await catalog.ready;
   const logs: string[] = [];
-  const frontend = new Frontend(catalog, storage, { log: (m) => logs.push(m) });
-  const session = await frontend.connect({ user: 'root', database: 'dev', params: {} });
-  return {
-    frontend,
-    logs,
-    async sql(text) {
-      let rows: string[][] = [];
-      for (const portal of await session.simpleQuery(text)) {
-        const fields = portal.fields();
-        const res = await portal.execute(0);
-        portal.close();
-        rows = fields ? res.rows.map((r) => r.map((d, i) => (d === null ? 'NULL' : formatDatum(fields[i].type, d, 'UTC')))) : [];
-      }
-      return rows;
-    },
-    async close() {
-      frontend.streaming.close();
-      await storage.close();
-    },
-  };
+  const db = await openTestDb({ dataDir, frontend: { log: (m) => logs.push(m) } });
+  return { frontend: db.frontend, logs, sql: db.query, close: db.close };
 }
 
 const MVS: Record<string, string> = {
