@@ -96,18 +96,39 @@ async function run(opts: { host: string; port: number; dataDir: string | null; l
     logger.error(`failed to start: ${(e as Error).message}`);
     process.exit(1);
   }
-  const stop = async (signal: string) => {
-    logger.info(`${signal} received, shutting down`);
+  const stop = async (why: string) => {
+    logger.info(`shutting down: ${why}`);
     const timer = setTimeout(() => process.exit(1), 5000);
     timer.unref();
     await server.close();
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT received'));
+  process.once('SIGTERM', () => void stop('SIGTERM received'));
+  watchParent(process.env.FRESHET_EXIT_WITH_PARENT, stop);
   // A bug in one connection must never take the server down; log it and carry on.
   process.on('uncaughtException', (e) => logger.error(`uncaught exception: ${e.stack ?? e}`));
   process.on('unhandledRejection', (e) => logger.error(`unhandled rejection: ${(e as Error)?.stack ?? e}`));
+}
+
+/**
+ * FRESHET_EXIT_WITH_PARENT=<pid>: shut down when that process is gone. Test harnesses and
+ * supervisors set it so a server they started cannot outlive them when they are killed
+ * without a chance to clean up (a timed-out test worker, a kill -9 of the runner).
+ */
+function watchParent(pidText: string | undefined, stop: (why: string) => Promise<void>): void {
+  const pid = Number(pidText);
+  if (!pidText || !Number.isInteger(pid) || pid <= 0) return;
+  const timer = setInterval(() => {
+    try {
+      process.kill(pid, 0); // signal 0: only checks that the process exists
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EPERM') return; // exists, owned by someone else
+      clearInterval(timer);
+      void stop(`parent process ${pid} exited`);
+    }
+  }, 1000);
+  timer.unref();
 }
 
 await program.parseAsync(process.argv);

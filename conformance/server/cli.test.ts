@@ -199,6 +199,20 @@ describe('running servers', () => {
     expect(code, s.log()).toBe(0);
   });
 
+  it('FRESHET_EXIT_WITH_PARENT: the server shuts down cleanly once that process is gone', async () => {
+    const cwd = tempDir();
+    const port = await freePort();
+    // Stands in for a test runner that dies without stopping the server it started.
+    const parent = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const s = await serve(['playground', '--port', String(port)], cwd, { FRESHET_EXIT_WITH_PARENT: String(parent.pid) });
+    await sleep(1500);
+    expect(s.child.exitCode, 'still running while the parent lives').toBe(null);
+    parent.kill('SIGKILL');
+    const { code } = await s.exited;
+    expect(code, s.log()).toBe(0);
+    expect(s.log()).toMatch(new RegExp(`shutting down: parent process ${parent.pid} exited`));
+  });
+
   it('SIGTERM tells connected clients the server is shutting down (57P01)', async () => {
     const cwd = tempDir();
     const port = await freePort();

@@ -61,7 +61,8 @@ export async function startFreshet(opts: FreshetOptions = {}): Promise<FreshetSe
     const logs = new ProcessLog();
     const child = spawn(process.execPath, args, {
       cwd: opts.cwd ?? repoRoot,
-      env: { ...process.env, ...opts.env },
+      // The server exits by itself if this process dies without stopping it (bin/cli.ts).
+      env: { ...process.env, FRESHET_EXIT_WITH_PARENT: String(process.pid), ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const verbose = process.env.FRESHET_TEST_VERBOSE ? process.stderr : undefined;
