@@ -69,7 +69,13 @@ Examples:
   $ freshet start                       # port 4566, data in ./freshet-data
   $ freshet start --data-dir /var/lib/freshet --host 0.0.0.0
   $ freshet playground --port 4567      # throwaway in-memory instance
-  $ psql -h 127.0.0.1 -p 4566 -U root dev`,
+  $ psql -h 127.0.0.1 -p 4566 -U root dev
+
+Environment:
+  FRESHET_DATA_DIR          default for --data-dir
+  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION
+                            credentials and region for an s3:// --object-store
+  FRESHET_EXIT_WITH_PARENT  a pid: shut down when that process exits (for supervisors and test harnesses)`,
 );
 
 function parsePort(v: string): number {
