@@ -96,6 +96,46 @@ function fit(m: bigint, scale: number, mode: Rounding = 'half-away'): Decimal {
   return new Decimal(m, scale);
 }
 
+/** The largest x ≤ 9 with q * 10^x still within 96 bits (rust_decimal's find_scale). */
+function digitsThatFit(q: bigint): number {
+  let x = 9;
+  while (x > 0 && q * pow10(x) > MAX_MANTISSA) x--;
+  return x;
+}
+
+/** A quotient that overflowed 96 bits after its last scaling step: one digit less, rounded. */
+function unscaleFromOverflow(q: bigint, scale: number, sticky: boolean): [bigint, number] {
+  if (scale - 1 < 0) throw outOfRange();
+  let n = q / 10n;
+  const rem = q % 10n;
+  if (rem > 5n || (rem === 5n && (sticky || (n & 1n) === 1n))) n += 1n;
+  return [n, scale - 1];
+}
+
+/**
+ * rust_decimal's `unscale` after an inexact first division step: strips 10^8 while the low
+ * 32 bits are zero, then 10^4, 10^2 and 10 once each — not every trailing zero.
+ */
+function stripZerosLikeRustDecimal(q: bigint, scale: number): [bigint, number] {
+  while ((q & 0xffffffffn) === 0n && scale >= 8 && q % 100000000n === 0n) {
+    q /= 100000000n;
+    scale -= 8;
+  }
+  if ((q & 0xfn) === 0n && scale >= 4 && q % 10000n === 0n) {
+    q /= 10000n;
+    scale -= 4;
+  }
+  if ((q & 0x3n) === 0n && scale >= 2 && q % 100n === 0n) {
+    q /= 100n;
+    scale -= 2;
+  }
+  if ((q & 0x1n) === 0n && scale >= 1 && q % 10n === 0n) {
+    q /= 10n;
+    scale -= 1;
+  }
+  return [q, scale];
+}
+
 const NUMERIC_RE = /^([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 
 export class Decimal {
@@ -230,8 +270,12 @@ export class Decimal {
   }
 
   /**
-   * Division keeps the dividend's excess scale (scale a - scale b, at least 0) and extends it
-   * while the quotient is inexact, up to 28 places or the 96-bit limit (rust_decimal).
+   * Division as rust_decimal (and so RisingWave) computes it, scale included: the quotient
+   * starts at scale a - b and, while a remainder is left, grows by up to 9 digits at a time
+   * until the remainder is 0 or the 96-bit / 28-place limit is hit (then rounds half even).
+   * If it had to grow, trailing zeros are then stripped in chunks of 8 (only while the low
+   * 32 bits are 0), then 4, 2 and 1 — so 12443 / 2 = 6221.50 but 1.0 / 2 = 0.5 exactly as
+   * RisingWave prints them.
    */
   div(o: Decimal): Decimal {
     if (this.special !== 0 || o.special !== 0) {
@@ -241,46 +285,45 @@ export class Decimal {
       return this.sign() * o.sign() > 0 ? Decimal.POSITIVE_INFINITY : Decimal.NEGATIVE_INFINITY;
     }
     if (o.mantissa === 0n) throw divisionByZero();
-    let n = this.mantissa;
-    let d = o.mantissa;
-    if (d < 0n) {
-      n = -n;
-      d = -d;
-    }
-    // value = n / d * 10^(o.scale - this.scale); at result scale s the mantissa is
-    // n * 10^(s + o.scale - this.scale) / d.
-    const mantissaAt = (s: number, mode: Rounding): [bigint, bigint] => {
-      const e = s + o.scale - this.scale;
-      if (e >= 0) {
-        const num = n * pow10(e);
-        const q = divRound(num, d, mode);
-        return [q, num - (num / d) * d];
+    if (this.mantissa === 0n) return Decimal.ZERO;
+    const negative = this.mantissa < 0n !== o.mantissa < 0n;
+    const d = abs(o.mantissa);
+    let scale = this.scale - o.scale;
+    let q = abs(this.mantissa) / d;
+    let r = abs(this.mantissa) % d;
+    let unscale = false;
+    for (;;) {
+      let p: number;
+      if (r === 0n) {
+        if (scale >= 0) break;
+        p = Math.min(9, -scale);
+      } else {
+        unscale = true;
+        p = scale === DECIMAL_MAX_SCALE ? 0 : Math.min(9, DECIMAL_MAX_SCALE - scale, digitsThatFit(q));
+        if (p + scale < 0) throw outOfRange();
+        if (p === 0) {
+          // No room for more digits: round the last one half-even.
+          const twice = r * 2n;
+          if (twice > d || (twice === d && (q & 1n) === 1n)) {
+            q += 1n;
+            if (q > MAX_MANTISSA) [q, scale] = unscaleFromOverflow(q, scale, true);
+          }
+          break;
+        }
       }
-      const den = d * pow10(-e);
-      const q = divRound(n, den, mode);
-      return [q, n - (n / den) * den];
-    };
-    const preferred = Math.max(0, this.scale - o.scale);
-    const [q28, r28] = mantissaAt(DECIMAL_MAX_SCALE, 'trunc');
-    if (r28 === 0n) {
-      // Exact: strip trailing zeros down to the preferred scale.
-      let q = q28;
-      let s = DECIMAL_MAX_SCALE;
-      while (s > preferred && q % 10n === 0n) {
-        q /= 10n;
-        s--;
+      scale += p;
+      q *= pow10(p);
+      if (q > MAX_MANTISSA) throw outOfRange();
+      const rs = r * pow10(p);
+      q += rs / d;
+      r = rs % d;
+      if (q > MAX_MANTISSA) {
+        [q, scale] = unscaleFromOverflow(q, scale, r !== 0n);
+        break;
       }
-      return fit(q, s);
     }
-    // Inexact: as many places as fit in 96 bits.
-    let s = DECIMAL_MAX_SCALE;
-    const digits = abs(q28).toString().length;
-    if (digits > 29) s -= digits - 29;
-    for (; s >= 0; s--) {
-      const [q] = mantissaAt(s, 'half-away');
-      if (abs(q) <= MAX_MANTISSA) return new Decimal(q, s);
-    }
-    throw outOfRange();
+    if (unscale) [q, scale] = stripZerosLikeRustDecimal(q, scale);
+    return new Decimal(negative ? -q : q, scale);
   }
 
   /** Remainder with the dividend's sign (truncated division), scale max(a, b). */

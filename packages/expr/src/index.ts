@@ -18,3 +18,4 @@ export { substr } from './scalar/string';
 export { VERSION_STRING } from './scalar/misc';
 export * from './cast';
 export { quoteIdent, quoteLiteral } from './scalar/string';
+export { compileJsScalar, compileJsTable, checkJsTypes, JS_UDF_TIMEOUT_MS, UdfState, type JsFunctionDef, type JsScalarImpl } from './udf/javascript';

@@ -59,11 +59,38 @@ function parseStatement(sql: string, tokens: Token[], semicolon?: Token): Statem
     }
     case 'CREATE':
       return parseCreate(sql, cur, base, semicolon);
+    case 'ALTER': {
+      const renamed = parseAlterRename(sql, tokens, semicolon, base);
+      if (renamed) return renamed;
+      break;
+    }
   }
   return pgStatement(sql, tokens, semicolon, base, new EditList(), { withOptions: {} });
 }
 
 type BaseFields = { text: string; location: number };
+
+/**
+ * `ALTER SOURCE | SINK name RENAME TO new`: parsed as PostgreSQL's ALTER TABLE … RENAME,
+ * then marked with renameType OBJECT_SOURCE / OBJECT_SINK (kinds the PG grammar lacks).
+ * Other ALTER SOURCE/SINK forms return undefined and get PostgreSQL's syntax error.
+ */
+function parseAlterRename(sql: string, tokens: Token[], semicolon: Token | undefined, base: BaseFields): Statement | undefined {
+  const kw = tokens[1]?.type === 'word' ? tokens[1].upper : '';
+  if (kw !== 'SOURCE' && kw !== 'SINK') return undefined;
+  const edits = new EditList();
+  edits.add(tokens[1].start, tokens[1].end, 'TABLE');
+  let st: Statement;
+  try {
+    st = pgStatement(sql, tokens, semicolon, base, edits, { withOptions: {} });
+  } catch {
+    return undefined;
+  }
+  const rename = st.kind === 'pg' ? st.node.RenameStmt : undefined;
+  if (!rename || rename.renameType !== 'OBJECT_TABLE') return undefined;
+  rename.renameType = kw === 'SOURCE' ? 'OBJECT_SOURCE' : 'OBJECT_SINK';
+  return st;
+}
 
 /** Edits RW query extras out and parses the statement with libpg-query. */
 function pgStatement(sql: string, tokens: Token[], semicolon: Token | undefined, base: BaseFields, edits: EditList, rw: RwExtras): Statement {

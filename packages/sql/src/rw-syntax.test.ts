@@ -181,6 +181,14 @@ describe('RisingWave statements', () => {
     expect(parseSql('flush; FLUSH').map((s) => s.kind)).toEqual(['flush', 'flush']);
   });
 
+  it('ALTER SOURCE / SINK … RENAME TO (other ALTER SOURCE forms stay syntax errors)', () => {
+    const src = pg('ALTER SOURCE s1 RENAME TO s2').node.RenameStmt;
+    expect([src.renameType, src.relation.relname, src.newname]).toEqual(['OBJECT_SOURCE', 's1', 's2']);
+    const sink = pg('alter sink public.k rename to k2').node.RenameStmt;
+    expect([sink.renameType, sink.relation.schemaname, sink.relation.relname, sink.newname]).toEqual(['OBJECT_SINK', 'public', 'k', 'k2']);
+    expect(() => parseSql('ALTER SINK k SET PARALLELISM = 1')).toThrow(/syntax error/);
+  });
+
   it('SHOW forms', () => {
     const cases: [string, object][] = [
       ['show tables', { what: 'tables' }],

@@ -100,6 +100,59 @@ export class ScalarCall implements StreamExpr {
   }
 }
 
+/** A scalar function that can take many rows per call (JavaScript UDFs: one sandbox entry per chunk). */
+export interface BatchScalarImpl extends ScalarImpl {
+  evalBatch(rows: Datum[][], ctx: EvalContext): Datum[];
+}
+
+/**
+ * A call of a BatchScalarImpl: the visible rows' arguments go in one `evalBatch` per chunk.
+ * If the batch fails, the rows are evaluated one by one, so only the failing rows get NULL
+ * (and are reported), as with ScalarCall.
+ */
+export class BatchScalarCall implements StreamExpr {
+  readonly inputIndex = -1;
+  readonly returnType: DataType;
+  constructor(
+    readonly impl: BatchScalarImpl,
+    readonly argExprs: readonly StreamExpr[],
+    readonly ctx: EvalContext,
+    private readonly errors: EvalErrorReporter = defaultErrorReporter,
+  ) {
+    this.returnType = impl.returnType;
+  }
+  eval(chunk: ChunkLike): Column {
+    const n = capacityOf(chunk);
+    const cols = this.argExprs.map((a) => a.eval(chunk));
+    const vis = chunk.visibility;
+    const rows: Datum[][] = [];
+    const at: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (vis !== null && vis[i] === 0) continue;
+      rows.push(cols.map((c) => c.get(i)));
+      at.push(i);
+    }
+    let values: Datum[];
+    try {
+      values = this.impl.evalBatch(rows, this.ctx);
+    } catch {
+      values = rows.map((args) => {
+        try {
+          return this.impl.eval(args, this.ctx);
+        } catch (e) {
+          this.errors.report(this.impl.name, e);
+          return null;
+        }
+      });
+    }
+    const out: Datum[] = new Array(n).fill(null);
+    for (let k = 0; k < at.length; k++) out[at[k]] = values[k];
+    const b = new ColumnBuilder(this.returnType, n);
+    for (let i = 0; i < n; i++) b.push(out[i]);
+    return b.finish();
+  }
+}
+
 /**
  * Adapts a row-at-a-time evaluator (e.g. the batch engine's compiled expressions). The
  * scratch row is reused, so the evaluator must not keep a reference to it.

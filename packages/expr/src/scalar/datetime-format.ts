@@ -1,7 +1,7 @@
 /**
  * PostgreSQL's to_char / to_timestamp / to_date template patterns (the common subset):
- * YYYY YYY YY Y, MM, DD, DDD, D, ID, HH24 HH12 HH, MI, SS, MS, US, FF1-FF6, AM PM A.M. P.M.
- * (any case), Month MONTH month Mon MON mon, Day DAY day Dy DY dy, Q, WW, IW, J, TZ tz, OF,
+ * YYYY YYY YY Y, MM, DD, DDD, D, ID, HH24 HH12 HH, MI, SS, MS, US, FF1-FF6 (in any case:
+ * `mm` is the month, as in PostgreSQL and RisingWave), AM PM A.M. P.M. (upper or lower), Month MONTH month Mon MON mon, Day DAY day Dy DY dy, Q, WW, IW, J, TZ tz, OF,
  * the FM (no padding) prefix, "quoted text" and backslash escapes.
  */
 import { civilFromDays, dayOfWeek, daysFromCivil, isoWeek, SqlError, SqlState, splitTimestamp, USECS_PER_DAY } from '@freshet/common';
@@ -16,6 +16,17 @@ const PATTERNS = [
   'YYYY', 'YYY', 'YY', 'Y', 'MONTH', 'Month', 'month', 'MON', 'Mon', 'mon', 'MM',
   'DAY', 'Day', 'day', 'DY', 'Dy', 'dy', 'DDD', 'DD', 'D', 'ID', 'IW', 'WW', 'Q', 'J', 'TZ', 'tz', 'OF',
 ];
+
+/** Patterns without a text form are case-insensitive, as in PostgreSQL (`yyyy-mm-dd hh24:mi`). */
+const TEXT_PATTERNS = new Set(['A.M.', 'P.M.', 'AM', 'PM', 'MONTH', 'MON', 'DAY', 'DY', 'TZ']);
+const CASELESS_PATTERNS = PATTERNS.filter((p) => p === p.toUpperCase() && !TEXT_PATTERNS.has(p));
+
+function matchPattern(fmt: string, at: number): string | undefined {
+  const exact = PATTERNS.find((p) => fmt.startsWith(p, at));
+  const caseless = CASELESS_PATTERNS.find((p) => fmt.slice(at, at + p.length).toUpperCase() === p);
+  if (caseless === undefined) return exact;
+  return exact === undefined || caseless.length > exact.length ? caseless : exact;
+}
 
 type Token = { kind: 'pat'; pat: string; fm: boolean } | { kind: 'lit'; text: string };
 
@@ -44,7 +55,7 @@ function tokenize(fmt: string): Token[] {
       fm = true;
       j += 2;
     }
-    const pat = PATTERNS.find((p) => fmt.startsWith(p, j));
+    const pat = matchPattern(fmt, j);
     if (pat) {
       out.push({ kind: 'pat', pat, fm });
       i = j + pat.length;

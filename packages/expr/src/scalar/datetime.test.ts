@@ -48,6 +48,9 @@ describe('datetime functions', () => {
     expect(call('to_char', [T.Timestamp, V], [ts, 'YYYY-MM-DD HH24:MI:SS.US'])).toBe('2023-07-04 15:06:07.123456');
     expect(call('to_char', [T.Timestamp, V], [ts, 'Dy, DD Mon YYYY HH12:MI AM'])).toBe('Tue, 04 Jul 2023 03:06 PM');
     expect(call('to_char', [T.Timestamp, V], [ts, 'FMMonth FMDD "of" YYYY'])).toBe('July 4 of 2023');
+    // Numeric patterns ignore case: `mm` is the month (nexmark q16 formats 'HH:mm').
+    expect(call('to_char', [T.Timestamp, V], [ts, 'yyyy-mm-dd hh24:mi HH:mm'])).toBe('2023-07-04 15:06 03:07');
+    expect(call('to_char', [T.Timestamp, V], [ts, 'Day dy month'])).toBe('Tuesday   tue july     ');
     expect(call('to_char', [T.Timestamptz, V], [ts, 'HH24:MI TZ'])).toBe('15:06 UTC');
     expect(call('to_timestamp', [V, V], ['2023-07-04 15:06:07', 'YYYY-MM-DD HH24:MI:SS'])).toBe(US(2023, 7, 4, 15, 6, 7));
     expect(call('to_date', [V, V], ['05 Dec 2000', 'DD Mon YYYY'])).toBe(daysFromCivil(2000, 12, 5));

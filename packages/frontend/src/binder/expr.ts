@@ -29,6 +29,11 @@ export interface ExprEnv {
   readonly windows: WindowCollector | null;
   /** Clause name for error messages (`WHERE`, `JOIN/ON`, …). */
   readonly clause: string;
+  /**
+   * Inside an inlined SQL function body (udf.ts): argument names and `$n` stand for the
+   * call's bound arguments; `depth` counts nested inlining.
+   */
+  readonly udf?: { readonly names: readonly string[]; readonly args: readonly Expr[]; readonly depth: number };
 }
 
 const BINARY_OPS: Record<string, string> = {
@@ -108,6 +113,11 @@ export function bindExpr(env: ExprEnv, node: PgNode): Expr {
       return bindConst(n);
     case 'ParamRef': {
       const index = (n.number as number) - 1;
+      if (env.udf) {
+        const arg = env.udf.args[index];
+        if (!arg) throw new SqlError(SqlState.UndefinedParameter, `there is no parameter $${index + 1}`);
+        return arg;
+      }
       env.bc.noteParam(index);
       return { kind: 'param', index, type: env.bc.paramType(index) ?? T.Unknown };
     }
@@ -182,6 +192,10 @@ function bindColumnRef(env: ExprEnv, n: PgNode): Expr {
     throw new SqlError(SqlState.SyntaxError, '* is not allowed here');
   }
   const parts = fields.map(sval);
+  if (env.udf && parts.length === 1) {
+    const at = env.udf.names.indexOf(parts[0]);
+    if (at >= 0) return env.udf.args[at];
+  }
   const local = env.scope.resolve(parts);
   if (local !== null) return { kind: 'column', index: local, type: env.scope.fields[local].type };
   let depth = 1;

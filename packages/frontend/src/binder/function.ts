@@ -14,6 +14,7 @@ import { coerce, resolveUnknown } from './coerce';
 import { type ExprEnv, bindExpr, currentSchema, toBoolean } from './expr';
 import { bindSortItems } from './order-by';
 import { nowImpl } from './synthetic';
+import { bindUserFunctionCall, userFunctionCandidates } from './udf';
 
 const RANKING: Record<string, WindowFnKind> = {
   row_number: 'row_number',
@@ -51,6 +52,8 @@ export function bindFuncCall(env: ExprEnv, n: PgNode): Expr {
   const argNodes = (n.args as PgNode[] | undefined) ?? [];
   const special = bindSessionFunction(env, name, argNodes);
   if (special) return special;
+  const udfs = userFunctionCandidates(env, n.funcname as PgNode[]);
+  if (udfs.length > 0) return bindUserFunctionCall(env, udfs, argNodes);
   const args = argNodes.map((a) => bindExpr(env, a));
   const system = resolveSystemFunction(env.bc.query, name, args.map((a) => a.type));
   if (system) return { kind: 'call', fn: system, args: args.map((a, i) => coerce(env.bc, a, system.argTypes[i], 'implicit')), type: system.returnType };

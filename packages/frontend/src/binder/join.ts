@@ -6,7 +6,8 @@
 import { SqlError, SqlState, T, notSupported } from '@freshet/common';
 import type { Expr } from '../planner/expr';
 import type { JoinKind, PlanNode } from '../planner/plan';
-import { type PgNode, sval } from './ast';
+import { type PgNode, nodeType, sval } from './ast';
+import { bindLateralFunction } from './lateral';
 import { coerce, unify } from './coerce';
 import type { BindContext } from './context';
 import { type ExprEnv, bindExpr, callScalar, toBoolean } from './expr';
@@ -19,6 +20,16 @@ export function bindJoin(bc: BindContext, n: PgNode, level: Level): BoundRelatio
   const joinType = JOIN_TYPES[n.jointype as string];
   if (!joinType) throw notSupported(`join type ${n.jointype}`);
   const left = bindTableRef(bc, n.larg, level);
+  if (joinType === 'inner' && !n.usingClause && !n.isNatural && nodeType(n.rarg) === 'RangeFunction') {
+    // `t CROSS JOIN unnest(t.arr)` / `t JOIN f(t.x) ON …`: a function reading the left side.
+    const lateral = bindLateralFunction(bc, n.rarg.RangeFunction, left, level);
+    if (lateral) {
+      if (!n.quals) return withAlias(lateral, n.alias);
+      const env: ExprEnv = { bc, level, scope: lateral.scope, aggs: null, windows: null, clause: 'JOIN/ON' };
+      const condition = toBoolean(env, bindExpr(env, n.quals), 'JOIN/ON');
+      return withAlias({ ...lateral, plan: { kind: 'filter', input: lateral.plan, predicate: condition, schema: lateral.plan.schema } }, n.alias);
+    }
+  }
   const right = bindTableRef(bc, n.rarg, level);
   checkDuplicateNames(left.names, right.names);
   const scope = left.scope.concat(right.scope);

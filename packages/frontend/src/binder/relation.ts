@@ -5,7 +5,7 @@
  * equalities into join keys.
  */
 import { type Datum, Interval, SqlError, SqlState, T, notSupported } from '@freshet/common';
-import { isTableFunction, resolveTableFunction } from '@freshet/expr';
+import { type TableFunctionImpl, isTableFunction, resolveTableFunction } from '@freshet/expr';
 import { parseSql } from '@freshet/sql';
 import type { RelationCatalog } from '../catalog/model';
 import { systemRelationPlan } from '../catalog/system';
@@ -19,6 +19,8 @@ import { type ExprEnv, bindExpr } from './expr';
 import { bindJoin } from './join';
 import { bindQuery } from './query';
 import { Level, Scope, type ScopeField } from './scope';
+import { selectUserFunction, userFunctionCandidates, userTableFunction } from './udf';
+import { bindLateralFunction } from './lateral';
 
 export interface BoundRelation {
   plan: PlanNode;
@@ -33,8 +35,10 @@ export function bindFrom(bc: BindContext, items: PgNode[], level: Level): BoundR
   if (items.length === 0) return { plan: EMPTY_ROW, scope: new Scope([]), names: [] };
   let acc = bindTableRef(bc, items[0], level);
   for (let i = 1; i < items.length; i++) {
-    const right = bindTableRef(bc, items[i], level);
-    acc = crossJoin(acc, right);
+    const item = items[i];
+    // A function item may read the items before it (implicitly LATERAL, lateral.ts).
+    const lateral = nodeType(item) === 'RangeFunction' ? bindLateralFunction(bc, item.RangeFunction, acc, level) : null;
+    acc = lateral ?? crossJoin(acc, bindTableRef(bc, item, level));
   }
   return acc;
 }
@@ -76,7 +80,7 @@ export function bindTableRef(bc: BindContext, node: PgNode, level: Level): Bound
 }
 
 /** Applies `AS alias(c1, c2…)` to a relation's output. */
-function aliased(plan: PlanNode, alias: PgNode | undefined, defaultName: string | null, schemaName: string | null = null): BoundRelation {
+export function aliased(plan: PlanNode, alias: PgNode | undefined, defaultName: string | null, schemaName: string | null = null): BoundRelation {
   const name = alias?.aliasname ?? defaultName;
   const colnames = ((alias?.colnames as PgNode[] | undefined) ?? []).map(sval);
   const visible = plan.schema.filter((f) => !f.hidden).length;
@@ -188,10 +192,20 @@ function bindRangeFunction(bc: BindContext, n: PgNode, level: Level): BoundRelat
   const argNodes = (fc.args as PgNode[] | undefined) ?? [];
   if (name === 'tumble' || name === 'hop') return bindTimeWindow(bc, name, argNodes, n.alias, level);
   const env: ExprEnv = { bc, level: new Level(new Scope([]), level.parent), scope: new Scope([]), aggs: null, windows: null, clause: 'FROM' };
-  if (!isTableFunction(name)) return scalarFunctionRelation(env, call, n.alias as PgNode | undefined, name);
+  const udfs = userFunctionCandidates(env, fc.funcname as PgNode[]);
+  if (udfs.length > 0 && udfs.some((f) => f.tableColumns)) {
+    const { f, args } = selectUserFunction(env, udfs, argNodes.map((a) => bindExpr(env, a)));
+    if (f.tableColumns) return tableFunctionRelation(userTableFunction(f), args, n, f.name);
+  }
+  if (udfs.length > 0 || !isTableFunction(name)) return scalarFunctionRelation(env, call, n.alias as PgNode | undefined, name);
   const args = argNodes.map((a) => bindExpr(env, a));
   const fn = resolveTableFunction(name, args.map((a) => a.type));
   const coerced = args.map((a, i) => coerce(bc, a, fn.argTypes[i] ?? a.type, 'implicit'));
+  return tableFunctionRelation(fn, coerced, n, name);
+}
+
+/** A set-returning function in FROM: its columns (plus `ordinality`), named after the alias. */
+function tableFunctionRelation(fn: TableFunctionImpl, coerced: Expr[], n: PgNode, name: string): BoundRelation {
   const alias = n.alias as PgNode | undefined;
   // PostgreSQL: a single-column function's column is named after the alias, else the function.
   const colNames = fn.returnTypes.length === 1 ? [alias?.aliasname ?? fn.columnNames[0] ?? name] : fn.columnNames;

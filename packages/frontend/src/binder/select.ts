@@ -144,7 +144,8 @@ export function bindSelect(bc: BindContext, stmt: PgNode, parent: Level | null, 
   ];
   const all = [...itemExprs, ...extraExprs];
   const hasSrf = all.some((e) => e.kind === 'table_fn');
-  if (all.some((e) => e.kind !== 'table_fn' && containsSrf(e))) plan = hoistNestedSrfs(plan, all, outFields);
+  const nested = (e: Expr) => (e.kind === 'table_fn' ? e.args.some(containsSrf) : containsSrf(e));
+  if (all.some(nested)) plan = hoistNestedSrfs(plan, all, outFields);
   else {
     for (const e of all) assertNoNestedSrf(e, e.kind === 'table_fn');
     plan = { kind: hasSrf ? 'project_set' : 'project', input: plan, exprs: all, schema: outFields };
@@ -405,34 +406,41 @@ function containsSrf(e: Expr): boolean {
 
 /**
  * Set-returning functions inside expressions (`(_pg_expandarray(indkey)).n`, as JDBC's
- * getPrimaryKeys sends): as PostgreSQL plans them, a ProjectSet emits the input columns
- * and each distinct SRF call (in lockstep), and a Project above computes the select list
- * with every SRF call replaced by its column.
+ * getPrimaryKeys sends) or inside another SRF's arguments (`unnest(regexp_matches(…))`):
+ * as PostgreSQL and RisingWave plan them, ProjectSets in layers — the first emits the input
+ * columns and each innermost SRF call (in lockstep), the next the SRFs over those, … — and
+ * a Project on top computes the select list with every SRF call replaced by its column.
  */
 function hoistNestedSrfs(input: PlanNode, exprs: readonly Expr[], schema: Field[]): PlanNode {
-  const width = input.schema.length;
-  const srfs: Expr[] = [];
-  const keys: string[] = [];
-  const lift = (e: Expr): Expr => {
-    if (e.kind !== 'table_fn') return mapChildren(e, lift);
-    forEachChild(e, (c) => assertNoNestedSrf(c, false));
-    const key = exprKey(e);
-    let i = keys.indexOf(key);
-    if (i < 0) {
-      i = srfs.length;
-      srfs.push(e);
-      keys.push(key);
-    }
-    return col(width + i, e.type);
-  };
-  const top = exprs.map(lift);
-  const set: PlanNode = {
-    kind: 'project_set',
-    input,
-    exprs: [...input.schema.map((f, i) => col(i, f.type)), ...srfs],
-    schema: [...input.schema, ...srfs.map((e, i) => ({ name: `srf_${i}`, type: e.type, table: null }))],
-  };
-  return { kind: 'project', input: set, exprs: top, schema };
+  let plan = input;
+  let current = exprs;
+  for (;;) {
+    const width = plan.schema.length;
+    const srfs: Expr[] = [];
+    const keys: string[] = [];
+    // Innermost SRFs (no SRF in their arguments) become columns of this layer.
+    const lift = (e: Expr): Expr => {
+      if (e.kind !== 'table_fn' || e.args.some(containsSrf)) return mapChildren(e, lift);
+      const key = exprKey(e);
+      let i = keys.indexOf(key);
+      if (i < 0) {
+        i = srfs.length;
+        srfs.push(e);
+        keys.push(key);
+      }
+      return col(width + i, e.type);
+    };
+    const next = current.map(lift);
+    if (srfs.length === 0) break;
+    plan = {
+      kind: 'project_set',
+      input: plan,
+      exprs: [...plan.schema.map((f, i) => col(i, f.type)), ...srfs],
+      schema: [...plan.schema, ...srfs.map((e, i) => ({ name: `srf_${width + i}`, type: e.type, table: null }))],
+    };
+    current = next;
+  }
+  return { kind: 'project', input: plan, exprs: current, schema };
 }
 
 function assertNoNestedSrf(e: Expr, top: boolean): void {

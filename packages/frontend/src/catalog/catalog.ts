@@ -7,15 +7,15 @@
  *
  * Meta keys (values are the model.ts records as JSON):
  *   catalog/version, catalog/next_id, catalog/db/<id>, catalog/schema/<id>,
- *   catalog/rel/<id>, catalog/user/<id>
+ *   catalog/rel/<id>, catalog/user/<id>, catalog/func/<id>
  *
  * Built-ins are created on first start (when `catalog/version` is absent) with fixed ids
  * below FIRST_ID, so re-creating them after a crash before their first commit is harmless.
  */
 import { SqlError, SqlState } from '@freshet/common';
 import type { StorageEngine, WriteBatch } from '@freshet/storage';
-import type { DatabaseCatalog, RelationCatalog, RelationKind, SchemaCatalog, UserCatalog } from './model';
-import { reviveRelation } from './revive';
+import type { DatabaseCatalog, FunctionCatalog, RelationCatalog, RelationKind, SchemaCatalog, UserCatalog } from './model';
+import { reviveFunction, reviveRelation } from './revive';
 
 export const CATALOG_VERSION = 1;
 /** First id handed out by nextId(); ids double as OIDs and stay clear of pg_catalog's. */
@@ -42,6 +42,7 @@ const K = {
   schema: (id: number) => `catalog/schema/${id}`,
   rel: (id: number) => `catalog/rel/${id}`,
   user: (id: number) => `catalog/user/${id}`,
+  func: (id: number) => `catalog/func/${id}`,
 };
 
 const relKey = (db: string, schema: string, name: string) => `${db}\0${schema}\0${name}`;
@@ -53,6 +54,9 @@ export class Catalog {
   private readonly relations = new Map<string, RelationCatalog>();
   private readonly relationsById = new Map<number, RelationCatalog>();
   private readonly users = new Map<string, UserCatalog>();
+  /** User-defined functions by id; `functionsByName` indexes them by db/schema/name (overloads). */
+  private readonly functions = new Map<number, FunctionCatalog>();
+  private readonly functionsByName = new Map<string, FunctionCatalog[]>();
   /** System relations (pg_catalog.pg_class, …): in every database, never persisted. */
   private readonly systemRelations = new Map<string, RelationCatalog>();
   private next = FIRST_ID;
@@ -85,6 +89,9 @@ export class Catalog {
         case 'user':
           this.users.set((value as UserCatalog).name, value as UserCatalog);
           break;
+        case 'func':
+          this.indexFunction(reviveFunction(value as FunctionCatalog));
+          break;
         case 'next_id':
           this.next = Math.max(this.next, value as number);
           break;
@@ -97,6 +104,7 @@ export class Catalog {
     for (const s of this.schemas.values()) this.next = Math.max(this.next, s.id + 1);
     for (const d of this.databases.values()) this.next = Math.max(this.next, d.id + 1);
     for (const u of this.users.values()) this.next = Math.max(this.next, u.id + 1);
+    for (const f of this.functions.values()) this.next = Math.max(this.next, f.id + 1);
     if (!meta.has(K.version)) this.bootstrap();
   }
 
@@ -159,6 +167,7 @@ export class Catalog {
     const db = this.databases.get(name);
     if (!db) throw new SqlError(SqlState.UndefinedDatabase, `database not found: ${name}`);
     for (const rel of this.listRelations(name)) this.dropRelation(rel.id, batch);
+    for (const f of this.listFunctions(name)) this.dropFunction(f.id, batch);
     for (const s of this.listSchemas(name)) {
       this.schemas.delete(schemaKey(name, s.name));
       batch.putMeta(K.schema(s.id), undefined);
@@ -201,6 +210,8 @@ export class Catalog {
     if (left.length > 0) {
       throw new SqlError(SqlState.DependentObjectsStillExist, `schema "${name}" is not empty: it contains ${describeRelations(left)}`);
     }
+    // Functions have no dependents tracked here: they go with their schema.
+    for (const f of this.listFunctions(database, name)) this.dropFunction(f.id, batch);
     this.schemas.delete(schemaKey(database, name));
     batch.putMeta(K.schema(s.id), undefined);
   }
@@ -357,6 +368,64 @@ export class Catalog {
 
   private attachStorage(rel: RelationCatalog): void {
     this.storage.createTable(rel.id, { types: rel.columns.map((c) => c.type), pk: rel.pk });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // User-defined functions
+
+  /** The overloads named `name` in one schema. */
+  getFunctions(database: string, schema: string, name: string): readonly FunctionCatalog[] {
+    return this.functionsByName.get(relKey(database, schema, name)) ?? [];
+  }
+
+  /**
+   * The overloads a call of `name` sees: those of the explicit schema, else of the first
+   * schema on the search path that has any (PostgreSQL looks at all of them; one schema's
+   * set is what RisingWave resolves against).
+   */
+  resolveFunctions(database: string, searchPath: readonly string[], schema: string | null, name: string, user?: string): readonly FunctionCatalog[] {
+    if (this.functionsByName.size === 0) return [];
+    if (schema !== null) return this.getFunctions(database, schema, name);
+    for (const s of this.effectiveSearchPath(searchPath, user)) {
+      const found = this.getFunctions(database, s, name);
+      if (found.length > 0) return found;
+    }
+    return [];
+  }
+
+  getFunctionById(id: number): FunctionCatalog | undefined {
+    return this.functions.get(id);
+  }
+
+  /** User functions of a database (optionally one schema), in creation order. */
+  listFunctions(database: string, schema?: string): FunctionCatalog[] {
+    return [...this.functions.values()].filter((f) => f.database === database && (schema === undefined || f.schema === schema)).sort((a, b) => a.id - b.id);
+  }
+
+  /** Registers a function; the caller has checked that no overload with its argument types exists. */
+  addFunction(rec: FunctionCatalog, batch: WriteBatch): void {
+    if (!this.getSchema(rec.database, rec.schema)) throw new SqlError(SqlState.UndefinedSchema, `schema not found: ${rec.schema}`);
+    this.indexFunction(rec);
+    batch.putMeta(K.func(rec.id), rec);
+    this.next = Math.max(this.next, rec.id + 1);
+    this.persistNextId(batch);
+  }
+
+  dropFunction(id: number, batch: WriteBatch): void {
+    const f = this.functions.get(id);
+    if (!f) throw new SqlError(SqlState.UndefinedFunction, `function id ${id} not found`);
+    this.functions.delete(id);
+    const key = relKey(f.database, f.schema, f.name);
+    const rest = (this.functionsByName.get(key) ?? []).filter((g) => g.id !== id);
+    if (rest.length > 0) this.functionsByName.set(key, rest);
+    else this.functionsByName.delete(key);
+    batch.putMeta(K.func(id), undefined);
+  }
+
+  private indexFunction(f: FunctionCatalog): void {
+    this.functions.set(f.id, f);
+    const key = relKey(f.database, f.schema, f.name);
+    this.functionsByName.set(key, [...(this.functionsByName.get(key) ?? []), f]);
   }
 
   // ---------------------------------------------------------------------------------------

@@ -102,3 +102,29 @@ export interface UserCatalog {
   scramVerifier?: string;
   md5Hash?: string;
 }
+
+/**
+ * A user-defined function (CREATE FUNCTION). SQL functions are inlined where they are
+ * called (their body is bound over the call's arguments); JavaScript functions run in a
+ * sandbox (@freshet/expr udf/javascript.ts). Overloads share a name and differ in argTypes.
+ */
+export interface FunctionCatalog {
+  id: number;
+  database: string;
+  schema: string;
+  name: string;
+  owner: string;
+  /** Argument names as declared ('' for an unnamed argument, referenced as $n). */
+  argNames: string[];
+  argTypes: DataType[];
+  /** Scalar functions: the return type. */
+  returnType?: DataType;
+  /** `RETURNS TABLE (…)` functions: the output columns. */
+  tableColumns?: { name: string; type: DataType }[];
+  language: 'sql' | 'javascript';
+  /** SQL: one SELECT of one expression (or the RETURN expression as `SELECT expr`); JavaScript: the function body. */
+  body: string;
+  /** The CREATE FUNCTION statement as written (SHOW CREATE, rw_functions). */
+  definition: string;
+  createdAt: number;
+}

@@ -4,7 +4,7 @@
  * mapped back to the canonical instances here.
  */
 import { type DataType, type ScalarKind, listOf, scalarType, structOf } from '@freshet/common';
-import type { ColumnDesc, RelationCatalog } from './model';
+import type { ColumnDesc, FunctionCatalog, RelationCatalog } from './model';
 
 export function reviveType(t: any): DataType {
   if (t.kind === 'list') return listOf(reviveType(t.elem));
@@ -16,4 +16,13 @@ export function reviveType(t: any): DataType {
 
 export function reviveRelation(r: RelationCatalog): RelationCatalog {
   return { ...r, columns: r.columns.map((c: ColumnDesc) => ({ ...c, type: reviveType(c.type) })) };
+}
+
+export function reviveFunction(f: FunctionCatalog): FunctionCatalog {
+  return {
+    ...f,
+    argTypes: f.argTypes.map(reviveType),
+    returnType: f.returnType && reviveType(f.returnType),
+    tableColumns: f.tableColumns?.map((c) => ({ name: c.name, type: reviveType(c.type) })),
+  };
 }

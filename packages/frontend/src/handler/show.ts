@@ -5,7 +5,7 @@
 import { T, type Row, SqlError, SqlState, typeName } from '@freshet/common';
 import type { FieldInfo } from '@freshet/pgwire';
 import type { Statement } from '@freshet/sql';
-import type { RelationCatalog, RelationKind } from '../catalog/model';
+import type { FunctionCatalog, RelationCatalog, RelationKind } from '../catalog/model';
 import { formatJobProgress, streamingJobs } from '../catalog/system';
 import { type PreparedCommand, simpleCommand } from '../session/dispatch';
 import type { FrontendSession } from '../session/session';
@@ -35,6 +35,12 @@ export function indexParts(base: RelationCatalog, ix: RelationCatalog): { key: s
     // RisingWave distributes an index by its first key column.
     distributedBy: keys.length > 0 ? base.columns[keys[0].column].name : '',
   };
+}
+
+/** A user function's result as SHOW FUNCTIONS and pg_get_function_result print it. */
+export function functionResultText(f: FunctionCatalog): string {
+  if (!f.tableColumns) return typeName(f.returnType!);
+  return `TABLE(${f.tableColumns.map((c) => `${c.name} ${typeName(c.type)}`).join(', ')})`;
 }
 
 /** The indexes created on `base` (CREATE INDEX; a primary key is not one). */
@@ -157,8 +163,15 @@ export function showCommand(session: FrontendSession, stmt: ShowStatement): Prep
         },
       );
     case 'functions':
-      // No CREATE FUNCTION yet: no user-defined functions to list.
-      return simpleCommand(varchars('Name', 'Arguments', 'Return Type', 'Language', 'Link'), () => ({ tag: 'SHOW 0', rows: [] }));
+      // User-defined functions of the schema (CREATE FUNCTION); embedded ones have no link.
+      return simpleCommand(varchars('Name', 'Arguments', 'Return Type', 'Language', 'Link'), () => {
+        const rows: Row[] = catalog
+          .listFunctions(session.database, stmt.schema ?? 'public')
+          .filter((f) => like(f.name))
+          .sort((a, b) => a.name.localeCompare(b.name) || a.id - b.id)
+          .map((f) => [f.name, f.argTypes.map(typeName).join(', '), functionResultText(f), f.language, null]);
+        return { tag: `SHOW ${rows.length}`, rows };
+      });
     case 'processlist':
       return simpleCommand(
         ['Id', 'User', 'Host', 'Database', 'Time', 'Info'].map((name) => ({ name, type: T.Varchar })),

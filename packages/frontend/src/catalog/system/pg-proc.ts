@@ -1,9 +1,10 @@
 /**
  * pg_catalog.pg_proc, minimal: the system information functions of functions.ts, so
- * clients that look a function up by name find it. Built-in scalar functions of
- * @freshet/expr are not listed yet.
+ * clients that look a function up by name find it, and the user-defined functions of the
+ * current database (CREATE FUNCTION; their oid is their catalog id). Built-in scalar
+ * functions of @freshet/expr are not listed yet.
  */
-import { T, listOf, typeOid } from '@freshet/common';
+import { type Datum, T, listOf, typeOid } from '@freshet/common';
 import { SYSTEM_FUNCTIONS } from './functions';
 import { type SystemContext, systemTable } from './table';
 
@@ -14,8 +15,9 @@ const B = T.Boolean;
 
 /** Synthetic function oids: fixed by position, below FIRST_ID and clear of type oids. */
 const FIRST_PROC_OID = 80_000;
-/** pg_language oid of `internal`. */
+/** pg_language oids: PostgreSQL's `internal` and `sql`; JavaScript has none, so a synthetic one. */
 const INTERNAL_LANGUAGE = 12;
+const LANGUAGE_OID = { sql: 14, javascript: 79_999 } as const;
 
 export const pgProc = systemTable({
   schema: 'pg_catalog',
@@ -29,7 +31,7 @@ export const pgProc = systemTable({
     ['proallargtypes', listOf(I)], ['proargmodes', listOf(V)], ['proargnames', listOf(V)], ['prosrc', V],
     ['probin', V], ['proconfig', listOf(V)], ['proacl', listOf(V)],
   ],
-  *rows(ctx: SystemContext) {
+  *rows(ctx: SystemContext): Iterable<Record<string, Datum>> {
     const ns = ctx.pgCatalogOid();
     const owner = ctx.userOid('root');
     let oid = FIRST_PROC_OID;
@@ -39,6 +41,22 @@ export const pgProc = systemTable({
         prorows: 0, provariadic: 0, prosupport: '-', prokind: 'f', prosecdef: false, proleakproof: false,
         proisstrict: true, proretset: false, provolatile: 's', proparallel: 's', pronargs: f.nargs,
         pronargdefaults: 0, prorettype: typeOid(f.ret), proargtypes: [], prosrc: f.name,
+      };
+    }
+    for (const f of ctx.catalog.listFunctions(ctx.database)) {
+      const table = f.tableColumns;
+      const argOids = f.argTypes.map(typeOid);
+      yield {
+        oid: f.id, proname: f.name, pronamespace: ctx.namespaceOid(f.schema), proowner: ctx.userOid(f.owner),
+        prolang: LANGUAGE_OID[f.language], procost: 100, prorows: table ? 1000 : 0, provariadic: 0, prosupport: '-',
+        prokind: 'f', prosecdef: false, proleakproof: false, proisstrict: false, proretset: !!table, provolatile: 'v',
+        proparallel: 'u', pronargs: f.argTypes.length, pronargdefaults: 0,
+        // RETURNS TABLE: record (2249), the columns as TABLE-mode arguments, as PostgreSQL stores them.
+        prorettype: table ? 2249 : typeOid(f.returnType!), proargtypes: argOids,
+        proallargtypes: table ? [...argOids, ...table.map((c) => typeOid(c.type))] : null,
+        proargmodes: table ? [...argOids.map(() => 'i'), ...table.map(() => 't')] : null,
+        proargnames: [...f.argNames, ...(table ?? []).map((c) => c.name)],
+        prosrc: f.body,
       };
     }
   },

@@ -2,7 +2,7 @@
  * RisingWave's rw_catalog basics: one table per object kind plus rw_relations and
  * rw_columns, with RisingWave's column names (ids are our catalog ids).
  */
-import { T, typeName, typeOid } from '@freshet/common';
+import { T, listOf, typeName, typeOid } from '@freshet/common';
 import type { RelationCatalog, RelationKind } from '../model';
 import type { StreamingJobInfo } from './session-info';
 import { formatJobProgress } from './streaming-jobs';
@@ -228,7 +228,29 @@ export const rwMvFreshness = systemTable({
   },
 });
 
+/** User-defined functions (CREATE FUNCTION), as RisingWave lists them: `type` scalar or table. */
+export const rwFunctions = systemTable({
+  schema: 'rw_catalog',
+  name: 'rw_functions',
+  oid: 90_215,
+  columns: [
+    ['id', I], ['name', V], ['schema_id', I], ['owner', I], ['type', V], ['arg_type_ids', listOf(I)],
+    ['return_type_id', I], ['language', V], ['link', V], ['acl', V],
+  ],
+  *rows(ctx: SystemContext) {
+    for (const f of ctx.catalog.listFunctions(ctx.database)) {
+      yield {
+        id: f.id, name: f.name, schema_id: ctx.namespaceOid(f.schema), owner: ctx.userOid(f.owner),
+        type: f.tableColumns ? 'table' : 'scalar', arg_type_ids: f.argTypes.map(typeOid),
+        // A table function returns rows of its columns: a single column's type, else record (2249).
+        return_type_id: f.tableColumns ? (f.tableColumns.length === 1 ? typeOid(f.tableColumns[0].type) : 2249) : typeOid(f.returnType!),
+        language: f.language, link: null, acl: null,
+      };
+    }
+  },
+});
+
 export const RW_CATALOG_GROUP = [
   rwTables, rwMaterializedViews, rwViews, rwIndexes, rwSources, rwSinks, rwRelations, rwColumns, rwSchemas, rwDatabases, rwUsers, rwTypes,
-  rwStreamingJobs, rwDdlProgress, rwMvFreshness,
+  rwStreamingJobs, rwDdlProgress, rwMvFreshness, rwFunctions,
 ];

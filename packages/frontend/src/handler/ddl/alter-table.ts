@@ -1,9 +1,9 @@
 /**
- * ALTER TABLE … ADD COLUMN / DROP COLUMN, and ALTER TABLE|VIEW|INDEX … RENAME [COLUMN].
+ * ALTER TABLE … ADD COLUMN / DROP COLUMN, and ALTER TABLE|VIEW|INDEX … RENAME COLUMN.
  * Adding or dropping a column rewrites every stored row in the same batch as the catalog
  * change. Expressions are not evaluated here, so ADD COLUMN with a DEFAULT or generated
  * expression is accepted only while the table is empty (0A000 otherwise). Views store
- * their query as text, so renames of relations/columns that views read are refused.
+ * their query as text, so renames of columns that views read are refused.
  */
 import { SqlError, SqlState, notSupported } from '@freshet/common';
 import { type PgNode, type PgStatement, resolveTypeName } from '@freshet/sql';
@@ -114,11 +114,14 @@ async function dropColumn(ctx: DdlContext, rel: RelationCatalog, cmd: PgNode): P
   });
 }
 
-/** ALTER TABLE|VIEW|INDEX name RENAME TO new, and ALTER TABLE name RENAME [COLUMN] a TO b. */
-export async function renameRelation(ctx: DdlContext, stmt: PgStatement): Promise<string> {
+/**
+ * ALTER TABLE|VIEW|INDEX name RENAME [COLUMN] a TO b (renaming the relation itself is
+ * rename.ts). Dependents store their SQL as text naming the column, so it is refused while
+ * anything but an index reads the relation.
+ */
+export async function renameColumn(ctx: DdlContext, stmt: PgStatement): Promise<string> {
   const node = stmt.node.RenameStmt as PgNode;
-  const column = node.renameType === 'OBJECT_COLUMN';
-  const kind = RENAMABLE[column ? node.relationType : node.renameType];
+  const kind = node.renameType === 'OBJECT_COLUMN' ? RENAMABLE[node.relationType] : undefined;
   if (!kind) throw notSupported(`ALTER ${String(node.renameType).replace(/^OBJECT_/, '')} … RENAME`);
   const tag = `ALTER_${kind.toUpperCase()}`;
   const qn = rangeVarName(node.relation);
@@ -132,11 +135,7 @@ export async function renameRelation(ctx: DdlContext, stmt: PgStatement): Promis
   }
   const readers = ctx.catalog.dependents(rel.id).filter((d) => d.kind !== 'index');
   if (readers.length > 0) {
-    throw notSupported(`renaming ${kindName(rel.kind)} ${rel.name} or its columns while ${describeRelations(readers)} depend on it`);
-  }
-  if (!column) {
-    await inBatch(ctx, (batch) => ctx.catalog.updateRelation({ ...rel, name: node.newname }, batch));
-    return tag;
+    throw notSupported(`renaming columns of ${kindName(rel.kind)} ${rel.name} while ${describeRelations(readers)} depend on it`);
   }
   const at = rel.columns.findIndex((c) => c.name === node.subname && !c.hidden);
   if (at < 0) throw new SqlError(SqlState.UndefinedColumn, `column "${node.subname}" does not exist`);

@@ -13,7 +13,9 @@ import { dropRelations, isRelationDrop } from './drop-relation';
 import { createSchema, dropSchemas } from './schema';
 import { createDatabase, dropDatabase } from './database';
 import { alterUser, createUser, dropUsers, renameUser } from './user';
-import { alterTable, renameRelation } from './alter-table';
+import { alterTable, renameColumn } from './alter-table';
+import { createFunction, dropFunctions } from './function';
+import { isRelationRename, renameRelationTo } from './rename';
 
 export type { DdlContext, QualifiedName } from './context';
 export { ROW_ID_COLUMN } from './create-table';
@@ -31,6 +33,7 @@ const HANDLED = new Set([
   'DropRoleStmt',
   'AlterTableStmt',
   'RenameStmt',
+  'CreateFunctionStmt',
 ]);
 
 export function isDdl(stmt: Statement): boolean {
@@ -51,6 +54,7 @@ export async function executeDdl(ctx: DdlContext, stmt: Statement): Promise<stri
     case 'DropStmt':
       if (body.removeType === 'OBJECT_SCHEMA') return dropSchemas(ctx, stmt);
       if (isRelationDrop(body.removeType)) return dropRelations(ctx, stmt);
+      if (body.removeType === 'OBJECT_FUNCTION') return dropFunctions(ctx, stmt);
       throw notSupported(`DROP ${String(body.removeType).replace(/^OBJECT_/, '')}`);
     case 'CreateSchemaStmt':
       return createSchema(ctx, stmt);
@@ -66,8 +70,11 @@ export async function executeDdl(ctx: DdlContext, stmt: Statement): Promise<stri
       return dropUsers(ctx, stmt);
     case 'AlterTableStmt':
       return alterTable(ctx, stmt);
+    case 'CreateFunctionStmt':
+      return createFunction(ctx, stmt);
     case 'RenameStmt':
-      return body.renameType === 'OBJECT_ROLE' ? renameUser(ctx, stmt) : renameRelation(ctx, stmt);
+      if (body.renameType === 'OBJECT_ROLE') return renameUser(ctx, stmt);
+      return isRelationRename(body) ? renameRelationTo(ctx, stmt) : renameColumn(ctx, stmt);
     default:
       throw notSupported(type.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase());
   }
