@@ -17,10 +17,14 @@ export interface BrokerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `packages/testkit/src/kafka/cli.ts` on an ephemeral port and waits for `listening HOST:PORT`. */
-export async function startBrokerProcess(repoRoot: string, partitions: number): Promise<BrokerProcess> {
+/**
+ * Starts `packages/testkit/src/kafka/cli.ts` on an ephemeral port and waits for `listening
+ * HOST:PORT`. With `profileDir`, the broker writes a V8 CPU profile there when it stops.
+ */
+export async function startBrokerProcess(repoRoot: string, partitions: number, profileDir?: string): Promise<BrokerProcess> {
   const cli = join(repoRoot, 'packages/testkit/src/kafka/cli.ts');
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--partitions', String(partitions)], {
+  const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, 'broker')] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', cli, '--port', '0', '--partitions', String(partitions)], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

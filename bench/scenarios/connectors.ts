@@ -21,12 +21,14 @@
  * serve all three parts. `CONNECTORS_PARTS=kafka-ingest,redis-sink` runs a subset.
  */
 import { execFile } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import type pg from 'pg';
 import type { Producer } from 'kafkajs';
 import { createTopic, kafkaClient, openProducer, produceRange, startBrokerProcess, type BrokerProcess } from '../lib/connector-services';
+import type { BackgroundJob } from './connectors-background';
 import { machineInfo, machineLine, peakRssMiB, processTreeCpuSeconds, type MachineInfo } from '../lib/machine';
 import { connect } from '../lib/pipeline-run';
 import { fmtQps, fmtRatio } from '../lib/report';
@@ -77,13 +79,25 @@ export interface RepeatedFigure {
   noisy: boolean;
 }
 
+/**
+ * CPU seconds each service used over a measured window: the Freshet server (all its
+ * threads and children), the broker process, and redis-server (its own INFO cpu).
+ */
+export interface CpuSplit {
+  wallS: number;
+  serverS: number | null;
+  brokerS: number | null;
+  redisS: number | null;
+  loadAverage1m: number;
+}
+
 export interface KafkaIngestResult {
   messages: number;
   users: number;
   partitions: number;
   produceS: number;
   produceRate: number;
-  runs: { wallS: number; cpuS: number | null; messagesPerS: number; messagesPerCpuS: number | null; mvRows: number; counted: number; loadAverage1m: number }[];
+  runs: { wallS: number; cpuS: number | null; messagesPerS: number; messagesPerCpuS: number | null; mvRows: number; counted: number; loadAverage1m: number; cpu?: CpuSplit }[];
   rate: RepeatedFigure | null;
   perCpuS: RepeatedFigure | null;
   goalMet: boolean | null;
@@ -93,7 +107,7 @@ export interface KafkaIngestResult {
 export interface RedisSinkResult {
   keys: number;
   loadS: number;
-  sinkRuns: { wallS: number; cpuS: number | null; keysPerS: number; loadAverage1m: number }[];
+  sinkRuns: { wallS: number; cpuS: number | null; keysPerS: number; loadAverage1m: number; cpu?: CpuSplit }[];
   sink: RepeatedFigure | null;
   /** Keys per CPU-second of the Freshet server (Redis's own CPU not included). */
   sinkPerCpuS: RepeatedFigure | null;
@@ -121,6 +135,8 @@ export interface FreshnessResult {
   produceAckMs: Percentiles | null;
   getMs: Percentiles | null;
   background: { achievedRate: number; messages: number; maxLagMs: number; errors: number };
+  /** Over the probes (background load included). */
+  cpu?: CpuSplit;
   goalMet: boolean | null;
   failure?: string;
 }
@@ -188,7 +204,38 @@ interface Services {
   sql: pg.Client;
   broker: BrokerProcess;
   redis: RedisServer;
+  /** A connection for INFO cpu (redis-server's own CPU time). */
+  redisInfo: Redis;
 }
+
+interface CpuMark {
+  at: number;
+  server: number | null;
+  broker: number | null;
+  redis: number | null;
+}
+
+async function cpuMark(s: Services): Promise<CpuMark> {
+  const pid = s.freshet.serverPid();
+  let redis: number | null = null;
+  try {
+    const info = await s.redisInfo.info('cpu');
+    const f = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
+    const v = f('used_cpu_sys') + f('used_cpu_user');
+    redis = Number.isFinite(v) ? v : null;
+  } catch {
+    redis = null;
+  }
+  return { at: performance.now(), server: pid === null ? null : processTreeCpuSeconds(pid), broker: s.broker.pid === null ? null : processTreeCpuSeconds(s.broker.pid), redis };
+}
+
+function cpuSince(a: CpuMark, b: CpuMark): CpuSplit {
+  const d = (x: number | null, y: number | null) => (x === null || y === null ? null : Math.max(0, y - x));
+  return { wallS: (b.at - a.at) / 1000, serverS: d(a.server, b.server), brokerS: d(a.broker, b.broker), redisS: d(a.redis, b.redis), loadAverage1m: load1() };
+}
+
+const cpuText = (c: CpuSplit | undefined) =>
+  c ? `over ${c.wallS.toFixed(1)} s: Freshet server ${c.serverS?.toFixed(2) ?? 'n/a'} CPU-s, broker ${c.brokerS?.toFixed(2) ?? 'n/a'}, redis-server ${c.redisS?.toFixed(2) ?? 'n/a'} (load avg ${c.loadAverage1m.toFixed(1)})` : 'n/a';
 
 async function run(o: ScenarioOptions): Promise<ConnectorsResult> {
   const startedAt = new Date();
@@ -218,10 +265,10 @@ async function run(o: ScenarioOptions): Promise<ConnectorsResult> {
   o.log('starting Freshet, the Kafka test broker and Redis…');
   const [freshet, broker, redis] = await Promise.all([
     startTarget('freshet', { sharedBuffers: '', freshetProfileDir: o.profileDir, freshetHeapMb: HEAP_MB }),
-    startBrokerProcess(o.repoRoot, cfg.partitions),
+    startBrokerProcess(o.repoRoot, cfg.partitions, o.profileDir),
     startRedis(),
   ]);
-  const services: Services = { freshet, broker, redis, sql: await connect(freshet) };
+  const services: Services = { freshet, broker, redis, sql: await connect(freshet), redisInfo: new Redis(redis.url, { protocol: 2 } as never) };
   result.freshetVersion = freshet.version;
   result.engine = await engineParams(services.sql);
   o.log(`  freshet ${freshet.version} on ${freshet.port}; broker ${broker.bootstrap}; redis ${redis.url}`);
@@ -236,6 +283,7 @@ async function run(o: ScenarioOptions): Promise<ConnectorsResult> {
     result.freshetPeakRssMiB = pid === null ? null : peakRssMiB(pid);
   } finally {
     await services.sql.end().catch(() => {});
+    services.redisInfo.disconnect();
     await Promise.all([freshet.stop().catch(() => {}), broker.stop().catch(() => {}), redis.close().catch(() => {})]);
   }
   result.finishedAt = new Date().toISOString();
@@ -298,6 +346,7 @@ async function kafkaIngest(o: ScenarioOptions, s: Services, cfg: ConnectorsPrese
     for (let k = 0; k < o.repeats; k++) {
       const mv = `bench_agg_${k}`;
       const cpu0 = pid === null ? null : processTreeCpuSeconds(pid);
+      const mark0 = await cpuMark(s);
       const t0 = Date.now();
       await s.sql.query(`CREATE MATERIALIZED VIEW ${mv} AS SELECT user_id, count(*) AS n, sum(amount) AS amount, max(ts) AS last_ts FROM bench_events GROUP BY user_id`);
       // Poll the engine's counters (cheap), not the MV: a full GROUP BY scan every poll would
@@ -321,7 +370,7 @@ async function kafkaIngest(o: ScenarioOptions, s: Services, cfg: ConnectorsPrese
       const end = (await outputChangedAt(s.sql, mv, t0, doneAt)) ?? doneAt;
       const wallS = Math.max(1e-3, (end - t0) / 1000);
       const cpuS = cpu0 !== null && cpu1 !== null ? Math.max(0.01, cpu1 - cpu0) : null;
-      const run = { wallS, cpuS, messagesPerS: counted / wallS, messagesPerCpuS: cpuS === null ? null : counted / cpuS, mvRows: rows, counted, loadAverage1m: load1() };
+      const run = { wallS, cpuS, messagesPerS: counted / wallS, messagesPerCpuS: cpuS === null ? null : counted / cpuS, mvRows: rows, counted, loadAverage1m: load1(), cpu: cpuSince(mark0, await cpuMark(s)) };
       r.runs.push(run);
       o.progress.done(
         `  kafka-ingest run ${k + 1}/${o.repeats}: ${fmtQps(run.messagesPerS)} msg/s (${wallS.toFixed(2)} s, ${run.messagesPerCpuS === null ? '-' : fmtQps(run.messagesPerCpuS)} msg per server CPU-s), ` +
@@ -396,6 +445,7 @@ async function redisSink(o: ScenarioOptions, s: Services, cfg: ConnectorsPreset)
       await redis.flushall();
       const sink = `bench_rs_sink_${k}`;
       const cpu0 = pid === null ? null : processTreeCpuSeconds(pid);
+      const mark0 = await cpuMark(s);
       const start = performance.now();
       await s.sql.query(`CREATE SINK ${sink} FROM bench_rs WITH (connector = 'redis', redis.url = '${s.redis.url}', primary_key = 'id') FORMAT UPSERT ENCODE JSON`);
       let n = 0;
@@ -410,7 +460,7 @@ async function redisSink(o: ScenarioOptions, s: Services, cfg: ConnectorsPreset)
       const got = await redis.get(k1);
       if (n < cfg.redisKeys) r.failure = `sink delivered ${n} of ${cfg.redisKeys} keys within ${cfg.timeoutS} s`;
       else if (got !== v1) r.failure = `sink wrote ${JSON.stringify(got)} for key ${k1}, expected ${v1}`;
-      const run = { wallS, cpuS: cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null, keysPerS: n / wallS, loadAverage1m: load1() };
+      const run = { wallS, cpuS: cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null, keysPerS: n / wallS, loadAverage1m: load1(), cpu: cpuSince(mark0, await cpuMark(s)) };
       r.sinkRuns.push(run);
       o.progress.done(
         `  redis-sink run ${k + 1}/${o.repeats}: sink ${fmtQps(run.keysPerS)} keys/s (${wallS.toFixed(2)} s) | raw pipelined SET ${fmtQps(raw.set[k])}, MSET ${fmtQps(raw.mset[k])} keys/s`,
@@ -513,9 +563,10 @@ async function kafkaRedisFreshness(o: ScenarioOptions, s: Services, cfg: Connect
     );
     await s.sql.query('CREATE MATERIALIZED VIEW fresh_latest AS SELECT user_id, count(*) AS n, max(seq) AS last_seq FROM fresh_events GROUP BY user_id');
     await s.sql.query(`CREATE SINK fresh_sink FROM fresh_latest WITH (connector = 'redis', redis.url = '${s.redis.url}', primary_key = 'user_id') FORMAT UPSERT ENCODE JSON`);
-    background = await Background.start(await openProducer(kafka), cfg);
+    background = await Background.start(s.broker.bootstrap, cfg);
     marker = await openProducer(kafka);
     await sleep(cfg.warmupS * 1000);
+    const mark0 = await cpuMark(s);
     const fresh: number[] = [];
     const acks: number[] = [];
     const gets: number[] = [];
@@ -541,12 +592,13 @@ async function kafkaRedisFreshness(o: ScenarioOptions, s: Services, cfg: Connect
       if (seen === null) r.timeouts++;
       else fresh.push(seen);
       o.progress.update(
-        `freshness: probe ${k + 1}/${cfg.probes}, last ${seen === null ? 'TIMEOUT' : `${seen.toFixed(1)} ms`}, background ${fmtQps(background.rate())} msg/s`,
+        `freshness: probe ${k + 1}/${cfg.probes}, last ${seen === null ? 'TIMEOUT' : `${seen.toFixed(1)} ms`}, background ${fmtQps(cfg.rate)} msg/s target`,
         (k + 1) / cfg.probes,
       );
       await sleep(5 + Math.random() * 20);
     }
     r.probes = cfg.probes;
+    r.cpu = cpuSince(mark0, await cpuMark(s));
     r.background = await background.stop();
     background = null;
     r.freshnessMs = summarize(fresh);
@@ -573,59 +625,38 @@ async function kafkaRedisFreshness(o: ScenarioOptions, s: Services, cfg: Connect
 
 const ms = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
 
-/** Background messages at a fixed rate (open loop: what is due every tick, back to back when late). */
+/** The background produce load, in its own worker thread (connectors-background.ts). */
 class Background {
-  private stopped = false;
-  private sent = 0;
-  private errors = 0;
-  private maxLagMs = 0;
-  private readonly t0 = performance.now();
-  private loop: Promise<void> = Promise.resolve();
+  private stats: Promise<FreshnessResult['background']>;
 
-  private constructor(
-    private readonly producer: Producer,
-    private readonly cfg: ConnectorsPreset,
-  ) {}
-
-  static async start(producer: Producer, cfg: ConnectorsPreset): Promise<Background> {
-    const b = new Background(producer, cfg);
-    b.loop = b.run();
-    return b;
-  }
-
-  rate(): number {
-    return this.sent / ((performance.now() - this.t0) / 1000);
-  }
-
-  private async run(): Promise<void> {
-    const batch = Math.max(1, Math.round((this.cfg.rate * BACKGROUND_TICK_MS) / 1000));
-    while (!this.stopped) {
-      const due = ((performance.now() - this.t0) / 1000) * this.cfg.rate;
-      if (this.sent + batch > due) {
-        await sleep(Math.max(1, ((this.sent + batch - due) / this.cfg.rate) * 1000));
-        continue;
-      }
-      this.maxLagMs = Math.max(this.maxLagMs, ((due - this.sent) / this.cfg.rate) * 1000);
-      const from = this.sent;
-      this.sent += batch;
-      const messages = Array.from({ length: batch }, (_, j) => {
-        const i = from + j;
-        return { value: `{"user_id":${((i * 7919) % this.cfg.users) + 1},"seq":${i},"amount":${(i % 1000) / 10}}`, partition: i % this.cfg.partitions };
+  private constructor(private readonly worker: Worker) {
+    this.stats = new Promise((resolve, reject) => {
+      worker.on('message', (m: { type: string; stats?: FreshnessResult['background'] }) => {
+        if (m.type === 'done') resolve(m.stats!);
       });
-      try {
-        await this.producer.send({ topic: 'fresh_events', acks: -1, messages });
-      } catch {
-        this.errors++;
-      }
-    }
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`background producer exited with ${code}`)));
+    });
+    this.stats.catch(() => {});
+  }
+
+  static async start(bootstrap: string, cfg: ConnectorsPreset): Promise<Background> {
+    const job: BackgroundJob = { bootstrap, topic: 'fresh_events', rate: cfg.rate, users: cfg.users, partitions: cfg.partitions, tickMs: BACKGROUND_TICK_MS };
+    const worker = new Worker(new URL('./connectors-background-entry.js', import.meta.url), { workerData: job });
+    await new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: { type: string }) => m.type === 'started' && resolve());
+      worker.once('error', reject);
+    });
+    return new Background(worker);
   }
 
   async stop(): Promise<FreshnessResult['background']> {
-    this.stopped = true;
-    const seconds = (performance.now() - this.t0) / 1000;
-    await this.loop;
-    await this.producer.disconnect().catch(() => {});
-    return { achievedRate: this.sent / seconds, messages: this.sent, maxLagMs: this.maxLagMs, errors: this.errors };
+    this.worker.postMessage('stop');
+    try {
+      return await this.stats;
+    } finally {
+      await this.worker.terminate();
+    }
   }
 }
 
@@ -661,7 +692,8 @@ function notesFor(r: ConnectorsResult): string[] {
   if (r.freshness)
     notes.push(
       `Freshness runs from the start of the marker's produce call (acks = all) to the first GET that returns the row; GETs are ${GET_PAUSE_MS} ms apart, so the resolution is about one GET round trip plus ${GET_PAUSE_MS}–2 ms. ` +
-        'The path: producer → broker → Freshet fetch → JSON → GROUP BY MV → Redis sink commit (per epoch) → Redis.',
+        'The path: producer → broker → Freshet fetch → JSON → GROUP BY MV → Redis sink commit (per epoch) → Redis. ' +
+        'The background load comes from a worker thread of the benchmark process (its own event loop, so it does not delay the probes), sending what is due every 10 ms in requests of up to 5,000 messages, up to 4 outstanding.',
     );
   return notes;
 }
@@ -753,6 +785,8 @@ export function renderConnectors(r: ConnectorsResult): { markdown: string; summa
       '',
       `Median ${k.rate ? fmtQps(k.rate.median) : 'n/a'} msg/s, min–max ${spread(k.rate)}; per server CPU-second ${k.perCpuS ? fmtQps(k.perCpuS.median) : 'n/a'}.${k.failure ? ` **${k.failure}**` : ''}`,
       '',
+      ...k.runs.filter((x) => x.cpu).map((x, i) => `CPU split, run ${i + 1}, ${cpuText(x.cpu)}.`),
+      '',
     );
   }
   const s = r.redisSink;
@@ -772,6 +806,7 @@ export function renderConnectors(r: ConnectorsResult): { markdown: string; summa
       '',
     );
     if (s.sinkPerCpuS) out.push(`Freshet server CPU: ${fmtQps(s.sinkPerCpuS.median)} keys per CPU-second (median; Redis's own CPU not included).`, '');
+    for (const [i, x] of s.sinkRuns.entries()) if (x.cpu) out.push(`CPU split, sink run ${i + 1}, ${cpuText(x.cpu)}.`, '');
     if (s.failure) out.push(`**${s.failure}**`, '');
   }
   const f = r.freshness;
@@ -783,6 +818,7 @@ export function renderConnectors(r: ConnectorsResult): { markdown: string; summa
       '',
     );
     out.push(table(['figure', 'ms'], [['**produce → GET returns the row**', `**${p(f.freshnessMs)}**`], ['marker produce ack', p(f.produceAckMs)], ['one GET round trip', p(f.getMs)]]), '');
+    if (f.cpu) out.push(`CPU split during the probes (the benchmark client, which produces the background load, not included), ${cpuText(f.cpu)}.`, '');
     if (f.failure) out.push(`**${f.failure}**`, '');
   }
   if (r.freshetPeakRssMiB !== null) out.push(`Freshet peak RSS: ${r.freshetPeakRssMiB} MiB.`, '');

@@ -21,8 +21,19 @@ export function parseJsonObject(bytes: Buffer, what: string, exact = false): Rec
   return v as Record<string, unknown>;
 }
 
-/** Fills every column: INCLUDE columns from the message, the others from `obj` (all NULL when obj is null). */
-export function buildRow(columns: readonly SourceColumn[], obj: Record<string, unknown> | null, msg: SourceMessage, mode: JsonMode, timeZone: string): Row {
+/**
+ * Fills every column: INCLUDE columns from the message, the others from `obj` (all NULL
+ * when obj is null). Columns `read` marks false are left NULL — but still checked, so that
+ * which messages are malformed does not depend on the columns a job reads.
+ */
+export function buildRow(
+  columns: readonly SourceColumn[],
+  obj: Record<string, unknown> | null,
+  msg: SourceMessage,
+  mode: JsonMode,
+  timeZone: string,
+  read?: readonly boolean[],
+): Row {
   const row = new Array<Datum>(columns.length);
   for (let i = 0; i < columns.length; i++) {
     const c = columns[i];
@@ -30,7 +41,8 @@ export function buildRow(columns: readonly SourceColumn[], obj: Record<string, u
     else if (obj === null) row[i] = null;
     else {
       try {
-        row[i] = jsonToDatum(getField(obj, c.name), c.type, mode, timeZone);
+        const d = jsonToDatum(getField(obj, c.name), c.type, mode, timeZone);
+        row[i] = read !== undefined && read[i] === false ? null : d;
       } catch (e) {
         if (e instanceof MessageError) throw new MessageError(`column ${c.name}: ${e.message}`);
         throw e; // InexactInteger: the caller re-reads the message exactly

@@ -8,8 +8,9 @@ import type { SourceColumn } from '../api';
 import { CsvRowParser } from './csv';
 import { InexactInteger } from './exact-json';
 import { includeDatum } from './include';
+import { FALLBACK, FlatJsonRowDecoder } from './json-fast';
 import { buildRow, parseJsonObject } from './json-row';
-import { MessageError, type ParsedChange, type ParseOutcome, type ParserSpec, type RecordParser, type SourceMessage } from './types';
+import { MessageError, type ParsedChange, type ParseError, type ParseOutcome, type ParserSpec, type RecordParser, type SourceMessage } from './types';
 
 const NOTHING: ParseOutcome = Object.freeze({ ok: true, change: null });
 
@@ -22,29 +23,49 @@ export function createRecordParser(spec: ParserSpec): RecordParser {
   const tz = spec.timeZone ?? 'UTC';
   const columns = spec.columns;
   const decode = decoderFor(format, encode, spec, tz);
-  return {
-    parse(msg: SourceMessage): ParseOutcome {
+  const parse = (msg: SourceMessage): ParsedChange | null | ParseError => {
+    try {
       try {
-        let change: ParsedChange | null;
-        try {
-          change = decode(msg, false);
-        } catch (e) {
-          if (!(e instanceof InexactInteger)) throw e;
-          change = decode(msg, true); // a BIGINT beyond 2^53: read this message exactly
-        }
-        return change === null ? NOTHING : { ok: true, change };
+        return decode(msg, false);
       } catch (e) {
-        const reason = e instanceof MessageError ? e.message : e instanceof InexactInteger ? 'integer out of range' : `unexpected ${(e as Error)?.message ?? String(e)}`;
-        return { ok: false, error: { partition: msg.partition, offset: msg.offset, reason } };
+        if (!(e instanceof InexactInteger)) throw e;
+        return decode(msg, true); // a BIGINT beyond 2^53: read this message exactly
       }
+    } catch (e) {
+      const reason = e instanceof MessageError ? e.message : e instanceof InexactInteger ? 'integer out of range' : `unexpected ${(e as Error)?.message ?? String(e)}`;
+      return { partition: msg.partition, offset: msg.offset, reason };
+    }
+  };
+  const parser: RecordParser = {
+    parse(msg: SourceMessage): ParseOutcome {
+      const c = parse(msg);
+      if (c === null) return NOTHING;
+      return 'reason' in c ? { ok: false, error: c } : { ok: true, change: c };
     },
   };
+  if (format === 'plain') {
+    parser.parseRow = (msg) => {
+      const c = parse(msg);
+      return c === null || 'reason' in c ? c : c.row;
+    };
+  }
+  return parser;
 
   function decoderFor(format: string, encode: string, spec: ParserSpec, tz: string): Decoder {
     const combo = `${format} ${encode}`;
     switch (combo) {
-      case 'plain json':
-        return (msg, exact) => (msg.value === null || msg.value.length === 0 ? null : { op: 'insert', row: buildRow(columns, parseJsonObject(msg.value, 'message', exact), msg, 'default', tz) });
+      case 'plain json': {
+        const fast = new FlatJsonRowDecoder(columns, spec.readColumns, tz);
+        return (msg, exact) => {
+          const value = msg.value;
+          if (value === null || value.length === 0) return null;
+          if (!exact) {
+            const row = fast.decode(msg, value);
+            if (row !== FALLBACK) return { op: 'insert', row };
+          }
+          return { op: 'insert', row: buildRow(columns, parseJsonObject(value, 'message', exact), msg, 'default', tz, spec.readColumns) };
+        };
+      }
       case 'upsert json':
         return upsertJson(columns, tz);
       case 'debezium json':

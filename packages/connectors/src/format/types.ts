@@ -49,6 +49,11 @@ export type ParseOutcome = { readonly ok: true; readonly change: ParsedChange | 
 
 export interface RecordParser {
   parse(msg: SourceMessage): ParseOutcome;
+  /**
+   * FORMAT PLAIN only (every change is an insert): the message's row, null when it carries
+   * none, or its error — `parse` without the wrapper objects, for a source's hot loop.
+   */
+  parseRow?(msg: SourceMessage): Row | null | ParseError;
 }
 
 export interface ParserSpec {
@@ -61,6 +66,12 @@ export interface ParserSpec {
   readonly columns: readonly SourceColumn[];
   /** Zone for zone-less timestamptz text (default UTC). */
   readonly timeZone?: string;
+  /**
+   * Which columns (by position) the job reads; the others are left NULL. Their values are
+   * still checked (a bad one makes the message malformed, as for a job that reads them), but
+   * the common valid cases cost no conversion. Undefined: all.
+   */
+  readonly readColumns?: readonly boolean[];
 }
 
 /** Thrown inside parsers only; `createRecordParser` turns it into a ParseError. */

@@ -112,7 +112,7 @@ describe('KafkaReader', () => {
     expect(r.stats.sessions).toBeGreaterThan(1);
   }, 30_000);
 
-  it('pauses fetching while its buffer is full (back-pressure) and loses nothing', async () => {
+  it('holds fetching while its buffer is full (back-pressure) and loses nothing', async () => {
     // 50 record batches: a fetch returns whole batches, so pausing works at batch granularity.
     for (let b = 0; b < 50; b++) await producer.send({ topic: 'r-pressure', messages: Array.from({ length: 10 }, (_, i) => ({ value: String(b * 10 + i) })) });
     const r = new KafkaReader(kafkaClientConfig({ 'properties.bootstrap.server': broker.bootstrap, topic: 'r-pressure', 'properties.max.partition.fetch.bytes': '2000' }), { maxBuffered: 50 });
@@ -122,6 +122,8 @@ describe('KafkaReader', () => {
     expect(r.stats.buffered).toBeLessThan(200);
     const got = await drain(r, 500);
     expect(got.map((m) => Number(m.value!.toString()))).toEqual(Array.from({ length: 500 }, (_, i) => i));
+    // The batch handler waits (heartbeating) rather than pausing: one session, no failure.
+    expect([r.stats.sessions, r.stats.failures]).toEqual([1, 0]);
   });
 });
 
