@@ -426,5 +426,7 @@ export function nexmarkChart(r: NexmarkResult): string {
 
 export function output(r: NexmarkResult): ScenarioOutput {
   const { markdown, summary } = renderNexmark(r);
-  return { scenario: 'nexmark', scale: r.scale, date: r.date, data: r, markdown, summary, charts: [{ suffix: 'per-core', title: 'events/s per core', svg: nexmarkChart(r) }] };
+  // A NEXMARK_QUERIES subset names its queries in the file name, so it never overwrites the day's whole-suite files.
+  const subset = r.config.queries.length < NEXMARK_QUERIES.length ? `-${r.config.queries.join('-')}` : '';
+  return { scenario: 'nexmark', scale: r.scale + subset, date: r.date, data: r, markdown, summary, charts: [{ suffix: 'per-core', title: 'events/s per core', svg: nexmarkChart(r) }] };
 }

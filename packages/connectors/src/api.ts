@@ -88,6 +88,11 @@ export interface ReaderContext {
   /** Ignore rate limits (an ad-hoc SELECT reads a bounded generator at full speed). */
   readonly unthrottled?: boolean;
   log?(msg: string): void;
+  /**
+   * Which of `spec.columns` (by position) the job reads; a reader may leave the others NULL,
+   * so a generator need not make them (nexmark's `extra` strings). Undefined: all of them.
+   */
+  readonly columns?: readonly boolean[];
 }
 
 export interface SourceConnector {

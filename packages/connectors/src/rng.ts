@@ -11,31 +11,17 @@
  */
 
 const TWO32 = 0x1_0000_0000;
+/** Ranges below this multiply a 32-bit word exactly in a double (2^21 × 2^32 = 2^53). */
+const SMALL_RANGE = 0x20_0000;
 
 /** rand_core's PCG32 constants (`seed_from_u64`), as 16-bit limbs, least significant first. */
-const PCG_MUL = limbs16(6364136223846793005n);
-const PCG_INC = limbs16(11634580027462260723n);
+const [M0, M1, M2, M3] = limbs16(6364136223846793005n);
+const [I0, I1, I2, I3] = limbs16(11634580027462260723n);
 const MASK64 = (1n << 64n) - 1n;
+const INV16 = 1 / 65536;
 
 function limbs16(v: bigint): number[] {
   return [0, 1, 2, 3].map((i) => Number((v >> BigInt(16 * i)) & 0xffffn));
-}
-
-/** Scratch for seeding: the PCG state as 16-bit limbs (a generator is seeded per event). */
-const pcg = [0, 0, 0, 0];
-
-/** pcg = pcg * MUL + INC (mod 2^64), exact in doubles: limb products are < 2^32, sums < 2^35. */
-function pcgStep(): void {
-  const [a0, a1, a2, a3] = pcg;
-  const [b0, b1, b2, b3] = PCG_MUL;
-  let c = a0 * b0 + PCG_INC[0];
-  pcg[0] = c % 65536;
-  c = Math.floor(c / 65536) + a0 * b1 + a1 * b0 + PCG_INC[1];
-  pcg[1] = c % 65536;
-  c = Math.floor(c / 65536) + a0 * b2 + a1 * b1 + a2 * b0 + PCG_INC[2];
-  pcg[2] = c % 65536;
-  c = Math.floor(c / 65536) + a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0 + PCG_INC[3];
-  pcg[3] = c % 65536;
 }
 
 const seedWords = new Uint32Array(8);
@@ -64,20 +50,37 @@ export class SmallRng {
 
   /** Re-seeds in place, as `SmallRng::seed_from_u64(seed)` (generators seed once per event). */
   reseed(seed: number | bigint): this {
+    // The PCG state as 16-bit limbs p0..p3 (least significant first).
+    let p0: number, p1: number, p2: number, p3: number;
     if (typeof seed === 'number' && Number.isSafeInteger(seed) && seed >= 0) {
-      pcg[0] = seed % 65536;
-      pcg[1] = Math.floor(seed / 65536) % 65536;
-      pcg[2] = Math.floor(seed / 4294967296) % 65536;
-      pcg[3] = Math.floor(seed / 281474976710656) % 65536;
+      p0 = seed % 65536;
+      p1 = Math.floor(seed / 65536) % 65536;
+      p2 = Math.floor(seed / 4294967296) % 65536;
+      p3 = Math.floor(seed / 281474976710656) % 65536;
     } else {
       const v = BigInt.asUintN(64, BigInt(seed));
-      for (let i = 0; i < 4; i++) pcg[i] = Number((v >> BigInt(16 * i)) & 0xffffn);
+      p0 = Number(v & 0xffffn);
+      p1 = Number((v >> 16n) & 0xffffn);
+      p2 = Number((v >> 32n) & 0xffffn);
+      p3 = Number((v >> 48n) & 0xffffn);
     }
     const words = seedWords;
     for (let i = 0; i < 8; i++) {
-      pcgStep();
-      const hi = (pcg[3] * 65536 + pcg[2]) >>> 0;
-      const lo = (pcg[1] * 65536 + pcg[0]) >>> 0;
+      // p = p * MUL + INC (mod 2^64), exact in doubles: limb products are < 2^32, sums < 2^35.
+      // `& 0xffff` keeps the low 16 bits of any such integer; the carry divides exactly.
+      let c = p0 * M0 + I0;
+      const n0 = c & 0xffff;
+      c = (c - n0) * INV16 + p0 * M1 + p1 * M0 + I1;
+      const n1 = c & 0xffff;
+      c = (c - n1) * INV16 + p0 * M2 + p1 * M1 + p2 * M0 + I2;
+      const n2 = c & 0xffff;
+      c = (c - n2) * INV16 + p0 * M3 + p1 * M2 + p2 * M1 + p3 * M0 + I3;
+      p0 = n0;
+      p1 = n1;
+      p2 = n2;
+      p3 = c & 0xffff;
+      const hi = (p3 * 65536 + p2) >>> 0;
+      const lo = (p1 * 65536 + p0) >>> 0;
       // xorshifted = (((state >> 18) ^ state) >> 27) as u32; rot = state >> 59
       const xh = (hi >>> 18) ^ hi;
       const xl = ((lo >>> 18) | (hi << 14)) ^ lo;
@@ -127,9 +130,10 @@ export class SmallRng {
 
   /**
    * `len` draws of `gen_range(b'a'..=b'z')` into `out` (char codes): the string generators'
-   * hot loop, with the Xoshiro step inlined over locals.
+   * hot loop, with the Xoshiro step inlined over locals. With `out` null the draws are made
+   * and dropped: a generator skipping a string nobody reads keeps every later draw exact.
    */
-  fillLetters(out: number[], len: number): void {
+  fillLetters(out: number[] | null, len: number): void {
     const s = this.s;
     let s0h = s[0], s0l = s[1], s1h = s[2], s1l = s[3], s2h = s[4], s2l = s[5], s3h = s[6], s3l = s[7];
     const zone = LETTER_ZONE;
@@ -156,7 +160,10 @@ export class SmallRng {
       s3l = (n3h << 13) | (n3l >>> 19);
       const m = hi * 26;
       const letter = Math.floor(m / TWO32);
-      if (m - letter * TWO32 <= zone) out[i++] = 97 + letter;
+      if (m - letter * TWO32 <= zone) {
+        if (out !== null) out[i] = 97 + letter;
+        i++;
+      }
     }
     s[0] = s0h; s[1] = s0l; s[2] = s1h; s[3] = s1l; s[4] = s2h; s[5] = s2l; s[6] = s3h; s[7] = s3l;
   }
@@ -207,6 +214,20 @@ export class SmallRng {
     // (range << (32 + clz32(range))) - 1: high word = range << clz32, low word 0, minus one borrows.
     const zoneHi = ((range << Math.clz32(range)) >>> 0) - 1;
     const zoneLo = 0xffffffff;
+    if (range < SMALL_RANGE) {
+      // Each half × range < 2^53: exact doubles, no 16-bit split (every range nexmark draws).
+      for (;;) {
+        this.nextU64();
+        const a = this.lo * range;
+        const aHi = Math.floor(a / TWO32);
+        const b = this.hi * range;
+        const bHi = Math.floor(b / TWO32);
+        const mid = b - bHi * TWO32 + aHi; // < 2^33
+        const carry = mid >= TWO32 ? 1 : 0;
+        // The low 64 bits of the product are (mid mod 2^32, a mod 2^32); zoneLo is all ones.
+        if (mid - carry * TWO32 <= zoneHi) return low + bHi + carry;
+      }
+    }
     for (;;) {
       this.nextU64();
       const vh = this.hi;

@@ -10,8 +10,12 @@
  * "hot" auction (bucketed by 100) with probability 1/2 and otherwise one of the last 100
  * in-flight auctions; bidders and sellers likewise favour hot people (ratio 4). Floating
  * point follows the original's f32 arithmetic (`Math.fround`) so timestamps and prices match.
+ *
+ * Readers generate rows (`fillRow`: straight into the column layout, only the fields a job
+ * reads); `event` gives the same data as objects (tests, tools).
  */
 import { SmallRng } from '../rng';
+import type { Datum } from '@freshet/common';
 import type { NexmarkConfig, NexmarkEventType } from './config';
 
 export interface Person {
@@ -125,53 +129,96 @@ export class GeneratorConfig {
 
   /** The event with number `eventNumber` (its id, which seeds its data, is firstEventId + number). */
   event(eventNumber: number): NexmarkEvent {
-    const id = this.cfg.firstEventId + eventNumber;
-    const time = this.eventTimestamp(eventNumber);
-    switch (this.eventType(eventNumber)) {
+    const row: Datum[] = [];
+    const type = this.fillRow(eventNumber, row, ALL_FIELDS);
+    switch (type) {
       case 'person':
-        return { type: 'person', person: this.person(id, time) };
+        return { type, person: personOf(row) };
       case 'auction':
-        return { type: 'auction', auction: this.auction(eventNumber, id, time) };
+        return { type, auction: auctionOf(row) };
       case 'bid':
-        return { type: 'bid', bid: this.bid(id, time) };
+        return { type, bid: bidOf(row) };
     }
   }
 
-  person(eventId: number, time: number): Person {
-    const cfg = this.cfg;
-    const rng = eventRng.reseed(eventId);
-    const id = this.personLastId(eventId) + cfg.firstPersonId;
-    const name = `${rng.choose(cfg.firstNames)} ${rng.choose(cfg.lastNames)}`;
-    const emailAddress = `${exactString(rng, 7)}@${exactString(rng, 5)}.com`;
-    const cc: string[] = [];
-    for (let i = 0; i < 4; i++) cc.push(String(rng.rangeU32(0, 10000)).padStart(4, '0'));
-    const creditCard = cc.join(' ');
-    const city = rng.choose(cfg.usCities);
-    const state = rng.choose(cfg.usStates);
-    const size = 8 + name.length + emailAddress.length + creditCard.length + city.length + state.length;
-    const extra = nextExtra(rng, size, cfg.avgPersonByteSize);
-    return { id, name, emailAddress, creditCard, city, state, dateTime: time, extra };
+  /**
+   * Writes event `eventNumber` into `out` as a row of its type's layout (schema.ts: ids and
+   * prices as int8 bigints, times as timestamp µs) and returns the type. Only the fields
+   * whose bit is set in `mask` are produced, the others are NULL: a string nobody reads is
+   * never built, and the trailing `extra` not even drawn (its draws come last, so skipping
+   * them changes nothing else). Every produced field is exactly what RisingWave generates.
+   */
+  fillRow(eventNumber: number, out: Datum[], mask: FieldMask): NexmarkEventType {
+    const id = this.cfg.firstEventId + eventNumber;
+    const time = this.eventTimestamp(eventNumber);
+    const type = this.eventType(eventNumber);
+    if (type === 'bid') this.fillBid(id, time, out, mask);
+    else if (type === 'auction') this.fillAuction(eventNumber, id, time, out, mask);
+    else this.fillPerson(id, time, out, mask);
+    return type;
   }
 
-  auction(eventNumber: number, eventId: number, time: number): Auction {
+  private fillPerson(eventId: number, time: number, out: Datum[], mask: FieldMask): void {
+    const cfg = this.cfg;
+    const rng = eventRng.reseed(eventId);
+    out[0] = mask & 1 ? BigInt(this.personLastId(eventId) + cfg.firstPersonId) : null;
+    const first = rng.choose(cfg.firstNames);
+    const last = rng.choose(cfg.lastNames);
+    out[1] = mask & 2 ? `${first} ${last}` : null;
+    // email: 7 letters @ 5 letters .com; credit card: four 4-digit groups.
+    if (mask & 4) out[2] = `${letters(rng, 7)}@${letters(rng, 5)}.com`;
+    else {
+      rng.fillLetters(null, 12);
+      out[2] = null;
+    }
+    if (mask & 8) {
+      const cc: string[] = [];
+      for (let i = 0; i < 4; i++) cc.push(String(rng.rangeU32(0, 10000)).padStart(4, '0'));
+      out[3] = cc.join(' ');
+    } else {
+      for (let i = 0; i < 4; i++) rng.rangeU32(0, 10000);
+      out[3] = null;
+    }
+    const city = rng.choose(cfg.usCities);
+    const state = rng.choose(cfg.usStates);
+    out[4] = mask & 16 ? city : null;
+    out[5] = mask & 32 ? state : null;
+    out[6] = mask & 64 ? ts(time) : null;
+    if (mask & 128) {
+      const nameLength = first.length + 1 + last.length;
+      const size = 8 + nameLength + PERSON_EMAIL_LENGTH + PERSON_CARD_LENGTH + city.length + state.length;
+      out[7] = nextExtra(rng, size, cfg.avgPersonByteSize);
+    } else out[7] = null;
+  }
+
+  private fillAuction(eventNumber: number, eventId: number, time: number, out: Datum[], mask: FieldMask): void {
     const cfg = this.cfg;
     const rng = eventRng.reseed(eventId);
     // As in the original, the seller below is derived from the auction id (not the event id).
     const id = this.auctionLastId(eventId) + cfg.firstAuctionId;
-    const itemName = exactString(rng, 20);
-    const description = exactString(rng, 100);
+    out[0] = mask & 1 ? BigInt(id) : null;
+    out[1] = mask & 2 ? letters(rng, AUCTION_ITEM_LENGTH) : skipLetters(rng, AUCTION_ITEM_LENGTH);
+    out[2] = mask & 4 ? letters(rng, AUCTION_DESCRIPTION_LENGTH) : skipLetters(rng, AUCTION_DESCRIPTION_LENGTH);
     const initialBid = price(rng);
     const reserve = initialBid + price(rng);
-    const expires = time + this.nextLength(eventNumber, rng, time);
-    let seller =
-      rng.rangeU64(0, cfg.hotSellerRatio) > 0
-        ? Math.floor(this.personLastId(id) / cfg.hotSellerRatio2) * cfg.hotSellerRatio2
-        : this.personNextId(id, rng);
-    seller += cfg.firstPersonId;
-    const category = cfg.firstCategoryId + rng.rangeU64(0, cfg.numCategories);
-    const size = 8 + itemName.length + description.length + 8 + 8 + 8 + 8 + 8;
-    const extra = nextExtra(rng, size, cfg.avgAuctionByteSize);
-    return { id, itemName, description, initialBid, reserve, dateTime: time, expires, seller, category, extra };
+    out[3] = mask & 8 ? BigInt(initialBid) : null;
+    out[4] = mask & 16 ? BigInt(reserve) : null;
+    out[5] = mask & 32 ? ts(time) : null;
+    if (mask & (64 | 128 | 256 | 512)) {
+      const expires = time + this.nextLength(eventNumber, rng, time);
+      out[6] = mask & 64 ? ts(expires) : null;
+      if (mask & (128 | 256 | 512)) {
+        let seller =
+          rng.rangeU64(0, cfg.hotSellerRatio) > 0
+            ? Math.floor(this.personLastId(id) / cfg.hotSellerRatio2) * cfg.hotSellerRatio2
+            : this.personNextId(id, rng);
+        seller += cfg.firstPersonId;
+        out[7] = mask & 128 ? BigInt(seller) : null;
+        const category = cfg.firstCategoryId + rng.rangeU64(0, cfg.numCategories);
+        out[8] = mask & 256 ? BigInt(category) : null;
+        out[9] = mask & 512 ? nextExtra(rng, AUCTION_FIXED_SIZE, cfg.avgAuctionByteSize) : null;
+      } else out[7] = out[8] = out[9] = null;
+    } else out[6] = out[7] = out[8] = out[9] = null;
   }
 
   private nextLength(eventNumber: number, rng: SmallRng, time: number): number {
@@ -182,8 +229,14 @@ export class GeneratorConfig {
     return 1 + rng.rangeU64(0, Math.max(horizon * 2, 1));
   }
 
-  bid(eventId: number, time: number): Bid {
+  private fillBid(eventId: number, time: number, out: Datum[], mask: FieldMask): void {
     const cfg = this.cfg;
+    // Fields are drawn in order; whatever follows the last wanted field need not be drawn.
+    if ((mask & BID_DRAWN) === 0) {
+      out[0] = out[1] = out[2] = out[3] = out[4] = out[6] = null;
+      out[5] = mask & 32 ? ts(time) : null;
+      return;
+    }
     const rng = eventRng.reseed(eventId);
     const auction =
       rng.rangeU64(0, cfg.hotAuctionRatio) > 0
@@ -193,21 +246,59 @@ export class GeneratorConfig {
       rng.rangeU64(0, cfg.hotBidderRatio) > 0
         ? Math.floor(this.personLastId(eventId) / cfg.hotBidderRatio2) * cfg.hotBidderRatio2 + 1
         : this.personNextId(eventId, rng);
+    out[0] = mask & 1 ? BigInt(auction + cfg.firstAuctionId) : null;
+    out[1] = mask & 2 ? BigInt(bidder + cfg.firstPersonId) : null;
     const p = price(rng);
-    let channel: string;
-    let url: string;
+    out[2] = mask & 4 ? BigInt(p) : null;
+    out[5] = mask & 32 ? ts(time) : null;
+    if ((mask & (8 | 16 | 64)) === 0) {
+      out[3] = out[4] = out[6] = null;
+      return;
+    }
     if (rng.rangeU64(0, cfg.hotChannelRatio) > 0) {
       const i = rng.rangeU64(0, cfg.hotChannels.length);
-      channel = cfg.hotChannels[i];
-      url = this.hotUrls[i];
+      out[3] = mask & 8 ? cfg.hotChannels[i] : null;
+      out[4] = mask & 16 ? this.hotUrls[i] : null;
     } else {
       const i = rng.rangeU32(0, CHANNEL_NUMBER);
-      channel = `channel-${i}`;
-      url = channelUrl(i);
+      out[3] = mask & 8 ? `channel-${i}` : null;
+      out[4] = mask & 16 ? channelUrl(i) : null;
     }
-    const extra = nextExtra(rng, 8 + 8 + 8 + 8, cfg.avgBidByteSize);
-    return { auction: auction + cfg.firstAuctionId, bidder: bidder + cfg.firstPersonId, price: p, channel, url, dateTime: time, extra };
+    out[6] = mask & 64 ? nextExtra(rng, 8 + 8 + 8 + 8, cfg.avgBidByteSize) : null;
   }
+}
+
+/** Bit i selects field i of an event type's column layout (schema.ts). */
+export type FieldMask = number;
+export const ALL_FIELDS: FieldMask = 0x7fffffff;
+/** Bid fields that need the event's random draws (all but date_time). */
+const BID_DRAWN = ~32;
+
+const PERSON_EMAIL_LENGTH = 7 + 1 + 5 + 4;
+const PERSON_CARD_LENGTH = 4 * 4 + 3;
+const AUCTION_ITEM_LENGTH = 20;
+const AUCTION_DESCRIPTION_LENGTH = 100;
+const AUCTION_FIXED_SIZE = 8 + AUCTION_ITEM_LENGTH + AUCTION_DESCRIPTION_LENGTH + 8 + 8 + 8 + 8 + 8;
+
+/** ms → timestamp datum (µs). */
+const ts = (ms: number): number => ms * 1000;
+const num = (d: Datum): number => Number(d as bigint);
+const str = (d: Datum): string => d as string;
+const ms = (d: Datum): number => (d as number) / 1000;
+
+function personOf(r: Datum[]): Person {
+  return { id: num(r[0]), name: str(r[1]), emailAddress: str(r[2]), creditCard: str(r[3]), city: str(r[4]), state: str(r[5]), dateTime: ms(r[6]), extra: str(r[7]) };
+}
+
+function auctionOf(r: Datum[]): Auction {
+  return {
+    id: num(r[0]), itemName: str(r[1]), description: str(r[2]), initialBid: num(r[3]), reserve: num(r[4]),
+    dateTime: ms(r[5]), expires: ms(r[6]), seller: num(r[7]), category: num(r[8]), extra: str(r[9]),
+  };
+}
+
+function bidOf(r: Datum[]): Bid {
+  return { auction: num(r[0]), bidder: num(r[1]), price: num(r[2]), channel: str(r[3]), url: str(r[4]), dateTime: ms(r[5]), extra: str(r[6]) };
 }
 
 /**
@@ -258,15 +349,38 @@ export class EventGenerator {
     this.offset += this.step;
     return e;
   }
+
+  /** The next event as a row of its type's layout, only `mask`'s fields produced (see `fillRow`). */
+  nextRow(out: Datum[], mask: FieldMask): NexmarkEventType {
+    const type = this.gen.fillRow(this.eventNumber(), out, mask);
+    this.offset += this.step;
+    return type;
+  }
+
+  /** The type of the event at the current offset. */
+  type(): NexmarkEventType {
+    return this.gen.eventType(this.eventNumber());
+  }
+
+  /** Moves past the next event without generating it (nothing of it is read). */
+  skip(): void {
+    this.offset += this.step;
+  }
 }
 
 /** Reused character-code buffer: strings are built with one fromCharCode call. */
 const codes: number[] = [];
 
-function exactString(rng: SmallRng, length: number): string {
+function letters(rng: SmallRng, length: number): string {
   codes.length = length;
   rng.fillLetters(codes, length);
   return String.fromCharCode.apply(null, codes);
+}
+
+/** Makes the draws of `letters(rng, length)` without building the string. */
+function skipLetters(rng: SmallRng, length: number): null {
+  rng.fillLetters(null, length);
+  return null;
 }
 
 function stringWithDelimiter(rng: SmallRng, max: number, delimiter: string): string {
@@ -283,7 +397,7 @@ function nextExtra(rng: SmallRng, currentSize: number, desiredAverageSize: numbe
   const delta = Math.floor((avg + 2) / 5);
   const minSize = avg - delta;
   const size = minSize + (delta === 0 ? 0 : rng.rangeU64(0, 2 * delta));
-  return exactString(rng, size);
+  return letters(rng, size);
 }
 
 /** A price in cents, log-uniform between $1 and $10,000 (f32 arithmetic as the original). */

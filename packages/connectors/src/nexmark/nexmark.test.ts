@@ -12,9 +12,9 @@ const spec = (options: Record<string, string>, columns: SourceSpec['columns'] = 
   columns,
 });
 
-/** Reads every row of a bounded spec at full speed. */
-function readAll(s: SourceSpec): unknown[][] {
-  const r = nexmarkConnector.open!(s, { now: () => 0, unthrottled: true });
+/** Reads every row of a bounded spec at full speed (`columns`: the columns the job reads). */
+function readAll(s: SourceSpec, columns?: boolean[]): unknown[][] {
+  const r = nexmarkConnector.open!(s, { now: () => 0, unthrottled: true, columns });
   const out: unknown[][] = [];
   for (let rows = r.pull(1000); rows.length > 0; rows = r.pull(1000)) out.push(...rows);
   expect(r.exhausted).toBe(true);
@@ -102,6 +102,32 @@ describe('nexmark connector', () => {
     expect(combined.map((r) => r[0])).toEqual([0n, 1n, 1n]); // person, then auctions (1:3:46)
     expect(combined[0][1]).toBeInstanceOf(StructValue);
     expect(combined[0][2]).toBeNull();
+  });
+
+  it('leaves unread columns NULL and generates the read ones exactly as in full rows', () => {
+    // Every mask below skips strings whose draws come before fields it keeps (person email,
+    // auction description) or the trailing extra, so the skipped draws must still be made.
+    const masks: Record<string, number[][]> = {
+      Bid: [[2], [5], [6], [0, 6], [3, 4], [0, 1, 2, 5], []],
+      Person: [[0], [7], [3, 4], [1, 6]],
+      Auction: [[0], [9], [3, 7], [1], [6, 8]],
+    };
+    for (const [type, list] of Object.entries(masks)) {
+      const s = spec({ 'nexmark.table.type': type, 'nexmark.event.num': '3000', 'nexmark.split.num': '2' });
+      const full = readAll(s);
+      for (const cols of list) {
+        const read = full[0].map((_, j) => cols.includes(j));
+        expect(readAll(s, read), `${type} reading ${cols}`).toEqual(full.map((r) => r.map((v, j) => (read[j] ? v : null))));
+      }
+    }
+    // Picked columns (declared in another order) and the combined layout (an unread struct is not generated).
+    const picked = spec({ 'nexmark.table.type': 'Bid', 'nexmark.event.num': '500' }, [
+      { name: 'extra', type: T.Varchar },
+      { name: 'price', type: T.Int64 },
+    ]);
+    expect(readAll(picked, [false, true])).toEqual(readAll(picked).map((r) => [null, r[1]]));
+    const combined = spec({ 'nexmark.event.num': '500', 'nexmark.base.time': '0' });
+    expect(readAll(combined, [true, false, false, true])).toEqual(readAll(combined).map((r) => [r[0], null, null, r[3]]));
   });
 
   it('paces events by nexmark.min.event.gap.in.ns', () => {

@@ -6,11 +6,15 @@
  * `nexmark.use.real.time` events are released when their own timestamps come due. The
  * source ends when every split has reached `nexmark.event.num` (counted over all types).
  */
-import type { Row } from '@freshet/common';
+import { type Datum, type Row, StructValue } from '@freshet/common';
 import type { ReaderContext, SourceReader, SplitOffsets } from '../api';
-import type { NexmarkProperties } from './config';
-import { EventGenerator, GeneratorConfig } from './generator';
-import { combinedRow, eventRow } from './schema';
+import type { NexmarkEventType, NexmarkProperties } from './config';
+import { ALL_FIELDS, EventGenerator, type FieldMask, GeneratorConfig } from './generator';
+import { nexmarkColumns } from './schema';
+
+/** The combined layout's struct column of each event type, and its `event_type` code. */
+const COMBINED_SLOT: Record<NexmarkEventType, number> = { person: 1, auction: 2, bid: 3 };
+const TYPE_CODE: Record<NexmarkEventType, bigint> = { person: 0n, auction: 1n, bid: 2n };
 
 interface Split {
   readonly id: string;
@@ -25,6 +29,11 @@ export class NexmarkReader implements SourceReader {
   private readonly config: GeneratorConfig;
   private readonly splits: Split[] = [];
   private next = 0;
+  /** Layout fields (columns of the type's layout) some output column needs. */
+  private readonly mask: FieldMask;
+  private readonly width: number;
+  /** A full layout row, when `pick` reorders or drops fields. */
+  private readonly scratch: Datum[];
 
   /**
    * @param pick output column i is event field `pick[i]` (null: the fields in order)
@@ -35,6 +44,13 @@ export class NexmarkReader implements SourceReader {
     private readonly ctx: ReaderContext,
   ) {
     this.config = new GeneratorConfig(props.config);
+    const layoutWidth = nexmarkColumns(props.tableType).length;
+    this.width = pick ? pick.length : layoutWidth;
+    this.scratch = new Array<Datum>(layoutWidth).fill(null);
+    // Output columns the job does not read (ctx.columns) stay NULL: their fields are never made.
+    let mask = 0;
+    for (let j = 0; j < this.width; j++) if (!ctx.columns || ctx.columns[j]) mask |= 1 << (pick ? pick[j] : j);
+    this.mask = mask;
     for (let i = 0; i < props.splitNum; i++) {
       const gen = new EventGenerator(this.config, i, props.splitNum, props.tableType);
       this.splits.push({ id: `${props.splitNum}-${i}`, gen, startGlobal: 0, startTime: 0, startEventTime: 0 });
@@ -62,11 +78,40 @@ export class NexmarkReader implements SourceReader {
         continue;
       }
       idle = 0;
-      const e = s.gen.next();
-      const row = this.props.tableType ? eventRow(e) : combinedRow(e);
-      out.push(this.pick ? this.pick.map((i) => row[i]) : row);
+      out.push(this.props.tableType ? this.typedRow(s.gen) : this.combinedRow(s.gen));
     }
     return out;
+  }
+
+  private typedRow(gen: EventGenerator): Row {
+    const pick = this.pick;
+    if (pick === null) {
+      const row = new Array<Datum>(this.width);
+      gen.nextRow(row, this.mask);
+      return row;
+    }
+    gen.nextRow(this.scratch, this.mask);
+    return this.picked(this.scratch);
+  }
+
+  /** `event_type` and the event as a struct in its type's column; an unread struct is not generated. */
+  private combinedRow(gen: EventGenerator): Row {
+    const type = gen.type();
+    const slot = COMBINED_SLOT[type];
+    const row: Row = [this.mask & 1 ? TYPE_CODE[type] : null, null, null, null];
+    if (this.mask & (1 << slot)) {
+      const fields: Datum[] = [];
+      gen.nextRow(fields, ALL_FIELDS);
+      row[slot] = new StructValue(fields);
+    } else gen.skip();
+    return this.pick ? this.picked(row) : row;
+  }
+
+  private picked(full: readonly Datum[]): Row {
+    const pick = this.pick!;
+    const row = new Array<Datum>(pick.length);
+    for (let j = 0; j < pick.length; j++) row[j] = full[pick[j]];
+    return row;
   }
 
   /** May split `s` produce its next event at `now` (ms)? */

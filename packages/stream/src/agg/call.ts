@@ -8,7 +8,8 @@
  *   the group and persisted in the agg's intermediate-state table; O(1) per row;
  * - extreme (min, max): the group's values as a counted multiset in a state table ordered
  *   by value, so the result is the first entry of the group's key range and stays right
- *   when the current extreme is deleted;
+ *   when the current extreme is deleted; over an append-only input just the extreme, in an
+ *   accumulator slot (value-calls.ts `AppendOnlyExtremeCall`);
  * - recompute (string_agg, array_agg, every other aggregate of @freshet/expr): the group's
  *   inputs as a counted multiset in a state table ordered by (ORDER BY columns, arguments);
  *   on flush a dirty group's result is recomputed by feeding them, in order, to a fresh
@@ -43,6 +44,12 @@ export interface AggCallDesc {
    * local agg (agg/partial.ts) — [count] or [sum, non-NULL count] — not raw inputs.
    */
   readonly merge?: boolean;
+  /**
+   * The agg's input only ever inserts (the planner proved it, e.g. a source through
+   * projections and filters): min/max then keep just the current extreme per group, as
+   * RisingWave's append-only min/max do, instead of every value in a state table.
+   */
+  readonly appendOnly?: boolean;
 }
 
 /**

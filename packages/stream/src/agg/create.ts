@@ -5,7 +5,7 @@ import type { AggGroup } from './group';
 import { DistinctDedup } from './distinct';
 import { createMergeRunner } from './partial';
 import { ExtremeCall, RecomputeCall } from './materialized-calls';
-import { BoolCall, CountCall, SumAvgCall } from './value-calls';
+import { AppendOnlyExtremeCall, BoolCall, CountCall, SumAvgCall } from './value-calls';
 
 export interface BuiltAggCall {
   readonly desc: AggCallDesc;
@@ -30,6 +30,9 @@ export function createAggCall(desc: AggCallDesc, offset: number, ctx: AggBuildCo
     runner = new SumAvgCall(impl.returnType, offset, args[0], argTypes[0], name === 'avg');
   } else if ((name === 'bool_and' || name === 'bool_or' || name === 'every') && args.length === 1) {
     runner = new BoolCall(offset, args[0], name !== 'bool_or');
+    dedupUseful = false;
+  } else if ((name === 'min' || name === 'max') && args.length === 1 && desc.appendOnly) {
+    runner = new AppendOnlyExtremeCall(impl.returnType, offset, args[0], argTypes[0], name === 'max');
     dedupUseful = false;
   } else if ((name === 'min' || name === 'max') && args.length === 1) {
     runner = new ExtremeCall(impl.returnType, offset, args[0], argTypes[0], name === 'max', ctx.groupTypes, ctx.tables);

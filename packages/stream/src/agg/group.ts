@@ -7,6 +7,8 @@ import {
   type Column,
   type DataType,
   type Datum,
+  type Decimal,
+  type Interval,
   Repr,
   encodeKeyString,
   reprOf,
@@ -78,9 +80,21 @@ export class GroupKeyer {
     }
   }
 
-  /** The key datums of row i (a fresh array). */
+  /**
+   * The key datums of row i (a fresh array), as RisingWave outputs group keys: they come
+   * back from its hash-key encoding, which normalizes decimals (5266.30 → 5266.3) and
+   * justifies intervals, so equal keys print the same whichever row opened the group.
+   */
   datums(cols: readonly Column[], i: number): Datum[] {
-    return this.datumsInto(cols, i, new Array(this.indices.length));
+    const out = this.datumsInto(cols, i, new Array(this.indices.length));
+    for (let j = 0; j < out.length; j++) {
+      const d = out[j];
+      if (d === null) continue;
+      const kind = this.types[j].kind;
+      if (kind === 'decimal') out[j] = (d as Decimal).normalize();
+      else if (kind === 'interval') out[j] = (d as Interval).canonical();
+    }
+    return out;
   }
 
   storageKey(datums: readonly Datum[]): string {

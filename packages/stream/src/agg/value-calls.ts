@@ -6,7 +6,7 @@
  * inputs so that retracting back to zero rows gives NULL again, and a float sum resets to
  * exactly 0 then (no drift from subtraction).
  */
-import { type Column, type DataType, type Datum, Decimal, Interval, Repr, SqlError, SqlState, type StreamChunk, T } from '@freshet/common';
+import { type Column, type DataType, type Datum, Decimal, Interval, Repr, SqlError, SqlState, type StreamChunk, T, compareDatum } from '@freshet/common';
 import type { AggGroup } from './group';
 import type { AggCallRunner } from './call';
 
@@ -240,5 +240,62 @@ export class BoolCall extends ValueCall {
     const f = g.acc[this.offset + 1] as number;
     if (t + f === 0) return null;
     return this.isAnd ? f === 0 : t > 0;
+  }
+}
+
+/**
+ * min / max over an append-only input: slot [the extreme so far, or NULL]. With no deletes
+ * the extreme can only improve, so one value per group is the whole state (RisingWave's
+ * append-only min/max). A retraction means the planner's append-only proof was wrong.
+ */
+export class AppendOnlyExtremeCall extends ValueCall {
+  readonly slots = 1;
+  /** Numbers compare with `<` except floats (NaN sorts last, as in PG and `compareDatum`). */
+  private readonly plainNumbers: boolean;
+
+  constructor(
+    returnType: DataType,
+    offset: number,
+    column: number,
+    private readonly argType: DataType,
+    private readonly isMax: boolean,
+  ) {
+    super(returnType, offset, column);
+    this.plainNumbers = argType.kind !== 'float32' && argType.kind !== 'float64';
+  }
+
+  initSlots(acc: unknown[]): void {
+    acc[this.offset] = null;
+  }
+
+  apply(chunk: StreamChunk, groups: readonly (AggGroup | undefined)[], signs: Int8Array, n: number): void {
+    const col = chunk.columns[this.column];
+    const o = this.offset;
+    const nulls = col.nulls;
+    const max = this.isMax;
+    const typed = this.plainNumbers && (col.repr === Repr.Number || col.repr === Repr.BigInt);
+    for (let i = 0; i < n; i++) {
+      const s = signs[i];
+      if (s === 0 || (nulls !== null && nulls[i] === 1)) continue;
+      if (s < 0) throw new Error(`append-only ${max ? 'max' : 'min'}: the input retracted a row`);
+      const acc = groups[i]!.acc;
+      const cur = acc[o];
+      if (typed) {
+        const v = (col.values as Float64Array | BigInt64Array)[i];
+        if (cur === null || (max ? v > (cur as number | bigint) : v < (cur as number | bigint))) acc[o] = v;
+        continue;
+      }
+      const v = col.get(i);
+      if (v === null) continue; // object columns keep NULLs in the values, not in `nulls`
+      if (cur === null) acc[o] = v;
+      else {
+        const c = compareDatum(this.argType, v, cur as Datum);
+        if (max ? c > 0 : c < 0) acc[o] = v;
+      }
+    }
+  }
+
+  result(g: AggGroup): Datum {
+    return g.acc[this.offset] as Datum;
   }
 }
