@@ -297,6 +297,7 @@ async function convergeParquet(what: string, timeoutMs = 30_000): Promise<void> 
     }
     await sleep(500);
   }
+  process.stderr.write(`${what}: Freshet log (s3 sink):\n${freshet!.logs.toString().split('\n').filter((l) => /s3 sink/.test(l)).slice(-30).join('\n')}\n`);
   expect(got, what).toEqual(want);
 }
 

@@ -5,9 +5,12 @@
  * and later opens the target the sink's job writes to.
  *
  * Targets follow the stream engine's `SinkTarget` contract: `write(chunk)` within an epoch,
- * `commit(epoch)` at its end, in epoch order; the job's epoch completes only when `commit`
- * resolves. External targets never reject a commit: a target that is down is retried with
- * backoff until it takes the epoch (back-pressure, nothing lost) or the sink is dropped.
+ * `commit(epoch)` at its end, in epoch order. External sinks are decoupled: the sink's
+ * log store (packages/stream executor/sink-log.ts) feeds the target in the background, as
+ * soon as epochs commit (`commitOn = 'epoch'`, upserts) or only up to durable checkpoints
+ * (`commitOn = 'checkpoint'`, files), so a slow target never holds other jobs' epochs.
+ * External targets never reject a commit: a target that is down is retried with backoff
+ * until it takes the batch (`failing` meanwhile; nothing lost) or the sink is dropped.
  */
 import type { DataType } from '@freshet/common';
 import type { SinkTarget } from '@freshet/stream';
@@ -54,6 +57,8 @@ export interface SinkCommitInfo {
    * once checkpoints are durable; until the sink executor passes it, every commit counts.
    */
   readonly checkpoint?: boolean;
+  /** When the (last) epoch's first row reached the sink, ms since the Unix epoch: the same when a crash replays it. */
+  readonly time?: number;
 }
 
 /** Counters of one sink (logged, and readable for a system table). */
@@ -86,10 +91,11 @@ export interface PreparedSink {
   /** Checks the target is reachable (CREATE SINK fails fast, as RisingWave validates). */
   check?(): Promise<void>;
   /**
-   * The target is an idempotent upsert by key (Redis, PostgreSQL upsert): at a restart the
-   * sink re-sends the upstream's current rows, so keys whose last change was lost in a
-   * crash converge. (Keys deleted in the lost epochs stay until checkpointed sink state
-   * lands.) Append-only targets would duplicate rows and leave this unset.
+   * The target is an idempotent upsert by key (Redis, PostgreSQL upsert). A sink restored
+   * from a checkpoint replays its log and the upstream's changes after it, whatever the
+   * target; one that cannot be (its upstream was rebuilt, or it is newer than the
+   * checkpoint) is rebuilt, and then an upsert target gets the upstream's current rows
+   * again so keys converge. Append-only targets would duplicate rows and leave this unset.
    */
   readonly resendOnRestart?: boolean;
   open(ctx: SinkContext): ExternalSinkTarget;

@@ -21,10 +21,13 @@ export class KafkaSinkTarget implements ExternalSinkTarget {
   readonly stats: SinkStats = { rowsWritten: 0, epochsCommitted: 0, errors: 0, rowsRejected: 0, lastError: null };
   private readonly writer: KafkaSinkWriter;
   private closed = false;
+  /** The writer reported a failure since the last flush that went through (FLUSH does not wait then). */
+  failing = false;
 
   constructor(spec: KafkaSinkSpec, ctx: SinkContext) {
     this.writer = new KafkaSinkWriter(spec, {
       log: (line) => {
+        this.failing = true;
         this.stats.errors++;
         this.stats.lastError = line;
         ctx.log(line);
@@ -46,6 +49,7 @@ export class KafkaSinkTarget implements ExternalSinkTarget {
     if (this.closed) return;
     try {
       await this.writer.flush();
+      this.failing = false;
       this.stats.epochsCommitted++;
     } catch (e) {
       if (!this.closed) throw e; // flush only fails once the writer is closed

@@ -206,3 +206,36 @@ describe('parquet encoding', () => {
     }
   });
 });
+
+describe('s3 sink fed from a log store', () => {
+  it('names a file by its first epoch with rows and dates it by that epoch, reports what is flushed, and a replay overwrites the same object', async () => {
+    const day = Date.UTC(2026, 0, 2, 23, 59);
+    const t = target({ max_row_count: '3', rollover_seconds: '3600', 's3.path': 'log/date={snapshot_date}/' });
+    expect(t.commitOn).toBe('checkpoint');
+    t.write(chunkOf(cols, [[Op.Insert, row(1n, 'a')]]));
+    t.seal(10, { checkpoint: false, time: day });
+    t.write(chunkOf(cols, [[Op.Insert, row(2n, 'b')]]));
+    await t.commit(12, { checkpoint: true, time: day + 120_000 });
+    // Under max_row_count, and rolled over only by count: buffered, nothing flushed past the rows.
+    expect(t.files).toEqual([]);
+    expect(t.flushedEpoch).toBe(0);
+    t.write(chunkOf(cols, [[Op.Insert, row(3n, 'c')]]));
+    await t.commit(14, { checkpoint: true, time: day + 240_000 });
+    expect(t.files).toEqual(['log/date=2026-01-02/s1_10.parquet']);
+    expect(t.flushedEpoch).toBe(14);
+    await t.commit(16, { checkpoint: true });
+    expect(t.flushedEpoch).toBe(16); // nothing buffered
+
+    // A crash before the log forgot epochs 10..14: a new target gets them again (and more).
+    const replay = target({ max_row_count: '3', rollover_seconds: '3600', 's3.path': 'log/date={snapshot_date}/' });
+    replay.write(chunkOf(cols, [[Op.Insert, row(1n, 'a')]]));
+    replay.seal(10, { checkpoint: false, time: day });
+    replay.write(chunkOf(cols, [[Op.Insert, row(2n, 'b')], [Op.Insert, row(3n, 'c')], [Op.Insert, row(4n, 'd')]]));
+    await replay.commit(18, { checkpoint: true, time: Date.UTC(2026, 0, 3) });
+    expect(await listKeys('log/')).toEqual(['log/date=2026-01-02/s1_10.parquet']);
+    const buf = await getObject('log/date=2026-01-02/s1_10.parquet');
+    const rows = await parquetReadObjects({ file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer });
+    expect(rows.map((r) => r.id)).toEqual([1n, 2n, 3n, 4n]);
+    await Promise.all([t.close(), replay.close()]);
+  });
+});

@@ -13,9 +13,15 @@
  *   (`date={snapshot_date}/` → `date=2026-11-21/`, Hive partitioning as in the seeds).
  *
  * Object name: `<s3.path>/<partition><sink name>_<epoch>.<parquet|json>`, `<epoch>` being
- * the first epoch of the file. Epochs are restored from checkpoints, so a replay after a
- * crash writes the same names and overwrites what the first run wrote instead of adding
- * duplicates. JSON files hold one object per line (RisingWave's JSON encoding).
+ * the first epoch with rows in the file, and the date (partition, `{snapshot_date}`) that
+ * epoch's time (when its first row reached the sink). The sink's log hands this target only epochs covered by a durable
+ * checkpoint (`commitOn = 'checkpoint'`) and forgets them once a file holds them
+ * (`flushedEpoch`); rows waiting for the rollover stay in the log, which is in every
+ * checkpoint, so a `kill -9` loses none. After a crash the log hands over again every row
+ * of the last file whose removal from the log was not checkpointed, from the same first
+ * epoch: the replayed file has the same name and overwrites it (with those rows and
+ * possibly more), instead of adding duplicates. JSON files hold one object per line
+ * (RisingWave's JSON encoding).
  */
 import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Op, SqlError, SqlState, type StreamChunk } from '@freshet/common';
@@ -102,6 +108,8 @@ interface Pending {
   rowCount: number;
   /** First epoch whose rows are in the file (its name). */
   firstEpoch: number | null;
+  /** That epoch's time (ms, `SinkCommitInfo.time`): the file's date partition and `{snapshot_date}`. */
+  fileTime: number;
   startedAt: number;
 }
 
@@ -120,6 +128,17 @@ export class S3SinkTarget extends RetryingSinkTarget<S3File> {
   /** The write of the rows still buffered at `close`, if any. */
   finalWrite: Promise<void> = Promise.resolve();
   private lastEpoch = 0;
+  private _flushedEpoch = 0;
+  /**
+   * Fed from the sink's log only up to durable checkpoints: a file holds checkpointed rows
+   * only, so a replay after a crash finds the same rows and cuts the same first file.
+   */
+  readonly commitOn = 'checkpoint' as const;
+
+  /** Every epoch ≤ this is in a written file (or had no rows); later ones are still buffered. */
+  get flushedEpoch(): number {
+    return this._flushedEpoch;
+  }
 
   constructor(
     private readonly config: S3SinkConfig,
@@ -155,15 +174,20 @@ export class S3SinkTarget extends RetryingSinkTarget<S3File> {
   protected takeBatch(epoch: number, info: SinkCommitInfo): S3File | null {
     this.lastEpoch = epoch;
     const p = this.pending;
-    p.firstEpoch ??= epoch;
     if (p.rowCount === 0) {
       p.firstEpoch = null; // an empty epoch starts no file
+      if (info.checkpoint !== false) this._flushedEpoch = epoch;
       return null;
     }
-    // Files end at checkpoints only (once the executor reports them), when full or old enough.
+    if (p.firstEpoch === null) {
+      p.firstEpoch = epoch;
+      p.fileTime = info.time ?? this.now();
+    }
+    // Files end at checkpoints only, when full or old enough.
     if (info.checkpoint === false) return null;
     if (p.rowCount < this.config.maxRowCount && this.now() - p.startedAt < this.config.rolloverMs) return null;
     this.pending = this.emptyBuffer();
+    this._flushedEpoch = epoch;
     return this.encode(p);
   }
 
@@ -186,7 +210,10 @@ export class S3SinkTarget extends RetryingSinkTarget<S3File> {
       return this.finalWrite;
     }
     this.pending = this.emptyBuffer();
-    p.firstEpoch ??= this.lastEpoch + 1;
+    if (p.firstEpoch === null) {
+      p.firstEpoch = this.lastEpoch + 1;
+      p.fileTime = this.now();
+    }
     const file = this.encode(p);
     this.finalWrite = this.deliver(file).then(
       () => this.ctx.log(`${this.label}: wrote ${file.rows} buffered rows to ${file.key} at close`),
@@ -196,7 +223,7 @@ export class S3SinkTarget extends RetryingSinkTarget<S3File> {
   }
 
   private encode(p: Pending): S3File {
-    const key = s3ObjectName(this.config, this.name, p.firstEpoch!, this.now());
+    const key = s3ObjectName(this.config, this.name, p.firstEpoch!, p.fileTime);
     // Row r of the file → (chunk, physical row): a flat index over the buffered chunks.
     const chunkOf = new Uint32Array(p.rowCount);
     const rowOf = new Uint32Array(p.rowCount);
@@ -217,7 +244,7 @@ export class S3SinkTarget extends RetryingSinkTarget<S3File> {
   }
 
   private emptyBuffer(): Pending {
-    return { chunks: [], rowCount: 0, firstEpoch: null, startedAt: 0 };
+    return { chunks: [], rowCount: 0, firstEpoch: null, fileTime: 0, startedAt: 0 };
   }
 }
 

@@ -29,6 +29,8 @@ export abstract class RetryingSinkTarget<Batch> implements ExternalSinkTarget {
   private readonly sealed: { epoch: number; batch: Batch }[] = [];
   private sealedEpoch = 0;
   private wake: (() => void) | null = null;
+  /** The last delivery attempt failed; cleared when one succeeds. */
+  private _failing = false;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -39,6 +41,11 @@ export abstract class RetryingSinkTarget<Batch> implements ExternalSinkTarget {
   ) {}
 
   abstract write(chunk: StreamChunk): void;
+
+  /** The target is unreachable (or refusing): a delivery is being retried. */
+  get failing(): boolean {
+    return this._failing;
+  }
 
   /** The work buffered so far, or null when there is nothing to send. */
   protected abstract takeBatch(epoch: number, info: SinkCommitInfo): Batch | null;
@@ -89,6 +96,7 @@ export abstract class RetryingSinkTarget<Batch> implements ExternalSinkTarget {
     for (let attempt = 1; !this.closed; attempt++) {
       try {
         await this.deliver(batch, epoch);
+        this._failing = false;
         if (attempt > 1) this.ctx.log(`${this.label}: epoch ${epoch} delivered after ${attempt} attempts`);
         return;
       } catch (e) {
@@ -96,6 +104,7 @@ export abstract class RetryingSinkTarget<Batch> implements ExternalSinkTarget {
         const msg = e instanceof Error ? e.message : String(e);
         this.stats.errors++;
         this.stats.lastError = msg;
+        this._failing = true;
         this.ctx.log(`${this.label}: epoch ${epoch} attempt ${attempt} failed, retrying in ${delay} ms: ${msg}`);
         this.onFailure(e);
         await this.sleep(delay);

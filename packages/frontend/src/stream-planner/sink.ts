@@ -217,7 +217,12 @@ export function createSinkCommand(session: FrontendSession, stmt: CreateSinkStat
     catalog.addRelation(rec, batch);
     let job;
     try {
-      job = engine.startSink(rec, planned.plan, planned.evalCtx, targetOf(engine, planned, log), { mode: planned.mode, intoTable: !!planned.into, sliced: true });
+      job = engine.startSink(rec, planned.plan, planned.evalCtx, targetOf(engine, planned, log), {
+        mode: planned.mode,
+        intoTable: !!planned.into,
+        sliced: true,
+        decouple: !!planned.external,
+      });
     } catch (e) {
       catalog.dropRelation(rec.id, storage.newBatch());
       throw e;
@@ -267,22 +272,64 @@ export function dropSinkCommand(session: FrontendSession, stmt: DropStatement): 
   });
 }
 
-/** Startup: re-plans every sink from its definition, after the MVs it may read. */
-export function restoreSinks(engine: StreamingEngine, log: (msg: string) => void): void {
+/** Every sink in the catalog, oldest first. */
+function catalogSinks(engine: StreamingEngine): RelationCatalog[] {
   const catalog = engine.catalog;
-  const sinks = catalog
+  return catalog
     .listDatabases()
     .flatMap((db) => catalog.listRelations(db.name, undefined, 'sink'))
     .sort((a, b) => a.id - b.id);
-  for (const rel of sinks) {
+}
+
+function plannedFromCatalog(engine: StreamingEngine, rel: RelationCatalog): PlannedSink {
+  const stmt = parseSql(rel.definition)[0];
+  if (!stmt || stmt.kind !== 'create_sink') throw new SqlError(SqlState.InternalError, 'no stored CREATE SINK');
+  return planSink(storedQueryContext(engine, rel), stmt, engine);
+}
+
+/**
+ * Recovery, with the MVs restored from the checkpoint and before the table changes after
+ * it are replayed: each connector sink the checkpoint lists (backfilled by then) whose
+ * upstream MVs are restored too is restored from its state — operators and log store —
+ * so its target gets the log's undelivered changes and then exactly the changes the
+ * replay recomputes. Returns the ids restored; `restoreSinks` rebuilds the others.
+ */
+export function restoreSinkJobs(engine: StreamingEngine, restoredMvs: ReadonlySet<number>, log: (msg: string) => void): Set<number> {
+  const recovered = engine.durability?.recovered ?? null;
+  const restored = new Set<number>();
+  if (!recovered) return restored;
+  for (const rel of catalogSinks(engine)) {
+    if (!recovered.jobs.has(rel.id)) continue;
+    if (!rel.dependsOn.every((up) => engine.catalog.getRelationById(up)?.kind !== 'materialized_view' || restoredMvs.has(up))) continue;
     try {
-      const stmt = parseSql(rel.definition)[0];
-      if (!stmt || stmt.kind !== 'create_sink') throw new SqlError(SqlState.InternalError, 'no stored CREATE SINK');
-      const planned = planSink(storedQueryContext(engine, rel), stmt, engine);
+      const planned = plannedFromCatalog(engine, rel);
+      if (!planned.external) continue;
+      const job = engine.restoreSink(rel, planned.plan, planned.evalCtx, targetOf(engine, planned, log), planned.mode);
+      for (const v of job.valueSources) v.markEmitted();
+      restored.add(rel.id);
+    } catch (e) {
+      log(`sink ${rel.name} could not be restored from the checkpoint: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  if (restored.size > 0) log(`sinks: ${restored.size} restored from checkpoint epoch ${recovered.epoch} with their logs`);
+  return restored;
+}
+
+/**
+ * Startup: re-plans every sink not restored by `restoreSinkJobs` from its definition, after
+ * the MVs it may read. Its backfill is dropped (the target had it before the restart)
+ * except for upsert connector targets, which get the upstream's current rows again.
+ */
+export function restoreSinks(engine: StreamingEngine, log: (msg: string) => void, restored: ReadonlySet<number> = new Set()): void {
+  for (const rel of catalogSinks(engine)) {
+    if (restored.has(rel.id)) continue;
+    try {
+      const planned = plannedFromCatalog(engine, rel);
       engine.startSink(rel, planned.plan, planned.evalCtx, targetOf(engine, planned, log), {
         mode: planned.mode,
         intoTable: !!planned.into,
         skipBackfill: !planned.external?.resendOnRestart,
+        decouple: !!planned.external,
       });
     } catch (e) {
       log(`sink ${rel.name} could not be restored: ${e instanceof Error ? e.message : String(e)}`);
