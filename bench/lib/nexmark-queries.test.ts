@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultNexmarkConfig, NexmarkGeneratorConfig } from '@freshet/connectors';
 import { renderNexmark, type NexmarkResult } from '../scenarios/nexmark';
-import { createSourceSql, NEXMARK_QUERIES, rowsOfType } from './nexmark-queries';
+import { createSourceSql, NEXMARK_QUERIES, rowsOfType, statementFor } from './nexmark-queries';
 
 describe('nexmark queries', () => {
   it('rowsOfType counts what the generator emits for the first N event numbers', () => {
@@ -21,6 +21,14 @@ describe('nexmark queries', () => {
       for (const t of new Set(q.reads)) expect(q.sql).toMatch(new RegExp(`\\b${t}\\b`, 'i'));
     }
     expect(createSourceSql('bid', 1000)).toContain(`nexmark.table.type = 'Bid'`);
+  });
+
+  it('the sink form is RisingWave\'s blackhole sink over the same query', () => {
+    const q0 = NEXMARK_QUERIES[0];
+    expect(statementFor(q0, 'mv')).toBe(q0.sql);
+    expect(statementFor(q0, 'sink')).toBe(
+      `CREATE SINK nexmark_q0 AS SELECT auction, bidder, price, date_time FROM bid\nWITH (connector = 'blackhole', type = 'append-only', force_append_only = 'true')`,
+    );
   });
 });
 

@@ -25,6 +25,23 @@ export interface NexmarkQuery {
   skip?: string;
 }
 
+/**
+ * How a query's result leaves the engine. `sink` (default) is how RisingWave's published
+ * figures were measured (risingwave ci/scripts/sql/nexmark/qN.sql: `CREATE SINK nexmark_qN
+ * AS … WITH (connector = 'blackhole', type = 'append-only', force_append_only = 'true')`),
+ * so the comparison is like for like; `mv` materializes the result (state, serving) on top.
+ */
+export type NexmarkForm = 'sink' | 'mv';
+
+/** The statement that runs query `q` in `form` (`q.sql` is the MV form). */
+export function statementFor(q: NexmarkQuery, form: NexmarkForm): string {
+  if (!q.sql) throw new Error(`nexmark ${q.id} is not run`);
+  if (form === 'mv') return q.sql;
+  const m = /^CREATE MATERIALIZED VIEW (\w+) AS\b/.exec(q.sql);
+  if (!m) throw new Error(`nexmark ${q.id}: not a CREATE MATERIALIZED VIEW statement`);
+  return `CREATE SINK ${m[1]} AS${q.sql.slice(m[0].length)}\nWITH (connector = 'blackhole', type = 'append-only', force_append_only = 'true')`;
+}
+
 /** Event proportions of the generator (RisingWave's defaults, as Flink's: 2% / 6% / 92%). */
 export const PROPORTIONS: Record<NexmarkTable, number> = { person: 1, auction: 3, bid: 46 };
 const DENOMINATOR = PROPORTIONS.person + PROPORTIONS.auction + PROPORTIONS.bid;

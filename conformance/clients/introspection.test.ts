@@ -226,7 +226,10 @@ describe('introspection through real tools', () => {
   it('freshness view and streaming jobs follow DML', { timeout: TIMEOUT }, async () => {
     const fresh = async () =>
       (await client.query(`SELECT * FROM rw_catalog.rw_mv_freshness WHERE name = 'customer_totals'`)).rows[0] as Record<string, string | Date | null>;
+    const sinkFresh = async () =>
+      (await client.query(`SELECT * FROM rw_catalog.rw_sink_freshness WHERE name = 'totals_out'`)).rows[0] as Record<string, string | Date | null>;
     const before = await fresh();
+    const sinkBefore = await sinkFresh();
     // The 3 orders arrived as changes (the MV was created first); it wrote one row per customer.
     expect(before).toMatchObject({ schema_name: 'public', status: 'CREATED', rows_in: '3', rows_out: '2', row_count: '2', lag_ms: '0' });
     const start = Date.now();
@@ -240,6 +243,12 @@ describe('introspection through real tools', () => {
       expect((after[col] as Date).getTime(), col).toBeGreaterThanOrEqual(start - 5);
     }
     expect((after.committed_at as Date).getTime()).toBeGreaterThanOrEqual((after.source_changed_at as Date).getTime());
+    // The blackhole sink over the MV got the MV's 3 new changes.
+    const sinkAfter = await sinkFresh();
+    expect(sinkAfter).toMatchObject({ schema_name: 'public', status: 'CREATED', lag_ms: '0' });
+    expect(BigInt(sinkAfter.rows_out as string) - BigInt(sinkBefore.rows_out as string)).toBe(3n);
+    expect(sinkAfter.rows_in).toBe(sinkAfter.rows_out);
+    expect(BigInt(sinkAfter.committed_epoch as string)).toBeGreaterThan(BigInt(sinkBefore.committed_epoch as string));
 
     const jobs = await client.query(`SELECT name, status, parallelism FROM rw_streaming_jobs ORDER BY name`);
     expect(jobs.rows).toEqual([

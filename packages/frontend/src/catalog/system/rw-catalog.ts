@@ -2,7 +2,7 @@
  * RisingWave's rw_catalog basics: one table per object kind plus rw_relations and
  * rw_columns, with RisingWave's column names (ids are our catalog ids).
  */
-import { T, listOf, typeName, typeOid } from '@freshet/common';
+import { type DataType, T, listOf, typeName, typeOid } from '@freshet/common';
 import type { RelationCatalog, RelationKind } from '../model';
 import type { StreamingJobInfo } from './session-info';
 import { formatJobProgress } from './streaming-jobs';
@@ -190,6 +190,28 @@ export const rwDdlProgress = systemTable({
   },
 });
 
+/** The freshness columns shared by MVs and sinks (see rwMvFreshness). */
+const FRESHNESS_COLUMNS: [string, DataType][] = [
+  ['id', I], ['schema_name', V], ['name', V], ['status', V], ['committed_epoch', T.Int64], ['committed_at', TZ],
+  ['source_changed_at', TZ], ['output_changed_at', TZ], ['lag_ms', T.Int64], ['rows_in', T.Int64], ['rows_out', T.Int64],
+];
+
+function freshnessRow(j: StreamingJobInfo) {
+  return {
+    id: j.id,
+    schema_name: j.schema,
+    name: j.name,
+    status: j.status,
+    committed_epoch: BigInt(j.committedEpoch),
+    committed_at: msToMicros(j.committedAt),
+    source_changed_at: msToMicros(j.sourceChangedAt),
+    output_changed_at: msToMicros(j.outputChangedAt),
+    lag_ms: BigInt(Math.round(j.lagMs)),
+    rows_in: BigInt(j.rowsIn),
+    rows_out: BigInt(j.rowsOut),
+  };
+}
+
 /**
  * Freshet's freshness view, one row per MV: the epoch it last committed and that epoch's
  * barrier time (the MV shows its sources as of then), the latest change of its sources
@@ -202,29 +224,28 @@ export const rwMvFreshness = systemTable({
   name: 'rw_mv_freshness',
   oid: 90_214,
   relkind: 'v',
-  columns: [
-    ['id', I], ['schema_name', V], ['name', V], ['status', V], ['committed_epoch', T.Int64], ['committed_at', TZ],
-    ['source_changed_at', TZ], ['output_changed_at', TZ], ['lag_ms', T.Int64], ['rows_in', T.Int64], ['rows_out', T.Int64],
-    ['row_count', T.Int64],
-  ],
+  columns: [...FRESHNESS_COLUMNS, ['row_count', T.Int64]],
   *rows(ctx: SystemContext) {
     for (const j of jobsOf(ctx)) {
       if (j.kind !== 'materialized_view') continue;
-      yield {
-        id: j.id,
-        schema_name: j.schema,
-        name: j.name,
-        status: j.status,
-        committed_epoch: BigInt(j.committedEpoch),
-        committed_at: msToMicros(j.committedAt),
-        source_changed_at: msToMicros(j.sourceChangedAt),
-        output_changed_at: msToMicros(j.outputChangedAt),
-        lag_ms: BigInt(Math.round(j.lagMs)),
-        rows_in: BigInt(j.rowsIn),
-        rows_out: BigInt(j.rowsOut),
-        row_count: j.rowCount === null ? null : BigInt(j.rowCount),
-      };
+      yield { ...freshnessRow(j), row_count: j.rowCount === null ? null : BigInt(j.rowCount) };
     }
+  },
+});
+
+/**
+ * The same per sink: rows out are the changes handed to the sink (its log store, or the
+ * target for sinks into tables and blackhole), committed_epoch the last barrier that
+ * reached it. Delivery to an external target follows from its log (docs/connectors.md).
+ */
+export const rwSinkFreshness = systemTable({
+  schema: 'rw_catalog',
+  name: 'rw_sink_freshness',
+  oid: 90_216,
+  relkind: 'v',
+  columns: FRESHNESS_COLUMNS,
+  *rows(ctx: SystemContext) {
+    for (const j of jobsOf(ctx)) if (j.kind === 'sink') yield freshnessRow(j);
   },
 });
 
@@ -252,5 +273,5 @@ export const rwFunctions = systemTable({
 
 export const RW_CATALOG_GROUP = [
   rwTables, rwMaterializedViews, rwViews, rwIndexes, rwSources, rwSinks, rwRelations, rwColumns, rwSchemas, rwDatabases, rwUsers, rwTypes,
-  rwStreamingJobs, rwDdlProgress, rwMvFreshness, rwFunctions,
+  rwStreamingJobs, rwDdlProgress, rwMvFreshness, rwSinkFreshness, rwFunctions,
 ];

@@ -1,10 +1,11 @@
 /**
  * The streaming engine's jobs as the system tables see them: one `StreamingJobInfo` per
- * running MV (from the engine's job list, its running backfills and its flow counters,
- * stream-planner/flow-stats.ts) and per running sink (no counters yet). The session layer passes this to QueryContext.session.
+ * running MV and sink (from the engine's job lists, their running backfills and their flow
+ * counters, stream-planner/flow-stats.ts). The session layer passes this to QueryContext.session.
  */
 import type { Catalog } from '../catalog';
 import type { StreamingEngine } from '../../stream-planner/engine';
+import type { JobFlowStats } from '../../stream-planner/flow-stats';
 import type { StreamingJobInfo } from './session-info';
 
 export function streamingJobs(catalog: Catalog, engine: StreamingEngine): StreamingJobInfo[] {
@@ -13,10 +14,14 @@ export function streamingJobs(catalog: Catalog, engine: StreamingEngine): Stream
   for (const db of catalog.listDatabases()) {
     for (const rel of catalog.listRelations(db.name, undefined, 'sink')) {
       if (!engine.sinkJob(rel.id)) continue;
+      const backfill = backfills.get(rel.id);
+      const flow = engine.flow.job(rel.id);
       out.push({
         id: rel.id, kind: 'sink', database: rel.database, schema: rel.schema, name: rel.name, definition: rel.definition,
-        status: 'CREATED', rowCount: null, rowsIn: 0, rowsOut: 0, committedEpoch: 0, committedAt: null,
-        sourceChangedAt: null, outputChangedAt: null, lagMs: 0,
+        status: backfill ? 'CREATING' : 'CREATED',
+        backfill: backfill && { done: backfill.done, total: backfill.total, startedAt: backfill.startedAt },
+        rowCount: null,
+        ...flowFields(flow),
       });
     }
     for (const rel of catalog.listRelations(db.name, undefined, 'materialized_view')) {
@@ -34,17 +39,24 @@ export function streamingJobs(catalog: Catalog, engine: StreamingEngine): Stream
         status: backfill ? 'CREATING' : 'CREATED',
         backfill: backfill && { done: backfill.done, total: backfill.total, startedAt: backfill.startedAt },
         rowCount: job.materialize.table.size,
-        rowsIn: flow?.rowsIn ?? 0,
-        rowsOut: flow?.rowsOut ?? 0,
-        committedEpoch: flow?.committedEpoch ?? 0,
-        committedAt: flow?.committedAt ?? null,
-        sourceChangedAt: flow?.sourceChangedAt ?? null,
-        outputChangedAt: flow?.outputChangedAt ?? null,
-        lagMs: flow?.lagMs ?? 0,
+        ...flowFields(flow),
       });
     }
   }
   return out;
+}
+
+/** A job's flow counters (zero before its first chunk or barrier). */
+function flowFields(flow: JobFlowStats | undefined) {
+  return {
+    rowsIn: flow?.rowsIn ?? 0,
+    rowsOut: flow?.rowsOut ?? 0,
+    committedEpoch: flow?.committedEpoch ?? 0,
+    committedAt: flow?.committedAt ?? null,
+    sourceChangedAt: flow?.sourceChangedAt ?? null,
+    outputChangedAt: flow?.outputChangedAt ?? null,
+    lagMs: flow?.lagMs ?? 0,
+  };
 }
 
 /** RisingWave's SHOW JOBS / rw_ddl_progress progress text: percent with two decimals. */
