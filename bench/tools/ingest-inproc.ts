@@ -8,12 +8,19 @@
  * against the client-side totals at the end.
  *
  *   node --import tsx bench/tools/ingest-inproc.ts [--users N] [--events N] [--batch-rows N]
- *        [--data-dir DIR] [--profile DIR]
+ *        [--load insert|copy] [--barrier-ms N] [--checkpoint-frequency N] [--alloc-top N] [--data-dir DIR] [--profile DIR]
+ *
+ * `--alloc-top N` samples allocations during the measured run (V8's sampling heap profiler,
+ * objects collected young included) and prints the N functions allocating the most bytes.
+ *
+ * `--load copy` sends each batch as `COPY t (cols) FROM STDIN` (Query, one CopyData with
+ * the batch's text-format rows, CopyDone) per table instead of Bind/Execute.
  *
  * In-memory storage unless --data-dir is given (then commits go to LevelDB as in
  * `freshet start`). Between batches the loop yields to the event loop, so the streaming
  * engine's barrier timer fires as it does in the server.
  */
+import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serialize } from 'pg-protocol';
@@ -54,12 +61,62 @@ function firstDataRow(out: Buffer): string[] | null {
   return null;
 }
 
+/** Query `COPY target FROM STDIN`, one CopyData with the rows (4 values each) as text format, CopyDone. */
+function copyFrames(target: string, values: readonly string[]): Buffer {
+  let text = '';
+  for (let i = 0; i < values.length; i += 4) text += `${values[i]}\t${values[i + 1]}\t${values[i + 2]}\t${values[i + 3]}\n`;
+  return Buffer.concat([serialize.query(`COPY ${target} FROM STDIN`), serialize.copyData(Buffer.from(text)), serialize.copyDone()]);
+}
+
+interface SamplingNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: SamplingNode[];
+}
+
+/** Allocation sampling (every 32 KiB on average), young garbage included; `stop` returns a per-function table. */
+async function startAllocationSampling(): Promise<{ stop(top: number, events: number): Promise<string> }> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<any>((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('HeapProfiler.enable');
+  await post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return {
+    async stop(top, events) {
+      const { profile } = await post('HeapProfiler.stopSampling');
+      session.disconnect();
+      const bySite = new Map<string, number>();
+      let total = 0;
+      const walk = (n: SamplingNode) => {
+        if (n.selfSize > 0) {
+          const f = n.callFrame;
+          const site = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/work\/main\//, '')}:${f.lineNumber + 1}`;
+          bySite.set(site, (bySite.get(site) ?? 0) + n.selfSize);
+          total += n.selfSize;
+        }
+        for (const c of n.children) walk(c);
+      };
+      walk(profile.head);
+      const rows = [...bySite].sort((a, b) => b[1] - a[1]).slice(0, top);
+      return [
+        `allocated ≈ ${(total / 2 ** 20).toFixed(0)} MiB (${(total / events).toFixed(0)} B/event), top sites:`,
+        ...rows.map(([site, bytes]) => `  ${((100 * bytes) / total).toFixed(1).padStart(5)}%  ${(bytes / events).toFixed(0).padStart(5)} B/event  ${site}`),
+      ].join('\n');
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       users: { type: 'string', default: '10000' },
       events: { type: 'string', default: '500000' },
       'batch-rows': { type: 'string', default: '1000' },
+      load: { type: 'string', default: 'insert' },
+      'barrier-ms': { type: 'string' },
+      'checkpoint-frequency': { type: 'string' },
+      'alloc-top': { type: 'string' },
       'data-dir': { type: 'string' },
       profile: { type: 'string' },
     },
@@ -67,6 +124,8 @@ async function main(): Promise<void> {
   const users = Number(values.users);
   const events = Number(values.events);
   const batchRows = Number(values['batch-rows']);
+  const copy = values.load === 'copy';
+  if (!copy && values.load !== 'insert') throw new Error('--load must be insert or copy');
   if (batchRows % TX_EVERY !== 0) throw new Error(`--batch-rows must be a multiple of ${TX_EVERY}`);
   const { frontend, close } = await openTestFrontend({ dataDir: values['data-dir'] });
   const sock = new FakeSocket(true);
@@ -79,6 +138,8 @@ async function main(): Promise<void> {
     if (err) throw new Error(`${sql}: ${err}`);
     return out;
   };
+  if (values['barrier-ms']) await q(`ALTER SYSTEM SET barrier_interval_ms TO '${Number(values['barrier-ms'])}'`);
+  if (values['checkpoint-frequency']) await q(`ALTER SYSTEM SET checkpoint_frequency TO '${Number(values['checkpoint-frequency'])}'`);
   for (const s of SOURCE_TABLES_SQL) await q(s);
   for (const mv of SEED_MVS) await q(mv.sql);
 
@@ -94,12 +155,20 @@ async function main(): Promise<void> {
     ]),
   );
   sock.takeOutput();
-  const frames: Buffer[] = [];
+  /** Per batch, the round trips (each ends with one ReadyForQuery). */
+  const frames: Buffer[][] = [];
   for (let from = 0; from < events; from += batchRows) {
     const to = Math.min(from + batchRows, events);
     const b = eventBatch(from, to, users, ts);
     const full = to - from === batchRows;
     const parts: Buffer[] = [];
+    if (copy) {
+      const trips: Buffer[] = [];
+      if (b.eventRows) trips.push(copyFrames('user_events (user_id, event_type, item_id, timestamp)', b.events));
+      if (b.transactionRows) trips.push(copyFrames('transactions (transaction_id, user_id, amount, created_at)', b.transactions));
+      frames.push(trips);
+      continue;
+    }
     if (!full) {
       if (b.eventRows) parts.push(serialize.parse({ name: 'ev_last', text: insertSql('user_events', b.eventRows), types: [] }));
       if (b.transactionRows) parts.push(serialize.parse({ name: 'tx_last', text: insertSql('transactions', b.transactionRows), types: [] }));
@@ -107,14 +176,15 @@ async function main(): Promise<void> {
     if (b.eventRows) parts.push(serialize.bind({ statement: full ? 'ev' : 'ev_last', values: b.events }), serialize.execute({}));
     if (b.transactionRows) parts.push(serialize.bind({ statement: full ? 'tx' : 'tx_last', values: b.transactions }), serialize.execute({}));
     parts.push(serialize.sync());
-    frames.push(Buffer.concat(parts));
+    frames.push([Buffer.concat(parts)]);
   }
 
   const profiler = values.profile ? await startProfiler() : null;
+  const allocs = values['alloc-top'] ? await startAllocationSampling() : null;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < frames.length; i++) {
-    await sock.roundTrip(frames[i]);
+    for (const trip of frames[i]) await sock.roundTrip(trip);
     if ((i & 15) === 0) {
       const err = errorIn(sock.takeOutput());
       if (err) throw new Error(`batch ${i}: ${err}`);
@@ -127,9 +197,10 @@ async function main(): Promise<void> {
   const t1 = performance.now();
   const cpu = process.cpuUsage(cpu0);
   if (profiler) await profiler.stop(join(values.profile!, 'ingest-inproc.cpuprofile'));
+  if (allocs) console.log(await allocs.stop(Number(values['alloc-top']), events));
   const us = cpu.user + cpu.system;
   console.log(
-    `${events} events, ${users} users, ${batchRows}-event batches: ${(t1 - t0).toFixed(0)} ms wall ` +
+    `${events} events, ${users} users, ${batchRows}-event batches (${copy ? 'COPY' : 'INSERT'}): ${(t1 - t0).toFixed(0)} ms wall ` +
       `(inserts ${(tIns - t0).toFixed(0)} ms, FLUSH ${(t1 - tIns).toFixed(0)} ms), ` +
       `${(us / events).toFixed(2)} µs CPU/event = ${Math.round((events * 1e6) / us).toLocaleString('en-US')} events per CPU-second, ` +
       `${Math.round((events * 1000) / (t1 - t0)).toLocaleString('en-US')} events/s wall, heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MiB`,

@@ -83,6 +83,11 @@ export interface SqlErrorOptions {
    * cause, which is what PostgreSQL-style clients show; `errorReport` renders the chain.
    */
   context?: readonly string[];
+  /**
+   * PostgreSQL's CONTEXT field (`W`): where in the input the error arose, e.g.
+   * `COPY t, line 3, column b: "x"` for a bad value in COPY FROM data.
+   */
+  where?: string;
 }
 
 export class SqlError extends Error {
@@ -92,6 +97,7 @@ export class SqlError extends Error {
   readonly hint?: string;
   position?: number;
   readonly context?: readonly string[];
+  readonly where?: string;
 
   constructor(code: SqlStateCode, message: string, opts: SqlErrorOptions = {}) {
     super(message);
@@ -102,6 +108,7 @@ export class SqlError extends Error {
     this.hint = opts.hint;
     this.position = opts.position;
     this.context = opts.context;
+    this.where = opts.where;
   }
 }
 

@@ -7,3 +7,4 @@ export { startPgServer, type PgServer, type PgServerOptions } from './server';
 export { makeScramVerifier, parseScramVerifier } from './auth/scram';
 export { md5PasswordHash } from './auth/md5';
 export { ProtocolError } from './codec/protocol-error';
+export { bindParamsOf } from './codec/frontend-messages';

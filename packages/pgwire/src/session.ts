@@ -60,11 +60,53 @@ export interface PreparedStatement {
   describe(): StatementDescription;
 }
 
+/**
+ * `COPY … FROM STDIN`: the engine's end of the copy-in sub-protocol. pgwire sends
+ * CopyInResponse, then hands every CopyData payload to `write` in order until CopyDone
+ * (`finish`) or CopyFail / an error / the connection closing (`abort`).
+ */
+export interface CopyInTarget {
+  /** Overall format for CopyInResponse: 0 text (text and CSV), 1 binary. */
+  readonly format: 0 | 1;
+  /** Number of columns the data carries. */
+  readonly columns: number;
+  /**
+   * One CopyData payload. The bytes are only valid during the call (copy what is kept);
+   * rows may span payloads. Throws SqlError for bad input: the COPY then fails whole.
+   */
+  write(data: Buffer): void;
+  /** CopyDone: validates the end of the data, commits, and returns the tag (`COPY n`). */
+  finish(): Promise<string>;
+  /** The COPY ends without CopyDone: nothing it wrote may become visible. Idempotent. */
+  abort(): void;
+}
+
+/** `COPY … TO STDOUT`: pgwire sends CopyOutResponse, the pieces as CopyData, then CopyDone. */
+export interface CopyOutSource {
+  readonly format: 0 | 1;
+  readonly columns: number;
+  /**
+   * The next rows of output, each one row's bytes (sent as its own CopyData, as PostgreSQL
+   * does, so clients that read row by row work), or null when there is no more.
+   */
+  next(): Promise<Buffer[] | null>;
+  /** The command tag once `next` returned null (`COPY n`). */
+  tag(): string;
+  /** Releases the source (also after an error). */
+  close(): void;
+}
+
 /** What one `Portal.execute` produced. */
 export interface PortalResult {
   rows: Row[];
   done: boolean;
   tag: string;
+  /**
+   * The statement is a COPY: pgwire runs the copy sub-protocol with this target / source,
+   * and the CommandComplete tag is the one it returns (`tag` is ignored).
+   */
+  copyIn?: CopyInTarget;
+  copyOut?: CopyOutSource;
 }
 
 /**
@@ -88,8 +130,18 @@ export interface Portal {
 }
 
 export interface BindParams {
-  /** Raw parameter values as sent by the client (null = SQL NULL). */
-  values: (Buffer | null)[];
+  /**
+   * Raw parameter values as sent by the client (null = SQL NULL). Built on first access:
+   * hot paths read the bytes through `count` / `data` / `starts` / `lengths` instead.
+   */
+  readonly values: (Buffer | null)[];
+  /** Number of parameters. */
+  readonly count: number;
+  /** Every parameter's bytes, back to back; parameter i is `data[starts[i] … starts[i] + lengths[i])`. */
+  readonly data: Buffer;
+  readonly starts: Int32Array;
+  /** Byte length per parameter, -1 for NULL. */
+  readonly lengths: Int32Array;
   /** Per-parameter format codes, already expanded to one per parameter (0 text, 1 binary). */
   formats: number[];
 }

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type DataType, SqlError, formatDatum } from '@freshet/common';
-import type { Portal } from '@freshet/pgwire';
+import { type Portal, bindParamsOf } from '@freshet/pgwire';
 import { parseSql } from '@freshet/sql';
 import { queryContext } from '../session/query-context';
 import type { FrontendSession } from '../session/session';
@@ -40,7 +40,7 @@ const rows = async (text: string) => (await sql(text)).rows;
 /** Parse + Bind (text parameters) + Execute, as a driver's prepared statement does. */
 async function extended(text: string, values: (string | null)[], paramTypes: (DataType | null)[] = []) {
   const stmt = session.prepare(text, paramTypes);
-  return run([session.bind(stmt, { values: values.map((v) => (v === null ? null : Buffer.from(v))), formats: values.map(() => 0) })]);
+  return run([session.bind(stmt, bindParamsOf(values.map((v) => (v === null ? null : Buffer.from(v))), values.map(() => 0)))]);
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string> {

@@ -152,6 +152,14 @@ class DmlExecution implements QueryExecution {
   close(): void {}
 }
 
+/**
+ * Runs an INSERT/UPDATE/DELETE plan built outside the binder (COPY FROM's VALUES rows):
+ * one execution, committed as a prepared statement's is.
+ */
+export function runDmlPlan(plan: PlanNode, params: Datum[], opts: ExecuteOptions & { ctx: QueryContext }): QueryExecution {
+  return new DmlExecution(plan, params, opts, opts.ctx);
+}
+
 function prepareExplain(ctx: QueryContext, n: PgNode, paramTypes: readonly (DataType | null)[], rw?: RwExtras): PreparedQuery {
   const inner = prepareQuery(ctx, n.query, paramTypes, rw);
   const lines = explainPlan(inner.plan);

@@ -21,6 +21,7 @@ import { explainCreateSinkCommand } from '../stream-planner/explain-sink';
 import { createSourceCommand, dropSourceCommand } from '../stream-planner/source-commands';
 import { createSinkCommand, dropSinkCommand } from '../stream-planner/sink';
 import { alterSystemCommand } from '../stream-planner/system-params';
+import { copyCommand } from '../handler/dml-copy';
 
 export interface PreparedCommand extends PreparedStatement {
   bind(params: Datum[]): Portal;
@@ -115,6 +116,8 @@ function preparePg(session: FrontendSession, stmt: Extract<Statement, { kind: 'p
       return simpleCommand(showVariableFields(body), () => handleShowVariable(session, body));
     case 'TransactionStmt':
       return simpleCommand(null, () => handleTransaction(session, body));
+    case 'CopyStmt':
+      return copyCommand(session, stmt);
     case 'DeallocateStmt':
       return simpleCommand(null, () => ({ tag: 'DEALLOCATE' }));
     case 'DiscardStmt':

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type DataType, SqlError, T, formatDatum } from '@freshet/common';
-import type { Portal } from '@freshet/pgwire';
+import { type Portal, bindParamsOf } from '@freshet/pgwire';
 import { openTestFrontend } from '../query/testing';
 import { FastPathPortal } from './fast-path-portal';
 import type { FrontendSession } from './session';
@@ -52,7 +52,7 @@ async function codeOf(sql: string): Promise<string> {
 
 async function extended(sql: string, paramTypes: (DataType | null)[], values: (string | null)[]): Promise<string[][]> {
   const stmt = session.prepare(sql, paramTypes);
-  const portal = session.bind(stmt, { values: values.map((v) => (v === null ? null : Buffer.from(v))), formats: values.map(() => 0) });
+  const portal = session.bind(stmt, bindParamsOf(values.map((v) => (v === null ? null : Buffer.from(v))), values.map(() => 0)));
   return runPortals([portal]);
 }
 

@@ -11,6 +11,7 @@ import { SessionConfig } from './config';
 import { type PreparedCommand, prepareStatement } from './dispatch';
 import { PlanCache } from './plan-cache';
 import { decodeBindParams } from './bind-params';
+import { CopyCache } from '../handler/dml-copy';
 import type { Frontend } from './session-manager';
 
 export interface SessionInit {
@@ -40,6 +41,8 @@ export class FrontendSession implements Session {
   currentQuery = '';
   /** Point-lookup plans reused across queries of the same shape (plan-cache.ts). */
   readonly planCache = new PlanCache(this);
+  /** COPY FROM statements repeated by loaders, bound once (../handler/dml-copy.ts). */
+  readonly copyCache = new CopyCache(this);
 
   constructor(
     readonly frontend: Frontend,
@@ -113,7 +116,7 @@ export class FrontendSession implements Session {
   }
 
   simpleQuery(sql: string): Portal[] {
-    const cached = this.planCache.simpleQuery(sql);
+    const cached = this.planCache.simpleQuery(sql) ?? this.copyCache.simpleQuery(sql);
     if (cached) return [cached];
     const stmts = parseSql(sql);
     // Statements are prepared lazily, one at a time, so `CREATE TABLE t …; INSERT INTO t …`
@@ -136,10 +139,10 @@ export class FrontendSession implements Session {
   bind(stmt: PreparedStatement, params: BindParams): Portal {
     const prepared = stmt as PreparedCommand;
     const types = prepared.describe().paramTypes;
-    if (params.values.length !== types.length) {
+    if (params.count !== types.length) {
       throw new SqlError(
         SqlState.ProtocolViolation,
-        `bind message supplies ${params.values.length} parameters, but prepared statement requires ${types.length}`,
+        `bind message supplies ${params.count} parameters, but prepared statement requires ${types.length}`,
       );
     }
     return prepared.bind(decodeBindParams(types, params, this.timeZone()));

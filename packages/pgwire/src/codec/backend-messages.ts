@@ -10,6 +10,10 @@ export const BE = {
   Authentication: 0x52, // R
   BackendKeyData: 0x4b, // K
   BindComplete: 0x32, // 2
+  CopyInResponse: 0x47, // G
+  CopyOutResponse: 0x48, // H
+  CopyData: 0x64, // d
+  CopyDone: 0x63, // c
   CloseComplete: 0x33, // 3
   CommandComplete: 0x43, // C
   DataRow: 0x44, // D
@@ -107,6 +111,24 @@ export function writeCommandComplete(w: BufferWriter, tag: string): void {
   w.begin(BE.CommandComplete).cstring(tag).end();
 }
 
+/**
+ * CopyInResponse / CopyOutResponse: the overall format (0 text, 1 binary) and one format
+ * code per column (all equal to the overall one, as PostgreSQL sends them).
+ */
+export function writeCopyResponse(w: BufferWriter, type: typeof BE.CopyInResponse | typeof BE.CopyOutResponse, format: 0 | 1, columns: number): void {
+  w.begin(type).byte(format).int16(columns);
+  for (let i = 0; i < columns; i++) w.int16(format);
+  w.end();
+}
+
+export function writeCopyData(w: BufferWriter, data: Uint8Array): void {
+  w.begin(BE.CopyData).bytes(data).end();
+}
+
+export function writeCopyDone(w: BufferWriter): void {
+  w.begin(BE.CopyDone).end();
+}
+
 export function writeParameterDescription(w: BufferWriter, oids: number[]): void {
   w.begin(BE.ParameterDescription).int16(oids.length);
   for (const oid of oids) w.uint32(oid);
@@ -140,6 +162,8 @@ export interface ErrorFields {
   detail?: string;
   hint?: string;
   position?: number;
+  /** CONTEXT: where the error arose (e.g. `COPY t, line 3`). */
+  where?: string;
 }
 
 function writeErrorFields(w: BufferWriter, type: number, f: ErrorFields): void {
@@ -151,6 +175,7 @@ function writeErrorFields(w: BufferWriter, type: number, f: ErrorFields): void {
   if (f.detail !== undefined) w.byte(0x44).cstring(f.detail); // D
   if (f.hint !== undefined) w.byte(0x48).cstring(f.hint); // H
   if (f.position !== undefined) w.byte(0x50).cstring(String(f.position)); // P
+  if (f.where !== undefined) w.byte(0x57).cstring(f.where); // W
   w.byte(0).end();
 }
 

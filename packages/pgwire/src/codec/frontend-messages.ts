@@ -76,14 +76,52 @@ export function readParse(r: BufferReader): ParseMessage {
   return { name, sql, paramOids };
 }
 
-export interface BindMessage {
+/**
+ * A Bind's parameter values: all their bytes in one buffer (`data`), each value at
+ * `starts[i]` for `lengths[i]` bytes (-1: NULL). A batched INSERT binds thousands of
+ * values, so no object is made per value unless someone asks for `values`.
+ */
+export interface BindValues {
+  readonly count: number;
+  readonly data: Buffer;
+  readonly starts: Int32Array;
+  readonly lengths: Int32Array;
+  /** One Buffer (a view into `data`) per value, null for NULL; built on first access. */
+  readonly values: (Buffer | null)[];
+}
+
+export interface BindMessage extends BindValues {
   portal: string;
   statement: string;
   /** Format codes as sent (0, 1 or n entries). */
   paramFormats: number[];
-  values: (Buffer | null)[];
   /** Format codes as sent (0, 1 or n entries). */
   resultFormats: number[];
+}
+
+const NO_BYTES = Buffer.alloc(0);
+
+/** BindParams from one Buffer per value (tests and in-process callers; the wire path never copies twice). */
+export function bindParamsOf(values: readonly (Buffer | null)[], formats: number[]): BindValues & { formats: number[] } {
+  const starts = new Int32Array(values.length);
+  const lengths = new Int32Array(values.length);
+  let size = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    starts[i] = size;
+    lengths[i] = v === null ? -1 : v.length;
+    size += v === null ? 0 : v.length;
+  }
+  const data = Buffer.alloc(size);
+  for (let i = 0; i < values.length; i++) values[i]?.copy(data, starts[i]);
+  return { count: values.length, data, starts, lengths, formats, values: bindValueViews({ count: values.length, data, starts, lengths }) };
+}
+
+/** The per-value views of `v` (the slow, compatible form of a Bind's values). */
+export function bindValueViews(v: Pick<BindValues, 'count' | 'data' | 'starts' | 'lengths'>): (Buffer | null)[] {
+  const out = new Array<Buffer | null>(v.count);
+  for (let i = 0; i < v.count; i++) out[i] = v.lengths[i] === -1 ? null : v.data.subarray(v.starts[i], v.starts[i] + v.lengths[i]);
+  return out;
 }
 
 function readFormatCodes(r: BufferReader): number[] {
@@ -100,10 +138,9 @@ export function readBind(r: BufferReader): BindMessage {
   const paramFormats = readFormatCodes(r);
   const n = r.int16();
   if (n < 0) throw new ProtocolError('invalid Bind message: negative parameter count');
-  const values = new Array<Buffer | null>(n);
   // The frame buffer is reused, so the values are copied — all at once (one copy of the
-  // parameter region, then a view per value) rather than one Buffer per value: a batched
-  // INSERT binds thousands of parameters.
+  // parameter region, offsets into it) rather than one Buffer per value: a batched INSERT
+  // binds thousands of parameters.
   const starts = new Int32Array(n);
   const lens = new Int32Array(n);
   let first = -1;
@@ -117,13 +154,27 @@ export function readBind(r: BufferReader): BindMessage {
     if (first < 0) first = starts[i];
     last = starts[i] + len;
   }
+  let data = NO_BYTES;
   if (first >= 0) {
-    const copy = Buffer.from(r.buffer.subarray(first, last));
-    for (let i = 0; i < n; i++) values[i] = lens[i] === -1 ? null : copy.subarray(starts[i] - first, starts[i] - first + lens[i]);
-  } else values.fill(null);
+    data = Buffer.from(r.buffer.subarray(first, last));
+    for (let i = 0; i < n; i++) starts[i] -= first;
+  }
   const resultFormats = readFormatCodes(r);
   r.expectEnd();
-  return { portal, statement, paramFormats, values, resultFormats };
+  let views: (Buffer | null)[] | null = null;
+  return {
+    portal,
+    statement,
+    paramFormats,
+    resultFormats,
+    count: n,
+    data,
+    starts,
+    lengths: lens,
+    get values() {
+      return (views ??= bindValueViews({ count: n, data, starts, lengths: lens }));
+    },
+  };
 }
 
 export interface TargetMessage {

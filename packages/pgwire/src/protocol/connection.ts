@@ -23,7 +23,17 @@ import { BufferWriter } from '../codec/buffer-writer';
 import { FrameDecoder } from '../codec/frame-decoder';
 import * as fe from '../codec/frontend-messages';
 import { ProtocolError } from '../codec/protocol-error';
-import type { FieldInfo, Portal, PortalResult, PreparedStatement, Session, SessionManager, StartupParams } from '../session';
+import type {
+  CopyInTarget,
+  CopyOutSource,
+  FieldInfo,
+  Portal,
+  PortalResult,
+  PreparedStatement,
+  Session,
+  SessionManager,
+  StartupParams,
+} from '../session';
 import { mapError, noticeFields } from './error-mapping';
 import { FORMAT_BINARY, FORMAT_TEXT, type ResultEncoder, resultEncoder, wireFields } from './result-encoder';
 
@@ -70,6 +80,8 @@ export class Connection {
   /** The frame loop is active (possibly suspended in an await). */
   private running = false;
   private inputPaused = false;
+  /** Set while a COPY FROM STDIN waits for more input (onData / teardown wake it). */
+  private inputWaiter: (() => void) | null = null;
   private readonly log: (msg: string) => void;
 
   constructor(
@@ -97,7 +109,11 @@ export class Connection {
   private onData(chunk: Buffer): void {
     if (this.phase === 'closed') return;
     this.decoder.push(chunk);
-    if (!this.running) {
+    if (this.inputWaiter) {
+      const wake = this.inputWaiter;
+      this.inputWaiter = null;
+      wake();
+    } else if (!this.running) {
       void this.pump();
     } else if (!this.inputPaused && this.decoder.buffered > INPUT_HIGH_WATER) {
       this.inputPaused = true;
@@ -157,7 +173,7 @@ export class Connection {
       case fe.FE.CopyData:
       case fe.FE.CopyDone:
       case fe.FE.CopyFail:
-        // Not in COPY IN: PostgreSQL ignores these.
+        // Not in COPY IN (e.g. the rest of a COPY that failed mid-stream): PostgreSQL ignores these.
         return;
       default:
         throw new ProtocolError(`invalid frontend message type ${describeType(type)}`);
@@ -323,6 +339,10 @@ export class Connection {
     for (;;) {
       const pending = portal.execute(0);
       const res = pending instanceof Promise ? await pending : pending;
+      if (res.copyIn || res.copyOut) {
+        this.writeCompletion(await this.runCopy(res));
+        return;
+      }
       if (encoder && res.rows.length > 0) {
         const written = this.writeRows(encoder, res.rows);
         if (written) await written;
@@ -368,8 +388,17 @@ export class Connection {
     if (!stmt) throw NOT_FOUND_STATEMENT(m.statement);
     if (m.portal === '') this.closePortal('');
     else if (this.portals.has(m.portal)) throw new SqlError('42P03', `portal "${m.portal}" already exists`);
-    const formats = expandFormats(m.paramFormats, m.values.length, 'parameter');
-    const portal = this.session!.bind(stmt, { values: m.values, formats });
+    const formats = expandFormats(m.paramFormats, m.count, 'parameter');
+    const portal = this.session!.bind(stmt, {
+      count: m.count,
+      data: m.data,
+      starts: m.starts,
+      lengths: m.lengths,
+      formats,
+      get values() {
+        return m.values;
+      },
+    });
     if (portal instanceof Promise) return portal.then((p) => this.bound(m, p));
     this.bound(m, portal);
   }
@@ -419,6 +448,7 @@ export class Connection {
   }
 
   private writeExecuted(session: Session, ps: PortalState, res: PortalResult): Promise<void> | void {
+    if (res.copyIn || res.copyOut) return this.runCopy(res).then((tag) => this.executed(session, ps, true, tag));
     const pending = ps.fields && res.rows.length > 0 ? this.writeRows(resultEncoder(ps.fields, ps.formats, session.timeZone()), res.rows) : undefined;
     if (pending) return pending.then(() => this.executed(session, ps, res.done, res.tag));
     this.executed(session, ps, res.done, res.tag);
@@ -457,6 +487,85 @@ export class Connection {
   private onTerminate(): void {
     this.flush();
     this.close();
+  }
+
+  // ---------------------------------------------------------------- COPY
+
+  private runCopy(res: PortalResult): Promise<string> {
+    return res.copyIn ? this.copyIn(res.copyIn) : this.copyOut(res.copyOut!);
+  }
+
+  /**
+   * COPY FROM STDIN: CopyInResponse, then this loop reads the frames itself (the pump is
+   * suspended in the statement that started the COPY) until CopyDone or CopyFail. Flush and
+   * Sync are ignored here, as in PostgreSQL (libpq may send them without noticing the COPY);
+   * any other message ends the COPY with a protocol-violation error. On any error the target
+   * is aborted (nothing becomes visible) and the error goes to the client as the statement's;
+   * CopyData that the client keeps sending after it is then ignored by the normal loop.
+   */
+  private async copyIn(target: CopyInTarget): Promise<string> {
+    be.writeCopyResponse(this.writer, be.BE.CopyInResponse, target.format, target.columns);
+    this.flush();
+    const d = this.decoder;
+    try {
+      for (;;) {
+        if (this.phase === 'closed') throw new SqlError(SqlState.ConnectionFailure, 'connection closed during COPY from stdin');
+        if (!d.next()) {
+          await this.moreInput();
+          continue;
+        }
+        switch (d.type) {
+          case fe.FE.CopyData:
+            target.write(d.buf.subarray(d.start, d.end));
+            break;
+          case fe.FE.CopyDone:
+            return await target.finish();
+          case fe.FE.CopyFail: {
+            const why = this.reader.reset(d.buf, d.start, d.end, 'CopyFail message').cstring();
+            throw new SqlError(SqlState.QueryCanceled, `COPY from stdin failed: ${why}`);
+          }
+          case fe.FE.Flush:
+          case fe.FE.Sync:
+            break;
+          default:
+            throw new SqlError(SqlState.ProtocolViolation, `unexpected message type 0x${d.type.toString(16).padStart(2, '0')} during COPY from stdin`);
+        }
+      }
+    } catch (e) {
+      target.abort();
+      throw e;
+    }
+  }
+
+  /** Resolves when more input arrived (or the connection closed); resumes a paused socket. */
+  private moreInput(): Promise<void> {
+    if (this.inputPaused) {
+      this.inputPaused = false;
+      this.socket.resume();
+    }
+    return new Promise((resolve) => {
+      this.inputWaiter = resolve;
+    });
+  }
+
+  /** COPY TO STDOUT: CopyOutResponse, the source's pieces as CopyData, CopyDone; returns the tag. */
+  private async copyOut(source: CopyOutSource): Promise<string> {
+    try {
+      be.writeCopyResponse(this.writer, be.BE.CopyOutResponse, source.format, source.columns);
+      for (;;) {
+        const rows = await source.next();
+        if (rows === null) break;
+        if (this.phase === 'closed') return source.tag();
+        for (const row of rows) {
+          be.writeCopyData(this.writer, row);
+          if (this.writer.length >= FLUSH_THRESHOLD && !this.flush()) await this.drained();
+        }
+      }
+      be.writeCopyDone(this.writer);
+      return source.tag();
+    } finally {
+      source.close();
+    }
   }
 
   // ---------------------------------------------------------------- output helpers
@@ -563,6 +672,10 @@ export class Connection {
   private teardown(): void {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
+    // A COPY waiting for data learns of the close and aborts.
+    const wake = this.inputWaiter;
+    this.inputWaiter = null;
+    wake?.();
     for (const name of [...this.portals.keys()]) this.closePortal(name);
     this.statements.clear();
     const session = this.session;

@@ -31,6 +31,7 @@ export function mapError(e: unknown, log: (msg: string) => void, forceFatal = fa
     detail: err.detail,
     hint: err.hint,
     position: err.position,
+    where: err.where,
     fatal,
     error: err,
   };
