@@ -9,19 +9,25 @@ import { fileURLToPath } from 'node:url';
 import { ALL_PROTOCOLS, type Protocol } from './lib/loadgen-protocol';
 import { Progress } from './lib/progress';
 import { writeResults } from './lib/results-writer';
-import { SCALES, type Scenario } from './lib/scenario';
+import { SMOKE_PLAN, withEnv } from './lib/run-all';
+import { loadSnapshot, runConditions } from './lib/run-conditions';
+import { SCALES, type Scenario, type ScenarioOptions } from './lib/scenario';
 import { ALL_TARGETS, stopAllTargets, type TargetName } from './lib/targets';
 import { connectors } from './scenarios/connectors';
 import { freshness } from './scenarios/freshness';
 import { ingest } from './scenarios/ingest';
 import { nexmark } from './scenarios/nexmark';
 import { pointLookup } from './scenarios/point-lookup';
+import { recovery } from './scenarios/recovery';
+import { serving } from './scenarios/serving';
 
-const SCENARIOS: Record<string, Scenario> = Object.fromEntries([pointLookup, ingest, freshness, nexmark, connectors].map((s) => [s.name, s]));
+const SCENARIOS: Record<string, Scenario> = Object.fromEntries([pointLookup, serving, ingest, freshness, recovery, nexmark, connectors].map((s) => [s.name, s]));
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(benchDir, '..');
 
 const USAGE = `usage: npm run bench -- [scenario] [options]
+
+With no scenario: every scenario once at the smoke scale (small, 1 repeat or 2), files <date>-<scenario>-smoke.*.
 
 scenarios:
 ${Object.values(SCENARIOS)
@@ -29,7 +35,7 @@ ${Object.values(SCENARIOS)
   .join('\n')}
 
 options:
-  --scale quick|small|full  point-lookup presets: small (= quick) = ${SCALES.small.rows.toLocaleString('en-US')} rows, ${SCALES.small.durationS} s/cell (default);
+  --scale smoke|quick|small|full  point-lookup presets: small (= quick) = ${SCALES.small.rows.toLocaleString('en-US')} rows, ${SCALES.small.durationS} s/cell (default);
                             full = ${SCALES.full.rows.toLocaleString('en-US')} rows, ${SCALES.full.durationS} s/cell.
                             ingest / freshness: quick = 10,000 users; full = 100,000 users, 10M events (ingest)
   --targets LIST            comma list of ${ALL_TARGETS.join(',')} (default: both)
@@ -44,7 +50,10 @@ options:
   --events N                ingest: events to insert; freshness: events preloaded before measuring
   --batch-rows N            ingest: events per batch (one multi-row INSERT per table)
   --load-connections N      ingest: concurrent INSERT connections
+  --load insert|copy|both   ingest: load with prepared INSERTs (default), COPY FROM STDIN, or both
   --rate N                  freshness: background load, events/s (default 10,000)
+  --rates LIST              freshness: several background loads, e.g. 1000,10000,50000 (one probe set each)
+  --sizes LIST              recovery: state sizes in events, e.g. 100000,500000
   --probes N                freshness: marker inserts timed
   --out DIR                 results directory (default bench/results)
   --profile DIR             write a V8 CPU profile of the Freshet server to DIR
@@ -84,7 +93,10 @@ async function main(): Promise<number> {
       events: { type: 'string' },
       'batch-rows': { type: 'string' },
       'load-connections': { type: 'string' },
+      load: { type: 'string' },
       rate: { type: 'string' },
+      rates: { type: 'string' },
+      sizes: { type: 'string' },
       probes: { type: 'string' },
       out: { type: 'string' },
       profile: { type: 'string' },
@@ -95,46 +107,82 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const scenarioName = positionals[0] ?? 'point-lookup';
-  const scenario = SCENARIOS[scenarioName];
-  if (!scenario) throw new Error(`unknown scenario ${scenarioName}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+  const out = values.out ?? join(benchDir, 'results');
+  if (positionals[0] === undefined || positionals[0] === 'all') {
+    // Every scenario at the smoke scale; a failing scenario is reported and the rest still run.
+    const failed: string[] = [];
+    for (const plan of SMOKE_PLAN) {
+      console.log(`\n=== ${plan.scenario} (smoke) ===`);
+      const base = options(SCENARIOS[plan.scenario], 'smoke', values);
+      const o: ScenarioOptions = { ...base, ...plan.config, pipeline: { ...base.pipeline, ...plan.pipeline } };
+      await withEnv(plan.env, () => runScenario(SCENARIOS[plan.scenario], o, out)).catch((e) => {
+        failed.push(plan.scenario);
+        console.error(`bench: ${plan.scenario} failed: ${(e as Error).message}`);
+      });
+    }
+    console.log(failed.length ? `\nsmoke run: FAILED ${failed.join(', ')}` : '\nsmoke run: every scenario completed');
+    return failed.length ? 1 : 0;
+  }
+  const scenario = SCENARIOS[positionals[0]];
+  if (!scenario) throw new Error(`unknown scenario ${positionals[0]}; known: ${Object.keys(SCENARIOS).join(', ')}`);
   // point-lookup's presets are small/full; the streaming scenarios' quick/full (quick = small).
-  const scale = values.scale ?? (scenarioName === 'point-lookup' ? 'small' : 'quick');
-  const preset = SCALES[scale];
-  if (!preset) throw new Error(`unknown --scale ${values.scale}; known: ${Object.keys(SCALES).join(', ')}`);
+  await runScenario(scenario, options(scenario, values.scale ?? (scenario.name === 'point-lookup' ? 'small' : 'quick'), values), out);
+  return 0;
+}
 
-  const warmup = values.warmup === '0' ? 0 : positive(values.warmup, 'warmup', false);
-  const connections = values.connections?.split(',').map((c) => positive(c.trim(), 'connections')!);
+type Values = Record<string, string | boolean | undefined>;
+
+function options(scenario: Scenario, scale: string, values: Values): ScenarioOptions {
+  const str = (k: string) => values[k] as string | undefined;
+  const preset = SCALES[scale];
+  if (!preset) throw new Error(`unknown --scale ${scale}; known: ${Object.keys(SCALES).join(', ')}`);
+  const own = scenario.defaults?.(scale) ?? {};
+  const warmup = str('warmup') === '0' ? 0 : positive(str('warmup'), 'warmup', false);
+  const connections = str('connections')?.split(',').map((c) => positive(c.trim(), 'connections')!);
+  const numbers = (k: string) => str(k)?.split(',').map((c) => positive(c.trim(), k, false)!);
   const progress = new Progress();
-  const result = await scenario.run({
+  return {
     scale,
-    rows: positive(values.rows, 'rows') ?? preset.rows,
-    durationS: positive(values.duration, 'duration', false) ?? preset.durationS,
-    warmupS: warmup ?? preset.warmupS,
-    repeats: positive(values.repeats, 'repeats') ?? preset.repeats,
-    targets: list<TargetName>(values.targets, ALL_TARGETS, 'target') ?? [...ALL_TARGETS],
-    connections: connections ?? [1, 8],
-    protocols: list<Protocol>(values.protocols, ALL_PROTOCOLS, 'protocol') ?? [...ALL_PROTOCOLS],
-    clientThreads: positive(values['client-threads'], 'client-threads') ?? 1,
+    rows: positive(str('rows'), 'rows') ?? own.rows ?? preset.rows,
+    durationS: positive(str('duration'), 'duration', false) ?? own.durationS ?? preset.durationS,
+    warmupS: warmup ?? own.warmupS ?? preset.warmupS,
+    repeats: positive(str('repeats'), 'repeats') ?? own.repeats ?? preset.repeats,
+    targets: list<TargetName>(str('targets'), ALL_TARGETS, 'target') ?? [...ALL_TARGETS],
+    connections: connections ?? own.connections ?? [1, 8],
+    protocols: list<Protocol>(str('protocols'), ALL_PROTOCOLS, 'protocol') ?? [...ALL_PROTOCOLS],
+    clientThreads: positive(str('client-threads'), 'client-threads') ?? 1,
     repoRoot,
-    profileDir: values.profile ? resolve(values.profile) : undefined,
+    profileDir: str('profile') ? resolve(str('profile')!) : undefined,
     progress,
     log: (line) => progress.done(line),
     pipeline: {
-      users: positive(values.users, 'users'),
-      events: positive(values.events, 'events'),
-      batchRows: positive(values['batch-rows'], 'batch-rows'),
-      loadConnections: positive(values['load-connections'], 'load-connections'),
-      rate: positive(values.rate, 'rate', false),
-      probes: positive(values.probes, 'probes'),
+      users: positive(str('users'), 'users'),
+      events: positive(str('events'), 'events'),
+      batchRows: positive(str('batch-rows'), 'batch-rows'),
+      loadConnections: positive(str('load-connections'), 'load-connections'),
+      load: str('load'),
+      rate: positive(str('rate'), 'rate', false),
+      probes: positive(str('probes'), 'probes'),
+      rates: numbers('rates'),
+      sizes: numbers('sizes'),
     },
-  });
+  };
+}
 
-  const { markdown, files } = writeResults(result, values.out ?? join(benchDir, 'results'));
+/** Runs one scenario between two load snapshots; writes its files with the run's conditions and noise verdict. */
+async function runScenario(scenario: Scenario, o: ScenarioOptions, out: string): Promise<void> {
+  const before = loadSnapshot();
+  const result = await scenario.run(o);
+  const conditions = runConditions(repoRoot, before, loadSnapshot(), result.spreads);
+  const { markdown, files } = writeResults(result, out, conditions);
   console.log(`\n${markdown}`);
   console.log(`written: ${files.map((f) => relative(process.cwd(), f)).join(', ')}\n`);
   console.log(result.summary);
-  return 0;
+  console.log(
+    conditions.verdict.trustworthy
+      ? `noise: quiet enough (load ${before.loadAverage[0]} → ${conditions.after.loadAverage[0]} on ${conditions.machine.cores} cores)`
+      : `noise: TOO NOISY TO TRUST — ${conditions.verdict.reasons.join('; ')}`,
+  );
 }
 
 // Ctrl-C stops the servers we started (and removes their data dirs), then exits; the

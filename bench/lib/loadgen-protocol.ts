@@ -8,16 +8,56 @@
 export type Protocol = 'extended' | 'simple';
 export const ALL_PROTOCOLS: readonly Protocol[] = ['extended', 'simple'];
 
+/**
+ * How a query's parameters derive from the drawn key k: `key` is k itself; `{ modulo: m }`
+ * is ((k − 1) mod m) + 1 (e.g. the user a session id belongs to).
+ */
+export type ParamSpec = 'key' | { modulo: number };
+
+/**
+ * A general lookup for the load generator (the serving scenario). Without it the worker
+ * runs the point-lookup scenario's `SELECT * FROM <table> WHERE id = $1`.
+ */
+export interface QuerySpec {
+  /** The statement with `$1…$n`; for the simple protocol the parameters are inlined as literals. */
+  text: string;
+  params: ParamSpec[];
+  /** A column whose text value must equal the key in the first row; null: no check. */
+  checkColumn: string | null;
+  /** Rows an answer must have (inclusive bounds); anything else counts as a wrong answer. */
+  minRows: number;
+  maxRows: number;
+}
+
+/** The simple-protocol text for `spec` with the key's parameters inlined (integers: no quoting). */
+export function inlineParams(text: string, values: readonly (number | string)[]): string {
+  return text.replace(/\$(\d+)/g, (_m, i: string) => String(values[Number(i) - 1]));
+}
+
+export function paramValues(spec: QuerySpec, key: number): number[] {
+  return spec.params.map((p) => (p === 'key' ? key : ((key - 1) % p.modulo) + 1));
+}
+
+/** Redis reads for the serving scenario: `GET <prefix><key>` or `HGETALL <prefix><key>`. */
+export interface RedisSpec {
+  command: 'get' | 'hgetall';
+  keyPrefix: string;
+}
+
 export interface LoadJob {
   host: string;
   port: number;
   user: string;
   database: string;
   table: string;
-  protocol: Protocol;
+  /** `redis`: `host`/`port` are Redis's and `redis` says what to read. */
+  protocol: Protocol | 'redis';
   connections: number;
-  /** Keys are drawn uniformly from [1, keyMax]. */
+  /** Keys are drawn uniformly from [keyMin (default 1), keyMax]. */
   keyMax: number;
+  keyMin?: number;
+  query?: QuerySpec;
+  redis?: RedisSpec;
   warmupMs: number;
   durationMs: number;
   /** Seeds the per-connection key streams, so a rerun draws the same keys. */

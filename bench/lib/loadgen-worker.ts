@@ -6,8 +6,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
+import { Redis } from 'ioredis';
 import pg from 'pg';
-import type { LoadJob, WorkerMessage, WorkerResult } from './loadgen-protocol';
+import { inlineParams, paramValues, type LoadJob, type QuerySpec, type WorkerMessage, type WorkerResult } from './loadgen-protocol';
 import { readCpuTimes, busyFraction } from './machine';
 
 const job = workerData as LoadJob;
@@ -17,8 +18,9 @@ const post = (m: WorkerMessage) => parentPort!.postMessage(m);
  *  cost, identical for both targets, and make the client the bottleneck sooner. */
 const rawTypes = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
 
-/** xorshift32: a cheap deterministic key stream per connection. */
-function keyStream(seed: number, keyMax: number): () => number {
+/** xorshift32: a cheap deterministic key stream per connection, uniform over [keyMin, keyMax]. */
+function keyStream(seed: number, keyMax: number, keyMin = 1): () => number {
+  const span = keyMax - keyMin + 1;
   let s = seed >>> 0 || 1;
   return () => {
     s ^= s << 13;
@@ -26,12 +28,20 @@ function keyStream(seed: number, keyMax: number): () => number {
     s ^= s >>> 17;
     s ^= s << 5;
     s >>>= 0;
-    return 1 + (s % keyMax);
+    return keyMin + (s % span);
   };
 }
 
-async function main(): Promise<void> {
-  post({ type: 'progress', phase: 'connect', queries: 0 });
+/** One lookup against the target: resolves to null for a right answer, else what was wrong. */
+type Lookup = (key: number) => Promise<string | null>;
+
+/** The default point lookup of the point-lookup scenario. */
+function pointLookupSpec(table: string): QuerySpec {
+  return { text: `SELECT * FROM ${table} WHERE id = $1`, params: ['key'], checkColumn: 'id', minRows: 1, maxRows: 1 };
+}
+
+async function sqlLookups(): Promise<{ lookups: Lookup[]; close: () => Promise<void> }> {
+  const spec = job.query ?? pointLookupSpec(job.table);
   const clients = await Promise.all(
     Array.from({ length: job.connections }, async () => {
       const c = new pg.Client({ host: job.host, port: job.port, user: job.user, database: job.database, types: rawTypes });
@@ -40,11 +50,45 @@ async function main(): Promise<void> {
       return c;
     }),
   );
+  const extended = job.protocol === 'extended';
+  const check = (r: pg.QueryResult, key: number): string | null => {
+    if (r.rows.length < spec.minRows || r.rows.length > spec.maxRows) return `${r.rows.length} rows`;
+    if (spec.checkColumn && r.rows[0][spec.checkColumn] !== String(key)) return `wrong ${spec.checkColumn}`;
+    return null;
+  };
+  const lookups = clients.map(
+    (client): Lookup =>
+      extended
+        ? async (key) => check(await client.query({ name: 'bench_lookup', text: spec.text, values: paramValues(spec, key) }), key)
+        : async (key) => check(await client.query(inlineParams(spec.text, paramValues(spec, key))), key),
+  );
+  return { lookups, close: () => Promise.all(clients.map((c) => c.end().catch(() => {}))).then(() => {}) };
+}
+
+async function redisLookups(): Promise<{ lookups: Lookup[]; close: () => Promise<void> }> {
+  const spec = job.redis!;
+  const clients = await Promise.all(
+    Array.from({ length: job.connections }, async () => {
+      const c = new Redis({ host: job.host, port: job.port, protocol: 2, lazyConnect: true, maxRetriesPerRequest: 0 });
+      c.on('error', () => {});
+      await c.connect();
+      return c;
+    }),
+  );
+  const lookups = clients.map(
+    (client): Lookup =>
+      spec.command === 'get'
+        ? async (key) => ((await client.get(spec.keyPrefix + key)) === null ? 'missing key' : null)
+        : async (key) => (Object.keys(await client.hgetall(spec.keyPrefix + key)).length === 0 ? 'missing key' : null),
+  );
+  return { lookups, close: () => Promise.all(clients.map((c) => c.quit().catch(() => {}))).then(() => {}) };
+}
+
+async function main(): Promise<void> {
+  post({ type: 'progress', phase: 'connect', queries: 0 });
+  const { lookups, close } = job.protocol === 'redis' ? await redisLookups() : await sqlLookups();
 
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
-  const stmtText = `SELECT * FROM ${job.table} WHERE id = $1`;
-  const simplePrefix = `SELECT * FROM ${job.table} WHERE id = `;
-  const extended = job.protocol === 'extended';
 
   const start = performance.now();
   const measureStart = start + job.warmupMs;
@@ -55,23 +99,24 @@ async function main(): Promise<void> {
   let wrongRows = 0;
   let firstError: string | undefined;
 
-  const loop = async (client: pg.Client, nextKey: () => number) => {
+  const loop = async (lookup: Lookup, nextKey: () => number) => {
     for (;;) {
       const t0 = performance.now();
       if (t0 >= end) return;
       const key = nextKey();
-      let r: pg.QueryResult;
+      let wrong: string | null;
       try {
-        r = extended
-          ? await client.query({ name: 'bench_point_lookup', text: stmtText, values: [key] })
-          : await client.query(simplePrefix + key);
+        wrong = await lookup(key);
       } catch (e) {
         errors++;
         firstError ??= (e as Error).message;
         return;
       }
       const t1 = performance.now();
-      if (r.rows.length !== 1 || r.rows[0].id !== String(key)) wrongRows++;
+      if (wrong !== null) {
+        wrongRows++;
+        firstError ??= `key ${key}: ${wrong}`;
+      }
       if (t0 >= measureStart) {
         histogram.recordValue(Math.max(1, Math.round((t1 - t0) * 1000)));
         queries++;
@@ -95,12 +140,12 @@ async function main(): Promise<void> {
   }, job.warmupMs);
 
   let seed = job.seed;
-  await Promise.all(clients.map((c) => loop(c, keyStream(++seed * 2654435761, job.keyMax))));
+  await Promise.all(lookups.map((l) => loop(l, keyStream(++seed * 2654435761, job.keyMax, job.keyMin))));
   clearInterval(ticker);
   clearTimeout(startTimer);
   const cpu = process.cpuUsage(cpuAtStart);
   const machineAtEnd = readCpuTimes();
-  await Promise.all(clients.map((c) => c.end().catch(() => {})));
+  await close();
 
   const result: WorkerResult = {
     queries,

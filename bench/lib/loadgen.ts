@@ -6,7 +6,7 @@ import { loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
 import type { LoadJob, WorkerMessage, WorkerResult } from './loadgen-protocol';
-import { latencySummary, type LatencySummary } from './stats';
+import { latencyCdf, latencySummary, type LatencyCdf, type LatencySummary } from './stats';
 
 export interface Measurement extends LatencySummary {
   qps: number;
@@ -27,6 +27,8 @@ export interface Measurement extends LatencySummary {
    * warm-up included, in µs. Unlike QPS it hardly depends on what else the machine runs.
    */
   serverCpuUsPerQuery?: number | null;
+  /** The run's latency CDF ([percentile, µs]), for the CDF and histogram charts. */
+  cdf?: LatencyCdf;
 }
 
 export interface ProgressTick {
@@ -72,6 +74,7 @@ function merge(results: WorkerResult[], durationMs: number): Measurement {
   const busy = results.map((r) => r.machineBusy).filter((b): b is number => b !== null);
   return {
     ...latencySummary(merged),
+    cdf: latencyCdf(merged),
     qps: queries / (durationMs / 1000),
     queries,
     warmupQueries: results.reduce((a, r) => a + r.warmupQueries, 0),

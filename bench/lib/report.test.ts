@@ -4,7 +4,7 @@ import { splitConnections } from './loadgen';
 import { compare, fmtMs, fmtQps, renderMarkdown, renderSummary, serverCpuUs, type BenchResult, type CellResult } from './report';
 import { processTreeCpuSeconds } from './machine';
 import { resultBaseName } from './results-writer';
-import { latencyChart, qpsChart } from './charts';
+import { distributionEntries, latencyCdfChart, latencyChart, latencyHistogramChart, medianRun, qpsChart } from './charts';
 import { summarizeRuns } from './stats';
 import { linearTicks, logTicks } from './svg';
 
@@ -106,6 +106,17 @@ describe('charts', () => {
     const r = result();
     r.scenario = 'a<b&c';
     expect(qpsChart(r)).toContain('a&lt;b&amp;c');
+  });
+  it('draws CDFs and histograms of the median run at the largest connection count', () => {
+    const r = result();
+    const withCdf = (x: Measurement, p50Us: number): Measurement => ({ ...x, p50Us, cdf: [[0, p50Us / 2], [50, p50Us], [100, p50Us * 4]] });
+    r.cells = r.cells.map((c) => (c.connections === 8 ? { ...c, runs: c.runs.map((x) => withCdf(x, c.target === 'freshet' ? 300 : 200)) } : c));
+    const entries = distributionEntries(r);
+    expect(entries.map((e) => e.name)).toEqual(['freshet extended', 'postgres extended']);
+    expect(latencyCdfChart('cdf', entries).match(/<path /g)).toHaveLength(2);
+    expect(latencyHistogramChart('hist', entries)).toContain('% of queries');
+    expect(medianRun([{ p50Us: 10 }, { p50Us: 40 }, { p50Us: 22 }], 20)).toEqual({ p50Us: 22 });
+    expect(medianRun([{ p50Us: 10 }], undefined)).toBeUndefined();
   });
   it('picks round tick values', () => {
     expect(linearTicks(9500)).toEqual([0, 2000, 4000, 6000, 8000, 10000]);

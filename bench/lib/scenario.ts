@@ -5,6 +5,7 @@
  */
 import type { Protocol } from './loadgen-protocol';
 import type { Progress } from './progress';
+import type { Spread } from './run-conditions';
 import type { TargetName } from './targets';
 
 export interface ScaleConfig {
@@ -22,6 +23,8 @@ export const SCALES: Record<string, ScaleConfig> = {
 };
 /** `quick` is the small preset under the name the streaming scenarios use. */
 SCALES.quick = SCALES.small;
+/** `npm run bench` with no scenario: every scenario once, small enough for a few minutes each (run-all.ts). */
+SCALES.smoke = { rows: 20_000, durationS: 1, warmupS: 0.5, repeats: 2 };
 
 /** Options only some scenarios read (ingest, freshness); unset means the scenario's preset. */
 export interface PipelineOverrides {
@@ -29,8 +32,14 @@ export interface PipelineOverrides {
   events?: number;
   batchRows?: number;
   loadConnections?: number;
+  /** ingest: `insert`, `copy` or `both` (scenarios/ingest-load.ts). */
+  load?: string;
   /** Background load of the freshness scenario, events/s. */
   rate?: number;
+  /** Several background loads, events/s (freshness: one probe set per load). */
+  rates?: number[];
+  /** State sizes, events (recovery). */
+  sizes?: number[];
   probes?: number;
 }
 
@@ -67,10 +76,14 @@ export interface ScenarioOutput {
   charts: ChartFile[];
   /** The figures at a glance, for the end of the console output. */
   summary: string;
+  /** Spreads of the repeated measurements, for the run's noise verdict (run-conditions.ts). */
+  spreads?: Spread[];
 }
 
 export interface Scenario {
   name: string;
   description: string;
+  /** The scenario's own presets for the generic options, where they differ from SCALES. */
+  defaults?: (scale: string) => Partial<ScaleConfig> & { connections?: number[] };
   run(opts: ScenarioOptions): Promise<ScenarioOutput>;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as hdr from 'hdr-histogram-js';
-import { latencySummary, median, percentile, spreadPct, summarizeRuns } from './stats';
+import { histogramFromCdf, latencyCdf, latencySummary, median, percentAtOrBelow, percentile, spreadPct, summarizeRuns, type LatencyCdf } from './stats';
 
 describe('median', () => {
   it('takes the middle value, or the mean of the two middle values', () => {
@@ -82,5 +82,52 @@ describe('percentile', () => {
     expect(percentile(xs, 10)).toBe(1);
     expect(percentile([7], 99)).toBe(7);
     expect(percentile([], 50)).toBeNaN();
+  });
+});
+
+describe('latency distributions', () => {
+  const uniform = (n: number) => {
+    const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+    for (let v = 1; v <= n; v++) h.recordValue(v);
+    return h;
+  };
+
+  it('samples the CDF at every percent, the tail and the extremes', () => {
+    const cdf = latencyCdf(uniform(1000));
+    expect(cdf[0]).toEqual([0, 1]);
+    expect(cdf.find(([p]) => p === 50)![1]).toBe(500);
+    expect(cdf.find(([p]) => p === 99.9)![1]).toBe(999);
+    expect(cdf[cdf.length - 1]).toEqual([100, 1000]);
+    for (let i = 1; i < cdf.length; i++) {
+      expect(cdf[i][0]).toBeGreaterThan(cdf[i - 1][0]);
+      expect(cdf[i][1]).toBeGreaterThanOrEqual(cdf[i - 1][1]);
+    }
+    expect(latencyCdf(uniform(0))).toEqual([]);
+  });
+
+  it('interpolates the share at or below a value', () => {
+    const cdf: LatencyCdf = [
+      [0, 10],
+      [50, 20],
+      [100, 40],
+    ];
+    expect(percentAtOrBelow(cdf, 5)).toBe(0);
+    expect(percentAtOrBelow(cdf, 10)).toBe(0);
+    expect(percentAtOrBelow(cdf, 15)).toBe(25);
+    expect(percentAtOrBelow(cdf, 30)).toBe(75);
+    expect(percentAtOrBelow(cdf, 40)).toBe(100);
+    expect(percentAtOrBelow(cdf, 1000)).toBe(100);
+  });
+
+  it('turns a CDF into log-spaced histogram bins that sum to 100%', () => {
+    const bins = histogramFromCdf(latencyCdf(uniform(1000)), 5);
+    const total = bins.reduce((a, b) => a + b.pct, 0);
+    expect(total).toBeCloseTo(100, 0);
+    // Uniform 1..1000 µs: the bin just under 1 ms holds far more than the first one.
+    expect(bins[0].loUs).toBeLessThanOrEqual(1);
+    expect(bins[bins.length - 1].hiUs).toBeGreaterThanOrEqual(1000);
+    const at = (us: number) => bins.find((b) => b.loUs <= us && us < b.hiUs)!.pct;
+    expect(at(800)).toBeGreaterThan(at(2) * 10);
+    for (let i = 1; i < bins.length; i++) expect(bins[i].loUs).toBeCloseTo(bins[i - 1].hiUs, 3);
   });
 });

@@ -82,3 +82,57 @@ export function summarizeRuns(runs: readonly RunFigures[]): CellSummary {
     noisy: spread.qpsPct > NOISY_SPREAD_PCT || spread.p99Pct > NOISY_SPREAD_PCT,
   };
 }
+
+/** A latency distribution as [percentile, µs] points, ascending in both: the CDF. */
+export type LatencyCdf = [number, number][];
+
+/** The percentiles a CDF is sampled at: every 1% to 99, then the tail in finer steps. */
+export const CDF_PERCENTILES: readonly number[] = [
+  ...Array.from({ length: 99 }, (_, i) => i + 1),
+  99.5,
+  99.9,
+  99.95,
+  99.99,
+  100,
+];
+
+/**
+ * The CDF of a histogram at CDF_PERCENTILES, plus its minimum as percentile 0: compact
+ * enough for the JSON of every run, detailed enough for the CDF and histogram charts.
+ */
+export function latencyCdf(h: { totalCount: number; minNonZeroValue: number; getValueAtPercentile(p: number): number }): LatencyCdf {
+  if (h.totalCount === 0) return [];
+  return [[0, h.minNonZeroValue], ...CDF_PERCENTILES.map((p): [number, number] => [p, h.getValueAtPercentile(p)])];
+}
+
+/** Percent of samples at or below `v`, interpolated linearly between the CDF's points. */
+export function percentAtOrBelow(cdf: LatencyCdf, v: number): number {
+  if (cdf.length === 0) return NaN;
+  if (v < cdf[0][1]) return 0;
+  for (let i = cdf.length - 1; i >= 0; i--) {
+    if (cdf[i][1] <= v) {
+      // The last point at or below v; interpolate towards the next one above it.
+      const next = cdf[i + 1];
+      if (!next || next[1] === cdf[i][1]) return cdf[i][0];
+      return cdf[i][0] + ((next[0] - cdf[i][0]) * (v - cdf[i][1])) / (next[1] - cdf[i][1]);
+    }
+  }
+  return 0;
+}
+
+/** Percent of samples per log-spaced bin [lo, hi), `binsPerDecade` bins per power of ten. */
+export function histogramFromCdf(cdf: LatencyCdf, binsPerDecade = 5): { loUs: number; hiUs: number; pct: number }[] {
+  if (cdf.length === 0) return [];
+  const min = Math.max(1, cdf[0][1]);
+  const max = cdf[cdf.length - 1][1];
+  const step = 1 / binsPerDecade;
+  const out: { loUs: number; hiUs: number; pct: number }[] = [];
+  for (let e = Math.floor(Math.log10(min) / step) * step; 10 ** e <= max; e += step) {
+    const lo = 10 ** e;
+    const hi = 10 ** (e + step);
+    // The top bin takes the maximum itself.
+    const pct = (hi > max ? 100 : percentAtOrBelow(cdf, hi)) - (lo <= cdf[0][1] ? 0 : percentAtOrBelow(cdf, lo));
+    out.push({ loUs: Number(lo.toPrecision(6)), hiUs: Number(hi.toPrecision(6)), pct: Math.max(0, pct) });
+  }
+  return out;
+}

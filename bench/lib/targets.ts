@@ -37,6 +37,8 @@ export interface TargetOptions {
   freshetProfileDir?: string;
   /** Freshet's V8 heap limit (--max-old-space-size), for runs that hold millions of rows in memory. */
   freshetHeapMb?: number;
+  /** Extra `freshet start` arguments (e.g. `--memory-limit`). */
+  freshetArgs?: string[];
 }
 
 /** Settings that undo the testkit's test-speed shortcuts; the rest stays at PG defaults. */
@@ -106,7 +108,7 @@ async function startBenchFreshet(opts: TargetOptions): Promise<RunningTarget> {
   const env: Record<string, string> = {};
   if (nodeOptions) env.NODE_OPTIONS = nodeOptions;
   if (opts.freshetProfileDir) env.FRESHET_CPU_PROF_DIR = opts.freshetProfileDir;
-  const server = await startFreshet({ env: Object.keys(env).length ? env : undefined });
+  const server = await startFreshet({ env: Object.keys(env).length ? env : undefined, args: opts.freshetArgs });
   const target: RunningTarget = {
     name: 'freshet',
     host: server.host,
@@ -117,6 +119,7 @@ async function startBenchFreshet(opts: TargetOptions): Promise<RunningTarget> {
     settings: {
       mode: 'start (on-disk data dir, default durability)',
       ...(opts.freshetHeapMb ? { heap: `--max-old-space-size=${opts.freshetHeapMb}` } : {}),
+      ...(opts.freshetArgs?.length ? { args: opts.freshetArgs.join(' ') } : {}),
     },
     logTail: () => server.logs.tail(30),
     serverPid: () => server.pid,

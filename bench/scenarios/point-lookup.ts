@@ -8,7 +8,7 @@ import { runCell, type Measurement } from '../lib/loadgen';
 import type { Protocol } from '../lib/loadgen-protocol';
 import { loadTable } from '../lib/loader';
 import { machineInfo, processTreeCpuSeconds } from '../lib/machine';
-import { latencyChart, qpsChart } from '../lib/charts';
+import { distributionEntries, latencyCdfChart, latencyChart, latencyHistogramChart, qpsChart } from '../lib/charts';
 import { compare, fmtMs, fmtQps, renderMarkdown, renderSummary, type BenchResult, type CellResult, type TargetReport } from '../lib/report';
 import type { Scenario, ScenarioOptions, ScenarioOutput } from '../lib/scenario';
 import { NOISY_SPREAD_PCT, summarizeRuns } from '../lib/stats';
@@ -32,8 +32,16 @@ function output(r: BenchResult): ScenarioOutput {
     charts: [
       { suffix: 'qps', title: 'QPS', svg: qpsChart(r) },
       { suffix: 'latency', title: 'latency', svg: latencyChart(r) },
+      { suffix: 'cdf', title: 'latency CDF', svg: latencyCdfChart(`${r.scenario}: latency CDF at ${Math.max(...r.config.connections)} connections`, distributionEntries(r)) },
+      { suffix: 'histogram', title: 'latency histogram', svg: latencyHistogramChart(`${r.scenario}: latency histogram at ${Math.max(...r.config.connections)} connections`, distributionEntries(r)) },
     ],
     summary: renderSummary(r),
+    spreads: r.cells
+      .filter((c) => c.summary && c.runs.length > 1)
+      .flatMap((c) => [
+        { label: `${c.target} ${c.protocol} ${c.connections}c QPS`, pct: c.summary!.spread.qpsPct },
+        { label: `${c.target} ${c.protocol} ${c.connections}c p99`, pct: c.summary!.spread.p99Pct },
+      ]),
   };
 }
 

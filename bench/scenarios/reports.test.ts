@@ -1,6 +1,6 @@
 /** The ingest and freshness reports: goals, ratios and the fallback note render from the data. */
 import { describe, expect, it } from 'vitest';
-import { freshnessChart, renderFreshness, type FreshnessResult, type FreshnessRun } from './freshness';
+import { catchUpTicks, freshnessChart, freshnessOverTimeChart, goalRun, renderFreshness, type FreshnessResult, type FreshnessRun } from './freshness';
 import { ingestChart, renderIngest, type IngestResult, type IngestRun } from './ingest';
 import type { MachineInfo } from '../lib/machine';
 
@@ -41,11 +41,11 @@ describe('ingest report', () => {
 
   it('states the goals, the ratio and the GROUP BY figure', () => {
     const { markdown, summary } = renderIngest(r);
-    expect(markdown).toContain('**20,000 events/s** — goal ≥ 300,000: **missed**');
-    expect(markdown).toContain('Freshet / PostgreSQL (plain tables + views): 0.10×');
+    expect(markdown).toMatch(/\*\*20,000 events\/s\*\*.* — goal ≥ 300,000: \*\*missed\*\*/);
+    expect(markdown).toMatch(/Freshet \/ PostgreSQL \(plain tables \+ views\)(, insert)?: 0.10×/);
     expect(markdown).toContain('**2,000,000 rows/s**');
     expect(markdown).toContain('goal ≥ 1,000,000: met');
-    expect(summary).toContain('freshet 20,000 events/s [verbatim]');
+    expect(summary).toMatch(/freshet(\/insert)? 20,000 events\/s \[verbatim\]/);
     expect(summary).toContain('goal ≥ 300,000: MISSED');
     expect(ingestChart(r)).toContain('<svg');
   });
@@ -63,6 +63,7 @@ describe('freshness report', () => {
   const pct = (p50: number, p99: number) => ({ p50, p90: p99, p99, max: p99 });
   const run = (over: Partial<FreshnessRun>): FreshnessRun => ({
     target: 'freshet',
+    rate: 10_000,
     version: 'v',
     mode: 'verbatim',
     probes: 100,
@@ -83,7 +84,7 @@ describe('freshness report', () => {
     startedAt: '',
     finishedAt: '',
     machine,
-    config: { users: 100, preload: 1000, rate: 10_000, probes: 100, warmupS: 1 },
+    config: { users: 100, preload: 1000, rate: 10_000, rates: [10_000], probes: 100, warmupS: 1 },
     runs: [run({}), run({ target: 'postgres', mode: 'postgres-views', freshnessMs: pct(0.5, 4), lookupMs: pct(0.5, 4) })],
     notes: [],
   };
@@ -93,7 +94,7 @@ describe('freshness report', () => {
     expect(markdown).toContain('p50 **8.00 ms** (goal ≤ 20: met)');
     expect(markdown).toContain('p99 **15.0 ms** (goal ≤ 100: met)');
     expect(markdown).toContain('freshness p50 16.00×');
-    expect(summary).toContain('goals p50 ≤ 20: met, p99 ≤ 100: met');
+    expect(summary).toContain('goals at 10,000/s p50 ≤ 20: met, p99 ≤ 100: met');
     expect(freshnessChart(r)).toContain('<svg');
   });
 
@@ -101,7 +102,70 @@ describe('freshness report', () => {
     const x = { ...r, runs: [run({ freshnessMs: pct(25, 300) }), run({ target: 'postgres', freshnessMs: null, failure: 'boom' })] };
     const { markdown, summary } = renderFreshness(x);
     expect(markdown).toContain('(goal ≤ 20: **missed**)');
-    expect(summary).toContain('postgres FAILED: boom');
+    expect(summary).toContain('postgres @ 10,000/s FAILED: boom');
     expect(summary).toContain('p99 ≤ 100: MISSED');
+  });
+});
+
+describe('freshness at several loads', () => {
+  const pct = (p50: number, p99: number) => ({ p50, p90: p99, p99, max: p99 });
+  const base = (rate: number, p50: number, p99: number): FreshnessRun => ({
+    target: 'freshet',
+    rate,
+    version: 'v',
+    mode: 'verbatim',
+    probes: 10,
+    timeouts: 0,
+    freshnessMs: pct(p50, p99),
+    insertMs: pct(1, 2),
+    lookupMs: pct(0.2, 1),
+    meanPollsPerProbe: 5,
+    servingMs: pct(1, 2),
+    redisMs: pct(p50 + 5, p99 + 10),
+    redisTimeouts: 0,
+    series: [
+      [0.1, p50],
+      [0.2, p99],
+    ],
+    background: { targetRate: rate, achievedRate: rate * 0.98, events: rate, maxLagMs: 5, errors: 0 },
+    loadAverage1m: [1, 1],
+  });
+  const r: FreshnessResult = {
+    scenario: 'freshness',
+    scale: 'quick',
+    date: '2026-01-01',
+    startedAt: '',
+    finishedAt: '',
+    machine,
+    config: { users: 100, preload: 1000, rate: 1000, rates: [1000, 10_000, 50_000], probes: 10, warmupS: 1 },
+    runs: [base(1000, 6, 12), base(10_000, 9, 30), base(50_000, 40, 400)],
+    notes: [],
+  };
+
+  it('judges the goals at 10,000 events/s and lists every load with Redis', () => {
+    expect(goalRun(r, 'freshet')!.rate).toBe(10_000);
+    const { markdown, summary } = renderFreshness(r);
+    expect(markdown).toContain('Freshet at 10,000 events/s: p50 **9.00 ms** (goal ≤ 20: met)');
+    expect(markdown).toContain('| freshet | 50,000 → 49,000 | verbatim | **40.0 / 400.0 / 400.0** | 45.0 / 410.0 / 410.0 |');
+    expect(summary).toContain('freshet @ 1,000/s p50 6.00 / p99 12.0 ms (Redis p50 11.0 / p99 22.0)');
+    expect(summary).toContain('goals at 10,000/s p50 ≤ 20: met, p99 ≤ 100: met');
+  });
+
+  it('charts freshness against load (MV and Redis) and over time', () => {
+    const svg = freshnessChart(r);
+    expect(svg.match(/<path /g)).toHaveLength(4);
+    expect(svg).toContain('freshet → Redis p99');
+    const overTime = freshnessOverTimeChart(r);
+    expect(overTime).toContain('freshet @ 50,000/s');
+    expect(overTime.match(/<circle /g)).toHaveLength(6);
+  });
+});
+
+describe('freshness background load', () => {
+  it('catches up in power-of-two batches of ticks, at most 64', () => {
+    expect([0.5, 1, 1.9, 2, 3, 7.9, 8, 100, 1e6].map((b) => catchUpTicks(b))).toEqual([1, 1, 1, 2, 2, 4, 8, 64, 64]);
+    // Capped by the parameters one INSERT may carry: at 500 events a tick, 20 ticks → 16.
+    expect(catchUpTicks(100, 20)).toBe(16);
+    expect(catchUpTicks(100, 0)).toBe(1);
   });
 });

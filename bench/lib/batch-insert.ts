@@ -1,0 +1,50 @@
+/**
+ * Inserts a generated row stream [0, total) into a table as prepared multi-row INSERTs
+ * over a few connections (Parse once per connection, Bind per batch with text
+ * parameters), each statement its own acknowledged commit. The same path for every
+ * target, so PostgreSQL and Freshet receive the same rows the same way.
+ */
+import type { RunningTarget } from './targets';
+import { connect } from './pipeline-run';
+import { multiRowInsertSql } from './serving-model';
+
+export interface BatchInsertOptions {
+  table: string;
+  columns: readonly string[];
+  total: number;
+  /** Text parameters of row i, in `columns` order. */
+  row: (i: number) => string[];
+  batchRows: number;
+  connections: number;
+  onProgress?: (rowsDone: number) => void;
+}
+
+/** Returns the seconds it took. */
+export async function batchInsert(target: RunningTarget, o: BatchInsertOptions): Promise<number> {
+  let next = 0;
+  let done = 0;
+  const fullSql = multiRowInsertSql(o.table, o.columns, o.batchRows);
+  const name = `bench_ins_${o.table}`;
+  const t0 = performance.now();
+  const worker = async () => {
+    const client = await connect(target);
+    try {
+      while (next < o.total) {
+        const from = next;
+        const to = Math.min(from + o.batchRows, o.total);
+        next = to;
+        const values: string[] = [];
+        for (let i = from; i < to; i++) for (const v of o.row(i)) values.push(v);
+        // The last, shorter batch gets its own unnamed statement.
+        if (to - from === o.batchRows) await client.query({ name, text: fullSql, values });
+        else await client.query({ text: multiRowInsertSql(o.table, o.columns, to - from), values });
+        done += to - from;
+        o.onProgress?.(done);
+      }
+    } finally {
+      await client.end();
+    }
+  };
+  await Promise.all(Array.from({ length: o.connections }, worker));
+  return (performance.now() - t0) / 1000;
+}

@@ -1,0 +1,49 @@
+/**
+ * One `freshet start` process the bench spawns and stops itself, for measuring restarts:
+ * unlike the testkit's starter it returns at once (the caller times the way to serving),
+ * keeps the data dir across restarts, and stops with SIGKILL (crash) or SIGTERM (graceful).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { ProcessLog } from '@freshet/testkit';
+
+export interface FreshetProcess {
+  pid: number;
+  port: number;
+  logs: ProcessLog;
+  /** Resolves with the exit code (or -1 for a signal) when the process is gone. */
+  exited: Promise<number>;
+  /** SIGKILL (`kill -9`: no shutdown work) or SIGTERM (graceful; SIGKILL after `graceMs`). Resolves once it exited. */
+  stop(how: 'kill9' | 'graceful', graceMs?: number): Promise<void>;
+}
+
+export function spawnFreshet(repoRoot: string, dataDir: string, port: number, opts: { heapMb?: number; args?: string[] } = {}): FreshetProcess {
+  const env = { ...process.env };
+  if (opts.heapMb) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --max-old-space-size=${opts.heapMb}`.trim();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(repoRoot, 'bin/freshet.js'), 'start', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, ...(opts.args ?? [])],
+    { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const logs = new ProcessLog();
+  logs.attach(child.stdout!);
+  logs.attach(child.stderr!);
+  const exited = new Promise<number>((r) => child.once('exit', (code) => r(code ?? -1)));
+  // Never leave a server behind if the bench dies.
+  const onExit = () => child.kill('SIGKILL');
+  process.once('exit', onExit);
+  void exited.then(() => process.removeListener('exit', onExit));
+  return {
+    pid: child.pid!,
+    port,
+    logs,
+    exited,
+    async stop(how, graceMs = 30_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(how === 'kill9' ? 'SIGKILL' : 'SIGTERM');
+      const timer = how === 'graceful' ? setTimeout(() => child.kill('SIGKILL'), graceMs) : undefined;
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
