@@ -27,14 +27,15 @@ export { TemporalJoinExecutor, type TemporalJoinOptions } from './executor/tempo
 export { ChangelogExecutor } from './executor/changelog';
 export { NowSeriesExecutor, type NowSeriesOptions } from './executor/now-series';
 export { OverWindowExecutor, type OverWindowOptions } from './executor/over-window';
-export { type SinkEpochInfo, SinkExecutor, type SinkMode, type SinkOptions, type SinkTarget } from './executor/sink';
+export { type SinkEpochInfo, SinkExecutor, type SinkLogOptions, type SinkMode, type SinkOptions, type SinkTarget, DEFAULT_SINK_LOG_MAX_ROWS } from './executor/sink';
+export { SINK_LOG_KEY_TYPES } from './executor/sink-log';
 export { WatermarkFilterExecutor, type WatermarkFilterOptions, watermarkFilterChunk } from './executor/watermark-filter';
 export { EowcSortExecutor, type EowcSortOptions } from './executor/eowc-sort';
 export { WatermarkProjectExecutor, type DerivedWatermark } from './executor/watermark-project';
 export { EowcOverWindowExecutor, type EowcOverWindowOptions, type EowcWindowCall, type EowcFrame } from './executor/eowc-over-window';
 export { WatermarkHashAggExecutor, type WatermarkHashAggOptions } from './executor/hash-agg-watermark';
 export type { AggCallDesc, AggOrderItem } from './agg/call';
-export { InputRef, Literal, RowFnExpr, ScalarCall, isTrue, type ChunkLike, type RowPredicate, type StreamExpr } from './expr';
+export { BatchScalarCall, type BatchScalarImpl, InputRef, Literal, RowFnExpr, ScalarCall, isTrue, type ChunkLike, type RowPredicate, type StreamExpr } from './expr';
 export { LoggingErrorReporter, defaultErrorReporter, type EvalErrorReporter } from './eval-errors';
 export { StateTable, StateTableAllocator, type PkBound, type StateTableDesc } from './state/state-table';
 export type { StateStore, StoreTable } from './state/store';

@@ -10,6 +10,8 @@ import { type ExecRuntime, newRuntime } from '@freshet/batch';
 import { type EvalContext, resolveScalar } from '@freshet/expr';
 import {
   type AggCallDesc,
+  BatchScalarCall,
+  type BatchScalarImpl,
   type Executor,
   FilterExecutor,
   GroupTopNExecutor,
@@ -20,6 +22,7 @@ import {
   ProjectSetExecutor,
   type ProjectSetItem,
   RowFnExpr,
+  ScalarCall,
   SimpleAggExecutor,
   StatelessLocalAggExecutor,
   type StreamExpr,
@@ -36,16 +39,21 @@ import {
   DynamicFilterExecutor,
 } from '@freshet/stream';
 import type { RelationCatalog } from '../catalog/model';
-import type { Expr } from '../planner/expr';
+import { type Expr, forEachChild } from '../planner/expr';
 import { compileExpr } from '../query/compile-expr';
 import { windowCompute } from './over-window';
-import type { StreamAggCall, StreamNode } from './plan';
+import type { StreamAggCall, StreamNode, StreamTableScan } from './plan';
+import { sourceColumnUse } from './source-columns';
+import { appendOnly } from './to-stream-watermark';
 import { connectEowcOverWindow, connectEowcSort, connectHashAgg, connectProject, connectWatermarkFilter } from './build-watermark';
 
 /** How a job reaches the relations it reads. */
 export interface UpstreamResolver {
-  /** The executor whose output is `rel`'s changes, and its current rows (the backfill snapshot). */
-  upstream(rel: RelationCatalog): { executor: Executor; snapshot: () => Iterable<Row> };
+  /**
+   * The executor whose output is `rel`'s changes, and its current rows (the backfill snapshot).
+   * `columns`: the relation columns the job reads (a source's reader may skip the others).
+   */
+  upstream(rel: RelationCatalog, columns?: ReadonlySet<number>): { executor: Executor; snapshot: () => Iterable<Row> };
   /** `rel`'s current row by primary key (temporal joins look tables up, not subscribe). */
   lookup(rel: RelationCatalog): (pk: readonly Datum[]) => Row | undefined;
 }
@@ -58,6 +66,8 @@ export class GraphBuilder {
   private readonly rt: ExecRuntime;
   private readonly evalCtx: EvalContext;
   readonly valueSources: ValuesExecutor[] = [];
+  /** Source columns the plan reads, from the root given to the first `build` (source-columns.ts). */
+  private sourceColumns: Map<StreamTableScan, Set<number>> | null = null;
 
   constructor(
     private readonly graph: StreamGraph,
@@ -89,14 +99,19 @@ export class GraphBuilder {
   private streamExpr(e: Expr): StreamExpr {
     if (e.kind === 'column') return new InputRef(e.index, e.type);
     if (e.kind === 'literal') return new Literal(e.type, e.value);
+    // Functions that take a chunk of rows per call (JavaScript UDFs) get them, also under
+    // other function calls (`gcd(a, b) + 1`), which then run column by column too.
+    if (e.kind === 'call' && 'evalBatch' in e.fn) return new BatchScalarCall(e.fn as BatchScalarImpl, e.args.map((a) => this.streamExpr(a)), this.evalCtx);
+    if (e.kind === 'call' && e.args.some(hasBatchCall)) return new ScalarCall(e.fn, e.args.map((a) => this.streamExpr(a)), this.evalCtx);
     return new RowFnExpr(e.type, this.evaluator(e));
   }
 
   build(n: StreamNode): Executor {
+    this.sourceColumns ??= sourceColumnUse(n);
     const tables = this.graph.tables;
     switch (n.kind) {
       case 'table_scan': {
-        const up = this.upstreams.upstream(n.relation);
+        const up = this.upstreams.upstream(n.relation, this.sourceColumns.get(n));
         return this.graph.chain({ upstream: up.executor, snapshot: up.snapshot, columns: n.columns });
       }
       case 'values': {
@@ -140,7 +155,9 @@ export class GraphBuilder {
         return connectProject(this.build(n.input), n, (e) => this.streamExpr(e), (e) => this.evaluator(e));
       case 'agg': {
         const input = this.build(n.input);
-        const calls = n.calls.map(aggCallDesc);
+        // Over an insert-only input min/max keep one value per group (agg/call.ts).
+        const insertOnly = appendOnly(n.input);
+        const calls = n.calls.map((c) => ({ ...aggCallDesc(c), appendOnly: insertOnly }));
         if (n.groupKey.length > 0) return connectHashAgg(input, n, calls, tables);
         return input.connect(new SimpleAggExecutor({ inputTypes: input.types, calls, tables, rowCountColumn: n.rowCountColumn }));
       }
@@ -265,4 +282,12 @@ export class GraphBuilder {
 /** A table function's rows as the values of its (only) column. */
 function* firstColumn(rows: Iterable<readonly Datum[]>): Iterable<Datum> {
   for (const r of rows) yield r[0];
+}
+
+/** Whether `e` calls a function that evaluates a chunk of rows at once (see streamExpr). */
+function hasBatchCall(e: Expr): boolean {
+  if (e.kind === 'call' && 'evalBatch' in e.fn) return true;
+  let found = false;
+  forEachChild(e, (c) => (found ||= hasBatchCall(c)));
+  return found;
 }

@@ -23,7 +23,7 @@ import type { MvJob, StreamingEngine } from './engine';
 import { STATE_TABLES_PER_JOB } from './engine';
 import { explainStreamPlan } from './explain';
 import type { StreamPlan } from './plan';
-import { restoreSinks } from './sink';
+import { restoreSinkJobs, restoreSinks } from './sink';
 import { checkTemporalScans } from './to-stream-join';
 import { checkStreamablePlan } from './streamable';
 import type { StreamPlannerEnv } from './to-stream';
@@ -228,6 +228,8 @@ export function restoreMaterializedViews(engine: StreamingEngine, log: (msg: str
       log(`materialized view ${rel.name} could not be restored: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  // Sinks restored from state must see the replay too (sink.ts).
+  const restoredSinks = restoreSinkJobs(engine, restored, log);
   let replayed = 0;
   if (recovered) {
     for (const group of engine.storage.changesAfter(recovered.seq)) {
@@ -245,7 +247,7 @@ export function restoreMaterializedViews(engine: StreamingEngine, log: (msg: str
       log(`materialized view ${rel.name} could not be restored: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  restoreSinks(engine, log);
+  restoreSinks(engine, log, restoredSinks);
   if (engine.jobCount > 0) engine.manager.injectBarrier();
   if (mvs.length > 0) {
     const from = recovered ? ` from checkpoint epoch ${recovered.epoch} (${replayed} table changes replayed)` : '';

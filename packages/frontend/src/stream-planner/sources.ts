@@ -134,17 +134,26 @@ export function rowCompleter(catalog: Catalog, storage: StorageEngine, rel: Rela
   };
 }
 
-/** A new executor reading `rel` from the beginning, for one MV job. */
+/**
+ * A new executor reading `rel` from the beginning, for one MV job. `columns`: the relation
+ * columns the job reads; the reader may leave the others NULL (all are read when a
+ * generated column could depend on them).
+ */
 export function sourceUpstream(
   catalog: Catalog,
   storage: StorageEngine,
   rel: RelationCatalog,
   barriers: { addSource(s: BarrierInjectable): void; removeSource(s: BarrierInjectable): void },
   hooks: SourceHooks = {},
+  columns?: ReadonlySet<number>,
 ): { executor: ConnectorSourceExecutor; snapshot: () => Iterable<Row> } {
   checkSourceReadable(rel);
   const spec = sourceSpec(rel);
-  const reader = sourceConnector(spec.connector).open!(spec, { now: () => Date.now(), log: hooks.log });
+  const read =
+    columns && !rel.columns.some((c) => c.generatedExpr !== undefined)
+      ? rel.columns.flatMap((c, i) => (c.hidden ? [] : [columns.has(i)])) // spec.columns: the non-hidden ones
+      : undefined;
+  const reader = sourceConnector(spec.connector).open!(spec, { now: () => Date.now(), log: hooks.log, columns: read });
   const rate = rel.withOptions.source_rate_limit;
   const cp = hooks.checkpoints;
   const key = cp?.nextKey(rel.id);
