@@ -57,12 +57,21 @@ export interface InsertResult {
   statements: number;
 }
 
+/** One batch of events, as `eventBatch` builds it. */
+export type EventBatch = ReturnType<typeof eventBatch>;
+
 /**
- * Inserts events [from, to) as multi-row INSERTs, prepared once per connection (Parse
- * once, Bind per batch with text parameters). Each batch is one INSERT into each table,
- * each acknowledged (committed) before the connection sends its next.
+ * Sends one batch over `client`, one statement per table with rows, each acknowledged
+ * before it returns. `full`: the batch has `batchRows` events (the last may be shorter).
  */
-export async function insertEvents(target: RunningTarget, o: InsertOptions): Promise<InsertResult> {
+export type BatchSender = (client: pg.Client, b: EventBatch, full: boolean) => Promise<void>;
+
+/**
+ * Loads events [from, to) in batches of `batchRows` over `connections` connections, each a
+ * closed loop (a connection sends its next batch once the last was acknowledged), through
+ * `send` — the load path (INSERT, COPY) is the only thing that differs between methods.
+ */
+export async function loadEventBatches(target: RunningTarget, o: InsertOptions, send: BatchSender): Promise<InsertResult> {
   if (o.batchRows % TX_EVERY !== 0) throw new Error(`--batch-rows must be a multiple of ${TX_EVERY}`);
   let next = o.from;
   const r: InsertResult = { seconds: 0, eventRows: 0, transactionRows: 0, statements: 0 };
@@ -75,12 +84,7 @@ export async function insertEvents(target: RunningTarget, o: InsertOptions): Pro
         const to = Math.min(from + o.batchRows, o.to);
         next = to;
         const b = eventBatch(from, to, o.users, timestampNow());
-        const full = to - from === o.batchRows;
-        // Full batches share one named statement per table; the last, shorter one is unnamed.
-        if (b.eventRows)
-          await client.query({ name: full ? 'bench_events' : undefined, text: insertSql('user_events', b.eventRows), values: b.events });
-        if (b.transactionRows)
-          await client.query({ name: full ? 'bench_tx' : undefined, text: insertSql('transactions', b.transactionRows), values: b.transactions });
+        await send(client, b, to - from === o.batchRows);
         r.eventRows += b.eventRows;
         r.transactionRows += b.transactionRows;
         r.statements += (b.eventRows ? 1 : 0) + (b.transactionRows ? 1 : 0);
@@ -93,6 +97,18 @@ export async function insertEvents(target: RunningTarget, o: InsertOptions): Pro
   await Promise.all(Array.from({ length: o.connections }, worker));
   r.seconds = (performance.now() - t0) / 1000;
   return r;
+}
+
+/**
+ * Inserts events [from, to) as multi-row INSERTs, prepared once per connection (Parse
+ * once, Bind per batch with text parameters): full batches share one named statement per
+ * table; the last, shorter one is unnamed.
+ */
+export function insertEvents(target: RunningTarget, o: InsertOptions): Promise<InsertResult> {
+  return loadEventBatches(target, o, async (client, b, full) => {
+    if (b.eventRows) await client.query({ name: full ? 'bench_events' : undefined, text: insertSql('user_events', b.eventRows), values: b.events });
+    if (b.transactionRows) await client.query({ name: full ? 'bench_tx' : undefined, text: insertSql('transactions', b.transactionRows), values: b.transactions });
+  });
 }
 
 /** Timestamps are "now" so every event is inside the MVs' windows (30 min, 7 days). */

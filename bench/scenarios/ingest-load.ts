@@ -7,8 +7,7 @@
  */
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { eventBatch, TX_EVERY } from '../lib/feature-pipeline';
-import { connect, type InsertOptions, type InsertResult, insertEvents, timestampNow } from '../lib/pipeline-run';
+import { type InsertOptions, type InsertResult, insertEvents, loadEventBatches } from '../lib/pipeline-run';
 import type { RunningTarget } from '../lib/targets';
 
 export type LoadMethod = 'insert' | 'copy';
@@ -53,31 +52,9 @@ async function copyBatch(client: pg.Client, table: string, columns: string, data
 }
 
 /** Events [from, to) as one COPY per table per batch, over several connections. */
-export async function copyEvents(target: RunningTarget, o: InsertOptions): Promise<InsertResult> {
-  if (o.batchRows % TX_EVERY !== 0) throw new Error(`--batch-rows must be a multiple of ${TX_EVERY}`);
-  let next = o.from;
-  const r: InsertResult = { seconds: 0, eventRows: 0, transactionRows: 0, statements: 0 };
-  const t0 = performance.now();
-  const worker = async () => {
-    const client = await connect(target);
-    try {
-      while (next < o.to) {
-        const from = next;
-        const to = Math.min(from + o.batchRows, o.to);
-        next = to;
-        const b = eventBatch(from, to, o.users, timestampNow());
-        if (b.eventRows) await copyBatch(client, 'user_events', '(user_id, event_type, item_id, timestamp)', copyText(b.events, 4));
-        if (b.transactionRows) await copyBatch(client, 'transactions', '(transaction_id, user_id, amount, created_at)', copyText(b.transactions, 4));
-        r.eventRows += b.eventRows;
-        r.transactionRows += b.transactionRows;
-        r.statements += (b.eventRows ? 1 : 0) + (b.transactionRows ? 1 : 0);
-        o.onProgress?.(r.eventRows + r.transactionRows);
-      }
-    } finally {
-      await client.end();
-    }
-  };
-  await Promise.all(Array.from({ length: o.connections }, worker));
-  r.seconds = (performance.now() - t0) / 1000;
-  return r;
+export function copyEvents(target: RunningTarget, o: InsertOptions): Promise<InsertResult> {
+  return loadEventBatches(target, o, async (client, b) => {
+    if (b.eventRows) await copyBatch(client, 'user_events', '(user_id, event_type, item_id, timestamp)', copyText(b.events, 4));
+    if (b.transactionRows) await copyBatch(client, 'transactions', '(transaction_id, user_id, amount, created_at)', copyText(b.transactions, 4));
+  });
 }
