@@ -196,8 +196,7 @@ async function redisRows(pattern: string, columns: string[]): Promise<{ keys: st
   }
 }
 
-const s3Client = () =>
-  new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+const s3Client = () => new S3Client(s3.clientConfig);
 
 /**
  * The last version of each key in the Parquet files (files in epoch order, rows in file

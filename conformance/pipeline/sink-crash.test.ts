@@ -119,15 +119,7 @@ async function pgRows(): Promise<string[]> {
   return withPg(pgServer.url, async (c) => sortRows((await c.query('SELECT user_id, n, total FROM features')).rows.map((r) => `${r.user_id} ${r.n} ${r.total}`)));
 }
 
-const s3client = () =>
-  new S3Client({
-    endpoint: s3.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+const s3client = () => new S3Client(s3.clientConfig);
 
 /** Every row of every Parquet file under `prefix`, as `id user amount`, duplicates kept. */
 async function parquetRows(prefix: string): Promise<{ files: number; rows: string[] }> {

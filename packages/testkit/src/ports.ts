@@ -30,3 +30,19 @@ export function portAccepts(port: number, host = '127.0.0.1'): Promise<boolean> 
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Retries `check` until it stops throwing, at most `ms` (then rethrows its last error): for
+ * results that arrive in the background, such as a decoupled sink's deliveries.
+ */
+export async function eventually(check: () => Promise<void>, ms = 10_000, intervalMs = 50): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await sleep(intervalMs);
+    }
+  }
+}

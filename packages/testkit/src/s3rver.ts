@@ -16,11 +16,23 @@ export interface S3TestServer {
   readonly directory: string;
   /** AWS_* variables for a client of this server. */
   readonly env: Record<string, string>;
+  /** Options for an `@aws-sdk/client-s3` S3Client of this server (`new S3Client(s3.clientConfig)`). */
+  readonly clientConfig: S3TestClientConfig;
   /** An outage: stops listening, keeping every object (`resume()` brings it back). */
   halt(): Promise<void>;
   /** Listens again on the same port, over the same objects. */
   resume(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** The S3Client options s3rver needs: path-style URLs, its fixed keys, no default checksums. */
+export interface S3TestClientConfig {
+  readonly endpoint: string;
+  readonly region: 'us-east-1';
+  readonly forcePathStyle: true;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly requestChecksumCalculation: 'WHEN_REQUIRED';
+  readonly responseChecksumValidation: 'WHEN_REQUIRED';
 }
 
 export async function startS3rver(bucket = 'freshet'): Promise<S3TestServer> {
@@ -38,6 +50,14 @@ export async function startS3rver(bucket = 'freshet'): Promise<S3TestServer> {
     bucket,
     directory,
     env: { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' },
+    clientConfig: {
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    },
     halt,
     async resume() {
       if (server) return;

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { parquetReadObjects } from 'hyparquet';
-import { type KafkaTestBroker, type PostgresServer, type RedisServer, type S3TestServer, startKafkaBroker, startPostgres, startRedis, startS3rver } from '@freshet/testkit';
+import { eventually, type KafkaTestBroker, type PostgresServer, type RedisServer, type S3TestServer, startKafkaBroker, startPostgres, startRedis, startS3rver } from '@freshet/testkit';
 import { externalSinkStats } from '@freshet/connectors';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,14 +27,7 @@ beforeAll(async () => {
   [redisServer, s3, pgServer] = await Promise.all([startRedis(), startS3rver('ml-feature-store'), startPostgres()]);
   redis = new Redis(redisServer.url, { protocol: 2 });
   redis.on('error', () => {});
-  s3client = new S3Client({
-    endpoint: s3.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  s3client = new S3Client(s3.clientConfig);
   pgClient = new pg.Client({ connectionString: pgServer.url });
   await pgClient.connect();
 }, 60_000);
@@ -55,18 +48,6 @@ beforeEach(async () => {
 });
 afterEach(() => db.close());
 
-/** Retries `check` until it passes (a decoupled sink delivers in the background), at most `ms`. */
-async function eventually(check: () => Promise<void>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 const error = (sql: string) => db.exec(sql).then(() => null, (e) => e as { code: string; message: string });
 const mvRows = async () => (await db.query('select user_id, event_count, total_amount, last_event from user_features_1h order by user_id')).map((r) => r.join(' '));

@@ -13,7 +13,7 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { parquetReadObjects } from 'hyparquet';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, type S3TestServer, startRedis, startS3rver } from '@freshet/testkit';
+import { eventually, type RedisServer, type S3TestServer, startRedis, startS3rver } from '@freshet/testkit';
 import { openTestFrontend } from '../query/testing';
 
 let redisServer: RedisServer;
@@ -22,14 +22,7 @@ let s3client: S3Client;
 
 beforeAll(async () => {
   [redisServer, s3] = await Promise.all([startRedis(), startS3rver('sink-recovery')]);
-  s3client = new S3Client({
-    endpoint: s3.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  s3client = new S3Client(s3.clientConfig);
 }, 60_000);
 afterAll(async () => {
   s3client?.destroy();
@@ -52,17 +45,6 @@ async function node(dir: string) {
   return { query, engine, crash: () => opened.close() };
 }
 
-async function eventually(check: () => Promise<void>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 function withDir(f: (dir: string) => Promise<void>): () => Promise<void> {
   return async () => {
