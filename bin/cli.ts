@@ -30,15 +30,30 @@ common(
     .option('--s3-region <region>', 'S3 region (default: AWS_REGION or us-east-1)')
     .option('--s3-path-style', 'path-style S3 URLs (default when --s3-endpoint is given)')
     .option('--checkpoint-upload-interval-ms <ms>', 'time between checkpoint uploads', (v) => parsePositive(v), 1000)
-    .option('--checkpoint-history <n>', 'uploaded checkpoints to keep', (v) => parsePositive(v), 5),
-).action(async (opts: StartOptions) => {
+    .option('--checkpoint-history <n>', 'uploaded checkpoints to keep', (v) => parsePositive(v), 5)
+    .option(
+      '--memory-limit <size>',
+      'stream state kept in memory (e.g. 64MiB, 1GiB); the rest is read from disk on demand (default: no limit)',
+      process.env.FRESHET_MEMORY_LIMIT,
+    ),
+).action(async (opts: StartOptions, cmd: Command) => {
   const dataDir = resolve(opts.dataDir);
+  let memoryLimit: number | undefined;
+  if (opts.memoryLimit !== undefined) {
+    const { parseByteSize } = await import('@freshet/storage');
+    try {
+      memoryLimit = parseByteSize(opts.memoryLimit);
+    } catch (e) {
+      cmd.error(`error: option '--memory-limit <size>' argument '${opts.memoryLimit}' is invalid. ${(e as Error).message}`);
+    }
+  }
   mkdirSync(dataDir, { recursive: true });
   const storage = {
     objectStore: opts.objectStore,
     s3: { endpoint: opts.s3Endpoint, region: opts.s3Region, forcePathStyle: opts.s3PathStyle ?? (opts.s3Endpoint ? true : undefined) },
     uploadIntervalMs: opts.checkpointUploadIntervalMs,
     checkpointHistory: opts.checkpointHistory,
+    memoryLimit,
   };
   await run({ host: opts.host, port: opts.port, dataDir, logLevel: opts.logLevel, storage });
 });
@@ -54,6 +69,7 @@ interface StartOptions {
   s3PathStyle?: boolean;
   checkpointUploadIntervalMs: number;
   checkpointHistory: number;
+  memoryLimit?: string;
 }
 
 common(program.command('playground').description('start an in-memory server: nothing is written to disk')).action(
@@ -73,6 +89,7 @@ Examples:
 
 Environment:
   FRESHET_DATA_DIR          default for --data-dir
+  FRESHET_MEMORY_LIMIT      default for --memory-limit
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION
                             credentials and region for an s3:// --object-store
   FRESHET_EXIT_WITH_PARENT  a pid: shut down when that process exits (for supervisors and test harnesses)`,

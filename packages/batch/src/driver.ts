@@ -53,7 +53,9 @@ export class PlanRunner {
         break;
       }
       if (r.value === PAUSE) {
-        await turn();
+        const wait = this.rt.wait;
+        this.rt.wait = null;
+        await (wait ?? turn());
         this.rt.lastYield = performance.now();
       }
       this.rt.cancel.throwIfCancelled();

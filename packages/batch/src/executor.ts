@@ -47,6 +47,11 @@ export interface ExecRuntime {
   cancel: Cancellation;
   /** Set by leaves: the time (ms) when the plan last gave the event loop a turn. */
   lastYield: number;
+  /**
+   * Set by a leaf before it yields PAUSE when it waits for a disk read (a scan of an MV
+   * partly in memory): the async driver awaits it instead of one event-loop turn.
+   */
+  wait?: Promise<void> | null;
 }
 
 /** How long a plan may run (ms) before a leaf yields PAUSE. */

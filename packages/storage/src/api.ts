@@ -6,7 +6,7 @@
  * checkpoints) behind the same shapes.
  */
 import type { DataType, Row } from '@freshet/common';
-import type { TrackingStateStore } from './state-store/api';
+import type { ColdScan, TrackingStateStore } from './state-store/api';
 import type { DurableStateStore } from './state-store/durable-store';
 import type { UploadStatus } from './object-store/uploader';
 
@@ -27,6 +27,12 @@ export interface TableReader {
   get(pk: readonly unknown[]): Row | undefined;
   /** Every row, in primary-key order. */
   scan(): Iterable<Row>;
+  /**
+   * Every row, in primary-key order, when some must be read from disk (a materialized view
+   * partly in memory under a memory limit): batches to await between (ColdScan). Absent or
+   * null: `scan` serves.
+   */
+  scanCold?(): ColdScan | null;
 }
 
 /** A statement's writes, applied atomically by `StorageEngine.commit`. */

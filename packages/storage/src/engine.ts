@@ -27,6 +27,8 @@ export interface EngineOptions {
   readonly uploadIntervalMs?: number;
   readonly history?: number;
   readonly log?: (msg: string) => void;
+  /** Bytes of stream state kept in memory (0/undefined: no limit; docs/durability.md, cold mode). */
+  readonly memoryLimit?: number;
 }
 
 interface Pending {
@@ -52,7 +54,7 @@ export class Engine implements StorageEngine {
   /** Change-log seq of the last applied group. */
   private seq = 0;
   /** What `open()` loaded for the state store and replay; released once consumed. */
-  private recovery: Pick<LoadedState, 'state' | 'checkpoint' | 'changeLog' | 'params'> | null = null;
+  private recovery: Pick<LoadedState, 'state' | 'checkpoint' | 'changeLog' | 'params' | 'coldState'> | null = null;
   private durableStore: DurableStateStore | null = null;
   /** Committed meta records (`getMeta`), kept in step with every applied group. */
   private readonly meta = new Map<string, unknown>();
@@ -74,9 +76,12 @@ export class Engine implements StorageEngine {
     if (!this.log) return new Map();
     const store = this.opts.objectStore ?? null;
     const report = this.opts.log ?? ((m: string) => console.error(m));
-    const loaded = await this.log.open(async (db) => {
-      if (store && (await needsRestore(db))) await restoreFromObjectStore(store, db, report);
-    });
+    const loaded = await this.log.open(
+      async (db) => {
+        if (store && (await needsRestore(db))) await restoreFromObjectStore(store, db, report);
+      },
+      { coldState: (this.opts.memoryLimit ?? 0) > 0 },
+    );
     if (store) {
       this.uploader = new CheckpointUploader(store, this.log.db, () => this.durableStore?.lastCheckpoint ?? null, {
         intervalMs: this.opts.uploadIntervalMs,
@@ -94,7 +99,14 @@ export class Engine implements StorageEngine {
     for (const [key, value] of loaded.meta) this.meta.set(key, value);
     const lastLogged = loaded.changeLog.length > 0 ? loaded.changeLog[loaded.changeLog.length - 1][0] : 0;
     this.seq = Math.max(lastLogged, loaded.checkpoint?.seq ?? 0);
-    this.recovery = { state: loaded.state, checkpoint: loaded.checkpoint, changeLog: loaded.changeLog, params: loaded.params };
+    this.recovery = { state: loaded.state, checkpoint: loaded.checkpoint, changeLog: loaded.changeLog, params: loaded.params, coldState: loaded.coldState };
+    const limit = this.opts.memoryLimit ?? 0;
+    if (limit > 0) {
+      const keys = [...loaded.coldState.values()].reduce((a, b) => a + b, 0);
+      report(
+        `state memory limit ${(limit / 2 ** 20).toFixed(1)} MiB: ${loaded.coldState.size} point-read state tables (~${keys} keys) left in LevelDB, read on demand; ${loaded.state.size} state tables loaded`,
+      );
+    }
     return loaded.meta;
   }
 
@@ -114,7 +126,10 @@ export class Engine implements StorageEngine {
     if (!this.log) return null;
     if (this.durableStore) throw new Error('storage: state store already open');
     const r = this.recovery;
-    this.durableStore = new DurableStateStore(inner, this.log.db, r?.state ?? new Map(), r?.checkpoint ?? null, () => this.seq, r?.params ?? {});
+    this.durableStore = new DurableStateStore(inner, this.log.db, r?.state ?? new Map(), r?.checkpoint ?? null, () => this.seq, r?.params ?? {}, {
+      memoryLimit: this.opts.memoryLimit,
+      cold: r?.coldState,
+    });
     if (r) r.state = new Map();
     return this.durableStore;
   }

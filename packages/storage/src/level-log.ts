@@ -13,12 +13,23 @@
  *   x/wseq                          → sequence number of the last batch (db.ts)
  *
  * Rows of one table are contiguous and in pk order, so a table could be streamed or
- * range-deleted without the in-memory copy; today `open()` loads everything.
+ * range-deleted without the in-memory copy. `open()` loads everything except, in cold mode
+ * (a memory limit), the state tables the last checkpoint lists as point-read: those are
+ * skipped (ranges around them are read) and read key by key later.
  */
 import { type Row, decodeRow, encodeRow } from '@freshet/common';
 import { changeLogKey, changeLogSeq, type EncodedChange, encodeChanges } from './change-log';
 import { Db, type DbOp } from './db';
-import { type CheckpointRecord, PARAMS_KEY, STATE_PREFIX, decodeCheckpoint, isCheckpointKey, prefixedKey } from './state-store/keys';
+import {
+  type CheckpointRecord,
+  PARAMS_KEY,
+  STATE_PREFIX,
+  checkpointKey,
+  decodeCheckpoint,
+  isCheckpointKey,
+  prefixedKey,
+  stateKeyPrefix,
+} from './state-store/keys';
 
 export const FORMAT_VERSION = 1;
 
@@ -34,6 +45,13 @@ export interface LoadedState {
   changeLog: [number, Buffer][];
   /** System parameters (ALTER SYSTEM SET). */
   params: Record<string, string>;
+  /** Cold mode: point-read state tables left in LevelDB, with their live key counts. */
+  coldState: Map<number, number>;
+}
+
+export interface OpenOptions {
+  /** Leave the checkpoint's point-read state tables in LevelDB (cold mode). */
+  readonly coldState?: boolean;
 }
 
 /** One effective row change of a commit group (only changes that alter the table). */
@@ -68,20 +86,45 @@ export class LevelLog {
   }
 
   /** `prepare` runs on the opened database before it is read (restore from the object store). */
-  async open(prepare?: (db: Db) => Promise<void>): Promise<LoadedState> {
+  async open(prepare?: (db: Db) => Promise<void>, opts: OpenOptions = {}): Promise<LoadedState> {
     await this.db.open();
     await prepare?.(this.db);
-    const state: LoadedState = { meta: new Map(), tables: new Map(), counters: new Map(), state: new Map(), checkpoint: null, changeLog: [], params: {} };
+    const state: LoadedState = {
+      meta: new Map(),
+      tables: new Map(),
+      counters: new Map(),
+      state: new Map(),
+      checkpoint: null,
+      changeLog: [],
+      params: {},
+      coldState: new Map(),
+    };
     let format: number | undefined;
-    const it = this.db.level.iterator();
-    try {
-      for (;;) {
-        const entries = await it.nextv(1000);
-        if (entries.length === 0) break;
-        for (const [key, value] of entries) this.loadEntry(state, key, value, (v) => (format = v));
+    if (opts.coldState) {
+      const cp = await this.db.level.get(checkpointKey());
+      for (const [id, live] of (cp ? decodeCheckpoint(cp).pointTables : undefined) ?? []) state.coldState.set(id, live);
+    }
+    // The key ranges to load: everything but the cold tables' `s/<id>/` ranges.
+    const skip = [...state.coldState.keys()].map((id) => stateKeyPrefix(id)).sort(Buffer.compare);
+    const ranges: { gte?: Buffer; lt?: Buffer }[] = [];
+    let from: Buffer | undefined;
+    for (const p of skip) {
+      ranges.push({ gte: from, lt: p });
+      from = Buffer.from(p);
+      from[from.length - 1]++;
+    }
+    ranges.push({ gte: from });
+    for (const range of ranges) {
+      const it = this.db.level.iterator(range.gte ? (range.lt ? { gte: range.gte, lt: range.lt } : { gte: range.gte }) : range.lt ? { lt: range.lt } : {});
+      try {
+        for (;;) {
+          const entries = await it.nextv(1000);
+          if (entries.length === 0) break;
+          for (const [key, value] of entries) this.loadEntry(state, key, value, (v) => (format = v));
+        }
+      } finally {
+        await it.close();
       }
-    } finally {
-      await it.close();
     }
     if (format === undefined) {
       await this.db.level.put(FORMAT_KEY, Buffer.from(String(FORMAT_VERSION)), { sync: true });

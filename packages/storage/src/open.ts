@@ -28,6 +28,11 @@ export interface StorageOptions {
   checkpointHistory?: number;
   /** Where storage reports what it did (restores, upload failures). */
   log?: (msg: string) => void;
+  /**
+   * Bytes of stream state (MV rows, aggregate groups) kept in memory; the rest is read
+   * from LevelDB on demand (docs/durability.md). Omitted or 0: no limit. Needs a data dir.
+   */
+  memoryLimit?: number;
 }
 
 export function openStorage(opts: StorageOptions = {}): StorageEngine {
@@ -37,7 +42,26 @@ export function openStorage(opts: StorageOptions = {}): StorageEngine {
     uploadIntervalMs: opts.uploadIntervalMs,
     history: opts.checkpointHistory,
     log: opts.log,
+    memoryLimit: opts.memoryLimit,
   });
+}
+
+/**
+ * A byte size as `--memory-limit` takes it: a number with an optional unit, case-insensitive:
+ * `KiB/MiB/GiB/TiB` and the bare letters `K/M/G/T` are powers of 1024, `KB/MB/GB/TB` powers
+ * of 1000, no unit or `B` is bytes (`64MiB`, `1GiB`, `512MB`, `1.5G`, `65536`). Throws on
+ * anything else.
+ */
+export function parseByteSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?\s*$/i.exec(text);
+  if (!m) throw new Error(`invalid size: ${text} (expected e.g. 64MiB, 1GiB, 512MB)`);
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const pow = { b: 0, k: 1, m: 2, g: 3, t: 4 }[unit[0] as 'b' | 'k' | 'm' | 'g' | 't'];
+  const base = unit.length === 2 && unit[1] === 'b' ? 1000 : 1024;
+  const bytes = Math.round(n * base ** pow);
+  if (!Number.isSafeInteger(bytes)) throw new Error(`invalid size: ${text}`);
+  return bytes;
 }
 
 function objectStoreFor(dataDir: string, opts: StorageOptions): ObjectStore | null {

@@ -1,6 +1,6 @@
 /** Full scan of a table or MV in primary-key order, projecting the needed columns. */
 import type { Row } from '@freshet/common';
-import type { TableReader } from '@freshet/storage';
+import type { ColdScan, TableReader } from '@freshet/storage';
 import { CHUNK_SIZE, type ChunkStream, type ExecRuntime, type Executor, PAUSE, shouldPause } from '../executor';
 
 export class SeqScanExecutor implements Executor {
@@ -13,6 +13,11 @@ export class SeqScanExecutor implements Executor {
   ) {}
 
   *execute(): ChunkStream {
+    const cold = this.reader.scanCold?.() ?? null;
+    if (cold !== null) {
+      yield* this.executeCold(cold);
+      return;
+    }
     const cols = this.columns;
     let buf: Row[] = [];
     for (const row of this.reader.scan()) {
@@ -29,5 +34,24 @@ export class SeqScanExecutor implements Executor {
       }
     }
     if (buf.length > 0) yield buf;
+  }
+
+  /** An MV partly in memory: rows come in batches, with a disk read to await (PAUSE) between. */
+  private *executeCold(scan: ColdScan): ChunkStream {
+    const cols = this.columns;
+    try {
+      for (;;) {
+        const r = scan.next();
+        if (r === null) return;
+        if (r instanceof Promise) {
+          this.rt.wait = r;
+          yield PAUSE;
+          continue;
+        }
+        yield cols === null ? (r as Row[]) : r.map((row) => cols.map((c) => row[c]));
+      }
+    } finally {
+      scan.close();
+    }
   }
 }

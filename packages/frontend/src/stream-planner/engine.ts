@@ -40,9 +40,10 @@ import {
   type SinkExecutor,
   type SinkMode,
   type SinkTarget,
+  SINK_LOG_KEY_TYPES,
   type ValuesExecutor,
 } from '@freshet/stream';
-import type { RowChange, StorageEngine, TableReader, TableSchema } from '@freshet/storage';
+import type { ColdScan, RowChange, StorageEngine, TableReader, TableSchema } from '@freshet/storage';
 import type { Catalog } from '../catalog/catalog';
 import type { RelationCatalog } from '../catalog/model';
 import { GraphBuilder, type UpstreamResolver } from './build';
@@ -109,7 +110,12 @@ class MvReader implements TableReader {
     readonly tableId: number,
     readonly schema: TableSchema,
     private readonly table: StateTable,
+    private readonly committedEpoch: () => number,
   ) {}
+  /** The committed view changes only when the committed epoch does (batch secondary indexes key on this). */
+  get version(): number {
+    return this.committedEpoch();
+  }
   get size(): number {
     return this.table.size;
   }
@@ -118,6 +124,10 @@ class MvReader implements TableReader {
   }
   scan(): Iterable<Row> {
     return this.table.scanCommitted();
+  }
+  /** Under a memory limit the MV may be partly in memory: its scan reads LevelDB (awaited). */
+  scanCold(): ColdScan | null {
+    return this.table.scanCommittedCold();
   }
 }
 
@@ -173,6 +183,8 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
       this.manager = new BarrierManager(this.store);
       this.durability = null;
     }
+    // Decoupled sinks feed their targets from their logs as epochs commit (sink.ts).
+    this.manager.onCommit((epoch) => this.advanceSinks(epoch));
   }
 
   get barrierIntervalMs(): number {
@@ -213,10 +225,10 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     throw new SqlError(SqlState.FeatureNotSupported, `Feature is not yet implemented: reading ${what} ${rel.name} in a materialized view`);
   }
 
-  upstream(rel: RelationCatalog): { executor: Executor; snapshot: () => Iterable<Row> } {
+  upstream(rel: RelationCatalog, columns?: ReadonlySet<number>): { executor: Executor; snapshot: () => Iterable<Row> } {
     if (rel.kind === 'source') {
       const hooks = { log: this.sourceLog, ...this.sourceHooks, checkpoints: this.durability?.sources, restoring: this.restoring };
-      const u = sourceUpstream(this.catalog, this.storage, rel, this.manager, hooks);
+      const u = sourceUpstream(this.catalog, this.storage, rel, this.manager, hooks, columns);
       this.flow.noteUpstreamExecutor(rel.id, u.executor);
       return u;
     }
@@ -260,7 +272,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     this.durability?.sources.beginJob(rel.id);
     const { graph, last: materialize, valueSources, tables } = this.buildGraph(rel, plan, evalCtx, (g, root) => g.materialize(root, { pk: plan.pk }));
     this.flow.startJob(rel.id, materialize);
-    this.storage.attachReader(new MvReader(rel.id, { types: plan.columns.map((c) => c.type), pk: [...plan.pk] }, materialize.table));
+    this.storage.attachReader(new MvReader(rel.id, { types: plan.columns.map((c) => c.type), pk: [...plan.pk] }, materialize.table, () => this.store.committedEpoch));
     const job: MvJob = { rel, graph, materialize, valueSources, tables, backfilled: opts.sliced ? this.backfill(rel, graph) : startNow(graph) };
     this.jobs.set(rel.id, job);
     this.durability?.jobStarted(rel.id, job.backfilled);
@@ -320,6 +332,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
   stateTableIds(): Set<number> {
     const ids = new Set<number>();
     for (const job of this.jobs.values()) for (const id of job.graph.tableIds) ids.add(id);
+    for (const job of this.sinkJobs.values()) for (const id of job.graph.tableIds) ids.add(id);
     return ids;
   }
 
@@ -335,17 +348,29 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
   /**
    * Builds sink `rel`'s job: the plan's output goes to `target` through a SinkExecutor
    * (no state table is served). `skipBackfill` (startup) drops the backfill's output,
-   * which the target received before the restart.
+   * which the target received before the restart. `decouple` (external targets) gives the
+   * sink a log store: its epochs never wait for the target, the log is in checkpoints, and
+   * the job is listed in them once backfilled so a restart can restore it from state.
    */
   startSink(
     rel: RelationCatalog,
     plan: StreamPlan,
     evalCtx: EvalContext,
     target: SinkTarget,
-    opts: { mode: SinkMode; intoTable: boolean; sliced?: boolean; skipBackfill?: boolean },
+    opts: { mode: SinkMode; intoTable: boolean; sliced?: boolean; skipBackfill?: boolean; decouple?: boolean },
   ): SinkJob {
     if (this.sinkJobs.has(rel.id)) throw new SqlError(SqlState.InternalError, `sink ${rel.name} is already running`);
-    const { graph, last: sink, valueSources, tables } = this.buildGraph(rel, plan, evalCtx, (g, root) => g.sink(root, { target, mode: opts.mode }));
+    this.flow.beginJob();
+    if (opts.decouple) this.durability?.sources.beginJob(rel.id);
+    let input: Executor | undefined;
+    const { graph, last: sink, valueSources, tables } = this.buildGraph(rel, plan, evalCtx, (g, root) => {
+      // Allocated after the plan's operators: the same id when the plan is rebuilt.
+      const log = opts.decouple ? { table: g.tables.create([...SINK_LOG_KEY_TYPES, ...root.types], [0, 1]) } : null;
+      input = root;
+      return g.sink(root, { target, mode: opts.mode, log });
+    });
+    // Counted on the sink's input: rows out = changes handed to the sink (rw_sink_freshness).
+    this.flow.startJob(rel.id, input!);
     let backfilled: Promise<void>;
     if (opts.skipBackfill) {
       // Synchronously: the snapshot's output is dropped, every later change goes through.
@@ -353,10 +378,34 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
       backfilled = startNow(graph);
       sink.muted = false;
     } else backfilled = opts.sliced ? this.backfill(rel, graph) : startNow(graph);
-    const job: SinkJob = { rel, graph, target, valueSources, tables, backfilled, intoTable: opts.intoTable };
+    const job: SinkJob = { rel, graph, target, sink, valueSources, tables, backfilled, intoTable: opts.intoTable, decoupled: !!opts.decouple };
     this.sinkJobs.set(rel.id, job);
+    if (opts.decouple) {
+      if (this.restoring) this.durability?.jobRestored(rel.id);
+      else this.durability?.jobStarted(rel.id, backfilled);
+    }
     this.ensureTimer();
     return job;
+  }
+
+  /**
+   * Recovery: starts decoupled sink `rel`'s job over its state restored from the checkpoint
+   * (operators and log), subscribed to its upstreams without a snapshot, like `restoreJob`.
+   */
+  restoreSink(rel: RelationCatalog, plan: StreamPlan, evalCtx: EvalContext, target: SinkTarget, mode: SinkMode): SinkJob {
+    this.restoring = true;
+    try {
+      return this.startSink(rel, plan, evalCtx, target, { mode, intoTable: false, decouple: true });
+    } finally {
+      this.restoring = false;
+    }
+  }
+
+  /** Epoch `epoch` is published: decoupled sinks hand what their targets may take now. */
+  private advanceSinks(epoch: number): void {
+    if (this.sinkJobs.size === 0) return;
+    const durable = this.durability ? (this.durability.store.lastCheckpoint?.epoch ?? 0) : epoch;
+    for (const job of this.sinkJobs.values()) if (job.decoupled) job.sink.advance(epoch, durable);
   }
 
   sinkJob(id: number): SinkJob | undefined {
@@ -367,8 +416,10 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     const job = this.sinkJobs.get(id);
     if (!job) return;
     this.sinkJobs.delete(id);
+    this.flow.dropJob(id);
     job.graph.drop();
-    job.target.close?.();
+    if (job.decoupled) this.durability?.jobDropped(id);
+    void job.sink.close();
     for (const v of job.valueSources) this.manager.removeSource(v);
     for (const t of job.tables) this.releaseTable(t);
     this.log(`stopped sink ${job.rel.name}`);
@@ -446,7 +497,17 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     // per level of sinks into tables.
     let into = 0;
     for (const j of this.sinkJobs.values()) if (j.intoTable) into++;
-    for (let i = 0; i < Math.min(into, MAX_SINK_FLUSH_ROUNDS); i++) await this.manager.flush();
+    let epoch = 0;
+    for (let i = 0; i < Math.min(into, MAX_SINK_FLUSH_ROUNDS); i++) epoch = await this.manager.flush();
+    // Decoupled sinks deliver in the background: FLUSH waits for the ones whose target is
+    // reachable (a file sink needs a checkpoint first), never for a failing one.
+    epoch = Math.max(epoch, this.manager.committedEpoch);
+    const decoupled = [...this.sinkJobs.values()].filter((j) => j.decoupled);
+    if (this.durability && decoupled.some((j) => j.sink.waitsForCheckpoint(epoch))) {
+      await this.checkpoint();
+      this.advanceSinks(this.manager.committedEpoch);
+    }
+    await Promise.all(decoupled.map((j) => j.sink.waitDelivered(epoch)));
   }
 
   /** Stops the barrier timer (server shutdown). */
@@ -464,7 +525,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
       await withTimeout(this.checkpoint().catch((e) => this.log(`final checkpoint failed: ${(e as Error).message}`)), timeoutMs);
     }
     // Sink targets deliver what they still buffer (an S3 file waiting for its rollover).
-    await withTimeout(Promise.allSettled([...this.sinkJobs.values()].map((j) => j.target.close?.())), timeoutMs);
+    await withTimeout(Promise.allSettled([...this.sinkJobs.values()].map((j) => j.sink.close())), timeoutMs);
     this.close();
   }
 
@@ -520,11 +581,14 @@ export interface SinkJob {
   readonly rel: RelationCatalog;
   readonly graph: StreamGraph;
   readonly target: SinkTarget;
+  readonly sink: SinkExecutor;
   readonly valueSources: readonly ValuesExecutor[];
   readonly tables: readonly number[];
   readonly backfilled: Promise<void>;
   /** Writes into a table (FLUSH waits for the table's MVs too). */
   readonly intoTable: boolean;
+  /** Has a log store: its epochs do not wait for the target (external connectors). */
+  readonly decoupled: boolean;
 }
 
 export function firstStateTableId(rel: RelationCatalog): number {

@@ -23,9 +23,11 @@
  * the end of epoch N, in one atomic batch together with the epoch and the source positions
  * — so persistence is a backing store behind this interface, not a rewrite of operators.
  *
- * All reads are synchronous: operators never await. A store that keeps only a cache in
- * memory must make sure what an operator may read is loaded before the operator runs
- * (e.g. preloading a table at recovery).
+ * All reads are synchronous: operators never await. Under a memory limit (cold mode,
+ * docs/durability.md) a table whose owner declared it is read only by key
+ * (`declarePointReads`) may be partly in memory: a point read of a key not in memory reads
+ * LevelDB synchronously (`ColdStateReader`). Every other table is kept whole in memory,
+ * and a range read of a table that is partly in memory throws rather than answer wrongly.
  */
 import type { Row } from '@freshet/common';
 
@@ -45,8 +47,46 @@ export interface StoreTable {
   getCommitted(key: string): Row | undefined;
   /** Committed view: entries with lo ≤ key < hi as of the committed epoch, in key order. */
   iterCommitted(lo?: string, hi?: string): IterableIterator<[string, Row]>;
-  /** Number of keys in the working view. */
+  /**
+   * Committed view of a table partly in memory (memory limit), merging LevelDB with memory;
+   * null when the whole table is in memory (use `iterCommitted`). Entries are not evicted
+   * from the table while a scan is open: close it.
+   */
+  scanCold(lo?: string, hi?: string): ColdScan | null;
+  /** Number of keys in the working view (approximate once the table is partly in memory). */
   readonly size: number;
+  /**
+   * The owner reads this table only by key (`get`, `getCommitted`) and writes: under a
+   * memory limit its entries may be evicted once durable and read back from LevelDB.
+   * Range reads (`iter`, `keys`, `firstKey`, `iterCommitted`) keep working while every
+   * key is in memory and throw once some are not.
+   */
+  declarePointReads(): void;
+  /** Whether entries of this table may leave memory (cold mode and declared point reads). */
+  readonly bounded: boolean;
+}
+
+/** Where a memory-limited store reads keys that are not in memory (the last checkpoint's values). */
+export interface ColdStateReader {
+  read(tableId: number, key: string): Row | undefined;
+  /** The table's rows in LevelDB with lo ≤ key < hi, in key order, a batch at a time. */
+  scan(tableId: number, lo: string | undefined, hi: string | undefined): ColdRangeReader;
+}
+
+export interface ColdRangeReader {
+  /** Up to `n` more entries; an empty array at the end. */
+  nextv(n: number): Promise<[string, Row][]>;
+  close(): void;
+}
+
+/**
+ * A committed-view scan that may need disk reads (a table partly in memory): `next()`
+ * returns rows in key order, a promise to await before calling again, or null at the end.
+ * Calling `next()` again before the promise settles throws (a caller that cannot await).
+ */
+export interface ColdScan {
+  next(): readonly Row[] | Promise<void> | null;
+  close(): void;
 }
 
 export interface StateStore {
@@ -90,4 +130,24 @@ export interface TrackingStateStore extends StateStore {
    * taken, and every key the table holds (live, or deleted in an epoch not yet committed).
    */
   writtenKeys(tableId: number): string[];
+  /**
+   * Cold mode (a memory limit): declared point-read tables keep deleted keys until
+   * `evict` finds them durable, and a point read of a key not in memory of a table that
+   * is partly in memory goes to `reader`.
+   */
+  enableColdReads(reader: ColdStateReader): void;
+  /** A table recovery did not load (every key is in LevelDB only), with its live key count. */
+  markCold(tableId: number, liveCount: number): void;
+  /** Whether the table may have keys that are not in memory (recovered lazily, or evicted from). */
+  isPartial(tableId: number): boolean;
+  /** Tables declared point-read, with their live key counts (recorded by checkpoints). */
+  pointTables(): [number, number][];
+  /** Approximate bytes of every table's entries (sampled row sizes × entries). */
+  approxBytes(): number;
+  /**
+   * Evicts clean entries — last written in an epoch ≤ `durableEpoch`, so LevelDB holds
+   * their value — of bounded tables, least recently used first (CLOCK), until
+   * `approxBytes()` ≤ `targetBytes` or nothing more is evictable. Returns entries evicted.
+   */
+  evict(targetBytes: number, durableEpoch: number): number;
 }

@@ -17,15 +17,21 @@
  * - Recovery: the constructor loads the last checkpoint's rows into the in-memory store and
  *   commits them as the checkpoint's epoch, so epochs continue from there.
  *
- * Memory: everything is kept in memory (reads are synchronous and never miss). A bounded
- * cache with cold reads from LevelDB needs operators that prefetch before they read; see
- * docs/durability.md.
+ * Memory: without a limit everything is kept in memory. With `memoryLimit` (cold mode) the
+ * in-memory store becomes a cache for tables declared point-read (MV rows, aggregate
+ * groups, DISTINCT counts): recovery does not load them (the checkpoint record lists them,
+ * `pointTables`), a key not in memory is read from LevelDB synchronously (`getSync`, one
+ * lookup, no prefetch needed), and after each commit that leaves the store over the limit
+ * the clean entries — written in epochs the last durable checkpoint covers — are evicted,
+ * least recently read first. Dirty entries stay until their checkpoint is durable; tables
+ * not declared point-read are loaded and kept whole. Dropping a partly loaded table deletes
+ * its LevelDB keys found by a scan, in the next checkpoint's batch.
  */
-import type { Row } from '@freshet/common';
+import { type Row, decodeRow } from '@freshet/common';
 import { changeLogKey } from '../change-log';
 import type { Db, DbOp } from '../db';
-import type { StateStore, StoreTable, TrackingStateStore } from './api';
-import { type CheckpointRecord, PARAMS_KEY, checkpointKey, encodeCheckpoint, stateKeyPrefix } from './keys';
+import type { ColdStateReader, StateStore, StoreTable, TrackingStateStore } from './api';
+import { type CheckpointRecord, PARAMS_KEY, checkpointKey, encodeCheckpoint, prefixedKey, stateKeyPrefix } from './keys';
 import { StateOpsEncoder } from './state-ops';
 
 /** Default barriers per checkpoint (RisingWave's `checkpoint_frequency`). */
@@ -38,6 +44,26 @@ export interface CheckpointSource {
   /** JSON-serialisable (e.g. which jobs the state is complete for). */
   readonly info: unknown;
 }
+
+/** Cold mode's memory use (rw_checkpoint_status, bench). */
+export interface CacheStats {
+  readonly limitBytes: number;
+  /** Approximate bytes of the in-memory store's entries. */
+  readonly bytes: number;
+  /** Entries evicted and keys read from LevelDB since the start. */
+  readonly evicted: number;
+  readonly coldReads: number;
+}
+
+export interface DurableStoreOptions {
+  /** Bytes of state to keep in memory (0: no limit, everything in memory). */
+  readonly memoryLimit?: number;
+  /** Point-read tables recovery left in LevelDB (cold mode): table id → live key count. */
+  readonly cold?: ReadonlyMap<number, number>;
+}
+
+/** Cold mode evicts down to this fraction of the limit, so it does not run at every commit. */
+const EVICT_TO = 0.85;
 
 export interface CheckpointStats {
   readonly epoch: number;
@@ -56,8 +82,16 @@ export class DurableStateStore implements StateStore {
   private readonly retry = new Map<number, string[]>();
   /** Dropped tables → keys that may be on disk and must be deleted by the next checkpoint. */
   private readonly drops = new Map<number, Set<string>>();
-  /** State tables loaded at recovery, for `retainOnly`. */
+  /** State tables loaded (or left cold) at recovery, for `retainOnly`. */
   private readonly loadedIds: number[];
+  /** Dropped tables that were partly in memory: their LevelDB keys, being listed for the next checkpoint. */
+  private dropScans: Promise<Buffer[]>[] = [];
+  /** Cold mode: bytes of state kept in memory (0: no limit). */
+  readonly memoryLimit: number;
+  /** The epoch of the last durable checkpoint: entries last written in epochs ≤ it are clean. */
+  private durableEpoch: number;
+  private evicted = 0;
+  private coldReads = 0;
   private lastEpoch: number;
   private lastSeq: number;
   private lastInfo: string;
@@ -82,16 +116,21 @@ export class DurableStateStore implements StateStore {
     checkpoint: CheckpointRecord | null,
     appliedSeq: () => number,
     params: Record<string, string> = {},
+    opts: DurableStoreOptions = {},
   ) {
     this._params = { ...params };
     if (inner.committedEpoch !== 0) throw new Error('durable state store: the in-memory store must be empty');
     this.recovered = checkpoint;
     this._lastCheckpoint = checkpoint;
+    this.memoryLimit = opts.memoryLimit ?? 0;
+    if (this.memoryLimit > 0) inner.enableColdReads(this.coldReader());
+    for (const [id, live] of opts.cold ?? []) inner.markCold(id, live);
+    this.durableEpoch = checkpoint?.epoch ?? 0;
     this.lastEpoch = checkpoint?.epoch ?? 0;
     this.lastSeq = checkpoint?.seq ?? 0;
     this.lastInfo = JSON.stringify(checkpoint?.info ?? null);
     this.source = () => ({ seq: appliedSeq(), info: null });
-    this.loadedIds = [...loaded.keys()];
+    this.loadedIds = [...loaded.keys(), ...(opts.cold?.keys() ?? [])];
     if (checkpoint) {
       // Loaded as epoch 1 and published as the checkpoint's epoch: the committed view is
       // the checkpoint, and the next epoch is the one after it.
@@ -104,6 +143,45 @@ export class DurableStateStore implements StateStore {
     }
     // After loading: the checkpoint's own rows are on disk already.
     inner.trackPublished();
+  }
+
+  /** Point reads of keys not in memory: the value the last checkpoint wrote (undefined: none). */
+  private coldReader(): ColdStateReader {
+    const prefixes = new Map<number, Buffer>();
+    const level = this.db.level;
+    return {
+      read: (tableId, key) => {
+        let p = prefixes.get(tableId);
+        if (p === undefined) prefixes.set(tableId, (p = stateKeyPrefix(tableId)));
+        this.coldReads++;
+        const v = level.getSync(prefixedKey(p, key));
+        return v === undefined ? undefined : decodeRow(v);
+      },
+      scan: (tableId, lo, hi) => {
+        const prefix = stateKeyPrefix(tableId);
+        const end = Buffer.from(prefix);
+        end[end.length - 1]++;
+        const it = level.iterator({ gte: lo === undefined ? prefix : prefixedKey(prefix, lo), lt: hi === undefined ? end : prefixedKey(prefix, hi) });
+        return {
+          nextv: async (n) => {
+            const entries = await it.nextv(n);
+            this.coldReads += entries.length;
+            return entries.map(([k, v]) => [k.toString('latin1', prefix.length), decodeRow(v)] as [string, Row]);
+          },
+          close: () => void it.close().catch(() => {}),
+        };
+      },
+    };
+  }
+
+  get cacheStats(): CacheStats {
+    return { limitBytes: this.memoryLimit, bytes: this.inner.approxBytes(), evicted: this.evicted, coldReads: this.coldReads };
+  }
+
+  /** Cold mode: evicts clean entries when the store is over the limit. */
+  private maybeEvict(): void {
+    if (this.memoryLimit === 0 || this.inner.approxBytes() <= this.memoryLimit) return;
+    this.evicted += this.inner.evict(this.memoryLimit * EVICT_TO, this.durableEpoch);
   }
 
   /** System parameters persisted by `saveParams` (ALTER SYSTEM SET), as they were stored. */
@@ -146,6 +224,18 @@ export class DurableStateStore implements StateStore {
   }
 
   dropTable(tableId: number): void {
+    if (this.inner.isPartial(tableId)) {
+      // Keys only in LevelDB: listed by a scan once the checkpoint in flight (which may write
+      // some of them) is done; the next checkpoint deletes them before anything else.
+      const prefix = stateKeyPrefix(tableId);
+      const after = this.writing ?? Promise.resolve();
+      const scan = after.then(
+        () => this.scanKeys(prefix),
+        () => this.scanKeys(prefix),
+      );
+      scan.catch(() => {});
+      this.dropScans.push(scan);
+    }
     const keys = this.drops.get(tableId) ?? new Set<string>();
     for (const k of this.retry.get(tableId) ?? []) keys.add(k);
     this.retry.delete(tableId);
@@ -155,6 +245,14 @@ export class DurableStateStore implements StateStore {
     // Recorded even when empty, so a failing checkpoint in flight knows its keys of this table go here.
     this.drops.set(tableId, keys);
     this.inner.dropTable(tableId);
+  }
+
+  private async scanKeys(prefix: Buffer): Promise<Buffer[]> {
+    const hi = Buffer.from(prefix);
+    hi[hi.length - 1]++;
+    const out: Buffer[] = [];
+    for await (const k of this.db.level.keys({ gte: prefix, lt: hi })) out.push(k);
+    return out;
   }
 
   /** Drops every table recovery loaded that is not in `keep` (state of MVs dropped before the crash). */
@@ -177,6 +275,7 @@ export class DurableStateStore implements StateStore {
   commitEpoch(epoch: number): Promise<void> {
     const published = this.inner.commitEpoch(epoch);
     this._committedAt = Date.now();
+    this.maybeEvict();
     if (!this.forced && epoch - this.lastEpoch < this.checkpointFrequency) return published;
     if (this.writing) {
       // One checkpoint at a time, so a failed one is requeued before the next is computed.
@@ -220,6 +319,7 @@ export class DurableStateStore implements StateStore {
     // Published by commits up to this one, i.e. written in epochs ≤ epoch.
     const taken = this.inner.takePublished();
     if (taken.length === 0 && this.retry.size === 0 && this.drops.size === 0 && seq === this.lastSeq && infoJson === this.lastInfo) {
+      this.durableEpoch = epoch;
       this.notifyWaiters(epoch);
       return Promise.resolve(); // nothing new: the last checkpoint already describes this state
     }
@@ -246,6 +346,7 @@ export class DurableStateStore implements StateStore {
     enc.finish(ops);
     const bytes = enc.bytes;
     const record: CheckpointRecord = { epoch, time: Date.now(), seq, info: info ?? null };
+    if (this.memoryLimit > 0) record.pointTables = this.inner.pointTables();
     ops.push({ type: 'put', key: checkpointKey(), value: encodeCheckpoint(record) });
     for (let s = this.lastSeq + 1; s <= seq; s++) ops.push({ type: 'del', key: changeLogKey(s) });
     const keyCount = ops.length;
@@ -253,15 +354,29 @@ export class DurableStateStore implements StateStore {
     const prevInfo = this.lastInfo;
     this.lastSeq = seq;
     this.lastInfo = infoJson;
-    return this.db.write(ops).then(
+    const scans = this.dropScans;
+    this.dropScans = [];
+    const write =
+      scans.length === 0
+        ? this.db.write(ops)
+        : Promise.all(scans).then((lists) => {
+            // Deletes of dropped partial tables first: a table recreated with the same id writes after them.
+            const dels: DbOp[] = [];
+            for (const keys of lists) for (const key of keys) dels.push({ type: 'del', key });
+            return this.db.write(dels.concat(ops));
+          });
+    return write.then(
       () => {
+        this.durableEpoch = epoch;
         this._lastCheckpoint = record;
         this._lastStats = { epoch, time: record.time, keys: keyCount, bytes, durationMs: performance.now() - started };
         this.lastError = null;
         this.notifyWaiters(epoch);
+        this.maybeEvict();
       },
       (e: unknown) => {
         // Nothing was written: the keys, drops and log records go into the next checkpoint.
+        this.dropScans = scans.concat(this.dropScans);
         for (const [id, keys] of retried) this.requeue(id, keys);
         for (const p of taken) this.requeue(p.tableId, p.keys);
         for (const [id, keys] of drops) {

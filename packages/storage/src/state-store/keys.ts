@@ -22,6 +22,11 @@ export interface CheckpointRecord {
   readonly seq: number;
   /** The streaming engine's own record (which jobs the state is complete for). */
   readonly info: unknown;
+  /**
+   * Cold mode: the tables declared point-read, with their live key counts; recovery under
+   * a memory limit leaves their rows in LevelDB (read on demand) instead of loading them.
+   */
+  pointTables?: [number, number][];
 }
 
 /** `s/<stateTableId>/`, built once per table when a checkpoint writes many of its keys. */

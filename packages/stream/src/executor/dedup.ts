@@ -33,7 +33,7 @@ export class DedupExecutor extends StatefulExecutor {
     this.types = options.types;
     this.width = options.types.length;
     const cols = options.dedupColumns ?? [...options.types.keys()];
-    this.table = options.tables.create([...options.types, T.Int64], cols);
+    this.table = options.tables.create([...options.types, T.Int64], cols).declarePointReads();
     this.builder = new StreamChunkBuilder(options.types, options.chunkSize);
   }
 

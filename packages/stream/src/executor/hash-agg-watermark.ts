@@ -75,6 +75,11 @@ export class WatermarkHashAggExecutor extends HashAggExecutor {
     this.cleanPending = true;
   }
 
+  /** Closed windows are cleaned by key-prefix scans of every table, the intermediate one too. */
+  protected override readsIntermediateByKeyOnly(): boolean {
+    return false;
+  }
+
   override afterCommit(b: Barrier): void {
     super.afterCommit(b);
     if (!this.cleanPending || this.stopped) return;

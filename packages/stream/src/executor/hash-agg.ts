@@ -29,7 +29,7 @@ import type { AggCallDesc } from '../agg/call';
 import { type BuiltAggCall, createAggCall, foldCalls } from '../agg/create';
 import { type AggGroup, GroupKeyer } from '../agg/group';
 import { type EvalErrorReporter, defaultErrorReporter } from '../eval-errors';
-import type { Watermark } from '../message';
+import type { Barrier, Watermark } from '../message';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
 import { StatefulExecutor } from './executor';
 
@@ -50,6 +50,9 @@ export interface HashAggOptions {
   /** Where aggregate result errors (e.g. sum overflow) go; the output becomes NULL. */
   readonly errors?: EvalErrorReporter;
 }
+
+/** Groups the cache keeps under a memory limit (~200 bytes each); unbounded without one. */
+const MAX_CACHED_GROUPS = 20_000;
 
 export class HashAggExecutor extends StatefulExecutor {
   readonly name: string = 'StreamHashAgg';
@@ -78,6 +81,8 @@ export class HashAggExecutor extends StatefulExecutor {
     // The intermediate table is allocated first so its id does not depend on the calls.
     const nk = groupKey.length;
     this.intermediate = options.tables.create([...this.groupTypes, T.Int64], [...Array(nk).keys()]);
+    // Groups are loaded by key (newGroup): under a memory limit the table may be partly in memory.
+    if (this.readsIntermediateByKeyOnly()) this.intermediate.declarePointReads();
     this.calls = options.calls.map((desc) => {
       const built = createAggCall(desc, offset, ctx);
       offset += built.runner.slots;
@@ -95,6 +100,27 @@ export class HashAggExecutor extends StatefulExecutor {
 
   stateTables(): readonly StateTable[] {
     return this.allTables;
+  }
+
+  /** Whether the intermediate table is only read by key (subclasses that scan it say no). */
+  protected readsIntermediateByKeyOnly(): boolean {
+    return true;
+  }
+
+  /**
+   * Under a memory limit the group cache is bounded too: after the commit every group is
+   * clean (its row is in the intermediate table), so the oldest are dropped and reloaded
+   * by key when their group shows up again.
+   */
+  override afterCommit(b: Barrier): void {
+    super.afterCommit(b);
+    if (this.cache.size > MAX_CACHED_GROUPS && this.intermediate.bounded) {
+      let drop = this.cache.size - MAX_CACHED_GROUPS / 2;
+      for (const k of this.cache.keys()) {
+        if (drop-- <= 0) break;
+        this.cache.delete(k);
+      }
+    }
   }
 
   /** Number of groups in the cache (tests, metrics). */

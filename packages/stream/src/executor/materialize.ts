@@ -47,7 +47,9 @@ export class MaterializeExecutor extends StatefulExecutor {
   constructor(options: MaterializeOptions) {
     super();
     this.types = options.types;
-    this.table = options.tables.create(options.types, options.pk, options.orders);
+    // Read by key here and by serving point lookups: under a memory limit the MV's rows may
+    // be partly in memory (full scans of it then need every row back: see mem-store.ts).
+    this.table = options.tables.create(options.types, options.pk, options.orders).declarePointReads();
     this.conflict = options.conflict ?? 'none';
     this.collector = options.collector ?? null;
     this.builder = new StreamChunkBuilder(options.types, options.chunkSize);

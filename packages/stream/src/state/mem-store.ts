@@ -20,11 +20,27 @@
  * Under the durable store (`trackPublished`), published epoch logs are kept rather than
  * dropped until `takePublished` hands their keys to a checkpoint: the durable store learns
  * what changed from the logs this store keeps anyway instead of a key set per write.
+ *
+ * Cold mode (a memory limit, `enableColdReads`): tables whose owner reads them only by key
+ * (`declarePointReads`) are *bounded*: `evict` drops their clean entries (last written in
+ * an epoch the last durable checkpoint covers, so LevelDB has their value), CLOCK order,
+ * and a table that lost a live entry (or was not loaded at recovery) is *partial*: a point
+ * read of a key not in memory reads LevelDB synchronously and caches the answer (a row, or
+ * an absent marker). That is safe at any moment — no prefetch or pinning is needed for
+ * correctness — because a key absent from memory has not been written since the last
+ * durable checkpoint, so LevelDB's value is both the working and the committed one. To
+ * keep that true, bounded tables keep deleted keys as tombstones until they are durable
+ * (an unbounded table forgets them at publish), and a write of a key not in memory records
+ * its committed value as `COLD` ("read LevelDB") instead of reading it. Range reads of a
+ * partial table throw: answering from memory alone could be silently wrong.
  */
 import type { Row } from '@freshet/common';
-import type { PublishedKeys, TrackingStateStore } from '@freshet/storage';
+import type { ColdRangeReader, ColdScan, ColdStateReader, PublishedKeys, TrackingStateStore } from '@freshet/storage';
 import { SortedKeys } from './sorted-keys';
 import type { StoreTable } from './store';
+
+/** A `prev` meaning "the value in LevelDB": written while not in memory (partial tables only). */
+const COLD: Row = Object.freeze([]) as unknown as Row;
 
 /** One key's working value and, while it has uncommitted writes, the committed view's. */
 class Entry {
@@ -40,6 +56,8 @@ class Entry {
   hist: { epoch: number; end: Row | null }[] | null = null;
   /** The last `takePublished` round that reported this entry (reports each entry once per round). */
   taken = 0;
+  /** CLOCK reference bit: read since the eviction hand last passed. */
+  ref = false;
 }
 
 /** The keys (and their entries) first written in one epoch. */
@@ -58,6 +76,17 @@ class MemStoreTable implements StoreTable {
   /** Published logs not yet taken (only while the store tracks publishes). */
   published: EpochLog[] = [];
   private live = 0;
+  /** Owner reads only by key (see StoreTable.declarePointReads). */
+  private pointReads = false;
+  /** Some keys may be only in LevelDB (recovered lazily, or a live entry was evicted). */
+  partial = false;
+  /** Open cold scans: no eviction from the table while one runs (see ColdScanOf). */
+  scans = 0;
+  /** The CLOCK hand: a live iterator over `rows` (Map iterators survive deletes). */
+  private hand: IterableIterator<[string, Entry]> | null = null;
+  /** Sampled average bytes per entry (0: not sampled yet). */
+  private entryBytes = 0;
+  private sampledAt = 0;
 
   constructor(
     readonly tableId: number,
@@ -68,20 +97,62 @@ class MemStoreTable implements StoreTable {
     return this.live;
   }
 
+  get bounded(): boolean {
+    return this.pointReads && this.store.cold !== null;
+  }
+
+  declarePointReads(): void {
+    this.pointReads = true;
+  }
+
+  markCold(liveCount: number): void {
+    this.partial = true;
+    this.live = liveCount;
+  }
+
   get(key: string): Row | undefined {
     const e = this.rows.get(key);
-    return e === undefined || e.row === null ? undefined : e.row;
+    if (e !== undefined) {
+      e.ref = true;
+      return e.row === null ? undefined : e.row;
+    }
+    return this.partial ? this.loadCold(key) : undefined;
+  }
+
+  /** A key not in memory of a partial table: LevelDB's value, cached as a clean entry (or an absent marker). */
+  private loadCold(key: string): Row | undefined {
+    const row = this.store.cold!.read(this.tableId, key);
+    const e = new Entry(row ?? null, 0, null);
+    e.ref = true;
+    this.rows.set(key, e);
+    return row;
+  }
+
+  /** Range reads need every key in memory. */
+  private checkWhole(): void {
+    if (this.partial) {
+      throw new Error(
+        `state table ${this.tableId} is only partly in memory (memory limit): range reads and scans of it are not supported yet, only reads by key`,
+      );
+    }
   }
 
   *iter(lo: string | undefined, hi: string | undefined, reverse = false): IterableIterator<[string, Row]> {
-    for (const k of this.sortedKeys().range(lo, hi, reverse)) yield [k, this.rows.get(k)!.row!];
+    this.checkWhole();
+    for (const k of this.sortedKeys().range(lo, hi, reverse)) {
+      // Through `get`: an eviction between two steps of a long scan reads the key back.
+      const row = this.get(k);
+      if (row !== undefined) yield [k, row];
+    }
   }
 
   keys(lo: string | undefined, hi: string | undefined): string[] {
+    this.checkWhole();
     return this.sortedKeys().collect(lo, hi, []);
   }
 
   firstKey(lo: string | undefined, hi: string | undefined): string | undefined {
+    this.checkWhole();
     return this.sortedKeys().first(lo, hi);
   }
 
@@ -103,6 +174,15 @@ class MemStoreTable implements StoreTable {
     }
     const e = this.rows.get(key);
     if (e === undefined) {
+      if (this.partial) {
+        // LevelDB may hold the key: its committed value is read there if ever needed, and a
+        // delete stays as a tombstone so a later read does not find the durable row.
+        const n = new Entry(row, epoch, COLD);
+        this.rows.set(key, n);
+        if (row !== null) this.live++;
+        this.log(epoch, key, n);
+        return;
+      }
       if (row === null) return;
       const n = new Entry(row, epoch, null);
       this.rows.set(key, n);
@@ -148,10 +228,33 @@ class MemStoreTable implements StoreTable {
 
   getCommitted(key: string): Row | undefined {
     const e = this.rows.get(key);
-    return e === undefined ? undefined : (committedValue(e, this.store.committedEpoch) ?? undefined);
+    if (e === undefined) return this.partial ? this.loadCold(key) : undefined;
+    e.ref = true;
+    return this.committedOf(key, e) ?? undefined;
+  }
+
+  scanCold(lo?: string, hi?: string): ColdScan | null {
+    if (!this.partial) return null;
+    const keys: string[] = [];
+    for (const k of this.rows.keys()) if ((lo === undefined || k >= lo) && (hi === undefined || k < hi)) keys.push(k);
+    keys.sort();
+    return new ColdScanOf(this, keys, this.store.cold!.scan(this.tableId, lo, hi));
+  }
+
+  /** The committed value of `key` from memory; undefined when the key is not in memory. */
+  committedInMemory(key: string): Row | null | undefined {
+    const e = this.rows.get(key);
+    return e === undefined ? undefined : this.committedOf(key, e);
+  }
+
+  /** The entry's committed value, reading LevelDB for a `COLD` image. */
+  committedOf(key: string, e: Entry): Row | null {
+    const v = committedValue(e, this.store.committedEpoch);
+    return v === COLD ? (this.store.cold!.read(this.tableId, key) ?? null) : v;
   }
 
   *iterCommitted(lo?: string, hi?: string): IterableIterator<[string, Row]> {
+    this.checkWhole();
     if (this.logs.length === 0) {
       yield* this.iter(lo, hi);
       return;
@@ -186,6 +289,7 @@ class MemStoreTable implements StoreTable {
   /** Forgets the images of epochs ≤ epoch; returns whether later epochs still have writes. */
   publish(epoch: number): boolean {
     const logs = this.logs;
+    const bounded = this.bounded;
     let n = 0;
     for (; n < logs.length && logs[n].epoch <= epoch; n++) {
       const { keys, entries } = logs[n];
@@ -194,7 +298,8 @@ class MemStoreTable implements StoreTable {
         if (e.epoch <= epoch) {
           e.prev = null;
           e.hist = null;
-          if (e.row === null && this.rows.get(keys[i]) === e) this.rows.delete(keys[i]);
+          // A bounded table keeps the tombstone until it is durable (`evict` drops it then).
+          if (e.row === null && !bounded && this.rows.get(keys[i]) === e) this.rows.delete(keys[i]);
         } else if (e.hist !== null) {
           // Later writes remain: the committed view moves to the end of the last published epoch.
           let h = 0;
@@ -225,11 +330,68 @@ class MemStoreTable implements StoreTable {
         if (e.taken === round) continue;
         e.taken = round;
         keys.push(l.keys[i]);
-        rows.push(committedValue(e, committed));
+        const v = committedValue(e, committed);
+        rows.push(v === COLD ? (this.store.cold!.read(this.tableId, l.keys[i]) ?? null) : v);
       }
     }
     this.published = [];
     return { tableId: this.tableId, keys, rows };
+  }
+
+  /** Approximate bytes of the entries, from a sample of their sizes (resampled as the table changes). */
+  approxBytes(): number {
+    const n = this.rows.size;
+    if (n === 0) return 0;
+    if (this.entryBytes === 0 || n > this.sampledAt * 2 || n * 2 < this.sampledAt) {
+      let sum = 0;
+      let k = 0;
+      for (const [key, e] of this.rows) {
+        sum += entryBytes(key, e.row);
+        if (++k === 64) break;
+      }
+      this.entryBytes = sum / k;
+      this.sampledAt = n;
+    }
+    return n * this.entryBytes;
+  }
+
+  /**
+   * Evicts up to `want` clean entries, CLOCK order: an entry read since the hand last passed
+   * gets a second chance. Returns how many were evicted (fewer when the rest are dirty).
+   */
+  evictSome(want: number, durableEpoch: number): number {
+    const rows = this.rows;
+    let budget = rows.size * 2;
+    let evicted = 0;
+    let bytes = 0;
+    let hand = this.hand ?? rows.entries();
+    while (evicted < want && budget-- > 0) {
+      let r = hand.next();
+      if (r.done) {
+        hand = rows.entries();
+        r = hand.next();
+        if (r.done) break;
+      }
+      const [key, e] = r.value;
+      // Written since the last durable checkpoint (or not yet published): LevelDB is behind.
+      if (e.epoch > durableEpoch) continue;
+      if (e.ref) {
+        e.ref = false;
+        continue;
+      }
+      bytes += entryBytes(key, e.row);
+      rows.delete(key);
+      // Dropping a durable tombstone loses nothing; dropping a live row makes reads go to
+      // LevelDB, and the key index (which would now list keys not in memory) goes.
+      if (e.row !== null) {
+        this.partial = true;
+        this.index = null;
+      }
+      evicted++;
+    }
+    this.hand = hand;
+    if (evicted > 0) this.entryBytes = (this.entryBytes + bytes / evicted) / 2;
+    return evicted;
   }
 
   /** Every key written since the last take or still having an entry (live, or deleted in an unpublished epoch). */
@@ -241,7 +403,116 @@ class MemStoreTable implements StoreTable {
   }
 }
 
-/** The entry's value as of the committed epoch (null = absent). */
+/** Rows per `ColdScanOf.next()` and entries per LevelDB read. */
+const SCAN_ROWS = 256;
+const SCAN_READ = 1024;
+
+/**
+ * The committed view of a partial table in key order: LevelDB's rows merged with the keys
+ * in memory when the scan started (memory wins: a key in memory holds its committed value
+ * or a `COLD` image that reads LevelDB). While the scan is open the table evicts nothing,
+ * so a key that LevelDB returns and memory does not hold was not written since the last
+ * durable checkpoint — its LevelDB row is the committed one. Keys first written after the
+ * scan started are not seen (as with any scan of a changing table across PAUSEs).
+ */
+class ColdScanOf implements ColdScan {
+  private disk: [string, Row][] = [];
+  private dpos = 0;
+  private diskDone = false;
+  private mpos = 0;
+  private pending: Promise<void> | null = null;
+  private settled = true;
+  private closed = false;
+
+  constructor(
+    private readonly table: MemStoreTable,
+    private readonly memKeys: string[],
+    private readonly reader: ColdRangeReader,
+  ) {
+    table.scans++;
+  }
+
+  next(): readonly Row[] | Promise<void> | null {
+    if (this.closed) return null;
+    if (!this.settled) throw new Error(`state table ${this.table.tableId}: a scan that reads from disk was resumed before its read finished (a query position that cannot wait for disk)`);
+    const out: Row[] = [];
+    const mem = this.memKeys;
+    while (out.length < SCAN_ROWS) {
+      if (this.dpos >= this.disk.length && !this.diskDone) {
+        if (out.length > 0) return out;
+        return this.fetch();
+      }
+      const dk = this.dpos < this.disk.length ? this.disk[this.dpos][0] : undefined;
+      const mk = this.mpos < mem.length ? mem[this.mpos] : undefined;
+      if (dk === undefined && mk === undefined) break;
+      let key: string;
+      let diskRow: Row | undefined;
+      if (mk === undefined || (dk !== undefined && dk < mk)) {
+        key = dk!;
+        diskRow = this.disk[this.dpos++][1];
+      } else {
+        key = mk;
+        this.mpos++;
+        if (dk === mk) diskRow = this.disk[this.dpos++][1];
+      }
+      const m = this.table.committedInMemory(key);
+      const v = m === undefined ? diskRow : (m ?? undefined);
+      if (v !== undefined) out.push(v);
+    }
+    if (out.length > 0) return out;
+    this.close();
+    return null;
+  }
+
+  private fetch(): Promise<void> {
+    this.settled = false;
+    this.pending = this.reader.nextv(SCAN_READ).then(
+      (entries) => {
+        this.disk = entries;
+        this.dpos = 0;
+        if (entries.length === 0) this.diskDone = true;
+        this.settled = true;
+      },
+      (e: unknown) => {
+        this.settled = true;
+        this.close();
+        throw e;
+      },
+    );
+    // Handled here too: a caller that never awaits (and then gets the resume error) must not
+    // leave an unhandled rejection behind.
+    this.pending.catch(() => {});
+    return this.pending;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.table.scans--;
+    this.reader.close();
+  }
+}
+
+/**
+ * Approximate heap bytes of one entry: the Map slot, the Entry, the key string, the row
+ * array and its datums (numbers as doubles, strings by length, objects a flat guess).
+ */
+function entryBytes(key: string, row: Row | null): number {
+  let b = 140 + key.length;
+  if (row === null) return b;
+  b += 16 + 8 * row.length;
+  for (let i = 0; i < row.length; i++) {
+    const d = row[i];
+    if (d === null || typeof d === 'boolean') continue;
+    if (typeof d === 'number') b += 12;
+    else if (typeof d === 'string') b += 16 + d.length;
+    else if (typeof d === 'bigint') b += 24;
+    else b += 64;
+  }
+  return b;
+}
+
+/** The entry's value as of the committed epoch (null = absent; `COLD`: LevelDB's). */
 function committedValue(e: Entry, committed: number): Row | null {
   if (e.epoch <= committed) return e.row;
   let v = e.prev;
@@ -259,6 +530,8 @@ export class MemStateStore implements TrackingStateStore {
   /** Whether published logs are kept for `takePublished`. */
   tracking = false;
   private takeRound = 0;
+  /** Cold mode: where partial tables read keys not in memory (null: everything stays in memory). */
+  cold: ColdStateReader | null = null;
 
   get committedEpoch(): number {
     return this.committed;
@@ -305,6 +578,48 @@ export class MemStateStore implements TrackingStateStore {
 
   writtenKeys(tableId: number): string[] {
     return this.tables.get(tableId)?.writtenKeys() ?? [];
+  }
+
+  enableColdReads(reader: ColdStateReader): void {
+    this.cold = reader;
+  }
+
+  markCold(tableId: number, liveCount: number): void {
+    if (this.cold === null) throw new Error('state store: markCold without cold reads');
+    (this.table(tableId) as MemStoreTable).markCold(liveCount);
+  }
+
+  isPartial(tableId: number): boolean {
+    return this.tables.get(tableId)?.partial ?? false;
+  }
+
+  pointTables(): [number, number][] {
+    const out: [number, number][] = [];
+    for (const [id, t] of this.tables) if (t.bounded) out.push([id, t.size]);
+    return out;
+  }
+
+  approxBytes(): number {
+    let b = 0;
+    for (const t of this.tables.values()) b += t.approxBytes();
+    return b;
+  }
+
+  evict(targetBytes: number, durableEpoch: number): number {
+    let over = this.approxBytes() - targetBytes;
+    if (over <= 0) return 0;
+    const bounded = [...this.tables.values()].filter((t) => t.bounded && t.scans === 0 && t.rows.size > 0);
+    let evicted = 0;
+    // Largest tables first; each gives up entries in proportion to the bytes still over.
+    bounded.sort((a, b) => b.approxBytes() - a.approxBytes());
+    for (const t of bounded) {
+      if (over <= 0) break;
+      const per = t.approxBytes() / t.rows.size;
+      const n = t.evictSome(Math.ceil(over / per), durableEpoch);
+      evicted += n;
+      over -= n * per;
+    }
+    return evicted;
   }
 
   commitEpoch(epoch: number): Promise<void> {

@@ -13,7 +13,7 @@
  * afterwards; rows returned by reads are shared and must not be mutated either.
  */
 import { type Column, type DataType, type Datum, type KeyOrder, type Row, encodeKeyString } from '@freshet/common';
-import type { StateStore, StoreTable } from './store';
+import type { ColdScan, StateStore, StoreTable } from './store';
 
 export interface StateTableDesc {
   /** Store-wide table id (allocated by the graph builder; stable across restarts). */
@@ -75,6 +75,20 @@ export class StateTable {
     }
     this.pkScratch = new Array(desc.pk.length);
     this._epoch = initialEpoch;
+  }
+
+  /**
+   * The owner reads this table only by key (`get`, `getByKey`, `getCommitted`): under a
+   * memory limit its rows may be evicted and read back from LevelDB (StoreTable.declarePointReads).
+   */
+  declarePointReads(): this {
+    this.store.declarePointReads();
+    return this;
+  }
+
+  /** Whether rows of this table may leave memory (a memory limit and declared point reads). */
+  get bounded(): boolean {
+    return this.store.bounded;
   }
 
   /** The epoch current writes belong to. */
@@ -200,6 +214,15 @@ export class StateTable {
   /** Committed view: every row in pk order. */
   scanCommitted(): IterableIterator<Row> {
     return this.rowsOf(this.store.iterCommitted());
+  }
+
+  /**
+   * Committed view, every row in pk order, of a table partly in memory (memory limit): a
+   * scan that reads LevelDB and must be awaited between batches (StoreTable.scanCold); null
+   * when the whole table is in memory (use `scanCommitted`).
+   */
+  scanCommittedCold(): ColdScan | null {
+    return this.store.scanCold();
   }
 
   /** Ends the table's epoch `epoch`; later writes belong to the next epoch. */
