@@ -71,6 +71,15 @@ describe('freshet start --memory-limit', () => {
         await c.query(`INSERT INTO t SELECT x, ${PAYLOAD} FROM generate_series(${ROWS + 1}, ${ROWS + 5000}) x`);
         await c.query('FLUSH');
         await check(c, 2);
+        // The cache stayed near its limit by evicting, and the checks read evicted keys back.
+        const [[limit, held, evictions, coldReads]] = await rows(
+          c,
+          'SELECT memory_limit_bytes, state_bytes, state_evictions, state_cold_reads FROM rw_catalog.rw_checkpoint_status',
+        );
+        expect(Number(limit)).toBe(16 * 2 ** 20);
+        expect(Number(held)).toBeLessThanOrEqual(2 * 16 * 2 ** 20);
+        expect(Number(evictions)).toBeGreaterThan(0);
+        expect(Number(coldReads)).toBeGreaterThan(0);
         assertServerAlive(server);
       } finally {
         await c.end().catch(() => {});

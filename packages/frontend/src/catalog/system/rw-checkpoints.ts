@@ -3,7 +3,8 @@
  * epoch (visible to reads) and the last checkpoint (durable: what a restart restores),
  * with their times, the checkpoint settings, the size and duration of the last checkpoint,
  * the checkpoint recovery started from, the last checkpoint failure, and the object store
- * uploads (where, when, which epoch, bytes not yet uploaded, last failure). Empty without a
+ * uploads (where, when, which epoch, bytes not yet uploaded, last failure), and the state
+ * cache under `--memory-limit` (limit, estimated bytes held, evictions, reads from disk). Empty without a
  * running server (QueryContext.session absent).
  */
 import { T } from '@freshet/common';
@@ -31,6 +32,13 @@ export interface CheckpointStatusInfo {
   readonly uploadedEpoch: number | null;
   readonly uploadPendingBytes: number | null;
   readonly uploadError: string | null;
+  /** `--memory-limit` in bytes (null: no limit, everything is kept in memory). */
+  readonly memoryLimitBytes: number | null;
+  /** Estimated bytes of stream state in memory. */
+  readonly stateBytes: number | null;
+  readonly stateEvictions: number | null;
+  /** State reads that missed memory and went to LevelDB. */
+  readonly stateColdReads: number | null;
 }
 
 export function checkpointStatus(engine: StreamingEngine): CheckpointStatusInfo {
@@ -38,6 +46,7 @@ export function checkpointStatus(engine: StreamingEngine): CheckpointStatusInfo 
   const cp = store?.lastCheckpoint ?? null;
   const stats = store?.lastCheckpointStats ?? null;
   const upload = engine.storage.objectStoreStatus();
+  const cache = store?.cacheStats ?? null;
   return {
     durable: store !== null,
     committedEpoch: engine.manager.committedEpoch,
@@ -56,10 +65,15 @@ export function checkpointStatus(engine: StreamingEngine): CheckpointStatusInfo 
     uploadedEpoch: upload?.lastManifest?.checkpoint?.epoch ?? null,
     uploadPendingBytes: upload?.pendingBytes ?? null,
     uploadError: upload?.lastError ?? null,
+    memoryLimitBytes: cache && cache.limitBytes > 0 ? cache.limitBytes : null,
+    stateBytes: cache?.bytes ?? null,
+    stateEvictions: cache?.evicted ?? null,
+    stateColdReads: cache?.coldReads ?? null,
   };
 }
 
-const big = (n: number | null) => (n === null ? null : BigInt(n));
+// Rounded: some figures (the state cache size) are estimates with fractions.
+const big = (n: number | null) => (n === null ? null : BigInt(Math.round(n)));
 const micros = (ms: number | null) => (ms === null ? null : ms * 1000);
 
 export const rwCheckpointStatus = systemTable({
@@ -85,6 +99,10 @@ export const rwCheckpointStatus = systemTable({
     ['uploaded_epoch', T.Int64],
     ['upload_pending_bytes', T.Int64],
     ['upload_error', T.Varchar],
+    ['memory_limit_bytes', T.Int64],
+    ['state_bytes', T.Int64],
+    ['state_evictions', T.Int64],
+    ['state_cold_reads', T.Int64],
   ],
   *rows(ctx: SystemContext) {
     const s = ctx.q.session?.checkpointStatus?.();
@@ -107,6 +125,10 @@ export const rwCheckpointStatus = systemTable({
       uploaded_epoch: big(s.uploadedEpoch),
       upload_pending_bytes: big(s.uploadPendingBytes),
       upload_error: s.uploadError,
+      memory_limit_bytes: big(s.memoryLimitBytes),
+      state_bytes: big(s.stateBytes),
+      state_evictions: big(s.stateEvictions),
+      state_cold_reads: big(s.stateColdReads),
     };
   },
 });
