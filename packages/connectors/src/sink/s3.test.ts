@@ -134,6 +134,17 @@ describe('s3 sink', () => {
     expect(s3ObjectName(day, 'k', 7, Date.parse('2026-11-21T10:20:00Z'))).toBe('out/features/2026-11-21 10:00/k_7.parquet');
   });
 
+  it('an abandoned target (a crash) writes nothing more: buffered rows stay for the replay', async () => {
+    const config = s3SinkConfig(sinkSpec('s3', cols, { options: options({ 's3.path': 'abandon/', rollover_seconds: '3600', max_row_count: '100' }) }));
+    const t = new S3SinkTarget(config, 's1', cols, testContext());
+    t.write(chunkOf(cols, [[Op.Insert, row(1n, 'a')]]));
+    await t.commit(1); // buffered for the rollover
+    t.abandon();
+    await t.finalWrite;
+    expect(t.files).toEqual([]);
+    expect(await listKeys('abandon/')).toEqual([]);
+  });
+
   it('validates options and checks the bucket', async () => {
     const prep = (o: Record<string, string>, over = {}) => () => prepareExternalSink(sinkSpec('s3', cols, { options: o, ...over }));
     expect(prep({ 's3.region_name': 'x' })).toThrow(/missing field `s3.bucket_name`/);

@@ -174,7 +174,7 @@ export class S3SinkTarget extends RetryingSinkTarget<S3File> {
   protected takeBatch(epoch: number, info: SinkCommitInfo): S3File | null {
     this.lastEpoch = epoch;
     const p = this.pending;
-    if (p.rowCount === 0) {
+    if (p.rowCount === 0 || this.abandoned) {
       p.firstEpoch = null; // an empty epoch starts no file
       if (info.checkpoint !== false) this._flushedEpoch = epoch;
       return null;
@@ -200,12 +200,12 @@ export class S3SinkTarget extends RetryingSinkTarget<S3File> {
 
   /**
    * Rows of committed epochs still buffered for a rollover are written now, best effort
-   * (DROP SINK, a clean shutdown); `finalWrite` settles when that is done. A crash loses
-   * them (README "Not yet").
+   * (DROP SINK, a clean shutdown); `finalWrite` settles when that is done. An abandoned
+   * target (a crash) drops them: they are still in the sink's checkpointed log.
    */
   protected release(): Promise<void> {
     const p = this.pending;
-    if (p.rowCount === 0) {
+    if (p.rowCount === 0 || this.abandoned) {
       this.client.destroy();
       return this.finalWrite;
     }

@@ -25,6 +25,8 @@ export const DEFAULT_RETRY: RetryPolicy = { initialMs: 100, maxMs: 5_000 };
 export abstract class RetryingSinkTarget<Batch> implements ExternalSinkTarget {
   readonly stats: SinkStats = { rowsWritten: 0, epochsCommitted: 0, errors: 0, rowsRejected: 0, lastError: null };
   protected closed = false;
+  /** Closed by `abandon`: `release` must not deliver buffered rows. */
+  protected abandoned = false;
   /** Batches taken at their barrier, not yet delivered (oldest first). */
   private readonly sealed: { epoch: number; batch: Batch }[] = [];
   private sealedEpoch = 0;
@@ -81,6 +83,13 @@ export abstract class RetryingSinkTarget<Batch> implements ExternalSinkTarget {
       this.sealed.shift();
     }
     this.stats.epochsCommitted++;
+  }
+
+  /** Stops retrying and releases connections without delivering what is buffered (a crash). */
+  abandon(): void {
+    if (this.closed) return;
+    this.abandoned = true;
+    void this.close().catch(() => {});
   }
 
   async close(): Promise<void> {

@@ -48,7 +48,7 @@ import type { Catalog } from '../catalog/catalog';
 import type { RelationCatalog } from '../catalog/model';
 import { GraphBuilder, type UpstreamResolver } from './build';
 import { SeqBarrierManager, StreamDurability } from './durability';
-import { FlowStats } from './flow-stats';
+import { type FlowProbe, FlowStats } from './flow-stats';
 import { ConnectorTables, type SourceHooks, checkSourceReadable, sourceUpstream } from './sources';
 import { installTableWatermarks } from './table-watermarks';
 import type { StreamPlan } from './plan';
@@ -111,10 +111,37 @@ class MvReader implements TableReader {
     readonly schema: TableSchema,
     private readonly table: StateTable,
     private readonly committedEpoch: () => number,
+    /** Counts what the MV's materialize writes (FlowStats), with the last barrier it passed. */
+    private readonly output: () => Readonly<FlowProbe> | undefined,
   ) {}
-  /** The committed view changes only when the committed epoch does (batch secondary indexes key on this). */
+  private seenChanges = -1;
+  private seenEpoch = -1;
+  /** Epoch of the latest writes seen, until committed (-1: none pending). */
+  private pendingEpoch = -1;
+  private _version = 0;
+  /**
+   * Changes whenever the committed view may have (batch secondary indexes rebuild on it):
+   * at once when new writes are seen (some may be committed already), then at each commit
+   * until those writes are committed. An MV whose rows did not change keeps its version
+   * across barriers.
+   */
   get version(): number {
-    return this.committedEpoch();
+    const out = this.output();
+    const c = out?.rows ?? 0;
+    const e = this.committedEpoch();
+    // Every write so far is committed: no chunk since the materialize's last barrier, and that epoch is committed.
+    const settled = out !== undefined && out.pendingSince === 0 && out.epoch <= e;
+    if (c !== this.seenChanges) {
+      this.seenChanges = c;
+      this.pendingEpoch = settled ? -1 : Math.max(this.pendingEpoch, this.table.epoch);
+      this.seenEpoch = e;
+      this._version++;
+    } else if (this.pendingEpoch >= 0 && e !== this.seenEpoch) {
+      this.seenEpoch = e;
+      this._version++;
+      if (settled || e >= this.pendingEpoch) this.pendingEpoch = -1;
+    }
+    return this._version;
   }
   get size(): number {
     return this.table.size;
@@ -272,7 +299,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     this.durability?.sources.beginJob(rel.id);
     const { graph, last: materialize, valueSources, tables } = this.buildGraph(rel, plan, evalCtx, (g, root) => g.materialize(root, { pk: plan.pk }));
     this.flow.startJob(rel.id, materialize);
-    this.storage.attachReader(new MvReader(rel.id, { types: plan.columns.map((c) => c.type), pk: [...plan.pk] }, materialize.table, () => this.store.committedEpoch));
+    this.storage.attachReader(new MvReader(rel.id, { types: plan.columns.map((c) => c.type), pk: [...plan.pk] }, materialize.table, () => this.store.committedEpoch, () => this.flow.outputProbe(rel.id)));
     const job: MvJob = { rel, graph, materialize, valueSources, tables, backfilled: opts.sliced ? this.backfill(rel, graph) : startNow(graph) };
     this.jobs.set(rel.id, job);
     this.durability?.jobStarted(rel.id, job.backfilled);
@@ -511,9 +538,15 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
   }
 
   /** Stops the barrier timer (server shutdown). */
+  /**
+   * Stops at once, as a crash would leave things: no final checkpoint, and sink targets
+   * abandoned (no more deliveries, buffers dropped; the next start replays their logs).
+   * Without this an embedded node "crashed" this way kept retrying deliveries.
+   */
   close(): void {
     this.stopTimer();
     this.connectorTables.close();
+    for (const job of this.sinkJobs.values()) job.sink.abandon();
   }
 
   /**

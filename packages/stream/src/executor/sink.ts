@@ -50,6 +50,12 @@ export interface SinkTarget {
    */
   close?(): void | Promise<void>;
   /**
+   * The node is going away without a clean stop (an embedded node closed as a crash): stop
+   * at once, deliver nothing more — not even what is buffered — and release connections.
+   * What was not delivered is replayed from the checkpointed log by the next start.
+   */
+  abandon?(): void;
+  /**
    * Decoupled sinks: when the log hands epochs over. `epoch` (default): as soon as they are
    * committed — for targets where an early write is harmless because a replay overwrites
    * it (upserts by key). `checkpoint`: only epochs covered by a durable checkpoint, always
@@ -239,6 +245,14 @@ export class SinkExecutor extends UnaryExecutor {
   /** Rows of epochs ≤ `epoch` wait for a durable checkpoint (a file target): FLUSH takes one. */
   waitsForCheckpoint(epoch: number): boolean {
     return this.byCheckpoint && !this.closed && this.log !== null && this.log.rowsUpTo(epoch) > 0 && this.bound() < epoch;
+  }
+
+  /** Stops feeding the target at once, delivering nothing more (see `SinkTarget.abandon`). */
+  abandon(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.target.abandon) this.target.abandon();
+    else void Promise.resolve(this.target.close?.()).catch(() => {});
   }
 
   /** Stops feeding the target and closes it (DROP SINK, server stop). */
