@@ -34,8 +34,14 @@ import type { ColdStateReader, StateStore, StoreTable, TrackingStateStore } from
 import { type CheckpointRecord, PARAMS_KEY, checkpointKey, encodeCheckpoint, prefixedKey, stateKeyPrefix } from './keys';
 import { StateOpsEncoder } from './state-ops';
 
-/** Default barriers per checkpoint (RisingWave's `checkpoint_frequency`). */
-export const DEFAULT_CHECKPOINT_FREQUENCY = 10;
+/**
+ * Default barriers per checkpoint (RisingWave's `checkpoint_frequency`): 100 × 10 ms
+ * barriers = a checkpoint a second, RisingWave's cadence. Acknowledged DML is durable
+ * through the change log before its ack, so the cadence only bounds what recovery replays;
+ * 1 s instead of 100 ms lets a checkpoint coalesce ten times more rewrites of hot keys
+ * (−18% CPU per ingested event on the seed pipeline, docs/performance.md).
+ */
+export const DEFAULT_CHECKPOINT_FREQUENCY = 100;
 
 /** What the streaming engine records with a checkpoint of `epoch`. */
 export interface CheckpointSource {
