@@ -14,14 +14,19 @@ import { orderJoins } from './rules/join-order';
 import { pushPredicates } from './rules/push-predicates';
 import { mergeProjects } from './rules/merge-projects';
 import { isolateCorrelatedSubqueries } from './rules/isolate-subqueries';
-import { pointLookup } from './rules/point-lookup';
+import { type IndexesOf, pointLookup } from './rules/point-lookup';
+export type { IndexesOf } from './rules/point-lookup';
 import { mapNodeExprs, transformPlan } from './rules/transform';
 import type { EvalContext } from '@freshet/expr';
 
-export function optimize(plan: PlanNode, ctx: EvalContext): PlanNode {
+/**
+ * `indexesOf`: the secondary indexes of a relation, for index lookups — batch queries only
+ * (a streaming job reads its inputs whole, so MV plans are optimized without it).
+ */
+export function optimize(plan: PlanNode, ctx: EvalContext, indexesOf?: IndexesOf): PlanNode {
   let p = foldConstants(plan, ctx);
   p = optimizeRelational(p);
-  p = pointLookup(p);
+  p = pointLookup(p, indexesOf);
   return p;
 }
 

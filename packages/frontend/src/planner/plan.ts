@@ -102,12 +102,17 @@ export interface Scan extends Base {
   readonly changelog?: boolean;
 }
 
-/** Point lookup by the full primary key (key exprs are constants/params). */
+/**
+ * Point lookup by the full primary key (key exprs are constants/params), or with `index`
+ * by the leading key columns of a secondary index: then any number of rows match.
+ */
 export interface Get extends Base {
   readonly kind: 'get';
   readonly table: RelationCatalog;
   readonly columns: readonly number[];
   readonly key: readonly Expr[];
+  /** Lookup through `CREATE INDEX name`: `key[i]` pins physical column `index.columns[i]` of `table`. */
+  readonly index?: { readonly name: string; readonly columns: readonly number[] };
 }
 
 export interface Values extends Base {

@@ -45,7 +45,9 @@ function describe(p: PlanNode): string {
     case 'scan':
       return `BatchScan { table: ${p.table.name}, columns: [${p.columns.map((c) => p.table.columns[c].name).join(', ')}] }`;
     case 'get':
-      return `BatchLookup { table: ${p.table.name}, key: [${p.key.map((k) => exprText(k, [])).join(', ')}] }`;
+      return p.index
+        ? `BatchIndexLookup { table: ${p.table.name}, index: ${p.index.name}, key: [${p.index.columns.map((c, i) => `${p.table.name}.${p.table.columns[c].name} = ${exprText(p.key[i], [])}`).join(', ')}] }`
+        : `BatchLookup { table: ${p.table.name}, key: [${p.key.map((k) => exprText(k, [])).join(', ')}] }`;
     case 'values':
       return `BatchValues { rows: ${p.rows.length} }`;
     case 'filter':

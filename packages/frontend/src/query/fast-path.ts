@@ -97,6 +97,8 @@ export function compilePointLookup(plan: PlanNode): PointLookup | null {
       projection.push(e.index);
     }
   } else return null;
+  // An index lookup may return many rows: the general executor serves it.
+  if (get.index) return null;
 
   const keys: KeySource[] = [];
   for (const k of get.key) {

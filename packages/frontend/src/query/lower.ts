@@ -21,6 +21,7 @@ import {
   HashAggExecutor,
   HashJoinExecutor,
   HopWindowExecutor,
+  IndexLookupExecutor,
   InsertExecutor,
   IntersectExceptExecutor,
   LimitExecutor,
@@ -29,6 +30,7 @@ import {
   ProjectExecutor,
   ProjectSetExecutor,
   type ProjectSetItem,
+  SecondaryIndexes,
   SeqScanExecutor,
   SortExecutor,
   TableFunctionExecutor,
@@ -48,6 +50,15 @@ import { type InitPlan, compileExpr } from './compile-expr';
 import { lateRowFilter } from '../stream-planner/table-watermarks';
 
 const EMPTY: Row = [];
+
+/** The in-memory secondary indexes of each storage engine (index lookups: plan `Get` with `index`). */
+const secondaryIndexes = new WeakMap<StorageEngine, SecondaryIndexes>();
+
+function secondaryIndexesOf(storage: StorageEngine): SecondaryIndexes {
+  let s = secondaryIndexes.get(storage);
+  if (!s) secondaryIndexes.set(storage, (s = new SecondaryIndexes((id, listener) => storage.watchTable(id, listener))));
+  return s;
+}
 
 export class Lowering {
   private batch: WriteBatch | null = null;
@@ -145,8 +156,14 @@ export class Lowering {
         const identity = p.columns.length === p.table.columns.length && p.columns.every((c, i) => c === i);
         return new SeqScanExecutor(reader, identity ? null : p.columns, this.rt);
       }
-      case 'get':
-        return new GetExecutor(this.storage.table(p.table.id), p.key.map((k) => this.expr(k)), p.columns.length === p.table.columns.length ? null : p.columns);
+      case 'get': {
+        const reader = this.storage.table(p.table.id);
+        const keys = p.key.map((k) => this.expr(k));
+        const identity = p.columns.length === p.table.columns.length && p.columns.every((c, i) => c === i);
+        if (!p.index) return new GetExecutor(reader, keys, p.columns.length === p.table.columns.length ? null : p.columns);
+        const keyTypes = p.index.columns.map((c) => p.table.columns[c].type);
+        return new IndexLookupExecutor(secondaryIndexesOf(this.storage), reader, p.index.columns, keyTypes, keys, identity ? null : p.columns, this.rt);
+      }
       case 'values':
         return new ValuesExecutor(p.rows.map((r) => r.map((e) => this.expr(e))), this.rt);
       case 'filter': {

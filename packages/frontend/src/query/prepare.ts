@@ -59,7 +59,7 @@ export function prepareQuery(ctx: QueryContext, node: PgNode, paramTypes: readon
   if (nodeType(node) === 'ExplainStmt') return prepareExplain(ctx, node.ExplainStmt, paramTypes, rw);
   const bc = new BindContext(ctx, paramTypes, rw);
   const bound = bindStatement(bc, node);
-  const plan = optimize(bound, bc.evalContext());
+  const plan = optimize(bound, bc.evalContext(), (rel) => ctx.catalog.dependents(rel.id).filter((d) => d.kind === 'index'));
   const isDml = plan.kind === 'insert' || plan.kind === 'update' || plan.kind === 'delete';
   const fields = isDml && !('returning' in plan && plan.returning) ? null : visibleFields(plan);
   return {

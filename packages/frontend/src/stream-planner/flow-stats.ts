@@ -124,6 +124,11 @@ export class FlowStats {
     this.building = [];
   }
 
+  /** The probe counting MV `id`'s materialize output (read-only use), or undefined. */
+  outputProbe(id: number): Readonly<FlowProbe> | undefined {
+    return this.jobs.get(id)?.output;
+  }
+
   dropJob(id: number): void {
     const job = this.jobs.get(id);
     for (const u of job?.upstreams ?? []) if (u.owned && u.probe) u.owned.disconnect(u.probe);

@@ -8,6 +8,11 @@
  * booleans, strings, bytea and date/time types. Decimal (`1.0 = 1.00`), floats (`-0 = 0`)
  * and intervals (`'1 day' = '24 hours'`) compare equal across different encodings, so
  * those keys keep the scan.
+ *
+ * Otherwise, when `indexesOf` is given (batch queries), a `CREATE INDEX` on `t` whose
+ * leading key columns are pinned the same way makes it an index lookup (`Get` with
+ * `index`): every row with those values, through the batch engine's in-memory secondary
+ * index (packages/batch/src/secondary-index.ts). The most pinned key columns win.
  */
 import { type DataType, typeEquals } from '@freshet/common';
 import { type Expr, andAll, conjuncts } from '../../planner/expr';
@@ -40,8 +45,13 @@ const EXACT_KEY_KINDS = new Set<DataType['kind']>([
   'timestamptz',
 ]);
 
-export function pointLookup(plan: PlanNode): PlanNode {
-  return transformPlan(plan, (p) => (p.kind === 'filter' && p.input.kind === 'scan' && !p.input.changelog && !p.input.temporal ? toGet(p, p.input) : p));
+/** The indexes (catalog relations of kind 'index') on a relation. */
+export type IndexesOf = (rel: RelationCatalog) => readonly RelationCatalog[];
+
+export function pointLookup(plan: PlanNode, indexesOf?: IndexesOf): PlanNode {
+  return transformPlan(plan, (p) =>
+    p.kind === 'filter' && p.input.kind === 'scan' && !p.input.changelog && !p.input.temporal ? toGet(p, p.input, indexesOf) : p,
+  );
 }
 
 /** A key value computable before reading the table: a literal or `$n`, through casts. */
@@ -59,16 +69,14 @@ function equalityValue(c: Expr, pos: number, type: DataType): Expr | null {
   return value;
 }
 
-function toGet(filter: Filter, scan: Scan): PlanNode {
-  const table = scan.table;
-  if (!LOOKUP_KINDS.has(table.kind) || table.id < FIRST_USER_RELATION_ID || table.pk.length === 0) return filter;
-  const rest = conjuncts(filter.predicate);
+/** Pins each of `cols` (physical, in order) with a conjunct of `rest`, removing those conjuncts; stops at the first unpinned one. */
+function pinColumns(cols: readonly number[], scan: Scan, rest: Expr[]): Expr[] {
   const key: Expr[] = [];
-  for (const pkCol of table.pk) {
-    const type = table.columns[pkCol].type;
-    if (!EXACT_KEY_KINDS.has(type.kind)) return filter;
-    const pos = scan.columns.indexOf(pkCol);
-    if (pos < 0) return filter;
+  for (const c of cols) {
+    const type = scan.table.columns[c].type;
+    if (!EXACT_KEY_KINDS.has(type.kind)) break;
+    const pos = scan.columns.indexOf(c);
+    if (pos < 0) break;
     let found = -1;
     for (let i = 0; i < rest.length && found < 0; i++) {
       const v = equalityValue(rest[i], pos, type);
@@ -77,10 +85,34 @@ function toGet(filter: Filter, scan: Scan): PlanNode {
         found = i;
       }
     }
-    if (found < 0) return filter;
+    if (found < 0) break;
     rest.splice(found, 1);
   }
-  const get: Get = { kind: 'get', table, columns: scan.columns, key, schema: scan.schema };
+  return key;
+}
+
+function toGet(filter: Filter, scan: Scan, indexesOf: IndexesOf | undefined): PlanNode {
+  const table = scan.table;
+  if (!LOOKUP_KINDS.has(table.kind) || table.id < FIRST_USER_RELATION_ID) return filter;
+  let rest = conjuncts(filter.predicate);
+  let get: Get | null = null;
+  if (table.pk.length > 0) {
+    const key = pinColumns(table.pk, scan, rest);
+    if (key.length === table.pk.length) get = { kind: 'get', table, columns: scan.columns, key, schema: scan.schema };
+    else rest = conjuncts(filter.predicate);
+  }
+  if (!get && indexesOf) {
+    for (const idx of indexesOf(table)) {
+      const cols = idx.index!.keys.map((k) => k.column);
+      const trial = conjuncts(filter.predicate);
+      const key = pinColumns(cols, scan, trial);
+      if (key.length > 0 && (!get || key.length > get.key.length)) {
+        get = { kind: 'get', table, columns: scan.columns, key, schema: scan.schema, index: { name: idx.name, columns: cols.slice(0, key.length) } };
+        rest = trial;
+      }
+    }
+  }
+  if (!get) return filter;
   const residual = andAll(rest);
   return residual ? { ...filter, input: get, predicate: residual } : get;
 }

@@ -7,6 +7,8 @@
  *   the meaning), conjuncts over both sides of an inner join become its condition, where
  *   lowering turns equalities into hash keys. Single-side conjuncts of a join condition
  *   are pushed into that side the same way;
+ * - equalities implied through an equi-join (`l.a = r.b` with `l.a = $1` gives `r.b = $1`)
+ *   are added to the side the join type lets be filtered (infer-equalities.ts);
  * - an outer join whose null-extended side is rejected by a filter above it (`b.x = 1`
  *   over `a LEFT JOIN b`) is an inner join, and is treated as one.
  * Conjuncts that cannot move (correlated subqueries, volatile functions) stay in a Filter
@@ -15,6 +17,7 @@
 import { type Expr, andAll, collectColumns, hasSubquery, transformExpr } from '../../planner/expr';
 import { type Join, type JoinKind, type PlanNode, inputsOf, withInputs } from '../../planner/plan';
 import { isMovable, isVolatile, shiftColumns, sideOf, splitConjuncts } from './predicates';
+import { inferAcrossJoin } from './infer-equalities';
 
 export function pushPredicates(plan: PlanNode): PlanNode {
   return push(plan, []);
@@ -114,6 +117,9 @@ function pushJoin(p: Join, preds: Expr[]): PlanNode {
     else if (side === 'right' && filtersRight) toRight.push(c);
     else cond.push(c);
   }
+  const inferred = inferAcrossJoin(joinType, lw, toLeft, toRight, cond);
+  toLeft.push(...inferred.left);
+  toRight.push(...inferred.right);
   const left = push(p.left, toLeft);
   const right = push(p.right, toRight.map((c) => shiftColumns(c, -lw)));
   return filterOver({ ...p, joinType, left, right, condition: andAll(cond) }, above);
