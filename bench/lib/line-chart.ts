@@ -3,7 +3,7 @@
  * and histograms, freshness against background load, restart time against state size,
  * freshness over time. Points are drawn with markers, so a series of one point still shows.
  */
-import { linearTicks, logTicks } from './svg';
+import { layoutLegend, linearTicks, logTicks } from './svg';
 
 export interface LineSeries {
   name: string;
@@ -53,19 +53,8 @@ export function lineChart(spec: LineChartSpec): string {
   const width = Math.max(560, 72 + spec.title.length * 8.5 + 24);
   const margin = { top: 56, right: 24, bottom: 52, left: 72 };
   // Legend lines under the title, as many as needed.
-  const legend: { x: number; y: number; s: LineSeries }[] = [];
-  let lx = margin.left;
-  let ly = 32;
-  for (const s of spec.series) {
-    const w = 30 + s.name.length * 7;
-    if (lx > margin.left && lx + w > width - margin.right) {
-      lx = margin.left;
-      ly += 16;
-    }
-    legend.push({ x: lx, y: ly, s });
-    lx += w;
-  }
-  margin.top = ly + 24;
+  const { entries: legend, bottom } = layoutLegend(spec.series, margin.left, width - margin.right, 30);
+  margin.top = bottom + 24;
   const plotW = width - margin.left - margin.right;
   const plotH = 280;
   const height = margin.top + plotH + margin.bottom;

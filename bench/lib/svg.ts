@@ -56,6 +56,27 @@ export function logTicks(min: number, max: number): number[] {
   return ticks;
 }
 
+/**
+ * Lays legend entries out in lines under a chart's title (about 7 px a character at 11 px,
+ * `swatch` px for the marker), wrapping at the right margin. Returns each entry's position
+ * and the y of the last line; the plot starts 24 px below it.
+ */
+export function layoutLegend<S extends { name: string }>(series: readonly S[], left: number, right: number, swatch: number): { entries: { x: number; y: number; s: S }[]; bottom: number } {
+  const entries: { x: number; y: number; s: S }[] = [];
+  let lx = left;
+  let ly = 32;
+  for (const s of series) {
+    const w = swatch + s.name.length * 7;
+    if (lx > left && lx + w > right) {
+      lx = left;
+      ly += 16;
+    }
+    entries.push({ x: lx, y: ly, s });
+    lx += w;
+  }
+  return { entries, bottom: ly };
+}
+
 export function barChart(spec: BarChartSpec): string {
   const fmt = spec.format ?? ((v: number) => String(v));
   // Bars with a value label are wide enough for the label to sit flat above them.
@@ -70,20 +91,9 @@ export function barChart(spec: BarChartSpec): string {
   const plotW = width - margin.left - margin.right;
   const groupWidth = plotW / Math.max(1, spec.groups.length);
 
-  // Legend: as many lines as it needs under the title (about 7 px a character at 11 px).
-  const legend: { x: number; y: number; s: BarSeries }[] = [];
-  let lx = margin.left;
-  let ly = 32;
-  for (const s of spec.series) {
-    const w = 24 + s.name.length * 7;
-    if (lx > margin.left && lx + w > width - margin.right) {
-      lx = margin.left;
-      ly += 16;
-    }
-    legend.push({ x: lx, y: ly, s });
-    lx += w;
-  }
-  margin.top = ly + 24;
+  // Legend: as many lines as it needs under the title.
+  const { entries: legend, bottom } = layoutLegend(spec.series, margin.left, width - margin.right, 24);
+  margin.top = bottom + 24;
   const plotH = 260;
   const height = margin.top + plotH + margin.bottom;
 
