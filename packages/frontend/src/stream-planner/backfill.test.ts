@@ -72,7 +72,8 @@ describe('backfill with concurrent DML', () => {
   it('a cancelled CREATE MATERIALIZED VIEW leaves no MV behind', async () => {
     const ddl = await connect();
     await run(ddl, 'create table t (id int primary key, k int, v int)');
-    await run(ddl, `insert into t select g, g % 97, g from generate_series(1, ${ROWS * 2}) g`);
+    // Enough rows for many 10 ms slices even on a fast machine, so the cancel lands mid-backfill.
+    await run(ddl, `insert into t select g, g % 97, g from generate_series(1, ${ROWS * 6}) g`);
     const created = run(ddl, `create materialized view m as ${MV_QUERY}`);
     while (!db.frontend.streaming.backfillProgress().some((p) => p.done > 0)) await new Promise((r) => setImmediate(r));
     ddl.cancelRunning();
@@ -87,6 +88,6 @@ describe('backfill with concurrent DML', () => {
     expect(await run(other, "select count(*) from rw_catalog.rw_materialized_views where name = 'm'")).toEqual(['0']);
     // The name is free again, and the table still feeds new MVs.
     await run(other, `create materialized view m as ${MV_QUERY}`);
-    expect((await run(other, 'select sum(n) from m'))[0]).toBe(String(ROWS * 2));
+    expect((await run(other, 'select sum(n) from m'))[0]).toBe(String(ROWS * 6));
   });
 });
