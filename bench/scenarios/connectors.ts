@@ -486,8 +486,11 @@ async function redisSink(o: ScenarioOptions, s: Services, cfg: ConnectorsPreset)
   return r;
 }
 
-/** keys/s of pipelined SETs, RAW_PIPELINE commands per pipeline, RAW_IN_FLIGHT pipelines outstanding. */
-async function rawPipelinedSet(redis: Redis, pairs: string[]): Promise<number> {
+/**
+ * keys/s writing `pairs` (key, value, key, value, …) in batches of RAW_PIPELINE keys with
+ * RAW_IN_FLIGHT batches outstanding; `send` writes keys [from, to).
+ */
+async function rawKeysPerS(pairs: string[], send: (from: number, to: number) => Promise<unknown>): Promise<number> {
   const n = pairs.length / 2;
   let next = 0;
   const t0 = performance.now();
@@ -496,30 +499,25 @@ async function rawPipelinedSet(redis: Redis, pairs: string[]): Promise<number> {
       const from = next;
       const to = Math.min(n, from + RAW_PIPELINE);
       next = to;
-      const p = redis.pipeline();
-      for (let i = from; i < to; i++) p.set(pairs[2 * i], pairs[2 * i + 1]);
-      await p.exec();
+      await send(from, to);
     }
   };
   await Promise.all(Array.from({ length: RAW_IN_FLIGHT }, worker));
   return n / ((performance.now() - t0) / 1000);
 }
 
-/** keys/s of MSETs of RAW_PIPELINE keys each, RAW_IN_FLIGHT outstanding: how the sink writes. */
-async function rawMset(redis: Redis, pairs: string[]): Promise<number> {
-  const n = pairs.length / 2;
-  let next = 0;
-  const t0 = performance.now();
-  const worker = async () => {
-    while (next < n) {
-      const from = next;
-      const to = Math.min(n, from + RAW_PIPELINE);
-      next = to;
-      await redis.mset(pairs.slice(2 * from, 2 * to));
-    }
-  };
-  await Promise.all(Array.from({ length: RAW_IN_FLIGHT }, worker));
-  return n / ((performance.now() - t0) / 1000);
+/** keys/s of pipelined SETs (one pipeline per batch). */
+function rawPipelinedSet(redis: Redis, pairs: string[]): Promise<number> {
+  return rawKeysPerS(pairs, (from, to) => {
+    const p = redis.pipeline();
+    for (let i = from; i < to; i++) p.set(pairs[2 * i], pairs[2 * i + 1]);
+    return p.exec();
+  });
+}
+
+/** keys/s of MSETs (one per batch): how the sink writes. */
+function rawMset(redis: Redis, pairs: string[]): Promise<number> {
+  return rawKeysPerS(pairs, (from, to) => redis.mset(pairs.slice(2 * from, 2 * to)));
 }
 
 /** `redis-benchmark -t set -P 16` requests/s, or null when the tool is missing. */
