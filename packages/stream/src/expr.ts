@@ -156,6 +156,11 @@ export class BatchScalarCall implements StreamExpr {
 /**
  * Adapts a row-at-a-time evaluator (e.g. the batch engine's compiled expressions). The
  * scratch row is reused, so the evaluator must not keep a reference to it.
+ *
+ * Only the columns the expression reads (`inputs`) are copied into the scratch row: the
+ * others stay undefined. Reading a cell is not free — an int64 cell becomes a new BigInt
+ * — and a projection like `event_type = 'click'` over a five-column chunk would otherwise
+ * box every id column of every row for nothing.
  */
 export class RowFnExpr implements StreamExpr {
   readonly inputIndex = -1;
@@ -163,6 +168,8 @@ export class RowFnExpr implements StreamExpr {
   constructor(
     readonly returnType: DataType,
     readonly fn: (row: Row) => Datum,
+    /** The input columns `fn` reads (undefined: all of them). */
+    private readonly inputs?: readonly number[],
     private readonly errors: EvalErrorReporter = defaultErrorReporter,
   ) {}
   eval(chunk: ChunkLike): Column {
@@ -170,6 +177,7 @@ export class RowFnExpr implements StreamExpr {
     const cols = chunk.columns;
     const row = this.scratch;
     row.length = cols.length;
+    const inputs = this.inputs ?? cols.map((_, j) => j);
     const b = new ColumnBuilder(this.returnType, n);
     const vis = chunk.visibility;
     for (let i = 0; i < n; i++) {
@@ -177,7 +185,10 @@ export class RowFnExpr implements StreamExpr {
         b.push(null);
         continue;
       }
-      for (let j = 0; j < cols.length; j++) row[j] = cols[j].get(i);
+      for (let k = 0; k < inputs.length; k++) {
+        const j = inputs[k];
+        row[j] = cols[j].get(i);
+      }
       let v: Datum;
       try {
         v = this.fn(row);

@@ -39,7 +39,7 @@ import {
   DynamicFilterExecutor,
 } from '@freshet/stream';
 import type { RelationCatalog } from '../catalog/model';
-import { type Expr, forEachChild } from '../planner/expr';
+import { type Expr, collectColumns, forEachChild } from '../planner/expr';
 import { compileExpr } from '../query/compile-expr';
 import { windowCompute } from './over-window';
 import type { StreamAggCall, StreamNode, StreamTableScan } from './plan';
@@ -103,7 +103,7 @@ export class GraphBuilder {
     // other function calls (`gcd(a, b) + 1`), which then run column by column too.
     if (e.kind === 'call' && 'evalBatch' in e.fn) return new BatchScalarCall(e.fn as BatchScalarImpl, e.args.map((a) => this.streamExpr(a)), this.evalCtx);
     if (e.kind === 'call' && e.args.some(hasBatchCall)) return new ScalarCall(e.fn, e.args.map((a) => this.streamExpr(a)), this.evalCtx);
-    return new RowFnExpr(e.type, this.evaluator(e));
+    return new RowFnExpr(e.type, this.evaluator(e), [...collectColumns(e)]);
   }
 
   build(n: StreamNode): Executor {
