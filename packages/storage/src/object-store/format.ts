@@ -94,7 +94,7 @@ export class ObjectWriter {
     this._size += n;
   }
 
-  /** Appends encoded records (a delta's batches, journaled one buffer each by `encodeBatch`). */
+  /** Appends encoded records (a delta's batches, journaled one buffer each: batch-record.ts). */
   append(records: readonly Buffer[]): void {
     this.seal();
     for (const r of records) {
@@ -107,29 +107,6 @@ export class ObjectWriter {
     this.seal();
     return Buffer.concat(this.parts, this._size);
   }
-}
-
-/**
- * One delta batch record as a single buffer. The uploader journals every LevelDB batch
- * until the next upload: one buffer per batch (rather than a small buffer per length
- * prefix and a reference to every key and value) lets the ops die young and keeps the
- * journal to one object per batch for the garbage collector.
- */
-export function encodeBatch(ops: readonly DbOp[]): Buffer {
-  let size = 4;
-  for (const op of ops) size += op.type === 'put' ? 9 + op.key.length + op.value.length : 5 + op.key.length;
-  const out = Buffer.allocUnsafe(size);
-  let p = out.writeUInt32BE(ops.length, 0);
-  for (const op of ops) {
-    out[p++] = op.type === 'put' ? 1 : 2;
-    p = out.writeUInt32BE(op.key.length, p);
-    p += op.key.copy(out, p);
-    if (op.type === 'put') {
-      p = out.writeUInt32BE(op.value.length, p);
-      p += op.value.copy(out, p);
-    }
-  }
-  return out;
 }
 
 /** Checks an object against its manifest entry; returns the reason it is unusable, or null. */

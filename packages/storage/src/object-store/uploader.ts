@@ -15,7 +15,7 @@
  * Failures (store unavailable) are logged and retried at the next interval; the batches
  * not yet uploaded stay in memory until then. Local durability never waits for uploads.
  */
-import type { Db, DbOp } from '../db';
+import type { Db } from '../db';
 import type { ObjectStore } from './api';
 import {
   DATA_PREFIX,
@@ -23,7 +23,6 @@ import {
   type Manifest,
   type ManifestObject,
   ObjectWriter,
-  encodeBatch,
   manifestKey,
   parseManifest,
   sha256,
@@ -85,7 +84,7 @@ export class CheckpointUploader {
   /** Continues the object store's chain if it ends where the local data does; starts the timer. */
   async start(): Promise<void> {
     this.journalWseq = this.db.wseq;
-    this.db.setListener((wseq, ops) => this.record(wseq, ops));
+    this.db.setListener((wseq, record) => this.record(wseq, record));
     try {
       const keys = await this.store.list(MANIFEST_PREFIX);
       if (keys.length > 0) {
@@ -116,13 +115,13 @@ export class CheckpointUploader {
     };
   }
 
-  private record(wseq: number, ops: readonly DbOp[]): void {
+  private record(wseq: number, record: Buffer): void {
     this.journalWseq = wseq;
     // Nothing to journal until a base exists: the base will copy these batches anyway.
     if (this.chain === null) return;
-    const r = encodeBatch(ops);
-    this.journal.push(r);
-    this.journalBytes += r.length;
+    // The batch's own bytes (batch-record.ts), kept as they are until the next upload.
+    this.journal.push(record);
+    this.journalBytes += record.length;
   }
 
   /** Uploads now (if anything changed), after any upload in progress; resolves when done. */

@@ -29,10 +29,10 @@
  */
 import { type Row, decodeRow } from '@freshet/common';
 import { changeLogKey } from '../change-log';
-import type { Db, DbOp } from '../db';
+import { BatchRecord } from '../batch-record';
+import type { Db } from '../db';
 import type { ColdStateReader, StateStore, StoreTable, TrackingStateStore } from './api';
 import { type CheckpointRecord, PARAMS_KEY, checkpointKey, encodeCheckpoint, prefixedKey, stateKeyPrefix } from './keys';
-import { StateOpsEncoder } from './state-ops';
 
 /**
  * Default barriers per checkpoint (RisingWave's `checkpoint_frequency`): 100 × 10 ms
@@ -329,33 +329,32 @@ export class DurableStateStore implements StateStore {
       this.notifyWaiters(epoch);
       return Promise.resolve(); // nothing new: the last checkpoint already describes this state
     }
-    const ops: DbOp[] = [];
-    const enc = new StateOpsEncoder();
+    // One record, encoded once: LevelDB and the checkpoint uploader share its bytes.
+    const rec = new BatchRecord(1 << 16);
     // Drops first: a table dropped and created again (an MV rebuilt at recovery) keeps its id.
     const drops = [...this.drops];
     this.drops.clear();
     for (const [id, keys] of drops) {
       const prefix = stateKeyPrefix(id);
-      for (const k of keys) enc.add(prefix, k, null);
+      for (const k of keys) rec.putRow(prefix, k, null);
     }
     const retried = [...this.retry];
     this.retry.clear();
     for (const [id, keys] of retried) {
       const t = this.inner.table(id);
       const prefix = stateKeyPrefix(id);
-      for (const k of keys) enc.add(prefix, k, t.getCommitted(k) ?? null);
+      for (const k of keys) rec.putRow(prefix, k, t.getCommitted(k) ?? null);
     }
     for (const { tableId, keys, rows } of taken) {
       const prefix = stateKeyPrefix(tableId);
-      for (let i = 0; i < keys.length; i++) enc.add(prefix, keys[i], rows[i]);
+      for (let i = 0; i < keys.length; i++) rec.putRow(prefix, keys[i], rows[i]);
     }
-    enc.finish(ops);
-    const bytes = enc.bytes;
+    const bytes = rec.putBytes;
     const record: CheckpointRecord = { epoch, time: Date.now(), seq, info: info ?? null };
     if (this.memoryLimit > 0) record.pointTables = this.inner.pointTables();
-    ops.push({ type: 'put', key: checkpointKey(), value: encodeCheckpoint(record) });
-    for (let s = this.lastSeq + 1; s <= seq; s++) ops.push({ type: 'del', key: changeLogKey(s) });
-    const keyCount = ops.length;
+    rec.put(checkpointKey(), encodeCheckpoint(record));
+    for (let s = this.lastSeq + 1; s <= seq; s++) rec.del(changeLogKey(s));
+    const keyCount = rec.length;
     const prevSeq = this.lastSeq;
     const prevInfo = this.lastInfo;
     this.lastSeq = seq;
@@ -364,12 +363,13 @@ export class DurableStateStore implements StateStore {
     this.dropScans = [];
     const write =
       scans.length === 0
-        ? this.db.write(ops)
+        ? this.db.write(rec)
         : Promise.all(scans).then((lists) => {
             // Deletes of dropped partial tables first: a table recreated with the same id writes after them.
-            const dels: DbOp[] = [];
-            for (const keys of lists) for (const key of keys) dels.push({ type: 'del', key });
-            return this.db.write(dels.concat(ops));
+            const first = new BatchRecord();
+            for (const keys of lists) for (const key of keys) first.del(key);
+            first.append(rec);
+            return this.db.write(first);
           });
     return write.then(
       () => {

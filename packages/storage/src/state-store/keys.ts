@@ -34,7 +34,7 @@ export function stateKeyPrefix(tableId: number): Buffer {
   return Buffer.from(`s/${tableId}/`, 'latin1');
 }
 
-/** `prefix` followed by the latin1 bytes of `key` (table rows, level-log.ts; state rows are encoded by state-ops.ts). */
+/** `prefix` followed by the latin1 bytes of `key` (table rows, level-log.ts; state rows are encoded by batch-record.ts). */
 export function prefixedKey(prefix: Buffer, key: string): Buffer {
   const b = Buffer.allocUnsafe(prefix.length + key.length);
   prefix.copy(b, 0);
