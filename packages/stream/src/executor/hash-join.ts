@@ -79,8 +79,23 @@ class JoinSide {
     this.width = types.length;
     this.keyTypes = keys.map((k) => types[k]);
     this.keyScratch = new Array(keys.length);
-    const tablePk = [...keys, ...pk];
-    this.table = tables.create([...types, T.Int64], tablePk);
+    // When the stream key is within the join key (an MV joined on its primary key, as in
+    // the seed's ml_feature_vector), a join key holds at most one row: the state is keyed
+    // by the join key alone, matches are a point read rather than a range scan (no sorted
+    // index of the keys to maintain), and under a memory limit the table is a cache that
+    // may drop rows and read them back from LevelDB.
+    this.unique = pk.every((c) => keys.includes(c));
+    this.table = tables.create([...types, T.Int64], this.unique ? [...keys] : [...keys, ...pk]);
+    if (this.unique) this.table.declarePointReads();
+  }
+
+  /** At most one row per join key (see the constructor). */
+  readonly unique: boolean;
+
+  /** The state keys of the rows stored under join key `key`. */
+  matchKeys(key: string): readonly string[] {
+    if (!this.unique) return this.table.keysWithPrefix(key);
+    return this.table.getByKey(key) === undefined ? NO_KEYS : [key];
   }
 
   /** The encoded join key of `row`, or null when a non-null-safe key column is NULL. */
@@ -96,6 +111,7 @@ class JoinSide {
 }
 
 const NO_ORDERS: KeyOrder[] | undefined = undefined;
+const NO_KEYS: readonly string[] = [];
 
 export class HashJoinExecutor extends Executor {
   readonly name = 'StreamHashJoin';
@@ -197,7 +213,7 @@ export class HashJoinExecutor extends Executor {
     if (key === null) return false;
     const stateKey = me.table.keyOfRow(newRow);
     if (stateKey !== me.table.keyOfRow(oldRow)) return false;
-    const matches = other.table.keysWithPrefix(key);
+    const matches = other.matchKeys(key);
     for (let x = 0; x < matches.length; x++) {
       const m = other.table.getByKey(matches[x])!;
       this.outUpdate(input, oldRow, m, newRow, m);
@@ -224,7 +240,7 @@ export class HashJoinExecutor extends Executor {
         return;
       }
       let degree = 0;
-      const matches = right.table.keysWithPrefix(key);
+      const matches = right.matchKeys(key);
       for (let x = 0; x < matches.length; x++) if (this.matches(0, row, right.table.getByKey(matches[x])!)) degree++;
       if (degree > 0 !== anti) this.emit(this.builder.append(op, row));
       if (sign > 0) {
@@ -237,7 +253,7 @@ export class HashJoinExecutor extends Executor {
     if (key === null) return;
     const lw = left.width;
     const flipAt = sign > 0 ? 0 : 1;
-    const matches = left.table.keysWithPrefix(key);
+    const matches = left.matchKeys(key);
     for (let x = 0; x < matches.length; x++) {
       const k = matches[x];
       const m = left.table.getByKey(k)!;
@@ -270,7 +286,7 @@ export class HashJoinExecutor extends Executor {
     const flipAt = sign > 0 ? 0 : 1;
     let degree = 0;
     const ow = other.width;
-    const matches = other.table.keysWithPrefix(key);
+    const matches = other.matchKeys(key);
     for (let x = 0; x < matches.length; x++) {
       const k = matches[x];
       const m = other.table.getByKey(k)!;

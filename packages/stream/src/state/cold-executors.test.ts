@@ -1,7 +1,9 @@
 /**
  * Executors over a memory-limited durable store (cold mode): GROUP BY (hash agg), a global
- * aggregate, DISTINCT and materialize with state many times the limit, a restart in the
- * middle (lazy recovery), results equal to the same input over an unlimited in-memory store.
+ * aggregate, DISTINCT, a LEFT JOIN of two aggregates on their group key (a join whose
+ * sides hold one row per key) and materialize with state many times the limit, a restart
+ * in the middle (lazy recovery), results equal to the same input over an unlimited
+ * in-memory store.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +13,7 @@ import { Op, type Row, StreamChunkBuilder, T } from '@freshet/common';
 import { type DurableStateStore, type StorageEngine, openStorage } from '@freshet/storage';
 import { DedupExecutor } from '../executor/dedup';
 import { HashAggExecutor } from '../executor/hash-agg';
+import { HashJoinExecutor } from '../executor/hash-join';
 import { MaterializeExecutor } from '../executor/materialize';
 import { SimpleAggExecutor } from '../executor/simple-agg';
 import { SourceExecutor } from '../executor/source';
@@ -22,7 +25,7 @@ import type { StateStore } from './store';
 
 const IN = [T.Int64, T.Int32, T.Int32]; // id, g, v
 
-/** source → {agg by id, agg by g, count(*), distinct g} → four MVs, over `store`. */
+/** source → {agg by id, agg by g, count(*), distinct g, agg by id ⟕ sum(g) by id} → five MVs, over `store`. */
 function build(store: StateStore) {
   const src = new SourceExecutor(IN);
   const mv = (agg: { connect: SourceExecutor['connect'] }, types: typeof IN, pk: number[], base: number) =>
@@ -32,7 +35,25 @@ function build(store: StateStore) {
   const byG = src.connect(new HashAggExecutor({ inputTypes: IN, groupKey: [1], calls, tables: new StateTableAllocator(store, 2000) }));
   const all = src.connect(new SimpleAggExecutor({ inputTypes: IN, calls, tables: new StateTableAllocator(store, 3000) }));
   const distinct = src.connect(new DedupExecutor({ types: IN, dedupColumns: [1, 2], tables: new StateTableAllocator(store, 4000) }));
+  const sumGById = src.connect(
+    new HashAggExecutor({ inputTypes: IN, groupKey: [0], calls: [aggCall('sum', [1], IN)], tables: new StateTableAllocator(store, 5000) }),
+  );
+  const AGG = [T.Int64, T.Int64, T.Int64];
+  const SUM = [T.Int64, T.Int64];
+  const joined = new HashJoinExecutor({
+    joinType: 'left',
+    leftTypes: AGG,
+    rightTypes: SUM,
+    leftKeys: [0],
+    rightKeys: [0],
+    leftPk: [0],
+    rightPk: [0],
+    tables: new StateTableAllocator(store, 6000),
+  });
+  byId.connect(joined.left);
+  sumGById.connect(joined.right);
   const mvs = [
+    mv(joined, [...AGG, ...SUM] as typeof IN, [0], 6100),
     mv(byId, [T.Int64, T.Int64, T.Int64], [0], 1100),
     mv(byG, [T.Int32, T.Int64, T.Int64], [0], 2100),
     mv(all, [T.Int64, T.Int64], [], 3100),
