@@ -61,6 +61,8 @@ export class CheckpointUploader {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private closed = false;
+  /** close() has returned: an upload still running fails once the database closes under it. */
+  private stopped = false;
   private lastManifest: Manifest | null = null;
   private lastUploadAt: number | null = null;
   private lastError: string | null = null;
@@ -262,6 +264,13 @@ export class CheckpointUploader {
   }
 
   private fail(e: unknown): void {
+    if (this.stopped) {
+      // The database closed under an upload that outlived close()'s wait: nothing to retry.
+      this.log(
+        `object store ${this.store.description}: the upload in progress at shutdown did not finish; the object store holds the previous checkpoint (the data dir has everything, and the next start uploads from it)`,
+      );
+      return;
+    }
     const msg = `object store ${this.store.description}: upload failed (retrying): ${e instanceof Error ? e.message : String(e)}`;
     if (msg !== this.lastError) this.log(msg);
     this.lastError = msg;
@@ -275,6 +284,7 @@ export class CheckpointUploader {
     let t: NodeJS.Timeout | undefined;
     await Promise.race([this.uploadNow(), new Promise<void>((r) => (t = setTimeout(r, timeoutMs)))]);
     clearTimeout(t);
+    this.stopped = true;
     this.db.setListener(null);
   }
 }
