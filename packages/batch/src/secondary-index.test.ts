@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type DataType, type Datum, type Row, T } from '@freshet/common';
-import type { ColdScan, RowChange, TableReader } from '@freshet/storage';
+import type { ChangeCursor, ColdScan, RowChange, TableReader } from '@freshet/storage';
 import { newRuntime } from './executor';
 import { PlanRunner, drainSync } from './driver';
 import { IndexLookupExecutor } from './executor/index-lookup';
@@ -118,4 +118,123 @@ describe('secondary indexes', () => {
     expect(b.rows.sort()).toEqual([['r0'], ['r2'], ['r4']]);
     expect(r.scans).toBe(1);
   });
+
+  it('follows an MV through its change cursor: moves, deletes and re-inserts without rescanning, committed epochs only', () => {
+    const r = new FollowedRows(5);
+    r.write(1, [1, 10, 'a'], 1);
+    r.write(1, [2, 10, 'b'], 1);
+    r.write(1, [3, 20, 'c'], 1);
+    r.committed = 1;
+    const indexes = new SecondaryIndexes(() => () => {});
+    expect(ids(drainSync(lookup(indexes, r, 10)))).toEqual([1, 2]);
+    // Epoch 2: 1 moves to key 20, 2 is deleted, 4 is new; not committed yet.
+    r.write(2, [1, 10, 'a'], -1);
+    r.write(2, [1, 20, 'a'], 1);
+    r.write(2, [2, 10, 'b'], -1);
+    r.write(2, [4, 10, 'd'], 1);
+    r.write(2, [5, null, 'e'], 1);
+    expect(ids(drainSync(lookup(indexes, r, 20)))).toEqual([3]); // the rows are epoch 1's
+    r.committed = 2;
+    expect(ids(drainSync(lookup(indexes, r, 10)))).toEqual([4]);
+    expect(ids(drainSync(lookup(indexes, r, 20)))).toEqual([1, 3]);
+    // Epoch 3: 2 comes back under 20, 4 is deleted and re-inserted.
+    r.write(3, [2, 20, 'b'], 1);
+    r.write(3, [4, 10, 'd'], -1);
+    r.write(3, [4, 10, 'd2'], 1);
+    r.committed = 3;
+    expect(ids(drainSync(lookup(indexes, r, 20)))).toEqual([1, 2, 3]);
+    expect(drainSync(lookup(indexes, r, 10))).toEqual([[4, 10, 'd2']]);
+    // The entries themselves moved (not just filtered by the re-check): nothing stale is kept.
+    const map = indexes.current(r, [1])!;
+    expect([...map.keys()].sort()).toEqual([10, 20]);
+    expect(map.get(10)!.size).toBe(1);
+    expect(map.get(20)!.size).toBe(3);
+    expect(r.scans).toBe(1);
+    expect(r.openCursors).toBe(1);
+    indexes.close();
+    expect(r.openCursors).toBe(0);
+  });
+
+  it('applies what committed during an awaited build scan, and rebuilds when its cursor fell behind', async () => {
+    const r = new FollowedRows(6, true);
+    for (let i = 0; i < 5; i++) r.write(1, [i, i % 2, `r${i}`], 1);
+    r.committed = 1;
+    const indexes = new SecondaryIndexes(() => () => {});
+    const runtime = rt();
+    const runner = new PlanRunner(new IndexLookupExecutor(indexes, r, [1], [T.Int32], [() => 1], [2], runtime), runtime);
+    const pending = runner.next(0);
+    // Committed while the scan awaits its disk reads (the scan then still sees the old rows).
+    r.cursors[0].record(2, [9, 1, 'r9'], 1);
+    r.committed = 2;
+    expect((await pending).rows.sort()).toEqual([['r1'], ['r3']]);
+    r.rows.set(9, [9, 1, 'r9']);
+    expect(drainSync(lookup(indexes, r, 1)).map((x) => x[2]).sort()).toEqual(['r1', 'r3', 'r9']);
+    expect(r.scans).toBe(1);
+    r.cursors[0].lost = true;
+    r.write(3, [10, 1, 'r10'], 1);
+    r.committed = 3;
+    expect(drainSync(lookup(indexes, r, 1)).map((x) => x[2]).sort()).toEqual(['r1', 'r10', 'r3', 'r9']);
+    expect(r.scans).toBe(2);
+    expect(r.openCursors).toBe(1);
+  });
 });
+
+/** An MV-like relation: rows written per epoch, visible (and delivered to cursors) once the epoch is committed. */
+class FollowedRows extends Rows {
+  committed = 0;
+  readonly cursors: TestCursor[] = [];
+  private pending: [number, Row, number][] = [];
+  get openCursors(): number {
+    return this.cursors.filter((c) => c.open).length;
+  }
+  /** A change in `epoch`: visible to get/scan once committed (applied lazily on read). */
+  write(epoch: number, row: Row, sign: number): void {
+    this.pending.push([epoch, row, sign]);
+    for (const c of this.cursors) c.record(epoch, row, sign);
+  }
+  private settle(): void {
+    const keep: [number, Row, number][] = [];
+    for (const p of this.pending) {
+      if (p[0] > this.committed) keep.push(p);
+      else if (p[2] > 0) this.rows.set(p[1][0] as number, p[1]);
+      else this.rows.delete(p[1][0] as number);
+    }
+    this.pending = keep;
+  }
+  override get(pk: readonly unknown[]): Row | undefined {
+    this.settle();
+    return super.get(pk);
+  }
+  override scan(): Iterable<Row> {
+    this.settle();
+    return super.scan();
+  }
+  override scanCold(): ColdScan | null {
+    this.settle();
+    return super.scanCold();
+  }
+  openChangeCursor(): ChangeCursor {
+    const c = new TestCursor(() => this.committed);
+    this.cursors.push(c);
+    return c;
+  }
+}
+
+class TestCursor implements ChangeCursor {
+  open = true;
+  lost = false;
+  private changes: [number, RowChange][] = [];
+  constructor(private readonly committed: () => number) {}
+  record(epoch: number, row: Row, sign: number): void {
+    if (this.open) this.changes.push([epoch, sign > 0 ? { old: undefined, row } : { old: row, row: undefined }]);
+  }
+  take(): readonly RowChange[] | null {
+    if (this.lost) return null;
+    const ready = this.changes.filter(([e]) => e <= this.committed());
+    this.changes = this.changes.filter(([e]) => e > this.committed());
+    return ready.map(([, c]) => c);
+  }
+  close(): void {
+    this.open = false;
+  }
+}

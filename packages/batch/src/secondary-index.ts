@@ -2,34 +2,144 @@
  * In-memory secondary indexes over a table's or MV's rows, for `WHERE col = $1` lookups on
  * a column a `CREATE INDEX` names (IndexLookupExecutor). Index data is not stored: an index
  * is a hash map from the key columns' values to the primary keys of the rows holding them,
- * built from one scan of the relation the first time a query needs it and rebuilt after
- * the relation changes; rows are then read by primary key (`TableReader.get`), which also
- * serves an MV partly on disk under a memory limit. So a serving query pays one scan per
- * change of the relation, not one per query.
+ * built from one scan of the relation the first time a query needs it; rows are then read
+ * by primary key (`TableReader.get`), which also serves an MV partly on disk under a memory
+ * limit.
  *
- * "Changed" is known by a version: readers that expose `version` (an MV's reader) give it
- * directly; for others (tables) the storage engine's `watchTable` feed bumps a counter kept
- * here. Keys are the hash-join keys (`compositeKey`), so a hit means SQL `=` holds; NULL
- * keys are not indexed (`col = NULL` is never true).
+ * After the build the index follows the relation's committed changes instead of being
+ * rebuilt: an MV's through its change cursor (`TableReader.openChangeCursor`, fed by its
+ * materialize), a table's through the storage engine's `watchTable` feed. The cursor is
+ * opened before the scan starts, so what commits during a long (cold, awaited) scan is
+ * applied after it; applying is idempotent per primary key (each change sets or removes
+ * the key a primary key is filed under), so replaying changes the scan already saw is
+ * harmless. Each lookup applies what committed since the last one, then reads the rows
+ * and re-checks their key. A cursor that fell too far behind reports it, and the index is
+ * rebuilt. Readers with neither (only a `version`) are rebuilt when the version changes.
+ *
+ * Keys are the hash-join keys (`compositeKey`), so a hit means SQL `=` holds; NULL keys are
+ * not indexed (`col = NULL` is never true).
  */
 import type { DataType, Datum, Row } from '@freshet/common';
-import type { RowChange, TableReader } from '@freshet/storage';
+import type { ChangeCursor, RowChange, TableReader } from '@freshet/storage';
 import { type HashKey, compositeKey } from './keys';
 
 /** Subscribes to a table's committed changes (StorageEngine.watchTable); returns the unsubscribe. */
 export type WatchTable = (tableId: number, listener: (changes: RowChange[]) => void) => () => void;
 
-/** A reader whose rows change only when `version` does (MV readers). */
+/** A reader whose rows change only when `version` does. */
 interface VersionedReader extends TableReader {
   readonly version?: number;
 }
 
-/** Key values → primary keys (datums in pk column order) of the rows holding them. */
-export type IndexMap = Map<HashKey, Datum[][]>;
+/** Key values → the primary keys (datums in pk column order) of the rows holding them, by their encoding. */
+export type IndexMap = Map<HashKey, Map<HashKey, Datum[]>>;
+
+/** One index's entries, kept per primary key so that a change can move or drop one. */
+class IndexEntries {
+  readonly map: IndexMap = new Map();
+  /** Primary key (encoded) → the key it is filed under. */
+  private readonly filedUnder = new Map<HashKey, HashKey>();
+  private readonly key: Datum[];
+  private readonly pkTypes: DataType[];
+  private readonly pkValues: Datum[];
+
+  constructor(
+    private readonly columns: readonly number[],
+    private readonly types: readonly DataType[],
+    private readonly schema: TableReader['schema'],
+  ) {
+    this.key = new Array(columns.length);
+    this.pkTypes = schema.pk.map((c) => schema.types[c]);
+    this.pkValues = new Array(schema.pk.length);
+  }
+
+  /** The row is stored now (replacing whatever its primary key held). */
+  add(row: Row): void {
+    const p = this.pkOf(row);
+    const k = this.keyOf(row);
+    const was = this.filedUnder.get(p);
+    if (was !== undefined && was !== k) this.unfile(was, p);
+    if (k === null) {
+      this.filedUnder.delete(p);
+      return;
+    }
+    let rows = this.map.get(k);
+    if (!rows) this.map.set(k, (rows = new Map()));
+    rows.set(
+      p,
+      this.schema.pk.map((c) => row[c]),
+    );
+    this.filedUnder.set(p, k);
+  }
+
+  /** The row with this primary key is gone. */
+  remove(row: Row): void {
+    const p = this.pkOf(row);
+    const was = this.filedUnder.get(p);
+    if (was === undefined) return;
+    this.unfile(was, p);
+    this.filedUnder.delete(p);
+  }
+
+  apply(changes: readonly RowChange[]): void {
+    for (const c of changes) {
+      if (c.old !== undefined && (c.row === undefined || this.pkOf(c.old) !== this.pkOf(c.row))) this.remove(c.old);
+      if (c.row !== undefined) this.add(c.row);
+    }
+  }
+
+  private unfile(k: HashKey, p: HashKey): void {
+    const rows = this.map.get(k);
+    if (!rows) return;
+    rows.delete(p);
+    if (rows.size === 0) this.map.delete(k);
+  }
+
+  private keyOf(row: Row): HashKey | null {
+    const cols = this.columns;
+    for (let i = 0; i < cols.length; i++) {
+      const d = row[cols[i]];
+      if (d === null) return null;
+      this.key[i] = d;
+    }
+    return compositeKey(this.types, this.key);
+  }
+
+  private pkOf(row: Row): HashKey {
+    const pk = this.schema.pk;
+    for (let i = 0; i < pk.length; i++) this.pkValues[i] = row[pk[i]];
+    return compositeKey(this.pkTypes, this.pkValues);
+  }
+}
+
+/** A table's watchTable feed as a cursor: changes are queued as they commit. */
+class WatchCursor implements ChangeCursor {
+  private queue: RowChange[] = [];
+  private readonly unwatch: () => void;
+
+  constructor(watch: WatchTable, tableId: number) {
+    this.unwatch = watch(tableId, (changes) => {
+      for (const c of changes) this.queue.push(c);
+    });
+  }
+
+  take(): readonly RowChange[] {
+    const q = this.queue;
+    this.queue = [];
+    return q;
+  }
+
+  close(): void {
+    this.unwatch();
+    this.queue = [];
+  }
+}
 
 interface Built {
-  readonly version: number;
-  readonly map: IndexMap;
+  readonly entries: IndexEntries;
+  /** Null: the reader has only a version; the index is current while it is unchanged. */
+  readonly cursor: ChangeCursor | null;
+  readonly version: number | undefined;
 }
 
 /**
@@ -38,20 +148,17 @@ interface Built {
  * queries waiting for this build go on.
  */
 export class IndexBuilder {
-  private readonly map: IndexMap = new Map();
-  private readonly key: Datum[];
-  private readonly pk: readonly number[];
+  private readonly entries: IndexEntries;
 
   constructor(
     reader: TableReader,
-    private readonly columns: readonly number[],
-    private readonly types: readonly DataType[],
-    private readonly install: (map: IndexMap) => void,
+    columns: readonly number[],
+    types: readonly DataType[],
+    private readonly install: (entries: IndexEntries) => IndexMap,
     /** Called once by `end`. */
     private readonly onEnd: () => void,
   ) {
-    this.key = new Array(columns.length);
-    this.pk = reader.schema.pk;
+    this.entries = new IndexEntries(columns, types, reader.schema);
   }
 
   end(): void {
@@ -59,22 +166,11 @@ export class IndexBuilder {
   }
 
   add(row: Row): void {
-    const cols = this.columns;
-    for (let i = 0; i < cols.length; i++) {
-      const d = row[cols[i]];
-      if (d === null) return;
-      this.key[i] = d;
-    }
-    const k = compositeKey(this.types, this.key);
-    const pk = this.pk.map((c) => row[c]);
-    const list = this.map.get(k);
-    if (list) list.push(pk);
-    else this.map.set(k, [pk]);
+    this.entries.add(row);
   }
 
   finish(): IndexMap {
-    this.install(this.map);
-    return this.map;
+    return this.install(this.entries);
   }
 }
 
@@ -82,66 +178,97 @@ export class SecondaryIndexes {
   /** Per reader object (a re-created table or restarted MV gets a new reader), per key-column list. */
   private readonly built = new WeakMap<TableReader, Map<string, Built>>();
   /** Builds under way (see `building`). */
-  private readonly inProgress = new WeakMap<TableReader, Map<string, { version: number; done: Promise<void> }>>();
-  /** Change counters of readers without their own version, by table id. */
-  private readonly counters = new Map<number, { n: number; unwatch: () => void }>();
+  private readonly inProgress = new WeakMap<TableReader, Map<string, { followed: boolean; version: number | undefined; done: Promise<void> }>>();
+  /** Open cursors, closed by `close` (shutdown, tests). */
+  private readonly cursors = new Set<ChangeCursor>();
 
   constructor(private readonly watch: WatchTable) {}
 
-  /** The index of `reader` on `columns` if one is built and the rows have not changed since; else null. */
+  /** The index of `reader` on `columns`, brought up to date with the committed changes; null if there is none (or it must be rebuilt). */
   current(reader: TableReader, columns: readonly number[]): IndexMap | null {
-    const b = this.built.get(reader)?.get(columns.join(','));
-    return b && b.version === this.versionOf(reader) ? b.map : null;
+    const sig = columns.join(',');
+    const perReader = this.built.get(reader);
+    const b = perReader?.get(sig);
+    if (!b) return null;
+    if (b.cursor === null) return b.version === versionOf(reader) ? b.entries.map : null;
+    const changes = b.cursor.take();
+    if (changes === null) {
+      this.discard(b);
+      perReader!.delete(sig);
+      return null;
+    }
+    b.entries.apply(changes);
+    return b.entries.map;
   }
 
   /**
-   * A build of this index already under way for the current rows (by a query paused in its
-   * scan): a promise settled when it ends, so concurrent queries after a change wait for one
-   * build instead of each scanning. Null if none.
+   * A build of this index already under way (by a query paused in its scan): a promise
+   * settled when it ends, so concurrent queries wait for one build instead of each
+   * scanning. Null if none.
    */
   building(reader: TableReader, columns: readonly number[]): Promise<void> | null {
     const b = this.inProgress.get(reader)?.get(columns.join(','));
-    return b && b.version === this.versionOf(reader) ? b.done : null;
+    // A followed build catches up with whatever commits during it; a versioned one only counts for its version.
+    return b && (b.followed || b.version === versionOf(reader)) ? b.done : null;
   }
 
   /** Starts building the index of `reader` on `columns` from the rows as they are now. */
   builder(reader: TableReader, columns: readonly number[], types: readonly DataType[]): IndexBuilder {
-    const version = this.versionOf(reader);
+    // The cursor first: whatever commits from here on is applied after the scan.
+    const cursor = this.openCursor(reader);
+    const version = cursor === null ? versionOf(reader) : undefined;
     const sig = columns.join(',');
     let perReader = this.inProgress.get(reader);
     if (!perReader) this.inProgress.set(reader, (perReader = new Map()));
     let resolve!: () => void;
-    const entry = { version, done: new Promise<void>((r) => (resolve = r)) };
+    const entry = { followed: cursor !== null, version, done: new Promise<void>((r) => (resolve = r)) };
     perReader.set(sig, entry);
-    const install = (map: IndexMap) => {
+    let installed = false;
+    const install = (entries: IndexEntries) => {
       let built = this.built.get(reader);
       if (!built) this.built.set(reader, (built = new Map()));
-      built.set(sig, { version, map });
+      const old = built.get(sig);
+      if (old) this.discard(old);
+      built.set(sig, { entries, cursor, version });
+      installed = true;
+      return this.current(reader, columns) ?? entries.map;
     };
     const end = () => {
       if (perReader.get(sig) === entry) perReader.delete(sig);
+      // An abandoned build (a cancelled query) does not keep its cursor recording.
+      if (!installed && cursor) this.closeCursor(cursor);
       resolve();
     };
     return new IndexBuilder(reader, columns, types, install, end);
   }
 
-  private versionOf(reader: TableReader): number {
-    const own = (reader as VersionedReader).version;
-    if (typeof own === 'number') return own;
-    let c = this.counters.get(reader.tableId);
-    if (!c) {
-      const counter = { n: 0, unwatch: () => {} };
-      counter.unwatch = this.watch(reader.tableId, () => {
-        counter.n++;
-      });
-      this.counters.set(reader.tableId, (c = counter));
-    }
-    return c.n;
+  /** Stops following every relation (tests, shutdown). */
+  close(): void {
+    for (const c of this.cursors) c.close();
+    this.cursors.clear();
   }
 
-  /** Stops watching tables (tests, shutdown). */
-  close(): void {
-    for (const c of this.counters.values()) c.unwatch();
-    this.counters.clear();
+  /** A cursor on the reader's changes: its own (MVs), the table's watch feed, or none (version only). */
+  private openCursor(reader: TableReader): ChangeCursor | null {
+    let c: ChangeCursor;
+    if (reader.openChangeCursor) c = reader.openChangeCursor();
+    else if (versionOf(reader) === undefined) c = new WatchCursor(this.watch, reader.tableId);
+    else return null;
+    this.cursors.add(c);
+    return c;
   }
+
+  private closeCursor(c: ChangeCursor): void {
+    c.close();
+    this.cursors.delete(c);
+  }
+
+  private discard(b: Built): void {
+    if (b.cursor) this.closeCursor(b.cursor);
+  }
+}
+
+function versionOf(reader: TableReader): number | undefined {
+  const v = (reader as VersionedReader).version;
+  return typeof v === 'number' ? v : undefined;
 }

@@ -33,6 +33,24 @@ export interface TableReader {
    * null: `scan` serves.
    */
   scanCold?(): ColdScan | null;
+  /**
+   * Starts recording the relation's committed row changes, for structures kept in step with
+   * it (secondary indexes) instead of rebuilt. Absent: not supported (tables are followed
+   * through `StorageEngine.watchTable` instead).
+   */
+  openChangeCursor?(): ChangeCursor;
+}
+
+/** Committed row changes of one relation, oldest first (TableReader.openChangeCursor). */
+export interface ChangeCursor {
+  /**
+   * The changes committed since the cursor opened or was last read, in order; null when
+   * some were dropped (the cursor went unread too long): rebuild from a scan, with a new
+   * cursor.
+   */
+  take(): readonly RowChange[] | null;
+  /** Stops recording. */
+  close(): void;
 }
 
 /** A statement's writes, applied atomically by `StorageEngine.commit`. */

@@ -1,4 +1,4 @@
-export type { RowChange, StorageEngine, TableReader, TableSchema, WriteBatch } from './api';
+export type { ChangeCursor, RowChange, StorageEngine, TableReader, TableSchema, WriteBatch } from './api';
 export { openStorage, parseByteSize, type StorageOptions } from './open';
 export { FORMAT_VERSION } from './level-log';
 export type { ColdRangeReader, ColdScan, ColdStateReader, PublishedKeys, StateStore, StoreTable, TrackingStateStore } from './state-store/api';

@@ -13,6 +13,7 @@ export { SimpleAggExecutor, type SimpleAggOptions } from './executor/simple-agg'
 export { StatelessLocalAggExecutor, type StatelessLocalAggOptions } from './executor/stateless-local-agg';
 export { partialAggSupported, partialTypes } from './agg/partial';
 export { HashJoinExecutor, type HashJoinOptions, type JoinType } from './executor/hash-join';
+export { ChangeCapture } from './executor/change-capture';
 export { MaterializeExecutor, applyToTable, type ConflictBehavior, type EpochCollector, type MaterializeOptions } from './executor/materialize';
 export { UnionExecutor } from './executor/union';
 export { DedupExecutor, type DedupOptions } from './executor/dedup';

@@ -2,8 +2,9 @@
  * Lookup through a secondary index (`WHERE col = $1` where `CREATE INDEX … (col)` exists):
  * the rows whose key columns equal the key values, found through SecondaryIndexes (key →
  * primary keys) and read by primary key, instead of a full scan. When the index is missing
- * or stale this execution builds it first, from a scan that — for an MV partly on disk
- * under a memory limit — awaits its disk reads between batches (PAUSE with `rt.wait`).
+ * this execution builds it first, from a scan that — for an MV partly on disk under a
+ * memory limit — awaits its disk reads between batches (PAUSE with `rt.wait`); after that
+ * the index follows the relation's changes (secondary-index.ts).
  * The key evaluators run against an empty row (constants or parameters).
  */
 import type { DataType, Datum, Row } from '@freshet/common';
@@ -56,7 +57,7 @@ export class IndexLookupExecutor implements Executor {
     const pks = index.get(compositeKey(this.keyTypes, key));
     if (!pks) return;
     let out: Row[] = [];
-    for (const pk of pks) {
+    for (const pk of pks.values()) {
       const row = this.reader.get(pk);
       // Re-check the key: the row read now is the one the index saw unless it changed since.
       if (!row || !this.matches(row, key)) continue;

@@ -30,6 +30,7 @@ import type { EvalContext } from '@freshet/expr';
 import {
   type BackfillProgress,
   BarrierManager,
+  type ChangeCapture,
   type Executor,
   type MaterializeExecutor,
   MemStateStore,
@@ -43,7 +44,7 @@ import {
   SINK_LOG_KEY_TYPES,
   type ValuesExecutor,
 } from '@freshet/stream';
-import type { ColdScan, RowChange, StorageEngine, TableReader, TableSchema } from '@freshet/storage';
+import type { ChangeCursor, ColdScan, RowChange, StorageEngine, TableReader, TableSchema } from '@freshet/storage';
 import type { Catalog } from '../catalog/catalog';
 import type { RelationCatalog } from '../catalog/model';
 import { GraphBuilder, type UpstreamResolver } from './build';
@@ -113,7 +114,12 @@ class MvReader implements TableReader {
     private readonly committedEpoch: () => number,
     /** Counts what the MV's materialize writes (FlowStats), with the last barrier it passed. */
     private readonly output: () => Readonly<FlowProbe> | undefined,
+    /** The materialize's change capture (secondary indexes follow the MV through it). */
+    private readonly changes: ChangeCapture,
   ) {}
+  openChangeCursor(): ChangeCursor {
+    return this.changes.open(this.committedEpoch);
+  }
   private seenChanges = -1;
   private seenEpoch = -1;
   /** Epoch of the latest writes seen, until committed (-1: none pending). */
@@ -299,7 +305,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     this.durability?.sources.beginJob(rel.id);
     const { graph, last: materialize, valueSources, tables } = this.buildGraph(rel, plan, evalCtx, (g, root) => g.materialize(root, { pk: plan.pk }));
     this.flow.startJob(rel.id, materialize);
-    this.storage.attachReader(new MvReader(rel.id, { types: plan.columns.map((c) => c.type), pk: [...plan.pk] }, materialize.table, () => this.store.committedEpoch, () => this.flow.outputProbe(rel.id)));
+    this.storage.attachReader(new MvReader(rel.id, { types: plan.columns.map((c) => c.type), pk: [...plan.pk] }, materialize.table, () => this.store.committedEpoch, () => this.flow.outputProbe(rel.id), materialize.changes));
     const job: MvJob = { rel, graph, materialize, valueSources, tables, backfilled: opts.sliced ? this.backfill(rel, graph) : startNow(graph) };
     this.jobs.set(rel.id, job);
     this.durability?.jobStarted(rel.id, job.backfilled);

@@ -45,4 +45,32 @@ describe('materialize', () => {
     expect([...mv.table.scanCommitted()]).toEqual([[1, 'a']]);
     expect(mv.table.epoch).toBe(2);
   });
+
+  it('records its changes for open cursors only, handing out committed epochs in order', async () => {
+    for (const conflict of ['none', 'overwrite'] as const) {
+      const { store, src, mv } = setup(conflict);
+      src.pushChunk(chunk('i T\n+ 9 z'));
+      const cursor = mv.changes.open(() => store.committedEpoch);
+      src.pushChunk(chunk('i T\n+ 1 a\n+ 2 b'));
+      src.injectBarrier(new Barrier(1));
+      src.pushChunk(chunk(conflict === 'none' ? 'i T\nU- 1 a\nU+ 1 A\n- 2 b' : 'i T\n+ 1 A\n- 2 b'));
+      expect(cursor.take()).toEqual([]); // nothing committed yet
+      await store.commitEpoch(1);
+      const show = (cs: readonly { old?: unknown; row?: unknown }[] | null) => cs!.map((c) => (c.row ? `+${JSON.stringify(c.row)}` : `-${JSON.stringify(c.old)}`));
+      expect(show(cursor.take()), conflict).toEqual(['+[1,"a"]', '+[2,"b"]']);
+      src.injectBarrier(new Barrier(2));
+      await store.commitEpoch(2);
+      expect(show(cursor.take()), conflict).toEqual(['-[1,"a"]', '+[1,"A"]', '-[2,"b"]']);
+      cursor.close();
+      expect(mv.changes.active).toBe(false);
+    }
+  });
+
+  it('gives up on a cursor left unread past its limit (its owner rebuilds)', () => {
+    const { store, src, mv } = setup('none');
+    const cursor = mv.changes.open(() => store.committedEpoch, 2);
+    src.pushChunk(chunk('i T\n+ 1 a\n+ 2 b\n+ 3 c'));
+    expect(cursor.take()).toBeNull();
+    expect(mv.changes.active).toBe(false);
+  });
 });

@@ -12,9 +12,10 @@
  *   existing key replaces the row and goes downstream as a U-/U+ pair of old and new row;
  *   a delete goes downstream with the stored row; a delete of an absent key is dropped.
  */
-import { type DataType, type KeyOrder, Op, OP_SIGN, type StreamChunk, StreamChunkBuilder } from '@freshet/common';
+import { type DataType, type KeyOrder, Op, OP_SIGN, type Row, type StreamChunk, StreamChunkBuilder } from '@freshet/common';
 import type { Barrier } from '../message';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
+import { ChangeCapture } from './change-capture';
 import { StatefulExecutor } from './executor';
 
 /** Receives "this executor has committed epoch N". */
@@ -43,6 +44,8 @@ export class MaterializeExecutor extends StatefulExecutor {
   private readonly conflict: ConflictBehavior;
   private readonly builder: StreamChunkBuilder;
   collector: EpochCollector | null;
+  /** The row changes applied, for readers that follow the MV (secondary indexes). */
+  readonly changes = new ChangeCapture();
 
   constructor(options: MaterializeOptions) {
     super();
@@ -58,6 +61,7 @@ export class MaterializeExecutor extends StatefulExecutor {
   protected onChunk(chunk: StreamChunk): void {
     if (this.conflict === 'none') {
       applyToTable(this.table, chunk);
+      if (this.changes.active) this.changes.recordChunk(this.table.epoch, chunk);
       this.emit(chunk);
       return;
     }
@@ -71,13 +75,21 @@ export class MaterializeExecutor extends StatefulExecutor {
       const old = this.table.getByKey(key);
       if (OP_SIGN[chunk.ops[i]] > 0) {
         this.table.putByKey(key, row);
+        if (this.changes.active) this.recordOverwrite(old, row);
         this.emit(old === undefined ? b.append(Op.Insert, row) : b.appendUpdate(old, row));
       } else if (old !== undefined) {
         this.table.deleteByKey(key);
+        if (this.changes.active) this.changes.record(this.table.epoch, old, -1);
         this.emit(b.append(Op.Delete, old));
       }
     }
     this.emit(b.take());
+  }
+
+  private recordOverwrite(old: Row | undefined, row: Row): void {
+    const epoch = this.table.epoch;
+    if (old !== undefined) this.changes.record(epoch, old, -1);
+    this.changes.record(epoch, row, 1);
   }
 
   flush(): void {}
