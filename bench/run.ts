@@ -55,6 +55,7 @@ options:
   --rates LIST              freshness: several background loads, e.g. 1000,10000,50000 (one probe set each)
   --sizes LIST              recovery: state sizes in events, e.g. 100000,500000
   --probes N                freshness: marker inserts timed
+  --source insert|kafka     freshness: events INSERTed into tables (default) or produced to the seed's Kafka source
   --out DIR                 results directory (default bench/results)
   --profile DIR             write a V8 CPU profile of the Freshet server to DIR
                             (summarise with: node --import tsx bench/tools/profile-summary.ts DIR)
@@ -98,6 +99,7 @@ async function main(): Promise<number> {
       rates: { type: 'string' },
       sizes: { type: 'string' },
       probes: { type: 'string' },
+      source: { type: 'string' },
       out: { type: 'string' },
       profile: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -161,6 +163,7 @@ function options(scenario: Scenario, scale: string, values: Values): ScenarioOpt
       batchRows: positive(str('batch-rows'), 'batch-rows'),
       loadConnections: positive(str('load-connections'), 'load-connections'),
       load: str('load'),
+      source: str('source'),
       rate: positive(str('rate'), 'rate', false),
       probes: positive(str('probes'), 'probes'),
       rates: numbers('rates'),

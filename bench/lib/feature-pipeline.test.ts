@@ -2,11 +2,16 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   SEED_MVS,
+  SEED_USER_EVENTS_SOURCE,
+  SEED_USER_EVENTS_TOPIC,
   asPostgresView,
+  clicksInMessages,
   eventBatch,
   expectedFeatures,
   insertSql,
   isTransaction,
+  seedUserEventsSource,
+  userEventMessage,
   verificationQueries,
   withoutTemporalFilter,
 } from './feature-pipeline';
@@ -62,5 +67,29 @@ describe('feature pipeline', () => {
     expect(e.purchaseCents).toBe(BigInt(((9 * 37) % 10_000) + 1 + ((19 * 37) % 10_000) + 1));
     const q = verificationQueries(e);
     expect(q[1].expect[2]).toBe('10.38');
+  });
+});
+
+describe('the seed pipeline over Kafka', () => {
+  it.skipIf(seedText === null)("uses the seed's Kafka source verbatim, only the broker address changed", () => {
+    expect(seedText).toContain(SEED_USER_EVENTS_SOURCE);
+    const s = seedUserEventsSource('127.0.0.1:39092');
+    expect(s).toBe(SEED_USER_EVENTS_SOURCE.replace("'kafka:9092'", "'127.0.0.1:39092'"));
+    expect(s).toContain(`topic = '${SEED_USER_EVENTS_TOPIC}'`);
+  });
+
+  it("walks the table path's users as JSON messages, and counts their clicks", () => {
+    const b = eventBatch(0, 30, 5, 'ts');
+    for (let k = 0; k < b.eventRows; k++) {
+      const m = JSON.parse(userEventMessage(k, 5, '2026-01-01T00:00:00.000Z'));
+      expect(String(m.user_id)).toBe(b.events[k * 4]);
+      expect(['click', 'view', 'add_to_cart']).toContain(m.event_type);
+      expect(m.timestamp).toBe('2026-01-01T00:00:00.000Z');
+    }
+    for (const n of [0, 1, 6, 7, 8, 100, 1001]) {
+      let clicks = 0;
+      for (let k = 0; k < n; k++) if (JSON.parse(userEventMessage(k, 5, 't')).event_type === 'click') clicks++;
+      expect(clicksInMessages(n)).toBe(clicks);
+    }
   });
 });

@@ -58,6 +58,27 @@ LEFT JOIN user_purchase_count_7d p USING (user_id);`,
   },
 ];
 
+/**
+ * The seed's Kafka source for `user_events`, verbatim. `kafka:9092` is the article's broker
+ * address: `seedUserEventsSource` swaps in the benchmark's broker and changes nothing else.
+ */
+export const SEED_USER_EVENTS_SOURCE = `CREATE SOURCE user_events (
+user_id BIGINT,
+event_type VARCHAR,
+item_id BIGINT,
+timestamp TIMESTAMPTZ
+) WITH (
+connector = 'kafka',
+topic = 'user-events',
+properties.bootstrap.server = 'kafka:9092'
+) FORMAT PLAIN ENCODE JSON;`;
+/** The topic the seed's source reads. */
+export const SEED_USER_EVENTS_TOPIC = 'user-events';
+
+export function seedUserEventsSource(bootstrap: string): string {
+  return SEED_USER_EVENTS_SOURCE.replace("properties.bootstrap.server = 'kafka:9092'", `properties.bootstrap.server = '${bootstrap}'`);
+}
+
 const TEMPORAL_FILTER_LINE = /^WHERE \w+ > NOW\(\) - INTERVAL '[^']+'\n/m;
 
 /** The MV without its temporal filter (`WHERE ts > NOW() - INTERVAL …`): for engines without one. */
@@ -96,9 +117,15 @@ export interface Pipeline {
   fallbackReason?: string;
 }
 
-/** Creates the source tables and the features on a fresh database. */
-export async function createPipeline(client: pg.Client, target: 'freshet' | 'postgres'): Promise<Pipeline> {
-  for (const s of SOURCE_TABLES_SQL) await client.query(s);
+/**
+ * Creates the source tables and the features on a fresh database. With `userEventsSource`
+ * (Freshet only), `user_events` is created by that statement (the seed's Kafka source)
+ * instead of as a table; `transactions` stays a table standing in for the CDC source.
+ */
+export async function createPipeline(client: pg.Client, target: 'freshet' | 'postgres', opts: { userEventsSource?: string } = {}): Promise<Pipeline> {
+  if (opts.userEventsSource && target !== 'freshet') throw new Error('only Freshet reads user_events from Kafka');
+  await client.query(opts.userEventsSource ?? SOURCE_TABLES_SQL[0]);
+  for (const s of SOURCE_TABLES_SQL.slice(1)) await client.query(s);
   if (target === 'postgres') {
     await client.query('CREATE INDEX user_events_user_id ON user_events (user_id)');
     await client.query('CREATE INDEX transactions_user_id ON transactions (user_id)');
@@ -144,6 +171,23 @@ export const itemOf = (i: number) => ((i * 104729) % ITEMS) + 1;
 /** Amount in cents (exact sums are checked, so no floats). */
 export const amountCentsOf = (i: number) => ((i * 37) % 10_000) + 1;
 const centsText = (c: number) => `${Math.floor(c / 100)}.${String(c % 100).padStart(2, '0')}`;
+
+/**
+ * The k-th message of the seed's `user-events` topic, as its source parses it (FORMAT PLAIN
+ * ENCODE JSON): the same user as the k-th row of the table path's `user_events` (every
+ * user has events once k ≥ users), types and items cycling as there. `timestamp` is ISO 8601 text.
+ */
+export function userEventMessage(k: number, users: number, timestamp: string): string {
+  return `{"user_id":${userOfEventOrdinal(k, users)},"event_type":"${EVENT_TYPES[k % EVENT_TYPES.length]}","item_id":${itemOf(k)},"timestamp":"${timestamp}"}`;
+}
+
+/** Clicks among user_events messages [0, n) (userEventMessage): the MV's sum(clicks_30m) after them. */
+export function clicksInMessages(n: number): number {
+  const perCycle = EVENT_TYPES.filter((t) => t === 'click').length;
+  let clicks = Math.floor(n / EVENT_TYPES.length) * perCycle;
+  for (let k = n - (n % EVENT_TYPES.length); k < n; k++) if (EVENT_TYPES[k % EVENT_TYPES.length] === 'click') clicks++;
+  return clicks;
+}
 
 /** `now` as timestamptz text both systems accept. */
 export function timestampText(ms: number): string {

@@ -18,6 +18,7 @@ export const SMOKE_PLAN: readonly SmokePlan[] = [
   { scenario: 'serving', config: { durationS: 1, warmupS: 0.3, repeats: 2, connections: [1, 8], protocols: ['extended'] }, pipeline: { users: 20_000 } },
   { scenario: 'ingest', pipeline: { users: 2_000, events: 50_000 } },
   { scenario: 'freshness', pipeline: { users: 2_000, events: 20_000, probes: 40, rates: [1_000, 10_000] } },
+  { scenario: 'freshness', pipeline: { users: 2_000, events: 20_000, probes: 40, rates: [1_000, 10_000], source: 'kafka' } },
   { scenario: 'recovery', config: { repeats: 1 }, pipeline: { users: 2_000, sizes: [10_000, 50_000] } },
   { scenario: 'connectors', config: { repeats: 1 }, pipeline: { users: 2_000, events: 50_000, rate: 1_000, probes: 40 }, env: { CONNECTORS_REDIS_KEYS: '50000' } },
   { scenario: 'nexmark', config: { repeats: 1 }, pipeline: { events: 100_000 } },

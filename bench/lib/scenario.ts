@@ -34,6 +34,8 @@ export interface PipelineOverrides {
   loadConnections?: number;
   /** ingest: `insert`, `copy` or `both` (scenarios/ingest-load.ts). */
   load?: string;
+  /** freshness: how events arrive, `insert` (tables, default) or `kafka` (the seed's Kafka source). */
+  source?: string;
   /** Background load of the freshness scenario, events/s. */
   rate?: number;
   /** Several background loads, events/s (freshness: one probe set per load). */

@@ -1,13 +1,19 @@
 /**
- * The freshness part's background load, in a worker thread of its own: a fixed produce rate
- * (open loop) must not share an event loop with the probes, or at high rates the probes'
- * produce and GET timings measure the client's own congestion. Every tick it sends what is
- * due — all of it when behind, in requests of at most MAX_PER_REQUEST messages, with up to
+ * A background produce load, in a worker thread of its own: a fixed produce rate (open
+ * loop) must not share an event loop with the probes, or at high rates the probes' produce
+ * and read timings measure the client's own congestion. Every tick it sends what is due —
+ * all of it when behind, in requests of at most MAX_PER_REQUEST messages, with up to
  * IN_FLIGHT requests outstanding — so the achieved rate is the broker's and Freshet's limit,
- * not one request's round trip.
+ * not one request's round trip. Used by the connectors scenario's freshness part and by
+ * `freshness --source kafka` (the seed's `user-events` messages); the parent side is
+ * connectors-background-handle.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { userEventMessage } from '../lib/feature-pipeline';
 import { kafkaClient, openProducer } from '../lib/connector-services';
+
+/** Which message stream the worker produces (a function cannot cross into a worker). */
+export type BackgroundMessageKind = 'fresh-events' | 'seed-user-events';
 
 export interface BackgroundJob {
   bootstrap: string;
@@ -16,14 +22,24 @@ export interface BackgroundJob {
   users: number;
   partitions: number;
   tickMs: number;
+  /** Default `fresh-events` (the connectors scenario's own topic). */
+  message?: BackgroundMessageKind;
+  /** Index of the first message (default 0): a later load continues the stream. */
+  firstIndex?: number;
 }
 
 export interface BackgroundStats {
   achievedRate: number;
+  /** Messages handed to the producer. */
   messages: number;
+  /** Of those, acknowledged by the broker. */
+  acked: number;
   maxLagMs: number;
   errors: number;
 }
+
+/** Posted by the worker: `acked` after every acknowledged request (the parent's view of what the broker holds). */
+export type BackgroundEvent = { type: 'started' } | { type: 'acked'; acked: number } | { type: 'done'; stats: BackgroundStats };
 
 const MAX_PER_REQUEST = 5_000;
 const IN_FLIGHT = 4;
@@ -33,18 +49,37 @@ export function backgroundMessage(i: number, users: number): string {
   return `{"user_id":${((i * 7919) % users) + 1},"seq":${i},"amount":${(i % 1000) / 10}}`;
 }
 
+/** Message i of `kind`; seed events are timestamped now (the MVs' windows are 30 min / 7 days). */
+function messageOf(kind: BackgroundMessageKind): (i: number, users: number) => string {
+  if (kind === 'fresh-events') return backgroundMessage;
+  let cachedMs = 0;
+  let cachedIso = '';
+  return (i, users) => {
+    const now = Date.now();
+    if (now !== cachedMs) {
+      cachedMs = now;
+      cachedIso = new Date(now).toISOString();
+    }
+    return userEventMessage(i, users, cachedIso);
+  };
+}
+
 async function main(job: BackgroundJob): Promise<void> {
   const producer = await openProducer(kafkaClient(job.bootstrap));
+  const valueOf = messageOf(job.message ?? 'fresh-events');
+  const first = job.firstIndex ?? 0;
   let stopped = false;
   let sent = 0;
+  let acked = 0;
   let errors = 0;
   let maxLagMs = 0;
   let inFlight = 0;
+  const post = (e: BackgroundEvent) => parentPort!.postMessage(e);
   const t0 = performance.now();
   parentPort!.on('message', (m) => {
     if (m === 'stop') stopped = true;
   });
-  parentPort!.postMessage({ type: 'started' });
+  post({ type: 'started' });
   while (!stopped) {
     const due = Math.floor(((performance.now() - t0) / 1000) * job.rate);
     if (due <= sent || inFlight >= IN_FLIGHT) {
@@ -55,18 +90,23 @@ async function main(job: BackgroundJob): Promise<void> {
     const from = sent;
     const n = Math.min(due - sent, MAX_PER_REQUEST);
     sent += n;
-    const messages = Array.from({ length: n }, (_, j) => ({ value: backgroundMessage(from + j, job.users), partition: (from + j) % job.partitions }));
+    const messages = Array.from({ length: n }, (_, j) => ({ value: valueOf(first + from + j, job.users), partition: (first + from + j) % job.partitions }));
     inFlight++;
     producer
       .send({ topic: job.topic, acks: -1, messages })
+      .then(() => {
+        acked += n;
+        post({ type: 'acked', acked });
+      })
       .catch(() => errors++)
       .finally(() => inFlight--);
   }
   const seconds = (performance.now() - t0) / 1000;
+  // The rate counts what the broker had acknowledged when the load stopped (conservative).
+  const ackedInWindow = acked;
   while (inFlight > 0) await new Promise((r) => setTimeout(r, 5));
   await producer.disconnect().catch(() => {});
-  const stats: BackgroundStats = { achievedRate: sent / seconds, messages: sent, maxLagMs, errors };
-  parentPort!.postMessage({ type: 'done', stats });
+  post({ type: 'done', stats: { achievedRate: ackedInWindow / seconds, messages: sent, acked, maxLagMs, errors } });
 }
 
 if (parentPort && workerData) void main(workerData as BackgroundJob);

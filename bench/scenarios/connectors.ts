@@ -21,14 +21,13 @@
  * serve all three parts. `CONNECTORS_PARTS=kafka-ingest,redis-sink` runs a subset.
  */
 import { execFile } from 'node:child_process';
-import { Worker } from 'node:worker_threads';
 import { loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import type pg from 'pg';
 import type { Producer } from 'kafkajs';
 import { createTopic, kafkaClient, openProducer, produceRange, startBrokerProcess, type BrokerProcess } from '../lib/connector-services';
-import type { BackgroundJob } from './connectors-background';
+import { ProduceBackground } from './connectors-background-handle';
 import { machineInfo, machineLine, peakRssMiB, processTreeCpuSeconds, type MachineInfo } from '../lib/machine';
 import { connect } from '../lib/pipeline-run';
 import { fmtQps, fmtRatio } from '../lib/report';
@@ -550,7 +549,7 @@ async function kafkaRedisFreshness(o: ScenarioOptions, s: Services, cfg: Connect
   };
   const kafka = kafkaClient(s.broker.bootstrap);
   const redis = new Redis(s.redis.url, { protocol: 2 } as never);
-  let background: Background | null = null;
+  let background: ProduceBackground | null = null;
   let marker: Producer | null = null;
   try {
     await redis.flushall();
@@ -561,7 +560,7 @@ async function kafkaRedisFreshness(o: ScenarioOptions, s: Services, cfg: Connect
     );
     await s.sql.query('CREATE MATERIALIZED VIEW fresh_latest AS SELECT user_id, count(*) AS n, max(seq) AS last_seq FROM fresh_events GROUP BY user_id');
     await s.sql.query(`CREATE SINK fresh_sink FROM fresh_latest WITH (connector = 'redis', redis.url = '${s.redis.url}', primary_key = 'user_id') FORMAT UPSERT ENCODE JSON`);
-    background = await Background.start(s.broker.bootstrap, cfg);
+    background = await startBackground(s.broker.bootstrap, cfg);
     marker = await openProducer(kafka);
     await sleep(cfg.warmupS * 1000);
     const mark0 = await cpuMark(s);
@@ -597,8 +596,9 @@ async function kafkaRedisFreshness(o: ScenarioOptions, s: Services, cfg: Connect
     }
     r.probes = cfg.probes;
     r.cpu = cpuSince(mark0, await cpuMark(s));
-    r.background = await background.stop();
+    const bg = await background.stop();
     background = null;
+    r.background = { achievedRate: bg.achievedRate, messages: bg.acked, maxLagMs: bg.maxLagMs, errors: bg.errors };
     r.freshnessMs = summarize(fresh);
     r.produceAckMs = summarize(acks);
     r.getMs = summarize(gets);
@@ -623,39 +623,9 @@ async function kafkaRedisFreshness(o: ScenarioOptions, s: Services, cfg: Connect
 
 const ms = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
 
-/** The background produce load, in its own worker thread (connectors-background.ts). */
-class Background {
-  private stats: Promise<FreshnessResult['background']>;
-
-  private constructor(private readonly worker: Worker) {
-    this.stats = new Promise((resolve, reject) => {
-      worker.on('message', (m: { type: string; stats?: FreshnessResult['background'] }) => {
-        if (m.type === 'done') resolve(m.stats!);
-      });
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`background producer exited with ${code}`)));
-    });
-    this.stats.catch(() => {});
-  }
-
-  static async start(bootstrap: string, cfg: ConnectorsPreset): Promise<Background> {
-    const job: BackgroundJob = { bootstrap, topic: 'fresh_events', rate: cfg.rate, users: cfg.users, partitions: cfg.partitions, tickMs: BACKGROUND_TICK_MS };
-    const worker = new Worker(new URL('./connectors-background-entry.js', import.meta.url), { workerData: job });
-    await new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: { type: string }) => m.type === 'started' && resolve());
-      worker.once('error', reject);
-    });
-    return new Background(worker);
-  }
-
-  async stop(): Promise<FreshnessResult['background']> {
-    this.worker.postMessage('stop');
-    try {
-      return await this.stats;
-    } finally {
-      await this.worker.terminate();
-    }
-  }
+/** The freshness part's background load (connectors-background.ts, in a worker thread). */
+async function startBackground(bootstrap: string, cfg: ConnectorsPreset): Promise<ProduceBackground> {
+  return ProduceBackground.start({ bootstrap, topic: 'fresh_events', rate: cfg.rate, users: cfg.users, partitions: cfg.partitions, tickMs: BACKGROUND_TICK_MS });
 }
 
 // ---------------------------------------------------------------------------------------

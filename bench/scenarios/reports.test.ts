@@ -146,7 +146,7 @@ describe('freshness at several loads', () => {
     expect(goalRun(r, 'freshet')!.rate).toBe(10_000);
     const { markdown, summary } = renderFreshness(r);
     expect(markdown).toContain('Freshet at 10,000 events/s: p50 **9.00 ms** (goal ≤ 20: met)');
-    expect(markdown).toContain('| freshet | 50,000 → 49,000 | verbatim | **40.0 / 400.0 / 400.0** | 45.0 / 410.0 / 410.0 |');
+    expect(markdown).toContain('| freshet | 50,000 → 49,000 | n/a | verbatim | **40.0 / 400.0 / 400.0** | 45.0 / 410.0 / 410.0 |');
     expect(summary).toContain('freshet @ 1,000/s p50 6.00 / p99 12.0 ms (Redis p50 11.0 / p99 22.0)');
     expect(summary).toContain('goals at 10,000/s p50 ≤ 20: met, p99 ≤ 100: met');
   });
