@@ -40,6 +40,30 @@ describe('durable state store', () => {
     ({ storage, store } = await start(dir));
   };
 
+  it('encodes a big checkpoint in slices, letting later epochs run meanwhile, and keeps the values as of its epoch', async () => {
+    store.checkpointFrequency = 1;
+    const t = store.table(8);
+    const n = 20_000; // several encoding slices
+    for (let i = 0; i < n; i++) t.write(1, `k${String(i).padStart(6, '0')}`, [i, 'first']);
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 0);
+    const checkpoint = store.commitEpoch(1);
+    // Epoch 2 rewrites every key while epoch 1's checkpoint is being encoded.
+    await new Promise<void>((r) => setImmediate(r));
+    for (let i = 0; i < n; i++) t.write(2, `k${String(i).padStart(6, '0')}`, [i, 'second']);
+    store.checkpointFrequency = 1e9;
+    await store.commitEpoch(2);
+    await checkpoint;
+    clearInterval(ticker);
+    expect(store.lastCheckpoint?.epoch).toBe(1);
+    expect(ticks).toBeGreaterThan(0);
+    await restart();
+    expect(store.recovered?.epoch).toBe(1);
+    const got = rows(store, 8);
+    expect(got).toHaveLength(n);
+    expect(got.every(([, r]) => r[1] === 'first')).toBe(true);
+  });
+
   it('restores the last checkpoint: its rows, its epoch, nothing written after it', async () => {
     store.checkpointFrequency = 2;
     const t = store.table(7);

@@ -31,7 +31,7 @@ import { type Row, decodeRow } from '@freshet/common';
 import { changeLogKey } from '../change-log';
 import { BatchRecord } from '../batch-record';
 import type { Db } from '../db';
-import type { ColdStateReader, StateStore, StoreTable, TrackingStateStore } from './api';
+import type { ColdStateReader, PublishedKeys, StateStore, StoreTable, TrackingStateStore } from './api';
 import { type CheckpointRecord, PARAMS_KEY, checkpointKey, encodeCheckpoint, prefixedKey, stateKeyPrefix } from './keys';
 
 /**
@@ -345,32 +345,30 @@ export class DurableStateStore implements StateStore {
       const prefix = stateKeyPrefix(id);
       for (const k of keys) rec.putRow(prefix, k, t.getCommitted(k) ?? null);
     }
-    for (const { tableId, keys, rows } of taken) {
-      const prefix = stateKeyPrefix(tableId);
-      for (let i = 0; i < keys.length; i++) rec.putRow(prefix, keys[i], rows[i]);
-    }
-    const bytes = rec.putBytes;
     const record: CheckpointRecord = { epoch, time: Date.now(), seq, info: info ?? null };
     if (this.memoryLimit > 0) record.pointTables = this.inner.pointTables();
-    rec.put(checkpointKey(), encodeCheckpoint(record));
-    for (let s = this.lastSeq + 1; s <= seq; s++) rec.del(changeLogKey(s));
-    const keyCount = rec.length;
     const prevSeq = this.lastSeq;
     const prevInfo = this.lastInfo;
     this.lastSeq = seq;
     this.lastInfo = infoJson;
     const scans = this.dropScans;
     this.dropScans = [];
-    const write =
-      scans.length === 0
-        ? this.db.write(rec)
-        : Promise.all(scans).then((lists) => {
-            // Deletes of dropped partial tables first: a table recreated with the same id writes after them.
-            const first = new BatchRecord();
-            for (const keys of lists) for (const key of keys) first.del(key);
-            first.append(rec);
-            return this.db.write(first);
-          });
+    let keyCount = 0;
+    let bytes = 0;
+    const write = encodeTaken(rec, taken).then(() => {
+      bytes = rec.putBytes;
+      rec.put(checkpointKey(), encodeCheckpoint(record));
+      for (let s = prevSeq + 1; s <= seq; s++) rec.del(changeLogKey(s));
+      keyCount = rec.length;
+      if (scans.length === 0) return this.db.write(rec);
+      return Promise.all(scans).then((lists) => {
+        // Deletes of dropped partial tables first: a table recreated with the same id writes after them.
+        const first = new BatchRecord();
+        for (const keys of lists) for (const key of keys) first.del(key);
+        first.append(rec);
+        return this.db.write(first);
+      });
+    });
     return write.then(
       () => {
         this.durableEpoch = epoch;
@@ -399,5 +397,31 @@ export class DurableStateStore implements StateStore {
         this.onError(this.lastError);
       },
     );
+  }
+}
+
+/** Rows encoded per slice of a checkpoint before it yields to the event loop. */
+const ENCODE_SLICE_ROWS = 4096;
+
+/**
+ * Encodes the published rows a checkpoint took into `rec`, a slice at a time with a turn of
+ * the event loop between slices. At ~5 state rows per ingested event a one-second
+ * checkpoint of a busy pipeline holds hundreds of thousands of rows: encoded in one go that
+ * was a stall of tens to hundreds of milliseconds every second for every query, DML ack and
+ * source read on this thread. The rows are the values as of the checkpoint's epoch and stay
+ * so while later epochs run: stored rows are never changed in place (a write stores a new
+ * row; the store's committed view relies on the same rule).
+ */
+async function encodeTaken(rec: BatchRecord, taken: PublishedKeys[]): Promise<void> {
+  let budget = ENCODE_SLICE_ROWS;
+  for (const { tableId, keys, rows } of taken) {
+    const prefix = stateKeyPrefix(tableId);
+    for (let i = 0; i < keys.length; i++) {
+      rec.putRow(prefix, keys[i], rows[i]);
+      if (--budget === 0) {
+        budget = ENCODE_SLICE_ROWS;
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    }
   }
 }
