@@ -108,6 +108,8 @@ export class DurableStateStore implements StateStore {
   private source: (epoch: number) => CheckpointSource;
   private _lastCheckpoint: CheckpointRecord | null;
   private _lastStats: CheckpointStats | null = null;
+  /** Size of the last checkpoint's record (the next one starts at about that size). */
+  private lastRecordBytes = 0;
   private _committedAt = 0;
   private _params: Record<string, string>;
   /** The last checkpoint failure (cleared by the next success). */
@@ -329,8 +331,9 @@ export class DurableStateStore implements StateStore {
       this.notifyWaiters(epoch);
       return Promise.resolve(); // nothing new: the last checkpoint already describes this state
     }
-    // One record, encoded once: LevelDB and the checkpoint uploader share its bytes.
-    const rec = new BatchRecord(1 << 16);
+    // One record, encoded once: LevelDB and the checkpoint uploader share its bytes. Sized
+    // like the last one, so that growing it does not copy a busy second's rows several times.
+    const rec = new BatchRecord(Math.max(1 << 16, Math.ceil(this.lastRecordBytes * 1.25)));
     // Drops first: a table dropped and created again (an MV rebuilt at recovery) keeps its id.
     const drops = [...this.drops];
     this.drops.clear();
@@ -360,6 +363,7 @@ export class DurableStateStore implements StateStore {
       rec.put(checkpointKey(), encodeCheckpoint(record));
       for (let s = prevSeq + 1; s <= seq; s++) rec.del(changeLogKey(s));
       keyCount = rec.length;
+      this.lastRecordBytes = rec.bytes().length;
       if (scans.length === 0) return this.db.write(rec);
       return Promise.all(scans).then((lists) => {
         // Deletes of dropped partial tables first: a table recreated with the same id writes after them.
