@@ -51,6 +51,7 @@ options:
   --batch-rows N            ingest: events per batch (one multi-row INSERT per table)
   --load-connections N      ingest: concurrent INSERT connections
   --load insert|copy|both   ingest: load with prepared INSERTs (default), COPY FROM STDIN, or both
+  --checkpoints on|off|both ingest: Freshet with 1-second checkpoints (default), none, or both (checkpoint overhead)
   --rate N                  freshness: background load, events/s (default 10,000)
   --rates LIST              freshness: several background loads, e.g. 1000,10000,50000 (one probe set each)
   --sizes LIST              recovery: state sizes in events, e.g. 100000,500000
@@ -95,6 +96,7 @@ async function main(): Promise<number> {
       'batch-rows': { type: 'string' },
       'load-connections': { type: 'string' },
       load: { type: 'string' },
+      checkpoints: { type: 'string' },
       rate: { type: 'string' },
       rates: { type: 'string' },
       sizes: { type: 'string' },
@@ -163,6 +165,7 @@ function options(scenario: Scenario, scale: string, values: Values): ScenarioOpt
       batchRows: positive(str('batch-rows'), 'batch-rows'),
       loadConnections: positive(str('load-connections'), 'load-connections'),
       load: str('load'),
+      checkpoints: str('checkpoints'),
       source: str('source'),
       rate: positive(str('rate'), 'rate', false),
       probes: positive(str('probes'), 'probes'),

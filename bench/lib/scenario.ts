@@ -34,6 +34,8 @@ export interface PipelineOverrides {
   loadConnections?: number;
   /** ingest: `insert`, `copy` or `both` (scenarios/ingest-load.ts). */
   load?: string;
+  /** ingest: Freshet with checkpoints `on` (the default, every second), `off`, or `both` (issue 4's overhead). */
+  checkpoints?: string;
   /** freshness: how events arrive, `insert` (tables, default) or `kafka` (the seed's Kafka source). */
   source?: string;
   /** Background load of the freshness scenario, events/s. */

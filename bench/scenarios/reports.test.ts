@@ -50,6 +50,21 @@ describe('ingest report', () => {
     expect(ingestChart(r)).toContain('<svg');
   });
 
+  it('gives the checkpoint overhead when Freshet ran with and without checkpoints, judging the goal with them on', () => {
+    const x = {
+      ...r,
+      runs: [
+        ingestRun({ checkpoints: 'on', eventsPerS: 18_000, serverCpuUsPerEvent: 50 }),
+        ingestRun({ checkpoints: 'off', eventsPerS: 24_000, serverCpuUsPerEvent: 38 }),
+      ] as IngestRun[],
+    };
+    const { markdown, summary } = renderIngest(x);
+    expect(markdown).toContain('| freshet | insert, no checkpoints |');
+    expect(markdown).toMatch(/Checkpoint overhead \(issue 4\), insert: 18,000 events\/s .* vs 24,000 without = \*\*25\.0% slower\*\* \(server CPU 50\.0 vs 38\.0 µs\/event\) — goal ≤ 10%: \*\*missed\*\*/);
+    expect(markdown).toMatch(/Freshet end to end: \*\*18,000 events\/s\*\*/);
+    expect(summary).toContain('freshet/insert, no checkpoints 24,000 events/s');
+  });
+
   it('says when the temporal filters were left out, and shows failed verification', () => {
     const x = { ...r, runs: [ingestRun({ mode: 'no-temporal-filter', verified: false, mismatches: ['count off'] })] };
     const { markdown } = renderIngest(x);
