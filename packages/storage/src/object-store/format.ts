@@ -51,6 +51,32 @@ export function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
+/** Bytes hashed between two turns of the event loop (~6 ms at the ~1.5 ms/MiB measured here). */
+const HASH_SLICE_BYTES = 4 << 20;
+
+/**
+ * The SHA-256 of `parts` back to back, hashed a slice at a time with a turn of the event
+ * loop between slices: an upload of a busy second's batches is tens of MiB, and hashing it
+ * in one go stalled queries and ingest on the engine's thread for as long.
+ */
+export async function sha256Sliced(parts: readonly Buffer[]): Promise<string> {
+  const h = createHash('sha256');
+  let since = 0;
+  for (const part of parts) {
+    for (let at = 0; at < part.length; ) {
+      const n = Math.min(part.length - at, HASH_SLICE_BYTES - since);
+      h.update(at === 0 && n === part.length ? part : part.subarray(at, at + n));
+      at += n;
+      since += n;
+      if (since >= HASH_SLICE_BYTES) {
+        since = 0;
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    }
+  }
+  return h.digest('hex');
+}
+
 /** Base entries are copied into chunks of this size (one allocation per chunk, not per field). */
 const CHUNK_BYTES = 1 << 20;
 
@@ -104,8 +130,13 @@ export class ObjectWriter {
   }
 
   finish(): Buffer {
+    return Buffer.concat(this.finishParts(), this._size);
+  }
+
+  /** The object as the parts it was built from (to write back to back, without joining them). */
+  finishParts(): Buffer[] {
     this.seal();
-    return Buffer.concat(this.parts, this._size);
+    return this.parts;
   }
 }
 

@@ -16,13 +16,14 @@ export class LocalDirObjectStore implements ObjectStore {
     return this.root;
   }
 
-  async put(key: string, body: Buffer): Promise<void> {
+  async put(key: string, body: Buffer | readonly Buffer[]): Promise<void> {
     const path = join(this.root, key);
     await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.tmp-${process.pid}-${this.tmpCounter++}`;
     const f = await open(tmp, 'w');
     try {
-      await f.writeFile(body);
+      if (Buffer.isBuffer(body)) await f.writeFile(body);
+      else await f.writev(body as Buffer[]);
       await f.sync();
     } finally {
       await f.close();

@@ -7,15 +7,18 @@
  * with the SDK's defaults, s3rver stores streamed uploads corrupted (DESIGN §6), and our
  * own objects carry a SHA-256 in the manifest anyway.
  */
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  NoSuchKey,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { createRequire } from 'node:module';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { ObjectStore } from './api';
+
+/**
+ * The AWS SDK, required when the first S3 object store is created: loading it costs ~125 ms
+ * of CPU, which every `freshet start` paid although most use a local directory.
+ */
+let sdk: typeof import('@aws-sdk/client-s3') | undefined;
+function awsS3(): typeof import('@aws-sdk/client-s3') {
+  return (sdk ??= createRequire(import.meta.url)('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3'));
+}
 
 export interface S3Options {
   bucket: string;
@@ -29,9 +32,10 @@ export interface S3Options {
 
 export class S3ObjectStore implements ObjectStore {
   private readonly client: S3Client;
+  private readonly sdk = awsS3();
 
   constructor(private readonly opts: S3Options) {
-    this.client = new S3Client({
+    this.client = new this.sdk.S3Client({
       endpoint: opts.endpoint,
       region: opts.region ?? process.env.AWS_REGION ?? 'us-east-1',
       forcePathStyle: opts.forcePathStyle ?? opts.endpoint !== undefined,
@@ -45,16 +49,18 @@ export class S3ObjectStore implements ObjectStore {
     return `s3://${this.opts.bucket}/${this.opts.prefix}`;
   }
 
-  async put(key: string, body: Buffer): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: this.opts.bucket, Key: this.opts.prefix + key, Body: body, ContentLength: body.length }));
+  async put(key: string, body: Buffer | readonly Buffer[]): Promise<void> {
+    // One buffer: the SDK needs a body of known length it can retry (a stream of parts is neither).
+    const bytes = Buffer.isBuffer(body) ? body : Buffer.concat(body as Buffer[]);
+    await this.client.send(new this.sdk.PutObjectCommand({ Bucket: this.opts.bucket, Key: this.opts.prefix + key, Body: bytes, ContentLength: bytes.length }));
   }
 
   async get(key: string): Promise<Buffer | null> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.opts.bucket, Key: this.opts.prefix + key }));
+      const r = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.opts.bucket, Key: this.opts.prefix + key }));
       return Buffer.from(await r.Body!.transformToByteArray());
     } catch (e) {
-      if (e instanceof NoSuchKey || (e as { name?: string }).name === 'NoSuchKey' || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null;
+      if (e instanceof this.sdk.NoSuchKey || (e as { name?: string }).name === 'NoSuchKey' || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null;
       throw e;
     }
   }
@@ -64,7 +70,7 @@ export class S3ObjectStore implements ObjectStore {
     let token: string | undefined;
     do {
       const r = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.opts.bucket, Prefix: this.opts.prefix + prefix, ContinuationToken: token }),
+        new this.sdk.ListObjectsV2Command({ Bucket: this.opts.bucket, Prefix: this.opts.prefix + prefix, ContinuationToken: token }),
       );
       for (const o of r.Contents ?? []) if (o.Key) out.push(o.Key.slice(this.opts.prefix.length));
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
@@ -74,7 +80,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async delete(keys: readonly string[]): Promise<void> {
     // One request per key: DeleteObjects needs a Content-MD5 that not every S3 clone accepts.
-    for (const k of keys) await this.client.send(new DeleteObjectCommand({ Bucket: this.opts.bucket, Key: this.opts.prefix + k }));
+    for (const k of keys) await this.client.send(new this.sdk.DeleteObjectCommand({ Bucket: this.opts.bucket, Key: this.opts.prefix + k }));
   }
 
   close(): void {

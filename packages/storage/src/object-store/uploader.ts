@@ -25,7 +25,7 @@ import {
   ObjectWriter,
   manifestKey,
   parseManifest,
-  sha256,
+  sha256Sliced,
 } from './format';
 
 export interface UploaderOptions {
@@ -162,7 +162,7 @@ export class CheckpointUploader {
       const w = new ObjectWriter('delta');
       w.append(records);
       const gen = this.gen + 1;
-      const obj = await this.putObject(`${DATA_PREFIX}${String(gen).padStart(12, '0')}-delta.bin`, 'delta', w.finish());
+      const obj = await this.putObject(`${DATA_PREFIX}${String(gen).padStart(12, '0')}-delta.bin`, 'delta', w.finishParts());
       await this.putManifest(gen, wseq, cutAt, [...this.chain!, obj]);
       this.deltaBytes += obj.size;
     } catch (e) {
@@ -189,7 +189,7 @@ export class CheckpointUploader {
     try {
       let w = new ObjectWriter('base');
       const flush = async () => {
-        objects.push(await this.putObject(`${DATA_PREFIX}${String(gen).padStart(12, '0')}-base-${objects.length}.bin`, 'base', w.finish()));
+        objects.push(await this.putObject(`${DATA_PREFIX}${String(gen).padStart(12, '0')}-base-${objects.length}.bin`, 'base', w.finishParts()));
         w = new ObjectWriter('base');
       };
       try {
@@ -214,9 +214,10 @@ export class CheckpointUploader {
     this.deltaBytes = 0;
   }
 
-  private async putObject(key: string, kind: 'base' | 'delta', body: Buffer): Promise<ManifestObject> {
-    await this.store.put(key, body);
-    return { key, kind, size: body.length, sha256: sha256(body) };
+  private async putObject(key: string, kind: 'base' | 'delta', parts: Buffer[]): Promise<ManifestObject> {
+    const digest = await sha256Sliced(parts);
+    await this.store.put(key, parts);
+    return { key, kind, size: parts.reduce((n, p) => n + p.length, 0), sha256: digest };
   }
 
   private async putManifest(gen: number, wseq: number, cutAt: number, objects: ManifestObject[]): Promise<void> {
