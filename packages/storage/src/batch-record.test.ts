@@ -37,6 +37,15 @@ describe('BatchRecord', () => {
     expect(seen).toEqual(text(decoded(rec.bytes())));
   });
 
+  it('replays its ops in slices, in order', async () => {
+    const rec = new BatchRecord();
+    for (let i = 0; i < 10; i++) rec.put(Buffer.from(`k${i}`), Buffer.from([i]));
+    rec.del(Buffer.from('k3'));
+    const seen: string[] = [];
+    await rec.forEachSliced({ put: (k) => seen.push(`put ${k}`), del: (k) => seen.push(`del ${k}`) }, 3);
+    expect(seen).toEqual([...Array.from({ length: 10 }, (_, i) => `put k${i}`), 'del k3']);
+  });
+
   it('appends another record after its own ops', () => {
     const a = new BatchRecord();
     a.del(Buffer.from('x'));

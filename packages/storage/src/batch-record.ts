@@ -107,13 +107,32 @@ export class BatchRecord {
 
   /** Calls `sink` for every op in order, with views of the keys and values. */
   forEach(sink: BatchSink): void {
+    this.replay(sink, 0, this.marks.length);
+  }
+
+  /** Ops [from, to) of `marks` (three marks per op) to `sink`. */
+  private replay(sink: BatchSink, from: number, to: number): void {
     const buf = this.w.buf;
     const m = this.marks;
-    for (let i = 0; i < m.length; i += 3) {
+    for (let i = from; i < to; i += 3) {
       const key = buf.subarray(m[i], m[i + 1]);
       const end = m[i + 2];
       if (end < 0) sink.del(key);
       else sink.put(key, buf.subarray(m[i + 1] + 4, end));
+    }
+  }
+
+  /**
+   * `forEach`, with a turn of the event loop after every `sliceOps` ops: handing a busy
+   * second's checkpoint (hundreds of thousands of ops) to LevelDB's batch in one go was a
+   * stall of its own on the engine's thread.
+   */
+  async forEachSliced(sink: BatchSink, sliceOps: number): Promise<void> {
+    const n = this.marks.length;
+    const step = sliceOps * 3;
+    for (let from = 0; from < n; from += step) {
+      if (from > 0) await new Promise<void>((r) => setImmediate(r));
+      this.replay(sink, from, Math.min(n, from + step));
     }
   }
 
