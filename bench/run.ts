@@ -3,10 +3,12 @@
  * Runs a scenario against Freshet and/or PostgreSQL started on loopback ports, prints the
  * markdown report and writes JSON, markdown and SVG charts to bench/results/.
  */
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_PROTOCOLS, type Protocol } from './lib/loadgen-protocol';
+import { enablePinning } from './lib/pinning';
 import { Progress } from './lib/progress';
 import { writeResults } from './lib/results-writer';
 import { SMOKE_PLAN, withEnv } from './lib/run-all';
@@ -58,6 +60,8 @@ options:
   --probes N                freshness: marker inserts timed
   --source insert|kafka     freshness: events INSERTed into tables (default) or produced to the seed's Kafka source
   --out DIR                 results directory (default bench/results)
+  --pin                     pin the servers under test to half the CPUs and the load generator to the
+                            other half (taskset); each server then has only its half
   --profile DIR             write a V8 CPU profile of the Freshet server to DIR
                             (summarise with: node --import tsx bench/tools/profile-summary.ts DIR)
   -h, --help
@@ -104,6 +108,7 @@ async function main(): Promise<number> {
       source: { type: 'string' },
       out: { type: 'string' },
       profile: { type: 'string' },
+      pin: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -112,6 +117,10 @@ async function main(): Promise<number> {
     return 0;
   }
   const out = values.out ?? join(benchDir, 'results');
+  if (values.pin) {
+    const p = enablePinning(cpus().length);
+    console.log(`CPU pinning: servers under test on CPUs ${p.server}, this load generator on CPUs ${p.client}`);
+  }
   if (positionals[0] === undefined || positionals[0] === 'all') {
     // Every scenario at the smoke scale; a failing scenario is reported and the rest still run.
     const failed: string[] = [];

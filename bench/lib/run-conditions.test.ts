@@ -39,5 +39,8 @@ describe('run conditions', () => {
     expect(md).toContain('TOO NOISY TO TRUST');
     const quiet = conditionsMarkdown({ ...c, verdict: { trustworthy: true, reasons: [] } });
     expect(quiet).toContain('quiet enough');
+    expect(md).toContain('CPU pinning: none');
+    const pinned = conditionsMarkdown({ ...c, pinned: { server: '0', client: '1' } });
+    expect(pinned).toContain('the servers under test on CPUs 0, the load generator on CPUs 1');
   });
 });

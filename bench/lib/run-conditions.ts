@@ -6,6 +6,7 @@
  */
 import { freemem, loadavg } from 'node:os';
 import { machineInfo, type MachineInfo } from './machine';
+import { type PinPlan, pinPlan } from './pinning';
 import { NOISY_SPREAD_PCT } from './stats';
 
 export interface LoadSnapshot {
@@ -29,6 +30,8 @@ export interface NoiseVerdict {
 
 export interface RunConditions {
   machine: MachineInfo;
+  /** CPU pinning of the run (`--pin`), null when the scheduler placed everything. */
+  pinned?: PinPlan | null;
   before: LoadSnapshot;
   after: LoadSnapshot;
   verdict: NoiseVerdict;
@@ -66,7 +69,7 @@ export function noiseVerdict(cores: number, before: LoadSnapshot, after: LoadSna
 
 export function runConditions(repoRoot: string, before: LoadSnapshot, after: LoadSnapshot, spreads: readonly Spread[] = []): RunConditions {
   const machine = machineInfo(repoRoot);
-  return { machine, before, after, verdict: noiseVerdict(machine.cores, before, after, spreads) };
+  return { machine, pinned: pinPlan(), before, after, verdict: noiseVerdict(machine.cores, before, after, spreads) };
 }
 
 const la = (s: LoadSnapshot) => s.loadAverage.map((x) => x.toFixed(2)).join(' / ');
@@ -79,6 +82,9 @@ export function conditionsMarkdown(c: RunConditions): string {
     '',
     `- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}` +
       `${m.gitCommit ? `, commit ${m.gitCommit}${m.gitDirty ? ' (dirty)' : ''}` : ''}.`,
+    c.pinned
+      ? `- CPU pinning: the servers under test on CPUs ${c.pinned.server}, the load generator on CPUs ${c.pinned.client} (\`--pin\`, taskset).`
+      : '- CPU pinning: none (the scheduler placed servers and load generator; `--pin` splits the CPUs).',
     `- Load average (1 / 5 / 15 min): ${la(c.before)} before (${c.before.at}), ${la(c.after)} after (${c.after.at}); free memory ${c.before.freeMemoryGiB} → ${c.after.freeMemoryGiB} GiB.`,
     c.verdict.trustworthy
       ? `- Verdict: **quiet enough** — load stayed within ${m.cores} (one per core) and no repeated figure spread more than ${NOISY_SPREAD_PCT}%.`

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { pinPlan, pinServerTree } from './pinning';
 
 export type TargetName = 'freshet' | 'postgres';
 export const ALL_TARGETS: readonly TargetName[] = ['freshet', 'postgres'];
@@ -59,6 +60,11 @@ const live = new Set<RunningTarget>();
 
 export async function startTarget(name: TargetName, opts: TargetOptions): Promise<RunningTarget> {
   const t = name === 'postgres' ? await startBenchPostgres(opts) : await startBenchFreshet(opts);
+  const pins = pinPlan();
+  if (pins) {
+    pinServerTree(t.serverPid());
+    t.settings.cpus = `pinned to CPUs ${pins.server} (taskset)`;
+  }
   const stop = t.stop;
   t.stop = () => {
     live.delete(t);
