@@ -2,11 +2,11 @@
  * The `freshet` command line. Thin by design: it parses argv and calls @freshet/server.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LogLevel, ServerOptions } from '@freshet/server';
-
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+// Imported, not read from disk: bin/freshet.js runs this file from a bundle in dist/.
+import pkg from '../package.json' with { type: 'json' };
 
 const program = new Command()
   .name('freshet')

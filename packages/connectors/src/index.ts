@@ -19,7 +19,6 @@ export { GeneratorConfig as NexmarkGeneratorConfig, EventGenerator as NexmarkEve
 export { defaultNexmarkConfig, parseNexmarkProperties, NEXMARK_TABLE_BASE_TIME, type NexmarkConfig, type NexmarkProperties } from './nexmark/config';
 export { nexmarkColumns } from './nexmark/schema';
 // Kafka source reader, sink writer and the FORMAT/ENCODE parsers (README: "Kafka").
-import './kafka/register';
 export * from './kafka';
 export * from './format';
 // External sinks: Redis, S3 (Parquet/JSON), PostgreSQL (README: "Sinks").

@@ -21,7 +21,8 @@
  *   resuming after the last transaction received; transactions at or before it are skipped.
  */
 import { type Row, SqlError, SqlState } from '@freshet/common';
-import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
+import type { LogicalReplicationService, Pgoutput } from 'pg-logical-replication';
+import { pgLogicalReplication } from '../libraries';
 import type { ReaderContext, SourceChange, SourceReader, SourceSpec, SplitOffsets } from '../api';
 import { type PgCdcConfig, pgClientConfig } from './config';
 import { type TextTuple, TupleDecoder } from './decode';
@@ -256,6 +257,7 @@ export class PostgresCdcReader implements SourceReader {
 
   private stream(): Promise<void> {
     const c = this.config;
+    const { LogicalReplicationService, PgoutputPlugin } = pgLogicalReplication();
     const service = new LogicalReplicationService(pgClientConfig(c), { acknowledge: { auto: false, timeoutSeconds: 0 } });
     this.service = service;
     this.ours.clear();

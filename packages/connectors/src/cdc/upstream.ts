@@ -7,7 +7,8 @@
  *   the rows are exactly the state at the slot's consistent point, and streaming from that
  *   point continues with the first transaction the snapshot does not contain.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { pg as loadPg } from '../libraries';
 import { type PgCdcConfig, pgClientConfig } from './config';
 import { parseLsn } from './lsn';
 
@@ -23,7 +24,7 @@ export function qualifiedTable(c: PgCdcConfig): string {
 }
 
 export async function withClient<T>(c: PgCdcConfig, f: (client: pg.Client) => Promise<T>, replication = false): Promise<T> {
-  const client = new pg.Client({ ...pgClientConfig(c), types: TEXT_TYPES, ...(replication ? { replication: 'database' } : {}) } as pg.ClientConfig);
+  const client = new (loadPg().Client)({ ...pgClientConfig(c), types: TEXT_TYPES, ...(replication ? { replication: 'database' } : {}) } as pg.ClientConfig);
   client.on('error', () => {});
   await client.connect();
   try {

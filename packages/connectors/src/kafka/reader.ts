@@ -20,7 +20,8 @@
  * consumer only looks again after its fetch wait, which cut throughput to a fraction.)
  */
 import { randomUUID } from 'node:crypto';
-import { type Batch, type Consumer, type IHeaders, Kafka, logLevel } from 'kafkajs';
+import type { Batch, Consumer, IHeaders, Kafka } from 'kafkajs';
+import { kafkajs } from '../libraries';
 import type { MessageHeader, SourceMessage } from '../format/types';
 import type { KafkaClientConfig } from './config';
 
@@ -69,6 +70,7 @@ export class KafkaReader {
     private readonly opts: KafkaReaderOptions = {},
   ) {
     this.maxBuffered = opts.maxBuffered ?? 50_000;
+    const { Kafka, logLevel } = kafkajs();
     this.kafka = new Kafka({
       ...config.client,
       brokers: config.brokers,

@@ -18,7 +18,8 @@
  * consumers absorb (same key, same value) and PLAIN consumers see as a repeat
  * (at-least-once).
  */
-import { type Producer, Kafka, logLevel, type Message } from 'kafkajs';
+import type { Kafka, Message, Producer } from 'kafkajs';
+import { kafkajs } from '../libraries';
 import { type Row, SqlError, SqlState } from '@freshet/common';
 import { encodeJsonObject, type JsonColumn } from '../format/json-encode';
 import { kafkaClientConfig, type KafkaClientConfig } from './config';
@@ -95,6 +96,7 @@ export class KafkaSinkWriter {
     this.config = kafkaClientConfig(spec.options);
     this.format = spec.format.toLowerCase() as Format;
     this.keyColumns = this.key.map((i) => spec.columns[i]);
+    const { Kafka, logLevel } = kafkajs();
     this.kafka = new Kafka({ ...this.config.client, brokers: this.config.brokers, logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 } });
   }
 

@@ -8,7 +8,7 @@
  * Without a FORMAT clause: UPSERT for a query that retracts (keyed by `primary_key` or the
  * upstream's key), PLAIN for an append-only one.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { kafkajs } from '../libraries';
 import { Op, SqlError, SqlState, type StreamChunk } from '@freshet/common';
 import { kafkaClientConfig } from '../kafka/config';
 import { KafkaSinkWriter, type SinkOp, validateKafkaSink, type KafkaSinkSpec } from '../kafka/sink-writer';
@@ -80,6 +80,7 @@ export const kafkaSinkConnector: SinkConnector = {
     const config = kafkaClientConfig(spec.options);
     return {
       async check() {
+        const { Kafka, logLevel } = kafkajs();
         const admin = new Kafka({ ...config.client, brokers: config.brokers, logLevel: logLevel.NOTHING, retry: { retries: 1 } }).admin();
         try {
           await admin.connect();

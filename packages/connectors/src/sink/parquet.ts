@@ -12,31 +12,8 @@
  * | timestamptz | TIMESTAMP(µs, UTC) |
  * | interval, jsonb, lists, structs | STRING: the value as SELECT prints it (jsonb: JSON text; lists and structs: their JSON encoding) |
  */
-import {
-  Binary,
-  Bool,
-  type DataType as ArrowType,
-  DateDay,
-  Decimal as ArrowDecimal,
-  Field,
-  Float32,
-  Float64,
-  Int16,
-  Int32,
-  Int64,
-  RecordBatch,
-  Schema,
-  Struct,
-  Table as ArrowTable,
-  TimeMicrosecond,
-  TimestampMicrosecond,
-  Utf8,
-  makeData,
-  tableToIPC,
-  vectorFromArray,
-  type Data,
-} from 'apache-arrow';
-import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
+import type { Data, DataType as ArrowType, Field } from 'apache-arrow';
+import { apacheArrow, parquetWasm } from '../libraries';
 import { type DataType, type Datum, type Decimal, formatDatum } from '@freshet/common';
 import { encodeJsonValue } from '../format/json-encode';
 import type { SinkColumn } from './api';
@@ -48,6 +25,8 @@ export const PARQUET_DECIMAL_SCALE = 10;
 export type CellReader = (c: number, r: number) => Datum;
 
 export function encodeParquet(columns: readonly SinkColumn[], indices: readonly number[], rowCount: number, cell: CellReader): Uint8Array {
+  const { Field, Schema, RecordBatch, Struct, Table: ArrowTable, makeData, tableToIPC } = apacheArrow();
+  const { Compression, Table: WasmTable, WriterPropertiesBuilder, writeParquet } = parquetWasm();
   const fields: Field[] = [];
   const children: Data[] = [];
   for (const c of indices) {
@@ -63,6 +42,7 @@ export function encodeParquet(columns: readonly SinkColumn[], indices: readonly 
 }
 
 function columnData(t: DataType, n: number, get: (r: number) => Datum): Data {
+  const { Binary, Bool, DateDay, Float32, Float64, Int16, Int32, Int64, TimeMicrosecond, TimestampMicrosecond, Utf8, vectorFromArray } = apacheArrow();
   switch (t.kind) {
     case 'boolean':
       return vectorFromArray(Array.from({ length: n }, (_, r) => get(r) as boolean | null), new Bool()).data[0];
@@ -114,7 +94,7 @@ function fixed<A extends Fixed>(type: ArrowType, n: number, get: (r: number) => 
       values[r] = conv(d);
     }
   }
-  return makeData({ type, length: n, nullCount: nulls, nullBitmap: valid, data: values } as never);
+  return apacheArrow().makeData({ type, length: n, nullCount: nulls, nullBitmap: valid, data: values } as never);
 }
 
 function allValid(n: number): Uint8Array {
@@ -122,6 +102,7 @@ function allValid(n: number): Uint8Array {
 }
 
 function textData(n: number, get: (r: number) => Datum, text: (d: Datum) => string): Data {
+  const { Utf8, vectorFromArray } = apacheArrow();
   return vectorFromArray(
     Array.from({ length: n }, (_, r) => {
       const d = get(r);
@@ -152,6 +133,7 @@ function decimalData(n: number, get: (r: number) => Datum): Data {
       u >>= 32n;
     }
   }
+  const { Decimal: ArrowDecimal, makeData } = apacheArrow();
   const type = new ArrowDecimal(PARQUET_DECIMAL_SCALE, PARQUET_DECIMAL_PRECISION, 128);
   return makeData({ type, length: n, nullCount: nulls, nullBitmap: valid, data: words });
 }

@@ -17,9 +17,10 @@
  * the server to the target columns' types.
  * CREATE SINK checks that the table exists and has every sink column.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { Op, type Row, SqlError, SqlState, type StreamChunk, formatDatum } from '@freshet/common';
 import { encodeJsonObject } from '../format/json-encode';
+import { pg as loadPg } from '../libraries';
 import { OptionReader, invalidOption, missingOption } from '../options';
 import type { ExternalSinkSpec, PreparedSink, SinkColumn, SinkCommitInfo, SinkConnector, SinkContext } from './api';
 import { sinkPrimaryKey } from './encode';
@@ -228,7 +229,7 @@ export class PostgresSinkTarget extends RetryingSinkTarget<PgBatch> {
 
   private async connect(): Promise<pg.Client> {
     if (this.client) return this.client;
-    const client = new pg.Client(this.config.connection);
+    const client = new (loadPg().Client)(this.config.connection);
     client.on('error', () => {}); // a dropped connection fails the next query; the commit retries
     await client.connect();
     try {
@@ -320,7 +321,7 @@ function connectorFor(jdbc: boolean): SinkConnector {
       return {
         resendOnRestart: config.upsert,
         async check() {
-          const client = new pg.Client(config.connection);
+          const client = new (loadPg().Client)(config.connection);
           client.on('error', () => {});
           try {
             await client.connect();

@@ -22,8 +22,9 @@
  * fails commands at once while disconnected (no offline queue): the commit retries with
  * backoff while ioredis reconnects in the background.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { Op, type Datum, SqlError, SqlState, type StreamChunk, notSupported } from '@freshet/common';
+import { ioredis } from '../libraries';
 import { OptionReader, invalidOption } from '../options';
 import type { ExternalSinkSpec, PreparedSink, SinkCommitInfo, SinkConnector, SinkContext } from './api';
 import { type RowEncoder, formatEncode, formatOption, jsonEncoder, sinkPrimaryKey, templateEncoder, visibleColumns } from './encode';
@@ -76,7 +77,7 @@ export function redisSinkConfig(spec: ExternalSinkSpec): RedisSinkConfig {
 }
 
 export function connectRedis(url: string): Redis {
-  return new Redis(url, {
+  return new (ioredis().Redis)(url, {
     protocol: 2,
     lazyConnect: true,
     enableOfflineQueue: false,

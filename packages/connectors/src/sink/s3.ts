@@ -23,9 +23,10 @@
  * possibly more), instead of adding duplicates. JSON files hold one object per line
  * (RisingWave's JSON encoding).
  */
-import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Op, SqlError, SqlState, type StreamChunk } from '@freshet/common';
 import { encodeJsonObject } from '../format/json-encode';
+import { awsS3 } from '../libraries';
 import { OptionReader, invalidOption } from '../options';
 import type { ExternalSinkSpec, PreparedSink, SinkColumn, SinkCommitInfo, SinkConnector, SinkContext } from './api';
 import { formatEncode } from './encode';
@@ -81,7 +82,7 @@ export function s3SinkConfig(spec: ExternalSinkSpec): S3SinkConfig {
 }
 
 export function s3Client(config: S3SinkConfig): S3Client {
-  return new S3Client({
+  return new (awsS3().S3Client)({
     region: config.region,
     endpoint: config.endpoint,
     forcePathStyle: config.endpoint !== undefined,
@@ -194,7 +195,7 @@ export class S3SinkTarget extends RetryingSinkTarget<S3File> {
   protected async deliver(file: S3File): Promise<void> {
     // A hung endpoint fails the attempt (and is retried) instead of holding the epoch forever.
     const abortSignal = AbortSignal.timeout(PUT_TIMEOUT_MS);
-    await this.client.send(new PutObjectCommand({ Bucket: this.config.bucket, Key: file.key, Body: file.body, ContentLength: file.body.length }), { abortSignal });
+    await this.client.send(new (awsS3().PutObjectCommand)({ Bucket: this.config.bucket, Key: file.key, Body: file.body, ContentLength: file.body.length }), { abortSignal });
     if (!this.files.includes(file.key)) this.files.push(file.key);
   }
 
@@ -256,7 +257,7 @@ export const s3SinkConnector: SinkConnector = {
       async check() {
         const c = s3Client(config);
         try {
-          await c.send(new HeadBucketCommand({ Bucket: config.bucket }), { abortSignal: AbortSignal.timeout(CHECK_TIMEOUT_MS) });
+          await c.send(new (awsS3().HeadBucketCommand)({ Bucket: config.bucket }), { abortSignal: AbortSignal.timeout(CHECK_TIMEOUT_MS) });
         } catch (e) {
           const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
           const why = status === 404 ? 'no such bucket' : status === 403 ? 'access denied (check s3.credentials.access / secret)' : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
