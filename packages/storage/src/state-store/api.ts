@@ -145,9 +145,15 @@ export interface TrackingStateStore extends StateStore {
   /** Approximate bytes of every table's entries (sampled row sizes × entries). */
   approxBytes(): number;
   /**
+   * Approximate bytes of the bounded (point-read) tables' entries: the cache the memory
+   * limit applies to. State kept whole (tables read by range) cannot be evicted, so it is
+   * not weighed against the limit — counting it made every commit evict the whole cache.
+   */
+  cacheBytes(): number;
+  /**
    * Evicts clean entries — last written in an epoch ≤ `durableEpoch`, so LevelDB holds
    * their value — of bounded tables, least recently used first (CLOCK), until
-   * `approxBytes()` ≤ `targetBytes` or nothing more is evictable. Returns entries evicted.
+   * `cacheBytes()` ≤ `targetBytes` or nothing more is evictable. Returns entries evicted.
    */
   evict(targetBytes: number, durableEpoch: number): number;
 }

@@ -73,6 +73,21 @@ describe('cold mode state store', () => {
     expect(store.cacheStats.coldReads).toBeGreaterThan(1000);
   });
 
+  it('weighs only the cache against the limit: state kept whole does not make it evict the cache', async () => {
+    // Table 9 is read by range (kept whole, not evictable) and alone several times the limit.
+    const whole = store.table(9);
+    const epoch = store.committedEpoch + 1;
+    for (let j = 0; j < 4000; j++) whole.write(epoch, key(j), row(j));
+    await store.commitEpoch(epoch);
+    store.table(ID).declarePointReads();
+    await fill(0, 300); // well under the limit
+    for (let k = 0; k < 5; k++) await store.commitEpoch(store.committedEpoch + 1);
+    expect(store.cacheStats.stateBytes).toBeGreaterThan(2 * LIMIT);
+    expect(store.cacheStats.bytes).toBeLessThan(LIMIT);
+    expect(store.cacheStats.evicted).toBe(0);
+    expect(inner.isPartial(ID)).toBe(false);
+  });
+
   it('never evicts an entry written since the last durable checkpoint', async () => {
     store.table(ID).declarePointReads();
     store.checkpointFrequency = 1_000_000; // no checkpoint: everything stays dirty

@@ -54,8 +54,10 @@ export interface CheckpointSource {
 /** Cold mode's memory use (rw_checkpoint_status, bench). */
 export interface CacheStats {
   readonly limitBytes: number;
-  /** Approximate bytes of the in-memory store's entries. */
+  /** Approximate bytes of the cache the limit applies to (tables read by key). */
   readonly bytes: number;
+  /** Approximate bytes of all stream state in memory (also what is kept whole). */
+  readonly stateBytes: number;
   /** Entries evicted and keys read from LevelDB since the start. */
   readonly evicted: number;
   readonly coldReads: number;
@@ -183,12 +185,12 @@ export class DurableStateStore implements StateStore {
   }
 
   get cacheStats(): CacheStats {
-    return { limitBytes: this.memoryLimit, bytes: this.inner.approxBytes(), evicted: this.evicted, coldReads: this.coldReads };
+    return { limitBytes: this.memoryLimit, bytes: this.inner.cacheBytes(), stateBytes: this.inner.approxBytes(), evicted: this.evicted, coldReads: this.coldReads };
   }
 
   /** Cold mode: evicts clean entries when the store is over the limit. */
   private maybeEvict(): void {
-    if (this.memoryLimit === 0 || this.inner.approxBytes() <= this.memoryLimit) return;
+    if (this.memoryLimit === 0 || this.inner.cacheBytes() <= this.memoryLimit) return;
     this.evicted += this.inner.evict(this.memoryLimit * EVICT_TO, this.durableEpoch);
   }
 

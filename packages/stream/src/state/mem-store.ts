@@ -605,8 +605,14 @@ export class MemStateStore implements TrackingStateStore {
     return b;
   }
 
+  cacheBytes(): number {
+    let b = 0;
+    for (const t of this.tables.values()) if (t.bounded) b += t.approxBytes();
+    return b;
+  }
+
   evict(targetBytes: number, durableEpoch: number): number {
-    let over = this.approxBytes() - targetBytes;
+    let over = this.cacheBytes() - targetBytes;
     if (over <= 0) return 0;
     const bounded = [...this.tables.values()].filter((t) => t.bounded && t.scans === 0 && t.rows.size > 0);
     let evicted = 0;

@@ -66,7 +66,7 @@ export function checkpointStatus(engine: StreamingEngine): CheckpointStatusInfo 
     uploadPendingBytes: upload?.pendingBytes ?? null,
     uploadError: upload?.lastError ?? null,
     memoryLimitBytes: cache && cache.limitBytes > 0 ? cache.limitBytes : null,
-    stateBytes: cache?.bytes ?? null,
+    stateBytes: cache?.stateBytes ?? null,
     stateEvictions: cache?.evicted ?? null,
     stateColdReads: cache?.coldReads ?? null,
   };
