@@ -14,6 +14,7 @@ import {
   transactionParams,
   userOfSession,
   userOfTransaction,
+  hotTxns,
   userRiskSelect,
   type ServingData,
 } from './serving-model';
@@ -25,7 +26,7 @@ const seedText = (() => {
   return f ? readFileSync(`${SEEDS}/${f}`, 'utf8') : null;
 })();
 
-const d: ServingData = { users: 100, hotUsers: 5, baseTxns: 2, hotExtraTxns: 10, sessions: 150, pagesPerSession: 2 };
+const d: ServingData = { users: 100, hotUsers: 5, baseTxns: 2, hotTxnsMin: 10, hotTxnsMax: 160, sessions: 150, pagesPerSession: 2 };
 
 describe('serving model', () => {
   it.skipIf(seedText === null)("uses seed 004's MVs, serving join and naive query verbatim", () => {
@@ -40,14 +41,18 @@ describe('serving model', () => {
     expect(new Set(WIDE_AGGREGATES.map((a) => a.split(' AS ')[1])).size).toBe(WIDE_AGGREGATES.length);
   });
 
-  it('gives hot users base + extra transactions and every other user base', () => {
+  it('gives hot users base + a log-uniform ladder of extra transactions, every other user base', () => {
+    expect([1, 2, 3, 4, 5].map((h) => hotTxns(d, h))).toEqual([160, 80, 40, 20, 10]);
     const n = transactionCount(d);
-    expect(n).toBe(100 * 2 + 5 * 10);
+    expect(n).toBe(100 * 2 + 160 + 80 + 40 + 20 + 10);
     const perUser = new Map<number, number>();
     for (let i = 0; i < n; i++) perUser.set(userOfTransaction(d, i), (perUser.get(userOfTransaction(d, i)) ?? 0) + 1);
     expect(perUser.size).toBe(100);
-    for (let u = 1; u <= 5; u++) expect(perUser.get(u)).toBe(12);
+    for (let u = 1; u <= 5; u++) expect(perUser.get(u)).toBe(2 + hotTxns(d, u));
     for (let u = 6; u <= 100; u++) expect(perUser.get(u)).toBe(2);
+    // Interleaved: the first hot round has one transaction of every hot user, in order.
+    expect([0, 1, 2, 3, 4].map((k) => userOfTransaction(d, 200 + k))).toEqual([1, 2, 3, 4, 5]);
+    expect(userOfTransaction(d, n - 1)).toBe(1);
   });
 
   it('generates deterministic rows, sessions tied to users by the modulo the lookup uses', () => {

@@ -7,9 +7,13 @@
  * aggregation verbatim for PostgreSQL.
  *
  * Every event is a pure function of its index, so PostgreSQL and Freshet receive the same
- * rows. Users 1..hotUsers are the active ("hot") users: each has `baseTxns + hotExtraTxns`
- * transactions; every other user has `baseTxns`. Session s belongs to user ((s − 1) mod
- * users) + 1 and has `pagesPerSession` page events.
+ * rows. Every user has `baseTxns` transactions. Users 1..hotUsers are the heavy ("hot")
+ * users the article's naive query fails on ("thousands of raw events" per user in the 24 h
+ * window): hot user h has `hotTxns(d, h)` more, from `hotTxnsMax` (user 1) down to
+ * `hotTxnsMin` (user hotUsers) in equal ratios — a log-uniform spread, a few very heavy
+ * users and more moderately heavy ones. The hot transactions arrive interleaved (round r:
+ * one transaction of every hot user with more than r), as concurrent users' events would.
+ * Session s belongs to user ((s − 1) mod users) + 1 and has `pagesPerSession` page events.
  */
 import { mix64 } from './dataset';
 
@@ -18,13 +22,46 @@ export interface ServingData {
   users: number;
   hotUsers: number;
   baseTxns: number;
-  hotExtraTxns: number;
+  /** Extra transactions of the lightest and of the heaviest hot user (see hotTxns). */
+  hotTxnsMin: number;
+  hotTxnsMax: number;
   /** Rows in session_activity (the high-cardinality GROUP BY key). */
   sessions: number;
   pagesPerSession: number;
 }
 
-export const transactionCount = (d: ServingData): number => d.users * d.baseTxns + d.hotUsers * d.hotExtraTxns;
+/** Extra transactions of hot user h (1 ≤ h ≤ hotUsers): hotTxnsMax · (min/max)^((h−1)/(hotUsers−1)), rounded. */
+export function hotTxns(d: ServingData, h: number): number {
+  if (d.hotUsers <= 1) return d.hotTxnsMax;
+  return Math.round(d.hotTxnsMax * (d.hotTxnsMin / d.hotTxnsMax) ** ((h - 1) / (d.hotUsers - 1)));
+}
+
+/**
+ * The hot transactions in rounds: round r holds one transaction of each of users
+ * 1..active[r] (hotTxns falls with h, so the users still active in a round are a prefix);
+ * start[r] is how many hot transactions precede round r. Memoised per data shape.
+ */
+interface HotRounds {
+  active: Int32Array;
+  start: Float64Array;
+  total: number;
+}
+const roundsCache = new Map<string, HotRounds>();
+function hotRounds(d: ServingData): HotRounds {
+  const key = `${d.hotUsers}/${d.hotTxnsMin}/${d.hotTxnsMax}`;
+  let r = roundsCache.get(key);
+  if (r) return r;
+  const rounds = d.hotUsers > 0 ? hotTxns(d, 1) : 0;
+  const active = new Int32Array(rounds);
+  for (let h = 1; h <= d.hotUsers; h++) for (let i = 0, n = hotTxns(d, h); i < n; i++) active[i]++;
+  const start = new Float64Array(rounds + 1);
+  for (let i = 0; i < rounds; i++) start[i + 1] = start[i] + active[i];
+  r = { active, start, total: start[rounds] };
+  roundsCache.set(key, r);
+  return r;
+}
+
+export const transactionCount = (d: ServingData): number => d.users * d.baseTxns + hotRounds(d).total;
 export const pageEventCount = (d: ServingData): number => d.sessions * d.pagesPerSession;
 
 /** The article names the columns its queries read; types and keys are ours. */
@@ -143,10 +180,21 @@ GROUP BY user_id`;
 const STATUSES = ['approved', 'approved', 'approved', 'approved', 'approved', 'approved', 'approved', 'declined', 'declined', 'refunded'];
 const PAGE_TYPES = ['home', 'search', 'product', 'cart', 'checkout', 'account'];
 
-/** The user of transaction i: every user `baseTxns` times, then the hot users again. */
+/** The user of transaction i: every user `baseTxns` times, then the hot users' rounds. */
 export function userOfTransaction(d: ServingData, i: number): number {
   const base = d.users * d.baseTxns;
-  return i < base ? (i % d.users) + 1 : ((i - base) % d.hotUsers) + 1;
+  if (i < base) return (i % d.users) + 1;
+  const { start } = hotRounds(d);
+  const j = i - base;
+  // The last round starting at or before j (binary search over the round starts).
+  let lo = 0;
+  let hi = start.length - 2;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (start[mid] <= j) lo = mid;
+    else hi = mid - 1;
+  }
+  return j - start[lo] + 1;
 }
 
 export const userOfSession = (d: ServingData, session: number): number => ((session - 1) % d.users) + 1;

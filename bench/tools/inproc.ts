@@ -4,14 +4,19 @@
  * pre-encoded frontend messages through a fake socket. No kernel, no client: it shows
  * what one query costs the server alone, which the network benchmark cannot separate.
  *
- *   node --import tsx bench/tools/inproc.ts [--rows N] [--queries N] [--protocol extended|simple|both] [--profile DIR]
+ *   node --import tsx bench/tools/inproc.ts [--rows N] [--queries N] [--protocol extended|simple|both] [--profile DIR] [--alloc]
  *
  * --profile writes one .cpuprofile per protocol covering only the measured queries
  * (summarise with bench/tools/profile-summary.ts).
+ * --alloc samples allocations over the measured queries (short-lived ones included) and
+ * prints bytes allocated per query and the top allocation sites: on a real socket every
+ * byte allocated per query is young-generation GC work, and scavenge pauses stall every
+ * connection at once (the serving benchmark's p99).
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serialize } from 'pg-protocol';
+import { Session } from 'node:inspector';
 import { Connection } from '../../packages/pgwire/src/protocol/connection';
 import { openTestFrontend } from '../../packages/frontend/src/query/testing';
 import { createTableSql, insertSql } from '../lib/dataset';
@@ -28,6 +33,7 @@ async function main(): Promise<void> {
       queries: { type: 'string', default: '200000' },
       protocol: { type: 'string', default: 'both' },
       profile: { type: 'string' },
+      alloc: { type: 'boolean', default: false },
     },
   });
   const rows = Number(values.rows);
@@ -71,10 +77,12 @@ async function main(): Promise<void> {
     await run(Math.min(20000, queries)); // warm-up: let the JIT settle
     const before = sock.bytesOut;
     const profiler = values.profile ? await startProfiler() : null;
+    const sampler = values.alloc ? await startAllocationSampler() : null;
     const cpu0 = process.cpuUsage();
     const ms = await run(queries);
     const cpu = process.cpuUsage(cpu0);
     if (profiler) await profiler.stop(join(values.profile!, `inproc-${protocol}.cpuprofile`));
+    if (sampler) console.log(await sampler.stop(queries));
     console.log(
       `${protocol.padEnd(8)} ${queries} queries: ${((ms * 1000) / queries).toFixed(2)} µs/query wall, ` +
         `${((cpu.user + cpu.system) / queries).toFixed(2)} µs/query CPU (the figure to compare on a busy machine), ` +
@@ -82,6 +90,46 @@ async function main(): Promise<void> {
     );
   }
   await close();
+}
+
+interface SamplingNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: SamplingNode[];
+}
+
+/**
+ * V8's sampling heap profiler over the measured queries, objects later collected by
+ * scavenges and mark-compacts included (those are the per-query garbage). Its samples are
+ * statistical (one per ~256 bytes), so the figures are estimates.
+ */
+async function startAllocationSampler(): Promise<{ stop(queries: number): Promise<string> }> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<any>((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('HeapProfiler.enable');
+  await post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return {
+    async stop(queries) {
+      const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: { head: SamplingNode } };
+      session.disconnect();
+      const sites = new Map<string, number>();
+      let total = 0;
+      const walk = (n: SamplingNode) => {
+        if (n.selfSize > 0) {
+          const f = n.callFrame;
+          const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(packages|node_modules|bench)\//, '$1/')}:${f.lineNumber + 1}`;
+          sites.set(key, (sites.get(key) ?? 0) + n.selfSize);
+          total += n.selfSize;
+        }
+        for (const c of n.children) walk(c);
+      };
+      walk(profile.head);
+      const top = [...sites].sort((a, b) => b[1] - a[1]).slice(0, 15);
+      return [`  allocated ≈ ${(total / queries).toFixed(0)} B/query; top sites (B/query):`, ...top.map(([k, b]) => `  ${(b / queries).toFixed(0).padStart(6)}  ${k}`)].join('\n');
+    },
+  };
 }
 
 await main();

@@ -203,6 +203,8 @@ export class SessionConfig {
   /** ParameterStatus changes since the last call. */
   takeChanges(): [string, string][] {
     const c = this.changes;
+    // Asked after every statement: no new array when nothing changed.
+    if (c.length === 0) return c;
     this.changes = [];
     return c;
   }

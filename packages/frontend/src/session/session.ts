@@ -84,6 +84,8 @@ export class FrontendSession implements Session {
 
   takeNotices(): Notice[] {
     const n = this.notices;
+    // Asked after every statement: no new array when there was nothing to report.
+    if (n.length === 0) return n;
     this.notices = [];
     return n;
   }

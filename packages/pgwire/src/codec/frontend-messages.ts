@@ -124,9 +124,13 @@ export function bindValueViews(v: Pick<BindValues, 'count' | 'data' | 'starts' |
   return out;
 }
 
+/** Shared by every Bind that sends no format codes (most do): never mutated. */
+const NO_CODES: number[] = [];
+
 function readFormatCodes(r: BufferReader): number[] {
   const n = r.int16();
   if (n < 0) throw new ProtocolError('invalid Bind message: negative format count');
+  if (n === 0) return NO_CODES;
   const codes = new Array<number>(n);
   for (let i = 0; i < n; i++) codes[i] = r.int16();
   return codes;
@@ -161,20 +165,30 @@ export function readBind(r: BufferReader): BindMessage {
   }
   const resultFormats = readFormatCodes(r);
   r.expectEnd();
-  let views: (Buffer | null)[] | null = null;
-  return {
-    portal,
-    statement,
-    paramFormats,
-    resultFormats,
-    count: n,
-    data,
-    starts,
-    lengths: lens,
-    get values() {
-      return (views ??= bindValueViews({ count: n, data, starts, lengths: lens }));
-    },
-  };
+  return new BindFrame(portal, statement, paramFormats, resultFormats, n, data, starts, lens);
+}
+
+/**
+ * A decoded Bind. A class rather than an object literal with a `values` getter: the
+ * literal made a closure and its context per Bind, i.e. per prepared point lookup, and
+ * every byte allocated per query is young-generation GC work on the server's one thread.
+ */
+class BindFrame implements BindMessage {
+  private views: (Buffer | null)[] | null = null;
+  constructor(
+    readonly portal: string,
+    readonly statement: string,
+    readonly paramFormats: number[],
+    readonly resultFormats: number[],
+    readonly count: number,
+    readonly data: Buffer,
+    readonly starts: Int32Array,
+    readonly lengths: Int32Array,
+  ) {}
+
+  get values(): (Buffer | null)[] {
+    return (this.views ??= bindValueViews(this));
+  }
 }
 
 export interface TargetMessage {

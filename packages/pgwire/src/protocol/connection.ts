@@ -24,6 +24,7 @@ import { FrameDecoder } from '../codec/frame-decoder';
 import * as fe from '../codec/frontend-messages';
 import { ProtocolError } from '../codec/protocol-error';
 import type {
+  BindParams,
   CopyInTarget,
   CopyOutSource,
   FieldInfo,
@@ -35,6 +36,7 @@ import type {
   StartupParams,
 } from '../session';
 import { mapError, noticeFields } from './error-mapping';
+import { NamedSlots } from './named-slots';
 import { FORMAT_BINARY, FORMAT_TEXT, type ResultEncoder, resultEncoder, wireFields } from './result-encoder';
 
 /** Output is handed to the socket once this much is buffered mid-result. */
@@ -76,7 +78,7 @@ export class Connection {
   /** Skip extended-protocol messages until Sync (after an error). */
   private draining = false;
   private readonly statements = new Map<string, PreparedStatement>();
-  private readonly portals = new Map<string, PortalState>();
+  private readonly portals = new NamedSlots<PortalState>();
   /** The frame loop is active (possibly suspended in an await). */
   private running = false;
   private inputPaused = false;
@@ -114,32 +116,62 @@ export class Connection {
       this.inputWaiter = null;
       wake();
     } else if (!this.running) {
-      void this.pump();
+      this.pump();
     } else if (!this.inputPaused && this.decoder.buffered > INPUT_HIGH_WATER) {
       this.inputPaused = true;
       this.socket.pause();
     }
   }
 
-  /** Handles buffered frames in order until more input is needed. */
-  private async pump(): Promise<void> {
+  /**
+   * Handles buffered frames in order until more input is needed. Synchronous while every
+   * handler is (a prepared point lookup: Bind, Describe, Execute, Sync); at the first
+   * handler that returns a promise the rest continues in `resume`. An async pump cost a
+   * promise and a suspended frame per chunk of input, i.e. per query.
+   */
+  private pump(): void {
     this.running = true;
+    let pending: Promise<void> | undefined;
     try {
-      while (this.phase !== 'closed' && this.decoder.next()) {
-        const pending = this.handleFrame();
-        if (pending !== undefined) await pending;
-        // A long pipeline without Sync/Flush must not grow the output without bound.
-        if (this.writer.length >= FLUSH_THRESHOLD && !this.flush()) await this.drained();
-      }
+      pending = this.runFrames();
     } catch (e) {
       // Only framing/decoding errors and bugs get here; statement errors are handled in place.
       this.sendFatal(e);
-    } finally {
-      this.running = false;
-      if (this.inputPaused && this.phase !== 'closed') {
-        this.inputPaused = false;
-        this.socket.resume();
+    }
+    if (pending !== undefined) void this.resume(pending);
+    else this.pumpDone();
+  }
+
+  /** Runs frames until one must be waited for (returned), or none is left (undefined). */
+  private runFrames(): Promise<void> | undefined {
+    while (this.phase !== 'closed' && this.decoder.next()) {
+      const pending = this.handleFrame();
+      if (pending !== undefined) return pending;
+      // A long pipeline without Sync/Flush must not grow the output without bound.
+      if (this.writer.length >= FLUSH_THRESHOLD && !this.flush()) return this.drained();
+    }
+    return undefined;
+  }
+
+  /** The pump after a handler went async: waits, then goes on with the next frames. */
+  private async resume(pending: Promise<void>): Promise<void> {
+    try {
+      for (let p: Promise<void> | undefined = pending; p !== undefined; p = this.runFrames()) {
+        await p;
+        if (this.writer.length >= FLUSH_THRESHOLD && !this.flush()) await this.drained();
       }
+    } catch (e) {
+      this.sendFatal(e);
+    } finally {
+      this.pumpDone();
+    }
+  }
+
+  private pumpDone(): void {
+    this.running = false;
+    if (this.inputPaused && this.phase !== 'closed') {
+      this.inputPaused = false;
+      this.socket.resume();
     }
   }
 
@@ -148,7 +180,7 @@ export class Connection {
     const r = this.reader;
     if (this.phase === 'startup') return this.onStartupPacket(r.reset(d.buf, d.start, d.end, 'startup packet'));
     const type = d.type;
-    r.reset(d.buf, d.start, d.end, `"${String.fromCharCode(type)}" message`);
+    r.reset(d.buf, d.start, d.end, frameWhat(type));
     if (this.phase === 'auth') {
       if (type !== fe.FE.Password) {
         throw new ProtocolError(`expected password response, got message type ${describeType(type)}`);
@@ -388,17 +420,7 @@ export class Connection {
     if (!stmt) throw NOT_FOUND_STATEMENT(m.statement);
     if (m.portal === '') this.closePortal('');
     else if (this.portals.has(m.portal)) throw new SqlError('42P03', `portal "${m.portal}" already exists`);
-    const formats = expandFormats(m.paramFormats, m.count, 'parameter');
-    const portal = this.session!.bind(stmt, {
-      count: m.count,
-      data: m.data,
-      starts: m.starts,
-      lengths: m.lengths,
-      formats,
-      get values() {
-        return m.values;
-      },
-    });
+    const portal = this.session!.bind(stmt, new BoundParams(m, expandFormats(m.paramFormats, m.count, 'parameter')));
     if (portal instanceof Promise) return portal.then((p) => this.bound(m, p));
     this.bound(m, portal);
   }
@@ -478,7 +500,7 @@ export class Connection {
     // Portals live in their transaction; outside a transaction block, Sync ends the
     // implicit one, so they are gone (as in PostgreSQL).
     if (session.transactionStatus() === 'I' && this.portals.size > 0) {
-      for (const name of [...this.portals.keys()]) this.closePortal(name);
+      for (const name of this.portals.names()) this.closePortal(name);
     }
     be.writeReadyForQuery(this.writer, session.transactionStatus());
     this.flush();
@@ -676,7 +698,7 @@ export class Connection {
     const wake = this.inputWaiter;
     this.inputWaiter = null;
     wake?.();
-    for (const name of [...this.portals.keys()]) this.closePortal(name);
+    for (const name of this.portals.names()) this.closePortal(name);
     this.statements.clear();
     const session = this.session;
     this.session = null;
@@ -698,10 +720,38 @@ function safeClose(portal: Portal, log: (msg: string) => void): void {
   }
 }
 
+/** A Bind's parameters as the session sees them: the frame's values and the expanded formats. */
+class BoundParams implements BindParams {
+  readonly count: number;
+  readonly data: Buffer;
+  readonly starts: Int32Array;
+  readonly lengths: Int32Array;
+  constructor(
+    private readonly m: fe.BindMessage,
+    readonly formats: number[],
+  ) {
+    this.count = m.count;
+    this.data = m.data;
+    this.starts = m.starts;
+    this.lengths = m.lengths;
+  }
+
+  get values(): (Buffer | null)[] {
+    return this.m.values;
+  }
+}
+
+/**
+ * All-text format lists by length, shared (read-only: the result encoder copies what it
+ * keeps) because nearly every Bind asks for text, and a prepared lookup binds per query.
+ */
+const ALL_TEXT: number[][] = [];
+const allText = (n: number): number[] => (n < 64 ? (ALL_TEXT[n] ??= new Array<number>(n).fill(FORMAT_TEXT)) : new Array<number>(n).fill(FORMAT_TEXT));
+
 /** Expands Bind's 0 / 1 / n format codes to exactly `n` codes, validating each. */
 function expandFormats(codes: number[], n: number, what: 'parameter' | 'result'): number[] {
   let out: number[];
-  if (codes.length === 0) out = new Array<number>(n).fill(FORMAT_TEXT);
+  if (codes.length === 0 || (codes.length === 1 && codes[0] === FORMAT_TEXT)) return allText(n);
   else if (codes.length === 1) out = new Array<number>(n).fill(codes[0]);
   else if (codes.length === n) out = codes;
   else {
@@ -715,6 +765,10 @@ function expandFormats(codes: number[], n: number, what: 'parameter' | 'result')
   }
   return out;
 }
+
+/** The reader's error context per message type, made once (not a new string per frame). */
+const FRAME_WHAT: string[] = [];
+const frameWhat = (type: number): string => (FRAME_WHAT[type] ??= `"${String.fromCharCode(type)}" message`);
 
 function describeType(type: number): string {
   return type >= 0x20 && type < 0x7f ? `"${String.fromCharCode(type)}"` : `0x${type.toString(16).padStart(2, '0')}`;
