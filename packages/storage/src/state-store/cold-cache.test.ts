@@ -88,6 +88,18 @@ describe('cold mode state store', () => {
     expect(inner.isPartial(ID)).toBe(false);
   });
 
+  it('restarts cold with a limit on a data dir checkpointed without one', async () => {
+    await restart(0);
+    store.table(ID).declarePointReads();
+    await fill(0, 2000);
+    expect(store.cacheStats.evicted).toBe(0);
+    await restart(LIMIT);
+    expect(inner.isPartial(ID)).toBe(true); // left in LevelDB, not loaded
+    const t = store.table(ID);
+    for (let i = 0; i < 2000; i += 13) expect(t.get(key(i))).toEqual(row(i));
+    expect(store.cacheStats.coldReads).toBeGreaterThan(100);
+  });
+
   it('never evicts an entry written since the last durable checkpoint', async () => {
     store.table(ID).declarePointReads();
     store.checkpointFrequency = 1_000_000; // no checkpoint: everything stays dirty

@@ -351,7 +351,8 @@ export class DurableStateStore implements StateStore {
       for (const k of keys) rec.putRow(prefix, k, t.getCommitted(k) ?? null);
     }
     const record: CheckpointRecord = { epoch, time: Date.now(), seq, info: info ?? null };
-    if (this.memoryLimit > 0) record.pointTables = this.inner.pointTables();
+    // Recorded with or without a limit: a restart that turns one on leaves these in LevelDB.
+    record.pointTables = this.inner.pointTables();
     const prevSeq = this.lastSeq;
     const prevInfo = this.lastInfo;
     this.lastSeq = seq;

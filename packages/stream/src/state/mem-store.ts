@@ -101,6 +101,11 @@ class MemStoreTable implements StoreTable {
     return this.pointReads && this.store.cold !== null;
   }
 
+  /** Declared read only by key (whether or not a memory limit makes it a cache). */
+  get readsByKey(): boolean {
+    return this.pointReads;
+  }
+
   declarePointReads(): void {
     this.pointReads = true;
   }
@@ -361,7 +366,11 @@ class MemStoreTable implements StoreTable {
    */
   evictSome(want: number, durableEpoch: number): number {
     const rows = this.rows;
-    let budget = rows.size * 2;
+    // Entries looked at per call: enough for two CLOCK passes over what is wanted, but not
+    // the whole table. When little is clean (a big backfill or load between checkpoints,
+    // everything dirty) a full sweep at every commit cost O(table) per barrier — a 1M-key
+    // MV's forced checkpoint took 57–87 s instead of 7–9. The hand resumes where it stopped.
+    let budget = Math.min(rows.size * 2, want * 4 + EVICT_SCAN_MIN);
     let evicted = 0;
     let bytes = 0;
     let hand = this.hand ?? rows.entries();
@@ -402,6 +411,9 @@ class MemStoreTable implements StoreTable {
     return out;
   }
 }
+
+/** Entries an eviction call may always look at, however few it wants. */
+const EVICT_SCAN_MIN = 4096;
 
 /** Rows per `ColdScanOf.next()` and entries per LevelDB read. */
 const SCAN_ROWS = 256;
@@ -595,7 +607,7 @@ export class MemStateStore implements TrackingStateStore {
 
   pointTables(): [number, number][] {
     const out: [number, number][] = [];
-    for (const [id, t] of this.tables) if (t.bounded) out.push([id, t.size]);
+    for (const [id, t] of this.tables) if (t.readsByKey) out.push([id, t.size]);
     return out;
   }
 
