@@ -80,7 +80,9 @@ export class Engine implements StorageEngine {
       async (db) => {
         if (store && (await needsRestore(db))) await restoreFromObjectStore(store, db, report);
       },
-      { coldState: (this.opts.memoryLimit ?? 0) > 0 },
+      // Key-read state is never loaded before serving: with a limit it stays a cache,
+      // without one the durable store loads it in the background.
+      { coldState: true },
     );
     if (store) {
       this.uploader = new CheckpointUploader(store, this.log.db, () => this.durableStore?.lastCheckpoint ?? null, {
@@ -101,11 +103,13 @@ export class Engine implements StorageEngine {
     this.seq = Math.max(lastLogged, loaded.checkpoint?.seq ?? 0);
     this.recovery = { state: loaded.state, checkpoint: loaded.checkpoint, changeLog: loaded.changeLog, params: loaded.params, coldState: loaded.coldState };
     const limit = this.opts.memoryLimit ?? 0;
+    const keys = [...loaded.coldState.values()].reduce((a, b) => a + b, 0);
     if (limit > 0) {
-      const keys = [...loaded.coldState.values()].reduce((a, b) => a + b, 0);
       report(
         `state memory limit ${(limit / 2 ** 20).toFixed(1)} MiB: ${loaded.coldState.size} point-read state tables (~${keys} keys) left in LevelDB, read on demand; ${loaded.state.size} state tables loaded`,
       );
+    } else if (loaded.coldState.size > 0) {
+      report(`state: ${loaded.coldState.size} point-read state tables (~${keys} keys) load in the background, read from LevelDB until then; ${loaded.state.size} state tables loaded`);
     }
     return loaded.meta;
   }
@@ -130,6 +134,8 @@ export class Engine implements StorageEngine {
       memoryLimit: this.opts.memoryLimit,
       cold: r?.coldState,
     });
+    const log = this.opts.log;
+    if (log) this.durableStore.onLoaded = log;
     if (r) r.state = new Map();
     return this.durableStore;
   }
@@ -351,6 +357,7 @@ export class Engine implements StorageEngine {
     if (this.closed) return;
     this.closed = true;
     if (this.writing) await new Promise<void>((r) => this.idle.push(r));
+    await this.durableStore?.stopLoading();
     await this.uploader?.close();
     await this.log?.close();
   }

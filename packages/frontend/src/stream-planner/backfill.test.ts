@@ -33,7 +33,8 @@ async function run(s: FrontendSession, sql: string): Promise<string[]> {
   return out.sort();
 }
 
-const ROWS = 60_000;
+/** Rows of the backfilled table: enough for many 10 ms backfill slices on a fast machine (60,000 could finish in one). */
+const ROWS = 240_000;
 const MV_QUERY = 'select k, count(*) as n, sum(v) as s from t group by k';
 
 describe('backfill with concurrent DML', () => {
@@ -62,8 +63,8 @@ describe('backfill with concurrent DML', () => {
     await run(ddl, 'flush');
     expect(sawProgress).toBe(true);
     // Progress lines while it ran, then one when it finished.
-    expect(logged.some((l) => /^backfill of m: \d+% \([\d,]+ \/ 60,000 rows\)$/.test(l))).toBe(true);
-    expect(logged).toContainEqual(expect.stringMatching(/^backfill of m finished: 60,000 rows in \d+\.\d s$/));
+    expect(logged.some((l) => /^backfill of m: \d+% \([\d,]+ \/ 240,000 rows\)$/.test(l))).toBe(true);
+    expect(logged).toContainEqual(expect.stringMatching(/^backfill of m finished: 240,000 rows in \d+\.\d s$/));
     expect(statements).toBeGreaterThan(3);
     expect(await run(ddl, 'select * from m')).toEqual(await run(ddl, MV_QUERY));
     expect(db.frontend.streaming.backfillProgress()).toEqual([]);
@@ -73,7 +74,7 @@ describe('backfill with concurrent DML', () => {
     const ddl = await connect();
     await run(ddl, 'create table t (id int primary key, k int, v int)');
     // Enough rows for many 10 ms slices even on a fast machine, so the cancel lands mid-backfill.
-    await run(ddl, `insert into t select g, g % 97, g from generate_series(1, ${ROWS * 6}) g`);
+    await run(ddl, `insert into t select g, g % 97, g from generate_series(1, ${ROWS * 2}) g`);
     const created = run(ddl, `create materialized view m as ${MV_QUERY}`);
     while (!db.frontend.streaming.backfillProgress().some((p) => p.done > 0)) await new Promise((r) => setImmediate(r));
     ddl.cancelRunning();
@@ -88,6 +89,6 @@ describe('backfill with concurrent DML', () => {
     expect(await run(other, "select count(*) from rw_catalog.rw_materialized_views where name = 'm'")).toEqual(['0']);
     // The name is free again, and the table still feeds new MVs.
     await run(other, `create materialized view m as ${MV_QUERY}`);
-    expect((await run(other, 'select sum(n) from m'))[0]).toBe(String(ROWS * 6));
+    expect((await run(other, 'select sum(n) from m'))[0]).toBe(String(ROWS * 2));
   });
 });

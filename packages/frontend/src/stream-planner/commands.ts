@@ -92,6 +92,8 @@ export function createMaterializedViewCommand(session: FrontendSession, stmt: Cr
     const engine = session.frontend.streaming;
     const catalog = session.frontend.catalog;
     const storage = session.frontend.storage;
+    // Right after a restart: the backfill snapshots its upstream MVs whole (engine.stateLoaded).
+    if (engine.stateLoading) await engine.stateLoaded();
     engine.reconcile();
     const ddl = ddlContext(session);
     const qn = rangeVarName(body.into.rel);
@@ -239,13 +241,27 @@ export function restoreMaterializedViews(engine: StreamingEngine, log: (msg: str
     if (discarded.length > 0) log(`discarded checkpointed state of ${discarded.length} state tables of MVs not restored`);
   }
   engine.storage.releaseRecovery();
-  for (const rel of rebuild) {
+  const rebuildNow = (rel: RelationCatalog) => {
     try {
       const planned = planStoredMv(engine, rel);
       engine.startJob(rel, planned.plan, planned.evalCtx);
     } catch (e) {
       log(`materialized view ${rel.name} could not be restored: ${e instanceof Error ? e.message : String(e)}`);
     }
+  };
+  // A rebuild backfills from its upstreams' full snapshots: one over an MV whose state is
+  // still loading in the background waits for the load (and so do MVs built on it).
+  const waiting = new Set<number>();
+  for (const rel of rebuild) {
+    const onMv = rel.dependsOn.some((up) => catalog.getRelationById(up)?.kind === 'materialized_view');
+    if (engine.stateLoading && (onMv || rel.dependsOn.some((up) => waiting.has(up)))) waiting.add(rel.id);
+    else rebuildNow(rel);
+  }
+  if (waiting.size > 0) {
+    log(`materialized views: ${waiting.size} rebuilt once the state restored from the checkpoint is loaded`);
+    void engine.stateLoaded().then(() => {
+      for (const rel of rebuild) if (waiting.has(rel.id)) rebuildNow(rel);
+    });
   }
   restoreSinks(engine, log, restoredSinks);
   if (engine.jobCount > 0) engine.manager.injectBarrier();

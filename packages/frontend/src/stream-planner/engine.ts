@@ -210,6 +210,10 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
       this.manager = manager;
       this.durability = new StreamDurability(durable, manager);
       durable.onError = (msg) => this.log(msg);
+      if (durable.loading) {
+        this.stateLoadPending = true;
+        void durable.loading.then(() => (this.stateLoadPending = false));
+      }
       this.ensureTimer();
     } else {
       this.store = new MemStateStore();
@@ -337,6 +341,21 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
       this.acquiring = [];
     }
   }
+
+  /**
+   * Resolves once key-read state that a restart left in LevelDB is in memory (at once when
+   * none is loading). Until then such tables serve reads by key but not the full snapshot a
+   * new job's backfill takes of an upstream MV, so starting one waits for this.
+   */
+  stateLoaded(): Promise<void> {
+    return this.durability?.store.loading ?? Promise.resolve();
+  }
+
+  /** Whether a restart's background state load is still running. */
+  get stateLoading(): boolean {
+    return this.stateLoadPending;
+  }
+  private stateLoadPending = false;
 
   /**
    * Recovery: starts MV `rel`'s job over the state restored from the checkpoint — the same

@@ -186,6 +186,8 @@ export function createSinkCommand(session: FrontendSession, stmt: CreateSinkStat
     const engine = session.frontend.streaming;
     const catalog = session.frontend.catalog;
     const storage = session.frontend.storage;
+    // Right after a restart: a sink from an MV snapshots it whole (engine.stateLoaded).
+    if (engine.stateLoading) await engine.stateLoaded();
     engine.reconcile();
     const ddl = ddlContext(session);
     const qn = { schema: stmt.nameParts.length > 1 ? stmt.nameParts[stmt.nameParts.length - 2] : null, name: stmt.name };

@@ -135,7 +135,16 @@ export interface TrackingStateStore extends StateStore {
    * `evict` finds them durable, and a point read of a key not in memory of a table that
    * is partly in memory goes to `reader`.
    */
-  enableColdReads(reader: ColdStateReader): void;
+  /** Partial tables read keys not in memory through `reader`; `evicting` (a memory limit) makes key-read tables bounded caches. */
+  enableColdReads(reader: ColdStateReader, evicting?: boolean): void;
+  /**
+   * Recovery without a memory limit: rows of a table recovery left in LevelDB, loaded in the
+   * background (keys already in memory are newer and kept). False when the table is gone or
+   * whole (stop loading it).
+   */
+  fillLoaded(tableId: number, entries: readonly [string, Row][]): boolean;
+  /** The background load of the table read all of LevelDB's rows: it is whole again. */
+  finishLoad(tableId: number, durableEpoch: number): void;
   /** A table recovery did not load (every key is in LevelDB only), with its live key count. */
   markCold(tableId: number, liveCount: number): void;
   /** Whether the table may have keys that are not in memory (recovered lazily, or evicted from). */

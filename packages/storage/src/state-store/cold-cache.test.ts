@@ -175,8 +175,9 @@ describe('cold mode state store', () => {
     for (let i = 0; i < 8000; i++) expect(lazy[i]).toEqual(expected(i));
     // The live count of a partial table is approximate (writes of keys not in memory count as new).
     expect(store.table(ID).size).toBeGreaterThanOrEqual(8000 - 400);
-    // The same data dir without a limit loads everything: the same rows.
+    // The same data dir without a limit loads everything (in the background): the same rows.
     await restart(0);
+    await store.loading;
     expect(inner.isPartial(ID)).toBe(false);
     const all = [...store.table(ID).iterCommitted()];
     expect(all.length).toBe(8000 - 400);
@@ -240,6 +241,7 @@ describe('cold mode state store', () => {
     expect(store.table(ID).get(key(1))).toEqual(row(1, 5));
     expect(store.table(ID).get(key(2))).toBeUndefined();
     await restart(0);
+    await store.loading;
     expect([...store.table(ID).iterCommitted()]).toEqual([[key(1), row(1, 5)]]);
   });
 

@@ -64,6 +64,34 @@ describe('durable state store', () => {
     expect(got.every(([, r]) => r[1] === 'first')).toBe(true);
   });
 
+  it('restarts without loading key-read tables first, serves them from LevelDB, and loads them in the background', async () => {
+    store.checkpointFrequency = 1;
+    const t = store.table(11);
+    t.declarePointReads();
+    const k = (i: number) => `k${String(i).padStart(5, '0')}`;
+    for (let i = 0; i < 5000; i++) t.write(1, k(i), [i, 'v1']);
+    await store.commitEpoch(1);
+    await restart();
+    const inner = store as unknown as { inner: MemStateStore };
+    expect(inner.inner.isPartial(11)).toBe(true); // not loaded before serving
+    const u = store.table(11);
+    expect(u.get(k(42))).toEqual([42, 'v1']); // a cold read
+    // Written and deleted while the load runs: memory is newer than LevelDB's copy.
+    const e = store.committedEpoch + 1;
+    u.write(e, k(7), [7, 'v2']);
+    u.write(e, k(8), null);
+    u.write(e, 'new', [-1, 'v2']);
+    await store.commitEpoch(e);
+    await store.loading;
+    expect(inner.inner.isPartial(11)).toBe(false);
+    const all = rows(store, 11); // a range read: the table is whole again
+    expect(all).toHaveLength(5000);
+    expect(all.find(([key]) => key === k(7))?.[1]).toEqual([7, 'v2']);
+    expect(all.find(([key]) => key === k(8))).toBeUndefined();
+    expect(all.find(([key]) => key === 'new')?.[1]).toEqual([-1, 'v2']);
+    expect(all.filter(([, r]) => r[1] === 'v1')).toHaveLength(4998);
+  });
+
   it('restores the last checkpoint: its rows, its epoch, nothing written after it', async () => {
     store.checkpointFrequency = 2;
     const t = store.table(7);

@@ -98,7 +98,7 @@ class MemStoreTable implements StoreTable {
   }
 
   get bounded(): boolean {
-    return this.pointReads && this.store.cold !== null;
+    return this.pointReads && this.store.cold !== null && this.store.evicting;
   }
 
   /** Declared read only by key (whether or not a memory limit makes it a cache). */
@@ -135,11 +135,31 @@ class MemStoreTable implements StoreTable {
 
   /** Range reads need every key in memory. */
   private checkWhole(): void {
-    if (this.partial) {
-      throw new Error(
-        `state table ${this.tableId} is only partly in memory (memory limit): range reads and scans of it are not supported yet, only reads by key`,
-      );
+    if (!this.partial) return;
+    if (!this.store.evicting) {
+      throw new Error(`state table ${this.tableId} is still being loaded after the restart: range reads and scans of it wait for that; try again in a moment`);
     }
+    throw new Error(
+      `state table ${this.tableId} is only partly in memory (memory limit): range reads and scans of it are not supported yet, only reads by key`,
+    );
+  }
+
+  /** Recovery without a memory limit: rows read from LevelDB in the background, each kept unless the key is in memory already. */
+  fillLoaded(entries: readonly [string, Row][]): void {
+    const rows = this.rows;
+    // A key in memory was read or written since the restart: its entry is newer than LevelDB's copy.
+    for (const [k, row] of entries) if (!rows.has(k)) rows.set(k, new Entry(row, 0, null));
+  }
+
+  /**
+   * Every key is in memory now (fillLoaded saw all of LevelDB's, and without a memory limit
+   * nothing leaves): the table is whole again. Tombstones kept while it was partial and
+   * already durable go; later deletes are forgotten at publish as in any whole table.
+   */
+  finishLoad(durableEpoch: number): void {
+    this.partial = false;
+    this.index = null;
+    for (const [k, e] of this.rows) if (e.row === null && e.epoch <= durableEpoch && e.epoch <= this.store.committedEpoch) this.rows.delete(k);
   }
 
   *iter(lo: string | undefined, hi: string | undefined, reverse = false): IterableIterator<[string, Row]> {
@@ -303,8 +323,9 @@ class MemStoreTable implements StoreTable {
         if (e.epoch <= epoch) {
           e.prev = null;
           e.hist = null;
-          // A bounded table keeps the tombstone until it is durable (`evict` drops it then).
-          if (e.row === null && !bounded && this.rows.get(keys[i]) === e) this.rows.delete(keys[i]);
+          // A bounded or partial table keeps the tombstone until it is durable (`evict` or
+          // `finishLoad` drops it then): LevelDB still holds the row until the checkpoint.
+          if (e.row === null && !bounded && !this.partial && this.rows.get(keys[i]) === e) this.rows.delete(keys[i]);
         } else if (e.hist !== null) {
           // Later writes remain: the committed view moves to the end of the last published epoch.
           let h = 0;
@@ -544,6 +565,8 @@ export class MemStateStore implements TrackingStateStore {
   private takeRound = 0;
   /** Cold mode: where partial tables read keys not in memory (null: everything stays in memory). */
   cold: ColdStateReader | null = null;
+  /** A memory limit is in force: key-read tables are caches (see `enableColdReads`). */
+  evicting = false;
 
   get committedEpoch(): number {
     return this.committed;
@@ -592,8 +615,26 @@ export class MemStateStore implements TrackingStateStore {
     return this.tables.get(tableId)?.writtenKeys() ?? [];
   }
 
-  enableColdReads(reader: ColdStateReader): void {
+  /**
+   * Cold reads: where partial tables read keys not in memory. `evicting` (a memory limit)
+   * also makes key-read tables bounded caches; without it the only partial tables are
+   * those recovery left in LevelDB while it loads them in the background.
+   */
+  enableColdReads(reader: ColdStateReader, evicting = true): void {
     this.cold = reader;
+    this.evicting = evicting;
+  }
+
+  fillLoaded(tableId: number, entries: readonly [string, Row][]): boolean {
+    const t = this.tables.get(tableId);
+    if (!t?.partial) return false;
+    t.fillLoaded(entries);
+    return true;
+  }
+
+  finishLoad(tableId: number, durableEpoch: number): void {
+    const t = this.tables.get(tableId);
+    if (t?.partial) t.finishLoad(durableEpoch);
   }
 
   markCold(tableId: number, liveCount: number): void {
