@@ -391,7 +391,7 @@ class MemStoreTable implements StoreTable {
     // the whole table. When little is clean (a big backfill or load between checkpoints,
     // everything dirty) a full sweep at every commit cost O(table) per barrier — a 1M-key
     // MV's forced checkpoint took 57–87 s instead of 7–9. The hand resumes where it stopped.
-    let budget = Math.min(rows.size * 2, want * 4 + EVICT_SCAN_MIN);
+    let budget = Math.min(rows.size * 2, want * 4 + EVICT_SCAN_MIN, EVICT_SCAN_MAX);
     let evicted = 0;
     let bytes = 0;
     let hand = this.hand ?? rows.entries();
@@ -433,8 +433,10 @@ class MemStoreTable implements StoreTable {
   }
 }
 
-/** Entries an eviction call may always look at, however few it wants. */
+/** Entries an eviction call may always look at, however few it wants… */
 const EVICT_SCAN_MIN = 4096;
+/** …and at most, however many: a large excess is worked off over several commits (~1 ms each). */
+const EVICT_SCAN_MAX = 65_536;
 
 /** Rows per `ColdScanOf.next()` and entries per LevelDB read. */
 const SCAN_ROWS = 256;
