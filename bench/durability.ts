@@ -342,7 +342,7 @@ const lines: string[] = [
   '',
   '## Checkpoint and recovery vs MV state size',
   '',
-  "MV `SELECT id, count(*), sum(v) … GROUP BY id` over N rows of a table `t` or of a datagen source `s` (id 1..N): 2N state keys (the aggregate's groups and the MV's rows). The data dir is built and checkpointed in one process and restarted in a fresh one. A table's rows are always loaded whole at restart; with a memory limit the MV state stays in LevelDB and is read on demand. Streaming resumed: a new row's DML visible in the MV (table), a FLUSH through the restored graph (source). Full scan: `SELECT count(*) FROM mv` after the restart (with a limit, read from LevelDB).",
+  "MV `SELECT id, count(*), sum(v) … GROUP BY id` over N rows of a table `t` or of a datagen source `s` (id 1..N): 2N state keys (the aggregate's groups and the MV's rows). The data dir is built and checkpointed in one process and restarted in a fresh one. A table's rows are always loaded whole at restart; the MV state is not loaded before serving — with a memory limit it stays in LevelDB and is read on demand, without one it is read on demand until a background load has brought it into memory. Streaming resumed: a new row's DML visible in the MV (table), a FLUSH through the restored graph (source). Full scan: `SELECT count(*) FROM mv` right after the restart (merging LevelDB with memory while the state is not all in memory).",
   '',
   `| MV keys | fed by | state | forced checkpoint (full state) |${realProcess ? ' spawn → accept |' : ''} restart → point lookup served | restart → streaming resumed | full scan of the MV | RSS after the restart |`,
   `|---|---|---|---|${realProcess ? '---|' : ''}---|---|---|---|`,
