@@ -34,7 +34,7 @@ import {
   type FreshnessPreset,
   type FreshnessRun,
   type IngestPath,
-  probeAtRate,
+  probeAtRates,
   type RedisSide,
   sleep,
   type SourceLag,
@@ -132,13 +132,7 @@ export async function runKafkaTarget(o: ScenarioOptions, cfg: FreshnessPreset): 
       o.log(`  freshet: Redis sink not measured — ${(e as Error).message.split('\n')[0]}`);
     }
     path = new KafkaPath(broker, target, cfg.users, producer, sql, cfg.preload);
-    let next = cfg.preload;
-    let marker = cfg.users + 1;
-    for (const r of runs) {
-      const probed = await probeAtRate(o, target, path, cfg, r, next, marker, redis?.client ?? null);
-      next += probed.events;
-      marker += cfg.probes;
-    }
+    await probeAtRates(o, target, path, cfg, runs, cfg.preload, redis?.client ?? null);
   } catch (e) {
     failAll((e as Error).message.split('\n')[0]);
     o.log(`  freshet: FAILED — ${(e as Error).message.split('\n')[0]}\n${target.logTail()}`);

@@ -211,6 +211,28 @@ export function redisShowsMarker(value: string | null): boolean {
   }
 }
 
+/**
+ * Every load's probe set in turn on one server: background events continue from
+ * `firstEvent`, and each set's markers are new users after the previous set's.
+ */
+export async function probeAtRates(
+  o: ScenarioOptions,
+  target: RunningTarget,
+  path: IngestPath,
+  cfg: FreshnessPreset,
+  runs: readonly FreshnessRun[],
+  firstEvent: number,
+  redis: Redis | null,
+): Promise<void> {
+  let next = firstEvent;
+  let marker = cfg.users + 1;
+  for (const r of runs) {
+    const probed = await probeAtRate(o, target, path, cfg, r, next, marker, redis);
+    next += probed.events;
+    marker += cfg.probes;
+  }
+}
+
 /** One probe set under one background load through `path`; fills `r`. Returns the background events written. */
 export async function probeAtRate(
   o: ScenarioOptions,

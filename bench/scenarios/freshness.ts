@@ -36,7 +36,7 @@ import {
   type IngestPath,
   ms,
   type Percentiles,
-  probeAtRate,
+  probeAtRates,
   type RedisSide,
   SERVING_QUERIES,
   sleep,
@@ -161,7 +161,6 @@ async function runTarget(o: ScenarioOptions, name: TargetName, cfg: FreshnessPre
   if (pipeline.fallbackReason) o.log(`  ${name}: NOTE — verbatim MVs rejected: ${pipeline.fallbackReason}`);
   let redis: RedisSide | null = null;
   let path: InsertPath | null = null;
-  let next = cfg.preload;
   try {
     await insertEvents(target, {
       from: 0,
@@ -182,12 +181,7 @@ async function runTarget(o: ScenarioOptions, name: TargetName, cfg: FreshnessPre
       }
     }
     path = await InsertPath.open(target, cfg.users);
-    let marker = cfg.users + 1;
-    for (const r of runs) {
-      const probed = await probeAtRate(o, target, path, cfg, r, next, marker, redis?.client ?? null);
-      next += probed.events;
-      marker += cfg.probes;
-    }
+    await probeAtRates(o, target, path, cfg, runs, cfg.preload, redis?.client ?? null);
   } catch (e) {
     failAll((e as Error).message.split('\n')[0]);
     o.log(`  ${name}: FAILED — ${(e as Error).message.split('\n')[0]}\n${target.logTail()}`);
