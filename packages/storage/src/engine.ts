@@ -76,14 +76,11 @@ export class Engine implements StorageEngine {
     if (!this.log) return new Map();
     const store = this.opts.objectStore ?? null;
     const report = this.opts.log ?? ((m: string) => console.error(m));
-    const loaded = await this.log.open(
-      async (db) => {
-        if (store && (await needsRestore(db))) await restoreFromObjectStore(store, db, report);
-      },
-      // Key-read state is never loaded before serving: with a limit it stays a cache,
-      // without one the durable store loads it in the background.
-      { coldState: true },
-    );
+    // Key-read state is not loaded here (LevelLog.open): with a limit it stays a cache,
+    // without one the durable store loads it in the background.
+    const loaded = await this.log.open(async (db) => {
+      if (store && (await needsRestore(db))) await restoreFromObjectStore(store, db, report);
+    });
     if (store) {
       this.uploader = new CheckpointUploader(store, this.log.db, () => this.durableStore?.lastCheckpoint ?? null, {
         intervalMs: this.opts.uploadIntervalMs,

@@ -45,13 +45,8 @@ export interface LoadedState {
   changeLog: [number, Buffer][];
   /** System parameters (ALTER SYSTEM SET). */
   params: Record<string, string>;
-  /** Cold mode: point-read state tables left in LevelDB, with their live key counts. */
+  /** Key-read state tables left in LevelDB, with their live key counts. */
   coldState: Map<number, number>;
-}
-
-export interface OpenOptions {
-  /** Leave the checkpoint's point-read state tables in LevelDB (cold mode). */
-  readonly coldState?: boolean;
 }
 
 /** One effective row change of a commit group (only changes that alter the table). */
@@ -86,7 +81,7 @@ export class LevelLog {
   }
 
   /** `prepare` runs on the opened database before it is read (restore from the object store). */
-  async open(prepare?: (db: Db) => Promise<void>, opts: OpenOptions = {}): Promise<LoadedState> {
+  async open(prepare?: (db: Db) => Promise<void>): Promise<LoadedState> {
     await this.db.open();
     await prepare?.(this.db);
     const state: LoadedState = {
@@ -100,10 +95,10 @@ export class LevelLog {
       coldState: new Map(),
     };
     let format: number | undefined;
-    if (opts.coldState) {
-      const cp = await this.db.level.get(checkpointKey());
-      for (const [id, live] of (cp ? decodeCheckpoint(cp).pointTables : undefined) ?? []) state.coldState.set(id, live);
-    }
+    // The checkpoint's key-read state tables stay in LevelDB: the durable store reads them by
+    // key until loaded (in the background, or never under a memory limit).
+    const cp = await this.db.level.get(checkpointKey());
+    for (const [id, live] of (cp ? decodeCheckpoint(cp).pointTables : undefined) ?? []) state.coldState.set(id, live);
     // The key ranges to load: everything but the cold tables' `s/<id>/` ranges.
     const skip = [...state.coldState.keys()].map((id) => stateKeyPrefix(id)).sort(Buffer.compare);
     const ranges: { gte?: Buffer; lt?: Buffer }[] = [];

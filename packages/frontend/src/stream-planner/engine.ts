@@ -210,10 +210,6 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
       this.manager = manager;
       this.durability = new StreamDurability(durable, manager);
       durable.onError = (msg) => this.log(msg);
-      if (durable.loading) {
-        this.stateLoadPending = true;
-        void durable.loading.then(() => (this.stateLoadPending = false));
-      }
       this.ensureTimer();
     } else {
       this.store = new MemStateStore();
@@ -353,9 +349,8 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
 
   /** Whether a restart's background state load is still running. */
   get stateLoading(): boolean {
-    return this.stateLoadPending;
+    return (this.durability?.store.loading ?? null) !== null;
   }
-  private stateLoadPending = false;
 
   /**
    * Recovery: starts MV `rel`'s job over the state restored from the checkpoint — the same

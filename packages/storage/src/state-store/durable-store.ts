@@ -155,10 +155,12 @@ export class DurableStateStore implements StateStore {
     }
     // After loading: the checkpoint's own rows are on disk already.
     inner.trackPublished();
-    if (this.memoryLimit === 0 && opts.cold && opts.cold.size > 0) this.loading = this.loadCold([...opts.cold.keys()]);
+    if (this.memoryLimit === 0 && opts.cold && opts.cold.size > 0) {
+      this.loading = this.loadCold([...opts.cold.keys()]).finally(() => (this.loading = null));
+    }
   }
 
-  /** The background load of key-read state after a restart without a memory limit (null: none). */
+  /** The background load of key-read state after a restart without a memory limit (null: none, or done). */
   loading: Promise<void> | null = null;
   private closing = false;
 
