@@ -25,7 +25,7 @@ const AFTER_ALL_KEYS = Buffer.from([0xff]);
 /** Batches above LevelDB's default write buffer (4 MiB) are flushed from the memtable at once. */
 const FLUSH_AFTER_BYTES = 4 << 20;
 
-/** Ops handed to LevelDB's batch between two turns of the event loop (~5 ms of native calls). */
+/** Ops handed to LevelDB's batch between two turns of the event loop. */
 const OPS_PER_SLICE = 32_768;
 
 /** Called with each batch once it is durable: its write sequence number and its record (batch-record.ts). */

