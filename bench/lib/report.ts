@@ -90,6 +90,17 @@ export const fmtMs = (us: number) => (us / 1000).toFixed(us < 10_000 ? 3 : 1);
 export const fmtPct = (p: number) => `${p.toFixed(0)}%`;
 export const fmtRatio = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : 'n/a');
 
+/** A cell's QPS, QPS spread and p50 / p99 / p99.9 columns, as every latency table shows them. */
+export function summaryCells(s: CellSummary): string[] {
+  return [
+    fmtQps(s.median.qps),
+    `${fmtQps(s.min.qps)}–${fmtQps(s.max.qps)} (${fmtPct(s.spread.qpsPct)})`,
+    fmtMs(s.median.p50Us),
+    fmtMs(s.median.p99Us),
+    fmtMs(s.median.p999Us),
+  ];
+}
+
 function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
@@ -139,11 +150,7 @@ export function renderMarkdown(r: BenchResult): string {
     };
     return [
       ...key,
-      fmtQps(s.median.qps),
-      `${fmtQps(s.min.qps)}–${fmtQps(s.max.qps)} (${fmtPct(s.spread.qpsPct)})`,
-      fmtMs(s.median.p50Us),
-      fmtMs(s.median.p99Us),
-      fmtMs(s.median.p999Us),
+      ...summaryCells(s),
       fmtCpu(serverCpuUs(cell)),
       meanPct((x) => x.clientCpuPct),
       meanPct((x) => x.machineBusyPct),

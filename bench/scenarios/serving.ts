@@ -26,7 +26,7 @@ import { runCell, type Measurement } from '../lib/loadgen';
 import type { QuerySpec } from '../lib/loadgen-protocol';
 import { machineInfo, machineLine, processTreeCpuSeconds, type MachineInfo } from '../lib/machine';
 import { connect, timestampNow } from '../lib/pipeline-run';
-import { fmtMs, fmtPct, fmtQps, fmtRatio } from '../lib/report';
+import { fmtMs, fmtQps, fmtRatio, summaryCells } from '../lib/report';
 import type { Spread } from '../lib/run-conditions';
 import type { Scenario, ScenarioOptions, ScenarioOutput } from '../lib/scenario';
 import { timestampText } from '../lib/feature-pipeline';
@@ -608,11 +608,7 @@ export function renderServing(r: ServingResult): string {
           const cpu = c.runs.map((x) => x.serverCpuUsPerQuery).filter((x): x is number => typeof x === 'number');
           return [
             ...key,
-            fmtQps(s.median.qps),
-            `${fmtQps(s.min.qps)}–${fmtQps(s.max.qps)} (${fmtPct(s.spread.qpsPct)})`,
-            fmtMs(s.median.p50Us),
-            fmtMs(s.median.p99Us),
-            fmtMs(s.median.p999Us),
+            ...summaryCells(s),
             cpu.length ? (cpu.sort((a, b) => a - b)[cpu.length >> 1]).toFixed(1) : 'n/a',
             s.noisy ? 'noisy: spread > 20%' : '',
           ];
