@@ -81,8 +81,15 @@ export class BatchRecord {
     w.ensure(4);
     w.len += 4;
     const valueStart = w.len;
-    w.uvarint(row.length);
-    for (let i = 0; i < row.length; i++) writeDatum(w, row[i] ?? null);
+    if (typeof row === 'string') {
+      // A packed row (packRow): already the value encoding, as one-byte characters.
+      const packed: string = row;
+      w.ensure(packed.length);
+      w.len += w.buf.write(packed, w.len, 'latin1');
+    } else {
+      w.uvarint(row.length);
+      for (let i = 0; i < row.length; i++) writeDatum(w, row[i] ?? null);
+    }
     w.buf.writeUInt32BE(w.len - valueStart, valueStart - 4);
     this.marks.push(keyStart, p, w.len);
     this.putBytes += p - keyStart + (w.len - valueStart);

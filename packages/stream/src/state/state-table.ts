@@ -12,7 +12,7 @@
  * Rows handed to `insert`/`update` become owned by the table and must not be mutated
  * afterwards; rows returned by reads are shared and must not be mutated either.
  */
-import { type Column, type DataType, type Datum, type KeyOrder, type Row, encodeKeyString } from '@freshet/common';
+import { type Column, type DataType, type Datum, type KeyOrder, type Row, encodeKeyString, packRow, unpackRow } from '@freshet/common';
 import type { ColdScan, StateStore, StoreTable } from './store';
 
 export interface StateTableDesc {
@@ -27,6 +27,18 @@ export interface StateTableDesc {
   readonly pk: readonly number[];
   /** Per pk column; default ASC NULLS LAST. */
   readonly orders?: readonly KeyOrder[];
+  /**
+   * Store rows packed (`packRow`: one string in the value encoding) and unpack them on
+   * read. For state written once and rarely read (a temporal filter's rows): far fewer
+   * objects for the garbage collector, and a checkpoint copies the bytes as they are.
+   * Rows recovered from LevelDB arrive unpacked; reads accept both forms.
+   */
+  readonly packed?: boolean;
+}
+
+/** A store value of a packed table: a row or its packed string (see StateTableDesc.packed). */
+function unpacked(v: Row | undefined): Row | undefined {
+  return typeof v === 'string' ? unpackRow(v) : v;
 }
 
 /** A bound of a pk range: the first `values.length` pk columns equal/after `values`. */
@@ -58,6 +70,7 @@ export class StateTable {
   private readonly prefixTypes: DataType[][];
   private readonly prefixOrders: (KeyOrder[] | undefined)[];
   private readonly pkScratch: Datum[];
+  private readonly packed: boolean;
   private _epoch: number;
 
   constructor(store: StateStore, desc: StateTableDesc, initialEpoch = store.committedEpoch + 1) {
@@ -74,6 +87,7 @@ export class StateTable {
       this.prefixOrders.push(this.orders?.slice(0, n));
     }
     this.pkScratch = new Array(desc.pk.length);
+    this.packed = desc.packed === true;
     this._epoch = initialEpoch;
   }
 
@@ -124,8 +138,13 @@ export class StateTable {
     return encodeKeyString(this.prefixTypes[n], pk, this.prefixOrders[n]);
   }
 
+  /** The value stored for `row`: the row itself, or its packed string (typed as a row for the store, which never looks inside). */
+  private stored(row: Row): Row {
+    return this.packed ? (packRow(row) as unknown as Row) : row;
+  }
+
   insert(row: Row): void {
-    this.store.write(this._epoch, this.keyOfRow(row), row);
+    this.store.write(this._epoch, this.keyOfRow(row), this.stored(row));
   }
 
   delete(row: readonly Datum[]): void {
@@ -137,20 +156,21 @@ export class StateTable {
     const k1 = this.keyOfRow(oldRow);
     const k2 = this.keyOfRow(newRow);
     if (k1 !== k2) this.store.write(this._epoch, k1, null);
-    this.store.write(this._epoch, k2, newRow);
+    this.store.write(this._epoch, k2, this.stored(newRow));
   }
 
   get(pk: readonly Datum[]): Row | undefined {
-    return this.store.get(this.keyOfPk(pk));
+    return this.getByKey(this.keyOfPk(pk));
   }
 
   /** Raw-key access for operators that build composite keys themselves (group key + value). */
   getByKey(key: string): Row | undefined {
-    return this.store.get(key);
+    const v = this.store.get(key);
+    return this.packed ? unpacked(v) : v;
   }
 
   putByKey(key: string, row: Row): void {
-    this.store.write(this._epoch, key, row);
+    this.store.write(this._epoch, key, this.stored(row));
   }
 
   deleteByKey(key: string): void {
@@ -164,7 +184,8 @@ export class StateTable {
 
   /** Entries whose key starts with the encoded prefix `prefixKey`. */
   iterKeyPrefix(prefixKey: string, reverse = false): IterableIterator<[string, Row]> {
-    return this.store.iter(prefixKey === '' ? undefined : prefixKey, prefixEnd(prefixKey), reverse);
+    const it = this.store.iter(prefixKey === '' ? undefined : prefixKey, prefixEnd(prefixKey), reverse);
+    return this.packed ? unpackEntries(it) : it;
   }
 
   /**
@@ -178,7 +199,7 @@ export class StateTable {
   /** The first row (in pk order) whose key starts with `prefixKey`, without an iterator. */
   firstWithKeyPrefix(prefixKey: string): Row | undefined {
     const k = this.store.firstKey(prefixKey === '' ? undefined : prefixKey, prefixEnd(prefixKey));
-    return k === undefined ? undefined : this.store.get(k);
+    return k === undefined ? undefined : this.getByKey(k);
   }
 
   /**
@@ -208,7 +229,8 @@ export class StateTable {
 
   /** Committed view (serving reads): the row with this pk as of the store's committed epoch. */
   getCommitted(pk: readonly Datum[]): Row | undefined {
-    return this.store.getCommitted(this.keyOfPk(pk));
+    const v = this.store.getCommitted(this.keyOfPk(pk));
+    return this.packed ? unpacked(v) : v;
   }
 
   /** Committed view: every row in pk order. */
@@ -222,6 +244,8 @@ export class StateTable {
    * when the whole table is in memory (use `scanCommitted`).
    */
   scanCommittedCold(): ColdScan | null {
+    // Cold scans are of key-read tables under a memory limit; packed tables are never those.
+    if (this.packed) return null;
     return this.store.scanCold();
   }
 
@@ -232,8 +256,13 @@ export class StateTable {
   }
 
   private *rowsOf(it: IterableIterator<[string, Row]>): IterableIterator<Row> {
-    for (const [, row] of it) yield row;
+    if (this.packed) for (const [, row] of it) yield unpacked(row)!;
+    else for (const [, row] of it) yield row;
   }
+}
+
+function* unpackEntries(it: IterableIterator<[string, Row]>): IterableIterator<[string, Row]> {
+  for (const [k, row] of it) yield [k, unpacked(row)!];
 }
 
 /**
@@ -250,8 +279,8 @@ export class StateTableAllocator {
     this.next = firstId;
   }
 
-  create(types: readonly DataType[], pk: readonly number[], orders?: readonly KeyOrder[]): StateTable {
-    return new StateTable(this.store, { tableId: this.next++, types, pk, orders });
+  create(types: readonly DataType[], pk: readonly number[], orders?: readonly KeyOrder[], packed = false): StateTable {
+    return new StateTable(this.store, { tableId: this.next++, types, pk, orders, packed });
   }
 
   /** The id the next table will get. */
