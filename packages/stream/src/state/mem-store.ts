@@ -535,6 +535,8 @@ class ColdScanOf implements ColdScan {
 function entryBytes(key: string, row: Row | null): number {
   let b = 140 + key.length;
   if (row === null) return b;
+  // A packed row (state-table.ts) is one string.
+  if (typeof row === 'string') return b + 16 + (row as string).length;
   b += 16 + 8 * row.length;
   for (let i = 0; i < row.length; i++) {
     const d = row[i];
