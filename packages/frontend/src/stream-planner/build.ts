@@ -44,6 +44,7 @@ import { compileExpr } from '../query/compile-expr';
 import { windowCompute } from './over-window';
 import type { StreamAggCall, StreamNode, StreamTableScan } from './plan';
 import { sourceColumnUse } from './source-columns';
+import { expiringColumn } from './expiring-column';
 import { appendOnly } from './to-stream-watermark';
 import { connectEowcOverWindow, connectEowcSort, connectHashAgg, connectProject, connectWatermarkFilter } from './build-watermark';
 
@@ -155,9 +156,14 @@ export class GraphBuilder {
         return connectProject(this.build(n.input), n, (e) => this.streamExpr(e), (e) => this.evaluator(e));
       case 'agg': {
         const input = this.build(n.input);
-        // Over an insert-only input min/max keep one value per group (agg/call.ts).
+        // Over an insert-only input min/max keep one value per group (agg/call.ts), and so
+        // does MAX of a column that only expires in order (expiring-column.ts).
         const insertOnly = appendOnly(n.input);
-        const calls = n.calls.map((c) => ({ ...aggCallDesc(c), appendOnly: insertOnly }));
+        const expiring = insertOnly ? -1 : expiringColumn(n.input);
+        const calls = n.calls.map((c) => {
+          const desc = aggCallDesc(c);
+          return { ...desc, appendOnly: insertOnly, expiresInOrder: expiring >= 0 && desc.args.length === 1 && desc.args[0] === expiring };
+        });
         if (n.groupKey.length > 0) return connectHashAgg(input, n, calls, tables);
         return input.connect(new SimpleAggExecutor({ inputTypes: input.types, calls, tables, rowCountColumn: n.rowCountColumn }));
       }

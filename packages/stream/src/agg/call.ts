@@ -50,6 +50,13 @@ export interface AggCallDesc {
    * RisingWave's append-only min/max do, instead of every value in a state table.
    */
   readonly appendOnly?: boolean;
+  /**
+   * The argument column retracts only as a temporal filter's lower bound passes it, over an
+   * otherwise append-only input (the planner's expiring-column.ts): every retraction takes
+   * all values at or below a growing bound, so MAX keeps the current maximum and a count of
+   * the values it covers, and forgets it only when the count drops to zero.
+   */
+  readonly expiresInOrder?: boolean;
 }
 
 /**

@@ -34,6 +34,9 @@ export function createAggCall(desc: AggCallDesc, offset: number, ctx: AggBuildCo
   } else if ((name === 'min' || name === 'max') && args.length === 1 && desc.appendOnly) {
     runner = new AppendOnlyExtremeCall(impl.returnType, offset, args[0], argTypes[0], name === 'max');
     dedupUseful = false;
+  } else if (name === 'max' && args.length === 1 && desc.expiresInOrder) {
+    runner = new AppendOnlyExtremeCall(impl.returnType, offset, args[0], argTypes[0], true, true);
+    dedupUseful = false;
   } else if ((name === 'min' || name === 'max') && args.length === 1) {
     runner = new ExtremeCall(impl.returnType, offset, args[0], argTypes[0], name === 'max', ctx.groupTypes, ctx.tables);
     dedupUseful = false;

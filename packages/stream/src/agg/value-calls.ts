@@ -249,23 +249,31 @@ export class BoolCall extends ValueCall {
  * append-only min/max). A retraction means the planner's append-only proof was wrong.
  */
 export class AppendOnlyExtremeCall extends ValueCall {
-  readonly slots = 1;
+  readonly slots: number;
   /** Numbers compare with `<` except floats (NaN sorts last, as in PG and `compareDatum`). */
   private readonly plainNumbers: boolean;
 
+  /**
+   * `expiring` (MAX only): the input may retract, but only values at or below a growing bound
+   * and all of them at once (AggCallDesc.expiresInOrder). A second slot counts the values
+   * covered; while it is above zero the maximum is still among them, and at zero it is gone.
+   */
   constructor(
     returnType: DataType,
     offset: number,
     column: number,
     private readonly argType: DataType,
     private readonly isMax: boolean,
+    private readonly expiring = false,
   ) {
     super(returnType, offset, column);
     this.plainNumbers = argType.kind !== 'float32' && argType.kind !== 'float64';
+    this.slots = expiring ? 2 : 1;
   }
 
   initSlots(acc: unknown[]): void {
     acc[this.offset] = null;
+    if (this.expiring) acc[this.offset + 1] = 0;
   }
 
   apply(chunk: StreamChunk, groups: readonly (AggGroup | undefined)[], signs: Int8Array, n: number): void {
@@ -277,16 +285,25 @@ export class AppendOnlyExtremeCall extends ValueCall {
     for (let i = 0; i < n; i++) {
       const s = signs[i];
       if (s === 0 || (nulls !== null && nulls[i] === 1)) continue;
-      if (s < 0) throw new Error(`append-only ${max ? 'max' : 'min'}: the input retracted a row`);
       const acc = groups[i]!.acc;
+      if (s < 0) {
+        if (!this.expiring) throw new Error(`append-only ${max ? 'max' : 'min'}: the input retracted a row`);
+        if (!typed && col.get(i) === null) continue;
+        const left = (acc[o + 1] as number) + s;
+        acc[o + 1] = left;
+        if (left <= 0) acc[o] = null;
+        continue;
+      }
       const cur = acc[o];
       if (typed) {
+        if (this.expiring) acc[o + 1] = (acc[o + 1] as number) + s;
         const v = (col.values as Float64Array | BigInt64Array)[i];
         if (cur === null || (max ? v > (cur as number | bigint) : v < (cur as number | bigint))) acc[o] = v;
         continue;
       }
       const v = col.get(i);
       if (v === null) continue; // object columns keep NULLs in the values, not in `nulls`
+      if (this.expiring) acc[o + 1] = (acc[o + 1] as number) + s;
       if (cur === null) acc[o] = v;
       else {
         const c = compareDatum(this.argType, v, cur as Datum);
