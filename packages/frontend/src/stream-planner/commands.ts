@@ -22,6 +22,7 @@ import type { FrontendSession } from '../session/session';
 import type { MvJob, StreamingEngine } from './engine';
 import { STATE_TABLES_PER_JOB } from './engine';
 import { explainStreamPlan } from './explain';
+import { StateLayoutChanged } from './durability';
 import type { StreamPlan } from './plan';
 import { restoreSinkJobs, restoreSinks } from './sink';
 import { checkTemporalScans } from './to-stream-join';
@@ -227,7 +228,10 @@ export function restoreMaterializedViews(engine: StreamingEngine, log: (msg: str
       for (const v of job.valueSources) v.markEmitted();
       restored.add(rel.id);
     } catch (e) {
-      log(`materialized view ${rel.name} could not be restored: ${e instanceof Error ? e.message : String(e)}`);
+      if (e instanceof StateLayoutChanged) {
+        log(`materialized view ${rel.name} is rebuilt by backfill instead of restored: ${e.message}`);
+        rebuild.push(rel);
+      } else log(`materialized view ${rel.name} could not be restored: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
   // Sinks restored from state must see the replay too (sink.ts).

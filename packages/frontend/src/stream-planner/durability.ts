@@ -23,6 +23,12 @@ export interface StreamCheckpointInfo {
   readonly jobs: number[];
   /** Connector source positions at the checkpoint, by executor key (sources.ts). */
   readonly sources?: Record<string, SourcePosition>;
+  /**
+   * The state layout (StateTableAllocator.layout) of each job in `jobs`, by id: recovery
+   * restores a job only into a graph with the same layout. Absent in checkpoints of older
+   * versions, whose MVs are therefore rebuilt.
+   */
+  readonly layouts?: Record<string, string>;
 }
 
 /** A barrier manager that remembers the storage change-log seq at each barrier it injects. */
@@ -54,6 +60,8 @@ export class SeqBarrierManager extends BarrierManager {
 export class StreamDurability {
   /** MV id → first epoch whose state includes its whole backfill. */
   private readonly ready = new Map<number, number>();
+  /** MV id → its graph's state layout (StateTableAllocator.layout). */
+  private readonly layouts = new Map<number, string>();
   /** Source executors' positions, stored with each checkpoint and restored from it. */
   readonly sources = new SourceCheckpoints(() => (this.store.recovered?.info as StreamCheckpointInfo | null)?.sources);
 
@@ -65,15 +73,17 @@ export class StreamDurability {
   }
 
   /** The checkpoint recovery starts from, if any. */
-  get recovered(): { epoch: number; seq: number; jobs: ReadonlySet<number> } | null {
+  get recovered(): { epoch: number; seq: number; jobs: ReadonlySet<number>; layouts: ReadonlyMap<number, string> } | null {
     const r = this.store.recovered;
     if (!r) return null;
     const info = r.info as StreamCheckpointInfo | null;
-    return { epoch: r.epoch, seq: r.seq, jobs: new Set(info?.jobs ?? []) };
+    const layouts = new Map(Object.entries(info?.layouts ?? {}).map(([id, layout]) => [Number(id), layout]));
+    return { epoch: r.epoch, seq: r.seq, jobs: new Set(info?.jobs ?? []), layouts };
   }
 
   /** A job started; its state is complete from the epoch in progress when `backfilled` resolves. */
-  jobStarted(id: number, backfilled: Promise<void>): void {
+  jobStarted(id: number, backfilled: Promise<void>, layout: string): void {
+    this.layouts.set(id, layout);
     backfilled.then(
       () => {
         if (!this.ready.has(id)) this.ready.set(id, this.manager.currentEpoch + 1);
@@ -83,17 +93,43 @@ export class StreamDurability {
   }
 
   /** A job restored from the checkpoint is complete from the start. */
-  jobRestored(id: number): void {
+  jobRestored(id: number, layout: string): void {
+    this.layouts.set(id, layout);
     this.ready.set(id, 0);
   }
 
   jobDropped(id: number): void {
     this.ready.delete(id);
+    this.layouts.delete(id);
   }
 
   private info(epoch: number): StreamCheckpointInfo {
     const jobs: number[] = [];
-    for (const [id, from] of this.ready) if (from <= epoch) jobs.push(id);
-    return { jobs: jobs.sort((a, b) => a - b), sources: this.sources.at(epoch) };
+    const layouts: Record<string, string> = {};
+    for (const [id, from] of this.ready) {
+      const layout = this.layouts.get(id);
+      if (from > epoch || layout === undefined) continue;
+      jobs.push(id);
+      layouts[id] = layout;
+    }
+    return { jobs: jobs.sort((a, b) => a - b), sources: this.sources.at(epoch), layouts };
   }
+}
+
+/** A job's checkpointed state does not fit the graph this version builds for it. */
+export class StateLayoutChanged extends Error {}
+
+/**
+ * Recovery: refuses to restore `rel`'s job when its rebuilt graph's state layout differs
+ * from the one the checkpoint recorded (or none was recorded: a checkpoint of an older
+ * version). Restoring anyway would read one operator's rows as another's; the caller
+ * rebuilds the job from its upstreams instead.
+ */
+export function checkRestoredLayout(rel: { readonly name: string }, layout: string, recorded: string | undefined): void {
+  if (recorded === layout) return;
+  throw new StateLayoutChanged(
+    recorded === undefined
+      ? `the checkpoint (from an older version) does not record the layout of ${rel.name}'s state`
+      : `${rel.name}'s state was written for a different plan (state layout ${recorded}, now ${layout})`,
+  );
 }

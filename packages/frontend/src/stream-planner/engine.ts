@@ -48,7 +48,7 @@ import type { ChangeCursor, ColdScan, RowChange, StorageEngine, TableReader, Tab
 import type { Catalog } from '../catalog/catalog';
 import type { RelationCatalog } from '../catalog/model';
 import { GraphBuilder, type UpstreamResolver } from './build';
-import { SeqBarrierManager, StreamDurability } from './durability';
+import { SeqBarrierManager, StreamDurability, checkRestoredLayout } from './durability';
 import { type FlowProbe, FlowStats } from './flow-stats';
 import { ConnectorTables, type SourceHooks, checkSourceReadable, sourceUpstream } from './sources';
 import { installTableWatermarks } from './table-watermarks';
@@ -308,7 +308,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     this.storage.attachReader(new MvReader(rel.id, { types: plan.columns.map((c) => c.type), pk: [...plan.pk] }, materialize.table, () => this.store.committedEpoch, () => this.flow.outputProbe(rel.id), materialize.changes));
     const job: MvJob = { rel, graph, materialize, valueSources, tables, backfilled: opts.sliced ? this.backfill(rel, graph) : startNow(graph) };
     this.jobs.set(rel.id, job);
-    this.durability?.jobStarted(rel.id, job.backfilled);
+    this.durability?.jobStarted(rel.id, job.backfilled, graph.tables.layout);
     this.ensureTimer();
     return job;
   }
@@ -328,6 +328,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     try {
       const builder = new GraphBuilder(graph, this, evalCtx);
       const last = finish(graph, builder.build(plan.root));
+      if (this.restoring) checkRestoredLayout(rel, graph.tables.layout, this.durability?.recovered?.layouts.get(rel.id));
       return { graph, last, valueSources: builder.valueSources, tables: this.acquiring };
     } catch (e) {
       graph.drop();
@@ -360,7 +361,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     this.restoring = true;
     try {
       const job = this.startJob(rel, plan, evalCtx);
-      this.durability?.jobRestored(rel.id);
+      this.durability?.jobRestored(rel.id, job.graph.tables.layout);
       return job;
     } finally {
       this.restoring = false;
@@ -428,8 +429,8 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     const job: SinkJob = { rel, graph, target, sink, valueSources, tables, backfilled, intoTable: opts.intoTable, decoupled: !!opts.decouple };
     this.sinkJobs.set(rel.id, job);
     if (opts.decouple) {
-      if (this.restoring) this.durability?.jobRestored(rel.id);
-      else this.durability?.jobStarted(rel.id, backfilled);
+      if (this.restoring) this.durability?.jobRestored(rel.id, graph.tables.layout);
+      else this.durability?.jobStarted(rel.id, backfilled, graph.tables.layout);
     }
     this.ensureTimer();
     return job;

@@ -12,7 +12,8 @@
  * Rows handed to `insert`/`update` become owned by the table and must not be mutated
  * afterwards; rows returned by reads are shared and must not be mutated either.
  */
-import { type Column, type DataType, type Datum, type KeyOrder, type Row, encodeKeyString, packRow, unpackRow } from '@freshet/common';
+import { createHash } from 'node:crypto';
+import { type Column, type DataType, type Datum, type KeyOrder, type Row, encodeKeyString, packRow, typeName, unpackRow } from '@freshet/common';
 import type { ColdScan, StateStore, StoreTable } from './store';
 
 export interface StateTableDesc {
@@ -272,6 +273,9 @@ function* unpackEntries(it: IterableIterator<[string, Row]>): IterableIterator<[
  */
 export class StateTableAllocator {
   private next: number;
+  /** What each table allocated so far stores (column types, pk, orders), for `layout`. */
+  private readonly shapes: string[] = [];
+
   constructor(
     readonly store: StateStore,
     firstId: number,
@@ -280,7 +284,19 @@ export class StateTableAllocator {
   }
 
   create(types: readonly DataType[], pk: readonly number[], orders?: readonly KeyOrder[], packed = false): StateTable {
+    this.shapes.push(`${types.map(typeName).join(',')}|${pk.join(',')}|${JSON.stringify(orders ?? [])}`);
     return new StateTable(this.store, { tableId: this.next++, types, pk, orders, packed });
+  }
+
+  /**
+   * A fingerprint of the tables allocated so far: their number, order and shapes. A job's
+   * checkpointed state is only valid for a graph with the same layout; a newer version
+   * that plans the same query differently (another operator, one state table more or less)
+   * must rebuild it rather than read one table's rows as another's (recovery checks this).
+   * Packing is not part of it: packed and plain rows have the same bytes in LevelDB.
+   */
+  get layout(): string {
+    return createHash('sha256').update(this.shapes.join('\n')).digest('hex').slice(0, 16);
   }
 
   /** The id the next table will get. */
