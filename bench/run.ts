@@ -52,7 +52,7 @@ options:
   --events N                ingest: events to insert; freshness: events preloaded before measuring
   --batch-rows N            ingest: events per batch (one multi-row INSERT per table)
   --load-connections N      ingest: concurrent INSERT connections
-  --load insert|copy|both   ingest: load with prepared INSERTs (default), COPY FROM STDIN, or both
+  --load insert|copy|datagen|both|all   ingest: prepared INSERTs (default), COPY FROM STDIN, a datagen source inside the server, INSERT+COPY, or all three
   --checkpoints on|off|both ingest: Freshet with 1-second checkpoints (default), none, or both (checkpoint overhead)
   --rate N                  freshness: background load, events/s (default 10,000)
   --rates LIST              freshness: several background loads, e.g. 1000,10000,50000 (one probe set each)

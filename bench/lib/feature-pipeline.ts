@@ -79,6 +79,37 @@ export function seedUserEventsSource(bootstrap: string): string {
   return SEED_USER_EVENTS_SOURCE.replace("properties.bootstrap.server = 'kafka:9092'", `properties.bootstrap.server = '${bootstrap}'`);
 }
 
+/**
+ * `user_events` as a datagen source (`npm run bench -- ingest --load datagen`): the seed's
+ * columns, generated inside the server — users uniform in 1..users, items in 1..ITEMS,
+ * timestamps in the last 10 minutes (inside the 30-minute window), and a `seq` column
+ * 1..events that ends the stream after exactly `events` rows (the MVs never read it).
+ * Datagen draws strings at random, so `event_type` is never 'click' or 'view': the FILTERed
+ * counts stay 0 while every other feature is computed as from Kafka.
+ */
+export function seedUserEventsDatagen(events: number, users: number): string {
+  return `CREATE SOURCE user_events (
+user_id BIGINT,
+event_type VARCHAR,
+item_id BIGINT,
+timestamp TIMESTAMPTZ,
+seq BIGINT
+) WITH (
+connector = 'datagen',
+fields.user_id.min = '1',
+fields.user_id.max = '${users}',
+fields.event_type.length = '5',
+fields.item_id.min = '1',
+fields.item_id.max = '${ITEMS}',
+fields.timestamp.max_past = '10m',
+fields.timestamp.max_past_mode = 'relative',
+fields.seq.kind = 'sequence',
+fields.seq.start = '1',
+fields.seq.end = '${events}',
+datagen.rows.per.second = '${events}'
+) FORMAT PLAIN ENCODE JSON;`;
+}
+
 const TEMPORAL_FILTER_LINE = /^WHERE \w+ > NOW\(\) - INTERVAL '[^']+'\n/m;
 
 /** The MV without its temporal filter (`WHERE ts > NOW() - INTERVAL …`): for engines without one. */
@@ -119,13 +150,19 @@ export interface Pipeline {
 
 /**
  * Creates the source tables and the features on a fresh database. With `userEventsSource`
- * (Freshet only), `user_events` is created by that statement (the seed's Kafka source)
- * instead of as a table; `transactions` stays a table standing in for the CDC source.
+ * (Freshet only), `user_events` is created by that statement (the seed's Kafka source, or
+ * datagen) instead of as a table; `transactions` stays a table standing in for the CDC
+ * source. `beforeMvs` runs between the two (a source starts being read with its first MV).
  */
-export async function createPipeline(client: pg.Client, target: 'freshet' | 'postgres', opts: { userEventsSource?: string } = {}): Promise<Pipeline> {
-  if (opts.userEventsSource && target !== 'freshet') throw new Error('only Freshet reads user_events from Kafka');
+export async function createPipeline(
+  client: pg.Client,
+  target: 'freshet' | 'postgres',
+  opts: { userEventsSource?: string; beforeMvs?: () => Promise<void> } = {},
+): Promise<Pipeline> {
+  if (opts.userEventsSource && target !== 'freshet') throw new Error('only Freshet reads user_events from a source');
   await client.query(opts.userEventsSource ?? SOURCE_TABLES_SQL[0]);
   for (const s of SOURCE_TABLES_SQL.slice(1)) await client.query(s);
+  await opts.beforeMvs?.();
   if (target === 'postgres') {
     await client.query('CREATE INDEX user_events_user_id ON user_events (user_id)');
     await client.query('CREATE INDEX transactions_user_id ON transactions (user_id)');

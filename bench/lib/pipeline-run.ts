@@ -14,14 +14,19 @@ export interface PipelineTarget {
   pipeline: Pipeline;
 }
 
-export async function startPipelineTarget(name: TargetName, profileDir?: string): Promise<PipelineTarget> {
+export async function startPipelineTarget(
+  name: TargetName,
+  profileDir?: string,
+  pipelineOpts: { userEventsSource?: string; beforeMvs?: (target: RunningTarget) => Promise<void> } = {},
+): Promise<PipelineTarget> {
   // PostgreSQL computes the views from the tables at read time, so it gets room for them;
   // Freshet holds tables and MV state in memory (10M events: several GB), beyond V8's default heap limit.
   const target = await startTarget(name, { sharedBuffers: '1GB', freshetProfileDir: profileDir, freshetHeapMb: FRESHET_HEAP_MB });
   try {
     const client = await connect(target);
     try {
-      return { target, pipeline: await createPipeline(client, name) };
+      const { userEventsSource, beforeMvs } = pipelineOpts;
+      return { target, pipeline: await createPipeline(client, name, { userEventsSource, beforeMvs: beforeMvs && (() => beforeMvs(target)) }) };
     } finally {
       await client.end();
     }

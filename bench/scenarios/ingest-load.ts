@@ -10,24 +10,27 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { type InsertOptions, type InsertResult, insertEvents, loadEventBatches } from '../lib/pipeline-run';
 import type { RunningTarget } from '../lib/targets';
 
-export type LoadMethod = 'insert' | 'copy';
-export const LOAD_METHODS: readonly LoadMethod[] = ['insert', 'copy'];
+export type LoadMethod = 'insert' | 'copy' | 'datagen';
+export const LOAD_METHODS: readonly LoadMethod[] = ['insert', 'copy', 'datagen'];
 
 export const LOAD_TEXT: Record<LoadMethod, string> = {
   insert: 'prepared multi-row INSERT per table (Parse once, Bind text parameters per batch)',
   copy: 'COPY … FROM STDIN (text format, pg-copy-streams) per table',
+  datagen: "user_events as a datagen source inside the server (no client); Freshet only",
 };
 
-/** `--load copy|insert|both` → the methods to run, in order. */
+/** `--load insert|copy|datagen|both|all` (or a comma list) → the methods to run, in order. */
 export function loadMethods(spec: string | undefined): LoadMethod[] {
   if (!spec) return ['insert'];
   if (spec === 'both') return ['insert', 'copy'];
+  if (spec === 'all') return [...LOAD_METHODS];
   const out = spec.split(',').map((s) => s.trim());
-  for (const m of out) if (!LOAD_METHODS.includes(m as LoadMethod)) throw new Error(`--load: expected insert, copy or both, got "${m}"`);
+  for (const m of out) if (!LOAD_METHODS.includes(m as LoadMethod)) throw new Error(`--load: expected insert, copy, datagen, both or all, got "${m}"`);
   return out as LoadMethod[];
 }
 
-export function loadEvents(method: LoadMethod, target: RunningTarget, o: InsertOptions): Promise<InsertResult> {
+/** Client-side loads (datagen generates inside the server: ingest-datagen.ts). */
+export function loadEvents(method: 'insert' | 'copy', target: RunningTarget, o: InsertOptions): Promise<InsertResult> {
   return method === 'copy' ? copyEvents(target, o) : insertEvents(target, o);
 }
 

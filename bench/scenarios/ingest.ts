@@ -20,11 +20,12 @@ import { loadavg } from 'node:os';
 import { expectedFeatures, PIPELINE_MODE_TEXT, type PipelineMode, verificationQueries } from '../lib/feature-pipeline';
 import { machineInfo, machineLine, peakRssMiB, processTreeCpuSeconds, type MachineInfo } from '../lib/machine';
 import { connect, FRESHET_HEAP_MB, settle, startPipelineTarget } from '../lib/pipeline-run';
+import { runDatagen } from './ingest-datagen';
 import { LOAD_TEXT, type LoadMethod, loadEvents, loadMethods } from './ingest-load';
 import { fmtQps, fmtRatio } from '../lib/report';
 import type { Scenario, ScenarioOptions, ScenarioOutput } from '../lib/scenario';
 import { barChart } from '../lib/svg';
-import type { TargetName } from '../lib/targets';
+import type { RunningTarget, TargetName } from '../lib/targets';
 
 /** Issue 3's targets on this machine. */
 export const INGEST_GOALS = { eventsPerS: 300_000, groupByRowsPerS: 1_000_000 } as const;
@@ -135,8 +136,14 @@ async function run(o: ScenarioOptions): Promise<IngestResult> {
 
   const runs: IngestRun[] = [];
   const cps = checkpointModes(o.pipeline.checkpoints);
-  for (const load of loadMethods(o.pipeline.load))
+  for (const load of loadMethods(o.pipeline.load)) {
+    if (load === 'datagen') {
+      // Generated inside Freshet: there is no PostgreSQL counterpart.
+      if (o.targets.includes('freshet')) for (const cp of cps) runs.push(await runDatagen(o, cfg, cp));
+      continue;
+    }
     for (const name of o.targets) for (const cp of name === 'freshet' ? cps : (['on'] as const)) runs.push(await runTarget(o, name, cfg, checks, load, cp));
+  }
 
   const streamAgg = await runStreamAgg(o, cfg.streamAggRows);
   return {
@@ -153,15 +160,9 @@ async function run(o: ScenarioOptions): Promise<IngestResult> {
   };
 }
 
-async function runTarget(
-  o: ScenarioOptions,
-  name: TargetName,
-  cfg: IngestPreset,
-  checks: { sql: string; expect: string[] }[],
-  load: LoadMethod,
-  checkpoints: CheckpointMode,
-): Promise<IngestRun> {
-  const r: IngestRun = {
+/** A run's record before anything is measured. */
+export function emptyRun(name: TargetName, load: LoadMethod, checkpoints: CheckpointMode): IngestRun {
+  return {
     target: name,
     load,
     checkpoints: name === 'freshet' ? checkpoints : undefined,
@@ -179,6 +180,28 @@ async function runTarget(
     mismatches: [],
     loadAverage1m: [loadavg()[0], 0],
   };
+}
+
+/** Freshet without state checkpoints: DML stays durable through the change log; only the state checkpoints stop. */
+export async function disableCheckpoints(o: ScenarioOptions, name: TargetName, target: RunningTarget): Promise<void> {
+  const admin = await connect(target);
+  try {
+    await admin.query(`ALTER SYSTEM SET checkpoint_frequency = ${NO_CHECKPOINTS}`);
+  } finally {
+    await admin.end();
+  }
+  o.log(`  ${name}: state checkpoints disabled (checkpoint_frequency = ${NO_CHECKPOINTS})`);
+}
+
+async function runTarget(
+  o: ScenarioOptions,
+  name: TargetName,
+  cfg: IngestPreset,
+  checks: { sql: string; expect: string[] }[],
+  load: 'insert' | 'copy',
+  checkpoints: CheckpointMode,
+): Promise<IngestRun> {
+  const r = emptyRun(name, load, checkpoints);
   o.log(`starting ${name} and creating the pipeline (load: ${LOAD_TEXT[load]})…`);
   let started;
   try {
@@ -195,16 +218,7 @@ async function runTarget(
   o.log(`  ${name}: ${target.version}; pipeline: ${PIPELINE_MODE_TEXT[pipeline.mode]}`);
   if (pipeline.fallbackReason) o.log(`  ${name}: NOTE — verbatim MVs rejected: ${pipeline.fallbackReason}`);
   try {
-    if (name === 'freshet' && checkpoints === 'off') {
-      // DML stays durable through the change log; only the state checkpoints stop.
-      const admin = await connect(target);
-      try {
-        await admin.query(`ALTER SYSTEM SET checkpoint_frequency = ${NO_CHECKPOINTS}`);
-      } finally {
-        await admin.end();
-      }
-      o.log(`  ${name}: state checkpoints disabled (checkpoint_frequency = ${NO_CHECKPOINTS})`);
-    }
+    if (name === 'freshet' && checkpoints === 'off') await disableCheckpoints(o, name, target);
     const pid = target.serverPid();
     const cpu0 = pid === null ? null : processTreeCpuSeconds(pid);
     const t0 = performance.now();
@@ -295,6 +309,12 @@ function notesFor(runs: IngestRun[], machine: MachineInfo): string[] {
     'Events/s end to end = (user_events rows + transactions rows) / time from the first INSERT to the return of FLUSH (Freshet) or the last commit (PostgreSQL). ' +
       'Each batch is one statement per table — a prepared multi-row INSERT, or COPY … FROM STDIN with `--load copy` — committed (durably) before its connection sends the next.',
   );
+  if (runs.some((r) => r.load === 'datagen'))
+    notes.push(
+      'datagen: user_events is a datagen source inside Freshet (bench/scenarios/ingest-datagen.ts) read by the seed MVs verbatim; no client, no transactions. ' +
+        'Timed from CREATE of the MVs until user_session_features has read every event (rw_mv_freshness.rows_in) and FLUSH returns. Datagen strings are random, so the FILTERed click/view counts are 0; ' +
+        'the check is on what is known: every user present in both features, per-user DISTINCT items computed.',
+    );
   notes.push(
     'PostgreSQL maintains no features while ingesting: its views compute them at read time (its "verify" time is one full computation of each view). The ratio shows what keeping three features incrementally up to date costs Freshet relative to plain durable ingestion in PostgreSQL.',
   );
