@@ -211,15 +211,27 @@ export class HashJoinExecutor extends Executor {
   private applyUpdateInPlace(input: number, me: JoinSide, other: JoinSide, oldRow: Row, newRow: Row): boolean {
     const key = me.joinKey(newRow, this.nullSafe);
     if (key === null) return false;
-    const stateKey = me.table.keyOfRow(newRow);
-    if (stateKey !== me.table.keyOfRow(oldRow)) return false;
-    const matches = other.matchKeys(key);
-    for (let x = 0; x < matches.length; x++) {
-      const m = other.table.getByKey(matches[x])!;
-      this.outUpdate(input, oldRow, m, newRow, m);
+    // A unique side's state key is its join key (same columns, same encoding).
+    const stateKey = me.unique ? key : me.table.keyOfRow(newRow);
+    if (stateKey !== (me.unique ? me.joinKey(oldRow, this.nullSafe) : me.table.keyOfRow(oldRow))) return false;
+    let matched = 0;
+    if (other.unique) {
+      // One point read, no match-key array (the seed's MV ⋈ MV on their primary keys).
+      const m = other.table.getByKey(key);
+      if (m !== undefined) {
+        this.outUpdate(input, oldRow, m, newRow, m);
+        matched = 1;
+      }
+    } else {
+      const matches = other.matchKeys(key);
+      for (let x = 0; x < matches.length; x++) {
+        const m = other.table.getByKey(matches[x])!;
+        this.outUpdate(input, oldRow, m, newRow, m);
+      }
+      matched = matches.length;
     }
-    if (matches.length === 0 && me.preserved) this.outUpdate(input, oldRow, null, newRow, null);
-    newRow.push(matches.length);
+    if (matched === 0 && me.preserved) this.outUpdate(input, oldRow, null, newRow, null);
+    newRow.push(matched);
     me.table.putByKey(stateKey, newRow);
     return true;
   }
