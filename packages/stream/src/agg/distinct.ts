@@ -1,7 +1,10 @@
 /**
  * DISTINCT in front of an aggregate call: a state table counts each (group, arguments)
- * tuple, and only the transitions 0 → 1 and 1 → 0 reach the call. Rows are
- * [group key…, arguments…, count].
+ * tuple, and only the transitions 0 → 1 and 1 → 0 reach the call. The key is the tuple;
+ * the stored row is just [count] (the tuple is in the key and nothing reads it back): a
+ * tuple per event is common (distinct items per user), so each one costs one small row
+ * instead of a copy of its datums. Rows written as [group key…, arguments…, count] (before
+ * this was so) read the same: the count is always the last column.
  */
 import { type DataType, type Datum, type Row, type StreamChunk, T, encodeKeyString } from '@freshet/common';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
@@ -38,11 +41,7 @@ export class DistinctDedup {
       if (after <= 0) {
         if (prev !== undefined) this.table.deleteByKey(key);
       } else {
-        const nk = g.keyDatums.length;
-        const row: Row = new Array(nk + values.length + 1);
-        for (let j = 0; j < nk; j++) row[j] = g.keyDatums[j];
-        for (let j = 0; j < values.length; j++) row[nk + j] = values[j];
-        row[nk + values.length] = after;
+        const row: Row = [after];
         this.table.putByKey(key, row);
       }
       signs[i] = before === 0 && after > 0 ? 1 : before > 0 && after <= 0 ? -1 : 0;
