@@ -84,12 +84,22 @@ export interface StorageEngine {
   /** Opens persisted state (no-op in memory mode). Returns all metadata records. */
   open(): Promise<Map<string, unknown>>;
   /**
-   * Registers a table (or attaches the schema to one whose rows `open()` loaded, or replaces
+   * Registers a table (or attaches the schema to one whose rows `open()` found, or replaces
    * the schema after ALTER TABLE). Immediate; an empty table needs no persisted state because
    * its schema lives in the catalog's meta records.
    */
   createTable(tableId: number, schema: TableSchema): void;
   hasTable(tableId: number): boolean;
+  /**
+   * Restart: a table's rows are loaded into memory in the background once the node serves
+   * (docs/durability.md). Until then its reader serves `get` (from LevelDB for keys not in
+   * memory yet), DML works (conflicts are checked the same way), `scanCold` waits for the
+   * load, `size` is a lower bound and `scan` throws. Returns the table's load to await
+   * before a full scan that cannot wait between rows (null: every row is in memory).
+   */
+  tableLoading(tableId: number): Promise<void> | null;
+  /** The background load of every table after a restart (null: none, or done). */
+  readonly tablesLoading: Promise<void> | null;
   /** Drops a table in a batch of its own; prefer `WriteBatch.dropTable` next to the catalog change. */
   dropTable(tableId: number): void;
   table(tableId: number): TableReader;

@@ -31,8 +31,32 @@ describe('LevelLog', () => {
     expect(walBytes(dir)).toBe(0);
     const again = new LevelLog(dir);
     const loaded = await again.open();
-    expect(loaded.tables.get(1)?.length).toBe(rows);
-    expect(loaded.tables.get(1)?.[rows - 1][1]).toEqual([rows - 1, 'x'.repeat(100)]);
+    expect(loaded.tableIds).toEqual([1]);
+    const stored: unknown[] = [];
+    for await (const batch of again.tableBatches(1, 1000)) for (const [, row] of batch) stored.push(row);
+    expect(stored.length).toBe(rows);
+    expect(stored[rows - 1]).toEqual([rows - 1, 'x'.repeat(100)]);
+    expect(again.readRowSync(1, `k${String(rows - 1).padStart(6, '0')}`)).toEqual([rows - 1, 'x'.repeat(100)]);
+    await again.close();
+  });
+
+  it('finds the ids of the tables with rows by seeking, without reading their rows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'freshet-level-log-'));
+    dirs.push(dir);
+    const log = new LevelLog(dir);
+    await log.open();
+    // Ids whose decimal prefixes interleave in byte order (t/1/, t/12/, t/120/, t/2/).
+    const ids = [1, 12, 120, 2];
+    const items = ids.flatMap((tableId) => Array.from({ length: 50 }, (_, i) => ({ kind: 'change' as const, tableId, key: `k${i}`, old: undefined, row: [tableId, i] })));
+    await log.write({ items, meta: [['a', 1]], counters: new Map(), seq: 0, tableKeys: () => [] });
+    await log.close();
+    const again = new LevelLog(dir);
+    const loaded = await again.open();
+    expect([...loaded.tableIds].sort((a, b) => a - b)).toEqual([1, 2, 12, 120]);
+    expect(loaded.meta.get('a')).toBe(1);
+    let n = 0;
+    for await (const batch of again.tableBatches(12, 7)) for (const [, row] of batch) n += row[0] === 12 ? 1 : 1000;
+    expect(n).toBe(50);
     await again.close();
   });
 });

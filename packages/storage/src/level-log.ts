@@ -12,10 +12,12 @@
  *   x/format                        → layout version (FORMAT_VERSION)
  *   x/wseq                          → sequence number of the last batch (db.ts)
  *
- * Rows of one table are contiguous and in pk order, so a table could be streamed or
- * range-deleted without the in-memory copy. `open()` loads everything except, in cold mode
- * (a memory limit), the state tables the last checkpoint lists as point-read: those are
- * skipped (ranges around them are read) and read key by key later.
+ * Rows of one table are contiguous and in pk order, so a table can be streamed or
+ * range-deleted without the in-memory copy. `open()` loads everything except table rows
+ * (only the ids of the tables with rows are found, by seeking; the engine loads the rows
+ * in the background: `tableBatches`, `readRowSync`) and the state tables the last
+ * checkpoint lists as key-read (read key by key, or loaded in the background, by the
+ * durable state store). Both are skipped: the ranges around them are read.
  */
 import { type Row, decodeRow, encodeRow } from '@freshet/common';
 import { changeLogKey, changeLogSeq, type EncodedChange, encodeChanges } from './change-log';
@@ -35,8 +37,8 @@ export const FORMAT_VERSION = 1;
 
 export interface LoadedState {
   meta: Map<string, unknown>;
-  /** tableId → [latin1 key, row] in key order. */
-  tables: Map<number, [string, Row][]>;
+  /** Ids of the tables that have rows in LevelDB (their rows are not loaded: `tableBatches`). */
+  tableIds: number[];
   counters: Map<number, bigint>;
   /** Stream state tables as of the last checkpoint: tableId → [latin1 key, row] in key order. */
   state: Map<number, [string, Row][]>;
@@ -68,6 +70,9 @@ export interface GroupWrite {
 
 const SLASH = 0x2f;
 const FORMAT_KEY = Buffer.from('x/format');
+/** All table rows: `t/…`, and the first key after them. */
+const TABLE_ROWS = Buffer.from('t/', 'latin1');
+const AFTER_TABLE_ROWS = rangeEnd(TABLE_ROWS);
 
 export class LevelLog {
   readonly db: Db;
@@ -86,7 +91,7 @@ export class LevelLog {
     await prepare?.(this.db);
     const state: LoadedState = {
       meta: new Map(),
-      tables: new Map(),
+      tableIds: [],
       counters: new Map(),
       state: new Map(),
       checkpoint: null,
@@ -99,14 +104,13 @@ export class LevelLog {
     // key until loaded (in the background, or never under a memory limit).
     const cp = await this.db.level.get(checkpointKey());
     for (const [id, live] of (cp ? decodeCheckpoint(cp).pointTables : undefined) ?? []) state.coldState.set(id, live);
-    // The key ranges to load: everything but the cold tables' `s/<id>/` ranges.
-    const skip = [...state.coldState.keys()].map((id) => stateKeyPrefix(id)).sort(Buffer.compare);
+    // The key ranges to load: everything but the cold tables' `s/<id>/` ranges and the table rows `t/`.
+    const skip = [...[...state.coldState.keys()].map((id) => stateKeyPrefix(id)), TABLE_ROWS].sort(Buffer.compare);
     const ranges: { gte?: Buffer; lt?: Buffer }[] = [];
     let from: Buffer | undefined;
     for (const p of skip) {
       ranges.push({ gte: from, lt: p });
-      from = Buffer.from(p);
-      from[from.length - 1]++;
+      from = rangeEnd(p);
     }
     ranges.push({ gte: from });
     for (const range of ranges) {
@@ -121,6 +125,7 @@ export class LevelLog {
         await it.close();
       }
     }
+    state.tableIds = await this.findTableIds();
     if (format === undefined) {
       await this.db.level.put(FORMAT_KEY, Buffer.from(String(FORMAT_VERSION)), { sync: true });
     } else if (format !== FORMAT_VERSION) {
@@ -129,14 +134,62 @@ export class LevelLog {
     return state;
   }
 
+  /**
+   * The ids of the tables with rows: one seek per table past its `t/<id>/` range, not a
+   * read of every row (iterating 1M rows alone takes ~1.2 s).
+   */
+  private async findTableIds(): Promise<number[]> {
+    const ids: number[] = [];
+    const it = this.db.level.iterator({ gte: TABLE_ROWS, lt: AFTER_TABLE_ROWS, values: false });
+    try {
+      for (;;) {
+        const [entry] = await it.nextv(1);
+        if (entry === undefined) break;
+        const key = entry[0];
+        const id = Number(key.toString('latin1', 2, key.indexOf(SLASH, 2)));
+        ids.push(id);
+        it.seek(rangeEnd(rowKeyPrefix(id)));
+      }
+    } finally {
+      await it.close();
+    }
+    return ids;
+  }
+
+  /**
+   * Table `tableId`'s rows as stored, in key order, `batch` rows at a time (latin1 keys
+   * without the prefix). The iterator reads the database as of this call; the engine's
+   * loader skips the keys written since the restart, which it has in memory already.
+   */
+  async *tableBatches(tableId: number, batch: number): AsyncGenerator<[string, Row][]> {
+    const prefix = rowKeyPrefix(tableId);
+    const it = this.db.level.iterator({ gte: prefix, lt: rangeEnd(prefix) });
+    try {
+      for (;;) {
+        const entries = await it.nextv(batch);
+        if (entries.length === 0) return;
+        const out = new Array<[string, Row]>(entries.length);
+        for (let i = 0; i < entries.length; i++) out[i] = [entries[i][0].toString('latin1', prefix.length), decodeRow(entries[i][1])];
+        yield out;
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  /** One row of table `tableId` as stored now (undefined: none), read synchronously. */
+  readRowSync(tableId: number, key: string): Row | undefined {
+    const v = this.db.level.getSync(prefixedKey(rowKeyPrefix(tableId), key));
+    return v === undefined ? undefined : decodeRow(v);
+  }
+
   private loadEntry(state: LoadedState, key: Buffer, value: Buffer, setFormat: (v: number) => void): void {
     const kind = key[0];
-    if (kind === 0x74 /* t */ || kind === STATE_PREFIX) {
+    if (kind === STATE_PREFIX) {
       const slash = key.indexOf(SLASH, 2);
       const tableId = Number(key.toString('latin1', 2, slash));
-      const into = kind === STATE_PREFIX ? state.state : state.tables;
-      let rows = into.get(tableId);
-      if (!rows) into.set(tableId, (rows = []));
+      let rows = state.state.get(tableId);
+      if (!rows) state.state.set(tableId, (rows = []));
       rows.push([key.toString('latin1', slash + 1), decodeRow(value)]);
     } else if (kind === 0x6d /* m */) {
       state.meta.set(key.toString('utf8', 2), JSON.parse(value.toString('utf8')));
@@ -216,6 +269,13 @@ export class LevelLog {
     await this.db.flushMemtable();
     await this.db.close();
   }
+}
+
+/** The first key after every key that starts with `prefix` (its last byte + 1). */
+function rangeEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  end[end.length - 1]++;
+  return end;
 }
 
 function rowKeyPrefix(tableId: number): Buffer {

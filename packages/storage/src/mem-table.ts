@@ -7,9 +7,36 @@
  * rare. New keys are appended to `pending`; the next scan sorts only the pending keys and
  * merges them into `sorted` (O(n + k log k)), dropping keys deleted since. A scan iterates
  * a snapshot of the key array, so writes committed during a scan never disturb its order.
+ *
+ * After a restart a table's rows are loaded in the background (engine.ts, `startLoad`):
+ * until then `rows` holds what was loaded so far and the keys written since the restart,
+ * and `removed` the keys deleted since (so the load, which reads the rows as stored at the
+ * restart, neither overwrites nor resurrects them). Point reads of a key not in memory go
+ * to LevelDB (`readStored`, synchronous), so lookups and DML (primary-key conflicts) need
+ * no wait; a full scan does: `scanCold` hands the load's promise to await first, and
+ * `scan` throws until the load is done (callers that cannot await use
+ * `StorageEngine.tableLoading`).
  */
-import { type DataType, type Row, encodeKeyString } from '@freshet/common';
+import { type DataType, type Row, SqlError, SqlState, encodeKeyString } from '@freshet/common';
 import type { TableReader, TableSchema } from './api';
+import type { ColdScan } from './state-store/api';
+
+/** Rows a cold scan hands out at once after the load (the batch executors' chunk size). */
+const SCAN_BATCH = 1024;
+
+/** A table's background load in progress. */
+interface Load {
+  /** Resolves when every stored row is in memory (or the table is dropped); rejects if the load failed. */
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
+  /** The row stored under a key now (a key no write since the restart touched: as of the restart). */
+  readonly readStored: (key: string) => Row | undefined;
+  /** Keys deleted since the restart: the load must not bring them back. */
+  readonly removed: Set<string>;
+  /** Set when the load failed: the table's rows cannot all be read. */
+  failed: Error | null;
+}
 
 export class MemTable implements TableReader {
   readonly rows = new Map<string, Row>();
@@ -19,6 +46,8 @@ export class MemTable implements TableReader {
   /** Unset for tables loaded from disk until the catalog attaches their schema. */
   private _schema: TableSchema | undefined;
   private pkTypes: DataType[] = [];
+  /** The background load after a restart (null: every row is in memory). */
+  private load: Load | null = null;
 
   constructor(
     readonly tableId: number,
@@ -41,8 +70,75 @@ export class MemTable implements TableReader {
     this.pkTypes = schema.pk.map((i) => schema.types[i]);
   }
 
+  /** While loading: the rows in memory so far (a lower bound). */
   get size(): number {
     return this.rows.size;
+  }
+
+  /** The background load after a restart (null: every row is in memory). */
+  get loading(): Promise<void> | null {
+    return this.load?.promise ?? null;
+  }
+
+  /**
+   * Marks the table as not loaded yet: its rows are stored in LevelDB, `readStored` reads
+   * one by key, and `fillLoaded` / `finishLoad` bring them into memory.
+   */
+  startLoad(readStored: (key: string) => Row | undefined): void {
+    let resolve!: () => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // Waiters may come and go; an unobserved failure is reported by the engine, not as an unhandled rejection.
+    promise.catch(() => {});
+    this.load = { promise, resolve, reject, readStored, removed: new Set(), failed: null };
+  }
+
+  /**
+   * Stored rows read by the load, in key order: kept unless a write since the restart
+   * already decided the key. Keys come in order and `sorted` holds only loaded keys while
+   * loading (no scan can sort before the load ends), so they are appended in place.
+   */
+  fillLoaded(batch: readonly (readonly [string, Row])[]): void {
+    const removed = this.load!.removed;
+    const rows = this.rows;
+    const sorted = this.sorted;
+    for (let i = 0; i < batch.length; i++) {
+      const [key, row] = batch[i];
+      if (rows.has(key) || removed.has(key)) continue;
+      rows.set(key, row);
+      sorted.push(key);
+    }
+  }
+
+  /** Every stored row is in memory (or the table was dropped: `error` unset too). */
+  finishLoad(error?: Error): void {
+    const load = this.load;
+    if (!load) return;
+    if (error) {
+      // Reads by key still work from LevelDB; full scans report the failure.
+      load.failed = error;
+      load.reject(error);
+      return;
+    }
+    this.load = null;
+    load.resolve();
+  }
+
+  /**
+   * The committed row of a storage key. While loading, a key not in memory is read from
+   * LevelDB and kept (a write is being planned on it: from now on memory decides the key).
+   */
+  committedRow(key: string): Row | undefined {
+    const row = this.rows.get(key);
+    const load = this.load;
+    if (row !== undefined || load === null || load.removed.has(key)) return row;
+    const stored = load.readStored(key);
+    if (stored !== undefined) this.putKey(key, stored);
+    else load.removed.add(key);
+    return stored;
   }
 
   /** The storage key of a full row. */
@@ -60,16 +156,54 @@ export class MemTable implements TableReader {
   }
 
   get(pk: readonly unknown[]): Row | undefined {
-    if (this.rows.size === 0) return undefined;
-    return this.rows.get(encodeKeyString(this.pkTypes, pk as Row));
+    const load = this.load;
+    if (load === null) {
+      if (this.rows.size === 0) return undefined;
+      return this.rows.get(encodeKeyString(this.pkTypes, pk as Row));
+    }
+    const key = encodeKeyString(this.pkTypes, pk as Row);
+    const row = this.rows.get(key);
+    if (row !== undefined || load.removed.has(key)) return row;
+    return load.readStored(key);
   }
 
   scan(): Iterable<Row> {
     return scanKeys(this.rows, this.sortedKeys());
   }
 
+  /**
+   * While loading: a scan that first waits for the load (its promise), then reads memory.
+   * Null once loaded (`scan` serves).
+   */
+  scanCold(): ColdScan | null {
+    if (this.load === null) return null;
+    let it: Iterator<Row> | null = null;
+    let done = false;
+    return {
+      next: () => {
+        if (done) return null;
+        const load = this.load;
+        if (load !== null) return load.failed ? Promise.reject(load.failed) : load.promise;
+        it ??= this.scan()[Symbol.iterator]();
+        const out: Row[] = [];
+        for (let r = it.next(); !r.done; r = it.next()) {
+          out.push(r.value);
+          if (out.length >= SCAN_BATCH) return out;
+        }
+        done = true;
+        return out.length > 0 ? out : null;
+      },
+      close: () => {
+        done = true;
+      },
+    };
+  }
+
   /** Keys in order; valid until the next write. */
   sortedKeys(): readonly string[] {
+    if (this.load !== null) {
+      throw new SqlError(SqlState.InternalError, `storage: table ${this.tableId} is still being loaded after the restart (await StorageEngine.tableLoading before a full scan)`);
+    }
     if (this.pending.length > 0 || this.deletedSinceSort > 0) this.resort();
     return this.sorted;
   }
@@ -80,6 +214,8 @@ export class MemTable implements TableReader {
   }
 
   deleteKey(key: string): void {
+    // While loading, the key may still be stored and not read yet: the load must skip it.
+    this.load?.removed.add(key);
     if (this.rows.delete(key)) this.deletedSinceSort++;
   }
 

@@ -33,6 +33,11 @@ export interface StorageOptions {
    * from LevelDB on demand (docs/durability.md). Omitted or 0: no limit. Needs a data dir.
    */
   memoryLimit?: number;
+  /**
+   * After a restart, table rows loaded before `open()` returns (default 100,000); the rest
+   * load in the background while the node serves. 0: all in the background.
+   */
+  tableRowsBeforeServing?: number;
 }
 
 export function openStorage(opts: StorageOptions = {}): StorageEngine {
@@ -43,6 +48,7 @@ export function openStorage(opts: StorageOptions = {}): StorageEngine {
     history: opts.checkpointHistory,
     log: opts.log,
     memoryLimit: opts.memoryLimit,
+    tableRowsBeforeServing: opts.tableRowsBeforeServing,
   });
 }
 

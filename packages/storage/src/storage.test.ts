@@ -183,6 +183,7 @@ describe('persistent storage', () => {
 
     const r = openStorage({ dataDir: dir });
     const meta = await r.open();
+    await r.tablesLoading;
     expect([...meta]).toEqual([['rel/7', { name: 'people', n: 1 }]]);
     r.createTable(7, PEOPLE);
     r.createTable(8, EVENTS);
@@ -216,6 +217,7 @@ describe('persistent storage', () => {
     await a.close();
     const r = openStorage({ dataDir: dir });
     await r.open();
+    await r.tablesLoading;
     expect(r.hasTable(1)).toBe(false);
     r.createTable(2, PEOPLE);
     expect([...r.table(2).scan()]).toEqual([[1, 'keep', new Interval(1, 2, 3)]]);
@@ -248,6 +250,7 @@ describe('persistent storage', () => {
     await a.close();
     const r = openStorage({ dataDir: dir });
     expect((await r.open()).has('k')).toBe(false);
+    await r.tablesLoading;
     r.createTable(1, PEOPLE);
     expect([...r.table(1).scan()]).toEqual([[1, 'a', null]]);
     await r.close();
@@ -265,6 +268,7 @@ describe('persistent storage', () => {
     await a.close();
     const r = openStorage({ dataDir: dir });
     await r.open();
+    await r.tablesLoading;
     r.createTable(1, PEOPLE);
     expect(r.table(1).size).toBe(n);
     await r.close();
@@ -287,6 +291,7 @@ describe('persistent storage', () => {
     await Promise.all(pending);
     const r = openStorage({ dataDir: dir });
     await r.open();
+    await r.tablesLoading;
     r.createTable(1, PEOPLE);
     expect(r.table(1).size).toBe(20);
     await r.close();

@@ -29,6 +29,7 @@ import { queryContext, sessionScope } from '../session/query-context';
 import type { FrontendSession } from '../session/session';
 import { implicitFlush } from '../stream-planner';
 import { prefetchPlanSources } from '../stream-planner/sources';
+import { watermarkLoading } from '../stream-planner/table-watermarks';
 import { BAD_COPY_FILE_FORMAT, type CopyFormat, CopyReader, type RecordSink, copyFormatOf, formatCopyLine, truncateForContext } from './dml-copy-format';
 
 /** Rows per COPY TO piece handed to pgwire. */
@@ -160,12 +161,15 @@ class CopyFromPortal implements Portal {
     return null;
   }
 
-  execute(): PortalResult {
+  execute(): PortalResult | Promise<PortalResult> {
     if (this.started) return { rows: [], done: true, tag: 'COPY 0' };
     this.started = true;
     if (this.session.readOnlyTx) throw new SqlError(SqlState.ReadOnlySqlTransaction, 'cannot execute COPY FROM in a read-only transaction');
     this.session.beginStatement(this.text);
-    return { rows: [], done: true, tag: '', copyIn: new CopyIn(this.session, this.rel, this.names, this.fmt, this.prepared, this.plan) };
+    const start = (): PortalResult => ({ rows: [], done: true, tag: '', copyIn: new CopyIn(this.session, this.rel, this.names, this.fmt, this.prepared, this.plan) });
+    // Right after a restart a watermarked table's watermark is rebuilt from all its rows: COPY into it waits for their load.
+    const loading = watermarkLoading(this.session.frontend.storage, this.rel);
+    return loading === null ? start() : loading.then(start);
   }
 
   close(): void {}

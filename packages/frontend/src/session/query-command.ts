@@ -15,6 +15,7 @@ import { FastPathPortal } from './fast-path-portal';
 import { queryContext } from './query-context';
 import { implicitFlush } from '../stream-planner';
 import { prefetchPlanSources } from '../stream-planner/sources';
+import { planWatermarksLoading } from '../stream-planner/table-watermarks';
 import type { FrontendSession } from './session';
 
 const WRITE_NODES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt']);
@@ -65,6 +66,8 @@ class QueryPortal implements Portal {
       }
       // Sources whose data lives elsewhere (Kafka) are fetched before the synchronous scan.
       await prefetchPlanSources(this.prepared.plan, this.session.frontend.streaming.sourceLog);
+      // Right after a restart a watermarked table's watermark is rebuilt from all its rows: DML on it waits for their load.
+      if (this.isWrite) await planWatermarksLoading(this.session.frontend.storage, this.prepared.plan);
       const cancel = this.session.beginStatement(this.text);
       this.exec = this.prepared.execute(this.params, { cancel, ctx: queryContext(this.session) });
     }

@@ -254,11 +254,12 @@ export function restoreMaterializedViews(engine: StreamingEngine, log: (msg: str
     }
   };
   // A rebuild backfills from its upstreams' full snapshots: one over an MV whose state is
-  // still loading in the background waits for the load (and so do MVs built on it).
+  // still loading in the background, or over a table whose rows are, waits for the load
+  // (and so do MVs built on it).
   const waiting = new Set<number>();
   for (const rel of rebuild) {
-    const onMv = rel.dependsOn.some((up) => catalog.getRelationById(up)?.kind === 'materialized_view');
-    if (engine.stateLoading && (onMv || rel.dependsOn.some((up) => waiting.has(up)))) waiting.add(rel.id);
+    const onLoading = rel.dependsOn.some((up) => catalog.getRelationById(up)?.kind === 'materialized_view' || engine.storage.tableLoading(up) !== null);
+    if (engine.stateLoading && (onLoading || rel.dependsOn.some((up) => waiting.has(up)))) waiting.add(rel.id);
     else rebuildNow(rel);
   }
   if (waiting.size > 0) {

@@ -340,17 +340,21 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
   }
 
   /**
-   * Resolves once key-read state that a restart left in LevelDB is in memory (at once when
-   * none is loading). Until then such tables serve reads by key but not the full snapshot a
-   * new job's backfill takes of an upstream MV, so starting one waits for this.
+   * Resolves once key-read state that a restart left in LevelDB is in memory, and the
+   * tables' rows too (StorageEngine.tablesLoading) (at once when none is loading). Until
+   * then they serve reads by key but not the full snapshot a new job's backfill takes of an
+   * upstream MV or table, so starting one waits for this.
    */
   stateLoaded(): Promise<void> {
-    return this.durability?.store.loading ?? Promise.resolve();
+    const state = this.durability?.store.loading ?? null;
+    const tables = this.storage.tablesLoading;
+    if (tables === null) return state ?? Promise.resolve();
+    return Promise.all([state, tables]).then(() => {});
   }
 
-  /** Whether a restart's background state load is still running. */
+  /** Whether a restart's background state (or table) load is still running. */
   get stateLoading(): boolean {
-    return (this.durability?.store.loading ?? null) !== null;
+    return (this.durability?.store.loading ?? null) !== null || this.storage.tablesLoading !== null;
   }
 
   /**

@@ -23,7 +23,7 @@ import type { Catalog } from '../catalog/catalog';
 import type { RelationCatalog } from '../catalog/model';
 import { sourceSpec } from '../handler/ddl/create-source';
 import { compileExpr } from '../query/compile-expr';
-import { lateRowFilter } from './table-watermarks';
+import { lateRowFilter, watermarkLoading } from './table-watermarks';
 import { bindWatermarkExpr } from './watermark';
 
 /** Checkpoint / monitoring hooks of the source executors a StreamingEngine creates. */
@@ -359,7 +359,8 @@ export class ConnectorTables {
   /** Writes each feed's ready rows (or changes) as one batch (skipped while its previous batch commits). */
   tick(): void {
     for (const f of this.feeds.values()) {
-      if (f.committing) continue;
+      // Right after a restart a watermarked table's watermark is rebuilt from all its rows: its feed waits for their load.
+      if (f.committing || watermarkLoading(this.storage, f.rel) !== null) continue;
       let changes: SourceChange[];
       try {
         changes = f.reader.pullChanges ? f.reader.pullChanges(FEED_BATCH_ROWS) : f.reader.pull(FEED_BATCH_ROWS).map((row) => ({ op: 'insert' as const, row }));

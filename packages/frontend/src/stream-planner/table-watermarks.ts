@@ -85,6 +85,34 @@ export function installTableWatermarks(catalog: Catalog, storage: StorageEngine)
   return t;
 }
 
+/**
+ * Right after a restart: the load of `rel`'s rows (StorageEngine.tableLoading) when its
+ * watermark must still be rebuilt from them — a statement writing `rel` awaits it before
+ * `lateRowFilter`, which scans them. Null when there is nothing to wait for.
+ */
+export function watermarkLoading(storage: StorageEngine, rel: RelationCatalog): Promise<void> | null {
+  if (!rel.watermarks || rel.watermarks.length === 0) return null;
+  return storage.tableLoading(rel.id);
+}
+
+/** The watermarked tables a batch plan writes (cached per plan: DML runs it once per statement). */
+const writtenWatermarked = new WeakMap<object, RelationCatalog[]>();
+
+/** `watermarkLoading` of the tables a batch plan (INSERT/UPDATE/DELETE) writes, or null. */
+export function planWatermarksLoading(storage: StorageEngine, plan: object): Promise<void> | null {
+  let rels = writtenWatermarked.get(plan);
+  if (!rels) {
+    rels = [];
+    for (let p = plan as { kind?: string; table?: RelationCatalog; input?: object }; p; p = p.input as typeof p) {
+      if ((p.kind === 'insert' || p.kind === 'update' || p.kind === 'delete') && p.table?.watermarks?.length) rels.push(p.table);
+    }
+    writtenWatermarked.set(plan, rels);
+  }
+  if (rels.length === 0) return null;
+  const loads = rels.map((r) => watermarkLoading(storage, r)).filter((l) => l !== null);
+  return loads.length === 0 ? null : Promise.all(loads).then(() => {});
+}
+
 /** The late-row predicate for a statement writing `rel` (see `TableWatermarks.lateFilter`). */
 export function lateRowFilter(storage: StorageEngine, rel: RelationCatalog): ((row: Row) => boolean) | undefined {
   if (!rel.watermarks || rel.watermarks.length === 0) return undefined;

@@ -22,6 +22,7 @@ const SCHEMA = { types: [T.Int32, T.Varchar], pk: [0] };
 async function open(opts: StorageOptions, logs: string[] = []): Promise<StorageEngine> {
   const s = openStorage({ uploadIntervalMs: 60_000, ...opts, log: (m) => logs.push(m) });
   await s.open();
+  await s.tablesLoading;
   s.createTable(1, SCHEMA);
   return s;
 }
@@ -75,6 +76,7 @@ describe('checkpoints in a local directory', () => {
     const logs: string[] = [];
     const r = openStorage({ dataDir, objectStore: storeDir, log: (m) => logs.push(m) });
     const meta = await r.open();
+    await r.tablesLoading;
     r.createTable(1, SCHEMA);
     expect(meta.get('catalog/x')).toEqual({ hello: 1 });
     expect(ids(r)).toEqual(range(0, 30));

@@ -62,6 +62,8 @@ async function addColumn(ctx: DdlContext, stmt: PgStatement, rel: RelationCatalo
     else if (con.contype === 'CONSTR_GENERATED') col.generatedExpr = deparseExpr(con.raw_expr);
     else if (con.contype !== 'CONSTR_NULL') throw notSupported(`ALTER TABLE ADD COLUMN with constraint ${con.contype}`);
   }
+  // Right after a restart the rows may still be loading (StorageEngine.tableLoading): size and scan need them all.
+  await ctx.storage.tableLoading(rel.id);
   const rows = ctx.storage.table(rel.id);
   if (rows.size > 0) {
     if (col.defaultExpr !== undefined || col.generatedExpr !== undefined) {
@@ -104,6 +106,7 @@ async function dropColumn(ctx: DdlContext, rel: RelationCatalog, cmd: PgNode): P
   }
   const columns = rel.columns.filter((_, i) => i !== at);
   const next: RelationCatalog = { ...rel, columns, pk: rel.pk.map((p) => (p > at ? p - 1 : p)) };
+  await ctx.storage.tableLoading(rel.id);
   const old = [...ctx.storage.table(rel.id).scan()];
   await inBatch(ctx, (batch) => {
     const dropped = new Set<number>();
