@@ -65,6 +65,7 @@ export const SqlState = {
   QueryCanceled: '57014',
   AdminShutdown: '57P01',
   ProgramLimitExceeded: '54000',
+  ObjectNotInPrerequisiteState: '55000',
   InternalError: 'XX000',
 } as const;
 export type SqlStateCode = (typeof SqlState)[keyof typeof SqlState] | string;

@@ -23,6 +23,7 @@ import type { MvJob, StreamingEngine } from './engine';
 import { STATE_TABLES_PER_JOB } from './engine';
 import { explainStreamPlan } from './explain';
 import { StateLayoutChanged } from './durability';
+import { RebuildPendingReader } from './pending-reader';
 import type { StreamPlan } from './plan';
 import { restoreSinkJobs, restoreSinks } from './sink';
 import { checkTemporalScans } from './to-stream-join';
@@ -250,6 +251,7 @@ export function restoreMaterializedViews(engine: StreamingEngine, log: (msg: str
       const planned = planStoredMv(engine, rel);
       engine.startJob(rel, planned.plan, planned.evalCtx);
     } catch (e) {
+      engine.storage.detachReader(rel.id);
       log(`materialized view ${rel.name} could not be restored: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
@@ -259,8 +261,11 @@ export function restoreMaterializedViews(engine: StreamingEngine, log: (msg: str
   const waiting = new Set<number>();
   for (const rel of rebuild) {
     const onLoading = rel.dependsOn.some((up) => catalog.getRelationById(up)?.kind === 'materialized_view' || engine.storage.tableLoading(up) !== null);
-    if (engine.stateLoading && (onLoading || rel.dependsOn.some((up) => waiting.has(up)))) waiting.add(rel.id);
-    else rebuildNow(rel);
+    if (engine.stateLoading && (onLoading || rel.dependsOn.some((up) => waiting.has(up)))) {
+      waiting.add(rel.id);
+      // Until its job starts, reads of it get a clear, retryable error.
+      engine.storage.attachReader(new RebuildPendingReader(rel));
+    } else rebuildNow(rel);
   }
   if (waiting.size > 0) {
     log(`materialized views: ${waiting.size} rebuilt once the state restored from the checkpoint is loaded`);

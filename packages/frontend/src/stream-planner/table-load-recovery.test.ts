@@ -120,6 +120,8 @@ describe('restart while the tables load in the background', () => {
     await start();
     expect(logs).toContain('materialized views: 1 rebuilt once the state restored from the checkpoint is loaded');
     expect(await db.query('SELECT w FROM mv WHERE id = 3')).toEqual([['6']]);
+    // Until its job is rebuilt, the MV answers with a clear, retryable error.
+    await expect(db.query('SELECT n, s FROM mv_late')).rejects.toMatchObject({ code: '55000', message: expect.stringMatching(/mv_late is being rebuilt after the restart/) });
     release();
     await db.frontend.streaming.stateLoaded();
     await db.exec('FLUSH');

@@ -1,0 +1,39 @@
+/**
+ * What reads of a materialized view see between a restart and the rebuild of its job, when
+ * that rebuild waits for state or table rows still loading in the background (commands.ts
+ * `restoreMaterializedViews`): a clear, retryable error rather than "storage: table N does
+ * not exist". Starting the job attaches the real reader in its place.
+ */
+import { SqlError, SqlState } from '@freshet/common';
+import type { TableReader, TableSchema } from '@freshet/storage';
+import type { RelationCatalog } from '../catalog/model';
+
+export class RebuildPendingReader implements TableReader {
+  readonly tableId: number;
+  readonly schema: TableSchema;
+
+  constructor(private readonly rel: RelationCatalog) {
+    this.tableId = rel.id;
+    this.schema = { types: rel.columns.map((c) => c.type), pk: [...rel.pk] };
+  }
+
+  private pending(): never {
+    throw new SqlError(
+      SqlState.ObjectNotInPrerequisiteState,
+      `materialized view ${this.rel.name} is being rebuilt after the restart: it is rebuilt once the state and table rows restored from the checkpoint are loaded`,
+      { hint: 'Try again in a moment.' },
+    );
+  }
+
+  get size(): number {
+    return this.pending();
+  }
+
+  get(): never {
+    return this.pending();
+  }
+
+  scan(): never {
+    return this.pending();
+  }
+}
