@@ -3,7 +3,7 @@
  * unlike the testkit's starter it returns at once (the caller times the way to serving),
  * keeps the data dir across restarts, and stops with SIGKILL (crash) or SIGTERM (graceful).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ProcessLog } from '@freshet/testkit';
 
@@ -15,6 +15,15 @@ export interface FreshetProcess {
   exited: Promise<number>;
   /** SIGKILL (`kill -9`: no shutdown work) or SIGTERM (graceful; SIGKILL after `graceMs`). Resolves once it exited. */
   stop(how: 'kill9' | 'graceful', graceMs?: number): Promise<void>;
+}
+
+/**
+ * `bin/freshet.js` rebuilds its bundle when a source changed since the last build: a
+ * spawn right after an edit would time esbuild too. `--version` builds it (if needed)
+ * before any spawn is timed; a quick no-op when the bundle is current.
+ */
+export function ensureBundle(repoRoot: string): void {
+  execFileSync(process.execPath, [join(repoRoot, 'bin/freshet.js'), '--version'], { cwd: repoRoot, stdio: 'ignore' });
 }
 
 export function spawnFreshet(repoRoot: string, dataDir: string, port: number, opts: { heapMb?: number; args?: string[] } = {}): FreshetProcess {

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from '@freshet/testkit';
 import { createPipeline, PIPELINE_MODE_TEXT, userOfEventOrdinal, type PipelineMode } from '../lib/feature-pipeline';
-import { spawnFreshet, type FreshetProcess } from '../lib/freshet-process';
+import { ensureBundle, spawnFreshet, type FreshetProcess } from '../lib/freshet-process';
 import { lineChart } from '../lib/line-chart';
 import { machineInfo, machineLine, type MachineInfo } from '../lib/machine';
 import { insertEvents, timestampNow } from '../lib/pipeline-run';
@@ -163,6 +163,7 @@ async function runSize(o: ScenarioOptions, cfg: RecoveryResult['config'], events
     let marker = cfg.users + 1;
     for (let rep = 0; rep < cfg.repeats; rep++) {
       for (const mode of rep % 2 ? [...STOP_MODES].reverse() : STOP_MODES) {
+        ensureBundle(o.repoRoot); // not timed: a bundle rebuild after a source edit is no part of a restart
         const s0 = performance.now();
         await proc.stop(mode);
         const stopMs = performance.now() - s0;
