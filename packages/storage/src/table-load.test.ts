@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Row, T } from '@freshet/common';
 import type { RowChange, StorageEngine } from './api';
-import { LevelLog } from './level-log';
+import { holdTableLoads } from './table-load-gate';
 import { openStorage } from './open';
 
 const SCHEMA = { types: [T.Int32, T.Varchar], pk: [0] };
@@ -37,21 +37,6 @@ async function seed(): Promise<void> {
   await s.close();
 }
 
-/** Holds every table load after its first batch until `release()`. */
-function holdLoad(): () => void {
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const original = LevelLog.prototype.tableBatches;
-  vi.spyOn(LevelLog.prototype, 'tableBatches').mockImplementation(async function* (this: LevelLog, tableId: number, batch: number) {
-    let first = true;
-    for await (const rows of original.call(this, tableId, batch)) {
-      if (!first) await gate;
-      first = false;
-      yield rows;
-    }
-  });
-  return release;
-}
 
 async function reopen(logs: string[] = []): Promise<StorageEngine> {
   const s = openStorage({ dataDir: dir, objectStore: 'none', log: (m) => logs.push(m), tableRowsBeforeServing: 0 });
@@ -78,7 +63,7 @@ const expectedRows = (m: Map<number, string>): Row[] => [...m].sort((a, b) => a[
 describe('tables loaded in the background after a restart', () => {
   it('serves reads by key and DML while loading; scans wait; the result is exactly the committed rows', async () => {
     await seed();
-    const release = holdLoad();
+    const release = holdTableLoads();
     const logs: string[] = [];
     const s = await reopen(logs);
     expect(s.tableLoading(1)).not.toBeNull();
@@ -143,7 +128,7 @@ describe('tables loaded in the background after a restart', () => {
 
   it('DROP during the load waits for it and the table stays dropped; writes after it go with it', async () => {
     await seed();
-    const release = holdLoad();
+    const release = holdTableLoads();
     const s = await reopen();
     const b = s.newBatch();
     b.put(1, [ROWS + 1, 'x']);
@@ -188,7 +173,7 @@ describe('tables loaded in the background after a restart', () => {
 
   it('close during the load stops it and loses nothing', async () => {
     await seed();
-    const release = holdLoad();
+    const release = holdTableLoads();
     const logs: string[] = [];
     const s = await reopen(logs);
     const b = s.newBatch();

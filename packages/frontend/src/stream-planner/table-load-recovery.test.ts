@@ -11,26 +11,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LevelLog } from '../../../storage/src/level-log';
+import { holdTableLoads } from '../../../storage/src/table-load-gate';
 import { type TestDb, openTestDb } from '../query/testing';
 
 const ROWS = 5000;
 
-/** Holds every table load after its first batch until the returned function is called. */
-function holdTableLoads(): () => void {
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const original = LevelLog.prototype.tableBatches;
-  vi.spyOn(LevelLog.prototype, 'tableBatches').mockImplementation(async function* (this: LevelLog, tableId: number, batch: number) {
-    let first = true;
-    for await (const rows of original.call(this, tableId, batch)) {
-      if (!first) await gate;
-      first = false;
-      yield rows;
-    }
-  });
-  return release;
-}
 
 describe('restart while the tables load in the background', () => {
   let dir: string;
