@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Measurement } from '../lib/loadgen';
 import type { MachineInfo } from '../lib/machine';
 import { summarizeRuns } from '../lib/stats';
-import { KINDS, SERVING_PRESETS, goalsFor, renderServing, servingCharts, servingSpreads, type ServingCell, type ServingResult, type System } from './serving';
+import { KINDS, SERVING_PRESETS, goalsFor, selectedKinds, renderServing, servingCharts, servingSpreads, type ServingCell, type ServingResult, type System } from './serving';
 
 const machine: MachineInfo = { cpuModel: 'test cpu', cores: 2, memoryGiB: 8, os: 'linux', node: 'v20', loadAverage1m: 1, gitCommit: null, gitDirty: null };
 
@@ -103,5 +103,13 @@ describe('serving report', () => {
     const spreads = servingSpreads(r);
     expect(spreads).toHaveLength(12);
     expect(spreads.find((s) => s.label === 'freshet hot extended 8c QPS')!.pct).toBeCloseTo((2000 / 21_000) * 100, 5);
+  });
+});
+
+describe('SERVING_KINDS', () => {
+  it('selects a subset of the query kinds, in the table order, and rejects unknown ones', () => {
+    expect(selectedKinds(undefined)).toBe(KINDS);
+    expect(selectedKinds('join-cold, hot').map((k) => k.id)).toEqual(['hot', 'join-cold']);
+    expect(() => selectedKinds('hot,joins')).toThrow(/unknown kind joins/);
   });
 });

@@ -422,9 +422,20 @@ async function waitForRedis(o: ScenarioOptions, redis: RedisServer, d: ServingDa
   }
 }
 
+/**
+ * SERVING_KINDS=hot,join-cold measures a subset of the query kinds (e.g. while working on
+ * one of them); the files then name the kinds, so the day's full run is not overwritten.
+ */
+export function selectedKinds(env: string | undefined = process.env.SERVING_KINDS): readonly Kind[] {
+  const only = env?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!only?.length) return KINDS;
+  for (const id of only) if (!KINDS.some((k) => k.id === id)) throw new Error(`SERVING_KINDS: unknown kind ${id} (${KINDS.map((k) => k.id).join(', ')})`);
+  return KINDS.filter((k) => only.includes(k.id));
+}
+
 function cellPlan(o: ScenarioOptions, systems: System[]): Omit<ServingCell, 'runs' | 'summary'>[] {
   const plan: Omit<ServingCell, 'runs' | 'summary'>[] = [];
-  for (const kind of KINDS)
+  for (const kind of selectedKinds())
     for (const connections of o.connections) {
       for (const protocol of o.protocols)
         for (const system of systems) {
@@ -674,7 +685,8 @@ function output(r: ServingResult): ScenarioOutput {
   const goals = r.goals.map((g) => `${g.met === null ? 'n/a' : g.met ? 'met' : 'MISSED'}: ${g.goal} — ${g.figure}`);
   return {
     scenario: 'serving',
-    scale: r.scale,
+    // A SERVING_KINDS subset names its kinds in the file name (as NEXMARK_QUERIES does).
+    scale: r.scale + (new Set(r.cells.map((c) => c.kind)).size < KINDS.length ? `-${[...new Set(r.cells.map((c) => c.kind))].join('-')}` : ''),
     date: r.date,
     data: r,
     markdown: renderServing(r),

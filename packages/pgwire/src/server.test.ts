@@ -62,6 +62,22 @@ describe('simple query (pg client)', () => {
     await c.end();
   });
 
+  it('answers statements whose portal runs synchronously, alone and with others', async () => {
+    const c = await client();
+    expect((await c.query('sync rows 2')).rows).toEqual([
+      { n: 1, s: 'row 1' },
+      { n: 2, s: 'row 2' },
+    ]);
+    expect((await c.query('sync rows 0')).rowCount).toBe(0);
+    await expect(c.query('sync error')).rejects.toMatchObject({ code: '22012' });
+    // The connection is still usable, and a synchronous statement mixes with async ones.
+    const multi = (await c.query('sync rows 1; rows 1; sync rows 1')) as unknown as pg.QueryResult[];
+    expect(multi.map((r) => r.rowCount)).toEqual([1, 1, 1]);
+    await expect(c.query('sync rows 1; sync error; rows 1')).rejects.toMatchObject({ code: '22012' });
+    expect((await c.query('sync rows 1')).rows).toEqual([{ n: 1, s: 'row 1' }]);
+    await c.end();
+  });
+
   it('runs multi-statement queries', async () => {
     const c = await client();
     const res = (await c.query('rows 2; insert; rows 1')) as unknown as pg.QueryResult[];

@@ -61,3 +61,16 @@ describe('parameteriseLiterals: what it looks at', () => {
     expect(parameteriseLiterals(`SELECT * FROM t WHERE id IN (${Array.from({ length: 2000 }, (_, i) => i).join(',')})`)).toBeNull();
   });
 });
+
+describe('string literals that are part of a typed literal', () => {
+  it('gives up after a word that may be a type name', () => {
+    expect(parameteriseLiterals("SELECT interval '5' hour")).toBeNull();
+    expect(parameteriseLiterals("SELECT * FROM t WHERE d > DATE '1998-12-01' - interval '90' day")).toBeNull();
+    expect(parameteriseLiterals("SELECT ts AT TIME ZONE 'UTC' FROM t WHERE id = 1")).toBeNull();
+  });
+
+  it('lifts strings after symbols and value keywords', () => {
+    const p = parameteriseLiterals("SELECT 'a', x FROM t WHERE s = 'b' AND s LIKE 'c%' OR s IN ('d') AND CASE WHEN x THEN 'e' ELSE 'f' END = '5'::interval");
+    expect(p?.literals.map((l) => l.text)).toEqual(['a', 'b', 'c%', 'd', 'e', 'f', '5']);
+  });
+});

@@ -6,11 +6,12 @@
  *
  * Deliberately conservative: it only lifts plain integer literals (sized as PostgreSQL's
  * lexer sizes them: int4, else int8; larger ones stay in the text) and standard
- * '...' strings. Anything it does not fully understand — `$` (parameters, dollar quotes),
- * block comments, prefixed strings (E'', B'', X'', U&'', or a type name glued to the
- * quote), unterminated quotes — makes it give up (null), and the statement takes the
- * normal path. A lifted literal that the grammar needs as a literal (`DATE '…'`,
- * `INTERVAL '…'`) just makes the template fail to plan, which the cache records.
+ * '...' strings in value positions. Anything it does not fully understand — `$`
+ * (parameters, dollar quotes), block comments, prefixed strings (E'', B'', X'', U&'', or a
+ * type name glued to the quote), a string after a word that may be a type name
+ * (`DATE '…'`, `INTERVAL '1' DAY`: see VALUE_KEYWORDS), unterminated quotes — makes it
+ * give up (null), and the statement takes the normal path. The plan cache also refuses
+ * templates where a parameter would change the meaning (ORDER BY 1, type modifiers).
  */
 
 export type LiteralKind = 'int4' | 'int8' | 'string';
@@ -53,6 +54,24 @@ function startsWithSelect(sql: string): boolean {
   return sql.length - i >= 6 && (sql.charCodeAt(i + 6) <= 32 || sql.length - i === 6 || sql.charCodeAt(i + 6) === 42 /* * */) && sql.slice(i, i + 6).toUpperCase() === 'SELECT';
 }
 
+/**
+ * Keywords after which a string literal is a plain value. After any other word it may be a
+ * typed literal (`DATE '2020-01-01'`, `INTERVAL '1' DAY`, `numeric '1.5'`), whose type and
+ * qualifiers are part of the literal: as `DATE $1` or `INTERVAL $1 DAY` it would not mean
+ * the same (or parse at all).
+ */
+const VALUE_KEYWORDS = new Set(['SELECT', 'WHERE', 'AND', 'OR', 'NOT', 'LIKE', 'ILIKE', 'THEN', 'ELSE', 'WHEN', 'CASE', 'BETWEEN', 'ON', 'HAVING', 'DISTINCT', 'ESCAPE', 'FROM', 'TO', 'IN']);
+
+/** True if the string literal starting at `quote` follows a symbol or one of VALUE_KEYWORDS. */
+function valuePosition(sql: string, quote: number): boolean {
+  let end = quote;
+  while (end > 0 && sql.charCodeAt(end - 1) <= 32) end--;
+  if (end === 0 || !isIdentChar(sql.charCodeAt(end - 1))) return true;
+  let start = end;
+  while (start > 0 && isIdentChar(sql.charCodeAt(start - 1))) start--;
+  return VALUE_KEYWORDS.has(sql.slice(start, end).toUpperCase());
+}
+
 /** Template and literals of `sql`, or null when it cannot be parameterised safely. */
 export function parameteriseLiterals(sql: string): Parameterised | null {
   if (sql.length > MAX_PARAMETERISED_LENGTH || !startsWithSelect(sql)) return null;
@@ -84,6 +103,7 @@ export function parameteriseLiterals(sql: string): Parameterised | null {
     }
     if (c === 39 /* ' */) {
       if (i > 0 && isIdentChar(sql.charCodeAt(i - 1))) return null; // E'…', X'…', date'…'
+      if (!valuePosition(sql, i)) return null; // DATE '…', INTERVAL '1' DAY, AT TIME ZONE '…'
       const start = i;
       let value = '';
       let from = i + 1;

@@ -25,7 +25,7 @@ async function runPortals(portals: Portal[]): Promise<string[][]> {
   return rows;
 }
 
-/** Runs a simple query; returns its rows as text and whether the plan cache answered it. */
+/** Runs a simple query; returns its rows as text and whether a cached point-lookup plan answered it. */
 async function q(sql: string): Promise<{ rows: string[][]; cached: boolean }> {
   const portals = session.simpleQuery(sql);
   const cached = portals.length === 1 && portals[0] instanceof FastPathPortal;
@@ -77,7 +77,7 @@ describe('plan cache: simple protocol', () => {
     expect(await codeOf("SELECT v FROM t WHERE id = 'abc'")).toBe('22P02');
   });
 
-  it('takes the normal path for statements that are not point lookups', async () => {
+  it('runs statements that are not point lookups through the executor', async () => {
     expect(await q("SELECT v FROM t WHERE id = 1 AND v = 'one'")).toEqual({ rows: [['one']], cached: false });
     expect(await q("SELECT v FROM t WHERE v = 'two'")).toEqual({ rows: [['two']], cached: false });
     expect(await q('SELECT v FROM t WHERE id > 1 ORDER BY id')).toEqual({ rows: [['two'], ['big']], cached: false });
@@ -118,9 +118,9 @@ describe('plan cache: simple protocol', () => {
     expect(await rows('SELECT v FROM t WHERE id = 1')).toEqual([['from root']]);
   });
 
-  it('does not cache through a view, and follows the view being replaced', async () => {
+  it('follows a view being replaced', async () => {
     await rows('CREATE VIEW tv AS SELECT * FROM t');
-    expect(await q('SELECT v FROM tv WHERE id = 2')).toEqual({ rows: [['two']], cached: false });
+    expect(await rows('SELECT v FROM tv WHERE id = 2')).toEqual([['two']]);
     await rows("DROP VIEW tv; CREATE VIEW tv AS SELECT id, upper(v) AS v FROM t");
     expect(await rows('SELECT v FROM tv WHERE id = 2')).toEqual([['TWO']]);
   });
@@ -151,9 +151,18 @@ describe('plan cache: simple protocol', () => {
     expect(await q("SELECT v FROM kv WHERE k = 'a' AND n = 1")).toEqual({ rows: [], cached: true });
   });
 
-  it('stays bounded', async () => {
-    for (let i = 0; i < 300; i++) await rows(`SELECT v AS c${i} FROM t WHERE id = 1`);
+  it('stays bounded, dropping the least recently used shape', async () => {
+    for (let i = 0; i < 300; i++) {
+      await rows(`SELECT v AS c${i} FROM t WHERE id = 1`);
+      await rows('SELECT v AS kept FROM t WHERE id = 2'); // used all along: never the oldest
+    }
     expect(session.planCache.size).toBeLessThanOrEqual(256);
+    const misses = session.planCache.misses;
+    expect(await rows('SELECT v AS kept FROM t WHERE id = 1')).toEqual([['one']]);
+    expect(await rows('SELECT v AS c299 FROM t WHERE id = 1')).toEqual([['one']]);
+    expect(session.planCache.misses).toBe(misses);
+    expect(await rows('SELECT v AS c0 FROM t WHERE id = 1')).toEqual([['one']]);
+    expect(session.planCache.misses).toBe(misses + 1);
   });
 });
 
@@ -182,16 +191,162 @@ describe('plan cache: extended protocol', () => {
     expect(await extended('SELECT * FROM t WHERE id = $1', [null], ['2'])).toEqual([['2', 'two', 'NULL']]);
   });
 
-  it('does not cache a lookup through a view, whose base table can change under it', async () => {
+  it('caches a lookup through a view, and re-prepares when its base table changes', async () => {
     await rows('ALTER TABLE t ADD COLUMN w int; CREATE VIEW tv AS SELECT id, w FROM t');
     const a = session.prepare('SELECT w FROM tv WHERE id = $1', [null]);
-    expect(session.prepare('SELECT w FROM tv WHERE id = $1', [null])).not.toBe(a);
+    expect(session.prepare('SELECT w FROM tv WHERE id = $1', [null])).toBe(a);
     await rows('UPDATE t SET w = 7 WHERE id = 2');
     expect(await extended('SELECT w FROM tv WHERE id = $1', [null], ['2'])).toEqual([['7']]);
+    // The view's record is unchanged, but the table it reads is a new one.
+    await rows('DROP VIEW tv; DROP TABLE t; CREATE TABLE t (id bigint PRIMARY KEY, w varchar); CREATE VIEW tv AS SELECT id, w FROM t');
+    await rows("INSERT INTO t VALUES (2, 'seven')");
+    expect(session.prepare('SELECT w FROM tv WHERE id = $1', [null])).not.toBe(a);
+    expect(await extended('SELECT w FROM tv WHERE id = $1', [null], ['2'])).toEqual([['seven']]);
   });
 
-  it('does not cache statements that are not point lookups', async () => {
-    const a = session.prepare('SELECT now() FROM t WHERE id = $1', [null]);
-    expect(session.prepare('SELECT now() FROM t WHERE id = $1', [null])).not.toBe(a);
+  it('caches statements that are not point lookups, with now() evaluated per execution', async () => {
+    const a = session.prepare('SELECT now()::varchar FROM t WHERE id = $1', [null]);
+    expect(session.prepare('SELECT now()::varchar FROM t WHERE id = $1', [null])).toBe(a);
+    const [[first]] = await extended('SELECT now()::varchar FROM t WHERE id = $1', [null], ['1']);
+    await new Promise((r) => setTimeout(r, 5));
+    const [[second]] = await extended('SELECT now()::varchar FROM t WHERE id = $1', [null], ['1']);
+    expect(second > first).toBe(true);
+  });
+
+  it('keeps a Parse with string literals only when it is a point lookup', async () => {
+    const a = session.prepare("SELECT v FROM t WHERE id = $1 AND v <> 'x'", [null]);
+    expect(session.prepare("SELECT v FROM t WHERE id = $1 AND v <> 'x'", [null])).not.toBe(a);
+    const b = session.prepare("SELECT v FROM t WHERE id = '1'", []);
+    expect(session.prepare("SELECT v FROM t WHERE id = '1'", [])).toBe(b);
+  });
+});
+
+/**
+ * Seed 004's serving join (bench/lib/serving-model.ts) over plain tables of the same shape:
+ * the plan reads two relations and a secondary index, so its cache entry must follow all of them.
+ */
+describe('plan cache: a join over two relations and an index', () => {
+  const JOIN = (k: number | string) =>
+    `SELECT u.declined, s.page_views FROM user_risk u LEFT JOIN session_activity s USING (user_id) WHERE u.user_id = ${k} ORDER BY s.page_views`;
+  /** The same query through the normal path: a block comment makes the cache pass it by. */
+  const uncached = (sql: string) => rows(`${sql} /* uncached */`);
+
+  beforeEach(async () => {
+    await rows(
+      'CREATE TABLE user_risk (user_id bigint PRIMARY KEY, declined bigint); ' +
+        'CREATE TABLE session_activity (session_id bigint, user_id bigint, page_views bigint, PRIMARY KEY (session_id, user_id)); ' +
+        'CREATE INDEX session_activity_by_user ON session_activity (user_id)',
+    );
+    const users = Array.from({ length: 40 }, (_, i) => `(${i + 1}, ${i % 3})`).join(', ');
+    // Users 1..30 have sessions (every third one two), 31..40 none.
+    const sessions = Array.from({ length: 45 }, (_, i) => `(${i + 1}, ${(i % 30) + 1}, ${i * 7})`).join(', ');
+    await rows(`INSERT INTO user_risk VALUES ${users}; INSERT INTO session_activity VALUES ${sessions}`);
+  });
+
+  it('plans once and answers every key as the uncached path does', async () => {
+    const misses = session.planCache.misses;
+    const served = session.planCache.served;
+    for (let k = 0; k <= 42; k++) expect(await rows(JOIN(k))).toEqual(await uncached(JOIN(k)));
+    expect(session.planCache.misses).toBe(misses + 1);
+    expect(session.planCache.served).toBe(served + 43);
+    expect(await rows(JOIN(2))).toEqual([['1', '7'], ['1', '217']]);
+    expect(await rows(JOIN(35))).toEqual([['1', 'NULL']]);
+  });
+
+  it('follows DROP and CREATE of either relation and of the index', async () => {
+    expect(await rows(JOIN(2))).toEqual([['1', '7'], ['1', '217']]);
+    await rows('DROP INDEX session_activity_by_user');
+    expect(await rows(JOIN(2))).toEqual([['1', '7'], ['1', '217']]);
+    await rows('DROP TABLE session_activity');
+    expect(await codeOf(JOIN(2))).toBe('42P01');
+    await rows('CREATE TABLE session_activity (user_id bigint PRIMARY KEY, page_views bigint); INSERT INTO session_activity VALUES (2, 99)');
+    expect(await rows(JOIN(2))).toEqual([['1', '99']]);
+    await rows('DROP TABLE user_risk; CREATE TABLE user_risk (user_id bigint PRIMARY KEY, declined varchar); INSERT INTO user_risk VALUES (2, \'two\')');
+    expect(await rows(JOIN(2))).toEqual([['two', '99']]);
+  });
+
+  it('re-plans when an index the plan could use is created', async () => {
+    await rows('DROP INDEX session_activity_by_user');
+    expect(await rows(JOIN(3))).toEqual([['2', '14'], ['2', '224']]);
+    const misses = session.planCache.misses;
+    await rows('CREATE INDEX sa_user ON session_activity (user_id)');
+    expect(await rows(JOIN(3))).toEqual([['2', '14'], ['2', '224']]);
+    expect(session.planCache.misses).toBe(misses + 1);
+  });
+
+  it('follows ALTER and RENAME of the second relation', async () => {
+    expect(await rows(JOIN(4))).toEqual([['0', '21'], ['0', '231']]);
+    await rows('ALTER TABLE session_activity RENAME COLUMN page_views TO views');
+    expect(await codeOf(JOIN(4))).toBe('42703');
+    await rows('ALTER TABLE session_activity RENAME COLUMN views TO page_views; ALTER TABLE session_activity ADD COLUMN extra int');
+    expect(await rows(JOIN(4))).toEqual([['0', '21'], ['0', '231']]);
+    await rows('ALTER TABLE session_activity RENAME TO sessions_old');
+    expect(await codeOf(JOIN(4))).toBe('42P01');
+    await rows('CREATE VIEW session_activity AS SELECT user_id, page_views * 2 AS page_views FROM sessions_old');
+    expect(await rows(JOIN(4))).toEqual([['0', '42'], ['0', '462']]);
+    // The view's record stays the same when the table under it changes: still a miss.
+    await rows('DROP VIEW session_activity; ALTER TABLE sessions_old RENAME TO base; CREATE VIEW session_activity AS SELECT user_id, page_views FROM base');
+    expect(await rows(JOIN(4))).toEqual([['0', '21'], ['0', '231']]);
+    const misses = session.planCache.misses;
+    await rows('ALTER TABLE base ADD COLUMN z int');
+    expect(await rows(JOIN(4))).toEqual([['0', '21'], ['0', '231']]);
+    expect(session.planCache.misses).toBe(misses + 1);
+  });
+
+  it('follows search_path to another schema holding the same names', async () => {
+    await rows(
+      'CREATE SCHEMA other; CREATE TABLE other.user_risk (user_id bigint PRIMARY KEY, declined bigint); ' +
+        'CREATE TABLE other.session_activity (user_id bigint, page_views bigint); INSERT INTO other.user_risk VALUES (5, 50); INSERT INTO other.session_activity VALUES (5, 500)',
+    );
+    expect(await rows(JOIN(5))).toEqual([['1', '28'], ['1', '238']]);
+    await rows('SET search_path TO other');
+    expect(await rows(JOIN(5))).toEqual([['50', '500']]);
+    await rows('SET search_path TO public');
+    expect(await rows(JOIN(5))).toEqual([['1', '28'], ['1', '238']]);
+  });
+
+  it('sees rows written after the plan was cached', async () => {
+    expect(await rows(JOIN(33))).toEqual([['2', 'NULL']]);
+    await rows('INSERT INTO session_activity VALUES (100, 33, 1)');
+    expect(await rows(JOIN(33))).toEqual([['2', '1']]);
+  });
+
+  it('keeps column positions: ORDER BY / GROUP BY n are not turned into parameters', async () => {
+    const served = session.planCache.served;
+    expect(await rows('SELECT user_id, page_views FROM session_activity WHERE user_id < 3 ORDER BY 2 DESC')).toEqual([
+      ['2', '217'],
+      ['1', '210'],
+      ['2', '7'],
+      ['1', '0'],
+    ]);
+    expect(await rows('SELECT user_id, count(*) FROM session_activity WHERE user_id <= 2 GROUP BY 1 ORDER BY 1')).toEqual([
+      ['1', '2'],
+      ['2', '2'],
+    ]);
+    expect(session.planCache.served).toBe(served);
+  });
+
+  it('does not cache plans that read session state or system catalogs', async () => {
+    await rows("SET application_name = 'first'");
+    expect(await rows("SELECT current_setting('application_name'), 1")).toEqual([['first', '1']]);
+    await rows("SET application_name = 'second'");
+    expect(await rows("SELECT current_setting('application_name'), 1")).toEqual([['second', '1']]);
+    const served = session.planCache.served;
+    // pg_backend_pid() reads the planning context's session information.
+    expect(await rows('SELECT pg_backend_pid() > 0, 1')).toEqual([['t', '1']]);
+    expect(await rows('SELECT pg_backend_pid() > 0, 1')).toEqual([['t', '1']]);
+    expect(await rows("SELECT relname FROM pg_catalog.pg_class WHERE relname = 'user_risk' AND 1 = 1")).toEqual([['user_risk']]);
+    expect(await rows("SELECT relname FROM pg_catalog.pg_class WHERE relname = 'user_risk' AND 1 = 1")).toEqual([['user_risk']]);
+    expect(session.planCache.served).toBe(served);
+  });
+
+  it('extended protocol: reuses the prepared join and re-prepares after DDL on the second relation', async () => {
+    const sql = 'SELECT u.declined, s.page_views FROM user_risk u LEFT JOIN session_activity s USING (user_id) WHERE u.user_id = $1 ORDER BY 2';
+    const a = session.prepare(sql, [null]);
+    expect(session.prepare(sql, [null])).toBe(a);
+    for (const k of [1, 2, 31, 99]) expect(await extended(sql, [null], [String(k)])).toEqual(await uncached(JOIN(k)));
+    await rows('ALTER TABLE session_activity ADD COLUMN extra int');
+    expect(session.prepare(sql, [null])).not.toBe(a);
+    expect(await extended(sql, [null], ['2'])).toEqual([['1', '7'], ['1', '217']]);
   });
 });

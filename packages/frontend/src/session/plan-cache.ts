@@ -1,76 +1,80 @@
 /**
- * A per-session cache of point-lookup plans, so a serving workload pays for parsing,
- * binding and optimising once per statement shape instead of once per query:
+ * A per-session cache of prepared plans, so a serving workload pays for parsing, binding
+ * and optimising once per statement shape instead of once per query:
  *
- * - Simple protocol: `SELECT … FROM t WHERE pk = 42` is parameterised
- *   (plan-cache-literals.ts) into `… WHERE pk = $1`; that template is planned once with
- *   the literals' types, and every later query of the same shape binds its own literals.
+ * - Simple protocol: `SELECT … WHERE u.user_id = 42` is parameterised
+ *   (plan-cache-literals.ts) into `… WHERE u.user_id = $1`; that template is planned once
+ *   with the literals' types, and every later query of the same shape binds its own
+ *   literals. A template whose plan is a point lookup runs on the fast path
+ *   (../query/fast-path.ts); any other read-only SELECT (the serving join, aggregates,
+ *   views) runs its cached plan through the executor.
  * - Extended protocol: Parse of the same text with the same parameter types (clients
  *   that use the unnamed statement re-send Parse for every query) reuses the prepared
  *   command.
  *
- * Only statements whose plan compiles to a point lookup (../query/fast-path.ts) are cached:
- * a single-table `Get` whose key is built from parameters — nothing evaluated at plan time
- * (now(), folded casts of session-dependent values) can be baked into such a plan, and
- * every lifted literal necessarily ends up as a key value, parsed exactly as Bind parses
- * a parameter.
+ * What may be cached: a SELECT (no INTO, no FOR UPDATE) whose planning read nothing a
+ * reused plan would repeat stale — plan-cache-deps.ts records what planning asked the
+ * catalog and marks plans that read session settings, system catalogs or sources
+ * uncacheable. now() and friends are volatile: never folded, evaluated per execution.
+ * Lifting a literal must not change the statement's meaning: `ORDER BY 1`, `GROUP BY 1`
+ * and `DISTINCT ON (1)` are column positions, so templates with a bare parameter there
+ * are not cached. A Parse'd statement (not a template) keeps its literals in the plan, and
+ * a string literal may fold to a value of the moment (`'now'::timestamptz`): such text
+ * is cached only when it plans to a point lookup, as before.
  *
- * Validity: such a plan depends on the catalog only through the one relation named in
- * its FROM clause. Each entry records that name and the catalog record it resolved to;
- * a hit re-resolves the name with the session's current database, search_path and user
- * and requires the very same record. DDL replaces records (CREATE/DROP give new ones,
- * ALTER/RENAME build a new record via Catalog.updateRelation), and a search_path change
- * or a newly created shadowing table resolves to a different one, so all of them miss.
- * Statements that are not point lookups are remembered as such (with the same
- * validation), so they cost one template planning, not one per execution.
+ * Validity: each entry records the session's database, search_path and TimeZone (folded
+ * casts read it) and the catalog answers its planning used; a hit requires the same
+ * settings and the same answers (PlanDependencies.stillValid). DDL on any relation the
+ * plan read — directly, through a view, or as an index it may use — changes an answer,
+ * so the entry is dropped and the statement planned again. Statements that cannot be
+ * cached are remembered as such (with the same validation), so they cost one template
+ * planning, not one per execution.
  */
 import { type DataType, type Datum, T, parseDatum } from '@freshet/common';
 import type { FieldInfo, Portal } from '@freshet/pgwire';
 import { type PgNode, type Statement, parseSql } from '@freshet/sql';
-import type { RelationCatalog } from '../catalog/model';
 import type { PointLookup } from '../query/fast-path';
 import type { PreparedCommand } from './dispatch';
-import { prepareStatement } from './dispatch';
-import { FastPathPortal } from './fast-path-portal';
+import { type PlanDependencies, recordingContext } from './plan-cache-deps';
 import { type LiftedLiteral, parameteriseLiterals } from './plan-cache-literals';
+import { prepareQueryCommand } from './query-command';
+import { queryContext } from './query-context';
 import type { FrontendSession } from './session';
 
 /** Entries kept per session; beyond this the least recently used is dropped. */
 export const PLAN_CACHE_SIZE = 256;
 
-/** What query-command.ts attaches to a command whose plan is a point lookup. */
-export interface PointLookupCommand extends PreparedCommand {
-  readonly pointLookup: PointLookup;
-  readonly fields: FieldInfo[];
+/** What query-command.ts returns for a SELECT: a command the cache can keep. */
+export interface CachedCommand extends PreparedCommand {
+  /** The fast path, when the plan is a primary-key lookup. */
+  readonly pointLookup: PointLookup | null;
+  readonly fields: FieldInfo[] | null;
   readonly paramTypes: DataType[];
-}
-
-function isPointLookupCommand(cmd: PreparedCommand): cmd is PointLookupCommand {
-  return (cmd as Partial<PointLookupCommand>).pointLookup !== undefined && (cmd as Partial<PointLookupCommand>).pointLookup !== null;
-}
-
-/** The relation a statement's FROM names, as written. */
-interface RelationName {
-  readonly schema: string | null;
-  readonly name: string;
+  /** A portal for these parameters that reports `text` as the running statement. */
+  bindAs(params: Datum[], text: string): Portal;
 }
 
 interface Entry {
-  /** null: known not to be a point lookup (a negative entry). */
-  readonly command: PointLookupCommand | null;
-  /** null: the statement's shape never qualifies, whatever the catalog holds. */
-  readonly from: RelationName | null;
-  /** What `from` resolved to when the entry was made (undefined: nothing). */
-  readonly resolved: RelationCatalog | undefined;
+  /** null: known not to be cacheable (a negative entry). */
+  readonly command: CachedCommand | null;
+  /** What planning read; null: the statement's shape never qualifies, whatever the catalog holds. */
+  readonly deps: PlanDependencies | null;
+  /** The settings the plan was made under. */
+  readonly database: string;
+  readonly searchPath: string;
+  readonly timeZone: string;
+  /** The cache's clock at the last use (least recently used goes first). */
+  used: number;
 }
 
 export class PlanCache {
   private readonly entries = new Map<string, Entry>();
-  /** search_path text → parsed, so validating a hit does not re-parse the setting. */
-  private pathText = '';
-  private path: string[] = [];
+  /** Counts uses: a hit stamps its entry instead of moving it in the Map (which allocated per query). */
+  private clock = 0;
   hits = 0;
   misses = 0;
+  /** Simple queries answered from a cached template (tests read it). */
+  served = 0;
 
   constructor(private readonly session: FrontendSession) {}
 
@@ -83,8 +87,8 @@ export class PlanCache {
   }
 
   /**
-   * A portal answering the simple query `sql` from a cached point-lookup plan, or null
-   * when the statement must take the normal path (which then reports any error).
+   * A portal answering the simple query `sql` from a cached plan, or null when the
+   * statement must take the normal path (which then reports any error).
    */
   simpleQuery(sql: string): Portal | null {
     if (this.session.txStatus === 'E') return null; // the normal path rejects it
@@ -99,7 +103,8 @@ export class PlanCache {
     } else this.hits++;
     const cmd = entry.command;
     if (!cmd) return null;
-    return new FastPathPortal(this.session, cmd.pointLookup, cmd.fields, this.literalParams(p.literals, cmd.paramTypes), sql);
+    this.served++;
+    return cmd.bindAs(this.literalParams(p.literals, cmd.paramTypes), sql);
   }
 
   /** A cached command for Parse of `sql` with these parameter types, or null. */
@@ -110,44 +115,83 @@ export class PlanCache {
     return command;
   }
 
-  /** Records the outcome of a Parse that missed (`stmt` as parsed, `cmd` as prepared). */
-  rememberPrepared(sql: string, paramTypes: readonly (DataType | null)[], stmt: Statement | undefined, cmd: PreparedCommand): void {
+  /**
+   * Prepares a Parse that missed (`stmt` as parsed) and remembers the outcome. Returns the
+   * command, or null when the statement is not a cacheable SELECT — the caller then
+   * prepares it the normal way (which also reports its errors).
+   */
+  prepare(sql: string, paramTypes: (DataType | null)[], stmt: Statement | undefined): PreparedCommand | null {
     this.misses++;
-    const from = stmt ? singleRelation(stmt) : null;
-    if (!from) return; // not a SELECT from one relation: not worth an entry
-    const resolved = this.resolve(from);
-    // As for templates: only when FROM names the very table read (not a view over it).
-    const command = isPointLookupCommand(cmd) && cmd.pointLookup.table === resolved ? cmd : null;
-    this.remember(preparedKey(sql, paramTypes), { command, from, resolved });
+    if (this.session.txStatus === 'E' || !stmt || !cacheableSelect(stmt)) return null; // not worth an entry
+    const key = preparedKey(sql, paramTypes);
+    if (this.valid(key)) return null; // known not cacheable: plan it the normal way only
+    const planned = this.plan(stmt, paramTypes);
+    const cmd = planned.command;
+    const keep = cmd !== null && (cmd.pointLookup !== null || !hasStringLiteral(sql));
+    this.remember(key, this.entry(keep ? cmd : null, planned.deps));
+    return cmd;
   }
 
-  /** The entry under `key` if it is still valid (refreshing its LRU position). */
+  /** The entry under `key` if it is still valid (stamped as just used). */
   private valid(key: string): Entry | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    if (entry.from && this.resolve(entry.from) !== entry.resolved) {
-      this.entries.delete(key);
-      return undefined;
+    if (entry.deps) {
+      const s = this.session;
+      if (
+        entry.database !== s.database ||
+        entry.searchPath !== s.config.get('search_path') ||
+        entry.timeZone !== s.config.get('timezone') ||
+        !entry.deps.stillValid(s.frontend.catalog)
+      ) {
+        this.entries.delete(key);
+        return undefined;
+      }
     }
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    entry.used = ++this.clock;
     return entry;
   }
 
   private remember(key: string, entry: Entry): void {
-    this.entries.delete(key);
+    entry.used = ++this.clock;
     this.entries.set(key, entry);
-    if (this.entries.size > PLAN_CACHE_SIZE) this.entries.delete(this.entries.keys().next().value!);
+    if (this.entries.size > PLAN_CACHE_SIZE) this.evictOldest();
   }
 
-  private resolve(from: RelationName): RelationCatalog | undefined {
-    const s = this.session;
-    const text = s.config.get('search_path');
-    if (text !== this.pathText) {
-      this.path = s.searchPath();
-      this.pathText = text;
+  /** Drops the least recently used entry: a scan, but only when a new shape overflows the cache. */
+  private evictOldest(): void {
+    let oldest: string | undefined;
+    let at = Infinity;
+    for (const [key, e] of this.entries) {
+      if (e.used < at) {
+        at = e.used;
+        oldest = key;
+      }
     }
-    return s.frontend.catalog.resolveRelation(s.database, this.path, from.schema, from.name, s.user);
+    if (oldest !== undefined) this.entries.delete(oldest);
+  }
+
+  private entry(command: CachedCommand | null, deps: PlanDependencies | null): Entry {
+    const s = this.session;
+    return { command, deps, database: s.database, searchPath: s.config.get('search_path'), timeZone: s.config.get('timezone'), used: 0 };
+  }
+
+  /**
+   * Plans a cacheable SELECT against a recording context. The command is null when
+   * planning failed or read something a reused plan cannot re-check (the plan is then
+   * unusable: see plan-cache-deps.ts); `deps` says what the outcome depends on.
+   */
+  private plan(stmt: Extract<Statement, { kind: 'pg' }>, paramTypes: (DataType | null)[]): { command: CachedCommand | null; deps: PlanDependencies } {
+    const { ctx, deps } = recordingContext(queryContext(this.session));
+    let cmd: CachedCommand;
+    try {
+      cmd = prepareQueryCommand(this.session, stmt, paramTypes, ctx) as CachedCommand;
+    } catch {
+      return { command: null, deps };
+    } finally {
+      deps.freeze();
+    }
+    return { command: deps.uncacheable ? null : cmd, deps };
   }
 
   /** Plans the parameterised template; any failure makes a negative entry. */
@@ -156,20 +200,15 @@ export class PlanCache {
     try {
       stmts = parseSql(template);
     } catch {
-      return { command: null, from: null, resolved: undefined };
+      return this.entry(null, null);
     }
-    const from = stmts.length === 1 ? singleRelation(stmts[0]) : null;
-    if (!from) return { command: null, from: null, resolved: undefined };
-    const resolved = this.resolve(from);
-    let cmd: PreparedCommand;
-    try {
-      cmd = prepareStatement(this.session, stmts[0], literals.map(literalType));
-    } catch {
-      return { command: null, from, resolved };
-    }
-    // A FROM that names a view resolves to the view, not the table read: not cached.
-    const ok = isPointLookupCommand(cmd) && cmd.pointLookup.table === resolved && cmd.paramTypes.length === literals.length;
-    return { command: ok ? (cmd as PointLookupCommand) : null, from, resolved };
+    const stmt = stmts.length === 1 ? stmts[0] : null;
+    if (!stmt || !cacheableSelect(stmt) || hasPositionalParam(stmt.node as PgNode)) return this.entry(null, null);
+    const planned = this.plan(stmt, literals.map(literalType));
+    const cmd = planned.command;
+    // Every literal must have become a parameter the plan reads with the literal's type.
+    const ok = cmd !== null && cmd.paramTypes.length === literals.length;
+    return this.entry(ok ? cmd : null, planned.deps);
   }
 
   /** The literals as parameter datums, parsed as Bind parses text parameters. */
@@ -196,16 +235,65 @@ function preparedKey(sql: string, paramTypes: readonly (DataType | null)[]): str
   return `P${types}\u0000${sql}`;
 }
 
-/**
- * The one relation of `SELECT … FROM rel …` (no joins, subqueries in FROM, CTEs, or
- * set operations), or null. Only such statements can plan to a point lookup we cache.
- */
-function singleRelation(stmt: Statement): RelationName | null {
-  if (stmt.kind !== 'pg' || stmt.rw) return null;
+/** A read-only query: SELECT (or VALUES, set operations, WITH … SELECT) without INTO or FOR UPDATE/SHARE. */
+function cacheableSelect(stmt: Statement): stmt is Extract<Statement, { kind: 'pg' }> {
+  if (stmt.kind !== 'pg') return false;
   const select = (stmt.node as PgNode).SelectStmt as PgNode | undefined;
-  if (!select || select.withClause || select.intoClause || select.lockingClause || select.op !== 'SETOP_NONE') return null;
-  if (!Array.isArray(select.fromClause) || select.fromClause.length !== 1) return null;
-  const rv = select.fromClause[0].RangeVar as PgNode | undefined;
-  if (!rv || rv.catalogname || typeof rv.relname !== 'string') return null;
-  return { schema: typeof rv.schemaname === 'string' ? rv.schemaname : null, name: rv.relname };
+  return !!select && !select.intoClause && !select.lockingClause && !hasDataModifyingCte(select);
+}
+
+/** `WITH x AS (INSERT … RETURNING …) SELECT …` writes: never cached. */
+function hasDataModifyingCte(select: PgNode): boolean {
+  const ctes = (select.withClause as PgNode | undefined)?.ctes as PgNode[] | undefined;
+  return !!ctes?.some((c) => {
+    const q = (c.CommonTableExpr as PgNode | undefined)?.ctequery as PgNode | undefined;
+    return !!q && !q.SelectStmt;
+  });
+}
+
+/**
+ * True if a template parameter stands where the original statement's integer literal was
+ * not a value: an ORDER BY or DISTINCT ON item (a column position), anywhere in GROUP BY
+ * (positions, also inside ROLLUP/CUBE), or a type modifier (`numeric(10, 2)`).
+ */
+function hasPositionalParam(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(hasPositionalParam);
+  if (node === null || typeof node !== 'object') return false;
+  const n = node as PgNode;
+  const select = n.SelectStmt as PgNode | undefined;
+  if (select) {
+    const sorts = (select.sortClause as PgNode[] | undefined) ?? [];
+    if (sorts.some((s) => isParam((s.SortBy as PgNode | undefined)?.node))) return true;
+    if (containsParam(select.groupClause)) return true;
+    if (((select.distinctClause as PgNode[] | undefined) ?? []).some(isParam)) return true;
+  }
+  const typeName = n.TypeName as PgNode | undefined;
+  if (typeName && containsParam(typeName.typmods)) return true;
+  for (const v of Object.values(n)) if (hasPositionalParam(v)) return true;
+  return false;
+}
+
+function containsParam(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(containsParam);
+  if (node === null || typeof node !== 'object') return false;
+  if (isParam(node)) return true;
+  for (const v of Object.values(node)) if (containsParam(v)) return true;
+  return false;
+}
+
+function isParam(n: unknown): boolean {
+  return n !== null && typeof n === 'object' && 'ParamRef' in (n as object);
+}
+
+/** A '…' or $$…$$ string in the text (conservatively: any quote or non-parameter `$`). */
+function hasStringLiteral(sql: string): boolean {
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql.charCodeAt(i);
+    if (c === 39 /* ' */) return true;
+    if (c === 36 /* $ */) {
+      const next = sql.charCodeAt(i + 1);
+      if (!(next >= 48 && next <= 57)) return true;
+    }
+  }
+  return false;
 }

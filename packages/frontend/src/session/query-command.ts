@@ -7,7 +7,7 @@ import { type Datum, type Row, SqlError, SqlState } from '@freshet/common';
 import type { FieldInfo, Portal } from '@freshet/pgwire';
 import type { Statement } from '@freshet/sql';
 import type { DataType } from '@freshet/common';
-import { prepareQuery, type PreparedQuery, type QueryExecution } from '../query';
+import { prepareQuery, type PreparedQuery, type QueryContext, type QueryExecution } from '../query';
 import type { PreparedCommand } from './dispatch';
 import { compilePointLookup } from '../query/fast-path';
 import { withInsertFastPath } from '../query/fast-path-insert';
@@ -20,24 +20,28 @@ import type { FrontendSession } from './session';
 
 const WRITE_NODES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt']);
 
+/** `ctx`: the context to plan in (the plan cache passes one that records what the plan depends on). */
 export function prepareQueryCommand(
   session: FrontendSession,
   stmt: Extract<Statement, { kind: 'pg' }>,
   paramTypes: (DataType | null)[],
+  ctx: QueryContext = queryContext(session),
 ): PreparedCommand {
   const nodeType = Object.keys(stmt.node as object)[0];
   const isWrite = WRITE_NODES.has(nodeType);
-  const ctx = queryContext(session);
   let prepared = prepareQuery(ctx, stmt.node, paramTypes, stmt.rw);
   // INSERT … VALUES of parameters/literals builds its rows without an executor tree (../query/fast-path-insert.ts).
   if (nodeType === 'InsertStmt') prepared = withInsertFastPath(prepared, ctx);
   // Primary-key lookups skip the executor tree on every Bind (see ../query/fast-path.ts).
   const lookup = nodeType === 'SelectStmt' ? compilePointLookup(prepared.plan) : null;
+  const bindAs = (params: Datum[], text: string): Portal =>
+    lookup ? new FastPathPortal(session, lookup, prepared.fields!, params, text) : new QueryPortal(session, prepared, params, text, isWrite, ctx.searchPath);
   return {
     describe: () => ({ paramTypes: prepared.paramTypes, fields: prepared.fields }),
-    bind: (params: Datum[]) =>
-      lookup ? new FastPathPortal(session, lookup, prepared.fields!, params, stmt.text) : new QueryPortal(session, prepared, params, stmt.text, isWrite),
-    // Read by the plan cache (plan-cache.ts), which keeps only point lookups.
+    bind: (params: Datum[]) => bindAs(params, stmt.text),
+    // Read by the plan cache (plan-cache.ts): a simple query answered from a cached
+    // template binds its literals and keeps its own text (pg_stat_activity).
+    bindAs,
     pointLookup: lookup,
     fields: prepared.fields,
     paramTypes: prepared.paramTypes,
@@ -53,6 +57,7 @@ class QueryPortal implements Portal {
     private readonly params: Datum[],
     private readonly text: string,
     private readonly isWrite: boolean,
+    private readonly searchPath: readonly string[],
   ) {}
 
   fields(): FieldInfo[] | null {
@@ -69,7 +74,7 @@ class QueryPortal implements Portal {
       // Right after a restart a watermarked table's watermark is rebuilt from all its rows: DML on it waits for their load.
       if (this.isWrite) await planWatermarksLoading(this.session.frontend.storage, this.prepared.plan);
       const cancel = this.session.beginStatement(this.text);
-      this.exec = this.prepared.execute(this.params, { cancel, ctx: queryContext(this.session) });
+      this.exec = this.prepared.execute(this.params, { cancel, ctx: new ExecutionContext(this.session, this.searchPath) });
     }
     const { rows, done } = await this.exec.next(maxRows);
     if (done && this.isWrite) await implicitFlush(this.session);
@@ -78,5 +83,36 @@ class QueryPortal implements Portal {
 
   close(): void {
     this.exec?.close?.();
+  }
+}
+
+/**
+ * What a prepared plan reads when it runs: the statement's time, the session's time zone
+ * and storage. Names, settings and session information were read at planning. A full
+ * queryContext per execution (search_path parsed, session closures) cost about as much as
+ * the serving join's index probe.
+ */
+class ExecutionContext implements QueryContext {
+  readonly catalog: QueryContext['catalog'];
+  readonly storage: QueryContext['storage'];
+  readonly database: string;
+  readonly user: string;
+  readonly timeZone: string;
+  private readonly nowMicros = Date.now() * 1000;
+
+  constructor(
+    session: FrontendSession,
+    /** As planned: a cached plan is dropped when search_path changes. */
+    readonly searchPath: readonly string[],
+  ) {
+    this.catalog = session.frontend.catalog;
+    this.storage = session.frontend.storage;
+    this.database = session.database;
+    this.user = session.user;
+    this.timeZone = session.timeZone();
+  }
+
+  now(): number {
+    return this.nowMicros;
   }
 }

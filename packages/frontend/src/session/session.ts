@@ -39,7 +39,7 @@ export class FrontendSession implements Session {
   readonly connectedAt = Date.now();
   /** Text of the running statement, for pg_stat_activity / SHOW PROCESSLIST. */
   currentQuery = '';
-  /** Point-lookup plans reused across queries of the same shape (plan-cache.ts). */
+  /** Query plans reused across queries of the same shape (plan-cache.ts). */
   readonly planCache = new PlanCache(this);
   /** COPY FROM statements repeated by loaders, bound once (../handler/dml-copy.ts). */
   readonly copyCache = new CopyCache(this);
@@ -133,9 +133,8 @@ export class FrontendSession implements Session {
     if (stmts.length > 1) {
       throw new SqlError(SqlState.SyntaxError, 'cannot insert multiple commands into a prepared statement');
     }
-    const cmd = prepareStatement(this, stmts[0] ?? null, paramTypes);
-    this.planCache.rememberPrepared(sql, paramTypes, stmts[0], cmd);
-    return cmd;
+    // A SELECT is planned by the plan cache (which can keep it); anything else as usual.
+    return this.planCache.prepare(sql, paramTypes, stmts[0]) ?? prepareStatement(this, stmts[0] ?? null, paramTypes);
   }
 
   bind(stmt: PreparedStatement, params: BindParams): Portal {

@@ -333,21 +333,73 @@ export class Connection {
     if (this.phase !== 'closed') this.draining = true;
   }
 
-  private async onSimpleQuery(sql: string): Promise<void> {
+  /**
+   * A simple query. One statement whose portal answers synchronously (a cached point
+   * lookup) is handled without a promise, as the extended protocol's Bind/Execute are:
+   * an async function per statement cost two promises and their suspended frames per
+   * query, young-generation garbage that every connection then waits on.
+   */
+  private onSimpleQuery(sql: string): Promise<void> | void {
     const session = this.session!;
     // A simple query replaces the unnamed statement and portal, as in PostgreSQL.
     this.statements.delete('');
     this.closePortal('');
+    let portals: Portal[] | Promise<Portal[]>;
+    try {
+      portals = session.simpleQuery(sql);
+    } catch (e) {
+      this.reportError(e);
+      return this.endSimpleQuery(session);
+    }
+    if (portals instanceof Promise || portals.length !== 1) return this.simpleQueryAsync(session, portals);
+    const portal = portals[0];
+    let pending: Promise<void> | void;
+    try {
+      pending = this.runToCompletion(session, portal);
+    } catch (e) {
+      safeClose(portal, this.log);
+      this.reportError(e);
+      return this.endSimpleQuery(session);
+    }
+    if (pending !== undefined) {
+      return pending.then(
+        () => this.statementDone(session, portal),
+        (e) => {
+          safeClose(portal, this.log);
+          this.reportError(e);
+          this.endSimpleQuery(session);
+        },
+      );
+    }
+    this.statementDone(session, portal);
+  }
+
+  /** After the single statement of a simple query succeeded. */
+  private statementDone(session: Session, portal: Portal): void {
+    safeClose(portal, this.log);
+    this.writeSideEffects(session);
+    this.endSimpleQuery(session);
+  }
+
+  private endSimpleQuery(session: Session): void {
+    if (this.phase === 'closed') return;
+    be.writeReadyForQuery(this.writer, session.transactionStatus());
+    this.flush();
+  }
+
+  /** Simple queries with several statements (or none), or whose session answers asynchronously. */
+  private async simpleQueryAsync(session: Session, statements: Portal[] | Promise<Portal[]>): Promise<void> {
     let portals: Portal[] = [];
     let next = 0;
     try {
-      portals = await session.simpleQuery(sql);
+      portals = await statements;
       if (portals.length === 0) be.writeEmptyQueryResponse(this.writer);
       // Stop early if the client went away: its remaining statements must not run.
       while (next < portals.length && this.phase !== 'closed') {
         const portal = portals[next++];
         try {
-          await this.runToCompletion(session, portal);
+          const pending = this.runToCompletion(session, portal);
+          if (pending !== undefined) await pending;
         } finally {
           safeClose(portal, this.log);
         }
@@ -358,18 +410,28 @@ export class Connection {
     } finally {
       for (; next < portals.length; next++) safeClose(portals[next], this.log);
     }
-    if (this.phase === 'closed') return;
-    be.writeReadyForQuery(this.writer, session.transactionStatus());
-    this.flush();
+    this.endSimpleQuery(session);
   }
 
-  /** Simple-query execution of one statement: RowDescription, all rows, completion. */
-  private async runToCompletion(session: Session, portal: Portal): Promise<void> {
+  /**
+   * Simple-query execution of one statement: RowDescription, all rows, completion.
+   * Returns a promise only if the portal or the socket made it wait.
+   */
+  private runToCompletion(session: Session, portal: Portal): Promise<void> | void {
     const fields = portal.fields();
     const encoder = fields ? resultEncoder(fields, null, session.timeZone()) : null;
     if (encoder) encoder.writeRowDescription(this.writer);
+    const first = portal.execute(0);
+    if (first instanceof Promise || !first.done || first.copyIn || first.copyOut) return this.continueToCompletion(portal, encoder, first);
+    // Every row at once, synchronously (a cached point lookup).
+    const written = encoder && first.rows.length > 0 ? this.writeRows(encoder, first.rows) : undefined;
+    if (written) return written.then(() => this.writeCompletion(first.tag));
+    this.writeCompletion(first.tag);
+  }
+
+  private async continueToCompletion(portal: Portal, encoder: ResultEncoder | null, first: PortalResult | Promise<PortalResult>): Promise<void> {
+    let pending = first;
     for (;;) {
-      const pending = portal.execute(0);
       const res = pending instanceof Promise ? await pending : pending;
       if (res.copyIn || res.copyOut) {
         this.writeCompletion(await this.runCopy(res));
@@ -383,6 +445,7 @@ export class Connection {
         this.writeCompletion(res.tag);
         return;
       }
+      pending = portal.execute(0);
     }
   }
 

@@ -24,6 +24,7 @@ import type {
   FieldInfo,
   Notice,
   Portal,
+  PortalResult,
   PreparedStatement,
   Session,
   SessionManager,
@@ -205,7 +206,7 @@ export class FakeStatement implements PreparedStatement {
   ) {}
 
   fields(): FieldInfo[] | null {
-    const word = this.text.split(/\s+/)[0];
+    const word = this.text.replace(/^sync\s+/, '').split(/\s+/)[0];
     if (word === 'rows') return ROW_FIELDS;
     if (word === 'big') return [{ name: 'payload', type: T.Varchar }];
     if (word === 'echo') return this.paramTypes.map((t, i) => ({ name: `p${i + 1}`, type: t }));
@@ -235,14 +236,30 @@ export class FakePortal implements Portal {
     return this.stmt.fields();
   }
 
-  async execute(maxRows: number): Promise<{ rows: Row[]; done: boolean; tag: string }> {
+  /**
+   * `sync <statement>` answers without a promise (as the frontend's cached point lookups
+   * do), for the pgwire paths that skip the await; only `rows` and `error` are supported.
+   */
+  execute(maxRows: number): PortalResult | Promise<PortalResult> {
+    if (!this.stmt.text.startsWith('sync ')) return this.executeAsync(maxRows);
+    const [word, arg] = this.stmt.text.split(/\s+/).slice(1);
+    if (word === 'error') throw new SqlError('22012', 'division by zero');
+    this.result ??= { rows: Array.from({ length: Number(arg) }, (_, i): Row => [i + 1, `row ${i + 1}`]), tag: `SELECT ${arg}` };
+    return this.page(maxRows);
+  }
+
+  private async executeAsync(maxRows: number): Promise<PortalResult> {
     this.result ??= await this.stmt.session.run(this.stmt.text, this.params);
-    const all = this.result.rows;
+    return this.page(maxRows);
+  }
+
+  private page(maxRows: number): PortalResult {
+    const all = this.result!.rows;
     const end = maxRows > 0 ? Math.min(all.length, this.offset + maxRows) : all.length;
     const rows = all.slice(this.offset, end);
     this.offset = end;
     const done = end >= all.length;
-    return { rows, done, tag: this.result.tag };
+    return { rows, done, tag: this.result!.tag };
   }
 
   close(): void {
