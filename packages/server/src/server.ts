@@ -8,6 +8,7 @@ import { type StorageOptions, openStorage } from '@freshet/storage';
 import { startPgServer } from '@freshet/pgwire';
 import { Catalog, Frontend } from '@freshet/frontend';
 import { createLogger, type Logger } from './logger';
+import { tuneHeapForMemoryLimit } from './heap-tuning';
 
 export interface ServerOptions {
   host: string;
@@ -28,6 +29,7 @@ export interface RunningServer {
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const log = opts.logger ?? createLogger();
   const started = performance.now();
+  tuneHeapForMemoryLimit(opts.storage?.memoryLimit);
   await initParser();
   const storageLog = log.child('storage');
   const storage = openStorage({ ...opts.storage, dataDir: opts.dataDir ?? undefined, log: (m) => storageLog.info(m) });

@@ -592,7 +592,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     this.timer = setInterval(() => {
       try {
         this.reconcile();
-        if (this.jobs.size > 0 || this.sinkJobs.size > 0 || this.durability) this.manager.injectBarrier();
+        if (this.jobs.size > 0 || this.sinkJobs.size > 0 || this.durability) this.manager.tick();
       } catch (e) {
         this.log(`barrier failed: ${e instanceof Error ? e.message : String(e)}`);
       }

@@ -103,6 +103,13 @@ export interface StateStore {
    * Epochs must be committed in increasing order.
    */
   commitEpoch(epoch: number): Promise<void>;
+  /**
+   * True while new epochs should wait (optional; the memory-limited durable store): state
+   * not yet durable — which cannot be evicted — is over the memory limit and the checkpoint
+   * that makes it evictable is being written. The barrier manager starts no epoch meanwhile,
+   * so sources pull nothing and that state stops growing.
+   */
+  readonly throttled?: boolean;
 }
 
 /** One table's keys published since the last `takePublished` (tracking stores). */
@@ -159,6 +166,12 @@ export interface TrackingStateStore extends StateStore {
    * not weighed against the limit — counting it made every commit evict the whole cache.
    */
   cacheBytes(): number;
+  /**
+   * Approximate bytes of the bounded tables' entries published since the last
+   * `takePublished`: the part of the cache that cannot be evicted until a checkpoint has
+   * taken it and is durable.
+   */
+  unsavedBytes(): number;
   /**
    * Evicts clean entries — last written in an epoch ≤ `durableEpoch`, so LevelDB holds
    * their value — of bounded tables, least recently used first (CLOCK), until

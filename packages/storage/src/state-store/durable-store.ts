@@ -73,6 +73,21 @@ export interface DurableStoreOptions {
 /** Cold mode evicts down to this fraction of the limit, so it does not run at every commit. */
 const EVICT_TO = 0.85;
 
+/**
+ * Cold mode checkpoints once the state written since the last checkpoint reaches this
+ * fraction of the limit, whatever `checkpointFrequency` says. Only a checkpoint makes that
+ * state evictable, and its batch is held several times over while it is written (the
+ * record, LevelDB's copy of the batch, its memtable): at the 1 s cadence a fast load into
+ * a 64 MiB limit wrote ~10 MiB batches of ~200k keys, the whole cache, and the native
+ * memory beside the heap was ~150 MiB; at an eighth, ~1.5 MiB batches, ~75 MiB.
+ */
+const CHECKPOINT_AT = 1 / 8;
+/**
+ * …and at most this many bytes, whatever the limit: the batch's copies need not grow with
+ * it (a 256 MiB limit at an eighth wrote ~5 MiB batches, native memory ~260 MiB; capped, ~130).
+ */
+const CHECKPOINT_AT_MAX = 8 << 20;
+
 export interface CheckpointStats {
   readonly epoch: number;
   readonly time: number;
@@ -259,6 +274,17 @@ export class DurableStateStore implements StateStore {
     if (this.inner.cacheBytes() > this.memoryLimit && this.writing === null) this.forced = true;
   }
 
+  /**
+   * Cold mode: over the limit with a checkpoint in flight (see StateStore.throttled). What
+   * is over the limit then is pinned until that checkpoint is durable; while it was written
+   * (0.2–2 s under a fast load) sources kept pulling and that state grew past the limit
+   * (three times it in packages/stream/src/state/memory-pressure.test.ts). Held only while a
+   * checkpoint is in flight, so the commit that starts the next one is never held back.
+   */
+  get throttled(): boolean {
+    return this.writing !== null && this.memoryLimit > 0 && this.inner.cacheBytes() > this.memoryLimit;
+  }
+
   /** System parameters persisted by `saveParams` (ALTER SYSTEM SET), as they were stored. */
   get params(): Readonly<Record<string, string>> {
     return this._params;
@@ -351,6 +377,7 @@ export class DurableStateStore implements StateStore {
     const published = this.inner.commitEpoch(epoch);
     this._committedAt = Date.now();
     this.maybeEvict();
+    if (this.memoryLimit > 0 && this.inner.unsavedBytes() > Math.min(this.memoryLimit * CHECKPOINT_AT, CHECKPOINT_AT_MAX)) this.forced = true;
     if (!this.forced && epoch - this.lastEpoch < this.checkpointFrequency) return published;
     if (this.writing) {
       // One checkpoint at a time, so a failed one is requeued before the next is computed.

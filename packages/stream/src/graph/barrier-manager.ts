@@ -121,9 +121,19 @@ export class BarrierManager {
     return epoch;
   }
 
+  /**
+   * A timer's barrier: injects the next one unless the store holds new epochs back. Sources
+   * pull at each barrier, so while the store is over its memory limit waiting for a
+   * checkpoint (StateStore.throttled) a new epoch would only pin more state. FLUSH and
+   * mutations call `injectBarrier` and are never held.
+   */
+  tick(): void {
+    if (this.store.throttled !== true) this.injectBarrier();
+  }
+
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.injectBarrier(), this.intervalMs);
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
     this.timer.unref?.();
   }
 

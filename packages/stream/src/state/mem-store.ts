@@ -75,6 +75,8 @@ class MemStoreTable implements StoreTable {
   readonly logs: EpochLog[] = [];
   /** Published logs not yet taken (only while the store tracks publishes). */
   published: EpochLog[] = [];
+  /** Entries in `published` (a key written in several epochs counts once per epoch). */
+  publishedEntries = 0;
   private live = 0;
   /** Owner reads only by key (see StoreTable.declarePointReads). */
   private pointReads = false;
@@ -337,7 +339,10 @@ class MemStoreTable implements StoreTable {
     if (n > 0) {
       const done = logs.splice(0, n);
       if (this.store.tracking) {
-        for (const l of done) this.published.push(l);
+        for (const l of done) {
+          this.published.push(l);
+          this.publishedEntries += l.entries.length;
+        }
         this.store.notePublished(this);
       }
     }
@@ -361,6 +366,7 @@ class MemStoreTable implements StoreTable {
       }
     }
     this.published = [];
+    this.publishedEntries = 0;
     return { tableId: this.tableId, keys, rows };
   }
 
@@ -665,6 +671,16 @@ export class MemStateStore implements TrackingStateStore {
   cacheBytes(): number {
     let b = 0;
     for (const t of this.tables.values()) if (t.bounded) b += t.approxBytes();
+    return b;
+  }
+
+  unsavedBytes(): number {
+    let b = 0;
+    for (const t of this.publishedTables) {
+      if (!t.bounded || t.publishedEntries === 0) continue;
+      const n = t.rows.size;
+      b += n === 0 ? 0 : (t.publishedEntries * t.approxBytes()) / n;
+    }
     return b;
   }
 
