@@ -267,13 +267,15 @@ export function restoreMaterializedViews(engine: StreamingEngine, log: (msg: str
       engine.storage.attachReader(new RebuildPendingReader(rel));
     } else rebuildNow(rel);
   }
+  let rebuilt: Promise<void> | null = null;
   if (waiting.size > 0) {
     log(`materialized views: ${waiting.size} rebuilt once the state restored from the checkpoint is loaded`);
-    void engine.stateLoaded().then(() => {
+    rebuilt = engine.stateLoaded().then(() => {
       for (const rel of rebuild) if (waiting.has(rel.id)) rebuildNow(rel);
     });
   }
-  restoreSinks(engine, log, restoredSinks);
+  // Sinks over the MVs still waiting (or over loading tables) wait too (sink.ts).
+  restoreSinks(engine, log, restoredSinks, { waiting, rebuilt });
   if (engine.jobCount > 0) engine.manager.injectBarrier();
   if (mvs.length > 0) {
     const from = recovered ? ` from checkpoint epoch ${recovered.epoch} (${replayed} table changes replayed)` : '';

@@ -172,6 +172,8 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
   private _barrierIntervalMs: number;
   /** While restoring a job from a checkpoint: its chains read no snapshot (the state has it). */
   private restoring = false;
+  /** Set while a sink that needs no snapshot is built: its chains subscribe without one (startSink `noSnapshot`). */
+  private skipSnapshots = false;
   private readonly backfillLogIntervalMs: number;
   private readonly log: (msg: string) => void;
   /** Where source readers and connector tables log (warnings in the server log). */
@@ -269,12 +271,12 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
       const job = this.jobs.get(rel.id);
       if (!job) throw new SqlError(SqlState.InternalError, `materialized view ${rel.name} is not running`);
       const table = job.materialize.table;
-      this.flow.noteUpstream(rel.id, this.restoring ? 0 : table.size);
-      if (this.restoring) return { executor: job.materialize, snapshot: () => [] };
+      this.flow.noteUpstream(rel.id, this.restoring || this.skipSnapshots ? 0 : table.size);
+      if (this.restoring || this.skipSnapshots) return { executor: job.materialize, snapshot: () => [] };
       return { executor: job.materialize, snapshot: () => table.scan() };
     }
     const ts = this.acquireTable(rel);
-    if (this.restoring) {
+    if (this.restoring || this.skipSnapshots) {
       this.flow.noteUpstream(rel.id, 0);
       return { executor: ts.source, snapshot: () => [] };
     }
@@ -409,18 +411,28 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     plan: StreamPlan,
     evalCtx: EvalContext,
     target: SinkTarget,
-    opts: { mode: SinkMode; intoTable: boolean; sliced?: boolean; skipBackfill?: boolean; decouple?: boolean },
+    opts: { mode: SinkMode; intoTable: boolean; sliced?: boolean; skipBackfill?: boolean; decouple?: boolean; noSnapshot?: boolean },
   ): SinkJob {
     if (this.sinkJobs.has(rel.id)) throw new SqlError(SqlState.InternalError, `sink ${rel.name} is already running`);
     this.flow.beginJob();
     if (opts.decouple) this.durability?.sources.beginJob(rel.id);
     let input: Executor | undefined;
-    const { graph, last: sink, valueSources, tables } = this.buildGraph(rel, plan, evalCtx, (g, root) => {
-      // Allocated after the plan's operators: the same id when the plan is rebuilt.
-      const log = opts.decouple ? { table: g.tables.create([...SINK_LOG_KEY_TYPES, ...root.types], [0, 1]) } : null;
-      input = root;
-      return g.sink(root, { target, mode: opts.mode, log });
-    });
+    // `noSnapshot` (a restart's re-planned sink whose plan keeps no state and whose backfill
+    // would be dropped anyway): subscribe to the upstreams without reading them whole, so
+    // the sink runs at once even while their rows or state still load.
+    this.skipSnapshots = opts.noSnapshot === true;
+    let built;
+    try {
+      built = this.buildGraph(rel, plan, evalCtx, (g, root) => {
+        // Allocated after the plan's operators: the same id when the plan is rebuilt.
+        const log = opts.decouple ? { table: g.tables.create([...SINK_LOG_KEY_TYPES, ...root.types], [0, 1]) } : null;
+        input = root;
+        return g.sink(root, { target, mode: opts.mode, log });
+      });
+    } finally {
+      this.skipSnapshots = false;
+    }
+    const { graph, last: sink, valueSources, tables } = built;
     // Counted on the sink's input: rows out = changes handed to the sink (rw_sink_freshness).
     this.flow.startJob(rel.id, input!);
     let backfilled: Promise<void>;

@@ -42,6 +42,7 @@ import type { StreamNode, StreamPlan } from './plan';
 import { type ExternalSink, planExternalSink } from './external-sinks';
 import { BlackholeTarget, TableSinkTarget } from './sink-targets';
 import { appendOnlyStream } from './to-stream-join';
+import { watermarkLoading } from './table-watermarks';
 
 interface PlannedSink {
   readonly plan: StreamPlan;
@@ -106,7 +107,8 @@ export function planSink(ctx: QueryContext, stmt: CreateSinkStatement, engine: S
   if (plan.upstreams.includes(into.id) || dependsOnTransitively(ctx, plan.upstreams, into.id)) {
     throw new SqlError(SqlState.InvalidParameterValue, 'Creating such a sink will result in circular dependency.');
   }
-  const keyed = writeTargetOf(into, ctx.storage, into.onConflict).rowIdColumn < 0;
+  // Without the watermark: its late-row filter scans the table's rows, which may still be loading after a restart.
+  const keyed = writeTargetOf({ ...into, watermarks: undefined }, ctx.storage, into.onConflict).rowIdColumn < 0;
   if (!keyed && mode === 'upsert' && !appendOnlyInput) {
     throw new SqlError(
       SqlState.InvalidParameterValue,
@@ -175,9 +177,14 @@ function lowerKeys(o: Record<string, string>): Record<string, string> {
 function targetOf(engine: StreamingEngine, planned: PlannedSink, log: (msg: string) => void): SinkTarget {
   if (!planned.into) return planned.external?.open({ log }) ?? new BlackholeTarget();
   const into = planned.into;
-  return new TableSinkTarget(engine.storage, writeTargetOf(into, engine.storage, into.onConflict), (e) =>
-    log(`sink into ${into.name}: row skipped: ${e instanceof Error ? e.message : String(e)}`),
+  const target = new TableSinkTarget(
+    engine.storage,
+    () => writeTargetOf(into, engine.storage, into.onConflict),
+    (e) => log(`sink into ${into.name}: row skipped: ${e instanceof Error ? e.message : String(e)}`),
+    () => watermarkLoading(engine.storage, into),
   );
+  if (target.waitingForLoad) log(`sink into ${into.name}: writes wait for the table's rows loading after the restart (its watermark is rebuilt from them)`);
+  return target;
 }
 
 export function createSinkCommand(session: FrontendSession, stmt: CreateSinkStatement): PreparedCommand {
@@ -318,23 +325,120 @@ export function restoreSinkJobs(engine: StreamingEngine, restoredMvs: ReadonlySe
 }
 
 /**
+ * Whether a stream plan keeps no state: scans through row-by-row operators only. Such a
+ * sink's operators need no snapshot to be right afterwards (one with an aggregate or a join
+ * does: its state is rebuilt from the snapshot even when the snapshot's output is dropped).
+ */
+function statelessStream(n: StreamNode): boolean {
+  switch (n.kind) {
+    case 'table_scan':
+    case 'values':
+      return true;
+    case 'filter':
+    case 'project':
+    case 'project_set':
+    case 'hop_window':
+      return statelessStream(n.input);
+    case 'union':
+      return n.inputs.every(statelessStream);
+    default:
+      return false;
+  }
+}
+
+/** What `restoreMaterializedViews` tells `restoreSinks` about MVs it could not rebuild yet. */
+export interface DeferredRebuilds {
+  /** MVs whose rebuild waits for the restart's background load. */
+  readonly waiting: ReadonlySet<number>;
+  /** Settles once those are rebuilt (null: none waits). */
+  readonly rebuilt: Promise<void> | null;
+}
+
+/** The relations sink `rel` reads (not the table it writes INTO). */
+function sinkInputs(rel: RelationCatalog): number[] {
+  const stmt = parseSql(rel.definition)[0];
+  const into = stmt?.kind === 'create_sink' && stmt.into ? rel.dependsOn[rel.dependsOn.length - 1] : undefined;
+  return rel.dependsOn.filter((id) => id !== into);
+}
+
+/**
  * Startup: re-plans every sink not restored by `restoreSinkJobs` from its definition, after
  * the MVs it may read. Its backfill is dropped (the target had it before the restart)
  * except for upsert connector targets, which get the upstream's current rows again.
+ *
+ * That backfill (dropped or not) reads its upstreams whole, as an MV's rebuild does: a
+ * sink over a table whose rows still load after the restart, over a restored MV whose
+ * state does, or over an MV whose rebuild waits (`deferred`), is started once the load is
+ * done and those MVs are rebuilt, like them. (A sink INTO a table still loading starts at
+ * once: only its writes wait, TableSinkTarget.)
  */
-export function restoreSinks(engine: StreamingEngine, log: (msg: string) => void, restored: ReadonlySet<number> = new Set()): void {
-  for (const rel of catalogSinks(engine)) {
-    if (restored.has(rel.id)) continue;
+export function restoreSinks(engine: StreamingEngine, log: (msg: string) => void, restored: ReadonlySet<number> = new Set(), deferred?: DeferredRebuilds): void {
+  const catalog = engine.catalog;
+  /** Starts sink `rel`; true when its backfill's output was dropped. */
+  const start = (rel: RelationCatalog, planned: PlannedSink | null = null): boolean => {
     try {
-      const planned = plannedFromCatalog(engine, rel);
+      planned ??= plannedFromCatalog(engine, rel);
+      const skipBackfill = !planned.external?.resendOnRestart;
       engine.startSink(rel, planned.plan, planned.evalCtx, targetOf(engine, planned, log), {
         mode: planned.mode,
         intoTable: !!planned.into,
-        skipBackfill: !planned.external?.resendOnRestart,
+        skipBackfill,
         decouple: !!planned.external,
+        noSnapshot: skipBackfill && statelessStream(planned.plan.root),
       });
+      return skipBackfill;
     } catch (e) {
       log(`sink ${rel.name} could not be restored: ${e instanceof Error ? e.message : String(e)}`);
+      return false;
     }
+  };
+  const waiting: RelationCatalog[] = [];
+  for (const rel of catalogSinks(engine)) {
+    if (restored.has(rel.id)) continue;
+    const inputs = sinkInputs(rel);
+    // Over an MV whose rebuild waits: it cannot even be planned before that MV runs.
+    if (engine.stateLoading && inputs.some((up) => !!deferred?.waiting.has(up))) {
+      waiting.push(rel);
+      continue;
+    }
+    let planned: PlannedSink;
+    try {
+      planned = plannedFromCatalog(engine, rel);
+    } catch (e) {
+      log(`sink ${rel.name} could not be restored: ${e instanceof Error ? e.message : String(e)}`);
+      continue;
+    }
+    // A sink that keeps no state and drops its backfill reads no snapshot: it only needs its
+    // inputs running, and then no change made during the load can slip past it.
+    const needsSnapshot = !!planned.external?.resendOnRestart || !statelessStream(planned.plan.root);
+    const needsLoad = needsSnapshot && inputs.some((up) => catalog.getRelationById(up)?.kind === 'materialized_view' || engine.storage.tableLoading(up) !== null);
+    if (engine.stateLoading && needsLoad) waiting.push(rel);
+    else start(rel, planned);
   }
+  if (waiting.length === 0) return;
+  log(`sinks: ${waiting.length} restored once the state and table rows restored from the checkpoint are loaded`);
+  // Known gap: the start drops its backfill's output, so changes to a waiting sink's input
+  // tables made during the wait are not delivered (the engine has no "mute the snapshot as
+  // of the restart" yet). Counted so that the log says so rather than losing them silently.
+  const missed = new Map<number, number>();
+  const unwatch = waiting.flatMap((rel) =>
+    sinkInputs(rel)
+      .filter((up) => catalog.getRelationById(up)?.kind === 'table')
+      .map((up) => engine.storage.watchTable(up, (changes) => missed.set(rel.id, (missed.get(rel.id) ?? 0) + changes.length))),
+  );
+  void (deferred?.rebuilt ?? Promise.resolve())
+    .then(() => engine.stateLoaded())
+    .then(() => {
+      for (const stop of unwatch) stop();
+      for (const rel of waiting) {
+        // Dropped meanwhile: nothing to start.
+        if (catalog.getRelationById(rel.id)?.kind !== 'sink') continue;
+        const n = missed.get(rel.id) ?? 0;
+        if (start(rel) && n > 0) log(`sink ${rel.name}: ${n} changes to its input tables made while it waited for the load are not delivered`);
+      }
+    })
+    .catch((e) => {
+      for (const stop of unwatch) stop();
+      log(`sinks: ${waiting.length} not restored: ${e instanceof Error ? e.message : String(e)}`);
+    });
 }
