@@ -9,6 +9,7 @@ import { startPgServer } from '@freshet/pgwire';
 import { Catalog, Frontend } from '@freshet/frontend';
 import { createLogger, type Logger } from './logger';
 import { tuneHeapForMemoryLimit } from './heap-tuning';
+import { startStallMonitor } from './stall-monitor';
 
 export interface ServerOptions {
   host: string;
@@ -47,6 +48,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const pg = await startPgServer({ host: opts.host, port: opts.port, manager: frontend, log: (m: string) => pgLog.info(m) });
   log.info(`listening on ${opts.host}:${pg.port} (PostgreSQL protocol) — ready in ${Math.round(performance.now() - started)} ms`);
   log.info(`connect with: psql -h ${opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host} -p ${pg.port} -U root dev`);
+  // Opt-in diagnostic of serving tails (stall-monitor.ts).
+  const stallLog = log.child('stalls');
+  const stalls = process.env.FRESHET_STALL_LOG === '1' ? startStallMonitor((m) => stallLog.info(m)) : null;
   let closed = false;
   return {
     port: pg.port,
@@ -54,6 +58,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     async close() {
       if (closed) return;
       closed = true;
+      stalls?.stop();
       await pg.close();
       await frontend.streaming.shutdown();
       await storage.close();

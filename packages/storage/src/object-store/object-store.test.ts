@@ -158,6 +158,33 @@ describe('checkpoints in a local directory', () => {
     expect(logs.filter((l) => /upload failed/.test(l)).length).toBe(1); // reported once, not per retry
   });
 
+  it('an idle server (barriers and checkpoints with nothing changed) writes and uploads nothing', async () => {
+    // Serving runs on the thread barriers and checkpoints run on: idle ones must cost ~nothing.
+    const s = await open({ dataDir, objectStore: storeDir });
+    const state = s.openStateStore(new MemStateStore())!;
+    state.checkpointFrequency = 1;
+    await insert(s, 0, 10);
+    state.table(5).write(1, 'k', ['v']);
+    await state.commitEpoch(1);
+    await s.uploadCheckpoint();
+    const objects = () => [...readdirSync(join(storeDir, 'manifests')), ...readdirSync(join(storeDir, 'data'))].sort();
+    const before = objects();
+    const wseq = (state as unknown as { db: { wseq: number } }).db.wseq;
+    for (let e = 2; e <= 300; e++) await state.commitEpoch(e); // every one a checkpoint epoch
+    await s.uploadCheckpoint();
+    expect((state as unknown as { db: { wseq: number } }).db.wseq).toBe(wseq); // no LevelDB batch
+    expect(objects()).toEqual(before); // no upload
+    expect(state.lastCheckpoint?.epoch).toBe(1);
+    // …and the state is still recovered whole from the checkpoint of epoch 1.
+    await s.close();
+    const r = await open({ dataDir, objectStore: storeDir });
+    const restored = r.openStateStore(new MemStateStore())!;
+    expect(restored.recovered?.epoch).toBe(1);
+    expect(restored.table(5).get('k')).toEqual(['v']);
+    expect(ids(r)).toEqual(range(0, 10));
+    await r.close();
+  });
+
   it('keeps only the configured history, and compacts into a new base', async () => {
     await threeUploads(2);
     const manifests = readdirSync(join(storeDir, 'manifests'));
