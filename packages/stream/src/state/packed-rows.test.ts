@@ -80,6 +80,7 @@ describe('a packed StateTable', () => {
         expect([...packed.scanCommitted()]).toEqual([...plain.scanCommitted()]);
         expect(packed.firstWithKeyPrefix(packed.keyOfPk([lo.values[0] as Datum]))).toEqual(plain.firstWithKeyPrefix(plain.keyOfPk([lo.values[0] as Datum])));
         expect([...packed.iterKeyPrefix('')]).toEqual([...plain.iterKeyPrefix('')]);
+        expect([...packed.iterPrefix([lo.values[0] as Datum], true)]).toEqual([...plain.iterPrefix([lo.values[0] as Datum], true)]);
         expect(packed.size).toBe(live.size);
       }
     }

@@ -180,7 +180,9 @@ export class StateTable {
 
   /** Rows whose pk starts with `prefix` (datums of the leading pk columns), in pk order. */
   iterPrefix(prefix: readonly Datum[], reverse = false): IterableIterator<Row> {
-    return this.rowsOf(this.iterKeyPrefix(this.keyOfPk(prefix), reverse));
+    const key = this.keyOfPk(prefix);
+    // The store's entries, unpacked once by rowsOf (iterKeyPrefix would unpack them too).
+    return this.rowsOf(this.store.iter(key === '' ? undefined : key, prefixEnd(key), reverse));
   }
 
   /** Entries whose key starts with the encoded prefix `prefixKey`. */
