@@ -106,6 +106,34 @@ describe('chunks', () => {
     ]);
   });
 
+  it('undo inverts the visible changes, last first, keeping update pairs in U-/U+ order', () => {
+    const c = streamChunkFromPretty(`
+      i T
+      + 1 a
+      + 9 z D
+      U- 1 a
+      U+ 1 b
+      - 2 c`);
+    expect(c.undo().records()).toEqual([
+      [Op.Insert, [2, 'c']],
+      [Op.UpdateDelete, [1, 'b']],
+      [Op.UpdateInsert, [1, 'a']],
+      [Op.Delete, [1, 'a']],
+    ]);
+    // Applying a chunk and then its undo leaves a table as it was.
+    const table = new Map<number, string>([[2, 'c']]);
+    const apply = (k: StreamChunk) => {
+      for (const [op, [key, v]] of k.records() as [Op, [number, string]][]) {
+        if (op === Op.Insert || op === Op.UpdateInsert) table.set(key, v);
+        else table.delete(key);
+      }
+    };
+    apply(c);
+    expect([...table]).toEqual([[1, 'b']]);
+    apply(c.undo());
+    expect([...table]).toEqual([[2, 'c']]);
+  });
+
   it('DataChunk from rows and to insert-only StreamChunk', () => {
     const d = DataChunk.fromRows([T.Int32, T.Varchar], [[1, 'a'], [null, 'b']]);
     expect(d.cardinality).toBe(2);

@@ -9,6 +9,9 @@ import { Column } from './column';
 import { countVisible, DataChunk, rowOf, takeRows, visibleIndices } from './data-chunk';
 import { Op } from './op';
 
+/** The op that undoes each op, indexed by op (0 unused). */
+const UNDO_OP = Uint8Array.of(0, Op.Delete, Op.Insert, Op.UpdateInsert, Op.UpdateDelete);
+
 export class StreamChunk {
   constructor(
     /** One Op per physical row. */
@@ -85,6 +88,27 @@ export class StreamChunk {
   /** The columns and visibility without ops. */
   data(): DataChunk {
     return new DataChunk(this.columns, this.ops.length, this.visibility);
+  }
+
+  /**
+   * The changes that undo this chunk's: its visible rows last to first, each op inverted
+   * (Insert ↔ Delete; an update old → new becomes new → old, still U- first then U+).
+   */
+  undo(): StreamChunk {
+    const n = this.ops.length;
+    const fwd = this.visibility === null ? null : visibleIndices(this.visibility, n);
+    const m = fwd === null ? n : fwd.length;
+    const idx = new Int32Array(m);
+    const ops = new Uint8Array(m);
+    for (let k = 0; k < m; k++) {
+      const i = fwd === null ? n - 1 - k : fwd[m - 1 - k];
+      idx[k] = i;
+      ops[k] = UNDO_OP[this.ops[i]];
+    }
+    return new StreamChunk(
+      ops,
+      this.columns.map((c) => takeRows(c, idx)),
+    );
   }
 
   /** Drops invisible rows. */

@@ -25,14 +25,16 @@
  *   barrier timer runs even without MVs then, so checkpoints keep pruning the change log.
  *   In memory mode every MV is rebuilt from its definition at startup.
  */
-import { type DataType, type Datum, Op, type Row, SqlError, SqlState, StreamChunkBuilder } from '@freshet/common';
+import { type DataType, type Datum, Op, type Row, SqlError, SqlState, StreamChunk, StreamChunkBuilder } from '@freshet/common';
 import type { EvalContext } from '@freshet/expr';
 import {
   type BackfillProgress,
   BarrierManager,
+  type ChainExecutor,
   type ChangeCapture,
   type Executor,
   type MaterializeExecutor,
+  type Message,
   MemStateStore,
   SourceExecutor,
   type StateStore,
@@ -411,7 +413,16 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     plan: StreamPlan,
     evalCtx: EvalContext,
     target: SinkTarget,
-    opts: { mode: SinkMode; intoTable: boolean; sliced?: boolean; skipBackfill?: boolean; decouple?: boolean; noSnapshot?: boolean },
+    opts: {
+      mode: SinkMode;
+      intoTable: boolean;
+      sliced?: boolean;
+      skipBackfill?: boolean;
+      decouple?: boolean;
+      noSnapshot?: boolean;
+      /** Changes of upstreams (by relation id) since a point the target is at (see startCaughtUp). */
+      missed?: ReadonlyMap<number, readonly StreamChunk[]>;
+    },
   ): SinkJob {
     if (this.sinkJobs.has(rel.id)) throw new SqlError(SqlState.InternalError, `sink ${rel.name} is already running`);
     this.flow.beginJob();
@@ -436,11 +447,9 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     // Counted on the sink's input: rows out = changes handed to the sink (rw_sink_freshness).
     this.flow.startJob(rel.id, input!);
     let backfilled: Promise<void>;
-    if (opts.skipBackfill) {
-      // Synchronously: the snapshot's output is dropped, every later change goes through.
-      sink.muted = true;
-      backfilled = startNow(graph);
-      sink.muted = false;
+    if (opts.skipBackfill || opts.missed) {
+      // Startup: in this call stack, so nothing else runs in between (see catchUp).
+      backfilled = this.startCaughtUp(graph, sink, !!opts.skipBackfill && !opts.noSnapshot, opts.missed);
     } else backfilled = opts.sliced ? this.backfill(rel, graph) : startNow(graph);
     const job: SinkJob = { rel, graph, target, sink, valueSources, tables, backfilled, intoTable: opts.intoTable, decoupled: !!opts.decouple };
     this.sinkJobs.set(rel.id, job);
@@ -450,6 +459,66 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     }
     this.ensureTimer();
     return job;
+  }
+
+  /**
+   * Startup: starts a re-planned sink's graph so that the target gets exactly the changes it
+   * has not seen. `mute` (the target got the backfill's output before the restart): the
+   * snapshot's output is dropped up to a barrier injected right after it — stateful
+   * operators emit it only when they flush at the barrier. `missed` (the sink waited for
+   * the restart's load while its upstreams changed): those changes are undone in the
+   * snapshot's epoch, so the state matches what the target last saw, and replayed into the
+   * sink's chains alone after the barrier, where they reach the target as changes — a row
+   * deleted during the wait included, which no snapshot could show.
+   */
+  private startCaughtUp(graph: StreamGraph, sink: SinkExecutor, mute: boolean, missed: ReadonlyMap<number, readonly StreamChunk[]> | undefined): Promise<void> {
+    const replays: [ChainExecutor[], readonly StreamChunk[]][] = [];
+    for (const [id, chunks] of missed ?? []) {
+      const up = this.upstreamExecutor(id);
+      if (up && chunks.length > 0) replays.push([graph.chainsReading(up), chunks]);
+    }
+    if (mute) sink.muteUntilBarrier();
+    graph.start();
+    for (const [chains, chunks] of replays) {
+      for (let i = chunks.length - 1; i >= 0; i--) {
+        const undo = chunks[i].undo();
+        for (const c of chains) c.replay(undo);
+      }
+    }
+    if (mute || replays.length > 0) this.manager.injectBarrier();
+    for (const [chains, chunks] of replays) for (const chunk of chunks) for (const c of chains) c.replay(chunk);
+    return Promise.resolve();
+  }
+
+  /** The executor a job's chain subscribes to for relation `id` (null: not running). */
+  private upstreamExecutor(id: number): Executor | null {
+    return this.tableSources.get(id)?.source ?? this.jobs.get(id)?.materialize ?? null;
+  }
+
+  /**
+   * Records the changes of table or MV `id` from now on (a sink about to wait for the
+   * restart's load; `startSink`'s `missed`). Null when `id` is neither a table nor a
+   * running MV.
+   */
+  recordChanges(id: number): ChangeRecording | null {
+    const rel = this.catalog.getRelationById(id);
+    const chunks: StreamChunk[] = [];
+    if (rel?.kind === 'table') {
+      const types = rel.columns.map((c) => c.type);
+      const unwatch = this.storage.watchTable(id, (changes) => {
+        for (const c of changeChunks(types, changes)) chunks.push(c);
+      });
+      return { chunks, stop: unwatch };
+    }
+    const job = rel?.kind === 'materialized_view' ? this.jobs.get(id) : undefined;
+    if (!job) return null;
+    const recorder = {
+      push(msg: Message): void {
+        if (msg instanceof StreamChunk) chunks.push(msg);
+      },
+    };
+    job.materialize.connect(recorder);
+    return { chunks, stop: () => job.materialize.disconnect(recorder) };
   }
 
   /**
@@ -667,14 +736,28 @@ export function firstStateTableId(rel: RelationCatalog): number {
 
 /** One committed batch of a table's changes → chunks into its source. */
 function pushChanges(source: SourceExecutor, types: readonly DataType[], changes: readonly RowChange[]): void {
+  for (const chunk of changeChunks(types, changes)) source.pushChunk(chunk);
+}
+
+/** A committed batch of a table's changes as chunks (an update stays one U-/U+ pair). */
+function changeChunks(types: readonly DataType[], changes: readonly RowChange[]): StreamChunk[] {
+  const out: StreamChunk[] = [];
   const b = new StreamChunkBuilder(types);
   for (let i = 0; i < changes.length; i++) {
     const { old, row } = changes[i];
     const chunk = old !== undefined && row !== undefined ? b.appendUpdate(old, row) : row !== undefined ? b.append(Op.Insert, row) : b.append(Op.Delete, old!);
-    if (chunk) source.pushChunk(chunk);
+    if (chunk) out.push(chunk);
   }
   const rest = b.take();
-  if (rest) source.pushChunk(rest);
+  if (rest) out.push(rest);
+  return out;
+}
+
+/** What `StreamingEngine.recordChanges` collects. */
+export interface ChangeRecording {
+  /** The upstream's changes since the recording started, in order. */
+  readonly chunks: readonly StreamChunk[];
+  stop(): void;
 }
 
 /** Waits for `p`, or `ms`, whichever comes first. */

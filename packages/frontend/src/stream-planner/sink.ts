@@ -19,7 +19,7 @@
  * so dropping either needs CASCADE. At startup each sink is re-planned from its definition
  * and its backfill output is dropped (the target received it before the restart).
  */
-import { SqlError, SqlState } from '@freshet/common';
+import { SqlError, SqlState, type StreamChunk } from '@freshet/common';
 import { type CreateSinkStatement, type DropStatement, type PgNode, type RwExtras, parseSql } from '@freshet/sql';
 import { BindContext, type QueryContext } from '../binder/context';
 import { coerce } from '../binder/coerce';
@@ -37,7 +37,7 @@ import type { FrontendSession } from '../session/session';
 import type { SinkMode, SinkTarget } from '@freshet/stream';
 import { planMaterializedView, storedQueryContext } from './commands';
 import { recordTwoPhaseAgg } from './to-stream-agg';
-import { STATE_TABLES_PER_JOB, type StreamingEngine } from './engine';
+import { type ChangeRecording, STATE_TABLES_PER_JOB, type StreamingEngine } from './engine';
 import type { StreamNode, StreamPlan } from './plan';
 import { type ExternalSink, planExternalSink } from './external-sinks';
 import { BlackholeTarget, TableSinkTarget } from './sink-targets';
@@ -363,19 +363,22 @@ function sinkInputs(rel: RelationCatalog): number[] {
 
 /**
  * Startup: re-plans every sink not restored by `restoreSinkJobs` from its definition, after
- * the MVs it may read. Its backfill is dropped (the target had it before the restart)
- * except for upsert connector targets, which get the upstream's current rows again.
+ * the MVs it may read. Its backfill is dropped (the target had it before the restart),
+ * up to a barrier so that what stateful operators flush from it is dropped too, except for
+ * upsert connector targets, which get the upstream's current rows again.
  *
  * That backfill (dropped or not) reads its upstreams whole, as an MV's rebuild does: a
  * sink over a table whose rows still load after the restart, over a restored MV whose
  * state does, or over an MV whose rebuild waits (`deferred`), is started once the load is
- * done and those MVs are rebuilt, like them. (A sink INTO a table still loading starts at
- * once: only its writes wait, TableSinkTarget.)
+ * done and those MVs are rebuilt, like them. The changes its tables and restored MVs go
+ * through meanwhile are recorded and reach the target once it starts (StreamingEngine
+ * `startCaughtUp`); those of an MV rebuilt after the restart cannot be, and are logged.
+ * (A sink INTO a table still loading starts at once: only its writes wait, TableSinkTarget.)
  */
 export function restoreSinks(engine: StreamingEngine, log: (msg: string) => void, restored: ReadonlySet<number> = new Set(), deferred?: DeferredRebuilds): void {
   const catalog = engine.catalog;
   /** Starts sink `rel`; true when its backfill's output was dropped. */
-  const start = (rel: RelationCatalog, planned: PlannedSink | null = null): boolean => {
+  const start = (rel: RelationCatalog, planned: PlannedSink | null = null, missed?: ReadonlyMap<number, readonly StreamChunk[]>): boolean => {
     try {
       planned ??= plannedFromCatalog(engine, rel);
       const skipBackfill = !planned.external?.resendOnRestart;
@@ -385,6 +388,7 @@ export function restoreSinks(engine: StreamingEngine, log: (msg: string) => void
         skipBackfill,
         decouple: !!planned.external,
         noSnapshot: skipBackfill && statelessStream(planned.plan.root),
+        missed,
       });
       return skipBackfill;
     } catch (e) {
@@ -417,28 +421,40 @@ export function restoreSinks(engine: StreamingEngine, log: (msg: string) => void
   }
   if (waiting.length === 0) return;
   log(`sinks: ${waiting.length} restored once the state and table rows restored from the checkpoint are loaded`);
-  // Known gap: the start drops its backfill's output, so changes to a waiting sink's input
-  // tables made during the wait are not delivered (the engine has no "mute the snapshot as
-  // of the restart" yet). Counted so that the log says so rather than losing them silently.
-  const missed = new Map<number, number>();
-  const unwatch = waiting.flatMap((rel) =>
-    sinkInputs(rel)
-      .filter((up) => catalog.getRelationById(up)?.kind === 'table')
-      .map((up) => engine.storage.watchTable(up, (changes) => missed.set(rel.id, (missed.get(rel.id) ?? 0) + changes.length))),
-  );
+  // The target is at the restart's point; the sink starts later from a snapshot of its
+  // inputs as they are then. What its inputs do meanwhile is recorded and handed to the
+  // start (startSink `missed`), which undoes it in the snapshot and replays it as changes.
+  // An MV rebuilt at the restart has no such point: its rows come from the rebuild.
+  const recordings = new Map<number, Map<number, ChangeRecording>>();
+  const unrecorded = new Map<number, string[]>();
+  for (const rel of waiting) {
+    const byInput = new Map<number, ChangeRecording>();
+    for (const up of sinkInputs(rel)) {
+      const r = deferred?.waiting.has(up) ? null : engine.recordChanges(up);
+      if (r) byInput.set(up, r);
+      else if (catalog.getRelationById(up)?.kind !== 'source') unrecorded.set(rel.id, [...(unrecorded.get(rel.id) ?? []), catalog.getRelationById(up)?.name ?? String(up)]);
+    }
+    recordings.set(rel.id, byInput);
+  }
+  const stopAll = () => {
+    for (const byInput of recordings.values()) for (const r of byInput.values()) r.stop();
+  };
   void (deferred?.rebuilt ?? Promise.resolve())
     .then(() => engine.stateLoaded())
     .then(() => {
-      for (const stop of unwatch) stop();
+      stopAll();
       for (const rel of waiting) {
         // Dropped meanwhile: nothing to start.
         if (catalog.getRelationById(rel.id)?.kind !== 'sink') continue;
-        const n = missed.get(rel.id) ?? 0;
-        if (start(rel) && n > 0) log(`sink ${rel.name}: ${n} changes to its input tables made while it waited for the load are not delivered`);
+        const missed = new Map<number, readonly StreamChunk[]>();
+        for (const [up, r] of recordings.get(rel.id)!) missed.set(up, r.chunks);
+        if (start(rel, null, missed) && unrecorded.has(rel.id)) {
+          log(`sink ${rel.name}: changes to ${unrecorded.get(rel.id)!.join(', ')} made while it waited for the restart's load are not delivered (rebuilt after the restart)`);
+        }
       }
     })
     .catch((e) => {
-      for (const stop of unwatch) stop();
+      stopAll();
       log(`sinks: ${waiting.length} not restored: ${e instanceof Error ? e.message : String(e)}`);
     });
 }

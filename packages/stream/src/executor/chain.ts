@@ -112,6 +112,21 @@ export class ChainExecutor extends UnaryExecutor {
     if (!this.detached) for (const msg of held) msg instanceof StreamChunk ? this.emit(msg) : this.out.push(msg);
   }
 
+  /** The executor this chain reads (a table's source, an MV's materialize). */
+  get upstream(): Executor {
+    return this.options.upstream;
+  }
+
+  /**
+   * Pushes upstream changes into this chain alone, as if its upstream had sent them: a
+   * sink restarted after a wait catches up with what its upstream did meanwhile
+   * (packages/frontend stream-planner/sink.ts), which the upstream's other readers have
+   * already seen.
+   */
+  replay(chunk: StreamChunk): void {
+    this.onChunk(chunk);
+  }
+
   /** Unsubscribes from the upstream (DROP of this graph); a running backfill stops. */
   detach(): void {
     this.detached = true;

@@ -130,6 +130,8 @@ export class SinkExecutor extends UnaryExecutor {
    * output the target already received before the restart (set around the backfill).
    */
   muted = false;
+  /** Set by `muteUntilBarrier`: the next barrier ends the mute. */
+  private unmuteAtBarrier = false;
   /** The previous epoch's commit: commits run one after another, in epoch order. */
   private committing: Promise<void> = Promise.resolve();
   /** Decoupled: the log, and the delivery loop's state. */
@@ -195,7 +197,24 @@ export class SinkExecutor extends UnaryExecutor {
     else this.target.write(chunk);
   }
 
+  /**
+   * Drops every chunk until the next barrier. A job rebuilt at startup replays its backfill,
+   * whose output the target received before the restart, and its stateful operators emit
+   * that output only when they flush at the barrier: muting just while the snapshot is
+   * pushed let an aggregation's whole result through again after every restart (and made
+   * the changes after the restart indistinguishable from it). The caller injects the
+   * barrier right after the snapshot, so no later change falls in the muted epoch.
+   */
+  muteUntilBarrier(): void {
+    this.muted = true;
+    this.unmuteAtBarrier = true;
+  }
+
   protected override onBarrier(b: Barrier): void {
+    if (this.unmuteAtBarrier) {
+      this.unmuteAtBarrier = false;
+      this.muted = false;
+    }
     const epoch = b.epoch;
     if (this.log) {
       this.log.seal(epoch);

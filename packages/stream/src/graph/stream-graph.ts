@@ -87,6 +87,11 @@ export class StreamGraph {
     await Promise.all(this.chains.map((c, i) => c.backfill({ onProgress: (p) => report(i, p), sliceMs })));
   }
 
+  /** The chains reading `upstream` (several when a query reads it more than once). */
+  chainsReading(upstream: Executor): ChainExecutor[] {
+    return this.chains.filter((c) => c.upstream === upstream);
+  }
+
   /** State table ids this graph owns. */
   get tableIds(): number[] {
     const ids: number[] = [];
