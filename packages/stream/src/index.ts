@@ -39,7 +39,7 @@ export type { AggCallDesc, AggOrderItem } from './agg/call';
 export { BatchScalarCall, type BatchScalarImpl, InputRef, Literal, RowFnExpr, ScalarCall, isTrue, type ChunkLike, type RowPredicate, type StreamExpr } from './expr';
 export { LoggingErrorReporter, defaultErrorReporter, type EvalErrorReporter } from './eval-errors';
 export { StateTable, StateTableAllocator, type PkBound, type StateTableDesc } from './state/state-table';
-export type { StateStore, StoreTable } from './state/store';
+export type { ColdSnapshot, StateStore, StoreTable } from './state/store';
 export { MemStateStore } from './state/mem-store';
 export { SortedKeys } from './state/sorted-keys';
 export { BarrierManager, type BarrierManagerOptions, type CollectorHandle } from './graph/barrier-manager';

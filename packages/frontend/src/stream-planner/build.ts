@@ -37,6 +37,7 @@ import {
   ValuesExecutor,
   DedupExecutor,
   DynamicFilterExecutor,
+  type ColdSnapshot,
 } from '@freshet/stream';
 import type { RelationCatalog } from '../catalog/model';
 import { type Expr, collectColumns, forEachChild } from '../planner/expr';
@@ -49,12 +50,20 @@ import { appendOnly } from './to-stream-watermark';
 import { connectEowcOverWindow, connectEowcSort, connectHashAgg, connectProject, connectWatermarkFilter } from './build-watermark';
 
 /** How a job reaches the relations it reads. */
+/** What a job reads a relation from (ChainOptions: the executor, its current rows). */
+export interface Upstream {
+  readonly executor: Executor;
+  readonly snapshot: () => Iterable<Row>;
+  /** Current rows partly on disk (an MV under a memory limit), for a sliced backfill. */
+  readonly coldSnapshot?: () => ColdSnapshot | null;
+}
+
 export interface UpstreamResolver {
   /**
    * The executor whose output is `rel`'s changes, and its current rows (the backfill snapshot).
    * `columns`: the relation columns the job reads (a source's reader may skip the others).
    */
-  upstream(rel: RelationCatalog, columns?: ReadonlySet<number>): { executor: Executor; snapshot: () => Iterable<Row> };
+  upstream(rel: RelationCatalog, columns?: ReadonlySet<number>): Upstream;
   /** `rel`'s current row by primary key (temporal joins look tables up, not subscribe). */
   lookup(rel: RelationCatalog): (pk: readonly Datum[]) => Row | undefined;
 }
@@ -113,7 +122,7 @@ export class GraphBuilder {
     switch (n.kind) {
       case 'table_scan': {
         const up = this.upstreams.upstream(n.relation, this.sourceColumns.get(n));
-        return this.graph.chain({ upstream: up.executor, snapshot: up.snapshot, columns: n.columns });
+        return this.graph.chain({ upstream: up.executor, snapshot: up.snapshot, coldSnapshot: up.coldSnapshot, columns: n.columns });
       }
       case 'values': {
         const rows = n.rows.map((r, i) => [...r.map((e) => this.evaluator(e)([])), BigInt(i + 1)]);

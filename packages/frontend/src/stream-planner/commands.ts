@@ -249,7 +249,7 @@ export function restoreMaterializedViews(engine: StreamingEngine, log: (msg: str
   const rebuildNow = (rel: RelationCatalog) => {
     try {
       const planned = planStoredMv(engine, rel);
-      engine.startJob(rel, planned.plan, planned.evalCtx);
+      engine.rebuildJob(rel, planned.plan, planned.evalCtx);
     } catch (e) {
       engine.storage.detachReader(rel.id);
       log(`materialized view ${rel.name} could not be restored: ${e instanceof Error ? e.message : String(e)}`);

@@ -49,8 +49,9 @@ import {
 import type { ChangeCursor, ColdScan, RowChange, StorageEngine, TableReader, TableSchema } from '@freshet/storage';
 import type { Catalog } from '../catalog/catalog';
 import type { RelationCatalog } from '../catalog/model';
-import { GraphBuilder, type UpstreamResolver } from './build';
+import { GraphBuilder, type Upstream, type UpstreamResolver } from './build';
 import { SeqBarrierManager, StreamDurability, checkRestoredLayout } from './durability';
+import { RebuildPendingReader } from './pending-reader';
 import { type FlowProbe, FlowStats } from './flow-stats';
 import { ConnectorTables, type SourceHooks, checkSourceReadable, sourceUpstream } from './sources';
 import { installTableWatermarks } from './table-watermarks';
@@ -262,7 +263,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     throw new SqlError(SqlState.FeatureNotSupported, `Feature is not yet implemented: reading ${what} ${rel.name} in a materialized view`);
   }
 
-  upstream(rel: RelationCatalog, columns?: ReadonlySet<number>): { executor: Executor; snapshot: () => Iterable<Row> } {
+  upstream(rel: RelationCatalog, columns?: ReadonlySet<number>): Upstream {
     if (rel.kind === 'source') {
       const hooks = { log: this.sourceLog, ...this.sourceHooks, checkpoints: this.durability?.sources, restoring: this.restoring };
       const u = sourceUpstream(this.catalog, this.storage, rel, this.manager, hooks, columns);
@@ -275,7 +276,8 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
       const table = job.materialize.table;
       this.flow.noteUpstream(rel.id, this.restoring || this.skipSnapshots ? 0 : table.size);
       if (this.restoring || this.skipSnapshots) return { executor: job.materialize, snapshot: () => [] };
-      return { executor: job.materialize, snapshot: () => table.scan() };
+      // Under a memory limit the MV may be partly in memory: a sliced backfill reads the rest from disk.
+      return { executor: job.materialize, snapshot: () => table.scan(), coldSnapshot: () => table.snapshotCold() };
     }
     const ts = this.acquireTable(rel);
     if (this.restoring || this.skipSnapshots) {
@@ -303,18 +305,43 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
    * the graph now, in the epoch in progress, or with `sliced` in time slices that let the
    * server go on serving (await `job.backfilled`). Then await `flush()` to make it visible.
    */
-  startJob(rel: RelationCatalog, plan: StreamPlan, evalCtx: EvalContext, opts: { sliced?: boolean } = {}): MvJob {
+  startJob(rel: RelationCatalog, plan: StreamPlan, evalCtx: EvalContext, opts: { sliced?: boolean; pendingReader?: TableReader } = {}): MvJob {
     if (this.jobs.has(rel.id)) throw new SqlError(SqlState.InternalError, `materialized view ${rel.name} is already running`);
     this.flow.beginJob();
     this.durability?.sources.beginJob(rel.id);
     const { graph, last: materialize, valueSources, tables } = this.buildGraph(rel, plan, evalCtx, (g, root) => g.materialize(root, { pk: plan.pk }));
     this.flow.startJob(rel.id, materialize);
-    this.storage.attachReader(new MvReader(rel.id, { types: plan.columns.map((c) => c.type), pk: [...plan.pk] }, materialize.table, () => this.store.committedEpoch, () => this.flow.outputProbe(rel.id), materialize.changes));
+    const reader = new MvReader(rel.id, { types: plan.columns.map((c) => c.type), pk: [...plan.pk] }, materialize.table, () => this.store.committedEpoch, () => this.flow.outputProbe(rel.id), materialize.changes);
+    this.storage.attachReader(opts.pendingReader ?? reader);
     const job: MvJob = { rel, graph, materialize, valueSources, tables, backfilled: opts.sliced ? this.backfill(rel, graph) : startNow(graph) };
+    if (opts.pendingReader) {
+      // Served once backfilled (and its epoch committed), unless dropped or replaced meanwhile.
+      job.backfilled
+        .then(() => this.manager.flush())
+        .then(
+          () => {
+            if (this.jobs.get(rel.id) === job) this.storage.attachReader(reader);
+          },
+          (e: unknown) => this.log(`materialized view ${rel.name} could not be rebuilt: ${e instanceof Error ? e.message : String(e)}`),
+        );
+    }
     this.jobs.set(rel.id, job);
     this.durability?.jobStarted(rel.id, job.backfilled, graph.tables.layout);
     this.ensureTimer();
     return job;
+  }
+
+  /**
+   * Restart: starts MV `rel`'s job by backfill (its state was not restored). At once, in
+   * this call stack, unless an upstream MV is partly on disk (memory limit): that snapshot
+   * is read from LevelDB, so the backfill runs in slices, and reads of `rel` get a
+   * retryable error until it is done rather than a partial result.
+   */
+  rebuildJob(rel: RelationCatalog, plan: StreamPlan, evalCtx: EvalContext): MvJob {
+    const cold = rel.dependsOn.some((id) => this.jobs.get(id)?.materialize.table.bounded === true);
+    if (!cold) return this.startJob(rel, plan, evalCtx);
+    const pendingReader = new RebuildPendingReader(rel, 'its backfill reads the materialized views it is built on from disk (memory limit)');
+    return this.startJob(rel, plan, evalCtx, { sliced: true, pendingReader });
   }
 
   /**

@@ -53,6 +53,12 @@ export interface StoreTable {
    * from the table while a scan is open: close it.
    */
   scanCold(lo?: string, hi?: string): ColdScan | null;
+  /**
+   * Working view of a table partly in memory (memory limit), as of this call, for a
+   * backfill that reads it while writes go on: null when the whole table is in memory
+   * (use `iter`).
+   */
+  snapshotCold(): ColdSnapshot | null;
   /** Number of keys in the working view (approximate once the table is partly in memory). */
   readonly size: number;
   /**
@@ -76,6 +82,21 @@ export interface ColdStateReader {
 export interface ColdRangeReader {
   /** Up to `n` more entries; an empty array at the end. */
   nextv(n: number): Promise<[string, Row][]>;
+  close(): void;
+}
+
+/**
+ * A table's working view at one instant, for a backfill (StoreTable.snapshotCold): the
+ * rows in memory then, and the rows of the other keys as LevelDB held them then (read
+ * later, a batch at a time, from a LevelDB snapshot). Rows come in no particular order.
+ */
+export interface ColdSnapshot {
+  /** The rows that were in memory (working values). */
+  readonly memory: readonly Row[];
+  /** Rows in all (approximate: progress reports). */
+  readonly size: number;
+  /** Up to about `n` more rows from LevelDB; an empty array at the end. */
+  next(n: number): Promise<Row[]>;
   close(): void;
 }
 

@@ -25,6 +25,7 @@
  */
 import { type DataType, Op, type Row, StreamChunk, StreamChunkBuilder } from '@freshet/common';
 import type { Barrier, Watermark } from '../message';
+import type { ColdSnapshot } from '../state/store';
 import { Executor, UnaryExecutor } from './executor';
 
 export interface ChainOptions {
@@ -32,6 +33,12 @@ export interface ChainOptions {
   readonly upstream: Executor;
   /** Its current rows (the upstream table's working view). */
   readonly snapshot: () => Iterable<Row>;
+  /**
+   * Its current rows when they are partly on disk (an MV under a memory limit; null: use
+   * `snapshot`). Only `backfill` can read it: it is taken when the chain subscribes and
+   * read in batches between which the event loop runs.
+   */
+  readonly coldSnapshot?: () => ColdSnapshot | null;
   /** Upstream columns to output, in order (default: all). */
   readonly columns?: readonly number[];
   readonly chunkSize?: number;
@@ -49,6 +56,9 @@ export interface BackfillOptions {
   /** Longest run of work between two yields to the event loop, ms. */
   readonly sliceMs?: number;
 }
+
+/** Rows read from disk per batch of a cold snapshot. */
+const COLD_BATCH = 4096;
 
 /** Default slice: short enough to keep lookup latency low while a backfill runs. */
 const DEFAULT_SLICE_MS = 10;
@@ -90,26 +100,41 @@ export class ChainExecutor extends UnaryExecutor {
   async backfill(opts: BackfillOptions = {}): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const rows = Array.from(this.options.snapshot());
+    // Taken in the same synchronous step as the subscription (see the file comment).
+    const cold = this.options.coldSnapshot?.() ?? null;
+    let rows: readonly Row[] = cold ? cold.memory : Array.from(this.options.snapshot());
     this.held = [];
     this.options.upstream.connect(this);
     const sliceMs = opts.sliceMs ?? DEFAULT_SLICE_MS;
     const b = this.builder();
-    let i = 0;
-    while (i < rows.length && !this.detached) {
-      const until = performance.now() + sliceMs;
-      do {
-        const end = Math.min(rows.length, i + 256);
-        for (; i < end; i++) this.emit(b.append(Op.Insert, this.project(rows[i])));
-      } while (i < rows.length && performance.now() < until);
-      this.emit(b.take());
-      opts.onProgress?.({ done: i, total: rows.length });
-      if (i < rows.length) await new Promise<void>((resolve) => setImmediate(resolve));
+    let done = 0;
+    const total = () => Math.max(cold ? cold.size : rows.length, done);
+    try {
+      for (;;) {
+        let i = 0;
+        while (i < rows.length && !this.detached) {
+          const until = performance.now() + sliceMs;
+          do {
+            const end = Math.min(rows.length, i + 256);
+            for (; i < end; i++) this.emit(b.append(Op.Insert, this.project(rows[i])));
+          } while (i < rows.length && performance.now() < until);
+          this.emit(b.take());
+          opts.onProgress?.({ done: done + i, total: total() });
+          if (i < rows.length) await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        done += rows.length;
+        rows = [];
+        if (!cold || this.detached) break;
+        // The rest of the snapshot from disk, a batch at a time (the loop runs in between).
+        rows = await cold.next(COLD_BATCH);
+        if (rows.length === 0) break;
+      }
+    } finally {
+      cold?.close();
     }
-    rows.length = 0;
     const held = this.held;
     this.held = null;
-    if (!this.detached) for (const msg of held) msg instanceof StreamChunk ? this.emit(msg) : this.out.push(msg);
+    if (!this.detached && held) for (const msg of held) msg instanceof StreamChunk ? this.emit(msg) : this.out.push(msg);
   }
 
   /** The executor this chain reads (a table's source, an MV's materialize). */

@@ -35,7 +35,7 @@
  * partial table throw: answering from memory alone could be silently wrong.
  */
 import type { Row } from '@freshet/common';
-import type { ColdRangeReader, ColdScan, ColdStateReader, PublishedKeys, TrackingStateStore } from '@freshet/storage';
+import type { ColdRangeReader, ColdScan, ColdSnapshot, ColdStateReader, PublishedKeys, TrackingStateStore } from '@freshet/storage';
 import { SortedKeys } from './sorted-keys';
 import type { StoreTable } from './store';
 
@@ -258,6 +258,39 @@ class MemStoreTable implements StoreTable {
     if (e === undefined) return this.partial ? this.loadCold(key) : undefined;
     e.ref = true;
     return this.committedOf(key, e) ?? undefined;
+  }
+
+  /**
+   * The working view now, for a backfill (StoreTable.snapshotCold): the rows in memory are
+   * taken now (rows are never changed in place), and LevelDB's iterator is created now, so
+   * it reads the database as of now (classic-level iterators hold a LevelDB snapshot from
+   * creation). A key not in memory now was clean, so its LevelDB row is its working row;
+   * a key in memory (a tombstone included) is skipped there. Evictions and checkpoints
+   * while the snapshot is read change neither half.
+   */
+  snapshotCold(): ColdSnapshot | null {
+    if (!this.partial) return null;
+    const memory: Row[] = [];
+    const inMemory = new Set<string>();
+    for (const [k, e] of this.rows) {
+      inMemory.add(k);
+      if (e.row !== null) memory.push(e.row);
+    }
+    const disk = this.store.cold!.scan(this.tableId, undefined, undefined);
+    return {
+      memory,
+      size: this.live,
+      next: async (n) => {
+        const out: Row[] = [];
+        for (;;) {
+          const entries = await disk.nextv(n);
+          if (entries.length === 0) return out;
+          for (const [k, row] of entries) if (!inMemory.has(k)) out.push(row);
+          if (out.length > 0) return out;
+        }
+      },
+      close: () => disk.close(),
+    };
   }
 
   scanCold(lo?: string, hi?: string): ColdScan | null {

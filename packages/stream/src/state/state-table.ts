@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type Column, type DataType, type Datum, type KeyOrder, type Row, encodeKeyString, packRow, typeName, unpackRow } from '@freshet/common';
-import type { ColdScan, StateStore, StoreTable } from './store';
+import type { ColdScan, ColdSnapshot, StateStore, StoreTable } from './store';
 
 export interface StateTableDesc {
   /** Store-wide table id (allocated by the graph builder; stable across restarts). */
@@ -228,6 +228,16 @@ export class StateTable {
   /** Every row in pk order. */
   scan(): IterableIterator<Row> {
     return this.rowsOf(this.store.iter(undefined, undefined));
+  }
+
+  /**
+   * Every row as of now, of a table partly in memory (memory limit), for a backfill that
+   * reads LevelDB while writes go on (StoreTable.snapshotCold); null when the whole table
+   * is in memory (use `scan`).
+   */
+  snapshotCold(): ColdSnapshot | null {
+    // Cold tables are key-read tables under a memory limit; packed tables are never those.
+    return this.packed ? null : this.store.snapshotCold();
   }
 
   /** Committed view (serving reads): the row with this pk as of the store's committed epoch. */

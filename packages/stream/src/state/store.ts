@@ -5,4 +5,4 @@
  * storage cannot import the stream engine, so the stream engine imports the contract.
  * `MemStateStore` (mem-store.ts) is the in-memory implementation.
  */
-export type { ColdScan, StateStore, StoreTable } from '@freshet/storage';
+export type { ColdScan, ColdSnapshot, StateStore, StoreTable } from '@freshet/storage';
