@@ -25,7 +25,7 @@
  *   barrier timer runs even without MVs then, so checkpoints keep pruning the change log.
  *   In memory mode every MV is rebuilt from its definition at startup.
  */
-import { type DataType, type Datum, Op, type Row, SqlError, SqlState, StreamChunk, StreamChunkBuilder } from '@freshet/common';
+import { type DataType, type Datum, type Row, SqlError, SqlState, StreamChunk } from '@freshet/common';
 import type { EvalContext } from '@freshet/expr';
 import {
   type BackfillProgress,
@@ -52,6 +52,7 @@ import type { RelationCatalog } from '../catalog/model';
 import { GraphBuilder, type Upstream, type UpstreamResolver } from './build';
 import { SeqBarrierManager, StreamDurability, checkRestoredLayout } from './durability';
 import { RebuildPendingReader } from './pending-reader';
+import { ChangeRecording, changeChunks } from './change-recording';
 import { type FlowProbe, FlowStats } from './flow-stats';
 import { ConnectorTables, type SourceHooks, checkSourceReadable, sourceUpstream } from './sources';
 import { installTableWatermarks } from './table-watermarks';
@@ -529,23 +530,24 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
    */
   recordChanges(id: number): ChangeRecording | null {
     const rel = this.catalog.getRelationById(id);
-    const chunks: StreamChunk[] = [];
     if (rel?.kind === 'table') {
       const types = rel.columns.map((c) => c.type);
+      const r: ChangeRecording = new ChangeRecording(() => unwatch());
       const unwatch = this.storage.watchTable(id, (changes) => {
-        for (const c of changeChunks(types, changes)) chunks.push(c);
+        for (const c of changeChunks(types, changes)) r.add(c);
       });
-      return { chunks, stop: unwatch };
+      return r;
     }
     const job = rel?.kind === 'materialized_view' ? this.jobs.get(id) : undefined;
     if (!job) return null;
     const recorder = {
       push(msg: Message): void {
-        if (msg instanceof StreamChunk) chunks.push(msg);
+        if (msg instanceof StreamChunk) r.add(msg);
       },
     };
+    const r = new ChangeRecording(() => job.materialize.disconnect(recorder));
     job.materialize.connect(recorder);
-    return { chunks, stop: () => job.materialize.disconnect(recorder) };
+    return r;
   }
 
   /**
@@ -764,27 +766,6 @@ export function firstStateTableId(rel: RelationCatalog): number {
 /** One committed batch of a table's changes → chunks into its source. */
 function pushChanges(source: SourceExecutor, types: readonly DataType[], changes: readonly RowChange[]): void {
   for (const chunk of changeChunks(types, changes)) source.pushChunk(chunk);
-}
-
-/** A committed batch of a table's changes as chunks (an update stays one U-/U+ pair). */
-function changeChunks(types: readonly DataType[], changes: readonly RowChange[]): StreamChunk[] {
-  const out: StreamChunk[] = [];
-  const b = new StreamChunkBuilder(types);
-  for (let i = 0; i < changes.length; i++) {
-    const { old, row } = changes[i];
-    const chunk = old !== undefined && row !== undefined ? b.appendUpdate(old, row) : row !== undefined ? b.append(Op.Insert, row) : b.append(Op.Delete, old!);
-    if (chunk) out.push(chunk);
-  }
-  const rest = b.take();
-  if (rest) out.push(rest);
-  return out;
-}
-
-/** What `StreamingEngine.recordChanges` collects. */
-export interface ChangeRecording {
-  /** The upstream's changes since the recording started, in order. */
-  readonly chunks: readonly StreamChunk[];
-  stop(): void;
 }
 
 /** Waits for `p`, or `ms`, whichever comes first. */

@@ -37,7 +37,8 @@ import type { FrontendSession } from '../session/session';
 import type { SinkMode, SinkTarget } from '@freshet/stream';
 import { planMaterializedView, storedQueryContext } from './commands';
 import { recordTwoPhaseAgg } from './to-stream-agg';
-import { type ChangeRecording, STATE_TABLES_PER_JOB, type StreamingEngine } from './engine';
+import type { ChangeRecording } from './change-recording';
+import { STATE_TABLES_PER_JOB, type StreamingEngine } from './engine';
 import type { StreamNode, StreamPlan } from './plan';
 import { type ExternalSink, planExternalSink } from './external-sinks';
 import { BlackholeTarget, TableSinkTarget } from './sink-targets';
@@ -432,7 +433,7 @@ export function restoreSinks(engine: StreamingEngine, log: (msg: string) => void
     for (const up of sinkInputs(rel)) {
       const r = deferred?.waiting.has(up) ? null : engine.recordChanges(up);
       if (r) byInput.set(up, r);
-      else if (catalog.getRelationById(up)?.kind !== 'source') unrecorded.set(rel.id, [...(unrecorded.get(rel.id) ?? []), catalog.getRelationById(up)?.name ?? String(up)]);
+      else if (catalog.getRelationById(up)?.kind !== 'source') unrecorded.set(rel.id, [...(unrecorded.get(rel.id) ?? []), `${catalog.getRelationById(up)?.name ?? up} (rebuilt after the restart)`]);
     }
     recordings.set(rel.id, byInput);
   }
@@ -447,9 +448,13 @@ export function restoreSinks(engine: StreamingEngine, log: (msg: string) => void
         // Dropped meanwhile: nothing to start.
         if (catalog.getRelationById(rel.id)?.kind !== 'sink') continue;
         const missed = new Map<number, readonly StreamChunk[]>();
-        for (const [up, r] of recordings.get(rel.id)!) missed.set(up, r.chunks);
-        if (start(rel, null, missed) && unrecorded.has(rel.id)) {
-          log(`sink ${rel.name}: changes to ${unrecorded.get(rel.id)!.join(', ')} made while it waited for the restart's load are not delivered (rebuilt after the restart)`);
+        const lost = unrecorded.get(rel.id) ?? [];
+        for (const [up, r] of recordings.get(rel.id)!) {
+          if (r.chunks) missed.set(up, r.chunks);
+          else lost.push(`${catalog.getRelationById(up)?.name ?? up} (${r.changedRows} rows changed, more than a wait keeps)`);
+        }
+        if (start(rel, null, missed) && lost.length > 0) {
+          log(`sink ${rel.name}: changes made while it waited for the restart's load may be missing from its target: ${lost.join(', ')}`);
         }
       }
     })
