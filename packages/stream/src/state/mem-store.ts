@@ -36,6 +36,7 @@
  */
 import type { Row } from '@freshet/common';
 import type { ColdRangeReader, ColdScan, ColdSnapshot, ColdStateReader, PublishedKeys, TrackingStateStore } from '@freshet/storage';
+import { BigMap } from './big-map';
 import { SortedKeys } from './sorted-keys';
 import type { StoreTable } from './store';
 
@@ -68,7 +69,8 @@ interface EpochLog {
 }
 
 class MemStoreTable implements StoreTable {
-  readonly rows = new Map<string, Entry>();
+  /** Key → entry; a BigMap because one table can hold more keys than a V8 Map (2^24). */
+  readonly rows = new BigMap<string, Entry>();
   /** The ordered index of live keys; null until the first range read (see the file comment). */
   private index: SortedKeys | null = null;
   /** Epochs with writes not yet published, in increasing order. */
