@@ -11,3 +11,4 @@ export * from './compare';
 export * from './datetime';
 export * from './codec';
 export * from './chunk';
+export * from './big-map';

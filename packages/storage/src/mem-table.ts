@@ -17,7 +17,7 @@
  * `scan` throws until the load is done (callers that cannot await use
  * `StorageEngine.tableLoading`).
  */
-import { type DataType, type Row, SqlError, SqlState, encodeKeyString } from '@freshet/common';
+import { BigMap, type DataType, type Row, SqlError, SqlState, encodeKeyString } from '@freshet/common';
 import type { TableReader, TableSchema } from './api';
 import type { ColdScan } from './state-store/api';
 
@@ -39,7 +39,8 @@ interface Load {
 }
 
 export class MemTable implements TableReader {
-  readonly rows = new Map<string, Row>();
+  /** Key → row; a BigMap because a table can hold more rows than a V8 Map (2^24). */
+  readonly rows = new BigMap<string, Row>();
   private sorted: string[] = [];
   private pending: string[] = [];
   private deletedSinceSort = 0;
@@ -253,7 +254,7 @@ export class MemTable implements TableReader {
   }
 }
 
-function* scanKeys(rows: Map<string, Row>, keys: readonly string[]): Generator<Row> {
+function* scanKeys(rows: BigMap<string, Row>, keys: readonly string[]): Generator<Row> {
   for (let i = 0; i < keys.length; i++) {
     const row = rows.get(keys[i]);
     if (row !== undefined) yield row;

@@ -15,6 +15,7 @@
  * (agg/*.ts). The cache keeps every group for now (no eviction yet).
  */
 import {
+  BigMap,
   type DataType,
   type Datum,
   OP_SIGN,
@@ -61,7 +62,8 @@ export class HashAggExecutor extends StatefulExecutor {
   protected readonly keyer: GroupKeyer;
   protected readonly calls: BuiltAggCall[];
   protected readonly intermediate: StateTable;
-  protected readonly cache = new Map<unknown, AggGroup>();
+  /** Groups in memory (a BigMap: a GROUP BY can have more groups than a V8 Map holds, 2^24). */
+  protected readonly cache = new BigMap<unknown, AggGroup>();
   protected dirty: AggGroup[] = [];
   private readonly slotCount: number;
   private readonly builder: StreamChunkBuilder;

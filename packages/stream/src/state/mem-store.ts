@@ -34,9 +34,8 @@
  * its committed value as `COLD` ("read LevelDB") instead of reading it. Range reads of a
  * partial table throw: answering from memory alone could be silently wrong.
  */
-import type { Row } from '@freshet/common';
+import { BigMap, type Row } from '@freshet/common';
 import type { ColdRangeReader, ColdScan, ColdSnapshot, ColdStateReader, PublishedKeys, TrackingStateStore } from '@freshet/storage';
-import { BigMap } from './big-map';
 import { SortedKeys } from './sorted-keys';
 import type { StoreTable } from './store';
 

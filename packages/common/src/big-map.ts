@@ -1,8 +1,8 @@
 /**
  * A Map without V8's size limit. A V8 Map holds at most 2^24 (16,777,216) entries and
- * throws past that ("Map maximum size exceeded"); a state table can outgrow it — the seed's
- * temporal filter keeps one row per event for 30 minutes, which at 50,000 events/s fills a
- * Map in under six minutes. Keys go to the first shard until it is full, then to the next;
+ * throws past that ("Map maximum size exceeded"); a table or a state table can outgrow it —
+ * the seed's temporal filter keeps one row per event for 30 minutes, which at 50,000
+ * events/s fills a Map in under six minutes. Keys go to the first shard until it is full, then to the next;
  * a lookup tries the shards in order, so a table that fits in one Map pays one branch per
  * call. Values must not be `undefined` (a miss and a stored undefined would look alike).
  */
@@ -55,6 +55,11 @@ export class BigMap<K, V> {
     if (last.size >= this.shardSize) s.push((last = new Map()));
     last.set(key, value);
     return this;
+  }
+
+  clear(): void {
+    this.shards.length = 1;
+    this.shards[0].clear();
   }
 
   delete(key: K): boolean {
