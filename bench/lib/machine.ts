@@ -113,6 +113,20 @@ export function processTreeCpuSeconds(pid: number): number | null {
   return ticks / CLOCK_TICKS_PER_S;
 }
 
+/**
+ * CPU seconds (user + system) of one thread of `pid` (`tid` = `pid`: the main thread, which
+ * runs a Freshet server's dataflow), or null without /proc.
+ */
+export function threadCpuSeconds(pid: number, tid = pid): number | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS_PER_S;
+  } catch {
+    return null;
+  }
+}
+
 /** Peak resident set size of a process (VmHWM), in MiB, or null without /proc. */
 export function peakRssMiB(pid: number): number | null {
   try {

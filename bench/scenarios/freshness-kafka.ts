@@ -19,7 +19,7 @@ import type pg from 'pg';
 import type { Producer } from 'kafkajs';
 import { createTopic, kafkaClient, openProducer, produceRange, startBrokerProcess, type BrokerProcess } from '../lib/connector-services';
 import { clicksInMessages, createPipeline, PIPELINE_MODE_TEXT, SEED_USER_EVENTS_TOPIC, seedUserEventsSource, userEventMessage } from '../lib/feature-pipeline';
-import { processTreeCpuSeconds } from '../lib/machine';
+import { processTreeCpuSeconds, threadCpuSeconds } from '../lib/machine';
 import { connect, FRESHET_HEAP_MB } from '../lib/pipeline-run';
 import { fmtQps } from '../lib/report';
 import type { ScenarioOptions } from '../lib/scenario';
@@ -252,7 +252,13 @@ class KafkaPath implements IngestPath {
         const cpu1 = this.cpuMark();
         const d = (a: number | null, b: number | null) => (a === null || b === null ? null : b - a);
         return {
-          cpuSplit: { wallS: (cpu1.at - cpu0.at) / 1000, serverS: d(cpu0.server, cpu1.server), brokerS: d(cpu0.broker, cpu1.broker), clientS: cpu1.client - cpu0.client },
+          cpuSplit: {
+            wallS: (cpu1.at - cpu0.at) / 1000,
+            serverS: d(cpu0.server, cpu1.server),
+            engineS: d(cpu0.engine, cpu1.engine),
+            brokerS: d(cpu0.broker, cpu1.broker),
+            clientS: cpu1.client - cpu0.client,
+          },
           targetRate: rate,
           achievedRate: stats.achievedRate,
           events: stats.acked,
@@ -264,13 +270,14 @@ class KafkaPath implements IngestPath {
     };
   }
 
-  /** CPU-seconds so far of the server, the broker and this process (all its threads). */
-  private cpuMark(): { at: number; server: number | null; broker: number | null; client: number } {
+  /** CPU-seconds so far of the server (and its main thread), the broker and this process (all its threads). */
+  private cpuMark(): { at: number; server: number | null; engine: number | null; broker: number | null; client: number } {
     const pid = this.target.serverPid();
     const u = process.cpuUsage();
     return {
       at: performance.now(),
       server: pid === null ? null : processTreeCpuSeconds(pid),
+      engine: pid === null ? null : threadCpuSeconds(pid),
       broker: this.broker.pid === null ? null : processTreeCpuSeconds(this.broker.pid),
       client: (u.user + u.system) / 1e6,
     };
@@ -386,7 +393,8 @@ export function kafkaNotes(runs: FreshnessRun[]): string[] {
     const f = (x: number | null) => (x === null ? 'n/a' : (x / c.wallS).toFixed(2));
     const sum = (c.serverS ?? 0) + (c.brokerS ?? 0) + c.clientS;
     notes.push(
-      `freshet @ ${fmtQps(r.rate)}/s, cores used over the whole load (${c.wallS.toFixed(1)} s): server ${f(c.serverS)}, broker ${f(c.brokerS)}, benchmark process (producer worker, probes) ${f(c.clientS)} — ${(sum / c.wallS).toFixed(2)} together.`,
+      `freshet @ ${fmtQps(r.rate)}/s, cores used over the whole load (${c.wallS.toFixed(1)} s): server ${f(c.serverS)}` +
+        `${c.engineS == null ? '' : ` (its engine thread ${f(c.engineS)}${r.background.events ? `, ${((c.engineS * 1e6) / r.background.events).toFixed(1)} µs per event produced` : ''})`}, broker ${f(c.brokerS)}, benchmark process (producer worker, probes) ${f(c.clientS)} — ${(sum / c.wallS).toFixed(2)} together.`,
     );
   }
   // CPU per event read says what one core can sustain, whatever else ran on the machine.

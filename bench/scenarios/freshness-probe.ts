@@ -96,7 +96,8 @@ export interface BackgroundStats {
    * wait): the server, the broker, and the benchmark process (producer worker, probes). On a
    * 2-core machine their sum against 2 × wall says whether the machine itself was the limit.
    */
-  cpuSplit?: { wallS: number; serverS: number | null; brokerS: number | null; clientS: number };
+  /** CPU seconds over the load; `engineS`: the server's main thread alone (its dataflow). */
+  cpuSplit?: { wallS: number; serverS: number | null; engineS?: number | null; brokerS: number | null; clientS: number };
 }
 
 export interface FreshnessRun {

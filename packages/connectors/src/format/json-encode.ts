@@ -71,12 +71,20 @@ export function encodeJsonValue(t: DataType, d: Datum): string {
   }
 }
 
+/** The date part of the last timestamptz encoded: a sink's rows mostly share today's. */
+let lastDays = NaN;
+let lastDate = '';
+
 function rfc3339Micros(us: number): string {
   const days = Math.floor(us / 86_400_000_000);
   const tod = us - days * 86_400_000_000;
   const secs = Math.floor(tod / 1_000_000);
   const frac = String(Math.round(tod - secs * 1_000_000)).padStart(6, '0');
-  return `${formatDate(days)}T${formatTime(secs * 1_000_000)}.${frac}Z`;
+  if (days !== lastDays) {
+    lastDate = formatDate(days);
+    lastDays = days;
+  }
+  return `${lastDate}T${formatTime(secs * 1_000_000)}.${frac}Z`;
 }
 
 function iso8601(iv: Interval): string {

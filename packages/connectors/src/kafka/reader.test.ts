@@ -2,7 +2,7 @@
  * The Kafka reader against the Kafka-protocol test broker (a real protocol peer: kafkajs
  * cannot tell it from Apache Kafka), fed by an ordinary kafkajs producer.
  */
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
 import { T } from '@freshet/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafkaBroker, type KafkaTestBroker } from '@freshet/testkit';
@@ -28,8 +28,8 @@ afterAll(async () => {
   await broker.close();
 });
 
-function reader(options: Record<string, string>, initialOffsets?: Record<number, number>): KafkaReader {
-  const r = new KafkaReader(kafkaClientConfig({ 'properties.bootstrap.server': broker.bootstrap, ...options }), { initialOffsets, retry: { initialMs: 50, maxMs: 300 } });
+function reader(options: Record<string, string>, initialOffsets?: Record<number, number>, fetcher?: 'direct' | 'kafkajs'): KafkaReader {
+  const r = new KafkaReader(kafkaClientConfig({ 'properties.bootstrap.server': broker.bootstrap, ...options }), { initialOffsets, retry: { initialMs: 50, maxMs: 300 }, fetcher });
   readers.push(r);
   return r;
 }
@@ -62,6 +62,38 @@ describe('KafkaReader', () => {
     expect([m5.partition, m5.offset, m5.key!.toString(), m5.timestamp, m5.headers[0].key, m5.headers[0].value!.toString()]).toEqual([2, 1, 'k5', 1005, 'h', 'x5']);
     expect(r.offsets()).toEqual({ 0: 4, 1: 4, 2: 4 });
     expect(r.poll(10)).toEqual([]);
+  });
+
+  it('reads gzip batches, null keys and values, and repeated headers exactly as the kafkajs consumer does', async () => {
+    broker.createTopic('r-gzip', 2);
+    await producer.send({
+      topic: 'r-gzip',
+      compression: CompressionTypes.GZIP,
+      messages: Array.from({ length: 40 }, (_, i) => ({
+        key: i % 3 === 0 ? null : `k${i}`,
+        value: i % 7 === 0 ? null : `{"n":${i}}`,
+        partition: i % 2,
+        timestamp: String(5_000 + i),
+        headers: i % 5 === 0 ? { a: [`x${i}`, `y${i}`], b: 'z' } : undefined,
+      })),
+    });
+    await producer.send({ topic: 'r-gzip', messages: [{ value: 'plain', partition: 1 }] });
+    const direct = await drain(reader({ topic: 'r-gzip' }, undefined, 'direct'), 41);
+    const viaKafkajs = await drain(reader({ topic: 'r-gzip' }, undefined, 'kafkajs'), 41);
+    const comparable = (ms: SourceMessage[]) =>
+      ms
+        .map((m) => ({ ...m, key: m.key?.toString() ?? null, value: m.value?.toString() ?? null, headers: m.headers.map((h) => `${h.key}=${h.value}`) }))
+        .sort((x, y) => x.partition - y.partition || x.offset - y.offset);
+    expect(comparable(direct)).toEqual(comparable(viaKafkajs));
+    expect(comparable(direct).find((m) => m.value === '{"n":5}')?.headers).toEqual(['a=x5', 'a=y5', 'b=z']);
+  });
+
+  it('continues from the earliest offset when its position is out of range (the log was truncated)', async () => {
+    broker.createTopic('r-range', 1);
+    await producer.send({ topic: 'r-range', messages: [{ value: 'a' }, { value: 'b' }] });
+    const r = reader({ topic: 'r-range' }, { 0: 50 });
+    expect(values(await drain(r, 2))).toEqual(['a', 'b']);
+    expect(r.offsets()).toEqual({ 0: 2 });
   });
 
   it('starts at the end with scan.startup.mode = latest', async () => {

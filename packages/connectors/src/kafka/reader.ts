@@ -14,16 +14,23 @@
  * exponential backoff (a broker outage); the reader resumes from the offset after the last
  * message it fetched, keeping what is buffered.
  *
- * Back-pressure: while `maxBuffered` messages wait to be polled, the batch handler does not
- * return (it heartbeats while it waits), so kafkajs sends no further fetch; it returns as
- * soon as `poll` has drained half of them. (kafkajs's `pause()` was used before: a paused
- * consumer only looks again after its fetch wait, which cut throughput to a fraction.)
+ * Fetching: without SASL the reader fetches itself (fetch-connection.ts: one connection per
+ * partition leader, Fetch requests decoded straight into messages by record-batch.ts), as
+ * kafkajs's consumer cost several objects and string conversions per record on the engine
+ * thread; kafkajs's admin still finds leaders and offsets. With SASL, or FRESHET_KAFKA_FETCH
+ * =kafkajs, a kafkajs consumer fetches (it authenticates; the direct path does not).
+ *
+ * Back-pressure: while `maxBuffered` messages wait to be polled, no further fetch is sent
+ * (the kafkajs batch handler does not return, heartbeating while it waits); fetching goes
+ * on as soon as `poll` has drained half of them. (kafkajs's `pause()` was used before: a
+ * paused consumer only looks again after its fetch wait, which cut throughput to a fraction.)
  */
 import { randomUUID } from 'node:crypto';
-import type { Batch, Consumer, IHeaders, Kafka } from 'kafkajs';
+import type { Admin, Batch, Consumer, IHeaders, Kafka } from 'kafkajs';
 import { kafkajs } from '../libraries';
 import type { MessageHeader, SourceMessage } from '../format/types';
 import type { KafkaClientConfig } from './config';
+import { KafkaErrorCode, KafkaFetchConnection, type FetchConnectionOptions, type FetchSettings } from './fetch-connection';
 
 export interface KafkaReaderOptions {
   /** Start positions (partition → next offset), e.g. from a checkpoint; others follow scan.startup.*. */
@@ -33,6 +40,11 @@ export interface KafkaReaderOptions {
   /** Backoff between reconnect attempts: starts at `initialMs`, doubles up to `maxMs`. */
   readonly retry?: { readonly initialMs?: number; readonly maxMs?: number };
   readonly log?: (line: string) => void;
+  /**
+   * Who fetches: `direct` (fetch-connection.ts; the default without SASL) or `kafkajs`'s
+   * consumer (always with SASL). FRESHET_KAFKA_FETCH=kafkajs sets the default, to compare.
+   */
+  readonly fetcher?: 'direct' | 'kafkajs';
 }
 
 export interface KafkaReaderStats {
@@ -57,8 +69,8 @@ export class KafkaReader {
   /** Bumped on seek/restart: batches of an older consumer session are ignored. */
   private generation = 0;
   private closed = false;
-  /** Resolves the batch handler waiting for `poll` to drain the buffer (back-pressure). */
-  private drained: (() => void) | null = null;
+  /** Fetch loops waiting for `poll` to drain the buffer (back-pressure). */
+  private drained: (() => void)[] = [];
   private stopSession: (() => void) | undefined;
   private readonly maxBuffered: number;
   private assignedWaiters: (() => void)[] = [];
@@ -94,7 +106,7 @@ export class KafkaReader {
       this.head = 0;
     }
     this.stats.buffered = this.buffer.length - this.head;
-    if (this.drained !== null && this.stats.buffered <= this.maxBuffered / 2) this.wakeFetcher();
+    if (this.drained.length > 0 && this.stats.buffered <= this.maxBuffered / 2) this.wakeFetcher();
     return out;
   }
 
@@ -176,7 +188,147 @@ export class KafkaReader {
     }
   }
 
-  private async session(): Promise<void> {
+  private session(): Promise<void> {
+    const fetcher = this.opts.fetcher ?? (process.env.FRESHET_KAFKA_FETCH === 'kafkajs' ? 'kafkajs' : 'direct');
+    return this.config.client.sasl || fetcher === 'kafkajs' ? this.consumerSession() : this.directSession();
+  }
+
+  /**
+   * A session that fetches itself: every partition's leader gets a connection and a fetch
+   * loop (one request in flight each). Ends on seek/close (returns) or on any failure
+   * (throws: `run` starts a new session after its backoff, from `fetched`). Partitions
+   * added to the topic later are picked up by a metadata check every few seconds, which
+   * restarts the session.
+   */
+  private async directSession(): Promise<void> {
+    const generation = this.generation;
+    await this.resolveStartOffsets();
+    if (generation !== this.generation || this.closed) return;
+    const topic = this.config.topic;
+    const admin = this.kafka.admin();
+    const connections: KafkaFetchConnection[] = [];
+    let failure: Error | undefined;
+    let stop!: () => void;
+    const ended = new Promise<void>((resolve) => (stop = resolve));
+    const live = () => generation === this.generation && !this.closed && failure === undefined;
+    const end = (e?: Error) => {
+      if (e && failure === undefined && generation === this.generation && !this.closed) failure = e;
+      stop();
+      this.wakeFetcher();
+      for (const c of connections) c.close();
+    };
+    this.stopSession = () => end();
+    try {
+      await admin.connect();
+      const leaders = await partitionLeaders(admin, topic);
+      if (!live()) return;
+      const next = new Map<number, number>();
+      for (const partitions of leaders.values()) {
+        for (const p of partitions.partitions) {
+          // A partition added since the start offsets were resolved: from its beginning.
+          if (!this.fetched.has(p)) this.setPosition(p, 0);
+          next.set(p, this.fetched.get(p)!);
+        }
+      }
+      const { fetch, client } = this.config;
+      const settings: FetchSettings = {
+        topic,
+        maxWaitMs: fetch.maxWaitTimeInMs ?? 500,
+        maxBytes: fetch.maxBytes ?? 10 * 1024 * 1024,
+        maxBytesPerPartition: fetch.maxBytesPerPartition ?? 1024 * 1024,
+        readCommitted: !fetch.readUncommitted,
+      };
+      for (const broker of leaders.values()) {
+        const c = new KafkaFetchConnection({
+          host: broker.host,
+          port: broker.port,
+          clientId: client.clientId ?? 'freshet',
+          ssl: client.ssl as FetchConnectionOptions['ssl'],
+          connectTimeoutMs: client.connectionTimeout,
+          requestTimeoutMs: client.requestTimeout,
+        });
+        connections.push(c);
+        await c.connect();
+        if (!live()) return;
+      }
+      this.stats.sessions++;
+      this.assigned = true;
+      for (const w of this.assignedWaiters.splice(0)) w();
+      let i = 0;
+      for (const broker of leaders.values()) {
+        const c = connections[i++];
+        this.fetchLoop(c, broker.partitions, next, settings, live, admin).catch((e) => end(e));
+      }
+      this.watchPartitions(admin, leaders, live, end);
+      await ended;
+      if (failure) throw failure;
+    } finally {
+      this.stopSession = undefined;
+      end();
+      await admin.disconnect().catch(() => {});
+    }
+  }
+
+  /** Fetches `partitions` from one leader until the session ends; appends to the buffer. */
+  private async fetchLoop(
+    c: KafkaFetchConnection,
+    partitions: readonly number[],
+    next: Map<number, number>,
+    settings: FetchSettings,
+    live: () => boolean,
+    admin: Admin,
+  ): Promise<void> {
+    const positions = new Map<number, number>();
+    const got: SourceMessage[] = [];
+    while (live()) {
+      if (this.stats.buffered >= this.maxBuffered) {
+        await this.untilDrained(1000);
+        continue;
+      }
+      positions.clear();
+      for (const p of partitions) positions.set(p, next.get(p)!);
+      got.length = 0;
+      const results = await c.fetch(settings, positions, got);
+      if (!live()) return; // a seek or close came meanwhile: these are not wanted
+      const buffer = this.buffer;
+      for (let i = 0; i < got.length; i++) buffer.push(got[i]);
+      for (const r of results) {
+        if (r.errorCode === KafkaErrorCode.OFFSET_OUT_OF_RANGE) {
+          // As kafkajs's consumer (fromBeginning): continue from the earliest offset there is.
+          const low = (await admin.fetchTopicOffsets(settings.topic)).find((o) => o.partition === r.partition);
+          const at = Number(low?.low ?? 0);
+          this.opts.log?.(`kafka source ${settings.topic}: offset ${next.get(r.partition)} of partition ${r.partition} is out of range; continuing at ${at}`);
+          next.set(r.partition, at);
+          this.fetched.set(r.partition, at);
+          continue;
+        }
+        if (r.errorCode !== KafkaErrorCode.NONE) throw new Error(`Kafka fetch of ${settings.topic} partition ${r.partition} failed with error code ${r.errorCode}`);
+        next.set(r.partition, r.nextOffset);
+        this.fetched.set(r.partition, r.nextOffset);
+      }
+      this.stats.buffered = this.buffer.length - this.head;
+    }
+  }
+
+  /** Ends the session when the topic's partitions change (new ones are then read too). */
+  private watchPartitions(admin: Admin, leaders: Map<number, { partitions: number[] }>, live: () => boolean, end: (e?: Error) => void): void {
+    const known = [...leaders.values()].flatMap((l) => l.partitions).sort((a, b) => a - b).join(',');
+    const check = async () => {
+      if (!live()) return;
+      try {
+        const now = await partitionLeaders(admin, this.config.topic);
+        const ids = [...now.values()].flatMap((l) => l.partitions).sort((a, b) => a - b).join(',');
+        if (!live()) return;
+        if (ids !== known) return end(new Error(`partitions of ${this.config.topic} changed`));
+      } catch (e) {
+        return end(e as Error);
+      }
+      setTimeout(check, PARTITION_CHECK_MS).unref();
+    };
+    setTimeout(check, PARTITION_CHECK_MS).unref();
+  }
+
+  private async consumerSession(): Promise<void> {
     const generation = this.generation;
     await this.resolveStartOffsets();
     if (generation !== this.generation || this.closed) return; // a seek arrived meanwhile
@@ -274,25 +426,43 @@ export class KafkaReader {
   private untilDrained(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const t = setTimeout(() => {
-        if (this.drained === done) this.drained = null;
+        const i = this.drained.indexOf(done);
+        if (i >= 0) this.drained.splice(i, 1);
         resolve();
       }, ms);
       const done = () => {
         clearTimeout(t);
         resolve();
       };
-      this.drained = done;
+      this.drained.push(done);
     });
   }
 
   private wakeFetcher(): void {
-    const wake = this.drained;
-    this.drained = null;
-    wake?.();
+    const waiting = this.drained;
+    this.drained = [];
+    for (const wake of waiting) wake();
   }
 }
 
 const NO_HEADERS: MessageHeader[] = [];
+/** How often a direct session looks for partitions added to its topic. */
+const PARTITION_CHECK_MS = 5000;
+
+/** Leader broker → its address and the topic's partitions it leads. */
+async function partitionLeaders(admin: Admin, topic: string): Promise<Map<number, { host: string; port: number; partitions: number[] }>> {
+  const [meta, cluster] = await Promise.all([admin.fetchTopicMetadata({ topics: [topic] }), admin.describeCluster()]);
+  const brokers = new Map(cluster.brokers.map((b) => [b.nodeId, b]));
+  const out = new Map<number, { host: string; port: number; partitions: number[] }>();
+  for (const p of meta.topics[0]?.partitions ?? []) {
+    const b = brokers.get(p.leader);
+    if (b === undefined || p.leader < 0) throw new Error(`no leader for partition ${p.partitionId} of ${topic}`);
+    let entry = out.get(p.leader);
+    if (entry === undefined) out.set(p.leader, (entry = { host: b.host, port: b.port, partitions: [] }));
+    entry.partitions.push(p.partitionId);
+  }
+  return out;
+}
 
 function headerList(h: IHeaders | undefined): MessageHeader[] {
   if (!h) return NO_HEADERS;

@@ -186,7 +186,8 @@ export class HashJoinExecutor extends Executor {
         let j = i + 1;
         while (vis !== null && j < n && vis[j] === 0) j++;
         if (j < n && ops[j] === Op.UpdateInsert) {
-          const next = chunk.row(j);
+          // One slot more for the degree the state row carries (a push would grow the array).
+          const next = chunk.rowInto(j, new Array(me.width + 1));
           if (this.applyUpdateInPlace(input, me, other, row, next)) {
             i = j;
             continue;
@@ -231,7 +232,7 @@ export class HashJoinExecutor extends Executor {
       matched = matches.length;
     }
     if (matched === 0 && me.preserved) this.outUpdate(input, oldRow, null, newRow, null);
-    newRow.push(matched);
+    newRow[me.width] = matched;
     me.table.putByKey(stateKey, newRow);
     return true;
   }

@@ -51,6 +51,7 @@ export class TemporalFilterExecutor extends StatefulExecutor {
   /** Current bounds; `undefined` = no such bound, `null` = NULL (nothing passes). */
   private lower: Datum | undefined;
   private upper: Datum | undefined;
+  private readonly scratch: Datum[];
 
   constructor(private readonly options: TemporalFilterOptions) {
     super();
@@ -60,6 +61,7 @@ export class TemporalFilterExecutor extends StatefulExecutor {
     // packed, they cost the garbage collector one string each instead of a row of boxes.
     this.table = options.tables.create(options.types, [options.column, ...options.pk], undefined, true);
     this.builder = new StreamChunkBuilder(options.types, options.chunkSize);
+    this.scratch = new Array<Datum>(options.types.length);
     const now = options.initialNow ?? Date.now() * 1000;
     this.lower = options.lowerBound?.(now);
     this.upper = options.upperBound?.(now);
@@ -98,7 +100,8 @@ export class TemporalFilterExecutor extends StatefulExecutor {
         outOps ??= ops.slice();
         outOps[i] = op === Op.UpdateDelete ? Op.Delete : Op.Insert;
       }
-      const row = chunk.row(i);
+      // The state table is packed (it keeps a string, not this array): one array for all rows.
+      const row = chunk.rowInto(i, this.scratch);
       const key = this.table.keyOfRow(row);
       let pass: boolean;
       if (OP_SIGN[op] > 0) {
