@@ -22,8 +22,9 @@ import { nexmark } from './scenarios/nexmark';
 import { pointLookup } from './scenarios/point-lookup';
 import { recovery } from './scenarios/recovery';
 import { serving } from './scenarios/serving';
+import { servingVolume } from './scenarios/serving-volume';
 
-const SCENARIOS: Record<string, Scenario> = Object.fromEntries([pointLookup, serving, ingest, freshness, recovery, nexmark, connectors].map((s) => [s.name, s]));
+const SCENARIOS: Record<string, Scenario> = Object.fromEntries([pointLookup, serving, servingVolume, ingest, freshness, recovery, nexmark, connectors].map((s) => [s.name, s]));
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(benchDir, '..');
 
@@ -56,7 +57,7 @@ options:
   --checkpoints on|off|both ingest: Freshet with 1-second checkpoints (default), none, or both (checkpoint overhead)
   --rate N                  freshness: background load, events/s (default 10,000)
   --rates LIST              freshness: several background loads, e.g. 1000,10000,50000 (one probe set each)
-  --sizes LIST              recovery: state sizes in events, e.g. 100000,500000
+  --sizes LIST              recovery: state sizes in events, e.g. 100000,500000; serving-volume: rows per user, e.g. 1000,1000000
   --probes N                freshness: marker inserts timed
   --source insert|kafka     freshness: events INSERTed into tables (default) or produced to the seed's Kafka source
   --out DIR                 results directory (default bench/results)

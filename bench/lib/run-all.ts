@@ -16,6 +16,7 @@ export interface SmokePlan {
 export const SMOKE_PLAN: readonly SmokePlan[] = [
   { scenario: 'point-lookup', config: { rows: 20_000, durationS: 1, warmupS: 0.5, repeats: 2, connections: [1, 8] } },
   { scenario: 'serving', config: { durationS: 1, warmupS: 0.3, repeats: 2, connections: [1, 8], protocols: ['extended'] }, pipeline: { users: 20_000 } },
+  { scenario: 'serving-volume', config: { durationS: 1, warmupS: 0.3, repeats: 1, connections: [1, 8] }, pipeline: { sizes: [1_000, 10_000], users: 2 } },
   { scenario: 'ingest', pipeline: { users: 2_000, events: 50_000 } },
   { scenario: 'freshness', pipeline: { users: 2_000, events: 20_000, probes: 40, rates: [1_000, 10_000] } },
   { scenario: 'freshness', pipeline: { users: 2_000, events: 20_000, probes: 40, rates: [1_000, 10_000], source: 'kafka' } },

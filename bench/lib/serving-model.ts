@@ -201,11 +201,16 @@ export const userOfSession = (d: ServingData, session: number): number => ((sess
 
 /** Text parameters of transaction i (txn ids start at 1), in TXN_COLUMNS order. */
 export function transactionParams(d: ServingData, i: number, ts: string): string[] {
+  return transactionRow(i, userOfTransaction(d, i), ts);
+}
+
+/** Transaction i of `user`: merchant, amount and status are a pure function of i (TXN_COLUMNS order). */
+export function transactionRow(i: number, user: number, ts: string): string[] {
   const h = mix64(i, 41);
   const cents = Number(h % 50_000n);
   return [
     String(i + 1),
-    String(userOfTransaction(d, i)),
+    String(user),
     String(Number((h >> 20n) % 1000n) + 1),
     `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`,
     STATUSES[Number((h >> 40n) % 10n)],

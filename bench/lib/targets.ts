@@ -108,6 +108,9 @@ async function startBenchFreshet(opts: TargetOptions): Promise<RunningTarget> {
     process.env.NODE_OPTIONS ?? '',
     opts.freshetProfileDir ? `--import ${hook}` : '',
     opts.freshetHeapMb ? `--max-old-space-size=${opts.freshetHeapMb}` : '',
+    // V8 flags for the Freshet server only (e.g. --max-semi-space-size=64 to test a GC
+    // setting): NODE_OPTIONS would also change the load generator's own process.
+    process.env.BENCH_FRESHET_NODE_OPTIONS ?? '',
   ]
     .filter(Boolean)
     .join(' ');

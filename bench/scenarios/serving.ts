@@ -48,7 +48,7 @@ import {
   userWideSelect,
   type ServingData,
 } from '../lib/serving-model';
-import { summarizeRuns, type CellSummary } from '../lib/stats';
+import { median, summarizeRuns, type CellSummary } from '../lib/stats';
 import { startTarget, type RunningTarget } from '../lib/targets';
 
 export interface ServingPreset extends ServingData {
@@ -280,7 +280,7 @@ async function run(o: ScenarioOptions): Promise<ServingResult> {
   return result;
 }
 
-async function exec(t: RunningTarget, statements: string[]): Promise<void> {
+export async function exec(t: RunningTarget, statements: string[]): Promise<void> {
   const c = await connect(t);
   try {
     for (const sql of statements) await c.query(sql);
@@ -345,7 +345,7 @@ const QUIESCE_LIMIT_S = 300;
  * with a large state, and the first measured cells would pay for them (a 3 s cell with no
  * query answered, once). PostgreSQL gets the same courtesy: CHECKPOINT, VACUUM, prewarm.
  */
-async function quiesce(o: ScenarioOptions, t: RunningTarget): Promise<void> {
+export async function quiesce(o: ScenarioOptions, t: RunningTarget): Promise<void> {
   const pid = t.serverPid();
   if (pid === null) return;
   const t0 = performance.now();
@@ -572,6 +572,9 @@ function notesFor(r: ServingResult): string[] {
     "The two-MV join is the article's serving query verbatim (`LEFT JOIN session_activity s USING (user_id) WHERE u.user_id = $1`). Both systems have an index on session_activity (user_id); a Freshet plan that scans session_activity instead of using it shows up as a join an order of magnitude slower than the lookups.",
   );
   notes.push(
+    `Naive aggregation at seed 004's volume ("millions of rows per user over a 24-hour window"; these hot users have ${d.hotTxnsMin.toLocaleString('en-US')}–${d.hotTxnsMax.toLocaleString('en-US')}): \`npm run bench -- serving-volume\` measures the ratio against rows per user (1k–1M).`,
+  );
+  notes.push(
     "PostgreSQL's naive baseline runs the article's query-time aggregation verbatim (`SELECT user_id, COUNT(*) FILTER (…), COUNT(DISTINCT merchant_id), SUM(amount) FROM transactions WHERE user_id = $1 AND event_time >= NOW() - INTERVAL '24 hours' GROUP BY user_id`) over the best index for it, `transactions (user_id, event_time) INCLUDE (status, merchant_id, amount)` (an index-only range scan of the user's window, after VACUUM ANALYZE and pg_prewarm); the other kinds' naive forms add `user_id = $1` (or the session key) to the MV's own SELECT.",
   );
   notes.push(
@@ -611,16 +614,18 @@ export function renderServing(r: ServingResult): string {
     out.push(`### ${kind.text} — seed 004: p50 ${kind.seed.p50} / p99 ${kind.seed.p99} ms`, '');
     out.push(
       table(
-        ['system', 'protocol', 'conns', 'QPS', 'QPS min–max (spread)', 'p50', 'p99', 'p99.9', 'server CPU µs/query', 'note'],
+        ['system', 'protocol', 'conns', 'QPS', 'QPS min–max (spread)', 'p50', 'p99', 'p99.9', 'server CPU µs/query', 'client CPU', 'note'],
         cells.map((c) => {
           const key = [c.system, c.protocol, String(c.connections)];
-          if (!c.summary) return [...key, 'FAILED', '', '', '', '', '', c.failure ?? ''];
+          if (!c.summary) return [...key, 'FAILED', '', '', '', '', '', '', c.failure ?? ''];
           const s = c.summary;
           const cpu = c.runs.map((x) => x.serverCpuUsPerQuery).filter((x): x is number => typeof x === 'number');
           return [
             ...key,
             ...summaryCells(s),
-            cpu.length ? (cpu.sort((a, b) => a - b)[cpu.length >> 1]).toFixed(1) : 'n/a',
+            cpu.length ? median(cpu).toFixed(1) : 'n/a',
+            // The load generator's own CPU (% of one core, median): near 100% per client thread, the client is the limit.
+            `${median(c.runs.map((x) => x.clientCpuPct)).toFixed(0)}%`,
             s.noisy ? 'noisy: spread > 20%' : '',
           ];
         }),

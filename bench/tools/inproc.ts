@@ -5,12 +5,14 @@
  * what one query costs the server alone, which the network benchmark cannot separate.
  *
  *   node --import tsx bench/tools/inproc.ts [--rows N] [--queries N] [--protocol extended|simple|both] [--profile DIR] [--alloc]
- *   node --import tsx bench/tools/inproc.ts --query join [--users N] [--queries N] [--protocol …]
+ *   node --import tsx bench/tools/inproc.ts --query join|risk [--users N] [--queries N] [--protocol …]
  *
  * --query lookup (default): `SELECT * FROM t WHERE id = $1` over a table of --rows rows.
  * --query join: seed 004's serving join (bench/lib/serving-model.ts, verbatim) over its two
  * MVs, built from --users users' events streamed in as the serving scenario streams them;
  * the first 1,000 answers of each protocol are checked (no error, at least one row).
+ * --query risk: the serving scenario's hot-key lookup, `SELECT * FROM user_risk_features WHERE
+ * user_id = $1`, over the same MVs (an MV point lookup rather than a table's).
  *
  * --profile writes one .cpuprofile per protocol covering only the measured queries
  * (summarise with bench/tools/profile-summary.ts).
@@ -59,8 +61,8 @@ async function main(): Promise<void> {
       users: { type: 'string', default: '20000' },
     },
   });
-  const isJoin = values.query === 'join';
-  if (!isJoin && values.query !== 'lookup') throw new Error(`--query: lookup or join, not ${values.query}`);
+  const servingMvs = values.query === 'join' || values.query === 'risk';
+  if (!servingMvs && values.query !== 'lookup') throw new Error(`--query: lookup, join or risk, not ${values.query}`);
   const queries = Number(values.queries);
   const { frontend, close } = await openTestFrontend();
 
@@ -73,9 +75,9 @@ async function main(): Promise<void> {
     if (err) throw new Error(`${sql.slice(0, 80)}: ${err}`);
   };
   // Keys are drawn from 1..rows; the statement's $1 is the key.
-  const rows = isJoin ? Number(values.users) : Number(values.rows);
-  const text = isJoin ? SERVING_JOIN_SQL : 'SELECT * FROM t WHERE id = $1';
-  if (isJoin) await loadServing(sock, q, rows);
+  const rows = servingMvs ? Number(values.users) : Number(values.rows);
+  const text = values.query === 'join' ? SERVING_JOIN_SQL : values.query === 'risk' ? 'SELECT * FROM user_risk_features WHERE user_id = $1' : 'SELECT * FROM t WHERE id = $1';
+  if (servingMvs) await loadServing(sock, q, rows);
   else {
     await q(createTableSql('t'));
     for (let from = 1; from <= rows; from += 1000) await q(insertSql('t', from, Math.min(from + 1000, rows + 1)));

@@ -139,9 +139,9 @@ export interface BindParams {
   readonly count: number;
   /** Every parameter's bytes, back to back; parameter i is `data[starts[i] … starts[i] + lengths[i])`. */
   readonly data: Buffer;
-  readonly starts: Int32Array;
+  readonly starts: ArrayLike<number>;
   /** Byte length per parameter, -1 for NULL. */
-  readonly lengths: Int32Array;
+  readonly lengths: ArrayLike<number>;
   /** Per-parameter format codes, already expanded to one per parameter (0 text, 1 binary). */
   formats: number[];
 }

@@ -60,10 +60,21 @@ export class Catalog {
   /** System relations (pg_catalog.pg_class, …): in every database, never persisted. */
   private readonly systemRelations = new Map<string, RelationCatalog>();
   private next = FIRST_ID;
+  /** Counts changes to the catalog's contents (see `generation`). */
+  private changes = 0;
   /** Resolves when the first-start bootstrap records are durable (immediately otherwise). */
   ready: Promise<void> = Promise.resolve();
 
   constructor(private readonly storage: StorageEngine) {}
+
+  /**
+   * Changes with every change to what the catalog holds (databases, schemas, relations,
+   * functions, users): while it stays the same, every lookup gives the same answer, so a
+   * cache of answers (the session plan cache) need not ask again.
+   */
+  get generation(): number {
+    return this.changes;
+  }
 
   // ---------------------------------------------------------------------------------------
   // Startup
@@ -87,6 +98,7 @@ export class Catalog {
           this.indexRelation(reviveRelation(value as RelationCatalog));
           break;
         case 'user':
+          this.changes++;
           this.users.set((value as UserCatalog).name, value as UserCatalog);
           break;
         case 'func':
@@ -113,6 +125,7 @@ export class Catalog {
     batch.putMeta(K.version, CATALOG_VERSION);
     for (const u of BUILTIN_USERS) {
       if (this.users.has(u.name)) continue;
+      this.changes++;
       this.users.set(u.name, { ...u });
       batch.putMeta(K.user(u.id), u);
     }
@@ -166,6 +179,7 @@ export class Catalog {
   dropDatabase(name: string, batch: WriteBatch): void {
     const db = this.databases.get(name);
     if (!db) throw new SqlError(SqlState.UndefinedDatabase, `database not found: ${name}`);
+    this.changes++;
     for (const rel of this.listRelations(name)) this.dropRelation(rel.id, batch);
     for (const f of this.listFunctions(name)) this.dropFunction(f.id, batch);
     for (const s of this.listSchemas(name)) {
@@ -177,6 +191,7 @@ export class Catalog {
   }
 
   private indexDatabase(db: DatabaseCatalog): void {
+    this.changes++;
     this.databases.set(db.name, db);
   }
 
@@ -212,11 +227,13 @@ export class Catalog {
     }
     // Functions have no dependents tracked here: they go with their schema.
     for (const f of this.listFunctions(database, name)) this.dropFunction(f.id, batch);
+    this.changes++;
     this.schemas.delete(schemaKey(database, name));
     batch.putMeta(K.schema(s.id), undefined);
   }
 
   private indexSchema(s: SchemaCatalog): void {
+    this.changes++;
     this.schemas.set(schemaKey(s.database, s.name), s);
   }
 
@@ -306,6 +323,7 @@ export class Catalog {
     if (old.name !== rec.name || old.schema !== rec.schema) {
       const clash = this.getRelation(rec.database, rec.schema, rec.name);
       if (clash) throw relationExists(clash.kind, rec.name);
+      this.changes++;
       this.relations.delete(relKey(old.database, old.schema, old.name));
     }
     this.indexRelation(rec);
@@ -317,6 +335,7 @@ export class Catalog {
   dropRelation(id: number, batch: WriteBatch): void {
     const rel = this.relationsById.get(id);
     if (!rel) throw new SqlError(SqlState.UndefinedTable, `relation id ${id} not found`);
+    this.changes++;
     this.relationsById.delete(id);
     this.relations.delete(relKey(rel.database, rel.schema, rel.name));
     batch.putMeta(K.rel(id), undefined);
@@ -353,6 +372,7 @@ export class Catalog {
    * database. In memory only: system relations are defined by code at startup.
    */
   registerSystemRelation(rec: RelationCatalog): void {
+    this.changes++;
     this.systemRelations.set(relKey('', rec.schema, rec.name), rec);
     this.relationsById.set(rec.id, rec);
   }
@@ -362,6 +382,7 @@ export class Catalog {
   }
 
   private indexRelation(rec: RelationCatalog): void {
+    this.changes++;
     this.relations.set(relKey(rec.database, rec.schema, rec.name), rec);
     this.relationsById.set(rec.id, rec);
   }
@@ -414,6 +435,7 @@ export class Catalog {
   dropFunction(id: number, batch: WriteBatch): void {
     const f = this.functions.get(id);
     if (!f) throw new SqlError(SqlState.UndefinedFunction, `function id ${id} not found`);
+    this.changes++;
     this.functions.delete(id);
     const key = relKey(f.database, f.schema, f.name);
     const rest = (this.functionsByName.get(key) ?? []).filter((g) => g.id !== id);
@@ -423,6 +445,7 @@ export class Catalog {
   }
 
   private indexFunction(f: FunctionCatalog): void {
+    this.changes++;
     this.functions.set(f.id, f);
     const key = relKey(f.database, f.schema, f.name);
     this.functionsByName.set(key, [...(this.functionsByName.get(key) ?? []), f]);
@@ -443,6 +466,7 @@ export class Catalog {
   createUser(rec: Omit<UserCatalog, 'id'>, batch: WriteBatch): UserCatalog {
     if (this.users.has(rec.name)) throw duplicateName('user', rec.name);
     const u: UserCatalog = { ...rec, id: this.nextId() };
+    this.changes++;
     this.users.set(u.name, u);
     batch.putMeta(K.user(u.id), u);
     this.persistNextId(batch);
@@ -457,6 +481,7 @@ export class Catalog {
       if (this.users.has(rec.name)) throw duplicateName('user', rec.name);
       this.users.delete(old.name);
     }
+    this.changes++;
     this.users.set(rec.name, rec);
     batch.putMeta(K.user(rec.id), rec);
   }
@@ -464,6 +489,7 @@ export class Catalog {
   dropUser(name: string, batch: WriteBatch): void {
     const u = this.users.get(name);
     if (!u) throw new SqlError(SqlState.UndefinedObject, `user not found: ${name}`);
+    this.changes++;
     this.users.delete(name);
     batch.putMeta(K.user(u.id), undefined);
   }

@@ -150,7 +150,9 @@ for (const s of SPECS) {
 }
 
 function spec(name: string): VarSpec {
-  const s = BY_NAME.get(name.toLowerCase());
+  // Callers mostly pass the lower-case name: look it up as given first (toLowerCase makes a
+  // new string, and the plan cache reads two settings per cached query).
+  const s = BY_NAME.get(name) ?? BY_NAME.get(name.toLowerCase());
   if (!s) throw new SqlError(SqlState.UndefinedObject, `unrecognized configuration parameter "${name}"`);
   return s;
 }

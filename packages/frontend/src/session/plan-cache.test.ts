@@ -70,6 +70,36 @@ describe('plan cache: simple protocol', () => {
     expect(session.planCache.misses).toBe(before + 1); // only the new shape (SELECT v) missed
   });
 
+  it('asks the catalog nothing on a hit while the catalog is unchanged, and re-checks after any change', async () => {
+    const catalog = frontend.catalog;
+    const resolve = catalog.resolveRelation.bind(catalog);
+    let asked = 0;
+    catalog.resolveRelation = (...args) => {
+      asked++;
+      return resolve(...args);
+    };
+    try {
+      expect(await rows('SELECT v FROM t WHERE id = 1')).toEqual([['one']]);
+      asked = 0;
+      for (let k = 0; k < 5; k++) expect(await q('SELECT v FROM t WHERE id = 2')).toEqual({ rows: [['two']], cached: true });
+      expect(asked).toBe(0);
+      // A change to another relation bumps the generation: the next hit asks again, and still holds.
+      const generation = catalog.generation;
+      await rows('CREATE TABLE other (id int PRIMARY KEY)');
+      expect(catalog.generation).not.toBe(generation);
+      expect(await q('SELECT v FROM t WHERE id = 1')).toEqual({ rows: [['one']], cached: true });
+      expect(asked).toBeGreaterThan(0);
+      // A table that comes to shadow the cached one (a schema earlier on the path) is seen.
+      await rows('SET search_path TO "$user", public');
+      expect(await q('SELECT v FROM t WHERE id = 1')).toEqual({ rows: [['one']], cached: true });
+      expect(await q('SELECT v FROM t WHERE id = 2')).toEqual({ rows: [['two']], cached: true });
+      await rows("CREATE SCHEMA root; CREATE TABLE root.t (id bigint PRIMARY KEY, v varchar); INSERT INTO root.t VALUES (1, 'from root')");
+      expect(await rows('SELECT v FROM t WHERE id = 1')).toEqual([['from root']]);
+    } finally {
+      catalog.resolveRelation = resolve;
+    }
+  });
+
   it('binds int4, int8 and string literals with the types the literal would have', async () => {
     expect(await rows('SELECT v FROM t WHERE id = 5000000000')).toEqual([['big']]);
     expect(await rows("SELECT v FROM t WHERE id = '2'")).toEqual([['two']]);

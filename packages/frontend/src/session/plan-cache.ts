@@ -26,7 +26,9 @@
  * casts read it) and the catalog answers its planning used; a hit requires the same
  * settings and the same answers (PlanDependencies.stillValid). DDL on any relation the
  * plan read — directly, through a view, or as an index it may use — changes an answer,
- * so the entry is dropped and the statement planned again. Statements that cannot be
+ * so the entry is dropped and the statement planned again. The answers are re-asked only
+ * when the catalog's generation moved since they last held (any DDL anywhere), so a hit on
+ * an unchanged catalog costs a few comparisons. Statements that cannot be
  * cached are remembered as such (with the same validation), so they cost one template
  * planning, not one per execution.
  */
@@ -65,6 +67,11 @@ interface Entry {
   readonly timeZone: string;
   /** The cache's clock at the last use (least recently used goes first). */
   used: number;
+  /**
+   * The catalog's generation when `deps` last held: while it is unchanged the catalog gives
+   * the same answers, so a hit skips asking them again (−1: never checked).
+   */
+  checkedAt: number;
 }
 
 export class PlanCache {
@@ -138,15 +145,17 @@ export class PlanCache {
     if (!entry) return undefined;
     if (entry.deps) {
       const s = this.session;
+      const catalog = s.frontend.catalog;
       if (
         entry.database !== s.database ||
         entry.searchPath !== s.config.get('search_path') ||
         entry.timeZone !== s.config.get('timezone') ||
-        !entry.deps.stillValid(s.frontend.catalog)
+        (entry.checkedAt !== catalog.generation && !entry.deps.stillValid(catalog))
       ) {
         this.entries.delete(key);
         return undefined;
       }
+      entry.checkedAt = catalog.generation;
     }
     entry.used = ++this.clock;
     return entry;
@@ -173,7 +182,8 @@ export class PlanCache {
 
   private entry(command: CachedCommand | null, deps: PlanDependencies | null): Entry {
     const s = this.session;
-    return { command, deps, database: s.database, searchPath: s.config.get('search_path'), timeZone: s.config.get('timezone'), used: 0 };
+    // Planning read the catalog as it is now: the entry holds at this generation.
+    return { command, deps, database: s.database, searchPath: s.config.get('search_path'), timeZone: s.config.get('timezone'), used: 0, checkedAt: s.frontend.catalog.generation };
   }
 
   /**

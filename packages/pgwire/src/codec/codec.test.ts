@@ -169,9 +169,11 @@ describe('BufferReader', () => {
     expect(fe.readExecute(r.reset(d.buf, d.start, d.end))).toEqual({ portal: 'p1', maxRows: 10 });
   });
 
-  it('Bind parameter values are copies: NULL, empty and many values survive reuse of the frame buffer', () => {
+  it.each([
+    ['a few (offsets in plain arrays)', ['a', null, '', 'xyz', null, '12345']],
+    ['many (offsets in typed arrays)', Array.from({ length: 40 }, (_, i) => (i % 7 === 3 ? null : i % 5 === 0 ? '' : `v${i}`))],
+  ])('Bind parameter values are copies: NULL, empty and %s survive reuse of the frame buffer', (_what, vals) => {
     const parts: Buffer[] = [Buffer.from('p\0s\0'), Buffer.from([0, 0])];
-    const vals = ['a', null, '', 'xyz', null, '12345'];
     const n = Buffer.alloc(2);
     n.writeInt16BE(vals.length);
     parts.push(n);
@@ -186,8 +188,32 @@ describe('BufferReader', () => {
     const bind = fe.readBind(new BufferReader().reset(frame));
     frame.fill(0x21);
     expect(bind.values.map((v) => (v === null ? null : v.toString()))).toEqual(vals);
+    for (let i = 0; i < vals.length; i++) {
+      const v = vals[i];
+      expect(bind.lengths[i]).toBe(v === null ? -1 : v.length);
+      if (v !== null) expect(bind.data.subarray(bind.starts[i], bind.starts[i] + v.length).toString()).toBe(v);
+    }
     const allNull = Buffer.concat([Buffer.from('\0\0'), Buffer.from([0, 0, 0, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0])]);
     expect(fe.readBind(new BufferReader().reset(allNull)).values).toEqual([null, null]);
+  });
+
+  it('Bind format codes: none, one for all (shared lists, equal across Binds), one per value', () => {
+    const bindWith = (paramCodes: number[], resultCodes: number[]) => {
+      const i16 = (v: number) => Buffer.from([(v >> 8) & 0xff, v & 0xff]);
+      return fe.readBind(
+        new BufferReader().reset(
+          Buffer.concat([Buffer.from('\0s\0'), i16(paramCodes.length), ...paramCodes.map(i16), i16(1), Buffer.from([0, 0, 0, 1]), Buffer.from('7'), i16(resultCodes.length), ...resultCodes.map(i16)]),
+        ),
+      );
+    };
+    const a = bindWith([0], [1]);
+    expect(a.paramFormats).toEqual([0]);
+    expect(a.resultFormats).toEqual([1]);
+    expect(bindWith([0], []).paramFormats).toBe(a.paramFormats);
+    expect(bindWith([], [0, 1, 1]).resultFormats).toEqual([0, 1, 1]);
+    // An invalid code is kept as sent (the connection rejects it with 22023).
+    expect(bindWith([7], []).paramFormats).toEqual([7]);
+    expect(a.values.map(String)).toEqual(['7']);
   });
 
   it('message decoders only ever throw ProtocolError on random bodies', () => {

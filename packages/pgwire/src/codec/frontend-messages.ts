@@ -84,8 +84,8 @@ export function readParse(r: BufferReader): ParseMessage {
 export interface BindValues {
   readonly count: number;
   readonly data: Buffer;
-  readonly starts: Int32Array;
-  readonly lengths: Int32Array;
+  readonly starts: ArrayLike<number>;
+  readonly lengths: ArrayLike<number>;
   /** One Buffer (a view into `data`) per value, null for NULL; built on first access. */
   readonly values: (Buffer | null)[];
 }
@@ -100,6 +100,8 @@ export interface BindMessage extends BindValues {
 }
 
 const NO_BYTES = Buffer.alloc(0);
+/** Binds with at most this many parameters keep their offsets in plain arrays (see readBind). */
+const SMALL_BIND = 16;
 
 /** BindParams from one Buffer per value (tests and in-process callers; the wire path never copies twice). */
 export function bindParamsOf(values: readonly (Buffer | null)[], formats: number[]): BindValues & { formats: number[] } {
@@ -124,13 +126,21 @@ export function bindValueViews(v: Pick<BindValues, 'count' | 'data' | 'starts' |
   return out;
 }
 
-/** Shared by every Bind that sends no format codes (most do): never mutated. */
+/**
+ * Shared by every Bind that sends no format codes, or one code for all (node-postgres sends
+ * one text code for the parameters of every query): never mutated.
+ */
 const NO_CODES: number[] = [];
+const ONE_CODE: number[][] = [[0], [1]];
 
 function readFormatCodes(r: BufferReader): number[] {
   const n = r.int16();
   if (n < 0) throw new ProtocolError('invalid Bind message: negative format count');
   if (n === 0) return NO_CODES;
+  if (n === 1) {
+    const code = r.int16();
+    return code === 0 || code === 1 ? ONE_CODE[code] : [code];
+  }
   const codes = new Array<number>(n);
   for (let i = 0; i < n; i++) codes[i] = r.int16();
   return codes;
@@ -144,14 +154,18 @@ export function readBind(r: BufferReader): BindMessage {
   if (n < 0) throw new ProtocolError('invalid Bind message: negative parameter count');
   // The frame buffer is reused, so the values are copied — all at once (one copy of the
   // parameter region, offsets into it) rather than one Buffer per value: a batched INSERT
-  // binds thousands of parameters.
-  const starts = new Int32Array(n);
-  const lens = new Int32Array(n);
+  // binds thousands of parameters. Their offsets go in typed arrays; a lookup's few go in
+  // plain arrays, since each typed array is an ArrayBuffer too (~150 bytes and a
+  // backing-store entry the scavenger processes, twice per prepared query).
+  const small = n <= SMALL_BIND;
+  const starts = small ? new Array<number>(n) : new Int32Array(n);
+  const lens = small ? new Array<number>(n) : new Int32Array(n);
   let first = -1;
   let last = -1;
   for (let i = 0; i < n; i++) {
     const len = r.int32();
     lens[i] = len;
+    starts[i] = 0;
     if (len === -1) continue;
     if (len < 0) throw new ProtocolError(`invalid Bind message: parameter length ${len}`);
     starts[i] = r.skip(len);
@@ -182,8 +196,8 @@ class BindFrame implements BindMessage {
     readonly resultFormats: number[],
     readonly count: number,
     readonly data: Buffer,
-    readonly starts: Int32Array,
-    readonly lengths: Int32Array,
+    readonly starts: ArrayLike<number>,
+    readonly lengths: ArrayLike<number>,
   ) {}
 
   get values(): (Buffer | null)[] {

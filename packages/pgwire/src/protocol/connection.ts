@@ -787,8 +787,8 @@ function safeClose(portal: Portal, log: (msg: string) => void): void {
 class BoundParams implements BindParams {
   readonly count: number;
   readonly data: Buffer;
-  readonly starts: Int32Array;
-  readonly lengths: Int32Array;
+  readonly starts: ArrayLike<number>;
+  readonly lengths: ArrayLike<number>;
   constructor(
     private readonly m: fe.BindMessage,
     readonly formats: number[],
