@@ -38,6 +38,38 @@ function source(spec: SourceSpec, manager: BarrierManager, extra: { now?: () => 
 }
 
 describe('ConnectorSourceExecutor', () => {
+  it('reads on between barriers while behind (budget used up with rows ready), but not while the store holds epochs back', async () => {
+    // A clock that moves 1 ms per read: a 2 ms budget ends after two chunks.
+    let t = 0;
+    const clock = () => t++;
+    const build = (throttled: boolean) => {
+      const manager = new BarrierManager(new MemStateStore());
+      const barriers = { addSource: manager.addSource.bind(manager), removeSource: manager.removeSource.bind(manager), throttled };
+      const exec = new ConnectorSourceExecutor({
+        reader: datagenConnector.open!(seq(40), { now: () => 0, unthrottled: true }),
+        types: [T.Int32, T.Serial],
+        complete: (row, rowId) => [row[0], rowId],
+        barriers,
+        chunkSize: 4,
+        budgetMs: 2,
+        now: clock,
+      });
+      return { manager, sink: exec.connect(new Sink()) };
+    };
+    const turn = () => new Promise<void>((r) => setImmediate(r));
+    const free = build(false);
+    free.manager.injectBarrier();
+    const atBarrier = free.sink.rows().length;
+    expect(atBarrier).toBeLessThan(40);
+    for (let i = 0; i < 40 && free.sink.rows().length < 40; i++) await turn();
+    expect(free.sink.rows().map((r) => r[0])).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    const held = build(true);
+    held.manager.injectBarrier();
+    const n = held.sink.rows().length;
+    for (let i = 0; i < 5; i++) await turn();
+    expect(held.sink.rows().length).toBe(n);
+  });
+
   it('pulls on each barrier, in chunks, ahead of the barrier, and records the position at it', () => {
     const manager = new BarrierManager(new MemStateStore());
     const positions: SourcePosition[] = [];

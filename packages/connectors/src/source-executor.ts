@@ -6,6 +6,12 @@
  * belongs to epoch N, and the reader's offsets right after the pull are the position a
  * checkpoint of epoch N must store (`onBarrier`, `offsets()`, `seek()`).
  *
+ * A source that used its whole budget with rows still ready is behind: it reads on in
+ * further budgets between barriers (each after a turn of the event loop) until it has
+ * caught up. Pulling only at barriers capped a source at budget / barrier interval of the
+ * engine thread — the seed's Kafka source read 41,000 of 50,000 events/s with the thread
+ * 40% idle. Rows read between barriers belong to the next barrier's epoch, as before.
+ *
  * Besides the reader's columns it fills `_row_id` (a per-reader counter, part of the
  * position) and generated columns (via `complete`), and honours `pause` / `resume`
  * mutations and an optional rows-per-second limit (`source_rate_limit`, 0 = paused).
@@ -33,8 +39,11 @@ export interface ConnectorSourceOptions {
   readonly types: readonly DataType[];
   /** Output row from a reader row and its row id (places `_row_id`, computes generated columns). */
   readonly complete: (row: Row, rowId: bigint) => Row;
-  /** Where barriers come from: joined on first connect, left on last disconnect. */
-  readonly barriers?: { addSource(s: BarrierInjectable): void; removeSource(s: BarrierInjectable): void };
+  /**
+   * Where barriers come from: joined on first connect, left on last disconnect. While it is
+   * `throttled` the source does not read ahead between barriers.
+   */
+  readonly barriers?: { addSource(s: BarrierInjectable): void; removeSource(s: BarrierInjectable): void; readonly throttled?: boolean };
   /** Rows per second (`source_rate_limit`); 0 pauses; undefined = unlimited. */
   readonly rateLimit?: number;
   readonly chunkSize?: number;
@@ -66,6 +75,8 @@ export class ConnectorSourceExecutor extends Executor implements BarrierInjectab
   private readonly startTime: number;
   private emitted = 0;
   private lastPosition: SourcePosition | null = null;
+  /** A read-ahead between barriers is scheduled (see the file comment). */
+  private readOn = false;
 
   constructor(private readonly opts: ConnectorSourceOptions) {
     super();
@@ -145,8 +156,22 @@ export class ConnectorSourceExecutor extends Executor implements BarrierInjectab
       if (rows.length === 0) return;
       this.emitted += rows.length;
       this.emitRows(rows);
-      if (this.now() >= deadline) return;
+      if (this.now() >= deadline) {
+        this.readOnSoon();
+        return;
+      }
     }
+  }
+
+  /** Behind (the budget ran out with rows ready): another budget after a turn of the event loop. */
+  private readOnSoon(): void {
+    if (this.readOn) return;
+    this.readOn = true;
+    setImmediate(() => {
+      this.readOn = false;
+      if (this.stopped || this.paused || this.closed || this.failed || this.opts.barriers?.throttled === true) return;
+      this.pullReady();
+    });
   }
 
   private allowedRows(): number {

@@ -73,6 +73,14 @@ export class BarrierManager {
     return this.committed;
   }
 
+  /**
+   * Whether the store holds new epochs back (StateStore.throttled: over its memory limit
+   * with a checkpoint in flight). Sources that read ahead between barriers wait too.
+   */
+  get throttled(): boolean {
+    return this.store.throttled === true;
+  }
+
   addSource(source: BarrierInjectable): void {
     this.sources.add(source);
   }
