@@ -476,7 +476,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
     this.flow.startJob(rel.id, input!);
     let backfilled: Promise<void>;
     if (opts.skipBackfill || opts.missed) {
-      // Startup: in this call stack, so nothing else runs in between (see catchUp).
+      // Startup: in this call stack, so nothing else runs in between (see startCaughtUp).
       backfilled = this.startCaughtUp(graph, sink, !!opts.skipBackfill && !opts.noSnapshot, opts.missed);
     } else backfilled = opts.sliced ? this.backfill(rel, graph) : startNow(graph);
     const job: SinkJob = { rel, graph, target, sink, valueSources, tables, backfilled, intoTable: opts.intoTable, decoupled: !!opts.decouple };
