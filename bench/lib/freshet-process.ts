@@ -26,14 +26,17 @@ export function ensureBundle(repoRoot: string): void {
   execFileSync(process.execPath, [join(repoRoot, 'bin/freshet.js'), '--version'], { cwd: repoRoot, stdio: 'ignore' });
 }
 
-export function spawnFreshet(repoRoot: string, dataDir: string, port: number, opts: { heapMb?: number; args?: string[] } = {}): FreshetProcess {
+/**
+ * `launcher`: run the `freshet` command users run (bin/freshet, npm's bin: it execs node
+ * with the start-up settings for a memory limit, same PID) instead of `node bin/freshet.js`.
+ */
+export function spawnFreshet(repoRoot: string, dataDir: string, port: number, opts: { heapMb?: number; args?: string[]; launcher?: boolean } = {}): FreshetProcess {
   const env = { ...process.env };
   if (opts.heapMb) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --max-old-space-size=${opts.heapMb}`.trim();
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [join(repoRoot, 'bin/freshet.js'), 'start', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, ...(opts.args ?? [])],
-    { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const args = ['start', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, ...(opts.args ?? [])];
+  const child: ChildProcess = opts.launcher
+    ? spawn(join(repoRoot, 'bin/freshet'), args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, [join(repoRoot, 'bin/freshet.js'), ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs = new ProcessLog();
   logs.attach(child.stdout!);
   logs.attach(child.stderr!);

@@ -7,7 +7,10 @@
  * the whole range (most of them read from LevelDB).
  *
  *   node --import tsx bench/tools/memory-limit-rss.ts [--keys 5000000] [--limit 64MiB]
- *     [--checkpoint-frequency N] [--trace-gc] [--heap-snapshots] [--v8-flags=...] [--node-options=...]
+ *     [--checkpoint-frequency N] [--trace-gc] [--heap-snapshots] [--v8-flags=...] [--node-options=...] [--direct]
+ *
+ * The server runs as users run it, through the `freshet` command (bin/freshet: node with the
+ * start-up settings for the limit); `--direct` runs `node bin/freshet.js` without them.
  *
  * The breakdown comes from inside the server: a preload module (written to the temp dir and
  * passed with NODE_OPTIONS=--import, so the server itself is unchanged) appends
@@ -38,6 +41,8 @@ const { values } = parseArgs({
     'checkpoint-frequency': { type: 'string' },
     /** V8 flags the server sets at start with v8.setFlagsFromString (those read at each GC, e.g. --heap-growing-percent=20). */
     'v8-flags': { type: 'string', default: '' },
+    /** Runs `node bin/freshet.js start` instead of the `freshet` command (bin/freshet), i.e. without its start-up settings. */
+    direct: { type: 'boolean', default: false },
   },
 });
 const keys = Number(values.keys);
@@ -55,6 +60,8 @@ interface Sample {
   heapUsed: number;
   external: number;
   arrayBuffers: number;
+  /** Heap in use right after the last full collection (≈ live bytes; 0: none yet). */
+  live: number;
   /** V8 heap space → committed bytes. */
   spaces: Record<string, number>;
   /** GC pauses of the main thread so far: total ms, count. */
@@ -66,11 +73,19 @@ interface Sample {
 function samplerSource(file: string, v8Flags: string[]): string {
   return `
 import { appendFileSync, readFileSync } from 'node:fs';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import v8 from 'node:v8';
 let gcMs = 0;
 let gcs = 0;
-new PerformanceObserver((list) => { for (const e of list.getEntries()) { gcMs += e.duration; gcs++; } }).observe({ entryTypes: ['gc'] });
+let live = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcMs += e.duration;
+    gcs++;
+    // Right after a full collection the heap in use is about what is live.
+    if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) live = v8.getHeapStatistics().used_heap_size;
+  }
+}).observe({ entryTypes: ['gc'] });
 for (const f of ${JSON.stringify(v8Flags)}) v8.setFlagsFromString(f);
 const file = ${JSON.stringify(file)};
 const kb = (s, name) => Number(new RegExp(name + ':\\\\s+(\\\\d+) kB').exec(s)?.[1] ?? 0) * 1024;
@@ -79,7 +94,7 @@ setInterval(() => {
   const st = readFileSync('/proc/self/status', 'utf8');
   const spaces = {};
   for (const s of v8.getHeapSpaceStatistics()) spaces[s.space_name] = s.physical_space_size;
-  appendFileSync(file, JSON.stringify({ t: Date.now(), rss: m.rss, anon: kb(st, 'RssAnon'), file: kb(st, 'RssFile'), heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, spaces, gcMs, gcs }) + '\\n');
+  appendFileSync(file, JSON.stringify({ t: Date.now(), rss: m.rss, anon: kb(st, 'RssAnon'), file: kb(st, 'RssFile'), heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, live, spaces, gcMs, gcs }) + '\\n');
 }, 250).unref();
 `;
 }
@@ -89,6 +104,21 @@ function rssOf(pid: number): { rss: number; anon: number; file: number } {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(s)?.[1] ?? 0) / 1024;
   return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
+}
+
+/** File-backed RSS of `pid` by file (/proc smaps): LevelDB's table files together, the rest by path, MiB, largest first. */
+function fileRssOf(pid: number): string {
+  const by = new Map<string, number>();
+  let cur: string | null = null;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const m = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m) {
+      cur = m[1].startsWith('/') ? (m[1].endsWith('.ldb') ? 'LevelDB tables' : m[1]) : null;
+      continue;
+    }
+    if (cur !== null && line.startsWith('Rss:')) by.set(cur, (by.get(cur) ?? 0) + Number(line.split(/\s+/)[1]) / 1024);
+  }
+  return [...by].filter(([, v]) => v >= 1).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
 }
 
 /** CPU seconds `pid` used so far (user + system). */
@@ -146,6 +176,14 @@ function checkpointSummary(cps: { keys: number; bytes: number; ms: number }[]): 
   );
 }
 
+/** The server's memory manager lines (packages/server/src/memory-manager.ts): the first (baseline) and the last (scale). */
+function memoryManagerSummary(log: string): string {
+  const lines = log.split('\n').filter((l) => l.includes('freshet.memory:'));
+  if (lines.length === 0) return 'none';
+  const text = (l: string) => l.slice(l.indexOf('memory: ') + 8);
+  return lines.length === 1 ? text(lines[0]) : `${text(lines[0])}; last of ${lines.length - 1} changes: ${text(lines[lines.length - 1])}`;
+}
+
 const otherAnon = (s: Sample) => s.anon - s.heapTotal - s.arrayBuffers;
 const mib = (b: number) => (b / MiB).toFixed(0).padStart(5);
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
@@ -160,7 +198,7 @@ const port = 20000 + Math.floor(Math.random() * 20000);
 const savedNodeOptions = process.env.NODE_OPTIONS;
 const snapshots = values['heap-snapshots']!;
 process.env.NODE_OPTIONS = `${savedNodeOptions ?? ''} --import=${preload} ${snapshots ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir}` : ''} ${values['node-options']}`.trim();
-const server = spawnFreshet(repoRoot, join(dir, 'data'), port, { args: ['--memory-limit', values.limit!, '--object-store', 'none'] });
+const server = spawnFreshet(repoRoot, join(dir, 'data'), port, { args: ['--memory-limit', values.limit!, '--object-store', 'none'], launcher: !values.direct });
 if (savedNodeOptions === undefined) delete process.env.NODE_OPTIONS;
 else process.env.NODE_OPTIONS = savedNodeOptions;
 const phases: { name: string; at: number }[] = [];
@@ -187,6 +225,9 @@ try {
   // Idle: a moment after start, so start-up garbage has been collected once.
   await new Promise((r) => setTimeout(r, 2000));
   const idle = rssOf(server.pid);
+  const argv = readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+  const arenas = /(?:^|\0)MALLOC_ARENA_MAX=([^\0]*)/.exec(readFileSync(`/proc/${server.pid}/environ`, 'utf8'))?.[1] ?? 'unset';
+  const launchedAs = `server: ${argv.slice(0, argv.findIndex((a) => a.endsWith('freshet.js')) + 1).join(' ')} … (MALLOC_ARENA_MAX ${arenas})`;
   const cpu0 = cpuSeconds(server.pid);
   const load0 = loadavg()[0];
   const t0 = performance.now();
@@ -245,14 +286,15 @@ try {
   lat.sort((a, b) => a - b);
   // Not in `peak`: random lookups map LevelDB's table files in (file-backed, reclaimable RSS).
   const after = rssOf(server.pid);
+  const afterFiles = fileRssOf(server.pid);
   await c.end();
 
   // The breakdown over time: one line every ~2 s (and the peak-RSS sample).
   const samples = readSamples(samplesFile).filter((s) => s.t >= phases[0].at - 1000);
   const peakSample = samples.reduce<Sample | null>((p, s) => (p === null || s.rss > p.rss ? s : p), null);
   const lines: string[] = [];
-  lines.push(row(['t (s)', 'phase', 'RSS', 'anon', 'file', 'heap committed', 'heap used', 'new space', 'old space', 'arrayBuffers', 'other anon']));
-  lines.push(row(Array(11).fill('---')));
+  lines.push(row(['t (s)', 'phase', 'RSS', 'anon', 'file', 'heap committed', 'heap used', 'live (last full GC)', 'new space', 'old space', 'arrayBuffers', 'other anon']));
+  lines.push(row(Array(12).fill('---')));
   let lastT = -Infinity;
   for (const s of samples) {
     if (s.t - lastT < 2000 && s !== peakSample) continue;
@@ -267,6 +309,7 @@ try {
         mib(s.file),
         mib(s.heapTotal),
         mib(s.heapUsed),
+        mib(s.live ?? 0),
         mib(s.spaces.new_space ?? 0),
         mib(s.spaces.old_space ?? 0),
         mib(s.arrayBuffers),
@@ -279,14 +322,15 @@ try {
   const gcCount = fillSamples.length < 2 ? 0 : fillSamples[fillSamples.length - 1].gcs - fillSamples[0].gcs;
   const max = (f: (s: Sample) => number) => (samples.length === 0 ? 0 : Math.max(...samples.map(f)));
   console.log(
-    `\n${keys.toLocaleString('en-US')}-key MV under --memory-limit ${values.limit}: filled in ${fillS.toFixed(1)} s (${Math.round(keys / fillS).toLocaleString('en-US')} rows/s wall; ` +
+    `\n${launchedAs}\n${keys.toLocaleString('en-US')}-key MV under --memory-limit ${values.limit}: filled in ${fillS.toFixed(1)} s (${Math.round(keys / fillS).toLocaleString('en-US')} rows/s wall; ` +
       `${fillCpu.toFixed(1)} CPU s in the server, ${Math.round(keys / fillCpu).toLocaleString('en-US')} rows per CPU s); load average ${load0.toFixed(2)} → ${load1.toFixed(2)}; ` +
       `GC pauses on the main thread while filling: ${(gcPause / 1000).toFixed(1)} s in ${gcCount.toLocaleString('en-US')} collections\n` +
       `RSS: ${idle.rss.toFixed(0)} MiB idle before the MV, peak ${peak.toFixed(0)} MiB while filling and settling, ${settled.toFixed(0)} MiB settled, ${after.rss.toFixed(0)} MiB after the lookups ` +
-      `(anon ${after.anon.toFixed(0)}, file ${after.file.toFixed(0)})\n` +
+      `(anon ${after.anon.toFixed(0)}, file ${after.file.toFixed(0)}: ${afterFiles})\n` +
       `max over the run: heap committed ${mib(max((s) => s.heapTotal)).trim()} MiB, heap used ${mib(max((s) => s.heapUsed)).trim()} MiB, arrayBuffers ${mib(max((s) => s.arrayBuffers)).trim()} MiB, other anon ${mib(max(otherAnon)).trim()} MiB\n` +
       `checkpoints while filling (one sampled a second, ${checkpoints.size} seen): ${checkpointSummary([...checkpoints.values()])}\n` +
       `state in memory (rw_checkpoint_status.state_bytes): ${(Number(status[1]) / MiB).toFixed(1)} MiB (limit ${(Number(status[0]) / MiB).toFixed(1)} MiB; at most ${(maxStateBytes / MiB).toFixed(1)} MiB while filling, sampled a second); ${Number(status[2]).toLocaleString('en-US')} evictions, ${Number(status[3]).toLocaleString('en-US')} cold reads\n` +
+      `memory manager (server log): ${memoryManagerSummary(server.logs.toString())}\n` +
       `2,000 lookups of random keys (all served, most from LevelDB): p50 ${lat[1000].toFixed(3)} ms, p99 ${lat[1980].toFixed(3)} ms\n\n` +
       `Memory over time (MiB; t from CREATE SOURCE):\n${lines.join('\n')}`,
   );

@@ -13,7 +13,9 @@
  * V8 reads this flag whenever it recomputes its limits after a collection, so setting it at
  * start-up, after V8 is initialised, takes effect (unlike the heap size limits, which are
  * fixed at start; a hard `--max-old-space-size` would also crash the process instead of
- * collecting more often).
+ * collecting more often). What must be set before start (the young generation, malloc's
+ * arenas) the `freshet` launcher sets (bin/freshet); the heap the state cache really takes
+ * is bounded at run time by memory-manager.ts.
  */
 import { setFlagsFromString } from 'node:v8';
 

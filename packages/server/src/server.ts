@@ -9,6 +9,7 @@ import { startPgServer } from '@freshet/pgwire';
 import { Catalog, Frontend } from '@freshet/frontend';
 import { createLogger, type Logger } from './logger';
 import { tuneHeapForMemoryLimit } from './heap-tuning';
+import { startMemoryManager } from './memory-manager';
 import { startStallMonitor } from './stall-monitor';
 
 export interface ServerOptions {
@@ -43,7 +44,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   );
   const frontendLog = log.child('session');
   const sourceLog = log.child('source');
+  const memoryLog = log.child('memory');
   const frontend = new Frontend(catalog, storage, { log: (m) => frontendLog.info(m), debug: (m) => frontendLog.debug(m), warn: (m) => sourceLog.warn(m) });
+  // Under a limit the state cache is weighed by the heap it really takes (memory-manager.ts).
+  const memLimit = opts.dataDir ? opts.storage?.memoryLimit : undefined;
+  const memory = memLimit ? startMemoryManager(memLimit, (m) => memoryLog.info(m)) : null;
   const pgLog = log.child('pgwire');
   const pg = await startPgServer({ host: opts.host, port: opts.port, manager: frontend, log: (m: string) => pgLog.info(m) });
   log.info(`listening on ${opts.host}:${pg.port} (PostgreSQL protocol) — ready in ${Math.round(performance.now() - started)} ms`);
@@ -59,6 +64,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (closed) return;
       closed = true;
       stalls?.stop();
+      memory?.stop();
       await pg.close();
       await frontend.streaming.shutdown();
       await storage.close();

@@ -31,6 +31,18 @@ const FLUSH_AFTER_BYTES = 4 << 20;
  */
 const OPS_PER_SLICE = 8192;
 
+/** LevelDB settings that decide its memory (classic-level's open options; its defaults when omitted). */
+export interface LevelMemoryOptions {
+  /** Block cache of uncompressed blocks, bytes (default 8 MiB). */
+  cacheSize?: number;
+  /** Memtable size before it is written out, bytes (default 4 MiB; two may exist at once). */
+  writeBufferSize?: number;
+  /** Files kept open (default 1000; LevelDB raises anything under 74): table files are memory-mapped, resident where read. */
+  maxOpenFiles?: number;
+  /** Size of the table files LevelDB writes, bytes (default 2 MiB). */
+  maxFileSize?: number;
+}
+
 /** Called with each batch once it is durable: its write sequence number and its record (batch-record.ts). */
 export type BatchListener = (wseq: number, record: Buffer) => void;
 
@@ -43,9 +55,13 @@ export class Db {
   private _wseq = 0;
   private listener: BatchListener | null = null;
 
-  constructor(readonly dataDir: string) {
+  /** `options`: LevelDB's memory settings (open.ts sizes them from a memory limit). */
+  constructor(
+    readonly dataDir: string,
+    options: LevelMemoryOptions = {},
+  ) {
     this.location = join(dataDir, 'state');
-    this.level = new Level<Buffer, Buffer>(this.location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    this.level = new Level<Buffer, Buffer>(this.location, { keyEncoding: 'buffer', valueEncoding: 'buffer', ...options });
   }
 
   async open(): Promise<void> {

@@ -21,7 +21,7 @@
  */
 import { type Row, decodeRow, encodeRow } from '@freshet/common';
 import { changeLogKey, changeLogSeq, type EncodedChange, encodeChanges } from './change-log';
-import { Db, type DbOp } from './db';
+import { Db, type DbOp, type LevelMemoryOptions } from './db';
 import {
   type CheckpointRecord,
   PARAMS_KEY,
@@ -77,8 +77,11 @@ const AFTER_TABLE_ROWS = rangeEnd(TABLE_ROWS);
 export class LevelLog {
   readonly db: Db;
 
-  constructor(readonly dataDir: string) {
-    this.db = new Db(dataDir);
+  constructor(
+    readonly dataDir: string,
+    levelOptions: LevelMemoryOptions = {},
+  ) {
+    this.db = new Db(dataDir, levelOptions);
   }
 
   get location(): string {

@@ -41,6 +41,7 @@ export { LoggingErrorReporter, defaultErrorReporter, type EvalErrorReporter } fr
 export { StateTable, StateTableAllocator, type PkBound, type StateTableDesc } from './state/state-table';
 export type { ColdSnapshot, StateStore, StoreTable } from './state/store';
 export { MemStateStore } from './state/mem-store';
+export { stateHeapBudget } from './state/heap-budget';
 export { SortedKeys } from './state/sorted-keys';
 export { BarrierManager, type BarrierManagerOptions, type CollectorHandle } from './graph/barrier-manager';
 export { StreamGraph } from './graph/stream-graph';

@@ -36,6 +36,7 @@
  */
 import { BigMap, type Row } from '@freshet/common';
 import type { ColdRangeReader, ColdScan, ColdSnapshot, ColdStateReader, PublishedKeys, TrackingStateStore } from '@freshet/storage';
+import { stateHeapBudget } from './heap-budget';
 import { SortedKeys } from './sorted-keys';
 import type { StoreTable } from './store';
 
@@ -702,10 +703,11 @@ export class MemStateStore implements TrackingStateStore {
     return b;
   }
 
+  /** Bytes of the bounded tables (the cache under a memory limit), in heap bytes (see heap-budget.ts). */
   cacheBytes(): number {
     let b = 0;
     for (const t of this.tables.values()) if (t.bounded) b += t.approxBytes();
-    return b;
+    return b * stateHeapBudget.scale;
   }
 
   unsavedBytes(): number {
@@ -727,7 +729,7 @@ export class MemStateStore implements TrackingStateStore {
     bounded.sort((a, b) => b.approxBytes() - a.approxBytes());
     for (const t of bounded) {
       if (over <= 0) break;
-      const per = t.approxBytes() / t.rows.size;
+      const per = (t.approxBytes() * stateHeapBudget.scale) / t.rows.size;
       const n = t.evictSome(Math.ceil(over / per), durableEpoch);
       evicted += n;
       over -= n * per;

@@ -1,0 +1,96 @@
+/**
+ * The `freshet` command (bin/freshet, npm's bin): with a memory limit it execs node with the
+ * start-up settings sized to it, in the same process — the PID a supervisor spawned is the
+ * server's, and `kill -9` of it leaves nothing behind. Without a limit it only execs node.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '../../..');
+const LAUNCHER = join(ROOT, 'bin/freshet');
+
+interface Launched {
+  child: ChildProcess;
+  /** node's argv as the server process runs, and its MALLOC_ARENA_MAX / MALLOC_MMAP_THRESHOLD_ (undefined: unset). */
+  argv: string[];
+  arenas: string | undefined;
+  mmapThreshold: string | undefined;
+}
+
+describe('bin/freshet', () => {
+  const dirs: string[] = [];
+  const children: ChildProcess[] = [];
+  // Builds the CLI bundle if a source changed: a server that builds it keeps esbuild's
+  // service process as a child, which would blur the check that the launcher left none.
+  beforeAll(() => {
+    execFileSync(process.execPath, [join(ROOT, 'bin/freshet.js'), '--version'], { cwd: ROOT, stdio: 'ignore' });
+  }, 60_000);
+  afterEach(() => {
+    for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  /** Starts a server through the launcher and waits until it listens. */
+  async function launch(args: string[], env: Record<string, string> = {}): Promise<Launched> {
+    const dir = mkdtempSync(join(tmpdir(), 'freshet-launcher-'));
+    dirs.push(dir);
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const baseEnv = { ...process.env };
+    delete baseEnv.MALLOC_ARENA_MAX;
+    delete baseEnv.MALLOC_MMAP_THRESHOLD_;
+    delete baseEnv.FRESHET_MEMORY_LIMIT;
+    const child = spawn(LAUNCHER, ['start', '--host', '127.0.0.1', '--port', String(port), '--data-dir', join(dir, 'data'), '--object-store', 'none', ...args], {
+      cwd: ROOT,
+      env: { ...baseEnv, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    children.push(child);
+    let log = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        log += d.toString();
+        if (log.includes('listening on')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`exited with ${code}: ${log}`)));
+    });
+    const argv = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+    const environ = readFileSync(`/proc/${child.pid}/environ`, 'utf8');
+    const envVar = (name: string) => new RegExp(`(?:^|\0)${name}=([^\0]*)`).exec(environ)?.[1];
+    return { child, argv, arenas: envVar('MALLOC_ARENA_MAX'), mmapThreshold: envVar('MALLOC_MMAP_THRESHOLD_') };
+  }
+
+  it('execs node with the settings for --memory-limit; kill -9 of the spawned PID stops the server', async () => {
+    const { child, argv, arenas, mmapThreshold } = await launch(['--memory-limit', '64MiB']);
+    expect(argv[0]).toMatch(/node$/);
+    expect(argv).toContain('--max-semi-space-size=4');
+    expect(arenas).toBe('2');
+    expect(mmapThreshold).toBe('131072');
+    expect(argv.some((a) => a.endsWith('bin/freshet.js'))).toBe(true);
+    // No process of its own: the server has no children (the launcher became the server).
+    expect(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim()).toBe('');
+    const exited = new Promise((r) => child.once('exit', r));
+    process.kill(child.pid!, 'SIGKILL');
+    await exited;
+    expect(existsSync(`/proc/${child.pid}`)).toBe(false);
+  }, 60_000);
+
+  it('reads --memory-limit=<size> and FRESHET_MEMORY_LIMIT, and keeps a MALLOC_ARENA_MAX already set', async () => {
+    const eq = await launch(['--memory-limit=128MiB'], { MALLOC_ARENA_MAX: '4' });
+    expect(eq.argv).toContain('--max-semi-space-size=8');
+    expect(eq.arenas).toBe('4');
+    const env = await launch([], { FRESHET_MEMORY_LIMIT: '1GiB' });
+    expect(env.argv).toContain('--max-semi-space-size=16');
+    expect(env.arenas).toBe('2');
+  }, 60_000);
+
+  it('runs node bin/freshet.js as it is without a limit', async () => {
+    const { argv, arenas, mmapThreshold } = await launch([]);
+    expect(argv[1]).toMatch(/bin\/freshet\.js$/);
+    expect(argv.some((a) => a.startsWith('--max-semi-space-size'))).toBe(false);
+    expect(arenas).toBeUndefined();
+    expect(mmapThreshold).toBeUndefined();
+  }, 60_000);
+});
