@@ -5,7 +5,7 @@
  * target, so PostgreSQL and Freshet receive the same rows the same way.
  */
 import type { RunningTarget } from './targets';
-import { connect } from './pipeline-run';
+import { inParallelBatches } from './parallel-batches';
 import { multiRowInsertSql } from './serving-model';
 
 export interface BatchInsertOptions {
@@ -20,31 +20,14 @@ export interface BatchInsertOptions {
 }
 
 /** Returns the seconds it took. */
-export async function batchInsert(target: RunningTarget, o: BatchInsertOptions): Promise<number> {
-  let next = 0;
-  let done = 0;
+export function batchInsert(target: RunningTarget, o: BatchInsertOptions): Promise<number> {
   const fullSql = multiRowInsertSql(o.table, o.columns, o.batchRows);
   const name = `bench_ins_${o.table}`;
-  const t0 = performance.now();
-  const worker = async () => {
-    const client = await connect(target);
-    try {
-      while (next < o.total) {
-        const from = next;
-        const to = Math.min(from + o.batchRows, o.total);
-        next = to;
-        const values: string[] = [];
-        for (let i = from; i < to; i++) for (const v of o.row(i)) values.push(v);
-        // The last, shorter batch gets its own unnamed statement.
-        if (to - from === o.batchRows) await client.query({ name, text: fullSql, values });
-        else await client.query({ text: multiRowInsertSql(o.table, o.columns, to - from), values });
-        done += to - from;
-        o.onProgress?.(done);
-      }
-    } finally {
-      await client.end();
-    }
-  };
-  await Promise.all(Array.from({ length: o.connections }, worker));
-  return (performance.now() - t0) / 1000;
+  return inParallelBatches(target, o, async (client, from, to) => {
+    const values: string[] = [];
+    for (let i = from; i < to; i++) for (const v of o.row(i)) values.push(v);
+    // The last, shorter batch gets its own unnamed statement.
+    if (to - from === o.batchRows) await client.query({ name, text: fullSql, values });
+    else await client.query({ text: multiRowInsertSql(o.table, o.columns, to - from), values });
+  });
 }

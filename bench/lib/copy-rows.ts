@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { connect } from './pipeline-run';
+import { inParallelBatches } from './parallel-batches';
 import type { RunningTarget } from './targets';
 
 export interface CopyRowsOptions {
@@ -27,7 +27,8 @@ export function copyText(rows: readonly (readonly string[])[]): string {
   return s;
 }
 
-export async function copyData(client: pg.Client, table: string, columns: readonly string[], data: string): Promise<void> {
+/** One `COPY table (columns) FROM STDIN` of text-format `data`. */
+export async function copyData(client: pg.Client, table: string, columns: readonly string[], data: string | Buffer): Promise<void> {
   const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
   await new Promise<void>((resolve, reject) => {
     stream.on('error', reject);
@@ -37,27 +38,10 @@ export async function copyData(client: pg.Client, table: string, columns: readon
 }
 
 /** Returns the seconds it took. */
-export async function copyRows(target: RunningTarget, o: CopyRowsOptions): Promise<number> {
-  let next = 0;
-  let done = 0;
-  const t0 = performance.now();
-  const worker = async () => {
-    const client = await connect(target);
-    try {
-      while (next < o.total) {
-        const from = next;
-        const to = Math.min(from + o.batchRows, o.total);
-        next = to;
-        const rows: string[][] = [];
-        for (let i = from; i < to; i++) rows.push(o.row(i));
-        await copyData(client, o.table, o.columns, copyText(rows));
-        done += to - from;
-        o.onProgress?.(done);
-      }
-    } finally {
-      await client.end();
-    }
-  };
-  await Promise.all(Array.from({ length: o.connections }, worker));
-  return (performance.now() - t0) / 1000;
+export function copyRows(target: RunningTarget, o: CopyRowsOptions): Promise<number> {
+  return inParallelBatches(target, o, (client, from, to) => {
+    const rows: string[][] = [];
+    for (let i = from; i < to; i++) rows.push(o.row(i));
+    return copyData(client, o.table, o.columns, copyText(rows));
+  });
 }

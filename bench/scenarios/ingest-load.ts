@@ -5,8 +5,7 @@
  * same batches (one statement per table per batch, each committed before the connection
  * sends its next), so the two figures differ only by the load path.
  */
-import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { copyData } from '../lib/copy-rows';
 import { type InsertOptions, type InsertResult, insertEvents, loadEventBatches } from '../lib/pipeline-run';
 import type { RunningTarget } from '../lib/targets';
 
@@ -45,19 +44,10 @@ function copyText(values: readonly string[], width: number): Buffer {
   return Buffer.from(s);
 }
 
-async function copyBatch(client: pg.Client, table: string, columns: string, data: Buffer): Promise<void> {
-  const stream = client.query(copyFrom(`COPY ${table} ${columns} FROM STDIN`));
-  await new Promise<void>((resolve, reject) => {
-    stream.on('error', reject);
-    stream.on('finish', resolve);
-    stream.end(data);
-  });
-}
-
 /** Events [from, to) as one COPY per table per batch, over several connections. */
 export function copyEvents(target: RunningTarget, o: InsertOptions): Promise<InsertResult> {
   return loadEventBatches(target, o, async (client, b) => {
-    if (b.eventRows) await copyBatch(client, 'user_events', '(user_id, event_type, item_id, timestamp)', copyText(b.events, 4));
-    if (b.transactionRows) await copyBatch(client, 'transactions', '(transaction_id, user_id, amount, created_at)', copyText(b.transactions, 4));
+    if (b.eventRows) await copyData(client, 'user_events', ['user_id', 'event_type', 'item_id', 'timestamp'], copyText(b.events, 4));
+    if (b.transactionRows) await copyData(client, 'transactions', ['transaction_id', 'user_id', 'amount', 'created_at'], copyText(b.transactions, 4));
   });
 }
