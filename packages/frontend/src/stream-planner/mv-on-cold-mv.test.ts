@@ -23,13 +23,17 @@ describe('an MV over an MV partly in memory', () => {
     await db.close();
     rmSync(dir, { recursive: true, force: true });
   });
-
-  it('backfills from a point-in-time snapshot while DML goes on, and equals batch evaluation', async () => {
+  /** Table t of KEYS rows and m1, one row per key, checkpointed (so it can be evicted). */
+  const createKeyedMv = async () => {
     await db.exec('CREATE TABLE t (id BIGINT PRIMARY KEY, g INT, v INT)');
     await db.exec(`INSERT INTO t SELECT x, x % 7, x FROM generate_series(1, ${KEYS}) x`);
     await db.exec('CREATE MATERIALIZED VIEW m1 AS SELECT id, count(*) AS n, sum(v) AS s FROM t GROUP BY id');
     await db.exec('FLUSH');
     await db.frontend.streaming.checkpoint();
+  };
+
+  it('backfills from a point-in-time snapshot while DML goes on, and equals batch evaluation', async () => {
+    await createKeyedMv();
     await db.exec('FLUSH');
     const cache = db.frontend.streaming.durability!.store.cacheStats;
     expect(cache.evicted).toBeGreaterThan(KEYS / 2); // most of m1 is only in LevelDB
@@ -55,11 +59,7 @@ describe('an MV over an MV partly in memory', () => {
   });
 
   it('is rebuilt at a restart from the restored MV left on disk, and served once complete', async () => {
-    await db.exec('CREATE TABLE t (id BIGINT PRIMARY KEY, g INT, v INT)');
-    await db.exec(`INSERT INTO t SELECT x, x % 7, x FROM generate_series(1, ${KEYS}) x`);
-    await db.exec('CREATE MATERIALIZED VIEW m1 AS SELECT id, count(*) AS n, sum(v) AS s FROM t GROUP BY id');
-    await db.exec('FLUSH');
-    await db.frontend.streaming.checkpoint();
+    await createKeyedMv();
     // Created after the last checkpoint: rebuilt by backfill at the restart.
     db.frontend.streaming.durability!.store.checkpointFrequency = 1e9;
     await db.exec('CREATE MATERIALIZED VIEW m2 AS SELECT s % 10 AS d, count(*) AS c FROM m1 GROUP BY s % 10');
