@@ -84,8 +84,10 @@ class MemStoreTable implements StoreTable {
   private pointReads = false;
   /** Some keys may be only in LevelDB (recovered lazily, or a live entry was evicted). */
   partial = false;
-  /** Open cold scans: no eviction from the table while one runs (see ColdScanOf). */
+  /** Open cold scans: no eviction, and no tombstone dropped, from the table while one runs (see ColdScanOf). */
   scans = 0;
+  /** Tombstones to drop once the last cold scan closes (`scanClosed`). */
+  private sweepPending = false;
   /** The CLOCK hand: a live iterator over `rows` (Map iterators survive deletes). */
   private hand: IterableIterator<[string, Entry]> | null = null;
   /** Sampled average bytes per entry (0: not sampled yet). */
@@ -163,7 +165,22 @@ class MemStoreTable implements StoreTable {
   finishLoad(durableEpoch: number): void {
     this.partial = false;
     this.index = null;
+    // A cold scan still open merges memory with an older LevelDB snapshot: a tombstone gone
+    // from memory would let it return the deleted row. Swept when the last scan closes.
+    if (this.scans > 0) {
+      this.sweepPending = true;
+      return;
+    }
     for (const [k, e] of this.rows) if (e.row === null && e.epoch <= durableEpoch && e.epoch <= this.store.committedEpoch) this.rows.delete(k);
+  }
+
+  /** The last cold scan closed: tombstones kept for it go, as publish drops them in a whole table. */
+  scanClosed(): void {
+    if (--this.scans > 0 || !this.sweepPending) return;
+    this.sweepPending = false;
+    if (this.partial || this.bounded) return;
+    const committed = this.store.committedEpoch;
+    for (const [k, e] of this.rows) if (e.row === null && e.epoch <= committed) this.rows.delete(k);
   }
 
   *iter(lo: string | undefined, hi: string | undefined, reverse = false): IterableIterator<[string, Row]> {
@@ -362,7 +379,11 @@ class MemStoreTable implements StoreTable {
           e.hist = null;
           // A bounded or partial table keeps the tombstone until it is durable (`evict` or
           // `finishLoad` drops it then): LevelDB still holds the row until the checkpoint.
-          if (e.row === null && !bounded && !this.partial && this.rows.get(keys[i]) === e) this.rows.delete(keys[i]);
+          // … and so does any table while a cold scan is open (finishLoad).
+          if (e.row === null && !bounded && !this.partial && this.rows.get(keys[i]) === e) {
+            if (this.scans > 0) this.sweepPending = true;
+            else this.rows.delete(keys[i]);
+          }
         } else if (e.hist !== null) {
           // Later writes remain: the committed view moves to the end of the last published epoch.
           let h = 0;
@@ -564,7 +585,7 @@ class ColdScanOf implements ColdScan {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.table.scans--;
+    this.table.scanClosed();
     this.reader.close();
   }
 }
