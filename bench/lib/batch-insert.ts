@@ -5,19 +5,10 @@
  * target, so PostgreSQL and Freshet receive the same rows the same way.
  */
 import type { RunningTarget } from './targets';
-import { inParallelBatches } from './parallel-batches';
+import { type RowStreamOptions, inParallelBatches } from './parallel-batches';
 import { multiRowInsertSql } from './serving-model';
 
-export interface BatchInsertOptions {
-  table: string;
-  columns: readonly string[];
-  total: number;
-  /** Text parameters of row i, in `columns` order. */
-  row: (i: number) => string[];
-  batchRows: number;
-  connections: number;
-  onProgress?: (rowsDone: number) => void;
-}
+export type BatchInsertOptions = RowStreamOptions;
 
 /** Returns the seconds it took. */
 export function batchInsert(target: RunningTarget, o: BatchInsertOptions): Promise<number> {

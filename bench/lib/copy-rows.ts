@@ -6,19 +6,11 @@
  */
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { inParallelBatches } from './parallel-batches';
+import { type RowStreamOptions, inParallelBatches } from './parallel-batches';
 import type { RunningTarget } from './targets';
 
-export interface CopyRowsOptions {
-  table: string;
-  columns: readonly string[];
-  total: number;
-  /** Text values of row i, in `columns` order; none may contain a tab, newline or backslash. */
-  row: (i: number) => string[];
-  batchRows: number;
-  connections: number;
-  onProgress?: (rowsDone: number) => void;
-}
+/** The row values may not contain a tab, newline or backslash (they are not escaped). */
+export type CopyRowsOptions = RowStreamOptions;
 
 /** Text-format COPY data: one line per row, tab-separated. */
 export function copyText(rows: readonly (readonly string[])[]): string {

@@ -14,6 +14,14 @@ export interface ParallelBatchOptions {
   onProgress?: (rowsDone: number) => void;
 }
 
+/** A generated table load: rows [0, total) of `table`, each given as text values. */
+export interface RowStreamOptions extends ParallelBatchOptions {
+  table: string;
+  columns: readonly string[];
+  /** Text values of row i, in `columns` order. */
+  row: (i: number) => string[];
+}
+
 /** Sends every batch through `send(client, from, to)`; returns the seconds it took. */
 export async function inParallelBatches(target: RunningTarget, o: ParallelBatchOptions, send: (client: pg.Client, from: number, to: number) => Promise<void>): Promise<number> {
   let next = 0;
