@@ -222,14 +222,8 @@ export class KafkaReader {
       await admin.connect();
       const leaders = await partitionLeaders(admin, topic);
       if (!live()) return;
-      const next = new Map<number, number>();
-      for (const partitions of leaders.values()) {
-        for (const p of partitions.partitions) {
-          // A partition added since the start offsets were resolved: from its beginning.
-          if (!this.fetched.has(p)) this.setPosition(p, 0);
-          next.set(p, this.fetched.get(p)!);
-        }
-      }
+      // A partition added since the start offsets were resolved: from its beginning.
+      for (const partitions of leaders.values()) for (const p of partitions.partitions) if (!this.fetched.has(p)) this.setPosition(p, 0);
       const { fetch, client } = this.config;
       const settings: FetchSettings = {
         topic,
@@ -257,7 +251,7 @@ export class KafkaReader {
       let i = 0;
       for (const broker of leaders.values()) {
         const c = connections[i++];
-        this.fetchLoop(c, broker.partitions, next, settings, live, admin).catch((e) => end(e));
+        this.fetchLoop(c, broker.partitions, settings, live, admin).catch((e) => end(e));
       }
       this.watchPartitions(admin, leaders, live, end);
       await ended;
@@ -269,11 +263,13 @@ export class KafkaReader {
     }
   }
 
-  /** Fetches `partitions` from one leader until the session ends; appends to the buffer. */
+  /**
+   * Fetches `partitions` from one leader until the session ends, from `fetched` (which a
+   * seek resets: the loop then ends before writing), appending to the buffer.
+   */
   private async fetchLoop(
     c: KafkaFetchConnection,
     partitions: readonly number[],
-    next: Map<number, number>,
     settings: FetchSettings,
     live: () => boolean,
     admin: Admin,
@@ -286,7 +282,7 @@ export class KafkaReader {
         continue;
       }
       positions.clear();
-      for (const p of partitions) positions.set(p, next.get(p)!);
+      for (const p of partitions) positions.set(p, this.fetched.get(p)!);
       got.length = 0;
       const results = await c.fetch(settings, positions, got);
       if (!live()) return; // a seek or close came meanwhile: these are not wanted
@@ -297,13 +293,11 @@ export class KafkaReader {
           // As kafkajs's consumer (fromBeginning): continue from the earliest offset there is.
           const low = (await admin.fetchTopicOffsets(settings.topic)).find((o) => o.partition === r.partition);
           const at = Number(low?.low ?? 0);
-          this.opts.log?.(`kafka source ${settings.topic}: offset ${next.get(r.partition)} of partition ${r.partition} is out of range; continuing at ${at}`);
-          next.set(r.partition, at);
+          this.opts.log?.(`kafka source ${settings.topic}: offset ${this.fetched.get(r.partition)} of partition ${r.partition} is out of range; continuing at ${at}`);
           this.fetched.set(r.partition, at);
           continue;
         }
         if (r.errorCode !== KafkaErrorCode.NONE) throw new Error(`Kafka fetch of ${settings.topic} partition ${r.partition} failed with error code ${r.errorCode}`);
-        next.set(r.partition, r.nextOffset);
         this.fetched.set(r.partition, r.nextOffset);
       }
       this.stats.buffered = this.buffer.length - this.head;
@@ -312,14 +306,13 @@ export class KafkaReader {
 
   /** Ends the session when the topic's partitions change (new ones are then read too). */
   private watchPartitions(admin: Admin, leaders: Map<number, { partitions: number[] }>, live: () => boolean, end: (e?: Error) => void): void {
-    const known = [...leaders.values()].flatMap((l) => l.partitions).sort((a, b) => a - b).join(',');
+    const known = partitionIds(leaders);
     const check = async () => {
       if (!live()) return;
       try {
         const now = await partitionLeaders(admin, this.config.topic);
-        const ids = [...now.values()].flatMap((l) => l.partitions).sort((a, b) => a - b).join(',');
         if (!live()) return;
-        if (ids !== known) return end(new Error(`partitions of ${this.config.topic} changed`));
+        if (partitionIds(now) !== known) return end(new Error(`partitions of ${this.config.topic} changed`));
       } catch (e) {
         return end(e as Error);
       }
@@ -448,6 +441,11 @@ export class KafkaReader {
 const NO_HEADERS: MessageHeader[] = [];
 /** How often a direct session looks for partitions added to its topic. */
 const PARTITION_CHECK_MS = 5000;
+
+/** The partitions `leaders` lead, as one comparable string. */
+function partitionIds(leaders: ReadonlyMap<number, { partitions: readonly number[] }>): string {
+  return [...leaders.values()].flatMap((l) => l.partitions).sort((a, b) => a - b).join(',');
+}
 
 /** Leader broker → its address and the topic's partitions it leads. */
 async function partitionLeaders(admin: Admin, topic: string): Promise<Map<number, { host: string; port: number; partitions: number[] }>> {
