@@ -101,7 +101,8 @@ export function summaryCells(s: CellSummary): string[] {
   ];
 }
 
-function table(header: string[], rows: string[][]): string {
+/** A markdown table. */
+export function markdownTable(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
@@ -158,7 +159,7 @@ export function renderMarkdown(r: BenchResult): string {
     ];
   });
   out.push(
-    table(
+    markdownTable(
       ['target', 'protocol', 'conns', 'QPS', 'QPS min–max (spread)', 'p50 ms', 'p99 ms', 'p99.9 ms', 'server CPU µs/query', 'client CPU (1 core=100%)', 'machine busy', 'note'],
       rows,
     ),
@@ -168,7 +169,7 @@ export function renderMarkdown(r: BenchResult): string {
     out.push(`## Freshet / PostgreSQL (goals: QPS ≥ ${GOALS.minQpsRatio}×, p99 ≤ ${GOALS.maxP99Ratio}×)`);
     out.push('');
     out.push(
-      table(
+      markdownTable(
         ['protocol', 'conns', 'QPS ratio', 'p99 ratio', 'QPS goal', 'p99 goal'],
         r.comparisons.map((x) => [
           x.protocol,

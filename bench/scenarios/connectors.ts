@@ -30,7 +30,7 @@ import { createTopic, kafkaClient, openProducer, produceRange, startBrokerProces
 import { ProduceBackground } from './connectors-background-handle';
 import { machineInfo, machineLine, peakRssMiB, processTreeCpuSeconds, type MachineInfo } from '../lib/machine';
 import { connect } from '../lib/pipeline-run';
-import { fmtQps, fmtRatio } from '../lib/report';
+import { fmtQps, fmtRatio, markdownTable } from '../lib/report';
 import type { Scenario, ScenarioOptions, ScenarioOutput } from '../lib/scenario';
 import { median, NOISY_SPREAD_PCT, percentile, spreadPct } from '../lib/stats';
 import { barChart } from '../lib/svg';
@@ -666,10 +666,6 @@ function notesFor(r: ConnectorsResult): string[] {
   return notes;
 }
 
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
 
 const spread = (f: RepeatedFigure | null) => (f ? `${fmtQps(f.min)}–${fmtQps(f.max)} (${f.spreadPct.toFixed(0)}%)${f.noisy ? ' **noisy**' : ''}` : 'n/a');
 const met = (x: boolean | null) => (x === null ? 'n/a' : x ? 'met' : '**missed**');
@@ -736,7 +732,7 @@ export function renderConnectors(r: ConnectorsResult): { markdown: string; summa
     '',
   );
   out.push('## Goals', '');
-  out.push(table(['part', 'figure (median)', 'target', 'met?', 'reference'], goalRows(r).map((g) => [g.part, `**${g.figure}**`, g.target, met(g.met), g.ratioToRaw])), '');
+  out.push(markdownTable(['part', 'figure (median)', 'target', 'met?', 'reference'], goalRows(r).map((g) => [g.part, `**${g.figure}**`, g.target, met(g.met), g.ratioToRaw])), '');
   const k = r.kafkaIngest;
   if (k) {
     out.push('## kafka-ingest', '');
@@ -746,7 +742,7 @@ export function renderConnectors(r: ConnectorsResult): { markdown: string; summa
       '',
     );
     out.push(
-      table(
+      markdownTable(
         ['run', 'seconds', 'msg/s', 'msg per server CPU-s', 'counted', 'MV rows', 'load avg'],
         k.runs.map((x, i) => [String(i + 1), x.wallS.toFixed(2), fmtQps(x.messagesPerS), x.messagesPerCpuS === null ? 'n/a' : fmtQps(x.messagesPerCpuS), x.counted.toLocaleString('en-US'), x.mvRows.toLocaleString('en-US'), x.loadAverage1m.toFixed(1)]),
       ),
@@ -762,7 +758,7 @@ export function renderConnectors(r: ConnectorsResult): { markdown: string; summa
     out.push('## redis-sink', '');
     out.push(`A table of ${s.keys.toLocaleString('en-US')} rows (loaded in ${s.loadS.toFixed(1)} s), \`CREATE SINK … FROM bench_rs WITH (connector = 'redis', primary_key = 'id') FORMAT UPSERT ENCODE JSON\` per run.`, '');
     out.push(
-      table(
+      markdownTable(
         ['writer', 'keys/s (median)', 'min–max (spread)', 'vs raw pipelined SET'],
         [
           ['Freshet Redis sink', s.sink ? `**${fmtQps(s.sink.median)}**` : 'n/a', spread(s.sink), s.ratioToRaw === null ? 'n/a' : fmtRatio(s.ratioToRaw)],
@@ -785,7 +781,7 @@ export function renderConnectors(r: ConnectorsResult): { markdown: string; summa
       `Kafka source → \`fresh_latest\` (GROUP BY user_id) → Redis sink (UPSERT JSON), ${fmtQps(f.rate)} msg/s background (${fmtQps(f.background.achievedRate)} achieved, max lag ${f.background.maxLagMs.toFixed(0)} ms) over ${f.users.toLocaleString('en-US')} users; ${f.probes} probes, ${f.timeouts} timeouts.`,
       '',
     );
-    out.push(table(['figure', 'ms'], [['**produce → GET returns the row**', `**${p(f.freshnessMs)}**`], ['marker produce ack', p(f.produceAckMs)], ['one GET round trip', p(f.getMs)]]), '');
+    out.push(markdownTable(['figure', 'ms'], [['**produce → GET returns the row**', `**${p(f.freshnessMs)}**`], ['marker produce ack', p(f.produceAckMs)], ['one GET round trip', p(f.getMs)]]), '');
     if (f.cpu) out.push(`CPU split during the probes (the benchmark client, which produces the background load, not included), ${cpuText(f.cpu)}.`, '');
     if (f.failure) out.push(`**${f.failure}**`, '');
   }

@@ -22,7 +22,7 @@ import type { Spread } from '../lib/run-conditions';
 import { eventBatch, insertSql, PIPELINE_MODE_TEXT, TX_EVERY } from '../lib/feature-pipeline';
 import { machineInfo, machineLine, type MachineInfo } from '../lib/machine';
 import { connect, insertEvents, settle, startPipelineTarget, timestampNow } from '../lib/pipeline-run';
-import { fmtQps, fmtRatio } from '../lib/report';
+import { fmtQps, fmtRatio, markdownTable } from '../lib/report';
 import type { Scenario, ScenarioOptions, ScenarioOutput } from '../lib/scenario';
 import type { RunningTarget, TargetName } from '../lib/targets';
 import { KAFKA_FRESHNESS_GOALS, type KafkaPreloadRead, kafkaNotes, keptUp, preloadText, runKafkaTarget } from './freshness-kafka';
@@ -339,10 +339,6 @@ function notesFor(runs: FreshnessRun[], machine: MachineInfo, source: FreshnessS
   return notes;
 }
 
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
 
 /** The run the goals are judged on: the load the goals name (10,000 events/s), else the nearest. */
 export function goalRun(r: FreshnessResult, target: TargetName): FreshnessRun | undefined {
@@ -416,7 +412,7 @@ export function renderFreshness(r: FreshnessResult): { markdown: string; summary
   if (r.kafkaPreload) out.push(preloadText(r.kafkaPreload), '');
   out.push('## Results (ms: p50 / p99 / max)', '');
   out.push(
-    table(
+    markdownTable(
       [
         'target',
         'background load (target → achieved events/s)',

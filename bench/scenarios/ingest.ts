@@ -22,7 +22,7 @@ import { machineInfo, machineLine, peakRssMiB, processTreeCpuSeconds, type Machi
 import { connect, FRESHET_HEAP_MB, settle, startPipelineTarget } from '../lib/pipeline-run';
 import { runDatagen } from './ingest-datagen';
 import { LOAD_TEXT, type LoadMethod, loadEvents, loadMethods } from './ingest-load';
-import { fmtQps, fmtRatio } from '../lib/report';
+import { fmtQps, fmtRatio, markdownTable } from '../lib/report';
 import type { Scenario, ScenarioOptions, ScenarioOutput } from '../lib/scenario';
 import { barChart } from '../lib/svg';
 import type { RunningTarget, TargetName } from '../lib/targets';
@@ -337,10 +337,6 @@ function checkpointOverheads(runs: IngestRun[]): { load: string; on: IngestRun; 
   return out;
 }
 
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
 
 export function renderIngest(r: IngestResult): { markdown: string; summary: string } {
   const m = r.machine;
@@ -359,7 +355,7 @@ export function renderIngest(r: IngestResult): { markdown: string; summary: stri
   );
   out.push('## Results', '');
   out.push(
-    table(
+    markdownTable(
       ['target', 'load', 'pipeline', 'events/s end to end', 'inserts s', 'FLUSH s', 'end to end s', 'server CPU µs/event', 'peak RSS MiB', 'verified', 'verify s'],
       r.runs.map((x) =>
         x.failure

@@ -35,7 +35,7 @@ import {
   statementFor,
 } from '../lib/nexmark-queries';
 import { connect } from '../lib/pipeline-run';
-import { fmtQps, fmtRatio } from '../lib/report';
+import { fmtQps, fmtRatio, markdownTable } from '../lib/report';
 import type { Scenario, ScenarioOptions, ScenarioOutput } from '../lib/scenario';
 import { median, NOISY_SPREAD_PCT, spreadPct } from '../lib/stats';
 import { barChart } from '../lib/svg';
@@ -354,10 +354,6 @@ export function notesFor(machine: MachineInfo, rs: NexmarkQueryResult[], form: N
   return notes;
 }
 
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
 
 const fmtK = (v: number | null) => (v === null ? '—' : v >= 10_000 ? `${Math.round(v / 1000).toLocaleString('en-US')}K` : v >= 1000 ? `${(v / 1000).toFixed(1)}K` : String(Math.round(v)));
 
@@ -374,7 +370,7 @@ export function renderNexmark(r: NexmarkResult): { markdown: string; summary: st
     '',
   );
   out.push(
-    table(
+    markdownTable(
       ['query', 'Freshet events/s (wall)', 'Freshet events/s per core', 'spread', 'RisingWave per core', 'Flink 1.13 per core', 'Freshet / RW', `target ≥ ${NEXMARK_TARGET_RATIO}× RW`],
       r.queries.map((q) => {
         const status =

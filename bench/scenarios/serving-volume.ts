@@ -22,7 +22,7 @@ import { copyRows } from '../lib/copy-rows';
 import { lineChart, shortNumber, type LineSeries } from '../lib/line-chart';
 import { machineInfo, machineLine, processTreeCpuSeconds, type MachineInfo } from '../lib/machine';
 import { connect, timestampNow } from '../lib/pipeline-run';
-import { fmtMs, fmtQps, summaryCells } from '../lib/report';
+import { fmtMs, fmtQps, summaryCells, markdownTable } from '../lib/report';
 import type { Spread } from '../lib/run-conditions';
 import type { Scenario, ScenarioOptions, ScenarioOutput } from '../lib/scenario';
 import { NAIVE_RISK_SQL, SOURCE_TABLES_SQL, TXN_COLUMNS, transactionRow, userRiskSelect } from '../lib/serving-model';
@@ -342,10 +342,6 @@ function notesFor(r: VolumeResult): string[] {
   ];
 }
 
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
 
 const fmtX = (x: number) => (x >= 100 ? `${Math.round(x).toLocaleString('en-US')}×` : `${x.toFixed(1)}×`);
 
@@ -364,7 +360,7 @@ export function renderVolume(r: VolumeResult): string {
   const reached = r.reached === null ? `**not reached** at any measured volume (up to ${shortNumber(Math.max(...d.volumes))} rows per user)` : `**reached at ${r.reached.toLocaleString('en-US')} rows per user** (p50 and QPS, every connection count)`;
   out.push(`## ≥ ${SERVING_GOALS.naiveSpeedup}×: ${reached}`, '');
   out.push(
-    table(
+    markdownTable(
       ['rows per user', 'conns', 'p50 ratio', 'p99 ratio', 'QPS ratio', `≥ ${SERVING_GOALS.naiveSpeedup}×?`],
       r.ratios.map((x) => [x.volume.toLocaleString('en-US'), String(x.connections), fmtX(x.p50), fmtX(x.p99), fmtX(x.qps), x.p50 >= SERVING_GOALS.naiveSpeedup && x.qps >= SERVING_GOALS.naiveSpeedup ? 'yes' : 'no']),
     ),
@@ -373,7 +369,7 @@ export function renderVolume(r: VolumeResult): string {
     '',
     '## Figures (ms)',
     '',
-    table(
+    markdownTable(
       ['rows per user', 'system', 'conns', 'QPS', 'QPS min–max (spread)', 'p50', 'p99', 'p99.9', 'queries', 'server CPU µs/query'],
       r.cells.map((c) => {
         const key = [c.volume.toLocaleString('en-US'), c.system, String(c.connections)];

@@ -26,7 +26,7 @@ import { runCell, type Measurement } from '../lib/loadgen';
 import type { QuerySpec } from '../lib/loadgen-protocol';
 import { machineInfo, machineLine, processTreeCpuSeconds, type MachineInfo } from '../lib/machine';
 import { connect, timestampNow } from '../lib/pipeline-run';
-import { fmtMs, fmtQps, fmtRatio, summaryCells } from '../lib/report';
+import { fmtMs, fmtQps, fmtRatio, summaryCells, markdownTable } from '../lib/report';
 import type { Spread } from '../lib/run-conditions';
 import type { Scenario, ScenarioOptions, ScenarioOutput } from '../lib/scenario';
 import { timestampText } from '../lib/feature-pipeline';
@@ -587,10 +587,6 @@ function notesFor(r: ServingResult): string[] {
   return notes;
 }
 
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
 
 export function renderServing(r: ServingResult): string {
   const d = r.config;
@@ -605,7 +601,7 @@ export function renderServing(r: ServingResult): string {
   if (r.load.redis) out.push(`- **redis**: the sink (created with the MVs, before the events) held all ${d.users.toLocaleString('en-US')} keys ${r.load.redis.seconds.toFixed(1)} s after Freshet's FLUSH`);
   out.push('');
   if (r.goals.length) {
-    out.push('## Targets', '', table(['target', 'figure', 'met?'], r.goals.map((g) => [g.goal, g.figure, g.met === null ? 'n/a' : g.met ? 'met' : '**missed**'])), '');
+    out.push('## Targets', '', markdownTable(['target', 'figure', 'met?'], r.goals.map((g) => [g.goal, g.figure, g.met === null ? 'n/a' : g.met ? 'met' : '**missed**'])), '');
   }
   out.push('## Results (ms; seed 004 = RisingWave, 4 compute nodes, 10M rows)', '');
   for (const kind of KINDS) {
@@ -613,7 +609,7 @@ export function renderServing(r: ServingResult): string {
     if (!cells.length) continue;
     out.push(`### ${kind.text} — seed 004: p50 ${kind.seed.p50} / p99 ${kind.seed.p99} ms`, '');
     out.push(
-      table(
+      markdownTable(
         ['system', 'protocol', 'conns', 'QPS', 'QPS min–max (spread)', 'p50', 'p99', 'p99.9', 'server CPU µs/query', 'client CPU', 'note'],
         cells.map((c) => {
           const key = [c.system, c.protocol, String(c.connections)];
