@@ -171,16 +171,19 @@ class MemStoreTable implements StoreTable {
       this.sweepPending = true;
       return;
     }
-    for (const [k, e] of this.rows) if (e.row === null && e.epoch <= durableEpoch && e.epoch <= this.store.committedEpoch) this.rows.delete(k);
+    this.dropTombstones(Math.min(durableEpoch, this.store.committedEpoch));
+  }
+
+  /** Forgets deleted keys last written in epochs ≤ `upTo` (a whole table needs no tombstones). */
+  private dropTombstones(upTo: number): void {
+    for (const [k, e] of this.rows) if (e.row === null && e.epoch <= upTo) this.rows.delete(k);
   }
 
   /** The last cold scan closed: tombstones kept for it go, as publish drops them in a whole table. */
   scanClosed(): void {
     if (--this.scans > 0 || !this.sweepPending) return;
     this.sweepPending = false;
-    if (this.partial || this.bounded) return;
-    const committed = this.store.committedEpoch;
-    for (const [k, e] of this.rows) if (e.row === null && e.epoch <= committed) this.rows.delete(k);
+    if (!this.partial && !this.bounded) this.dropTombstones(this.store.committedEpoch);
   }
 
   *iter(lo: string | undefined, hi: string | undefined, reverse = false): IterableIterator<[string, Row]> {
