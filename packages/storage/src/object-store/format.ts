@@ -58,7 +58,7 @@ const HASH_INLINE_BYTES = 1 << 20;
  * The SHA-256 of `parts` back to back, computed on libuv's thread pool (WebCrypto's digest)
  * for all but small objects: an upload of a busy second's batches is tens of MiB, ~1 ms/MiB
  * of hashing that on the engine's thread was taken from ingest and queries (first in one
- * go, a stall; then in slices, still ~1 µs per ingested event of the seed pipeline).
+ * go, a stall; then in slices, still the same CPU).
  * WebCrypto hashes one buffer, so the parts are joined first (a copy: ~0.1 ms/MiB).
  */
 export async function sha256Parts(parts: readonly Buffer[]): Promise<string> {
