@@ -143,6 +143,38 @@ export class BatchRecord {
     }
   }
 
+  /**
+   * The ops of an encoded record (`bytes()`), in order: `value` null for a delete. Keys and
+   * values are views into `record`. Throws on a truncated or malformed record.
+   */
+  static decode(record: Buffer, op: (key: Buffer, value: Buffer | null) => void): void {
+    const fail = () => {
+      throw new Error(`malformed batch record (${record.length} bytes)`);
+    };
+    if (record.length < 4) fail();
+    const n = record.readUInt32BE(0);
+    let p = 4;
+    for (let i = 0; i < n; i++) {
+      if (p + 5 > record.length) fail();
+      const type = record[p];
+      const klen = record.readUInt32BE(p + 1);
+      p += 5;
+      if (p + klen > record.length) fail();
+      const key = record.subarray(p, p + klen);
+      p += klen;
+      if (type === DEL) {
+        op(key, null);
+        continue;
+      }
+      if (type !== PUT || p + 4 > record.length) fail();
+      const vlen = record.readUInt32BE(p);
+      p += 4;
+      if (p + vlen > record.length) fail();
+      op(key, record.subarray(p, p + vlen));
+      p += vlen;
+    }
+  }
+
   /** The record: op count then the ops (a view of the buffer, not a copy). */
   bytes(): Buffer {
     const w = this.w;

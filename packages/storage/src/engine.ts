@@ -66,7 +66,7 @@ export class Engine implements StorageEngine {
   /** Change-log seq of the last applied group. */
   private seq = 0;
   /** What `open()` loaded for the state store and replay; released once consumed. */
-  private recovery: Pick<LoadedState, 'state' | 'checkpoint' | 'changeLog' | 'params' | 'coldState'> | null = null;
+  private recovery: Pick<LoadedState, 'state' | 'checkpoint' | 'changeLog' | 'params' | 'coldState' | 'segmented'> | null = null;
   private durableStore: DurableStateStore | null = null;
   /** Committed meta records (`getMeta`), kept in step with every applied group. */
   private readonly meta = new Map<string, unknown>();
@@ -120,7 +120,7 @@ export class Engine implements StorageEngine {
     for (const [key, value] of loaded.meta) this.meta.set(key, value);
     const lastLogged = loaded.changeLog.length > 0 ? loaded.changeLog[loaded.changeLog.length - 1][0] : 0;
     this.seq = Math.max(lastLogged, loaded.checkpoint?.seq ?? 0);
-    this.recovery = { state: loaded.state, checkpoint: loaded.checkpoint, changeLog: loaded.changeLog, params: loaded.params, coldState: loaded.coldState };
+    this.recovery = { state: loaded.state, checkpoint: loaded.checkpoint, changeLog: loaded.changeLog, params: loaded.params, coldState: loaded.coldState, segmented: loaded.segmented };
     const limit = this.opts.memoryLimit ?? 0;
     const keys = [...loaded.coldState.values()].reduce((a, b) => a + b, 0);
     if (limit > 0) {
@@ -206,6 +206,7 @@ export class Engine implements StorageEngine {
     this.durableStore = new DurableStateStore(inner, this.log.db, r?.state ?? new Map(), r?.checkpoint ?? null, () => this.seq, r?.params ?? {}, {
       memoryLimit: this.opts.memoryLimit,
       cold: r?.coldState,
+      segmented: r?.segmented,
     });
     const log = this.opts.log;
     if (log) this.durableStore.onLoaded = log;

@@ -7,6 +7,8 @@
  *   c/<tableId>                     → row-id counter, 8-byte big-endian
  *   l/<seq, 8 bytes BE>             → table change log record (change-log.ts)
  *   s/<stateTableId>/<key>          → stream state row (state-store/)
+ *   g/<stateTableId>/s<epoch>       → a segment of a segmented state table (state-store/segments.ts)
+ *   g/<stateTableId>/w              → that table's low water
  *   k/checkpoint                    → the last checkpoint: epoch, time, change-log seq (JSON)
  *   k/params                        → system parameters set by ALTER SYSTEM (JSON)
  *   x/format                        → layout version (FORMAT_VERSION)
@@ -25,6 +27,7 @@ import { Db, type DbOp, type LevelMemoryOptions } from './db';
 import {
   type CheckpointRecord,
   PARAMS_KEY,
+  SEGMENT_PREFIX,
   STATE_PREFIX,
   checkpointKey,
   decodeCheckpoint,
@@ -32,6 +35,7 @@ import {
   prefixedKey,
   stateKeyPrefix,
 } from './state-store/keys';
+import { SegmentedTableLoader, type SegmentedTableState } from './state-store/segments';
 
 export const FORMAT_VERSION = 1;
 
@@ -40,8 +44,10 @@ export interface LoadedState {
   /** Ids of the tables that have rows in LevelDB (their rows are not loaded: `tableBatches`). */
   tableIds: number[];
   counters: Map<number, bigint>;
-  /** Stream state tables as of the last checkpoint: tableId → [latin1 key, row] in key order. */
+  /** Stream state tables as of the last checkpoint: tableId → [latin1 key, row] (in key order, but for segmented tables). */
   state: Map<number, [string, Row][]>;
+  /** The segmented ones among them: what LevelDB holds of each. */
+  segmented: Map<number, SegmentedTableState>;
   checkpoint: CheckpointRecord | null;
   /** Change-log records not covered by the checkpoint, in seq order. */
   changeLog: [number, Buffer][];
@@ -101,7 +107,9 @@ export class LevelLog {
       changeLog: [],
       params: {},
       coldState: new Map(),
+      segmented: new Map(),
     };
+    const segmentLoaders = new Map<number, SegmentedTableLoader>();
     let format: number | undefined;
     // The checkpoint's key-read state tables stay in LevelDB: the durable store reads them by
     // key until loaded (in the background, or never under a memory limit).
@@ -122,11 +130,19 @@ export class LevelLog {
         for (;;) {
           const entries = await it.nextv(1000);
           if (entries.length === 0) break;
-          for (const [key, value] of entries) this.loadEntry(state, key, value, (v) => (format = v));
+          for (const [key, value] of entries) {
+            if (key[0] === SEGMENT_PREFIX) loadSegmentEntry(segmentLoaders, key, value);
+            else this.loadEntry(state, key, value, (v) => (format = v));
+          }
         }
       } finally {
         await it.close();
       }
+    }
+    for (const [id, loader] of segmentLoaders) {
+      const { rows, state: held } = loader.finish();
+      state.state.set(id, rows);
+      state.segmented.set(id, held);
     }
     state.tableIds = await this.findTableIds();
     if (format === undefined) {
@@ -272,6 +288,18 @@ export class LevelLog {
     await this.db.flushMemtable();
     await this.db.close();
   }
+}
+
+/** A `g/<id>/…` key of a segmented state table: a segment (`s<epoch>`) or the low water (`w`). */
+function loadSegmentEntry(loaders: Map<number, SegmentedTableLoader>, key: Buffer, value: Buffer): void {
+  const slash = key.indexOf(SLASH, 2);
+  const tableId = Number(key.toString('latin1', 2, slash));
+  let loader = loaders.get(tableId);
+  if (!loader) loaders.set(tableId, (loader = new SegmentedTableLoader(decodeRow)));
+  const kind = key[slash + 1];
+  if (kind === 0x73 /* s */ && key.length === slash + 10) loader.add(Number(key.readBigUInt64BE(slash + 2)), value);
+  else if (kind === 0x77 /* w */) loader.lowWater = value.toString('latin1');
+  else throw new Error(`unknown state segment key ${key.toString('latin1')}`);
 }
 
 /** The first key after every key that starts with `prefix` (its last byte + 1). */

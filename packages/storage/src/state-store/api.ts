@@ -70,6 +70,18 @@ export interface StoreTable {
   declarePointReads(): void;
   /** Whether entries of this table may leave memory (cold mode and declared point reads). */
   readonly bounded: boolean;
+  /**
+   * Checkpoint this table as segments, one LevelDB value per checkpoint (segments.ts), not
+   * a LevelDB key per row: for state kept whole in memory whose rows are written once and
+   * leave in key order. Not for tables declared point-read.
+   */
+  declareSegmented(): void;
+  /**
+   * Every key below `key` has been deleted, as of `epoch`, and will never be written again
+   * (a temporal filter's grown lower bound): a segmented table drops them from storage a
+   * segment at a time, without a tombstone per key. Only grows.
+   */
+  expireBelow(epoch: number, key: string): void;
 }
 
 /** Where a memory-limited store reads keys that are not in memory (the last checkpoint's values). */
@@ -140,6 +152,10 @@ export interface PublishedKeys {
   readonly keys: string[];
   /** The value of the key at the same index as of the committed epoch (null = absent). */
   readonly rows: (Row | null)[];
+  /** A segmented table (StoreTable.declareSegmented): checkpointed as segments. */
+  readonly segmented?: boolean;
+  /** Its low water as of the committed epoch (StoreTable.expireBelow). */
+  readonly lowWater?: string;
 }
 
 /**

@@ -33,6 +33,7 @@ import { BatchRecord } from '../batch-record';
 import type { Db } from '../db';
 import type { ColdStateReader, PublishedKeys, StateStore, StoreTable, TrackingStateStore } from './api';
 import { type CheckpointRecord, PARAMS_KEY, checkpointKey, encodeCheckpoint, prefixedKey, stateKeyPrefix } from './keys';
+import { type SegmentInfo, type SegmentWrite, type SegmentedTableState, applySegmentWrite, dropSegments, emptySegmentedTable, encodeSegment, planSegment } from './segments';
 
 /**
  * Default barriers per checkpoint (RisingWave's `checkpoint_frequency`): 100 × 10 ms
@@ -68,6 +69,8 @@ export interface DurableStoreOptions {
   readonly memoryLimit?: number;
   /** Point-read tables recovery left in LevelDB (cold mode): table id → live key count. */
   readonly cold?: ReadonlyMap<number, number>;
+  /** Segmented tables recovery loaded: what LevelDB holds of each (segments.ts). */
+  readonly segmented?: ReadonlyMap<number, SegmentedTableState>;
 }
 
 /** Cold mode evicts down to this fraction of the limit, so it does not run at every commit. */
@@ -107,6 +110,10 @@ export class DurableStateStore implements StateStore {
   private readonly drops = new Map<number, Set<string>>();
   /** State tables loaded (or left cold) at recovery, for `retainOnly`. */
   private readonly loadedIds: number[];
+  /** Segmented tables (segments.ts): what LevelDB holds of each. */
+  private readonly segmented = new Map<number, SegmentedTableState>();
+  /** Dropped segmented tables, whose segments the next checkpoint deletes. */
+  private segmentDrops: [number, SegmentedTableState][] = [];
   /** Dropped tables that were partly in memory: their LevelDB keys, being listed for the next checkpoint. */
   private dropScans: Promise<Buffer[]>[] = [];
   /** Cold mode: bytes of state kept in memory (0: no limit). */
@@ -158,6 +165,7 @@ export class DurableStateStore implements StateStore {
     this.lastInfo = JSON.stringify(checkpoint?.info ?? null);
     this.source = () => ({ seq: appliedSeq(), info: null });
     this.loadedIds = [...loaded.keys(), ...(opts.cold?.keys() ?? [])];
+    for (const [id, st] of opts.segmented ?? []) this.segmented.set(id, st);
     if (checkpoint) {
       // Loaded as epoch 1 and published as the checkpoint's epoch: the committed view is
       // the checkpoint, and the next epoch is the one after it.
@@ -325,6 +333,19 @@ export class DurableStateStore implements StateStore {
   }
 
   dropTable(tableId: number): void {
+    const seg = this.segmented.get(tableId);
+    if (seg) {
+      // Its rows are in segments, not keys: the next checkpoint deletes those (and any a
+      // checkpoint in flight adds to `seg`). Recorded in `drops` too (empty), so a failing
+      // checkpoint in flight has somewhere to put the table's keys.
+      seg.dropped = true;
+      this.segmented.delete(tableId);
+      this.segmentDrops.push([tableId, seg]);
+      this.retry.delete(tableId);
+      if (!this.drops.has(tableId)) this.drops.set(tableId, new Set());
+      this.inner.dropTable(tableId);
+      return;
+    }
     if (this.inner.isPartial(tableId)) {
       // Keys only in LevelDB: listed by a scan once the checkpoint in flight (which may write
       // some of them) is done; the next checkpoint deletes them before anything else.
@@ -420,7 +441,7 @@ export class DurableStateStore implements StateStore {
     this.lastEpoch = epoch;
     // Published by commits up to this one, i.e. written in epochs ≤ epoch.
     const taken = this.inner.takePublished();
-    if (taken.length === 0 && this.retry.size === 0 && this.drops.size === 0 && seq === this.lastSeq && infoJson === this.lastInfo) {
+    if (taken.length === 0 && this.retry.size === 0 && this.drops.size === 0 && this.segmentDrops.length === 0 && seq === this.lastSeq && infoJson === this.lastInfo) {
       this.durableEpoch = epoch;
       this.notifyWaiters(epoch);
       return Promise.resolve(); // nothing new: the last checkpoint already describes this state
@@ -435,12 +456,43 @@ export class DurableStateStore implements StateStore {
       const prefix = stateKeyPrefix(id);
       for (const k of keys) rec.putRow(prefix, k, null);
     }
+    const segmentDrops = this.segmentDrops;
+    this.segmentDrops = [];
+    for (const [id, st] of segmentDrops) dropSegments(rec, id, st);
     const retried = [...this.retry];
     this.retry.clear();
+    // Keys of segmented tables, retried or taken, go into one segment per table.
+    const segmentKeys = new Map<number, { keys: string[]; rows: (Row | null)[] }>();
     for (const [id, keys] of retried) {
       const t = this.inner.table(id);
+      if (this.segmented.has(id)) {
+        segmentKeys.set(id, { keys: [...keys], rows: keys.map((k) => t.getCommitted(k) ?? null) });
+        continue;
+      }
       const prefix = stateKeyPrefix(id);
       for (const k of keys) rec.putRow(prefix, k, t.getCommitted(k) ?? null);
+    }
+    const perKey: PublishedKeys[] = [];
+    for (const p of taken) {
+      if (!p.segmented) {
+        perKey.push(p);
+        continue;
+      }
+      let st = this.segmented.get(p.tableId);
+      if (st === undefined) this.segmented.set(p.tableId, (st = emptySegmentedTable()));
+      if (p.lowWater !== undefined && (st.seenLowWater === undefined || p.lowWater > st.seenLowWater)) st.seenLowWater = p.lowWater;
+      const r = segmentKeys.get(p.tableId);
+      if (r === undefined) segmentKeys.set(p.tableId, { keys: p.keys, rows: p.rows });
+      else {
+        for (const k of p.keys) r.keys.push(k);
+        for (const v of p.rows) r.rows.push(v);
+      }
+    }
+    // Planned now, while the committed view is this epoch's: a rewrite reads the whole table.
+    const segments: SegmentWrite[] = [];
+    for (const [id, { keys, rows }] of segmentKeys) {
+      const t = this.inner.table(id);
+      segments.push(planSegment(id, this.segmented.get(id)!, keys, rows, t.size, () => committedImage(t)));
     }
     const record: CheckpointRecord = { epoch, time: Date.now(), seq, info: info ?? null };
     // Recorded with or without a limit: a restart that turns one on leaves these in LevelDB.
@@ -455,7 +507,9 @@ export class DurableStateStore implements StateStore {
     let bytes = 0;
     // Over the memory limit, with the excess pinned until this checkpoint is durable: no slicing.
     const urgent = this.memoryLimit > 0 && this.inner.cacheBytes() > this.memoryLimit;
-    const write = encodeTaken(rec, taken, urgent ? Infinity : ENCODE_SLICE_MS).then(() => {
+    let kept: SegmentInfo[][] = [];
+    const write = encodeTaken(rec, perKey, segments, epoch, urgent ? Infinity : ENCODE_SLICE_MS).then((k) => {
+      kept = k;
       bytes = rec.putBytes;
       rec.put(checkpointKey(), encodeCheckpoint(record));
       for (let s = prevSeq + 1; s <= seq; s++) rec.del(changeLogKey(s));
@@ -473,6 +527,7 @@ export class DurableStateStore implements StateStore {
     return write.then(
       () => {
         this.durableEpoch = epoch;
+        for (let i = 0; i < segments.length; i++) applySegmentWrite(segments[i], kept[i]);
         this._lastCheckpoint = record;
         this._lastStats = { epoch, time: record.time, keys: keyCount, bytes, durationMs: performance.now() - started };
         this.lastError = null;
@@ -482,8 +537,11 @@ export class DurableStateStore implements StateStore {
       (e: unknown) => {
         // Nothing was written: the keys, drops and log records go into the next checkpoint.
         this.dropScans = scans.concat(this.dropScans);
+        this.segmentDrops = segmentDrops.concat(this.segmentDrops);
         for (const [id, keys] of retried) this.requeue(id, keys);
         for (const p of taken) this.requeue(p.tableId, p.keys);
+        // A segmented table's rewrite (its whole table) goes again as plain keys of a segment.
+        for (const w of segments) if (w.whole) this.requeue(w.tableId, w.keys);
         for (const [id, keys] of drops) {
           const merged = this.drops.get(id);
           if (merged) for (const k of keys) merged.add(k);
@@ -515,16 +573,36 @@ const ENCODE_SLICE_MS = 8;
  * so while later epochs run: stored rows are never changed in place (a write stores a new
  * row; the store's committed view relies on the same rule).
  */
-async function encodeTaken(rec: BatchRecord, taken: PublishedKeys[], sliceMs: number): Promise<void> {
+async function encodeTaken(rec: BatchRecord, taken: PublishedKeys[], segments: readonly SegmentWrite[], epoch: number, sliceMs: number): Promise<SegmentInfo[][]> {
   let since = performance.now();
+  const yieldIfDue = (): Promise<void> | null => {
+    if (performance.now() - since <= sliceMs) return null;
+    return new Promise<void>((r) => setImmediate(r)).then(() => {
+      since = performance.now();
+    });
+  };
   for (const { tableId, keys, rows } of taken) {
     const prefix = stateKeyPrefix(tableId);
     for (let i = 0; i < keys.length; i++) {
       rec.putRow(prefix, keys[i], rows[i]);
-      if ((i & 255) === 255 && performance.now() - since > sliceMs) {
-        await new Promise<void>((r) => setImmediate(r));
-        since = performance.now();
+      if ((i & 255) === 255) {
+        const y = yieldIfDue();
+        if (y !== null) await y;
       }
     }
   }
+  const kept: SegmentInfo[][] = [];
+  for (const w of segments) kept.push(await encodeSegment(rec, epoch, w, yieldIfDue));
+  return kept;
+}
+
+/** A table's committed rows as two arrays (a segmented table's rewrite), read at once. */
+function committedImage(t: StoreTable): [string[], Row[]] {
+  const keys: string[] = [];
+  const rows: Row[] = [];
+  for (const [k, row] of t.iterCommitted()) {
+    keys.push(k);
+    rows.push(row);
+  }
+  return [keys, rows];
 }

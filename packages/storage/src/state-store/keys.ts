@@ -1,8 +1,9 @@
 /**
  * LevelDB keys of the durable state store (the layout is listed in level-log.ts):
- * `s/<stateTableId>/<memcomparable key>` for state rows, `k/checkpoint` for the record of
- * the last checkpoint, written in the same batch as the state it describes, and `k/params`
- * for the streaming system parameters (ALTER SYSTEM SET).
+ * `s/<stateTableId>/<memcomparable key>` for state rows, `g/<stateTableId>/…` for the
+ * segments of segmented tables (segments.ts), `k/checkpoint` for the record of the last
+ * checkpoint, written in the same batch as the state it describes, and `k/params` for the
+ * streaming system parameters (ALTER SYSTEM SET).
  */
 
 /** 's': first byte of every state row key. */
@@ -32,6 +33,29 @@ export interface CheckpointRecord {
 /** `s/<stateTableId>/`, built once per table when a checkpoint writes many of its keys. */
 export function stateKeyPrefix(tableId: number): Buffer {
   return Buffer.from(`s/${tableId}/`, 'latin1');
+}
+
+/** 'g': first byte of every key of a segmented state table (segments.ts). */
+export const SEGMENT_PREFIX = 0x67;
+
+/** `g/<stateTableId>/`: every key of one segmented table starts with it. */
+export function segmentTablePrefix(tableId: number): Buffer {
+  return Buffer.from(`g/${tableId}/`, 'latin1');
+}
+
+/** The table's segment written by the checkpoint of `epoch`: `g/<id>/s` + epoch (8 bytes BE, so segments sort by epoch). */
+export function segmentKey(tableId: number, epoch: number): Buffer {
+  const p = segmentTablePrefix(tableId);
+  const b = Buffer.allocUnsafe(p.length + 9);
+  p.copy(b, 0);
+  b[p.length] = 0x73; // 's'
+  b.writeBigUInt64BE(BigInt(epoch), p.length + 1);
+  return b;
+}
+
+/** The table's low-water key (`g/<id>/w`): stored keys below it are gone (see segments.ts). */
+export function lowWaterKey(tableId: number): Buffer {
+  return Buffer.concat([segmentTablePrefix(tableId), Buffer.from('w', 'latin1')]);
 }
 
 /** `prefix` followed by the latin1 bytes of `key` (table rows, level-log.ts; state rows are encoded by batch-record.ts). */

@@ -10,7 +10,9 @@
  * epoch. State: the rows at or above the lower bound — visible ones and, under an upper
  * bound, those still waiting for it — keyed by (ts, stream key…), so that both expiring
  * and releasing are one key range each. A row below the lower bound is never stored: the
- * lower bound only grows, so it can never become visible again.
+ * lower bound only grows, so it can never become visible again. The table is segmented
+ * (storage's segments.ts): checkpoints store the rows that came in since the last one as
+ * one value, and expired rows leave storage a segment at a time.
  *
  * An insert is stored when it passes the lower bound and emitted when it also passes the
  * upper one; a delete (or either half of an update) is forwarded exactly when the stored
@@ -59,7 +61,9 @@ export class TemporalFilterExecutor extends StatefulExecutor {
     this.type = options.types[options.column];
     // Rows are kept until the clock passes them and read back only then (or on a delete):
     // packed, they cost the garbage collector one string each instead of a row of boxes.
-    this.table = options.tables.create(options.types, [options.column, ...options.pk], undefined, true);
+    // Segmented: a checkpoint stores the rows that came in as one LevelDB value and drops
+    // the expired ones a segment at a time (StoreTable.declareSegmented, expireBelow).
+    this.table = options.tables.create(options.types, [options.column, ...options.pk], undefined, { packed: true, segmented: true });
     this.builder = new StreamChunkBuilder(options.types, options.chunkSize);
     this.scratch = new Array<Datum>(options.types.length);
     const now = options.initialNow ?? Date.now() * 1000;
@@ -155,12 +159,15 @@ export class TemporalFilterExecutor extends StatefulExecutor {
     if (next === null || (this.lower !== null && this.lower !== undefined && compareDatum(this.type, next, this.lower) <= 0)) return;
     const rows: Row[] = [];
     // Keys order by ts first: everything up to the bound is one leading range.
-    for (const row of this.table.range(undefined, { values: [next], inclusive: !this.options.inclusive })) rows.push(row);
+    const expired = { values: [next], inclusive: !this.options.inclusive };
+    for (const row of this.table.range(undefined, expired)) rows.push(row);
     const col = this.options.column;
     for (const row of rows) {
       this.table.deleteByKey(this.table.keyOfRow(row));
       if (this.passesUpper(row[col])) this.emit(this.builder.append(Op.Delete, row));
     }
+    // Nothing below the bound is stored again (passesLower): storage may drop that range.
+    this.table.expireBelow(expired);
     this.lower = next;
   }
 

@@ -82,6 +82,12 @@ class MemStoreTable implements StoreTable {
   private live = 0;
   /** Owner reads only by key (see StoreTable.declarePointReads). */
   private pointReads = false;
+  /** Checkpointed as segments (StoreTable.declareSegmented). */
+  private segmentedLayout = false;
+  /** Low waters set in epochs not yet published, oldest first (StoreTable.expireBelow). */
+  private lowWaters: { epoch: number; key: string }[] = [];
+  /** The low water as of the committed epoch. */
+  private publishedLowWater: string | undefined;
   /** Some keys may be only in LevelDB (recovered lazily, or a live entry was evicted). */
   partial = false;
   /** Open cold scans: no eviction, and no tombstone dropped, from the table while one runs (see ColdScanOf). */
@@ -114,6 +120,19 @@ class MemStoreTable implements StoreTable {
 
   declarePointReads(): void {
     this.pointReads = true;
+  }
+
+  declareSegmented(): void {
+    if (this.pointReads) throw new Error(`state table ${this.tableId}: a point-read table cannot be segmented`);
+    this.segmentedLayout = true;
+  }
+
+  expireBelow(epoch: number, key: string): void {
+    const last = this.lowWaters.length > 0 ? this.lowWaters[this.lowWaters.length - 1].key : this.publishedLowWater;
+    if (last !== undefined && key <= last) return;
+    this.lowWaters.push({ epoch, key });
+    // Published with the epoch even when the table has no writes in it.
+    this.store.noteDirty(this);
   }
 
   markCold(liveCount: number): void {
@@ -370,6 +389,7 @@ class MemStoreTable implements StoreTable {
 
   /** Forgets the images of epochs ≤ epoch; returns whether later epochs still have writes. */
   publish(epoch: number): boolean {
+    while (this.lowWaters.length > 0 && this.lowWaters[0].epoch <= epoch) this.publishedLowWater = this.lowWaters.shift()!.key;
     const logs = this.logs;
     const bounded = this.bounded;
     let n = 0;
@@ -405,7 +425,7 @@ class MemStoreTable implements StoreTable {
         this.store.notePublished(this);
       }
     }
-    return logs.length > 0;
+    return logs.length > 0 || this.lowWaters.length > 0;
   }
 
   /** The keys of the published logs, each entry once, with committed values; forgets the logs. */
@@ -426,7 +446,8 @@ class MemStoreTable implements StoreTable {
     }
     this.published = [];
     this.publishedEntries = 0;
-    return { tableId: this.tableId, keys, rows };
+    if (!this.segmentedLayout) return { tableId: this.tableId, keys, rows };
+    return { tableId: this.tableId, keys, rows, segmented: true, lowWater: this.publishedLowWater };
   }
 
   /** Approximate bytes of the entries, from a sample of their sizes (resampled as the table changes). */

@@ -35,6 +35,19 @@ export interface StateTableDesc {
    * Rows recovered from LevelDB arrive unpacked; reads accept both forms.
    */
   readonly packed?: boolean;
+  /**
+   * Checkpoint the table as segments (StoreTable.declareSegmented): for state written once,
+   * kept whole in memory, and deleted in key order (with `expireBelow`).
+   */
+  readonly segmented?: boolean;
+}
+
+/** How a table's rows are kept (StateTableAllocator.create). */
+export interface StateTableLayout {
+  /** StateTableDesc.packed */
+  readonly packed?: boolean;
+  /** StateTableDesc.segmented */
+  readonly segmented?: boolean;
 }
 
 /** A store value of a packed table: a row or its packed string (see StateTableDesc.packed). */
@@ -90,6 +103,7 @@ export class StateTable {
     this.pkScratch = new Array(desc.pk.length);
     this.packed = desc.packed === true;
     this._epoch = initialEpoch;
+    if (desc.segmented) this.store.declareSegmented();
   }
 
   /**
@@ -99,6 +113,17 @@ export class StateTable {
   declarePointReads(): this {
     this.store.declarePointReads();
     return this;
+  }
+
+  /**
+   * Every row whose key is below the key of the pk prefix `bound` (or, `inclusive`, at or
+   * below every key extending it) has been deleted in the current epoch and will never be
+   * written again: a segmented table then needs no tombstone per row (StoreTable.expireBelow).
+   */
+  expireBelow(bound: PkBound): void {
+    const k = this.keyOfPk(bound.values);
+    const below = bound.inclusive ? prefixEnd(k) : k;
+    if (below !== undefined) this.store.expireBelow(this._epoch, below);
   }
 
   /** Whether rows of this table may leave memory (a memory limit and declared point reads). */
@@ -295,9 +320,10 @@ export class StateTableAllocator {
     this.next = firstId;
   }
 
-  create(types: readonly DataType[], pk: readonly number[], orders?: readonly KeyOrder[], packed = false): StateTable {
-    this.shapes.push(`${types.map(typeName).join(',')}|${pk.join(',')}|${JSON.stringify(orders ?? [])}`);
-    return new StateTable(this.store, { tableId: this.next++, types, pk, orders, packed });
+  create(types: readonly DataType[], pk: readonly number[], orders?: readonly KeyOrder[], layout: StateTableLayout = {}): StateTable {
+    // A segmented table's rows are stored differently (segments.ts): part of the layout.
+    this.shapes.push(`${types.map(typeName).join(',')}|${pk.join(',')}|${JSON.stringify(orders ?? [])}${layout.segmented ? '|segmented' : ''}`);
+    return new StateTable(this.store, { tableId: this.next++, types, pk, orders, packed: layout.packed, segmented: layout.segmented });
   }
 
   /**
@@ -305,7 +331,8 @@ export class StateTableAllocator {
    * checkpointed state is only valid for a graph with the same layout; a newer version
    * that plans the same query differently (another operator, one state table more or less)
    * must rebuild it rather than read one table's rows as another's (recovery checks this).
-   * Packing is not part of it: packed and plain rows have the same bytes in LevelDB.
+   * Packing is not part of it (packed and plain rows have the same bytes in LevelDB);
+   * segmenting is (a segmented table's rows are not stored one key each).
    */
   get layout(): string {
     return createHash('sha256').update(this.shapes.join('\n')).digest('hex').slice(0, 16);

@@ -1,0 +1,209 @@
+/**
+ * Segmented state tables (segments.ts) through the durable store and real LevelDB: what a
+ * restart recovers must be exactly the table as of the last checkpoint, whatever mix of
+ * inserts, deletes above and below the low water, rewrites and restarts came before; and
+ * storage must hold only segments (no row keys), dropping them once dead.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Row } from '@freshet/common';
+import { MemStateStore } from '@freshet/stream';
+import { openStorage } from '../open';
+import type { StorageEngine } from '../api';
+import type { DurableStateStore } from './durable-store';
+import { Db } from '../db';
+
+async function start(dir: string): Promise<{ storage: StorageEngine; store: DurableStateStore }> {
+  const storage = openStorage({ dataDir: dir });
+  await storage.open();
+  const store = storage.openStateStore(new MemStateStore())!;
+  store.checkpointFrequency = 1;
+  return { storage, store };
+}
+
+/** Every LevelDB key (latin1) starting with `prefix`, read with the storage closed. */
+async function keysWithPrefix(dir: string, prefix: string): Promise<string[]> {
+  const db = new Db(dir);
+  await db.level.open();
+  const out: string[] = [];
+  const lo = Buffer.from(prefix, 'latin1');
+  const hi = Buffer.from(prefix, 'latin1');
+  hi[hi.length - 1]++;
+  for await (const k of db.level.keys({ gte: lo, lt: hi })) out.push(k.toString('latin1'));
+  await db.level.close();
+  return out;
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** Keys that order like a temporal filter's: a fixed-width time, then a sequence number. */
+const key = (time: number, seq: number) => `${String(time).padStart(8, '0')}#${String(seq).padStart(8, '0')}`;
+
+describe('segmented state tables', () => {
+  const ID = 40;
+  let dir: string;
+  let storage: StorageEngine;
+  let store: DurableStateStore;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'freshet-segments-'));
+    ({ storage, store } = await start(dir));
+  });
+  afterEach(async () => {
+    await storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const restart = async () => {
+    await storage.close();
+    ({ storage, store } = await start(dir));
+  };
+
+  const table = () => {
+    const t = store.table(ID);
+    t.declareSegmented();
+    return t;
+  };
+
+  const committed = (): Map<string, Row> => new Map([...store.table(ID).iterCommitted()]);
+
+  it('recovers exactly the last checkpoint under random inserts, deletes, expiry and restarts', async () => {
+    const r = rng(7);
+    // The model: the table as of the last checkpoint.
+    let model = new Map<string, Row>();
+    let working = new Map<string, Row>();
+    let t = table();
+    let now = 1000; // the low water: keys with a time below it are gone
+    let seq = 0;
+    for (let round = 0; round < 60; round++) {
+      const epoch = store.committedEpoch + 1;
+      // New rows, mostly around the present, some a little late.
+      const inserts = Math.floor(r() * 300);
+      for (let i = 0; i < inserts; i++) {
+        const k = key(now + Math.floor(r() * 50), seq++);
+        const row: Row = [seq, `v${seq}`];
+        t.write(epoch, k, row);
+        working.set(k, row);
+      }
+      // Deletes above the low water (retractions), and rewrites of live keys.
+      const live = [...working.keys()];
+      for (let i = 0; i < Math.floor(r() * 40) && live.length > 0; i++) {
+        const k = live[Math.floor(r() * live.length)];
+        if (r() < 0.5) {
+          t.write(epoch, k, null);
+          working.delete(k);
+        } else {
+          const row: Row = [-1, `rewritten in ${epoch}`];
+          t.write(epoch, k, row);
+          working.set(k, row);
+        }
+      }
+      // Time passes: everything below the new low water leaves, as a temporal filter expires it.
+      if (r() < 0.5) {
+        now += Math.floor(r() * 20);
+        const lw = key(now, 0);
+        for (const k of [...working.keys()]) {
+          if (k < lw) {
+            t.write(epoch, k, null);
+            working.delete(k);
+          }
+        }
+        t.expireBelow(epoch, lw);
+      }
+      await store.commitEpoch(epoch);
+      model = new Map(working);
+      expect(committed()).toEqual(model);
+      if (r() < 0.2) {
+        await restart();
+        t = table();
+        expect(committed()).toEqual(model);
+        working = new Map(model);
+      }
+    }
+    await restart();
+    expect(committed()).toEqual(model);
+    await storage.close();
+    // Only segments and the low water: no key per row.
+    expect(await keysWithPrefix(dir, `s/${ID}/`)).toEqual([]);
+    const segs = await keysWithPrefix(dir, `g/${ID}/s`);
+    expect(segs.length).toBeGreaterThan(0);
+    expect(await keysWithPrefix(dir, `g/${ID}/w`)).toHaveLength(1);
+    ({ storage, store } = await start(dir));
+  });
+
+  it('deletes a segment once the low water passes all of its keys', async () => {
+    const t = table();
+    // Three checkpoints, one segment each, times 100…, 200…, 300….
+    for (let s = 1; s <= 3; s++) {
+      const epoch = store.committedEpoch + 1;
+      for (let i = 0; i < 10; i++) t.write(epoch, key(s * 100 + i, i), [s, i]);
+      await store.commitEpoch(epoch);
+    }
+    // The first segment expires whole, the second in part.
+    const epoch = store.committedEpoch + 1;
+    for (const k of [...committed().keys()]) if (k < key(205, 0)) t.write(epoch, k, null);
+    t.expireBelow(epoch, key(205, 0));
+    await store.commitEpoch(epoch);
+    await storage.close();
+    const segs = await keysWithPrefix(dir, `g/${ID}/s`);
+    expect(segs).toHaveLength(2); // the second and third; the expiry itself wrote no tombstones
+    ({ storage, store } = await start(dir));
+    const got = [...committed().keys()];
+    expect(got).toHaveLength(15);
+    expect(got.every((k) => k >= key(205, 0))).toBe(true);
+  });
+
+  it('rewrites the table as one segment when its segments hold mostly dead entries', async () => {
+    let t = table();
+    // One long-lived row, then many short-lived ones deleted above any low water.
+    let epoch = store.committedEpoch + 1;
+    t.write(epoch, key(1, 0), ['kept']);
+    await store.commitEpoch(epoch);
+    for (let round = 0; round < 8; round++) {
+      epoch = store.committedEpoch + 1;
+      for (let i = 0; i < 20_000; i++) t.write(epoch, key(10 + round, i), [round, i]);
+      await store.commitEpoch(epoch);
+      epoch = store.committedEpoch + 1;
+      for (let i = 0; i < 20_000; i++) t.write(epoch, key(10 + round, i), null);
+      await store.commitEpoch(epoch);
+    }
+    await storage.close();
+    // 320,000 entries were written; with at most twice the rows plus the slack kept, a rewrite ran.
+    const segs = await keysWithPrefix(dir, `g/${ID}/s`);
+    expect(segs.length).toBeLessThan(8);
+    ({ storage, store } = await start(dir));
+    t = table();
+    expect([...committed()]).toEqual([[key(1, 0), ['kept']]]);
+  });
+
+  it('deletes every segment of a dropped table', async () => {
+    const t = table();
+    for (let s = 0; s < 3; s++) {
+      const epoch = store.committedEpoch + 1;
+      for (let i = 0; i < 10; i++) t.write(epoch, key(s, i), [s, i]);
+      t.expireBelow(epoch, key(0, 5));
+      await store.commitEpoch(epoch);
+    }
+    store.dropTable(ID);
+    // A table created again under the same id (an MV rebuilt at recovery) starts empty.
+    const again = table();
+    const epoch = store.committedEpoch + 1;
+    again.write(epoch, key(50, 0), ['new']);
+    await store.commitEpoch(epoch);
+    await restart();
+    expect([...committed()]).toEqual([[key(50, 0), ['new']]]);
+    store.dropTable(ID);
+    await store.commitEpoch(store.committedEpoch + 1);
+    await storage.close();
+    expect(await keysWithPrefix(dir, `g/${ID}/`)).toEqual([]);
+    ({ storage, store } = await start(dir));
+  });
+});

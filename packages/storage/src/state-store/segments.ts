@@ -1,0 +1,201 @@
+/**
+ * Segmented state tables: a table a checkpoint writes as ONE LevelDB value — a *segment*
+ * holding every key of the table the checkpoint changed, with its row or a tombstone —
+ * instead of one LevelDB key per row. It is for state whose rows are written once, kept in
+ * memory whole, and leave in key order: a temporal filter's rows, keyed by (time, …), one
+ * per event that passes it.
+ *
+ * Why: a row handed to LevelDB on its own costs a native call on the engine's thread, a
+ * memtable insert on the thread pool, and its share of every compaction after that; a
+ * segment costs those once per table per checkpoint. The rows are still encoded one by
+ * one, into the segment (the same bytes an `s/` row would have).
+ *
+ * Layout (keys.ts): `g/<id>/s<epoch, 8 bytes BE>` → a segment: a batch record of the
+ * table's keys (batch-record.ts: the format object-store deltas use), and `g/<id>/w` → the
+ * table's low water as of the last checkpoint that wrote the table.
+ *
+ * Rules:
+ * - Recovery applies a table's segments in epoch order (a later segment wins per key) and
+ *   then drops the keys below the low water.
+ * - The low water (`StoreTable.expireBelow`) is the owner's promise that every key below it
+ *   has been deleted and will never be written again: a temporal filter's lower bound as it
+ *   grows. Deletes below it need no tombstone, and a segment whose keys are all below it is
+ *   deleted by the next checkpoint that writes the table. Time-ordered state thus leaves
+ *   storage a segment at a time, never key by key.
+ * - When the live segments hold more than twice as many entries as the table has rows
+ *   (rows deleted above the low water, keys rewritten), the checkpoint writes the whole
+ *   table as one segment and deletes the others: each entry written costs at most one more
+ *   later.
+ * - Only tables kept whole in memory can be segmented: a key not in memory could not be
+ *   read from LevelDB by its key. Tables read by key under a memory limit (MV rows,
+ *   aggregate groups) keep their `s/` rows.
+ */
+import type { Row } from '@freshet/common';
+import { BatchRecord } from '../batch-record';
+import { lowWaterKey, segmentKey } from './keys';
+
+/** One live segment of a table. */
+export interface SegmentInfo {
+  readonly epoch: number;
+  /** The greatest key in it: once the low water passes it, the segment holds nothing live. */
+  readonly maxKey: string;
+  /** Entries (rows and tombstones). */
+  readonly entries: number;
+}
+
+/** What storage holds of one segmented table. */
+export interface SegmentedTableState {
+  /** Live segments, oldest first. */
+  segments: SegmentInfo[];
+  /** Entries in them. */
+  entries: number;
+  /** The low water as stored. */
+  lowWater: string | undefined;
+  /** The newest low water the in-memory store reported (stored by the next checkpoint that writes the table). */
+  seenLowWater: string | undefined;
+  /** Set when the table is dropped: a checkpoint in flight still records its segment here, for the drop to delete. */
+  dropped: boolean;
+}
+
+export function emptySegmentedTable(): SegmentedTableState {
+  return { segments: [], entries: 0, lowWater: undefined, seenLowWater: undefined, dropped: false };
+}
+
+/** Entries beyond twice the rows that a table's segments may hold before the table is rewritten whole. */
+const REWRITE_SLACK = 65_536;
+
+/**
+ * One segmented table's part of a checkpoint: the keys it changed (or, for a rewrite,
+ * every row it has) with their values as of the checkpoint's epoch.
+ */
+export interface SegmentWrite {
+  readonly tableId: number;
+  readonly state: SegmentedTableState;
+  readonly keys: readonly string[];
+  readonly rows: readonly (Row | null)[];
+  readonly lowWater: string | undefined;
+  /** The keys and rows are the whole table: every older segment goes. */
+  readonly whole: boolean;
+}
+
+/**
+ * Plans a table's segment: its changed keys, or the whole table (`image`, read now, while
+ * the committed view is the checkpoint's epoch) when the segments would hold too much that
+ * is dead.
+ */
+export function planSegment(
+  tableId: number,
+  state: SegmentedTableState,
+  keys: readonly string[],
+  rows: readonly (Row | null)[],
+  liveRows: number,
+  image: () => [string[], Row[]],
+): SegmentWrite {
+  const lowWater = state.seenLowWater;
+  const live = state.segments.filter((s) => lowWater === undefined || s.maxKey >= lowWater);
+  const entries = live.reduce((n, s) => n + s.entries, 0);
+  if (entries + keys.length > 2 * liveRows + REWRITE_SLACK) {
+    const [allKeys, allRows] = image();
+    return { tableId, state, keys: allKeys, rows: allRows, lowWater, whole: true };
+  }
+  return { tableId, state, keys, rows, lowWater, whole: false };
+}
+
+/** Rows between two checks of the clock while a segment is encoded. */
+const CHECK_EVERY = 256;
+
+/**
+ * Encodes a planned segment into the checkpoint's record: the segment itself, the low water
+ * if it moved, and deletes of the segments it makes dead. `yieldIfDue` is awaited every few
+ * hundred rows (the checkpoint's time slicing). Returns what the table will hold once the
+ * record is durable (apply with `applySegmentWrite`).
+ */
+export async function encodeSegment(rec: BatchRecord, epoch: number, w: SegmentWrite, yieldIfDue: () => Promise<void> | null): Promise<SegmentInfo[]> {
+  const seg = new BatchRecord(Math.max(1 << 12, w.keys.length * 48));
+  const lw = w.lowWater;
+  let maxKey = '';
+  for (let i = 0; i < w.keys.length; i++) {
+    const key = w.keys[i];
+    const row = w.rows[i];
+    // Below the low water a delete needs no tombstone: recovery drops those keys anyway.
+    if (row === null && lw !== undefined && key < lw) continue;
+    seg.putRow(EMPTY, key, row);
+    if (key > maxKey) maxKey = key;
+    if (i % CHECK_EVERY === CHECK_EVERY - 1) {
+      const y = yieldIfDue();
+      if (y !== null) await y;
+    }
+  }
+  const kept: SegmentInfo[] = [];
+  for (const s of w.state.segments) {
+    if (w.whole || (lw !== undefined && s.maxKey < lw)) rec.del(segmentKey(w.tableId, s.epoch));
+    else kept.push(s);
+  }
+  if (seg.length > 0) {
+    rec.put(segmentKey(w.tableId, epoch), seg.bytes());
+    kept.push({ epoch, maxKey, entries: seg.length });
+  }
+  if (lw !== w.state.lowWater) {
+    if (lw === undefined) rec.del(lowWaterKey(w.tableId));
+    else rec.put(lowWaterKey(w.tableId), Buffer.from(lw, 'latin1'));
+  }
+  return kept;
+}
+
+/** Records a segment write made durable. */
+export function applySegmentWrite(w: SegmentWrite, kept: SegmentInfo[]): void {
+  w.state.segments = kept;
+  w.state.entries = kept.reduce((n, s) => n + s.entries, 0);
+  w.state.lowWater = w.lowWater;
+}
+
+/** Deletes of everything a dropped segmented table has in LevelDB. */
+export function dropSegments(rec: BatchRecord, tableId: number, state: SegmentedTableState): void {
+  for (const s of state.segments) rec.del(segmentKey(tableId, s.epoch));
+  rec.del(lowWaterKey(tableId));
+  state.segments = [];
+  state.entries = 0;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Recovery of one segmented table: its segments, in epoch order as LevelDB lists them
+ * (`add`), and its low water (`lowWater`), become its rows and what storage holds of it
+ * (`finish`). Each segment is applied as it is read, so the raw segments are not all held.
+ */
+export class SegmentedTableLoader {
+  private readonly latest = new Map<string, Row | null>();
+  private readonly infos: SegmentInfo[] = [];
+  private lw: string | undefined;
+
+  constructor(private readonly decode: (value: Buffer) => Row) {}
+
+  add(epoch: number, segment: Buffer): void {
+    let maxKey = '';
+    let entries = 0;
+    BatchRecord.decode(segment, (key, v) => {
+      const k = key.toString('latin1');
+      this.latest.set(k, v === null ? null : this.decode(v));
+      if (k > maxKey) maxKey = k;
+      entries++;
+    });
+    this.infos.push({ epoch, maxKey, entries });
+  }
+
+  set lowWater(key: string) {
+    this.lw = key;
+  }
+
+  finish(): { rows: [string, Row][]; state: SegmentedTableState } {
+    const lw = this.lw;
+    const rows: [string, Row][] = [];
+    for (const [k, row] of this.latest) if (row !== null && (lw === undefined || k >= lw)) rows.push([k, row]);
+    const live = this.infos.filter((s) => lw === undefined || s.maxKey >= lw);
+    return {
+      rows,
+      // Segments wholly below the low water are listed too: the next checkpoint of the table deletes them.
+      state: { segments: this.infos, entries: live.reduce((n, s) => n + s.entries, 0), lowWater: lw, seenLowWater: lw, dropped: false },
+    };
+  }
+}
