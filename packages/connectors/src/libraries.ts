@@ -35,3 +35,7 @@ export const awsS3 = lazy<typeof import('@aws-sdk/client-s3')>('@aws-sdk/client-
 /** S3 sink, `ENCODE PARQUET`: columns (apache-arrow) and the file writer (parquet-wasm). */
 export const apacheArrow = lazy<typeof import('apache-arrow')>('apache-arrow');
 export const parquetWasm = lazy<typeof import('parquet-wasm')>('parquet-wasm');
+/** Kafka source, snappy-compressed record batches (decompression only). */
+export const snappyjs = lazy<{ uncompress(compressed: Uint8Array, maxLength?: number): Uint8Array }>('snappyjs');
+/** Kafka source, zstd-compressed record batches (decompression only). */
+export const fzstd = lazy<typeof import('fzstd')>('fzstd');

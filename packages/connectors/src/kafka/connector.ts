@@ -6,8 +6,9 @@
  * `pull` returns rows for FORMAT PLAIN (every change is an insert). FORMAT UPSERT and
  * DEBEZIUM also delete and replace rows, which `Row[]` cannot say: their changes come from
  * `pullChanges`, and `pull` refuses them rather than silently dropping deletes.
- * Malformed messages are skipped, counted (`errorCount`), logged with partition and offset,
- * and recorded for the system table (source-errors.ts).
+ * Malformed messages, and record batches that cannot be decoded (corrupt compressed data),
+ * are skipped, counted (`errorCount`), logged with partition and offset, and recorded for
+ * the system table (source-errors.ts).
  */
 import { type Row, SqlError, SqlState } from '@freshet/common';
 import type { ReaderContext, SourceConnector, SourceReader, SourceSpec, SplitOffsets } from '../api';
@@ -15,6 +16,7 @@ import { createRecordParser } from '../format/parser';
 import type { ParsedChange, ParseError, ParserSpec, RecordParser, SourceMessage } from '../format/types';
 import { kafkaClientConfig } from './config';
 import { KafkaReader, type KafkaReaderOptions } from './reader';
+import type { CorruptBatch } from './record-batch';
 import { recordSourceError } from './source-errors';
 
 export function kafkaParserSpec(spec: SourceSpec, readColumns?: readonly boolean[]): ParserSpec {
@@ -35,7 +37,7 @@ export class KafkaSourceReader implements SourceReader {
   ) {
     this.parser = createRecordParser(kafkaParserSpec(spec, ctx.columns));
     this.plain = (spec.format?.format ?? 'plain').toLowerCase() === 'plain';
-    this.reader = new KafkaReader(kafkaClientConfig(spec.options), { log: ctx.log?.bind(ctx), ...readerOptions });
+    this.reader = new KafkaReader(kafkaClientConfig(spec.options), { log: ctx.log?.bind(ctx), onCorruptBatch: (b) => this.skipBatch(b), ...readerOptions });
   }
 
   pull(max: number): Row[] {
@@ -89,6 +91,13 @@ export class KafkaSourceReader implements SourceReader {
     this.errorCount++;
     recordSourceError(this.spec.name, error);
     this.ctx.log?.(`source ${this.spec.name}: skipped malformed message at partition ${error.partition} offset ${error.offset}: ${error.reason}`);
+  }
+
+  /** A record batch that could not be decoded: skipped, counted, logged and recorded like a malformed message. */
+  private skipBatch(b: CorruptBatch): void {
+    this.errorCount++;
+    recordSourceError(this.spec.name, { partition: b.partition, offset: b.baseOffset, reason: `${b.describe()}: ${b.reason}` });
+    this.ctx.log?.(`source ${this.spec.name}: skipped ${b.describe()}: ${b.reason}`);
   }
 
   offsets(): SplitOffsets {

@@ -41,8 +41,10 @@ export interface PartitionFetch {
   readonly partition: number;
   readonly errorCode: number;
   readonly highWatermark: number;
-  /** Messages appended. */
+  /** Messages appended (CorruptBatch stand-ins included). */
   readonly count: number;
+  /** CorruptBatch stand-ins among them (record-batch.ts). */
+  readonly corrupt: number;
   /** Where the next fetch of this partition starts. */
   readonly nextOffset: number;
 }
@@ -155,7 +157,7 @@ export class KafkaFetchConnection {
         p += 4;
         const from = partitions.get(partition);
         if (from === undefined || errorCode !== KafkaErrorCode.NONE) {
-          result.push({ partition, errorCode, highWatermark, count: 0, nextOffset: from ?? 0 });
+          result.push({ partition, errorCode, highWatermark, count: 0, corrupt: 0, nextOffset: from ?? 0 });
           if (size > 0) p += size;
           continue;
         }
@@ -169,9 +171,9 @@ export class KafkaFetchConnection {
         }
         const end = p + Math.max(size, 0);
         if (end > b.length) throw new Error('malformed Kafka fetch response: record set past the end');
-        const decoded = size > 0 ? decodeRecordSet(b, p, end, partition, from, out, tracker) : { count: 0, nextOffset: from };
+        const decoded = size > 0 ? decodeRecordSet(b, p, end, partition, from, out, tracker) : { count: 0, corrupt: 0, nextOffset: from };
         if (tracker !== null && tracker.empty) this.aborts.delete(partition);
-        result.push({ partition, errorCode, highWatermark, count: decoded.count, nextOffset: decoded.nextOffset });
+        result.push({ partition, errorCode, highWatermark, count: decoded.count, corrupt: decoded.corrupt, nextOffset: decoded.nextOffset });
         p = end;
       }
     }

@@ -88,11 +88,28 @@ describe('KafkaReader', () => {
     expect(comparable(direct).find((m) => m.value === '{"n":5}')?.headers).toEqual(['a=x5', 'a=y5', 'b=z']);
   });
 
-  it('continues from the earliest offset when its position is out of range (the log was truncated)', async () => {
-    broker.createTopic('r-range', 1);
-    await producer.send({ topic: 'r-range', messages: [{ value: 'a' }, { value: 'b' }] });
-    const r = reader({ topic: 'r-range' }, { 0: 50 });
+  it.each(['direct', 'kafkajs'] as const)('continues from the earliest offset when its position is out of range (%s fetch)', async (fetcher) => {
+    const topic = `r-range-${fetcher}`;
+    broker.createTopic(topic, 1);
+    await producer.send({ topic, messages: [{ value: 'a' }, { value: 'b' }] });
+    const r = reader({ topic }, { 0: 50 }, fetcher);
     expect(values(await drain(r, 2))).toEqual(['a', 'b']);
+    expect(r.offsets()).toEqual({ 0: 2 });
+    await producer.send({ topic, messages: [{ value: 'c' }] });
+    expect(values(await drain(r, 1))).toEqual(['c']);
+  });
+
+  it.each(['direct', 'kafkajs'] as const)('continues from the earliest offset when the topic is recreated under it (%s fetch)', async (fetcher) => {
+    const topic = `r-recreated-${fetcher}`;
+    broker.createTopic(topic, 1);
+    await producer.send({ topic, messages: ['a', 'b', 'c', 'd', 'e'].map((value) => ({ value })) });
+    const r = reader({ topic }, undefined, fetcher);
+    expect(values(await drain(r, 5))).toEqual(['a', 'b', 'c', 'd', 'e']);
+    // Deleted and created again while the reader is at offset 5: its position is now past the end.
+    broker.state.deleteTopic(topic);
+    broker.createTopic(topic, 1);
+    await producer.send({ topic, messages: [{ value: 'x' }, { value: 'y' }] });
+    expect(values(await drain(r, 2))).toEqual(['x', 'y']);
     expect(r.offsets()).toEqual({ 0: 2 });
   });
 

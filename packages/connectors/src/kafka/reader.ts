@@ -20,6 +20,11 @@
  * thread; kafkajs's admin still finds leaders and offsets. With SASL, or FRESHET_KAFKA_FETCH
  * =kafkajs, a kafkajs consumer fetches (it authenticates; the direct path does not).
  *
+ * Corrupt record batches (compressed data that does not decompress, records that do not fit
+ * their batch) are skipped as malformed messages are: `poll` passes over them, moving the
+ * position past them, and hands each to `onCorruptBatch` (counted in `stats.corruptBatches`).
+ * Both fetch paths decompress every Kafka codec (compression.ts).
+ *
  * Back-pressure: while `maxBuffered` messages wait to be polled, no further fetch is sent
  * (the kafkajs batch handler does not return, heartbeating while it waits); fetching goes
  * on as soon as `poll` has drained half of them. (kafkajs's `pause()` was used before: a
@@ -30,7 +35,9 @@ import type { Admin, Batch, Consumer, IHeaders, Kafka } from 'kafkajs';
 import { kafkajs } from '../libraries';
 import type { MessageHeader, SourceMessage } from '../format/types';
 import type { KafkaClientConfig } from './config';
+import { registerKafkajsCodecs } from './compression';
 import { KafkaErrorCode, KafkaFetchConnection, type FetchConnectionOptions, type FetchSettings } from './fetch-connection';
+import { CorruptBatch } from './record-batch';
 
 export interface KafkaReaderOptions {
   /** Start positions (partition → next offset), e.g. from a checkpoint; others follow scan.startup.*. */
@@ -45,6 +52,11 @@ export interface KafkaReaderOptions {
    * consumer (always with SASL). FRESHET_KAFKA_FETCH=kafkajs sets the default, to compare.
    */
   readonly fetcher?: 'direct' | 'kafkajs';
+  /**
+   * A record batch that could not be decoded, when `poll` passes over it (its offsets are
+   * consumed). Default: a line to `log`.
+   */
+  readonly onCorruptBatch?: (batch: CorruptBatch) => void;
 }
 
 export interface KafkaReaderStats {
@@ -55,6 +67,8 @@ export interface KafkaReaderStats {
   lastError: string | undefined;
   /** Messages waiting to be polled. */
   buffered: number;
+  /** Record batches skipped as corrupt (see `onCorruptBatch`). */
+  corruptBatches: number;
 }
 
 export class KafkaReader {
@@ -75,7 +89,9 @@ export class KafkaReader {
   private readonly maxBuffered: number;
   private assignedWaiters: (() => void)[] = [];
   private assigned = false;
-  readonly stats: KafkaReaderStats = { sessions: 0, failures: 0, lastError: undefined, buffered: 0 };
+  /** CorruptBatch stand-ins in the buffer: while there are none, `poll` does not look for them. */
+  private corruptBuffered = 0;
+  readonly stats: KafkaReaderStats = { sessions: 0, failures: 0, lastError: undefined, buffered: 0, corruptBatches: 0 };
 
   constructor(
     readonly config: KafkaClientConfig,
@@ -96,6 +112,31 @@ export class KafkaReader {
 
   /** Up to `max` buffered messages, in fetch order per partition. Never waits. */
   poll(max: number): SourceMessage[] {
+    for (;;) {
+      const out = this.take(max);
+      if (this.corruptBuffered === 0 || out.length === 0) return out;
+      const kept = this.passCorrupt(out);
+      if (kept.length > 0) return kept;
+    }
+  }
+
+  /** `out` without its CorruptBatch stand-ins, each reported. */
+  private passCorrupt(out: SourceMessage[]): SourceMessage[] {
+    const kept: SourceMessage[] = [];
+    for (const m of out) {
+      if (!(m instanceof CorruptBatch)) {
+        kept.push(m);
+        continue;
+      }
+      this.corruptBuffered--;
+      this.stats.corruptBatches++;
+      if (this.opts.onCorruptBatch) this.opts.onCorruptBatch(m);
+      else this.opts.log?.(`kafka source ${this.config.topic}: skipped ${m.describe()}: ${m.reason}`);
+    }
+    return kept;
+  }
+
+  private take(max: number): SourceMessage[] {
     const n = Math.min(max, this.buffer.length - this.head);
     if (n <= 0) return [];
     const out = this.buffer.slice(this.head, this.head + n);
@@ -122,6 +163,7 @@ export class KafkaReader {
     for (const [p, o] of Object.entries(offsets)) this.setPosition(Number(p), o);
     this.buffer = [];
     this.head = 0;
+    this.corruptBuffered = 0;
     this.stats.buffered = 0;
     this.restartSession();
     this.wakeFetcher();
@@ -288,6 +330,7 @@ export class KafkaReader {
       if (!live()) return; // a seek or close came meanwhile: these are not wanted
       const buffer = this.buffer;
       for (let i = 0; i < got.length; i++) buffer.push(got[i]);
+      for (const r of results) this.corruptBuffered += r.corrupt; // counted with the push: poll must take them out
       for (const r of results) {
         if (r.errorCode === KafkaErrorCode.OFFSET_OUT_OF_RANGE) {
           // As kafkajs's consumer (fromBeginning): continue from the earliest offset there is.
@@ -325,6 +368,7 @@ export class KafkaReader {
     const generation = this.generation;
     await this.resolveStartOffsets();
     if (generation !== this.generation || this.closed) return; // a seek arrived meanwhile
+    registerKafkajsCodecs();
     const { fetch } = this.config;
     const consumer = this.kafka.consumer({
       groupId: `${this.config.groupPrefix}-${randomUUID()}`,
@@ -404,6 +448,16 @@ export class KafkaReader {
     if (generation !== this.generation || this.closed) return;
     const p = batch.partition;
     let pos = this.fetched.get(p);
+    const first = batch.messages.length > 0 ? Number(batch.messages[0].offset) : undefined;
+    if (pos !== undefined && first !== undefined && first < pos && Number(batch.highWatermark) < pos) {
+      // Our position is past the log's end, so it is out of range: kafkajs's fetch got
+      // OFFSET_OUT_OF_RANGE and restarted at the earliest offset (fromBeginning), as the direct
+      // path does. Not a batch fetched before our seek (those are dropped below): a position
+      // past the high watermark can never be read. Without this the reader waited, silently,
+      // for offsets that no longer come.
+      this.opts.log?.(`kafka source ${this.config.topic}: offset ${pos} of partition ${p} is out of range (the log ends at ${batch.highWatermark}); continuing at ${first}`);
+      pos = first;
+    }
     for (const m of batch.messages) {
       const offset = Number(m.offset);
       if (pos !== undefined && offset < pos) continue; // fetched before our seek applied

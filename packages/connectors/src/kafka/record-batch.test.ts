@@ -4,12 +4,17 @@
  * offsets past 2^32, a truncated tail), then flags kafkajs cannot write set in the header
  * (LogAppendTime, control batches) — both decoders ignore the CRC, so the patched batches
  * stay valid for each. Transactions: aborted ones are dropped as kafkajs's consumer drops
- * them (filterAbortedMessages).
+ * them (filterAbortedMessages). The other codecs (kafkajs has none): the same batch with its
+ * records compressed by each (test-compressors.ts) decodes to the same messages; damaged
+ * ones are skipped whole.
  */
 import { createRequire } from 'node:module';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { SourceMessage } from '../format/types';
-import { AbortTracker, decodeRecordSet, RecordBatchError } from './record-batch';
+import { Codec } from './compression';
+import { AbortTracker, CorruptBatch, decodeRecordSet, RecordBatchError } from './record-batch';
+import { compressBatch, lz4Frame, rawSnappy, xerialSnappy, zstdCommand, zstdStored } from './test-compressors';
 
 const require = createRequire(import.meta.url);
 const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0');
@@ -172,12 +177,64 @@ describe('decodeRecordSet', () => {
     expect(tracker.empty).toBe(true);
   });
 
-  it('rejects codecs and message formats it does not handle, naming them', async () => {
-    const snappy = Buffer.from(await batch(0, [{}]));
-    snappy.writeInt16BE(2, 21);
-    expect(() => ours(snappy, 0, 0)).toThrow(new RecordBatchError('Kafka compression codec snappy is not supported (none and gzip are)'));
+  it('reads every Kafka codec: snappy in both framings, lz4 frames, zstd', async () => {
+    const records = Array.from({ length: 300 }, (_, i) => ({ key: `key-${i}`, value: `{"user_id":${i},"event_type":"${'click'.repeat(1 + (i % 7))}"}`, headers: i % 50 === 0 ? { h: `x${i}` } : undefined }));
+    const plainBatch = await batch(100, records);
+    const expected = plain(ours(plainBatch, 1, 0).out);
+    expect(expected).toHaveLength(300);
+    const zstdReal = zstdCommand(plainBatch.subarray(61));
+    const variants: [string, number, (b: Buffer) => Buffer][] = [
+      ['snappy (xerial, 1 KiB chunks)', Codec.Snappy, (b) => xerialSnappy(b, 1024)],
+      ['snappy (xerial, one chunk)', Codec.Snappy, (b) => xerialSnappy(b)],
+      ['snappy (raw)', Codec.Snappy, rawSnappy],
+      ['lz4', Codec.Lz4, lz4Frame],
+      ['zstd (stored blocks)', Codec.Zstd, zstdStored],
+      ...(zstdReal ? [['zstd (zstd -3)', Codec.Zstd, () => zstdReal] as [string, number, (b: Buffer) => Buffer]] : []),
+    ];
+    for (const [name, codec, compress] of variants) {
+      const compressed = compressBatch(plainBatch, codec, compress);
+      expect(compressed.length, name).toBeLessThan(plainBatch.length * (codec === Codec.Zstd && compress === zstdStored ? 1.1 : 0.5));
+      const mine = ours(compressed, 1, 0);
+      expect(plain(mine.out), name).toEqual(expected);
+      expect([mine.corrupt, mine.nextOffset], name).toEqual([0, 400]);
+      // From inside the batch: records before the position are dropped after decompressing.
+      expect(ours(compressed, 1, 390).out.map((m) => m.offset), name).toEqual(Array.from({ length: 10 }, (_, i) => 390 + i));
+    }
+  });
+
+  it('skips a corrupt compressed batch whole, standing in for it at its last offset, and reads on', async () => {
+    const good = await batch(0, [{ value: 'a' }, { value: 'b' }]);
+    const later = await batch(5, [{ value: 'c' }]);
+    const damaged: [string, Buffer][] = [
+      ['gzip, truncated', compressBatch(await batch(2, [{}, {}, {}]), Codec.Gzip, (b) => gzipSync(b).subarray(0, 20))],
+      ['snappy, raw block garbage', compressBatch(await batch(2, [{}, {}, {}]), Codec.Snappy, () => Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3]))],
+      ['snappy, xerial chunk length past the end', compressBatch(await batch(2, [{}, {}, {}]), Codec.Snappy, (b) => { const x = xerialSnappy(b); x.writeInt32BE(1 << 30, 16); return x; })],
+      ['lz4, truncated frame', compressBatch(await batch(2, [{}, {}, {}]), Codec.Lz4, (b) => lz4Frame(b).subarray(0, 12))],
+      ['lz4, bad header checksum', compressBatch(await batch(2, [{}, {}, {}]), Codec.Lz4, (b) => { const x = lz4Frame(b); x[6] ^= 0xff; return x; })],
+      ['zstd, not a frame', compressBatch(await batch(2, [{}, {}, {}]), Codec.Zstd, () => Buffer.from('not zstd at all'))],
+      ['zstd, records shorter than the batch says', compressBatch(await batch(2, [{}, {}, {}]), Codec.Zstd, (b) => zstdStored(b.subarray(0, b.length - 3)))],
+      ['codec 6 (none such)', compressBatch(await batch(2, [{}, {}, {}]), 6, (b) => b)],
+      ['uncompressed, a record longer than the batch', (() => { const b = Buffer.from(good); b[61] = 0x7e; return b; })()],
+    ];
+    for (const [name, bad] of damaged) {
+      const first = bad.readBigInt64BE(0) === 0n; // the last case damages the first batch itself
+      const set = first ? Buffer.concat([bad, later]) : Buffer.concat([good, bad, later]);
+      const mine = ours(set, 4, 0);
+      expect(mine.corrupt, name).toBe(1);
+      const stand = mine.out.find((m) => m instanceof CorruptBatch) as CorruptBatch;
+      expect([stand.partition, stand.baseOffset, stand.offset, stand.key, stand.value], name).toEqual(first ? [4, 0, 1, null, null] : [4, 2, 4, null, null]);
+      expect(stand.describe(), name).toBe(first ? 'corrupt record batch at partition 4 offsets 0..1' : 'corrupt record batch at partition 4 offsets 2..4');
+      expect(stand.reason.length, name).toBeGreaterThan(0);
+      // Nothing of the damaged batch gets out, the others do, and the next fetch starts after all.
+      expect(mine.out.filter((m) => !(m instanceof CorruptBatch)).map((m) => m.value!.toString()), name).toEqual(first ? ['c'] : ['a', 'b', 'c']);
+      expect(mine.nextOffset, name).toBe(6);
+    }
+  });
+
+  it('still rejects legacy message formats (a broker before 0.11), naming them', async () => {
     const v1 = Buffer.from(await batch(0, [{}]));
     v1.writeInt8(1, 16);
+    expect(() => ours(v1, 0, 0)).toThrow(RecordBatchError);
     expect(() => ours(v1, 0, 0)).toThrow(/message format v1 .* not supported/);
   });
 });

@@ -6,16 +6,20 @@
  * spread), then its consumer re-parses every offset; at 50,000 messages/s that was most of
  * the source's cost on the engine thread.
  *
- * Handled as Kafka's Java consumer does: uncompressed and gzip batches (kafkajs's built-in
- * codecs; snappy / lz4 / zstd are rejected with an error naming the codec), LogAppendTime
+ * Handled as Kafka's Java consumer does: every codec (none, gzip, snappy in both framings,
+ * lz4, zstd: compression.ts), LogAppendTime
  * (every record carries the batch's max timestamp), control batches (transaction markers:
  * skipped, their offsets still consumed), aborted transactions under read_committed (the
  * Fetch response's aborted list, as KIP-98 describes), and a truncated last batch (a fetch
  * cut at max bytes: read again by the next fetch). Legacy message sets (magic 0/1, brokers
  * before 0.11) are rejected. CRCs are not checked (kafkajs does not either; TCP has its own).
+ *
+ * A batch whose records cannot be decoded (corrupt compressed data, records that do not fit
+ * the batch) is skipped whole, as a malformed message is: a `CorruptBatch` takes its place in
+ * the output at its last offset, so positions move past it and the reader reports it.
  */
-import { gunzipSync } from 'node:zlib';
 import type { MessageHeader, SourceMessage } from '../format/types';
+import { CompressionError, decompress } from './compression';
 
 /** Bytes before the first record: base offset … record count. */
 export const BATCH_HEADER_BYTES = 61;
@@ -23,7 +27,6 @@ const COMPRESSION_MASK = 0x07;
 const LOG_APPEND_TIME = 0x08;
 const TRANSACTIONAL = 0x10;
 const CONTROL = 0x20;
-const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 const NO_HEADERS: MessageHeader[] = [];
 
 /** An aborted transaction from a Fetch response (read_committed): producer and first offset. */
@@ -34,10 +37,36 @@ export interface AbortedTransaction {
 
 export class RecordBatchError extends Error {}
 
+/**
+ * A record batch that could not be decoded, standing in the message stream for its records:
+ * `offset` is the batch's last offset (so a position taken after it is past the batch),
+ * `baseOffset` its first. Never parsed: the reader takes it out and reports it.
+ */
+export class CorruptBatch implements SourceMessage {
+  readonly key = null;
+  readonly value = null;
+  readonly headers = NO_HEADERS;
+  constructor(
+    readonly partition: number,
+    readonly baseOffset: number,
+    readonly offset: number,
+    readonly timestamp: number,
+    /** What is wrong with it (the decompressor's or the record decoder's message). */
+    readonly reason: string,
+  ) {}
+
+  /** "corrupt record batch at partition 0 offsets 5..9" (log lines, error lists). */
+  describe(): string {
+    return `corrupt record batch at partition ${this.partition} offsets ${this.baseOffset}..${this.offset}`;
+  }
+}
+
 /** What one partition's record set held. */
 export interface DecodedRecords {
-  /** Messages appended to `out`. */
+  /** Messages appended to `out` (CorruptBatch stand-ins included). */
   count: number;
+  /** CorruptBatch stand-ins among them. */
+  corrupt: number;
   /**
    * The offset after the last complete batch (control and aborted records included), where
    * the next fetch starts; `fromOffset` if no batch was complete.
@@ -90,6 +119,7 @@ export function decodeRecordSet(
 ): DecodedRecords {
   let pos = start;
   let count = 0;
+  let corrupt = 0;
   let nextOffset = fromOffset;
   while (end - pos >= BATCH_HEADER_BYTES) {
     const batchStart = pos;
@@ -115,19 +145,27 @@ export function decodeRecordSet(
     }
     if ((attributes & TRANSACTIONAL) !== 0 && aborts !== null && aborts.aborted(producerId, baseOffset)) continue;
     const codec = attributes & COMPRESSION_MASK;
-    let rb = buf;
-    let rpos = batchStart + BATCH_HEADER_BYTES;
-    let rend = batchEnd;
-    if (codec !== 0) {
-      if (codec !== 1) throw new RecordBatchError(`Kafka compression codec ${CODECS[codec] ?? codec} is not supported (none and gzip are)`);
-      rb = gunzipSync(buf.subarray(rpos, rend));
-      rpos = 0;
-      rend = rb.length;
+    const mark = out.length;
+    try {
+      let rb = buf;
+      let rpos = batchStart + BATCH_HEADER_BYTES;
+      let rend = batchEnd;
+      if (codec !== 0) {
+        rb = decompress(codec, buf.subarray(rpos, rend));
+        rpos = 0;
+        rend = rb.length;
+      }
+      const logAppend = (attributes & LOG_APPEND_TIME) !== 0;
+      count += decodeRecords(rb, rpos, rend, recordCount, partition, baseOffset, logAppend, firstTimestamp, maxTimestamp, fromOffset, out);
+    } catch (e) {
+      if (!(e instanceof RecordBatchError || e instanceof CompressionError)) throw e;
+      out.length = mark; // the whole batch is skipped, not the records before the damage
+      out.push(new CorruptBatch(partition, baseOffset, lastOffset, maxTimestamp, e.message));
+      count++;
+      corrupt++;
     }
-    const logAppend = (attributes & LOG_APPEND_TIME) !== 0;
-    count += decodeRecords(rb, rpos, rend, recordCount, partition, baseOffset, logAppend, firstTimestamp, maxTimestamp, fromOffset, out);
   }
-  return { count, nextOffset };
+  return { count, corrupt, nextOffset };
 }
 
 /** The records of one batch; under LogAppendTime every record takes `maxTimestamp`. */
@@ -149,7 +187,8 @@ function decodeRecords(
   for (let i = 0; i < n; i++) {
     const length = r.varint();
     const recordEnd = r.pos + length;
-    if (length < 0 || recordEnd > end) throw new RecordBatchError(`corrupt Kafka record batch at offset ${baseOffset} (partition ${partition})`);
+    // Negated so that NaN (a read past the end) fails too.
+    if (!(length >= 0 && recordEnd <= end)) throw new RecordBatchError(`record ${i} of ${n} does not fit the batch`);
     r.pos++; // record attributes: unused
     const tsDelta = r.varlong();
     const offset = baseOffset + r.varint();
@@ -158,13 +197,15 @@ function decodeRecords(
     const headerCount = r.varint();
     let headers = NO_HEADERS;
     if (headerCount > 0) {
+      // Each header takes at least two bytes: a larger count is damage (and would loop for long).
+      if (headerCount * 2 > recordEnd - r.pos) throw new RecordBatchError(`record ${i} of ${n} claims ${headerCount} headers`);
       headers = new Array<MessageHeader>(headerCount);
       for (let h = 0; h < headerCount; h++) {
         const k = r.bytes();
         headers[h] = { key: k === null ? '' : k.toString('utf8'), value: r.bytes() };
       }
     }
-    r.pos = recordEnd;
+    if (r.pos !== recordEnd) throw new RecordBatchError(`record ${i} of ${n}: its fields do not match its length`);
     if (offset < fromOffset) continue;
     out.push({ partition, offset, key, value, timestamp: logAppend ? maxTimestamp : firstTimestamp + tsDelta, headers });
     count++;

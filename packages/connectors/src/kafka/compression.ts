@@ -1,0 +1,115 @@
+/**
+ * Kafka's record-batch compression codecs, decompression only (a source never compresses):
+ * the batch attribute's low three bits name the codec, and the whole records section after
+ * the batch header is one compressed blob.
+ *
+ * - gzip (1): node:zlib.
+ * - snappy (2): two framings exist in the wild. Kafka's Java client writes snappy-java's
+ *   "xerial" stream (an 8-byte magic `\x82SNAPPY\0`, two version ints, then length-prefixed
+ *   raw snappy chunks); librdkafka, Sarama, franz-go and kafkajs-snappy write one raw snappy
+ *   block. Both are read, told apart by the magic (as librdkafka does). Raw snappy: snappyjs.
+ * - lz4 (3): the LZ4 frame format (lz4-frame.ts, strict: see there why not from npm).
+ * - zstd (4): fzstd (pure JS, decompression only).
+ *
+ * Failures throw CompressionError naming the codec; the caller treats the batch as corrupt.
+ * The libraries load on first use (../libraries.ts): a server that reads no compressed topic
+ * never loads them.
+ */
+import { gunzipSync } from 'node:zlib';
+import { fzstd, kafkajs, snappyjs } from '../libraries';
+import { lz4DecompressFrames } from './lz4-frame';
+
+export const Codec = { None: 0, Gzip: 1, Snappy: 2, Lz4: 3, Zstd: 4 } as const;
+const NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+
+export class CompressionError extends Error {}
+
+/** The codec's name (Kafka's `compression.type` spelling), or its number if there is none. */
+export function codecName(codec: number): string {
+  return NAMES[codec] ?? `unknown (${codec})`;
+}
+
+/** The uncompressed records of a batch compressed with `codec` (1–4). */
+export function decompress(codec: number, data: Uint8Array): Buffer {
+  try {
+    switch (codec) {
+      case Codec.Gzip:
+        return gunzipSync(data);
+      case Codec.Snappy:
+        return snappy(data);
+      case Codec.Lz4:
+        return lz4DecompressFrames(data);
+      case Codec.Zstd: {
+        const out = fzstd().decompress(data);
+        return Buffer.from(out.buffer, out.byteOffset, out.length);
+      }
+    }
+  } catch (e) {
+    throw new CompressionError(`corrupt ${codecName(codec)} data: ${(e as Error).message}`);
+  }
+  throw new CompressionError(`Kafka compression codec ${codecName(codec)} does not exist (gzip, snappy, lz4 and zstd do)`);
+}
+
+/** snappy-java's stream header: magic, then version and compatible version (both 1). */
+const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
+const XERIAL_HEADER_BYTES = 16;
+/**
+ * A raw snappy element expands at most ~21× (a 3-byte copy writes 64 bytes), so a block
+ * declaring more than this many times its size is corrupt; refusing it before allocating
+ * keeps a corrupt length prefix from costing gigabytes.
+ */
+const SNAPPY_MAX_RATIO = 32;
+
+function snappy(data: Uint8Array): Buffer {
+  if (data.length >= XERIAL_HEADER_BYTES && XERIAL_MAGIC.equals(data.subarray(0, 8))) return xerialSnappy(data);
+  return rawSnappy(data);
+}
+
+function rawSnappy(block: Uint8Array): Buffer {
+  const out = snappyjs().uncompress(block, block.length * SNAPPY_MAX_RATIO + 64);
+  return Buffer.isBuffer(out) ? out : Buffer.from(out.buffer, out.byteOffset, out.length);
+}
+
+/** snappy-java's framing: `[int32 BE length][raw snappy block]` after the 16-byte header. */
+function xerialSnappy(data: Uint8Array): Buffer {
+  const view = Buffer.from(data.buffer, data.byteOffset, data.length);
+  const parts: Buffer[] = [];
+  let total = 0;
+  let pos = XERIAL_HEADER_BYTES;
+  while (pos < view.length) {
+    if (pos + 4 > view.length) throw new Error('xerial snappy chunk length is truncated');
+    const len = view.readInt32BE(pos);
+    pos += 4;
+    if (len < 0 || pos + len > view.length) throw new Error(`xerial snappy chunk of ${len} bytes runs past the end`);
+    const part = rawSnappy(view.subarray(pos, pos + len));
+    parts.push(part);
+    total += part.length;
+    pos += len;
+  }
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
+}
+
+let kafkajsCodecsRegistered = false;
+
+/**
+ * Gives kafkajs's consumer (the SASL fetch path) the same decompression: kafkajs ships
+ * gzip only and looks the others up in its `CompressionCodecs` registry. Freshet's Kafka
+ * sink does not compress, so these codecs refuse to.
+ */
+export function registerKafkajsCodecs(): void {
+  if (kafkajsCodecsRegistered) return;
+  kafkajsCodecsRegistered = true;
+  const { CompressionCodecs, CompressionTypes } = kafkajs();
+  for (const codec of [Codec.Snappy, Codec.Lz4, Codec.Zstd]) {
+    const impl = {
+      async compress(): Promise<Buffer> {
+        throw new CompressionError(`Freshet does not write ${codecName(codec)}-compressed Kafka batches`);
+      },
+      async decompress(buffer: Buffer): Promise<Buffer> {
+        return decompress(codec, buffer);
+      },
+    };
+    const type = codec === Codec.Snappy ? CompressionTypes.Snappy : codec === Codec.Lz4 ? CompressionTypes.LZ4 : CompressionTypes.ZSTD;
+    CompressionCodecs[type] = () => impl;
+  }
+}
