@@ -33,7 +33,20 @@ import { BatchRecord } from '../batch-record';
 import type { Db } from '../db';
 import type { ColdStateReader, PublishedKeys, StateStore, StoreTable, TrackingStateStore } from './api';
 import { type CheckpointRecord, PARAMS_KEY, checkpointKey, encodeCheckpoint, prefixedKey, stateKeyPrefix } from './keys';
-import { type SegmentInfo, type SegmentWrite, type SegmentedTableState, applySegmentWrite, dropSegments, emptySegmentedTable, encodeSegment, planSegment } from './segments';
+import {
+  type SegmentInfo,
+  type SegmentWrite,
+  type SegmentedTableState,
+  applySegmentWrite,
+  dropSegments,
+  emptySegmentedTable,
+  encodeSegment,
+  isOldest,
+  planSegment,
+  segmentKeys,
+  segmentsToClean,
+} from './segments';
+import { segmentKey } from './keys';
 
 /**
  * Default barriers per checkpoint (RisingWave's `checkpoint_frequency`): 100 × 10 ms
@@ -415,6 +428,34 @@ export class DurableStateStore implements StateStore {
     return p;
   }
 
+  /**
+   * Reads back the oldest segments' keys of each segmented table that needs cleaning
+   * (segments.ts), in the background: the next checkpoint that writes the table cleans them.
+   */
+  private startCleaning(): void {
+    for (const [id, st] of this.segmented) {
+      // Keys read for segments the low water has deleted since: read again.
+      if (st.cleaning !== null && !isOldest(st, st.cleaning.epochs)) st.cleaning = null;
+      if (st.reading || st.cleaning !== null) continue;
+      const epochs = segmentsToClean(st, this.inner.table(id).size);
+      if (epochs.length === 0) continue;
+      st.reading = true;
+      this.db.level.getMany(epochs.map((e) => segmentKey(id, e))).then(
+        (values) => {
+          st.reading = false;
+          if (values.some((v) => v === undefined) || !isOldest(st, epochs)) return;
+          const keys: string[] = [];
+          for (const v of values) for (const k of segmentKeys(v!)) keys.push(k);
+          st.cleaning = { epochs, keys };
+        },
+        (e: unknown) => {
+          st.reading = false;
+          this.onError(`state: reading segments of table ${id} for cleaning failed: ${(e as Error).message}`);
+        },
+      );
+    }
+  }
+
   /** Keys of a failed checkpoint, for the next one (with the drop, if their table was dropped meanwhile). */
   private requeue(tableId: number, keys: readonly string[]): void {
     const dropped = this.drops.get(tableId);
@@ -462,11 +503,11 @@ export class DurableStateStore implements StateStore {
     const retried = [...this.retry];
     this.retry.clear();
     // Keys of segmented tables, retried or taken, go into one segment per table.
-    const segmentKeys = new Map<number, { keys: string[]; rows: (Row | null)[] }>();
+    const changedSegmentKeys = new Map<number, { keys: string[]; rows: (Row | null)[] }>();
     for (const [id, keys] of retried) {
       const t = this.inner.table(id);
       if (this.segmented.has(id)) {
-        segmentKeys.set(id, { keys: [...keys], rows: keys.map((k) => t.getCommitted(k) ?? null) });
+        changedSegmentKeys.set(id, { keys: [...keys], rows: keys.map((k) => t.getCommitted(k) ?? null) });
         continue;
       }
       const prefix = stateKeyPrefix(id);
@@ -481,18 +522,18 @@ export class DurableStateStore implements StateStore {
       let st = this.segmented.get(p.tableId);
       if (st === undefined) this.segmented.set(p.tableId, (st = emptySegmentedTable()));
       if (p.lowWater !== undefined && (st.seenLowWater === undefined || p.lowWater > st.seenLowWater)) st.seenLowWater = p.lowWater;
-      const r = segmentKeys.get(p.tableId);
-      if (r === undefined) segmentKeys.set(p.tableId, { keys: p.keys, rows: p.rows });
+      const r = changedSegmentKeys.get(p.tableId);
+      if (r === undefined) changedSegmentKeys.set(p.tableId, { keys: p.keys, rows: p.rows });
       else {
         for (const k of p.keys) r.keys.push(k);
         for (const v of p.rows) r.rows.push(v);
       }
     }
-    // Planned now, while the committed view is this epoch's: a rewrite reads the whole table.
+    // Planned now, while the committed view is this epoch's: cleaning reads keys' values.
     const segments: SegmentWrite[] = [];
-    for (const [id, { keys, rows }] of segmentKeys) {
+    for (const [id, { keys, rows }] of changedSegmentKeys) {
       const t = this.inner.table(id);
-      segments.push(planSegment(id, this.segmented.get(id)!, keys, rows, t.size, () => committedImage(t)));
+      segments.push(planSegment(id, this.segmented.get(id)!, keys, rows, (k) => t.getCommitted(k)));
     }
     const record: CheckpointRecord = { epoch, time: Date.now(), seq, info: info ?? null };
     // Recorded with or without a limit: a restart that turns one on leaves these in LevelDB.
@@ -528,6 +569,7 @@ export class DurableStateStore implements StateStore {
       () => {
         this.durableEpoch = epoch;
         for (let i = 0; i < segments.length; i++) applySegmentWrite(segments[i], kept[i]);
+        this.startCleaning();
         this._lastCheckpoint = record;
         this._lastStats = { epoch, time: record.time, keys: keyCount, bytes, durationMs: performance.now() - started };
         this.lastError = null;
@@ -540,8 +582,6 @@ export class DurableStateStore implements StateStore {
         this.segmentDrops = segmentDrops.concat(this.segmentDrops);
         for (const [id, keys] of retried) this.requeue(id, keys);
         for (const p of taken) this.requeue(p.tableId, p.keys);
-        // A segmented table's rewrite (its whole table) goes again as plain keys of a segment.
-        for (const w of segments) if (w.whole) this.requeue(w.tableId, w.keys);
         for (const [id, keys] of drops) {
           const merged = this.drops.get(id);
           if (merged) for (const k of keys) merged.add(k);
@@ -596,13 +636,4 @@ async function encodeTaken(rec: BatchRecord, taken: PublishedKeys[], segments: r
   return kept;
 }
 
-/** A table's committed rows as two arrays (a segmented table's rewrite), read at once. */
-function committedImage(t: StoreTable): [string[], Row[]] {
-  const keys: string[] = [];
-  const rows: Row[] = [];
-  for (const [k, row] of t.iterCommitted()) {
-    keys.push(k);
-    rows.push(row);
-  }
-  return [keys, rows];
-}
+

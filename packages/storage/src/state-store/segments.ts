@@ -22,10 +22,13 @@
  *   grows. Deletes below it need no tombstone, and a segment whose keys are all below it is
  *   deleted by the next checkpoint that writes the table. Time-ordered state thus leaves
  *   storage a segment at a time, never key by key.
- * - When the live segments hold more than twice as many entries as the table has rows
- *   (rows deleted above the low water, keys rewritten), the checkpoint writes the whole
- *   table as one segment and deletes the others: each entry written costs at most one more
- *   later.
+ * - Cleaning, as in a log-structured file system: when the live segments hold more than
+ *   twice as many entries as the table has rows (rows deleted above the low water, keys
+ *   rewritten), the oldest segment's keys are read back from LevelDB in the background;
+ *   the next checkpoint writes those still in the table again, with their values as of its
+ *   epoch, into its own segment and deletes the oldest. Tombstones in the oldest segment
+ *   go with it: nothing older is left for them to hide. One segment per checkpoint, so no
+ *   checkpoint rewrites a whole table, and each entry written costs at most about one more.
  * - Only tables kept whole in memory can be segmented: a key not in memory could not be
  *   read from LevelDB by its key. Tables read by key under a memory limit (MV rows,
  *   aggregate groups) keep their `s/` rows.
@@ -47,26 +50,59 @@ export interface SegmentInfo {
 export interface SegmentedTableState {
   /** Live segments, oldest first. */
   segments: SegmentInfo[];
-  /** Entries in them. */
-  entries: number;
   /** The low water as stored. */
   lowWater: string | undefined;
   /** The newest low water the in-memory store reported (stored by the next checkpoint that writes the table). */
   seenLowWater: string | undefined;
   /** Set when the table is dropped: a checkpoint in flight still records its segment here, for the drop to delete. */
   dropped: boolean;
+  /** The oldest segments' keys, read back for cleaning (null: none ready), and whether a read is running. */
+  cleaning: { readonly epochs: readonly number[]; readonly keys: readonly string[] } | null;
+  reading: boolean;
 }
 
 export function emptySegmentedTable(): SegmentedTableState {
-  return { segments: [], entries: 0, lowWater: undefined, seenLowWater: undefined, dropped: false };
+  return { segments: [], lowWater: undefined, seenLowWater: undefined, dropped: false, cleaning: null, reading: false };
 }
 
-/** Entries beyond twice the rows that a table's segments may hold before the table is rewritten whole. */
-const REWRITE_SLACK = 65_536;
+/** Dead entries (beyond the table's rows) a table's segments may hold before the oldest is cleaned. */
+const CLEAN_SLACK = 65_536;
+
+/** Keys one checkpoint reads back and looks up for cleaning, at most (a few ms of lookups). */
+const CLEAN_MAX_KEYS = 131_072;
 
 /**
- * One segmented table's part of a checkpoint: the keys it changed (or, for a rewrite,
- * every row it has) with their values as of the checkpoint's epoch.
+ * The oldest segments to clean, oldest first: while the live segments hold more than
+ * twice as many entries as the table has rows (beyond a slack), enough of them to cover
+ * that excess, up to CLEAN_MAX_KEYS entries, and never the newest. Empty: none needed.
+ */
+export function segmentsToClean(state: SegmentedTableState, liveRows: number): number[] {
+  const lw = state.seenLowWater;
+  const live = state.segments.filter((s) => lw === undefined || s.maxKey >= lw);
+  let excess = live.reduce((n, s) => n + s.entries, 0) - 2 * liveRows - CLEAN_SLACK;
+  const out: number[] = [];
+  let keys = 0;
+  // Cleaning starts at the oldest segment: a tombstone may only go with every older segment.
+  for (const s of state.segments) {
+    if (excess <= 0 || out.length === state.segments.length - 1) break;
+    if (out.length > 0 && keys + s.entries > CLEAN_MAX_KEYS) break;
+    out.push(s.epoch);
+    keys += s.entries;
+    excess -= s.entries;
+  }
+  return out;
+}
+
+/** The keys of a segment read back from LevelDB (for cleaning). */
+export function segmentKeys(segment: Buffer): string[] {
+  const keys: string[] = [];
+  BatchRecord.decode(segment, (key) => keys.push(key.toString('latin1')));
+  return keys;
+}
+
+/**
+ * One segmented table's part of a checkpoint: the keys it changed, with their values as of
+ * the checkpoint's epoch (the cleaned segment's live keys first, if one is cleaned).
  */
 export interface SegmentWrite {
   readonly tableId: number;
@@ -74,31 +110,47 @@ export interface SegmentWrite {
   readonly keys: readonly string[];
   readonly rows: readonly (Row | null)[];
   readonly lowWater: string | undefined;
-  /** The keys and rows are the whole table: every older segment goes. */
-  readonly whole: boolean;
+  /** The epochs of the segments this write cleans (deletes). */
+  readonly cleans: readonly number[];
 }
 
 /**
- * Plans a table's segment: its changed keys, or the whole table (`image`, read now, while
- * the committed view is the checkpoint's epoch) when the segments would hold too much that
- * is dead.
+ * Plans a table's segment: its changed keys and, when the oldest segment's keys have been
+ * read back for cleaning, those of them still in the table. `committed` reads a key's value
+ * as of the checkpoint's epoch: the plan must be made synchronously, in the commit.
  */
 export function planSegment(
   tableId: number,
   state: SegmentedTableState,
   keys: readonly string[],
   rows: readonly (Row | null)[],
-  liveRows: number,
-  image: () => [string[], Row[]],
+  committed: (key: string) => Row | undefined,
 ): SegmentWrite {
   const lowWater = state.seenLowWater;
-  const live = state.segments.filter((s) => lowWater === undefined || s.maxKey >= lowWater);
-  const entries = live.reduce((n, s) => n + s.entries, 0);
-  if (entries + keys.length > 2 * liveRows + REWRITE_SLACK) {
-    const [allKeys, allRows] = image();
-    return { tableId, state, keys: allKeys, rows: allRows, lowWater, whole: true };
+  const c = state.cleaning;
+  if (c === null || !isOldest(state, c.epochs)) return { tableId, state, keys, rows, lowWater, cleans: [] };
+  const allKeys: string[] = [];
+  const allRows: (Row | null)[] = [];
+  for (const k of c.keys) {
+    const v = committed(k);
+    if (v !== undefined) {
+      allKeys.push(k);
+      allRows.push(v);
+    }
   }
-  return { tableId, state, keys, rows, lowWater, whole: false };
+  // The changed keys after: their values are as of the same epoch, and a later entry wins anyway.
+  for (let i = 0; i < keys.length; i++) {
+    allKeys.push(keys[i]);
+    allRows.push(rows[i]);
+  }
+  return { tableId, state, keys: allKeys, rows: allRows, lowWater, cleans: c.epochs };
+}
+
+/** Whether `epochs` are still the table's oldest segments, in order (a low water may have deleted some since they were read). */
+export function isOldest(state: SegmentedTableState, epochs: readonly number[]): boolean {
+  if (epochs.length > state.segments.length) return false;
+  for (let i = 0; i < epochs.length; i++) if (state.segments[i].epoch !== epochs[i]) return false;
+  return true;
 }
 
 /** Rows between two checks of the clock while a segment is encoded. */
@@ -128,7 +180,7 @@ export async function encodeSegment(rec: BatchRecord, epoch: number, w: SegmentW
   }
   const kept: SegmentInfo[] = [];
   for (const s of w.state.segments) {
-    if (w.whole || (lw !== undefined && s.maxKey < lw)) rec.del(segmentKey(w.tableId, s.epoch));
+    if (w.cleans.includes(s.epoch) || (lw !== undefined && s.maxKey < lw)) rec.del(segmentKey(w.tableId, s.epoch));
     else kept.push(s);
   }
   if (seg.length > 0) {
@@ -145,8 +197,8 @@ export async function encodeSegment(rec: BatchRecord, epoch: number, w: SegmentW
 /** Records a segment write made durable. */
 export function applySegmentWrite(w: SegmentWrite, kept: SegmentInfo[]): void {
   w.state.segments = kept;
-  w.state.entries = kept.reduce((n, s) => n + s.entries, 0);
   w.state.lowWater = w.lowWater;
+  if (w.cleans.length > 0) w.state.cleaning = null;
 }
 
 /** Deletes of everything a dropped segmented table has in LevelDB. */
@@ -154,7 +206,7 @@ export function dropSegments(rec: BatchRecord, tableId: number, state: Segmented
   for (const s of state.segments) rec.del(segmentKey(tableId, s.epoch));
   rec.del(lowWaterKey(tableId));
   state.segments = [];
-  state.entries = 0;
+  state.cleaning = null;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -191,11 +243,10 @@ export class SegmentedTableLoader {
     const lw = this.lw;
     const rows: [string, Row][] = [];
     for (const [k, row] of this.latest) if (row !== null && (lw === undefined || k >= lw)) rows.push([k, row]);
-    const live = this.infos.filter((s) => lw === undefined || s.maxKey >= lw);
     return {
       rows,
       // Segments wholly below the low water are listed too: the next checkpoint of the table deletes them.
-      state: { segments: this.infos, entries: live.reduce((n, s) => n + s.entries, 0), lowWater: lw, seenLowWater: lw, dropped: false },
+      state: { segments: this.infos, lowWater: lw, seenLowWater: lw, dropped: false, cleaning: null, reading: false },
     };
   }
 }
