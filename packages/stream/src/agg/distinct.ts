@@ -22,7 +22,9 @@ export class DistinctDedup {
   ) {
     this.argTypes = args.map((c) => inputTypes[c]);
     const width = groupTypes.length + args.length;
-    this.table = tables.create([...groupTypes, ...this.argTypes, T.Int64], [...Array(width).keys()]);
+    // Segmented: a row per distinct value is one per new value ingested, and a checkpoint
+    // stores them as one LevelDB value rather than a key each (storage's segments.ts).
+    this.table = tables.create([...groupTypes, ...this.argTypes, T.Int64], [...Array(width).keys()], undefined, { segmented: true });
   }
 
   /** Rewrites `signs` in place to the multiset transitions of each row's argument tuple. */

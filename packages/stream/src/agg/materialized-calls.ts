@@ -61,7 +61,8 @@ export class ExtremeCall implements AggCallRunner {
     this.valueTypes = [argType];
     this.orders = [{ desc: isMax }];
     const pk = [...groupTypes.keys(), groupTypes.length];
-    this.table = tables.create([...groupTypes, argType, T.Int64], pk, [...groupTypes.map(() => ({})), { desc: isMax }]);
+    // Segmented (storage's segments.ts): a row per input value, kept whole in memory (range reads).
+    this.table = tables.create([...groupTypes, argType, T.Int64], pk, [...groupTypes.map(() => ({})), { desc: isMax }], { segmented: true });
   }
 
   initSlots(acc: unknown[]): void {
@@ -140,6 +141,7 @@ export class RecomputeCall implements AggCallRunner {
       [...groupTypes, ...this.valueTypes, T.Int64],
       [...Array(width).keys()],
       [...groupTypes.map(() => ({})), ...this.orders],
+      { segmented: true },
     );
   }
 
