@@ -33,9 +33,16 @@ export interface WriteTarget {
 }
 
 export class TableWriter {
-  /** Rows written by this statement, by pk: conflicts must see them too. */
-  private readonly pending = new Map<HashKey, Row | null>();
+  /**
+   * Rows written by this statement, by pk: conflicts must see them too. Null when no
+   * insert can look for a conflict (a `_row_id` table, or ON CONFLICT overwrite without
+   * version columns): then nothing reads it, and a batched INSERT would pay a key and a
+   * Map entry per row for nothing.
+   */
+  private readonly pending: Map<HashKey, Row | null> | null;
   private readonly pkTypes: DataType[];
+  /** Whether `insert` checks for an existing row (ON CONFLICT other than overwrite, or versioned). */
+  private readonly checksConflicts: boolean;
 
   constructor(
     readonly target: WriteTarget,
@@ -43,15 +50,22 @@ export class TableWriter {
     private readonly batch: WriteBatch,
   ) {
     this.pkTypes = target.pk.map((i) => target.types[i]);
+    const versioned = target.versionColumns !== undefined && target.versionColumns.length > 0;
+    this.checksConflicts = target.rowIdColumn < 0 && (target.onConflict !== 'overwrite' || versioned);
+    this.pending = this.checksConflicts ? new Map() : null;
   }
 
   pkOf(row: Row): Datum[] {
-    return this.target.pk.map((i) => row[i]);
+    const pk = this.target.pk;
+    const out = new Array<Datum>(pk.length);
+    for (let i = 0; i < pk.length; i++) out[i] = row[pk[i]];
+    return out;
   }
 
   private current(pk: Datum[]): Row | undefined {
     const k = compositeKey(this.pkTypes, pk);
-    if (this.pending.has(k)) return this.pending.get(k) ?? undefined;
+    const pending = this.pending!;
+    if (pending.has(k)) return pending.get(k) ?? undefined;
     return this.target.reader.get(pk);
   }
 
@@ -72,21 +86,20 @@ export class TableWriter {
     if (t.late !== undefined && t.late(row)) return row;
     if (t.rowIdColumn >= 0) row[t.rowIdColumn] = this.storage.nextRowId(t.tableId);
     this.checkNotNull(row);
-    const pk = this.pkOf(row);
-    for (let i = 0; i < pk.length; i++) {
-      if (pk[i] === null) throw new SqlError(SqlState.NotNullViolation, `null value in column "${t.columnNames[t.pk[i]]}" violates not-null constraint`);
+    const pkCols = t.pk;
+    for (let i = 0; i < pkCols.length; i++) {
+      if (row[pkCols[i]] === null) throw new SqlError(SqlState.NotNullViolation, `null value in column "${t.columnNames[pkCols[i]]}" violates not-null constraint`);
     }
     let stored = row;
-    const versioned = t.versionColumns !== undefined && t.versionColumns.length > 0;
-    if (t.rowIdColumn < 0 && (t.onConflict !== 'overwrite' || versioned)) {
-      const old = this.current(pk);
+    if (this.checksConflicts) {
+      const old = this.current(this.pkOf(row));
       if (old) {
         if (t.onConflict === 'ignore') return null;
-        if (versioned && this.olderVersion(row, old)) return null;
+        if (t.versionColumns !== undefined && t.versionColumns.length > 0 && this.olderVersion(row, old)) return null;
         if (t.onConflict === 'do_update_if_not_null') stored = row.map((v, i) => (v === null ? old[i] : v));
       }
     }
-    this.put(pk, stored);
+    this.put(stored);
     return stored;
   }
 
@@ -107,17 +120,17 @@ export class TableWriter {
   /** Replaces a row in place (same pk). */
   update(row: Row): void {
     this.checkNotNull(row);
-    this.put(this.pkOf(row), row);
+    this.put(row);
   }
 
   delete(row: Row): void {
     const pk = this.pkOf(row);
-    this.pending.set(compositeKey(this.pkTypes, pk), null);
+    this.pending?.set(compositeKey(this.pkTypes, pk), null);
     this.batch.delete(this.target.tableId, pk);
   }
 
-  private put(pk: Datum[], row: Row): void {
-    this.pending.set(compositeKey(this.pkTypes, pk), row);
+  private put(row: Row): void {
+    if (this.pending !== null) this.pending.set(compositeKey(this.pkTypes, this.pkOf(row)), row);
     this.batch.put(this.target.tableId, row);
   }
 }

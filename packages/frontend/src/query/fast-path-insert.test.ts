@@ -134,6 +134,32 @@ describe('INSERT … VALUES fast path', () => {
     expect((await extended(text, ['1', 'new', '2', 'two'])).tag).toBe('INSERT 0 1');
     expect(await rows('SELECT id, name FROM t ORDER BY id')).toEqual([['1', 'old'], ['2', 'two']]);
   });
+
+  it('sees its own earlier rows as conflicts (DO NOTHING, a DO UPDATE IF NOT NULL table), as the general path does', async () => {
+    const cols = '(id BIGINT PRIMARY KEY, name VARCHAR, amount NUMERIC, ts TIMESTAMPTZ, flag BOOLEAN)';
+    await sql(`CREATE TABLE tu ${cols} ON CONFLICT DO UPDATE IF NOT NULL`);
+    await sql(`CREATE TABLE gu ${cols} ON CONFLICT DO UPDATE IF NOT NULL`);
+    const three = (table: string, suffix = '') => `INSERT INTO ${table} VALUES ($1, $2, $3, NULL, NULL), ($4, $5, $6, NULL, NULL), ($7, $8, $9, NULL, NULL)${suffix}`;
+    const vals = ['5', 'first', '1.5', '5', 'second', null, '6', 'six', null];
+    for (const [fastTable, generalTable, action] of [
+      ['t', 'g', ' ON CONFLICT DO NOTHING'],
+      ['tu', 'gu', ''],
+    ]) {
+      expect(usesFastPath(three(fastTable, action).replace(/\$\d/g, '1'))).toBe(true);
+      const fast = await extended(three(fastTable, action), vals);
+      const general = await extended(three(generalTable, `${action} RETURNING id`), vals);
+      expect(fast.tag).toBe(general.tag);
+      expect(await rows(`SELECT * FROM ${fastTable} ORDER BY id`)).toEqual(await rows(`SELECT * FROM ${generalTable} ORDER BY id`));
+    }
+    expect(await rows('SELECT id, name, amount FROM t ORDER BY id')).toEqual([
+      ['5', 'first', '1.5'],
+      ['6', 'six', 'NULL'],
+    ]);
+    expect(await rows('SELECT id, name, amount FROM tu ORDER BY id')).toEqual([
+      ['5', 'second', '1.5'],
+      ['6', 'six', 'NULL'],
+    ]);
+  });
 });
 
 describe('Bind parameter decoding', () => {

@@ -91,6 +91,21 @@ export class BufferReader {
     return at;
   }
 
+  /** Where the cursor is in `buffer`, and where the message ends (for loops that read the bytes directly). */
+  get position(): number {
+    return this.pos;
+  }
+
+  get limit(): number {
+    return this.end;
+  }
+
+  /** Moves the cursor to `p` (within the message: callers read up to `limit`). */
+  seek(p: number): void {
+    if (p < 0 || p > this.end) throw new ProtocolError(`invalid ${this.what} format: truncated`);
+    this.pos = p;
+  }
+
   /** The buffer the cursor reads (valid until the next `reset`). */
   get buffer(): Buffer {
     return this.buf;

@@ -197,6 +197,20 @@ describe('BufferReader', () => {
     expect(fe.readBind(new BufferReader().reset(allNull)).values).toEqual([null, null]);
   });
 
+  it('a Bind whose parameter runs past its message end is truncated, even with the next message in the buffer', () => {
+    const frame = Buffer.concat([Buffer.from('p\0s\0'), Buffer.from([0, 0, 0, 2, 0, 0, 0, 1]), Buffer.from('7'), Buffer.from([0, 0, 0, 3]), Buffer.from('ab')]);
+    const next = Buffer.from('cdefgh');
+    const both = Buffer.concat([Buffer.alloc(3), frame, next]);
+    const r = new BufferReader();
+    expect(() => fe.readBind(r.reset(both, 3, 3 + frame.length))).toThrow(/truncated/);
+    // Cut inside the second length field.
+    expect(() => fe.readBind(r.reset(both, 3, 3 + frame.length - 4))).toThrow(ProtocolError);
+    // The same Bind, complete, at an offset: values and offsets relative to its own copy.
+    const ok = Buffer.concat([Buffer.alloc(5), frame.subarray(0, frame.length - 2), Buffer.from('abc'), Buffer.from([0, 0])]);
+    const bind = fe.readBind(r.reset(ok, 5, ok.length));
+    expect(bind.values.map(String)).toEqual(['7', 'abc']);
+  });
+
   it('Bind format codes: none, one for all (shared lists, equal across Binds), one per value', () => {
     const bindWith = (paramCodes: number[], resultCodes: number[]) => {
       const i16 = (v: number) => Buffer.from([(v >> 8) & 0xff, v & 0xff]);

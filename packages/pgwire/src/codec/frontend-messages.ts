@@ -162,16 +162,33 @@ export function readBind(r: BufferReader): BindMessage {
   const lens = small ? new Array<number>(n) : new Int32Array(n);
   let first = -1;
   let last = -1;
+  // The lengths are read from the bytes directly (a reader call per field, with its
+  // checks, cost more than the rest of the loop); a field that would run past the message
+  // goes through the reader, which reports the truncation.
+  const buf = r.buffer;
+  const end = r.limit;
+  let p = r.position;
   for (let i = 0; i < n; i++) {
-    const len = r.int32();
+    if (end - p < 4) {
+      r.seek(p);
+      r.int32();
+    }
+    const len = (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3];
+    p += 4;
     lens[i] = len;
     starts[i] = 0;
     if (len === -1) continue;
     if (len < 0) throw new ProtocolError(`invalid Bind message: parameter length ${len}`);
-    starts[i] = r.skip(len);
-    if (first < 0) first = starts[i];
-    last = starts[i] + len;
+    if (end - p < len) {
+      r.seek(p);
+      r.skip(len);
+    }
+    starts[i] = p;
+    if (first < 0) first = p;
+    p += len;
+    last = p;
   }
+  r.seek(p);
   let data = NO_BYTES;
   if (first >= 0) {
     data = Buffer.from(r.buffer.subarray(first, last));

@@ -809,7 +809,13 @@ class BoundParams implements BindParams {
  * keeps) because nearly every Bind asks for text, and a prepared lookup binds per query.
  */
 const ALL_TEXT: number[][] = [];
-const allText = (n: number): number[] => (n < 64 ? (ALL_TEXT[n] ??= new Array<number>(n).fill(FORMAT_TEXT)) : new Array<number>(n).fill(FORMAT_TEXT));
+/** The last longer list: a batched INSERT binds the same thousands of parameters every time. */
+let lastLongText: number[] = [];
+const allText = (n: number): number[] => {
+  if (n < 64) return (ALL_TEXT[n] ??= new Array<number>(n).fill(FORMAT_TEXT));
+  if (lastLongText.length !== n) lastLongText = new Array<number>(n).fill(FORMAT_TEXT);
+  return lastLongText;
+};
 
 /** Expands Bind's 0 / 1 / n format codes to exactly `n` codes, validating each. */
 function expandFormats(codes: number[], n: number, what: 'parameter' | 'result'): number[] {
