@@ -42,20 +42,33 @@ export class SortedKeys {
       this.count = 1;
       return true;
     }
-    let b = this.bucketFor(key);
-    if (b === this.buckets.length) b--; // beyond every max: append to the last bucket
+    const last = this.buckets.length - 1;
+    // Beyond every key: the common case of keys that grow (a temporal filter's (time, …)
+    // keys, row ids), one comparison instead of two binary searches over cold strings.
+    if (key > this.maxes[last]) {
+      const bucket = this.buckets[last];
+      bucket.push(key);
+      this.maxes[last] = key;
+      this.count++;
+      if (bucket.length > MAX_BUCKET * 2) this.split(last);
+      return true;
+    }
+    const b = this.bucketFor(key);
     const bucket = this.buckets[b];
     const i = lowerBound(bucket, key);
     if (bucket[i] === key) return false;
     bucket.splice(i, 0, key);
-    if (i === bucket.length - 1) this.maxes[b] = key;
     this.count++;
-    if (bucket.length > MAX_BUCKET * 2) {
-      const tail = bucket.splice(MAX_BUCKET);
-      this.buckets.splice(b + 1, 0, tail);
-      this.maxes.splice(b, 1, bucket[bucket.length - 1], tail[tail.length - 1]);
-    }
+    if (bucket.length > MAX_BUCKET * 2) this.split(b);
     return true;
+  }
+
+  /** Splits an overfull bucket in two. */
+  private split(b: number): void {
+    const bucket = this.buckets[b];
+    const tail = bucket.splice(MAX_BUCKET);
+    this.buckets.splice(b + 1, 0, tail);
+    this.maxes.splice(b, 1, bucket[bucket.length - 1], tail[tail.length - 1]);
   }
 
   /** Removes `key`; returns false if it was absent. */
