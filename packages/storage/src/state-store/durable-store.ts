@@ -14,6 +14,8 @@
  *   streaming engine's info), and deletes of the change-log records that seq covers. Keys
  *   written in later epochs (if a barrier commit ever lags the data) are not published yet
  *   and so go into the next one.
+ * - Segmented tables (segments.ts: a temporal filter's rows, DISTINCT values, min/max
+ *   inputs) go into that batch as one segment per table instead of a key per row.
  * - Recovery: the constructor loads the last checkpoint's rows into the in-memory store and
  *   commits them as the checkpoint's epoch, so epochs continue from there.
  *
@@ -32,7 +34,7 @@ import { changeLogKey } from '../change-log';
 import { BatchRecord } from '../batch-record';
 import type { Db } from '../db';
 import type { ColdStateReader, PublishedKeys, StateStore, StoreTable, TrackingStateStore } from './api';
-import { type CheckpointRecord, PARAMS_KEY, checkpointKey, encodeCheckpoint, prefixedKey, stateKeyPrefix } from './keys';
+import { type CheckpointRecord, PARAMS_KEY, checkpointKey, encodeCheckpoint, prefixedKey, segmentKey, stateKeyPrefix } from './keys';
 import {
   type SegmentInfo,
   type SegmentWrite,
@@ -46,7 +48,6 @@ import {
   segmentKeys,
   segmentsToClean,
 } from './segments';
-import { segmentKey } from './keys';
 
 /**
  * Default barriers per checkpoint (RisingWave's `checkpoint_frequency`): 100 × 10 ms
@@ -351,7 +352,6 @@ export class DurableStateStore implements StateStore {
       // Its rows are in segments, not keys: the next checkpoint deletes those (and any a
       // checkpoint in flight adds to `seg`). Recorded in `drops` too (empty), so a failing
       // checkpoint in flight has somewhere to put the table's keys.
-      seg.dropped = true;
       this.segmented.delete(tableId);
       this.segmentDrops.push([tableId, seg]);
       this.retry.delete(tableId);
@@ -635,5 +635,3 @@ async function encodeTaken(rec: BatchRecord, taken: PublishedKeys[], segments: r
   for (const w of segments) kept.push(await encodeSegment(rec, epoch, w, yieldIfDue));
   return kept;
 }
-
-

@@ -54,15 +54,13 @@ export interface SegmentedTableState {
   lowWater: string | undefined;
   /** The newest low water the in-memory store reported (stored by the next checkpoint that writes the table). */
   seenLowWater: string | undefined;
-  /** Set when the table is dropped: a checkpoint in flight still records its segment here, for the drop to delete. */
-  dropped: boolean;
   /** The oldest segments' keys, read back for cleaning (null: none ready), and whether a read is running. */
   cleaning: { readonly epochs: readonly number[]; readonly keys: readonly string[] } | null;
   reading: boolean;
 }
 
 export function emptySegmentedTable(): SegmentedTableState {
-  return { segments: [], lowWater: undefined, seenLowWater: undefined, dropped: false, cleaning: null, reading: false };
+  return { segments: [], lowWater: undefined, seenLowWater: undefined, cleaning: null, reading: false };
 }
 
 /** Dead entries (beyond the table's rows) a table's segments may hold before the oldest is cleaned. */
@@ -246,7 +244,7 @@ export class SegmentedTableLoader {
     return {
       rows,
       // Segments wholly below the low water are listed too: the next checkpoint of the table deletes them.
-      state: { segments: this.infos, lowWater: lw, seenLowWater: lw, dropped: false, cleaning: null, reading: false },
+      state: { segments: this.infos, lowWater: lw, seenLowWater: lw, cleaning: null, reading: false },
     };
   }
 }
