@@ -53,7 +53,8 @@ export class SortedKeys {
       if (bucket.length > MAX_BUCKET * 2) this.split(last);
       return true;
     }
-    const b = this.bucketFor(key);
+    // Within the last bucket (keys that grow, arriving a little out of order): no search over the maxima.
+    const b = key >= this.buckets[last][0] ? last : this.bucketFor(key);
     const bucket = this.buckets[b];
     const i = lowerBound(bucket, key);
     if (bucket[i] === key) return false;

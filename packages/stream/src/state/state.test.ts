@@ -38,6 +38,38 @@ describe('SortedKeys', () => {
   });
 });
 
+describe('SortedKeys with growing keys', () => {
+  it('matches a sorted array when keys mostly grow, some arrive late, and old ones leave', () => {
+    const r = rng(11);
+    const keys = new SortedKeys();
+    const ref = new Set<string>();
+    const key = (n: number) => String(n).padStart(9, '0');
+    let t = 1_000_000;
+    for (let step = 0; step < 60_000; step++) {
+      t += Math.floor(r() * 3);
+      // Mostly at the end; a quarter a little late (within the last bucket or two); a few far back.
+      const u = r();
+      const k = key(u < 0.7 ? t : u < 0.95 ? t - Math.floor(r() * 400) : t - Math.floor(r() * 50_000));
+      expect(keys.insert(k)).toBe(!ref.has(k));
+      ref.add(k);
+      // Expiry from the front, as a temporal filter deletes.
+      if (step % 3 === 0) {
+        const oldest = keys.first(undefined, undefined)!;
+        expect(keys.delete(oldest)).toBe(true);
+        ref.delete(oldest);
+      }
+    }
+    const sorted = [...ref].sort();
+    expect(keys.size).toBe(sorted.length);
+    expect([...keys.range(undefined, undefined)]).toEqual(sorted);
+    for (let q = 0; q < 100; q++) {
+      const a = key(1_000_000 + Math.floor(r() * 60_000));
+      const b = key(1_000_000 + Math.floor(r() * 60_000) + 60_000);
+      expect(keys.collect(a, b, [])).toEqual(sorted.filter((k) => k >= a && k < b));
+    }
+  });
+});
+
 describe('StateTable', () => {
   const types = [T.Int32, T.Varchar, T.Int64];
 
