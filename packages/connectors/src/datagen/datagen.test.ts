@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { SqlError, StructValue, T, listOf, structOf } from '@freshet/common';
 import type { SourceSpec } from '../api';
 import { datagenConnector } from '.';
+import { RowRng } from './fields';
+import { SmallRng } from '../rng';
 
 const spec = (columns: SourceSpec['columns'], options: Record<string, string>): SourceSpec => ({
   name: 'dg',
@@ -37,6 +39,21 @@ describe('datagen connector', () => {
     while (r.pull(100).length > 0);
     expect(r.exhausted).toBe(true);
     expect(r.offsets()).toEqual({ '3-0': '4', '3-1': '3', '3-2': '3' });
+  });
+
+  it('seeds each row as RisingWave does (offset xor seed), also past 2^32 and for big seeds', () => {
+    for (const seed of [0n, 1n, 7n, 0xdead_beefn, 2n ** 40n + 5n, 2n ** 53n - 1n, 2n ** 60n + 3n, 2n ** 64n - 1n]) {
+      const rows = new RowRng(seed);
+      for (const offset of [0, 1, 2, 1000, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 12345, 2 ** 45 + 7, Number.MAX_SAFE_INTEGER]) {
+        const want = new SmallRng(BigInt(offset) ^ seed);
+        const got = rows.at(offset);
+        for (let i = 0; i < 3; i++) {
+          want.nextU64();
+          got.nextU64();
+          expect([got.hi, got.lo]).toEqual([want.hi, want.lo]);
+        }
+      }
+    }
   });
 
   it('random values respect min/max/length, are a function of (seed, offset) and have RisingWave shapes', () => {
