@@ -28,18 +28,20 @@ export function ensureBundle(repoRoot: string): void {
 
 /**
  * `launcher`: run the `freshet` command users run (bin/freshet, npm's bin: it execs node
- * with the start-up settings for a memory limit, same PID) instead of `node bin/freshet.js`.
+ * with its start-up settings — the pinned young generation, and those for a memory limit —
+ * same PID) instead of `node bin/freshet.js`. `env`: added to this process's environment.
  */
-export function spawnFreshet(repoRoot: string, dataDir: string, port: number, opts: { heapMb?: number; args?: string[]; launcher?: boolean } = {}): FreshetProcess {
-  const env = { ...process.env };
+export function spawnFreshet(repoRoot: string, dataDir: string, port: number, opts: { heapMb?: number; args?: string[]; launcher?: boolean; env?: Record<string, string> } = {}): FreshetProcess {
+  const env = { ...process.env, ...opts.env };
   if (opts.heapMb) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --max-old-space-size=${opts.heapMb}`.trim();
   const args = ['start', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, ...(opts.args ?? [])];
   const child: ChildProcess = opts.launcher
     ? spawn(join(repoRoot, 'bin/freshet'), args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(process.execPath, [join(repoRoot, 'bin/freshet.js'), ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs = new ProcessLog();
-  logs.attach(child.stdout!);
-  logs.attach(child.stderr!);
+  const verbose = process.env.FRESHET_TEST_VERBOSE ? process.stderr : undefined;
+  logs.attach(child.stdout!, verbose);
+  logs.attach(child.stderr!, verbose);
   const exited = new Promise<number>((r) => child.once('exit', (code) => r(code ?? -1)));
   // Never leave a server behind if the bench dies.
   const onExit = () => child.kill('SIGKILL');

@@ -4,11 +4,13 @@
  * for speed, and a benchmark that compared against a non-durable PostgreSQL would flatter
  * nobody. Freshet runs `freshet start` (on-disk data dir) with its defaults.
  */
-import { startFreshet, startPostgres } from '@freshet/testkit';
-import { readFileSync } from 'node:fs';
+import { freePort, portAccepts, repoRoot, sleep, startFreshet, startPostgres } from '@freshet/testkit';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { spawnFreshet } from './freshet-process';
 import { pinPlan, pinServerTree } from './pinning';
 
 export type TargetName = 'freshet' | 'postgres';
@@ -40,6 +42,14 @@ export interface TargetOptions {
   freshetHeapMb?: number;
   /** Extra `freshet start` arguments (e.g. `--memory-limit`). */
   freshetArgs?: string[];
+  /**
+   * Start Freshet with `bin/freshet`, the command users run, instead of `node bin/freshet.js`:
+   * it execs node with the start-up settings only a command line can carry (the pinned young
+   * generation, and with a memory limit the malloc settings), same PID.
+   */
+  freshetLauncher?: boolean;
+  /** Extra environment of the Freshet server (e.g. FRESHET_SEMI_SPACE_MB for the launcher). */
+  freshetEnv?: Record<string, string>;
 }
 
 /** Settings that undo the testkit's test-speed shortcuts; the rest stays at PG defaults. */
@@ -114,10 +124,10 @@ async function startBenchFreshet(opts: TargetOptions): Promise<RunningTarget> {
   ]
     .filter(Boolean)
     .join(' ');
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = { ...opts.freshetEnv };
   if (nodeOptions) env.NODE_OPTIONS = nodeOptions;
   if (opts.freshetProfileDir) env.FRESHET_CPU_PROF_DIR = opts.freshetProfileDir;
-  const server = await startFreshet({ env: Object.keys(env).length ? env : undefined, args: opts.freshetArgs });
+  const server = opts.freshetLauncher ? await startLaunchedFreshet(env, opts.freshetArgs ?? []) : await startFreshet({ env: Object.keys(env).length ? env : undefined, args: opts.freshetArgs });
   const target: RunningTarget = {
     name: 'freshet',
     host: server.host,
@@ -126,9 +136,10 @@ async function startBenchFreshet(opts: TargetOptions): Promise<RunningTarget> {
     database: 'dev',
     version: '',
     settings: {
-      mode: 'start (on-disk data dir, default durability)',
+      mode: `${opts.freshetLauncher ? 'bin/freshet ' : ''}start (on-disk data dir, default durability)`,
       ...(opts.freshetHeapMb ? { heap: `--max-old-space-size=${opts.freshetHeapMb}` } : {}),
       ...(opts.freshetArgs?.length ? { args: opts.freshetArgs.join(' ') } : {}),
+      ...(opts.freshetEnv && Object.keys(opts.freshetEnv).length ? { env: Object.entries(opts.freshetEnv).map(([k, v]) => `${k}=${v}`).join(' ') } : {}),
     },
     logTail: () => server.logs.tail(30),
     serverPid: () => server.pid,
@@ -136,6 +147,35 @@ async function startBenchFreshet(opts: TargetOptions): Promise<RunningTarget> {
   };
   target.version = await queryScalar(target, 'SELECT version()').catch(() => 'unknown');
   return target;
+}
+
+/** `bin/freshet start` on a fresh data dir and port, once it accepts connections (the testkit's starter runs `node bin/freshet.js`). */
+async function startLaunchedFreshet(env: Record<string, string>, args: string[]) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'freshet-data-'));
+  const port = await freePort();
+  // The server exits by itself if this process dies without stopping it (bin/cli.ts).
+  const p = spawnFreshet(repoRoot, dataDir, port, { args, launcher: true, env: { ...env, FRESHET_EXIT_WITH_PARENT: String(process.pid) } });
+  let exited = false;
+  void p.exited.then(() => (exited = true));
+  const deadline = Date.now() + 60_000;
+  while (!(await portAccepts(port))) {
+    if (exited || Date.now() > deadline) {
+      await p.stop('kill9');
+      rmSync(dataDir, { recursive: true, force: true });
+      throw new Error(`bin/freshet start ${exited ? 'exited' : 'did not accept connections within 60 s'}. Log tail:\n${p.logs.tail()}`);
+    }
+    await sleep(50);
+  }
+  return {
+    host: '127.0.0.1',
+    port,
+    pid: p.pid,
+    logs: p.logs,
+    stop: async () => {
+      await p.stop('graceful', 5_000);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The first line of postmaster.pid in the data directory is the postmaster's pid. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Measurement } from '../lib/loadgen';
 import type { MachineInfo } from '../lib/machine';
 import { summarizeRuns } from '../lib/stats';
-import { KINDS, SERVING_PRESETS, goalsFor, selectedKinds, renderServing, servingCharts, servingSpreads, type ServingCell, type ServingResult, type System } from './serving';
+import { KINDS, SERVING_PRESETS, goalsFor, selectedKinds, renderServing, servingCharts, servingSemiSpaceMb, servingSpreads, type ServingCell, type ServingResult, type System } from './serving';
 
 const machine: MachineInfo = { cpuModel: 'test cpu', cores: 2, memoryGiB: 8, os: 'linux', node: 'v20', loadAverage1m: 1, gitCommit: null, gitDirty: null };
 
@@ -111,5 +111,13 @@ describe('SERVING_KINDS', () => {
     expect(selectedKinds(undefined)).toBe(KINDS);
     expect(selectedKinds('join-cold, hot').map((k) => k.id)).toEqual(['hot', 'join-cold']);
     expect(() => selectedKinds('hot,joins')).toThrow(/unknown kind joins/);
+  });
+});
+
+describe('SERVING_SEMI_SPACE_MB', () => {
+  it("is 16 MiB unless set; empty leaves the launcher's own size", () => {
+    expect(servingSemiSpaceMb(undefined)).toBe('16');
+    expect(servingSemiSpaceMb(' 32 ')).toBe('32');
+    expect(servingSemiSpaceMb('')).toBeNull();
   });
 });

@@ -29,7 +29,7 @@ import { NAIVE_RISK_SQL, SOURCE_TABLES_SQL, TXN_COLUMNS, transactionRow, userRis
 import { firstVolumeReaching, volumePlan, volumeTransactionCount, volumeUserSequence, volumeUsers, type VolumePlan } from '../lib/serving-volume-model';
 import { median, summarizeRuns, type CellSummary } from '../lib/stats';
 import { startTarget, type RunningTarget } from '../lib/targets';
-import { exec, memoryLimitSupported, quiesce, SERVING_GOALS } from './serving';
+import { exec, memoryLimitSupported, quiesce, servingSemiSpaceMb, SERVING_GOALS } from './serving';
 
 export type VolumeSystem = 'freshet' | 'postgres-naive';
 const SYSTEMS: readonly VolumeSystem[] = ['freshet', 'postgres-naive'];
@@ -106,6 +106,7 @@ async function run(o: ScenarioOptions): Promise<VolumeResult> {
   const plan = volumePlan(o.pipeline.sizes, o.pipeline.users);
   const transactions = volumeTransactionCount(plan);
   const memoryLimit = memoryLimitSupported(o.repoRoot) ? (process.env.SERVING_MEMORY_LIMIT ?? '32MiB') : null;
+  const semiSpaceMb = servingSemiSpaceMb();
   const systems = SYSTEMS.filter((s) => o.targets.includes(s === 'freshet' ? 'freshet' : 'postgres'));
   const r: VolumeResult = {
     scenario: 'serving-volume',
@@ -138,6 +139,9 @@ async function run(o: ScenarioOptions): Promise<VolumeResult> {
         freshetHeapMb: 16384,
         freshetProfileDir: o.profileDir,
         freshetArgs: name === 'freshet' && memoryLimit ? ['--memory-limit', memoryLimit] : undefined,
+        // Started as in the serving scenario (bin/freshet, its young generation).
+        freshetLauncher: true,
+        freshetEnv: semiSpaceMb ? { FRESHET_SEMI_SPACE_MB: semiSpaceMb } : undefined,
       });
       targets[name === 'freshet' ? 'freshet' : 'postgres-naive'] = t;
       r.versions[name] = t.version;

@@ -157,7 +157,7 @@ export interface ServingResult {
   startedAt: string;
   finishedAt: string;
   machine: MachineInfo;
-  config: ServingPreset & { protocols: string[]; systems: System[]; transactions: number; pageEvents: number; memoryLimit: string | null };
+  config: ServingPreset & { protocols: string[]; systems: System[]; transactions: number; pageEvents: number; memoryLimit: string | null; semiSpaceMb?: string | null };
   load: Record<string, { seconds: number; rowsPerS: number; settleSeconds: number }>;
   checks: { what: string; freshet: string; postgres: string; equal: boolean }[];
   versions: Record<string, string>;
@@ -192,6 +192,19 @@ function presetFor(o: ScenarioOptions): ServingPreset {
   };
 }
 
+/**
+ * The server's young generation (MiB per semi-space, FRESHET_SEMI_SPACE_MB of bin/freshet):
+ * SERVING_SEMI_SPACE_MB, 16 by default; empty for the launcher's own size. The memory limit
+ * is here to make cold keys cold; the launcher would also size the young generation to it
+ * (limit/16: 2 MiB at 32 MiB), and a lookup load at 8 connections then stalls on ~8x the
+ * scavenges, each 1–5 ms with the seed's state in the heap — RSS the serving target does
+ * not trade for (docs/performance.md, serving).
+ */
+export function servingSemiSpaceMb(env: string | undefined = process.env.SERVING_SEMI_SPACE_MB): string | null {
+  if (env === undefined) return '16';
+  return env.trim() === '' ? null : env.trim();
+}
+
 /** The cache helper's `freshet start --memory-limit`, when this build has it. */
 export function memoryLimitSupported(repoRoot: string): boolean {
   try {
@@ -212,6 +225,7 @@ async function run(o: ScenarioOptions): Promise<ServingResult> {
   const machine = machineInfo(o.repoRoot);
   const cfg = presetFor(o);
   const memoryLimit = memoryLimitSupported(o.repoRoot) ? (process.env.SERVING_MEMORY_LIMIT ?? '32MiB') : null;
+  const semiSpaceMb = servingSemiSpaceMb();
   const systems: System[] = [
     ...(o.targets.includes('freshet') ? (['freshet', 'redis-get', 'redis-hgetall'] as const) : []),
     ...(o.targets.includes('postgres') ? (['postgres', 'postgres-naive'] as const) : []),
@@ -224,7 +238,7 @@ async function run(o: ScenarioOptions): Promise<ServingResult> {
     startedAt: startedAt.toISOString(),
     finishedAt: '',
     machine,
-    config: { ...cfg, protocols: o.protocols, systems, transactions: transactionCount(cfg), pageEvents: pageEventCount(cfg), memoryLimit },
+    config: { ...cfg, protocols: o.protocols, systems, transactions: transactionCount(cfg), pageEvents: pageEventCount(cfg), memoryLimit, semiSpaceMb },
     load: {},
     checks: [],
     versions: {},
@@ -252,6 +266,10 @@ async function run(o: ScenarioOptions): Promise<ServingResult> {
         freshetHeapMb: 16384,
         freshetProfileDir: o.profileDir,
         freshetArgs: name === 'freshet' && memoryLimit ? ['--memory-limit', memoryLimit] : undefined,
+        // As users start it: the launcher pins the young generation, which V8 otherwise
+        // shrinks while the server idles between cells (docs/performance.md, serving).
+        freshetLauncher: true,
+        freshetEnv: semiSpaceMb ? { FRESHET_SEMI_SPACE_MB: semiSpaceMb } : undefined,
       });
       if (name === 'freshet') s.freshet = t;
       else s.postgres = t;
@@ -567,6 +585,10 @@ function notesFor(r: ServingResult): string[] {
     r.config.memoryLimit
       ? `Cold keys: Freshet ran with \`--memory-limit ${r.config.memoryLimit}\` (SERVING_MEMORY_LIMIT), so long-tail keys are mostly evicted and read from LevelDB. PostgreSQL's tables and indexes are prewarmed into shared_buffers, so its cold keys are memory reads too.`
       : 'Cold keys: **not applicable** — this build of `freshet start` has no `--memory-limit`, so every MV row is in memory; the "cold" cells are the long-tail keys (uniform over the non-hot users), served from memory like the hot ones.',
+  );
+  notes.push(
+    `Freshet was started with \`bin/freshet\` (the command users run), which pins V8's young generation (it would otherwise shrink while the server idles between cells); ` +
+      (d.semiSpaceMb ? `${d.semiSpaceMb} MiB semi-spaces (FRESHET_SEMI_SPACE_MB, from SERVING_SEMI_SPACE_MB), not the launcher's size for the memory limit.` : "the launcher's own size for the memory limit (SERVING_SEMI_SPACE_MB empty)."),
   );
   notes.push(
     "The two-MV join is the article's serving query verbatim (`LEFT JOIN session_activity s USING (user_id) WHERE u.user_id = $1`). Both systems have an index on session_activity (user_id); a Freshet plan that scans session_activity instead of using it shows up as a join an order of magnitude slower than the lookups.",

@@ -1,7 +1,8 @@
 /**
  * The `freshet` command (bin/freshet, npm's bin): with a memory limit it execs node with the
  * start-up settings sized to it, in the same process — the PID a supervisor spawned is the
- * server's, and `kill -9` of it leaves nothing behind. Without a limit it only execs node.
+ * server's, and `kill -9` of it leaves nothing behind. Without a limit it only pins the
+ * young generation (V8 would shrink it after every idle gap).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -42,6 +43,7 @@ describe('bin/freshet', () => {
     delete baseEnv.MALLOC_ARENA_MAX;
     delete baseEnv.MALLOC_MMAP_THRESHOLD_;
     delete baseEnv.FRESHET_MEMORY_LIMIT;
+    delete baseEnv.FRESHET_SEMI_SPACE_MB;
     const child = spawn(LAUNCHER, ['start', '--host', '127.0.0.1', '--port', String(port), '--data-dir', join(dir, 'data'), '--object-store', 'none', ...args], {
       cwd: ROOT,
       env: { ...baseEnv, ...env },
@@ -66,6 +68,7 @@ describe('bin/freshet', () => {
     const { child, argv, arenas, mmapThreshold } = await launch(['--memory-limit', '64MiB']);
     expect(argv[0]).toMatch(/node$/);
     expect(argv).toContain('--max-semi-space-size=4');
+    expect(argv).toContain('--min-semi-space-size=4');
     expect(arenas).toBe('2');
     expect(mmapThreshold).toBe('131072');
     expect(argv.some((a) => a.endsWith('bin/freshet.js'))).toBe(true);
@@ -84,12 +87,15 @@ describe('bin/freshet', () => {
     const env = await launch([], { FRESHET_MEMORY_LIMIT: '1GiB' });
     expect(env.argv).toContain('--max-semi-space-size=16');
     expect(env.arenas).toBe('2');
+    // FRESHET_SEMI_SPACE_MB: another young generation (latency over RSS under a small limit).
+    const young = await launch(['--memory-limit', '32MiB'], { FRESHET_SEMI_SPACE_MB: '16' });
+    expect(young.argv).toEqual(expect.arrayContaining(['--min-semi-space-size=16', '--max-semi-space-size=16']));
   }, 60_000);
 
-  it('runs node bin/freshet.js as it is without a limit', async () => {
+  it('without a limit runs node bin/freshet.js with only the young generation pinned at 16 MiB', async () => {
     const { argv, arenas, mmapThreshold } = await launch([]);
-    expect(argv[1]).toMatch(/bin\/freshet\.js$/);
-    expect(argv.some((a) => a.startsWith('--max-semi-space-size'))).toBe(false);
+    expect(argv.slice(1, 3)).toEqual(['--min-semi-space-size=16', '--max-semi-space-size=16']);
+    expect(argv[3]).toMatch(/bin\/freshet\.js$/);
     expect(arenas).toBeUndefined();
     expect(mmapThreshold).toBeUndefined();
   }, 60_000);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { collectGarbage } from './memory-manager';
 import { startStallMonitor } from './stall-monitor';
 
 describe('stall monitor (FRESHET_STALL_LOG)', () => {
@@ -15,6 +16,21 @@ describe('stall monitor (FRESHET_STALL_LOG)', () => {
       expect(line).toMatch(/cpu \d+\.\d%/);
       // A new window starts after a report.
       expect(m.report()).toMatch(/>10ms 0/);
+    } finally {
+      m.stop();
+    }
+  });
+
+  it('names a full collection major (perf_hooks kind 4, not 2)', async () => {
+    const m = startStallMonitor(() => {}, 60_000);
+    try {
+      // Enough live objects that marking them takes over the monitor's 1 ms threshold.
+      const keep = Array.from({ length: 1_000_000 }, (_, i) => ({ i, s: `k${i}` }));
+      collectGarbage();
+      await new Promise((r) => setTimeout(r, 20)); // GC entries are delivered asynchronously
+      const line = m.report();
+      expect(line, line).toMatch(/gc >1ms .*major [1-9]\d*×/);
+      expect(keep.length).toBe(1_000_000);
     } finally {
       m.stop();
     }

@@ -6,7 +6,7 @@
  * the engine's own log lines) or to CPU contention (stalls with no GC and little CPU).
  * Off by default: the 1 ms probe timer costs ~1% of a core.
  */
-import { type IntervalHistogram, PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
+import { type IntervalHistogram, PerformanceObserver, constants, monitorEventLoopDelay } from 'node:perf_hooks';
 
 export interface StallMonitor {
   /** The summary line of the window so far (and starts a new window). */
@@ -17,7 +17,12 @@ export interface StallMonitor {
 /** Stall buckets, ms (a stall = how late the 1 ms probe timer fired). */
 const BUCKETS = [1, 2, 5, 10] as const;
 /** GC kinds (perf_hooks constants): minor = scavenge, major = mark-compact, incremental = a marking step, weakcb = weak callbacks. */
-const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
 
 export function startStallMonitor(log: (line: string) => void, windowMs = 10_000): StallMonitor {
   const delay: IntervalHistogram = monitorEventLoopDelay({ resolution: 1 });
