@@ -115,8 +115,8 @@ describe('SERVING_KINDS', () => {
 });
 
 describe('SERVING_SEMI_SPACE_MB', () => {
-  it("is 16 MiB unless set; empty leaves the launcher's own size", () => {
-    expect(servingSemiSpaceMb(undefined)).toBe('16');
+  it("is 64 MiB unless set; empty leaves the launcher's own size", () => {
+    expect(servingSemiSpaceMb(undefined)).toBe('64');
     expect(servingSemiSpaceMb(' 32 ')).toBe('32');
     expect(servingSemiSpaceMb('')).toBeNull();
   });

@@ -194,14 +194,15 @@ function presetFor(o: ScenarioOptions): ServingPreset {
 
 /**
  * The server's young generation (MiB per semi-space, FRESHET_SEMI_SPACE_MB of bin/freshet):
- * SERVING_SEMI_SPACE_MB, 16 by default; empty for the launcher's own size. The memory limit
+ * SERVING_SEMI_SPACE_MB, 64 by default (the launcher's size without a limit); empty for the
+ * launcher's own size for the limit. The memory limit
  * is here to make cold keys cold; the launcher would also size the young generation to it
  * (limit/16: 2 MiB at 32 MiB), and a lookup load at 8 connections then stalls on ~8x the
  * scavenges, each 1–5 ms with the seed's state in the heap — RSS the serving target does
  * not trade for (docs/performance.md, serving).
  */
 export function servingSemiSpaceMb(env: string | undefined = process.env.SERVING_SEMI_SPACE_MB): string | null {
-  if (env === undefined) return '16';
+  if (env === undefined) return '64';
   return env.trim() === '' ? null : env.trim();
 }
 

@@ -92,9 +92,9 @@ describe('bin/freshet', () => {
     expect(young.argv).toEqual(expect.arrayContaining(['--min-semi-space-size=16', '--max-semi-space-size=16']));
   }, 60_000);
 
-  it('without a limit runs node bin/freshet.js with only the young generation pinned at 16 MiB', async () => {
+  it('without a limit runs node bin/freshet.js with only the young generation pinned at 64 MiB', async () => {
     const { argv, arenas, mmapThreshold } = await launch([]);
-    expect(argv.slice(1, 3)).toEqual(['--min-semi-space-size=16', '--max-semi-space-size=16']);
+    expect(argv.slice(1, 3)).toEqual(['--min-semi-space-size=64', '--max-semi-space-size=64']);
     expect(argv[3]).toMatch(/bin\/freshet\.js$/);
     expect(arenas).toBeUndefined();
     expect(mmapThreshold).toBeUndefined();
