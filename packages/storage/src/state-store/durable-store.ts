@@ -14,8 +14,8 @@
  *   streaming engine's info), and deletes of the change-log records that seq covers. Keys
  *   written in later epochs (if a barrier commit ever lags the data) are not published yet
  *   and so go into the next one.
- * - Segmented tables (segments.ts: a temporal filter's rows, DISTINCT values, min/max
- *   inputs) go into that batch as one segment per table instead of a key per row.
+ * - Segmented tables (segments.ts: a temporal filter's rows) go into that batch as one
+ *   segment per table instead of a key per row.
  * - Recovery: the constructor loads the last checkpoint's rows into the in-memory store and
  *   commits them as the checkpoint's epoch, so epochs continue from there.
  *

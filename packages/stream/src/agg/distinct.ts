@@ -22,9 +22,10 @@ export class DistinctDedup {
   ) {
     this.argTypes = args.map((c) => inputTypes[c]);
     const width = groupTypes.length + args.length;
-    // Segmented: a row per distinct value is one per new value ingested, and a checkpoint
-    // stores them as one LevelDB value rather than a key each (storage's segments.ts).
-    this.table = tables.create([...groupTypes, ...this.argTypes, T.Int64], [...Array(width).keys()], undefined, { segmented: true });
+    // Not segmented (storage's segments.ts): a value seen again rewrites its count, and the
+    // dead entries that leaves in segments cost the engine thread cleaning, while LevelDB's
+    // compaction drops old versions on its own thread.
+    this.table = tables.create([...groupTypes, ...this.argTypes, T.Int64], [...Array(width).keys()]);
   }
 
   /** Rewrites `signs` in place to the multiset transitions of each row's argument tuple. */

@@ -61,8 +61,11 @@ export class ExtremeCall implements AggCallRunner {
     this.valueTypes = [argType];
     this.orders = [{ desc: isMax }];
     const pk = [...groupTypes.keys(), groupTypes.length];
-    // Segmented (storage's segments.ts): a row per input value, kept whole in memory (range reads).
-    this.table = tables.create([...groupTypes, argType, T.Int64], pk, [...groupTypes.map(() => ({})), { desc: isMax }], { segmented: true });
+    // Not segmented (storage's segments.ts): a value seen again rewrites its count, and the
+    // dead entries that leaves in segments cost the engine thread cleaning, while LevelDB's
+    // compaction drops old versions on its own thread (measured: the seed pipeline by INSERT,
+    // where timestamps repeat, cost 2x the CPU with checkpoints on every barrier).
+    this.table = tables.create([...groupTypes, argType, T.Int64], pk, [...groupTypes.map(() => ({})), { desc: isMax }]);
   }
 
   initSlots(acc: unknown[]): void {
@@ -141,7 +144,6 @@ export class RecomputeCall implements AggCallRunner {
       [...groupTypes, ...this.valueTypes, T.Int64],
       [...Array(width).keys()],
       [...groupTypes.map(() => ({})), ...this.orders],
-      { segmented: true },
     );
   }
 
