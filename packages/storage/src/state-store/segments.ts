@@ -23,15 +23,19 @@
  *   deleted by the next checkpoint that writes the table. Time-ordered state thus leaves
  *   storage a segment at a time, never key by key.
  * - Cleaning, as in a log-structured file system: when the live segments hold more than
- *   twice as many entries as the table has rows (rows deleted above the low water, keys
- *   rewritten), the oldest segment's keys are read back from LevelDB in the background;
- *   the next checkpoint writes those still in the table again, with their values as of its
- *   epoch, into its own segment and deletes the oldest. Tombstones in the oldest segment
- *   go with it: nothing older is left for them to hide. One segment per checkpoint, so no
- *   checkpoint rewrites a whole table, and each entry written costs at most about one more.
+ *   twice as many entries as the table has rows (plus a slack), the oldest segments' keys
+ *   are read back from LevelDB in the background; the next checkpoint writes those still
+ *   in the table again, with their values as of its epoch, into its own segment and
+ *   deletes the oldest ones. Tombstones in them go too: nothing older is left for them to
+ *   hide. At most CLEAN_MAX_KEYS keys per checkpoint, so no checkpoint rewrites a whole
+ *   table.
  * - Only tables kept whole in memory can be segmented: a key not in memory could not be
  *   read from LevelDB by its key. Tables read by key under a memory limit (MV rows,
  *   aggregate groups) keep their `s/` rows.
+ * - Not for rows rewritten in place (counts of DISTINCT values, min/max multisets): every
+ *   rewrite leaves a dead entry that this cleaning does on the engine's thread, where
+ *   LevelDB's compaction drops old versions on its own. Segmenting those doubled the CPU
+ *   of checkpointed ingest on the seed pipeline by INSERT.
  */
 import type { Row } from '@freshet/common';
 import { BatchRecord } from '../batch-record';
