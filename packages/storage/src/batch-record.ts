@@ -68,11 +68,8 @@ export class BatchRecord {
     const w = this.w;
     const keyStart = this.head(row === null ? DEL : PUT, prefix.length + key.length);
     w.bytes(prefix);
-    w.ensure(key.length);
-    const buf = w.buf;
-    let p = w.len;
-    for (let i = 0; i < key.length; i++) buf[p++] = key.charCodeAt(i);
-    w.len = p;
+    w.latin1Chars(key);
+    const p = w.len;
     if (row === null) {
       this.marks.push(keyStart, p, -1);
       return;

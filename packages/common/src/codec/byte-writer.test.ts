@@ -38,14 +38,18 @@ describe('latin1 (short keys built in JS)', () => {
 describe('strings in the value codec (ASCII written by a JS loop)', () => {
   const cases = ['', 'a', 'click', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(200), 'héllo', 'ü'.repeat(40), '日本', 'emoji 😀', '\u0000\u007f', 'tab\there'];
 
-  it('ByteWriter.ascii writes the same bytes as UTF-8 encoding', () => {
+  it('ByteWriter.latin1Chars writes an ASCII string as its UTF-8 bytes, and latin1 as latin1', () => {
     const w = new ByteWriter(2);
     for (const s of ['', 'click', '\u0000\u007f~', 'q'.repeat(300)]) {
       w.reset();
       w.u8(7);
-      w.ascii(s);
+      w.latin1Chars(s);
       expect(Buffer.from(w.buf.subarray(0, w.len))).toEqual(Buffer.concat([Buffer.from([7]), Buffer.from(s, 'utf8')]));
     }
+    const key = '\u0000\u00ff\u0080s/';
+    w.reset();
+    w.latin1Chars(key);
+    expect(Buffer.from(w.buf.subarray(0, w.len))).toEqual(Buffer.from(key, 'latin1'));
   });
 
   it('rows round-trip, and each string is stored as its UTF-8 bytes after the length', () => {

@@ -74,8 +74,11 @@ export class ByteWriter {
     return n;
   }
 
-  /** Appends `s`, which the caller knows to be ASCII (one byte per character, as UTF-8 too). */
-  ascii(s: string): void {
+  /**
+   * Appends `s` one byte per character: its latin1 bytes (memcomparable keys kept as latin1
+   * strings), which for an ASCII string are also its UTF-8 bytes.
+   */
+  latin1Chars(s: string): void {
     this.ensure(s.length);
     const b = this.buf;
     let at = this.len;

@@ -202,7 +202,7 @@ function writeString(w: ByteWriter, s: string): void {
   // `Buffer#write` (a call into C++ costing 3–4× the loop for a few characters).
   if (s.length < 64 && isAscii(s)) {
     w.uvarint(s.length);
-    w.ascii(s);
+    w.latin1Chars(s);
     return;
   }
   w.uvarint(Buffer.byteLength(s, 'utf8'));
