@@ -108,9 +108,10 @@ export class ByteWriter {
 /**
  * `buf[0, n)` as a latin1 string. The commonest key lengths — 5 (one int32), 9 (one
  * int64, float64 or timestamp), 18 (two of them) — are made by `String.fromCharCode`,
- * which builds the string in JS: `Buffer#toString` is a call into C++ that costs about
- * twice the whole key encoding (≈ 80 ns of ≈ 140 per int64 key), and state tables, MV
- * keys and table rows encode several such keys per ingested event.
+ * which builds the string in JS: `Buffer#toString` is a call into C++ whose fixed cost
+ * outweighs the rest of encoding a key this short, and state tables, MV keys and table
+ * rows encode several such keys per ingested event (the batched-INSERT path's figures,
+ * with the other cuts made with this one: docs/performance.md, session 8).
  */
 export function latin1(b: Buffer, n: number): string {
   const c = String.fromCharCode;

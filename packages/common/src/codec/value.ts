@@ -199,7 +199,7 @@ function writeMagnitude(w: ByteWriter, x: bigint): void {
 function writeString(w: ByteWriter, s: string): void {
   // The varint length prefix needs the UTF-8 byte length up front; short ASCII strings
   // (the common case) skip the measuring pass, and are copied by a JS loop rather than
-  // `Buffer#write` (a call into C++ costing 3–4× the loop for a few characters).
+  // `Buffer#write`, a call into C++ whose fixed cost outweighs copying a few characters.
   if (s.length < 64 && isAscii(s)) {
     w.uvarint(s.length);
     w.latin1Chars(s);
