@@ -4,7 +4,7 @@
  * for speed, and a benchmark that compared against a non-durable PostgreSQL would flatter
  * nobody. Freshet runs `freshet start` (on-disk data dir) with its defaults.
  */
-import { freePort, portAccepts, repoRoot, sleep, startFreshet, startPostgres } from '@freshet/testkit';
+import { freePort, portAccepts, repoRoot, sleep, startPostgres } from '@freshet/testkit';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,13 +42,6 @@ export interface TargetOptions {
   freshetHeapMb?: number;
   /** Extra `freshet start` arguments (e.g. `--memory-limit`). */
   freshetArgs?: string[];
-  /**
-   * Start Freshet with `bin/freshet`, the command users run (default), or with false as
-   * `node bin/freshet.js`: the launcher execs node with the start-up settings only a command
-   * line can carry (the pinned young generation, and with a memory limit the malloc
-   * settings), same PID. FRESHET_SEMI_SPACE_MB in the bench's environment reaches it.
-   */
-  freshetLauncher?: boolean;
   /** Extra environment of the Freshet server (e.g. FRESHET_SEMI_SPACE_MB for the launcher). */
   freshetEnv?: Record<string, string>;
 }
@@ -128,7 +121,10 @@ async function startBenchFreshet(opts: TargetOptions): Promise<RunningTarget> {
   const env: Record<string, string> = { ...opts.freshetEnv };
   if (nodeOptions) env.NODE_OPTIONS = nodeOptions;
   if (opts.freshetProfileDir) env.FRESHET_CPU_PROF_DIR = opts.freshetProfileDir;
-  const server = (opts.freshetLauncher ?? true) ? await startLaunchedFreshet(env, opts.freshetArgs ?? []) : await startFreshet({ env: Object.keys(env).length ? env : undefined, args: opts.freshetArgs });
+  // `bin/freshet`, the command users run: it execs node with the start-up settings only a
+  // command line can carry (the pinned young generation, and with a memory limit the malloc
+  // settings), same PID. FRESHET_SEMI_SPACE_MB in the bench's environment reaches it.
+  const server = await startLaunchedFreshet(env, opts.freshetArgs ?? []);
   const target: RunningTarget = {
     name: 'freshet',
     host: server.host,
@@ -137,7 +133,7 @@ async function startBenchFreshet(opts: TargetOptions): Promise<RunningTarget> {
     database: 'dev',
     version: '',
     settings: {
-      mode: `${(opts.freshetLauncher ?? true) ? 'bin/freshet ' : 'node bin/freshet.js '}start (on-disk data dir, default durability)`,
+      mode: 'bin/freshet start (on-disk data dir, default durability)',
       ...(opts.freshetHeapMb ? { heap: `--max-old-space-size=${opts.freshetHeapMb}` } : {}),
       ...(opts.freshetArgs?.length ? { args: opts.freshetArgs.join(' ') } : {}),
       ...(opts.freshetEnv && Object.keys(opts.freshetEnv).length ? { env: Object.entries(opts.freshetEnv).map(([k, v]) => `${k}=${v}`).join(' ') } : {}),

@@ -139,8 +139,7 @@ async function run(o: ScenarioOptions): Promise<VolumeResult> {
         freshetHeapMb: 16384,
         freshetProfileDir: o.profileDir,
         freshetArgs: name === 'freshet' && memoryLimit ? ['--memory-limit', memoryLimit] : undefined,
-        // Started as in the serving scenario (bin/freshet, its young generation).
-        freshetLauncher: true,
+        // The young generation as in the serving scenario.
         freshetEnv: semiSpaceMb ? { FRESHET_SEMI_SPACE_MB: semiSpaceMb } : undefined,
       });
       targets[name === 'freshet' ? 'freshet' : 'postgres-naive'] = t;

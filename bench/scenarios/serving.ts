@@ -267,9 +267,8 @@ async function run(o: ScenarioOptions): Promise<ServingResult> {
         freshetHeapMb: 16384,
         freshetProfileDir: o.profileDir,
         freshetArgs: name === 'freshet' && memoryLimit ? ['--memory-limit', memoryLimit] : undefined,
-        // As users start it: the launcher pins the young generation, which V8 otherwise
-        // shrinks while the server idles between cells (docs/performance.md, serving).
-        freshetLauncher: true,
+        // The size of the young generation the launcher pins (V8 otherwise shrinks it while
+        // the server idles between cells: docs/performance.md, serving).
         freshetEnv: semiSpaceMb ? { FRESHET_SEMI_SPACE_MB: semiSpaceMb } : undefined,
       });
       if (name === 'freshet') s.freshet = t;
