@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { BigMap } from './big-map';
+import { BigMap, hashKey } from './big-map';
 
 describe('BigMap', () => {
-  it('spills past a shard size into more shards and behaves as one Map', () => {
-    const m = new BigMap<string, number>(3);
+  it('behaves as one Map before and after spreading over shards', () => {
+    const m = new BigMap<string, number>(50);
     const ref = new Map<string, number>();
-    // Deterministic mixed workload: inserts, updates and deletes across shard boundaries.
-    for (let i = 0; i < 500; i++) {
-      const k = `k${(i * 37) % 41}`;
+    // Deterministic mixed workload: inserts, updates and deletes, across the spread at 50.
+    for (let i = 0; i < 5000; i++) {
+      const k = `k${(i * 37) % 401}`;
       if (i % 5 === 4) {
         expect(m.delete(k)).toBe(ref.delete(k));
       } else {
@@ -19,22 +19,45 @@ describe('BigMap', () => {
     }
     expect(new Map(m.entries())).toEqual(ref);
     expect(new Set(m.keys())).toEqual(new Set(ref.keys()));
+    expect([...m].length).toBe(ref.size);
     expect(m.has('nope')).toBe(false);
+    m.clear();
+    expect([m.size, [...m.entries()].length, m.get('k1')]).toEqual([0, 0, undefined]);
   });
 
-  it('never puts more than a shard size into one Map, and an iterator survives deletes', () => {
-    const m = new BigMap<number, string>(4);
+  it('keeps insertion order and a live iterator while it is one Map', () => {
+    const m = new BigMap<number, string>(100);
     for (let i = 0; i < 10; i++) m.set(i, `v${i}`);
-    expect(m.size).toBe(10);
     const it = m.entries();
     expect(it.next().value).toEqual([0, 'v0']);
     m.delete(1);
     m.delete(5);
-    const rest = [...it].map(([k]) => k);
-    expect(rest).toEqual([2, 3, 4, 6, 7, 8, 9]);
-    // A new key goes to the last shard with room; it is found wherever it went.
-    m.set(100, 'x');
-    expect(m.get(100)).toBe('x');
-    expect(m.size).toBe(9);
+    expect([...it].map(([k]) => k)).toEqual([2, 3, 4, 6, 7, 8, 9]);
+  });
+
+  it('spreads a big map so no shard holds more than a fraction of it', () => {
+    // 200,000 integer-like keys as a state table encodes them (memcomparable, 8 bytes).
+    const m = new BigMap<string, number>(1000);
+    const key = (i: number) => String.fromCharCode(0x80, 0, 0, 0, 0, (i >>> 16) & 0xff, (i >>> 8) & 0xff, i & 0xff);
+    for (let i = 0; i < 200_000; i++) m.set(key(i), i);
+    const shards = (m as unknown as { shards: Map<string, number>[] }).shards;
+    expect(shards.length).toBeGreaterThan(1);
+    // Evenly spread: the biggest shard within 1.5× the mean.
+    const biggest = Math.max(...shards.map((s) => s.size));
+    expect(biggest).toBeLessThan((1.5 * 200_000) / shards.length);
+    for (let i = 0; i < 200_000; i += 997) expect(m.get(key(i))).toBe(i);
+    expect(m.size).toBe(200_000);
+  });
+
+  it('hashes every kind of Map key the engine uses, equal keys alike', () => {
+    expect(hashKey('abc')).toBe(hashKey(['a', 'b', 'c'].join('')));
+    expect(hashKey(12345678901)).toBe(hashKey(12345678901));
+    expect(hashKey(2n ** 40n + 3n)).toBe(hashKey(2n ** 40n + 3n));
+    expect(new Set([hashKey(1), hashKey(2), hashKey(2 ** 32 + 1), hashKey('1'), hashKey('2')]).size).toBe(5);
+    const m = new BigMap<unknown, number>(4);
+    const keys: unknown[] = [1, 2.5, -7, 2 ** 40, 'x', 'y', 3n, -(2n ** 70n), true, false, null];
+    keys.forEach((k, i) => m.set(k, i));
+    keys.forEach((k, i) => expect(m.get(k)).toBe(i));
+    expect(m.size).toBe(keys.length);
   });
 });
