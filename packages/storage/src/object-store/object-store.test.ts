@@ -15,7 +15,7 @@ import { type StorageOptions, openStorage } from '../open';
 import type { StorageEngine } from '../api';
 import { LocalDirObjectStore } from './local-dir';
 import { S3ObjectStore } from './s3';
-import { sha256, sha256Parts } from './format';
+import { ObjectWriter, objectBatches, sha256, sha256Parts } from './format';
 
 const SCHEMA = { types: [T.Int32, T.Varchar], pk: [0] };
 
@@ -252,10 +252,45 @@ describe('checkpoints in S3 (s3rver)', () => {
     expect((await store.get('d/x.bin'))!.equals(whole)).toBe(true);
     expect(await sha256Parts(parts)).toBe(sha256(whole));
     expect(await sha256Parts([])).toBe(sha256(Buffer.alloc(0)));
-    // Small objects are hashed inline, big ones on the thread pool: the same digest.
     const small = [Buffer.from('ab'), Buffer.from('c')];
     expect(await sha256Parts(small)).toBe(sha256(Buffer.from('abc')));
     expect(await sha256Parts([whole])).toBe(sha256(whole));
+    // Parts of every size, straddling the 1 MiB slices the hash is taken in.
+    const odd = [3, (1 << 20) - 1, 2, (3 << 20) + 7, 0, 1 << 20].map((n, i) => Buffer.alloc(n, i + 1));
+    expect(await sha256Parts(odd)).toBe(sha256(Buffer.concat(odd)));
+  });
+
+  it('a base object holds big values as parts of their own, and reads back entry for entry', () => {
+    const w = new ObjectWriter('base');
+    // Small ones copied into chunks, around values of 64 KiB and more kept as they are.
+    const entries = [10, 70_000, 3, 0, 1 << 20, 5, 65_536, 65_535, 2_000_000].map((n, i) => [Buffer.from(`key${i}`), Buffer.alloc(n, i + 1)] as const);
+    for (const [k, v] of entries) w.entry(k, v);
+    const parts = w.finishParts();
+    const body = Buffer.concat(parts);
+    expect(body.length).toBe(w.size);
+    // Not copied: the big values are the caller's buffers.
+    expect(parts.filter((p) => entries.some(([, v]) => v === p)).length).toBe(4);
+    const entry = { key: 'data/x.bin', kind: 'base' as const, size: body.length, sha256: sha256(body) };
+    const ops = [...objectBatches(entry, body, 4)].flat();
+    expect(ops.map((o) => [o.key.toString(), o.type === 'put' ? o.value.length : -1])).toEqual(entries.map(([k, v]) => [k.toString(), v.length]));
+    expect(ops.every((o, i) => o.type === 'put' && o.value.equals(entries[i][1]))).toBe(true);
+  });
+
+  it('hashes a big object in slices, letting the event loop run in between', async () => {
+    const parts = [Buffer.alloc(6 << 20, 7)];
+    let turns = 0;
+    let done = false;
+    const tick = () => {
+      if (done) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const digest = await sha256Parts(parts);
+    done = true;
+    expect(digest).toBe(sha256(parts[0]));
+    // One turn per MiB: in one go, the loop would not have turned at all.
+    expect(turns).toBeGreaterThanOrEqual(5);
   });
 
   it('local directory store lists nothing for an empty root', async () => {
