@@ -108,9 +108,10 @@ async function startBenchPostgres(opts: TargetOptions): Promise<RunningTarget> {
 async function startBenchFreshet(opts: TargetOptions): Promise<RunningTarget> {
   // The hook writes the profile at process exit; the CLI exits cleanly on the testkit's SIGTERM.
   const hook = fileURLToPath(new URL('../tools/cpu-profile-hook.mjs', import.meta.url));
+  // FRESHET_ALLOC_PROF_DIR in the bench's environment: the hook samples allocations too.
   const nodeOptions = [
     process.env.NODE_OPTIONS ?? '',
-    opts.freshetProfileDir ? `--import ${hook}` : '',
+    opts.freshetProfileDir || process.env.FRESHET_ALLOC_PROF_DIR ? `--import ${hook}` : '',
     opts.freshetHeapMb ? `--max-old-space-size=${opts.freshetHeapMb}` : '',
     // V8 flags for the Freshet server only (e.g. --max-semi-space-size=64 to test a GC
     // setting): NODE_OPTIONS would also change the load generator's own process.

@@ -1,24 +1,35 @@
 // Loaded with `NODE_OPTIONS=--import <this file>` (node refuses --cpu-prof in NODE_OPTIONS):
-// profiles the whole process with the in-process inspector and writes a .cpuprofile into
-// $FRESHET_CPU_PROF_DIR when the process exits. The inspector session of the main thread
-// answers synchronously, so stopping the profiler works inside an 'exit' handler.
+// profiles the whole process with the in-process inspector and writes, when the process
+// exits, a .cpuprofile into $FRESHET_CPU_PROF_DIR and/or a .heapprofile into
+// $FRESHET_ALLOC_PROF_DIR. The inspector session of the main thread answers synchronously,
+// so stopping the profilers works inside an 'exit' handler.
 import { Session } from 'node:inspector';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const dir = process.env.FRESHET_CPU_PROF_DIR;
-if (dir) {
+const cpuDir = process.env.FRESHET_CPU_PROF_DIR;
+const allocDir = process.env.FRESHET_ALLOC_PROF_DIR;
+if (cpuDir || allocDir) {
   const session = new Session();
   session.connect();
-  session.post('Profiler.enable');
-  // 200 µs sampling: fine enough for a sub-millisecond request path.
-  session.post('Profiler.setSamplingInterval', { interval: 200 });
-  session.post('Profiler.start');
+  const save = (dir, ext, profile) => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `freshet-${process.pid}-${Date.now()}.${ext}`), JSON.stringify(profile));
+  };
+  if (cpuDir) {
+    session.post('Profiler.enable');
+    // 200 µs sampling: fine enough for a sub-millisecond request path.
+    session.post('Profiler.setSamplingInterval', { interval: 200 });
+    session.post('Profiler.start');
+  }
+  if (allocDir) {
+    // Every allocation, the ones scavenges and mark-compacts later collect included: those
+    // are the garbage whose collection stalls the engine thread (GC work ∝ bytes allocated).
+    session.post('HeapProfiler.enable');
+    session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  }
   process.once('exit', () => {
-    session.post('Profiler.stop', (err, res) => {
-      if (err) return;
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, `freshet-${process.pid}-${Date.now()}.cpuprofile`), JSON.stringify(res.profile));
-    });
+    if (cpuDir) session.post('Profiler.stop', (err, res) => err || save(cpuDir, 'cpuprofile', res.profile));
+    if (allocDir) session.post('HeapProfiler.stopSampling', (err, res) => err || save(allocDir, 'heapprofile', res.profile));
   });
 }

@@ -1,8 +1,10 @@
 /**
  * Summarises a V8 .cpuprofile (from `node --cpu-prof`, e.g. `npm run bench -- --profile DIR`):
- * the functions with the most self time, and the most inclusive time, as plain text.
+ * the functions with the most self time, and the most inclusive time, as plain text. A
+ * .heapprofile (sampled allocations: FRESHET_ALLOC_PROF_DIR=DIR with any bench that starts
+ * Freshet, bench/tools/cpu-profile-hook.mjs) is summarised as bytes allocated per function.
  *
- *   node --import tsx bench/tools/profile-summary.ts DIR-or-file.cpuprofile [--top N]
+ *   node --import tsx bench/tools/profile-summary.ts DIR-or-file.{cpu,heap}profile [--top N]
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -65,6 +67,34 @@ export function summarize(p: CpuProfile, root = process.cwd()): { totalMs: numbe
   return { totalMs: totalUs / 1000, functions };
 }
 
+interface HeapProfileNode {
+  callFrame: CallFrame;
+  selfSize: number;
+  children: HeapProfileNode[];
+}
+
+/** Bytes allocated per function of a sampling heap profile, largest first. */
+export function allocationSites(head: HeapProfileNode, root = process.cwd()): { totalBytes: number; sites: [string, number][] } {
+  const sites = new Map<string, number>();
+  let totalBytes = 0;
+  const walk = (n: HeapProfileNode) => {
+    if (n.selfSize > 0) {
+      const l = label(n.callFrame, root);
+      sites.set(l, (sites.get(l) ?? 0) + n.selfSize);
+      totalBytes += n.selfSize;
+    }
+    for (const c of n.children) walk(c);
+  };
+  walk(head);
+  return { totalBytes, sites: [...sites].sort((a, b) => b[1] - a[1]) };
+}
+
+function printHeapProfile(f: string, top: number): void {
+  const { totalBytes, sites } = allocationSites((JSON.parse(readFileSync(f, 'utf8')) as { head: HeapProfileNode }).head);
+  console.log(`\n${f}: ${(totalBytes / 2 ** 20).toFixed(1)} MiB allocated (sampled estimate)`);
+  for (const [name, b] of sites.slice(0, top)) console.log(`  ${((b / totalBytes) * 100).toFixed(1).padStart(5)}%  ${(b / 2 ** 20).toFixed(1).padStart(8)} MiB  ${name}`);
+}
+
 function main(): void {
   const args = process.argv.slice(2);
   const topIdx = args.indexOf('--top');
@@ -76,10 +106,14 @@ function main(): void {
   }
   const files = statSync(target).isDirectory()
     ? readdirSync(target)
-        .filter((f) => f.endsWith('.cpuprofile'))
+        .filter((f) => f.endsWith('.cpuprofile') || f.endsWith('.heapprofile'))
         .map((f) => join(target, f))
     : [target];
   for (const f of files) {
+    if (f.endsWith('.heapprofile')) {
+      printHeapProfile(f, top);
+      continue;
+    }
     const { totalMs, functions } = summarize(JSON.parse(readFileSync(f, 'utf8')) as CpuProfile);
     const pct = (ms: number) => `${((ms / totalMs) * 100).toFixed(1).padStart(5)}%`;
     console.log(`\n${f}: ${(totalMs / 1000).toFixed(1)} s sampled`);
