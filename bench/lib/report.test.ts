@@ -121,6 +121,7 @@ describe('charts', () => {
   it('picks round tick values', () => {
     expect(linearTicks(9500)).toEqual([0, 2000, 4000, 6000, 8000, 10000]);
     expect(logTicks(0.03, 12)).toEqual([0.01, 0.1, 1, 10, 100]);
+    expect(logTicks(Infinity, 1)).toEqual([1, 10]);
   });
 });
 

@@ -49,6 +49,8 @@ export function linearTicks(max: number, target = 5): number[] {
 
 /** Powers of ten covering [min, max]. */
 export function logTicks(min: number, max: number): number[] {
+  // No finite data (a run that measured nothing): a plain decade, not an endless loop.
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return [1, 10];
   const lo = Math.floor(Math.log10(Math.max(min, 1e-9)));
   const hi = Math.ceil(Math.log10(Math.max(max, min * 10, 1e-9)));
   const ticks: number[] = [];

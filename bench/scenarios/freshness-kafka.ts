@@ -76,12 +76,15 @@ export async function runKafkaTarget(o: ScenarioOptions, cfg: FreshnessPreset): 
   let broker: BrokerProcess | null = null;
   let redis: RedisSide | null = null;
   let path: KafkaPath | null = null;
-  try {
-    [target, broker] = await Promise.all([
-      startTarget('freshet', { sharedBuffers: '', freshetProfileDir: o.profileDir, freshetHeapMb: FRESHET_HEAP_MB }),
-      startBrokerProcess(o.repoRoot, PARTITIONS, o.profileDir),
-    ]);
-  } catch (e) {
+  // Both are awaited even when one fails, so the other is stopped, not left running.
+  const [t, b] = await Promise.allSettled([
+    startTarget('freshet', { sharedBuffers: '', freshetProfileDir: o.profileDir, freshetHeapMb: FRESHET_HEAP_MB }),
+    startBrokerProcess(o.repoRoot, PARTITIONS, o.profileDir),
+  ]);
+  if (t.status === 'fulfilled') target = t.value;
+  if (b.status === 'fulfilled') broker = b.value;
+  if (target === null || broker === null) {
+    const e = t.status === 'rejected' ? t.reason : (b as PromiseRejectedResult).reason;
     await target?.stop().catch(() => {});
     await broker?.stop().catch(() => {});
     failAll((e as Error).message.split('\n')[0]);
