@@ -46,6 +46,25 @@ describe('BatchRecord', () => {
     expect(seen).toEqual([...Array.from({ length: 10 }, (_, i) => `put k${i}`), 'del k3']);
   });
 
+  it('ends a slice early once it holds the byte budget', async () => {
+    const rec = new BatchRecord();
+    for (let i = 0; i < 10; i++) rec.put(Buffer.from(`k${i}`), Buffer.alloc(1000, i));
+    // A turn counter the event loop advances between slices.
+    let turn = 0;
+    let done = false;
+    const tick = () => {
+      turn++;
+      if (!done) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const turns: number[] = [];
+    await rec.forEachSliced({ put: () => turns.push(turn), del: () => {} }, 100, 2500);
+    done = true;
+    const perSlice = [...new Set(turns)].map((t) => turns.filter((x) => x === t).length);
+    // ~1,002 bytes an op: the third op crosses 2,500, so slices of 3 (the last holds 1).
+    expect(perSlice).toEqual([3, 3, 3, 1]);
+  });
+
   it('appends another record after its own ops', () => {
     const a = new BatchRecord();
     a.del(Buffer.from('x'));

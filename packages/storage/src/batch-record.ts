@@ -42,6 +42,11 @@ export class BatchRecord {
     return this.marks.length / 3;
   }
 
+  /** Bytes of the encoded record so far (`bytes().length`). */
+  get byteLength(): number {
+    return this.w.len;
+  }
+
   put(key: Uint8Array, value: Uint8Array): void {
     const w = this.w;
     const keyStart = this.head(PUT, key.length);
@@ -131,12 +136,20 @@ export class BatchRecord {
    * second's checkpoint (hundreds of thousands of ops) to LevelDB's batch in one go was a
    * stall of its own on the engine's thread.
    */
-  async forEachSliced(sink: BatchSink, sliceOps: number): Promise<void> {
+  async forEachSliced(sink: BatchSink, sliceOps: number, sliceBytes = Infinity): Promise<void> {
     const n = this.marks.length;
-    const step = sliceOps * 3;
-    for (let from = 0; from < n; from += step) {
+    const m = this.marks;
+    for (let from = 0, to = 0; from < n; from = to) {
       if (from > 0) await new Promise<void>((r) => setImmediate(r));
-      this.replay(sink, from, Math.min(n, from + step));
+      // Up to sliceOps ops, or fewer holding sliceBytes: LevelDB copies every byte on this
+      // thread, and a segment part (segments.ts) is hundreds of KiB.
+      let bytes = 0;
+      to = from;
+      do {
+        bytes += (m[to + 2] < 0 ? m[to + 1] : m[to + 2]) - m[to];
+        to += 3;
+      } while (to < n && to - from < sliceOps * 3 && bytes < sliceBytes);
+      this.replay(sink, from, to);
     }
   }
 

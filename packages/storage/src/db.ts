@@ -30,6 +30,8 @@ const FLUSH_AFTER_BYTES = 4 << 20;
  * op (32,768 was a 8–15 ms stall in every checkpoint, in the tail of lookups and freshness).
  */
 const OPS_PER_SLICE = 8192;
+/** Bytes handed to LevelDB's batch between two turns of the event loop, at most (plus one op). */
+const BYTES_PER_SLICE = 1 << 20;
 
 /** LevelDB settings that decide its memory (classic-level's open options; its defaults when omitted). */
 export interface LevelMemoryOptions {
@@ -143,7 +145,7 @@ export class Db {
   private async fill(rec: BatchRecord): Promise<ReturnType<Level<Buffer, Buffer>['batch']>> {
     const chained = this.level.batch();
     try {
-      await rec.forEachSliced(rawOps(chained), OPS_PER_SLICE);
+      await rec.forEachSliced(rawOps(chained), OPS_PER_SLICE, BYTES_PER_SLICE);
     } catch (e) {
       await chained.close().catch(() => {});
       throw e;

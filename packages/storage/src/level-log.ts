@@ -297,7 +297,8 @@ function loadSegmentEntry(loaders: Map<number, SegmentedTableLoader>, key: Buffe
   let loader = loaders.get(tableId);
   if (!loader) loaders.set(tableId, (loader = new SegmentedTableLoader(decodeRow)));
   const kind = key[slash + 1];
-  if (kind === 0x73 /* s */ && key.length === slash + 10) loader.add(Number(key.readBigUInt64BE(slash + 2)), value);
+  // A segment's first part (`s<epoch>`) or a later one (`s<epoch><part>`): applied in key order.
+  if (kind === 0x73 /* s */ && (key.length === slash + 10 || key.length === slash + 14)) loader.add(Number(key.readBigUInt64BE(slash + 2)), value);
   else if (kind === 0x77 /* w */) loader.lowWater = value.toString('latin1');
   else throw new Error(`unknown state segment key ${key.toString('latin1')}`);
 }

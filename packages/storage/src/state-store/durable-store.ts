@@ -34,7 +34,7 @@ import { changeLogKey } from '../change-log';
 import { BatchRecord } from '../batch-record';
 import type { Db } from '../db';
 import type { ColdStateReader, PublishedKeys, StateStore, StoreTable, TrackingStateStore } from './api';
-import { type CheckpointRecord, PARAMS_KEY, checkpointKey, encodeCheckpoint, prefixedKey, segmentKey, stateKeyPrefix } from './keys';
+import { type CheckpointRecord, PARAMS_KEY, checkpointKey, encodeCheckpoint, prefixedKey, stateKeyPrefix } from './keys';
 import {
   type SegmentInfo,
   type SegmentWrite,
@@ -46,6 +46,7 @@ import {
   isOldest,
   planSegment,
   segmentKeys,
+  segmentPartKeys,
   segmentsToClean,
 } from './segments';
 
@@ -440,7 +441,9 @@ export class DurableStateStore implements StateStore {
       const epochs = segmentsToClean(st, this.inner.table(id).size);
       if (epochs.length === 0) continue;
       st.reading = true;
-      this.db.level.getMany(epochs.map((e) => segmentKey(id, e))).then(
+      // segmentsToClean returns the oldest segments, in order: their parts' keys.
+      const partKeys = st.segments.slice(0, epochs.length).flatMap((s) => segmentPartKeys(id, s));
+      this.db.level.getMany(partKeys).then(
         (values) => {
           st.reading = false;
           if (values.some((v) => v === undefined) || !isOldest(st, epochs)) return;

@@ -43,13 +43,18 @@ export function segmentTablePrefix(tableId: number): Buffer {
   return Buffer.from(`g/${tableId}/`, 'latin1');
 }
 
-/** The table's segment written by the checkpoint of `epoch`: `g/<id>/s` + epoch (8 bytes BE, so segments sort by epoch). */
-export function segmentKey(tableId: number, epoch: number): Buffer {
+/**
+ * Part `part` of the table's segment written by the checkpoint of `epoch`: `g/<id>/s` +
+ * epoch (8 bytes BE, so segments sort by epoch), + the part (4 bytes BE) from the second
+ * part on (the first keeps the key of a segment in one part, so they sort first).
+ */
+export function segmentKey(tableId: number, epoch: number, part = 0): Buffer {
   const p = segmentTablePrefix(tableId);
-  const b = Buffer.allocUnsafe(p.length + 9);
+  const b = Buffer.allocUnsafe(p.length + (part === 0 ? 9 : 13));
   p.copy(b, 0);
   b[p.length] = 0x73; // 's'
   b.writeBigUInt64BE(BigInt(epoch), p.length + 1);
+  if (part !== 0) b.writeUInt32BE(part, p.length + 9);
   return b;
 }
 

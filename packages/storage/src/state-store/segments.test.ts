@@ -15,6 +15,7 @@ import type { StorageEngine } from '../api';
 import type { DurableStateStore } from './durable-store';
 import { Db } from '../db';
 import { BatchRecord } from '../batch-record';
+import { SEGMENT_PART_BYTES } from './segments';
 
 async function start(dir: string): Promise<{ storage: StorageEngine; store: DurableStateStore }> {
   const storage = openStorage({ dataDir: dir });
@@ -178,10 +179,16 @@ describe('segmented state tables', () => {
 
   it('cleans the oldest segments when they hold mostly dead entries', async () => {
     let t = table();
-    // One long-lived row, then many short-lived ones deleted above any low water.
+    // A first segment of several parts whose last rows live on (cleaning must carry rows
+    // from every part), then many short-lived rows deleted above any low water.
+    const pad = 'p'.repeat(40);
     let epoch = store.committedEpoch + 1;
-    t.write(epoch, key(1, 0), ['kept']);
+    for (let i = 0; i < 20_000; i++) t.write(epoch, key(1, i), [i, pad]);
     await store.commitEpoch(epoch);
+    epoch = store.committedEpoch + 1;
+    for (let i = 0; i < 19_990; i++) t.write(epoch, key(1, i), null);
+    await store.commitEpoch(epoch);
+    const kept = Array.from({ length: 10 }, (_, j) => [key(1, 19_990 + j), [19_990 + j, pad]]);
     const perRound = 20_000;
     for (let round = 0; round < 10; round++) {
       epoch = store.committedEpoch + 1;
@@ -195,8 +202,8 @@ describe('segmented state tables', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     await storage.close();
-    // 400,001 entries were written. What is stored: the dead entries allowed (65,536 beyond
-    // twice the one row) plus the segments written since the last cleaning could run.
+    // 439,990 entries were written. What is stored: the dead entries allowed (65,536 beyond
+    // twice the ten rows) plus the segments written since the last cleaning could run.
     const db = new Db(dir);
     await db.level.open();
     let stored = 0;
@@ -205,7 +212,41 @@ describe('segmented state tables', () => {
     expect(stored).toBeLessThan(65_536 + 3 * perRound);
     ({ storage, store } = await start(dir));
     t = table();
-    expect([...committed()]).toEqual([[key(1, 0), ['kept']]]);
+    expect([...committed()]).toEqual(kept);
+  });
+
+  it('stores a big segment in parts, recovers it whole, and deletes every part once dead', async () => {
+    const t = table();
+    const big = 'x'.repeat(40);
+    let epoch = store.committedEpoch + 1;
+    for (let i = 0; i < 30_000; i++) t.write(epoch, key(100, i), [i, big]);
+    await store.commitEpoch(epoch);
+    epoch = store.committedEpoch + 1;
+    t.write(epoch, key(200, 0), ['later']);
+    await store.commitEpoch(epoch);
+    await storage.close();
+    const db = new Db(dir);
+    await db.level.open();
+    const sizes: number[] = [];
+    for await (const [, v] of db.level.iterator({ gte: Buffer.from(`g/${ID}/s`), lt: Buffer.from(`g/${ID}/t`) })) sizes.push(v.length);
+    await db.level.close();
+    // ~2 MB of rows: parts of about SEGMENT_PART_BYTES (one row past it at most), and the later segment.
+    expect(sizes.length).toBeGreaterThanOrEqual(6);
+    expect(Math.max(...sizes)).toBeLessThan(SEGMENT_PART_BYTES + 1024);
+    ({ storage, store } = await start(dir));
+    const rows = committed();
+    expect(rows.size).toBe(30_001);
+    expect(rows.get(key(100, 29_999))).toEqual([29_999, big]);
+    // The low water passes the big segment's keys: all of its parts go, the later one stays.
+    table();
+    epoch = store.committedEpoch + 1;
+    for (let i = 0; i < 30_000; i++) store.table(ID).write(epoch, key(100, i), null);
+    store.table(ID).expireBelow(epoch, key(150, 0));
+    await store.commitEpoch(epoch);
+    await storage.close();
+    expect(await keysWithPrefix(dir, `g/${ID}/s`)).toHaveLength(1);
+    ({ storage, store } = await start(dir));
+    expect([...committed()]).toEqual([[key(200, 0), ['later']]]);
   });
 
   it('deletes every segment of a dropped table', async () => {

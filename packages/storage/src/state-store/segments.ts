@@ -10,9 +10,12 @@
  * segment costs those once per table per checkpoint. The rows are still encoded one by
  * one, into the segment (the same bytes an `s/` row would have).
  *
- * Layout (keys.ts): `g/<id>/s<epoch, 8 bytes BE>` → a segment: a batch record of the
- * table's keys (batch-record.ts: the format object-store deltas use), and `g/<id>/w` → the
- * table's low water as of the last checkpoint that wrote the table.
+ * Layout (keys.ts): `g/<id>/s<epoch, 8 bytes BE>[<part, 4 bytes BE>]` → a segment, in parts
+ * of about SEGMENT_PART_BYTES: each a batch record of some of the table's keys
+ * (batch-record.ts: the format object-store deltas use). A busy second of a temporal
+ * filter is megabytes, and one LevelDB value of 17 MB took 0.1 s to hand to LevelDB's
+ * batch in one native call, a stall no time slicing could split. `g/<id>/w` → the table's
+ * low water as of the last checkpoint that wrote the table.
  *
  * Rules:
  * - Recovery applies a table's segments in epoch order (a later segment wins per key) and
@@ -48,6 +51,8 @@ export interface SegmentInfo {
   readonly maxKey: string;
   /** Entries (rows and tombstones). */
   readonly entries: number;
+  /** LevelDB values it is stored in (segmentKey's parts 0 … parts − 1). */
+  readonly parts: number;
 }
 
 /** What storage holds of one segmented table. */
@@ -158,6 +163,9 @@ export function isOldest(state: SegmentedTableState, epochs: readonly number[]):
 /** Rows between two checks of the clock while a segment is encoded. */
 const CHECK_EVERY = 256;
 
+/** A segment part is closed once it holds this many bytes. */
+export const SEGMENT_PART_BYTES = 256 << 10;
+
 /**
  * Encodes a planned segment into the checkpoint's record: the segment itself, the low water
  * if it moved, and deletes of the segments it makes dead. `yieldIfDue` is awaited every few
@@ -165,7 +173,15 @@ const CHECK_EVERY = 256;
  * record is durable (apply with `applySegmentWrite`).
  */
 export async function encodeSegment(rec: BatchRecord, epoch: number, w: SegmentWrite, yieldIfDue: () => Promise<void> | null): Promise<SegmentInfo[]> {
-  const seg = new BatchRecord(Math.max(1 << 12, w.keys.length * 48));
+  const partInitialBytes = Math.min(SEGMENT_PART_BYTES + (SEGMENT_PART_BYTES >> 2), Math.max(1 << 12, w.keys.length * 48));
+  let seg = new BatchRecord(partInitialBytes);
+  let parts = 0;
+  let entries = 0;
+  const closePart = () => {
+    rec.put(segmentKey(w.tableId, epoch, parts++), seg.bytes());
+    entries += seg.length;
+    seg = new BatchRecord(partInitialBytes);
+  };
   const lw = w.lowWater;
   let maxKey = '';
   for (let i = 0; i < w.keys.length; i++) {
@@ -175,20 +191,19 @@ export async function encodeSegment(rec: BatchRecord, epoch: number, w: SegmentW
     if (row === null && lw !== undefined && key < lw) continue;
     seg.putRow(EMPTY, key, row);
     if (key > maxKey) maxKey = key;
+    if (seg.byteLength >= SEGMENT_PART_BYTES) closePart();
     if (i % CHECK_EVERY === CHECK_EVERY - 1) {
       const y = yieldIfDue();
       if (y !== null) await y;
     }
   }
+  if (seg.length > 0) closePart();
   const kept: SegmentInfo[] = [];
   for (const s of w.state.segments) {
-    if (w.cleans.includes(s.epoch) || (lw !== undefined && s.maxKey < lw)) rec.del(segmentKey(w.tableId, s.epoch));
+    if (w.cleans.includes(s.epoch) || (lw !== undefined && s.maxKey < lw)) deleteSegment(rec, w.tableId, s);
     else kept.push(s);
   }
-  if (seg.length > 0) {
-    rec.put(segmentKey(w.tableId, epoch), seg.bytes());
-    kept.push({ epoch, maxKey, entries: seg.length });
-  }
+  if (parts > 0) kept.push({ epoch, maxKey, entries, parts });
   if (lw !== w.state.lowWater) {
     if (lw === undefined) rec.del(lowWaterKey(w.tableId));
     else rec.put(lowWaterKey(w.tableId), Buffer.from(lw, 'latin1'));
@@ -203,9 +218,20 @@ export function applySegmentWrite(w: SegmentWrite, kept: SegmentInfo[]): void {
   if (w.cleans.length > 0) w.state.cleaning = null;
 }
 
+/** The LevelDB keys of a segment's parts. */
+export function segmentPartKeys(tableId: number, s: SegmentInfo): Buffer[] {
+  const keys: Buffer[] = [];
+  for (let p = 0; p < s.parts; p++) keys.push(segmentKey(tableId, s.epoch, p));
+  return keys;
+}
+
+function deleteSegment(rec: BatchRecord, tableId: number, s: SegmentInfo): void {
+  for (const k of segmentPartKeys(tableId, s)) rec.del(k);
+}
+
 /** Deletes of everything a dropped segmented table has in LevelDB. */
 export function dropSegments(rec: BatchRecord, tableId: number, state: SegmentedTableState): void {
-  for (const s of state.segments) rec.del(segmentKey(tableId, s.epoch));
+  for (const s of state.segments) deleteSegment(rec, tableId, s);
   rec.del(lowWaterKey(tableId));
   state.segments = [];
   state.cleaning = null;
@@ -214,9 +240,10 @@ export function dropSegments(rec: BatchRecord, tableId: number, state: Segmented
 const EMPTY = new Uint8Array(0);
 
 /**
- * Recovery of one segmented table: its segments, in epoch order as LevelDB lists them
- * (`add`), and its low water (`lowWater`), become its rows and what storage holds of it
- * (`finish`). Each segment is applied as it is read, so the raw segments are not all held.
+ * Recovery of one segmented table: its segments' parts, in (epoch, part) order as LevelDB
+ * lists them (`add`), and its low water (`lowWater`), become its rows and what storage
+ * holds of it (`finish`). Each part is applied as it is read, so the raw segments are not
+ * all held.
  */
 export class SegmentedTableLoader {
   private readonly latest = new Map<string, Row | null>();
@@ -225,16 +252,20 @@ export class SegmentedTableLoader {
 
   constructor(private readonly decode: (value: Buffer) => Row) {}
 
-  add(epoch: number, segment: Buffer): void {
-    let maxKey = '';
+  /** One part of the segment of `epoch` (the parts of a segment come in order, one after another). */
+  add(epoch: number, part: Buffer): void {
+    const last = this.infos.length > 0 ? this.infos[this.infos.length - 1] : undefined;
+    const same = last !== undefined && last.epoch === epoch;
+    let maxKey = same ? last.maxKey : '';
     let entries = 0;
-    BatchRecord.decode(segment, (key, v) => {
+    BatchRecord.decode(part, (key, v) => {
       const k = key.toString('latin1');
       this.latest.set(k, v === null ? null : this.decode(v));
       if (k > maxKey) maxKey = k;
       entries++;
     });
-    this.infos.push({ epoch, maxKey, entries });
+    if (same) this.infos[this.infos.length - 1] = { epoch, maxKey, entries: last.entries + entries, parts: last.parts + 1 };
+    else this.infos.push({ epoch, maxKey, entries, parts: 1 });
   }
 
   set lowWater(key: string) {
