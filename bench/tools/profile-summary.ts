@@ -5,6 +5,7 @@
  * Freshet, bench/tools/cpu-profile-hook.mjs) is summarised as bytes allocated per function.
  *
  *   node --import tsx bench/tools/profile-summary.ts DIR-or-file.{cpu,heap}profile [--top N]
+ *     [--long-tasks MS]  (instead: the stretches of MS or more the thread spent in one task)
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -67,6 +68,80 @@ export function summarize(p: CpuProfile, root = process.cwd()): { totalMs: numbe
   return { totalMs: totalUs / 1000, functions };
 }
 
+/** A stretch of consecutive samples under one task (one macrotask, or one kind of them back to back). */
+export interface LongTask {
+  startMs: number;
+  durationMs: number;
+  /** The task's entry frame (the root's child every sample of it is under). */
+  entry: string;
+  /** The frames it spent the most time under, inclusive, with ms. */
+  frames: [string, number][];
+}
+
+/**
+ * Tasks of at least `minMs`: runs of consecutive non-idle samples under the same child of
+ * the root (the task's entry: a timer, an immediate, a socket read…), garbage collection
+ * counted with the task it interrupted. Two tasks of the same entry back to back read as
+ * one, so a stretch is an upper bound for its longest task: what the event loop (every
+ * lookup, every barrier) waited behind. From `npm run bench -- … ` with
+ * FRESHET_CPU_PROF_DIR=DIR BENCH_FRESHET_NODE_OPTIONS="--import bench/tools/cpu-profile-hook.mjs".
+ */
+export function longTasks(p: CpuProfile, minMs: number, root = process.cwd()): LongTask[] {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const rootId = p.nodes[0].id;
+  const entryOf = (id: number) => {
+    let x = id;
+    for (let up = parent.get(x); up !== undefined && up !== rootId; up = parent.get(x)) x = up;
+    return x;
+  };
+  const out: LongTask[] = [];
+  let cur: { entry: number; start: number; end: number; samples: [number, number][] } | null = null;
+  const close = () => {
+    if (cur !== null && (cur.end - cur.start) / 1000 >= minMs) {
+      const incl = new Map<string, number>();
+      for (const [id, dt] of cur.samples) {
+        const seen = new Set<string>();
+        for (let x: number | undefined = id; x !== undefined && x !== rootId; x = parent.get(x)) {
+          const l = label(byId.get(x)!.callFrame, root);
+          if (!seen.has(l)) {
+            seen.add(l);
+            incl.set(l, (incl.get(l) ?? 0) + dt / 1000);
+          }
+        }
+      }
+      out.push({
+        startMs: (cur.start - p.startTime) / 1000,
+        durationMs: (cur.end - cur.start) / 1000,
+        entry: label(byId.get(cur.entry)!.callFrame, root),
+        frames: [...incl].sort((a, b) => b[1] - a[1]),
+      });
+    }
+    cur = null;
+  };
+  let t = p.startTime;
+  for (let i = 0; i < p.samples.length; i++) {
+    t += p.timeDeltas[i] ?? 0;
+    const id = p.samples[i];
+    const name = byId.get(id)!.callFrame.functionName;
+    if (name === '(idle)' || name === '(program)') {
+      close();
+      continue;
+    }
+    const entry: number = name === '(garbage collector)' && cur !== null ? cur.entry : entryOf(id);
+    if (cur !== null && cur.entry === entry) {
+      cur.end = t;
+      cur.samples.push([id, p.timeDeltas[i] ?? 0]);
+    } else {
+      close();
+      cur = { entry, start: t, end: t, samples: [[id, p.timeDeltas[i] ?? 0]] };
+    }
+  }
+  close();
+  return out;
+}
+
 interface HeapProfileNode {
   callFrame: CallFrame;
   selfSize: number;
@@ -99,9 +174,11 @@ function main(): void {
   const args = process.argv.slice(2);
   const topIdx = args.indexOf('--top');
   const top = topIdx >= 0 ? Number(args.splice(topIdx, 2)[1]) : 30;
+  const longIdx = args.indexOf('--long-tasks');
+  const longMs = longIdx >= 0 ? Number(args.splice(longIdx, 2)[1]) : null;
   const target = args[0];
   if (!target) {
-    console.error('usage: profile-summary.ts <file.cpuprofile | dir> [--top N]');
+    console.error('usage: profile-summary.ts <file.cpuprofile | file.heapprofile | dir> [--top N] [--long-tasks MS]');
     process.exit(2);
   }
   const files = statSync(target).isDirectory()
@@ -112,6 +189,15 @@ function main(): void {
   for (const f of files) {
     if (f.endsWith('.heapprofile')) {
       printHeapProfile(f, top);
+      continue;
+    }
+    if (longMs !== null) {
+      const tasks = longTasks(JSON.parse(readFileSync(f, 'utf8')) as CpuProfile, longMs);
+      console.log(`\n${f}: ${tasks.length} tasks of ${longMs} ms or more`);
+      for (const t of tasks) {
+        console.log(`\n  at ${(t.startMs / 1000).toFixed(2)} s: ${t.durationMs.toFixed(0)} ms in ${t.entry}`);
+        for (const [name, ms] of t.frames.slice(1, 1 + Math.min(top, 12))) console.log(`    ${ms.toFixed(0).padStart(5)} ms  ${name}`);
+      }
       continue;
     }
     const { totalMs, functions } = summarize(JSON.parse(readFileSync(f, 'utf8')) as CpuProfile);
