@@ -14,6 +14,7 @@ interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
+  columnNumber?: number;
 }
 interface ProfileNode {
   id: number;
@@ -36,7 +37,9 @@ export interface FunctionTime {
 
 function label(f: CallFrame, root: string): string {
   const file = f.url.replace(/^file:\/\//, '');
-  const where = file ? `${relative(root, file) || file}:${f.lineNumber + 1}` : '';
+  // The column too: the server's bundle is built without line breaks (bin/bundle.js), so
+  // functions of the same name would otherwise read as one.
+  const where = file ? `${relative(root, file) || file}:${f.lineNumber + 1}:${(f.columnNumber ?? 0) + 1}` : '';
   return `${f.functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
 }
 
