@@ -8,7 +8,8 @@
  * against the client-side totals at the end.
  *
  *   node --import tsx bench/tools/ingest-inproc.ts [--users N] [--events N] [--batch-rows N]
- *        [--load insert|copy] [--barrier-ms N] [--checkpoint-frequency N] [--alloc-top N] [--data-dir DIR] [--profile DIR]
+ *        [--load insert|copy] [--barrier-ms N] [--checkpoint-frequency N] [--alloc-top N] [--data-dir DIR]
+ *        [--object-store none|DIR] [--profile DIR]
  *
  * `--alloc-top N` samples allocations during the measured run (V8's sampling heap profiler,
  * objects collected young included) and prints the N functions allocating the most bytes.
@@ -17,7 +18,8 @@
  * the batch's text-format rows, CopyDone) per table instead of Bind/Execute.
  *
  * In-memory storage unless --data-dir is given (then commits go to LevelDB as in
- * `freshet start`). Between batches the loop yields to the event loop, so the streaming
+ * `freshet start`, uploading to `<data-dir>/checkpoints` unless `--object-store` says
+ * otherwise: `none` measures the node without the uploader's share). Between batches the loop yields to the event loop, so the streaming
  * engine's barrier timer fires as it does in the server.
  */
 import { Session } from 'node:inspector';
@@ -155,6 +157,7 @@ async function main(): Promise<void> {
       'checkpoint-frequency': { type: 'string' },
       'alloc-top': { type: 'string' },
       'data-dir': { type: 'string' },
+      'object-store': { type: 'string' },
       profile: { type: 'string' },
     },
   });
@@ -164,7 +167,8 @@ async function main(): Promise<void> {
   const copy = values.load === 'copy';
   if (!copy && values.load !== 'insert') throw new Error('--load must be insert or copy');
   if (batchRows % TX_EVERY !== 0) throw new Error(`--batch-rows must be a multiple of ${TX_EVERY}`);
-  const { frontend, close } = await openTestFrontend({ dataDir: values['data-dir'] });
+  const objectStore = values['object-store'];
+  const { frontend, close } = await openTestFrontend({ dataDir: values['data-dir'], storage: objectStore ? { objectStore } : undefined });
   const sock = new FakeSocket(true);
   new Connection(sock as never, { manager: frontend, maxMessageSize: 1 << 26, log: () => {} });
   await sock.roundTrip(serialize.startup({ user: 'root', database: 'dev' }));

@@ -23,6 +23,30 @@ const DEL = 2;
 export interface BatchSink {
   put(key: Buffer, value: Buffer): void;
   del(key: Buffer): void;
+  /**
+   * The sink copies each key and value before returning (classic-level's native batch
+   * does): short ones are then handed over in buffers reused from op to op instead of a
+   * view per key and per value — two Buffer objects per op, 40% of what a checkpoint
+   * allocated on the seed pipeline by INSERT (~520 of ~1,280 B/event).
+   */
+  readonly copies?: boolean;
+}
+
+/** Keys and values up to this length are copied into reused buffers for a copying sink. */
+const REUSED_MAX = 256;
+/** The reused buffers, one per length (for keys, and for values: an op needs both at once). */
+const reusedKeys: Buffer[] = [];
+const reusedValues: Buffer[] = [];
+
+/** `buf[start, end)` in the reused buffer of that length (a view if longer than REUSED_MAX). */
+function reused(pool: Buffer[], buf: Buffer, start: number, end: number): Buffer {
+  const n = end - start;
+  if (n > REUSED_MAX) return buf.subarray(start, end);
+  let b = pool[n];
+  if (b === undefined) pool[n] = b = Buffer.allocUnsafeSlow(n);
+  // A loop: for a few dozen bytes cheaper than `copy`'s call into C++.
+  for (let i = 0; i < n; i++) b[i] = buf[start + i];
+  return b;
 }
 
 export class BatchRecord {
@@ -123,6 +147,15 @@ export class BatchRecord {
   private replay(sink: BatchSink, from: number, to: number): void {
     const buf = this.w.buf;
     const m = this.marks;
+    if (sink.copies === true) {
+      for (let i = from; i < to; i += 3) {
+        const key = reused(reusedKeys, buf, m[i], m[i + 1]);
+        const end = m[i + 2];
+        if (end < 0) sink.del(key);
+        else sink.put(key, reused(reusedValues, buf, m[i + 1] + 4, end));
+      }
+      return;
+    }
     for (let i = from; i < to; i += 3) {
       const key = buf.subarray(m[i], m[i + 1]);
       const end = m[i + 2];

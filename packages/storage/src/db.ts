@@ -3,9 +3,10 @@
  * state store (state-store/). Every write goes through `write`, which does two things no
  * caller could do alone:
  *
- * - it serialises batches (one in flight at a time, in call order), so the order in which
+ * - it serialises batches (one in flight at a time, in call order, but for batches that
+ *   declare they may be overtaken: `WriteOptions.mayBeOvertaken`), so the order in which
  *   batches reach LevelDB is the order callers issued them, and a consistent snapshot can be
- *   taken between two batches (`snapshot`);
+ *   taken between two batches (`atQuietPoint`);
  * - it numbers them (`x/wseq`, written inside each batch) and hands every durable batch to
  *   the replication listener (the object-store uploader), which therefore sees exactly the
  *   stream of changes that turned the last uploaded image into the current one.
@@ -47,6 +48,20 @@ export interface LevelMemoryOptions {
 
 /** Called with each batch once it is durable: its write sequence number and its record (batch-record.ts). */
 export type BatchListener = (wseq: number, record: Buffer) => void;
+
+export interface WriteOptions {
+  /**
+   * Batches issued after this one may be written before it, until it is handed to LevelDB
+   * whole: it takes its turn once its ops are in LevelDB's batch, not at the call. Only for a
+   * batch whose keys no batch issued after it (until it is durable) writes — a state
+   * checkpoint: `s/`, `g/`, `k/checkpoint`, and deletes of change-log records older than
+   * any a later batch writes. Handing a checkpoint's ops to LevelDB is sliced over many turns
+   * of the event loop (tens of ms for a busy second's ~150k ops), and DML commits issued
+   * meanwhile — whose acknowledgements wait for their batch — used to wait for all of it
+   * first; with nothing acknowledged, the engine had no rows to work on meanwhile.
+   */
+  readonly mayBeOvertaken?: boolean;
+}
 
 export class Db {
   readonly level: Level<Buffer, Buffer>;
@@ -96,11 +111,12 @@ export class Db {
   }
 
   /**
-   * Writes `batch` as one atomic, fsynced batch after every batch issued before it. An op
-   * array is encoded into a record first; a `BatchRecord` is written as it is (and must not
-   * change afterwards: the listener may keep its bytes).
+   * Writes `batch` as one atomic, fsynced batch after every batch issued before it (and,
+   * unless `opts.mayBeOvertaken`, before every batch issued after it). An op array is
+   * encoded into a record first; a `BatchRecord` is written as it is (and must not change
+   * afterwards: the listener may keep its bytes).
    */
-  write(batch: BatchRecord | readonly DbOp[]): Promise<void> {
+  write(batch: BatchRecord | readonly DbOp[], opts: WriteOptions = {}): Promise<void> {
     const rec = batch instanceof BatchRecord ? batch : recordOf(batch);
     this.inFlight++;
     // The native batch is filled before the batch takes its turn: a checkpoint hands LevelDB
@@ -135,9 +151,14 @@ export class Db {
         }
       }
     };
-    const p = this.chain.then(run, run);
-    this.chain = p.catch(() => {});
-    return p;
+    const takeTurn = () => {
+      const p = this.chain.then(run, run);
+      this.chain = p.catch(() => {});
+      return p;
+    };
+    // Numbered, written and reported at its turn like any other batch, so the wseq order is
+    // still LevelDB's order; only the turn is taken later (a failed fill is reported by `run`).
+    return opts.mayBeOvertaken ? filled.then(takeTurn, takeTurn) : takeTurn();
   }
 
   /** A chained batch holding the record's ops (a chained batch: the array form of level's
@@ -202,6 +223,8 @@ export class Db {
   }
 
   async close(): Promise<void> {
+    // Batches still being filled have not joined the chain yet (`mayBeOvertaken`).
+    while (this.inFlight > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
     await this.chain;
     await this.level.close();
   }
@@ -238,5 +261,7 @@ function rawOps(batch: unknown): BatchSink {
   if (typeof b._put !== 'function' || typeof b._del !== 'function') {
     return { put: (k, v) => void b.put(k, v), del: (k) => void b.del(k) };
   }
-  return { put: (k, v) => b._put!(k, v), del: (k) => b._del!(k) };
+  // classic-level's `_put`/`_del` copy the key and value into the native batch before
+  // returning (binding.cc: ToSlice), so the record may reuse the buffers it hands over.
+  return { put: (k, v) => b._put!(k, v), del: (k) => b._del!(k), copies: true };
 }

@@ -149,6 +149,8 @@ export class DurableStateStore implements StateStore {
   private _lastStats: CheckpointStats | null = null;
   /** Size of the last checkpoint's record (the next one starts at about that size). */
   private lastRecordBytes = 0;
+  /** Keys the last checkpoint's record was encoded from (its bytes per key size the next). */
+  private lastRecordKeys = 0;
   private _committedAt = 0;
   private _params: Record<string, string>;
   /** The last checkpoint failure (cleared by the next success). */
@@ -491,8 +493,13 @@ export class DurableStateStore implements StateStore {
       return Promise.resolve(); // nothing new: the last checkpoint already describes this state
     }
     // One record, encoded once: LevelDB and the checkpoint uploader share its bytes. Sized
-    // like the last one, so that growing it does not copy a busy second's rows several times.
-    const rec = new BatchRecord(Math.max(1 << 16, Math.ceil(this.lastRecordBytes * 1.25)));
+    // from the last one's bytes per key, so that growing it does not copy a busy second's
+    // rows: checkpoints come every N barriers, and barriers late under load make some hold
+    // several times as many keys as the last (tens of MB, copied in one go to grow).
+    let takenKeys = 0;
+    for (const p of taken) takenKeys += p.keys.length;
+    const bytesPerKey = this.lastRecordKeys > 0 ? this.lastRecordBytes / this.lastRecordKeys : 0;
+    const rec = new BatchRecord(Math.max(1 << 16, Math.ceil(Math.max(this.lastRecordBytes, bytesPerKey * takenKeys) * 1.25)));
     // Drops first: a table dropped and created again (an MV rebuilt at recovery) keeps its id.
     const drops = [...this.drops];
     this.drops.clear();
@@ -559,13 +566,16 @@ export class DurableStateStore implements StateStore {
       for (let s = prevSeq + 1; s <= seq; s++) rec.del(changeLogKey(s));
       keyCount = rec.length;
       this.lastRecordBytes = rec.bytes().length;
-      if (scans.length === 0) return this.db.write(rec);
+      this.lastRecordKeys = takenKeys;
+      // No later batch writes a key of this one (state and checkpoint keys, change-log records
+      // up to `seq`, all durable before the barrier read it): DML commits may go first.
+      if (scans.length === 0) return this.db.write(rec, { mayBeOvertaken: true });
       return Promise.all(scans).then((lists) => {
         // Deletes of dropped partial tables first: a table recreated with the same id writes after them.
         const first = new BatchRecord();
         for (const keys of lists) for (const key of keys) first.del(key);
         first.append(rec);
-        return this.db.write(first);
+        return this.db.write(first, { mayBeOvertaken: true });
       });
     });
     return write.then(
