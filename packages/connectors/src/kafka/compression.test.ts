@@ -19,12 +19,13 @@
  * goes on. On the kafkajs path (SASL) a damaged batch fails the fetch: retried, logged.
  */
 import { CompressionTypes, Kafka, logLevel, type Message, type Producer } from 'kafkajs';
+import { gzipSync } from 'node:zlib';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasCommand, runKcat, startFreshet, startKafkaBroker, type FreshetServer, type KafkaTestBroker } from '@freshet/testkit';
 import type { SourceMessage } from '../format/types';
 import { kafkajs } from '../libraries';
-import { Codec, codecName, decompress, registerKafkajsCodecs } from './compression';
+import { Codec, MAX_DECOMPRESSED_BYTES, codecName, decompress, registerKafkajsCodecs } from './compression';
 import { kafkaClientConfig } from './config';
 import { KafkaReader } from './reader';
 import { lz4Frame, rawSnappy, xerialSnappy, zstdStored } from './test-compressors';
@@ -231,4 +232,31 @@ describe('compressed Kafka topics', () => {
       await c.end();
     }
   }, 90_000);
+});
+
+describe('decompression bombs', () => {
+  // 2 MiB of one byte: every codec shrinks it (zstd RLE blocks 250×, gzip ~1,000×).
+  const data = Buffer.alloc(2 << 20, 7);
+  const encoders: [number, (b: Buffer) => Buffer][] = [
+    [Codec.Gzip, (b) => gzipSync(b)],
+    [Codec.Snappy, (b) => xerialSnappy(b)],
+    [Codec.Lz4, lz4Frame],
+    [Codec.Zstd, zstdStored],
+  ];
+
+  it('every codec refuses a batch that decompresses past the cap, and reads one within it', () => {
+    for (const [codec, encode] of encoders) {
+      const packed = encode(data);
+      expect(decompress(codec, packed, 4 << 20).equals(data)).toBe(true);
+      expect(() => decompress(codec, packed, 1 << 20), codecName(codec)).toThrow(new RegExp(`corrupt ${codecName(codec)} data: .*(more than|larger than|size)`));
+    }
+  });
+
+  it('a gzip bomb is refused under the default cap without being inflated', () => {
+    const bomb = gzipSync(Buffer.alloc(MAX_DECOMPRESSED_BYTES + (1 << 20)));
+    expect(bomb.length).toBeLessThan(1 << 20);
+    const before = process.memoryUsage().arrayBuffers;
+    expect(() => decompress(Codec.Gzip, bomb)).toThrow(/corrupt gzip data/);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(MAX_DECOMPRESSED_BYTES * 2);
+  });
 });

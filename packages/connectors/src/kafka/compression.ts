@@ -12,6 +12,8 @@
  * - zstd (4): fzstd (pure JS, decompression only).
  *
  * Failures throw CompressionError naming the codec; the caller treats the batch as corrupt.
+ * So does a batch that would decompress to more than MAX_DECOMPRESSED_BYTES: checked as the
+ * output grows, so a few hundred bytes of crafted input cannot take the process's memory.
  * The libraries load on first use (../libraries.ts): a server that reads no compressed topic
  * never loads them.
  */
@@ -29,20 +31,25 @@ export function codecName(codec: number): string {
   return NAMES[codec] ?? `unknown (${codec})`;
 }
 
+/**
+ * The most one record batch may decompress to. Producers batch up to `batch.size` (16 KiB by
+ * default) within `max.request.size` (1 MiB), and text compresses 5–10×: a batch past this
+ * is not data, it is a decompression bomb (gzip alone reaches ~1,000×).
+ */
+export const MAX_DECOMPRESSED_BYTES = 64 << 20;
+
 /** The uncompressed records of a batch compressed with `codec` (1–4). */
-export function decompress(codec: number, data: Uint8Array): Buffer {
+export function decompress(codec: number, data: Uint8Array, maxBytes = MAX_DECOMPRESSED_BYTES): Buffer {
   try {
     switch (codec) {
       case Codec.Gzip:
-        return gunzipSync(data);
+        return gunzipSync(data, { maxOutputLength: maxBytes });
       case Codec.Snappy:
-        return snappy(data);
+        return snappy(data, maxBytes);
       case Codec.Lz4:
-        return lz4DecompressFrames(data);
-      case Codec.Zstd: {
-        const out = fzstd().decompress(data);
-        return Buffer.from(out.buffer, out.byteOffset, out.length);
-      }
+        return lz4DecompressFrames(data, maxBytes);
+      case Codec.Zstd:
+        return zstd(data, maxBytes);
     }
   } catch (e) {
     throw new CompressionError(`corrupt ${codecName(codec)} data: ${(e as Error).message}`);
@@ -60,9 +67,23 @@ const XERIAL_HEADER_BYTES = 16;
  */
 const SNAPPY_MAX_RATIO = 32;
 
-function snappy(data: Uint8Array): Buffer {
-  if (data.length >= XERIAL_HEADER_BYTES && XERIAL_MAGIC.equals(data.subarray(0, 8))) return xerialSnappy(data);
-  return rawSnappy(data);
+/** zstd through fzstd's streaming decoder, which hands out each block as it is decoded: the output is counted as it grows. */
+function zstd(data: Uint8Array, maxBytes: number): Buffer {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const d = new (fzstd().Decompress)((chunk) => {
+    total += chunk.length;
+    if (total > maxBytes) throw new Error(`decompresses to more than ${maxBytes} bytes`);
+    parts.push(chunk);
+  });
+  d.push(data, true);
+  return Buffer.concat(parts, total);
+}
+
+function snappy(data: Uint8Array, maxBytes: number): Buffer {
+  const out = data.length >= XERIAL_HEADER_BYTES && XERIAL_MAGIC.equals(data.subarray(0, 8)) ? xerialSnappy(data, maxBytes) : rawSnappy(data);
+  if (out.length > maxBytes) throw new Error(`decompresses to more than ${maxBytes} bytes`);
+  return out;
 }
 
 function rawSnappy(block: Uint8Array): Buffer {
@@ -71,7 +92,7 @@ function rawSnappy(block: Uint8Array): Buffer {
 }
 
 /** snappy-java's framing: `[int32 BE length][raw snappy block]` after the 16-byte header. */
-function xerialSnappy(data: Uint8Array): Buffer {
+function xerialSnappy(data: Uint8Array, maxBytes: number): Buffer {
   const view = Buffer.from(data.buffer, data.byteOffset, data.length);
   const parts: Buffer[] = [];
   let total = 0;
@@ -84,6 +105,7 @@ function xerialSnappy(data: Uint8Array): Buffer {
     const part = rawSnappy(view.subarray(pos, pos + len));
     parts.push(part);
     total += part.length;
+    if (total > maxBytes) throw new Error(`decompresses to more than ${maxBytes} bytes`);
     pos += len;
   }
   return parts.length === 1 ? parts[0] : Buffer.concat(parts, total);

@@ -21,7 +21,7 @@ const COPY_LOOP_MAX = 32;
 const BLOCK_MAX = [0, 0, 0, 0, 64 << 10, 256 << 10, 1 << 20, 4 << 20];
 
 /** Decompresses one or more concatenated LZ4 frames. */
-export function lz4DecompressFrames(src: Uint8Array): Buffer {
+export function lz4DecompressFrames(src: Uint8Array, maxBytes = Infinity): Buffer {
   const parts: Buffer[] = [];
   let total = 0;
   let pos = 0;
@@ -34,7 +34,7 @@ export function lz4DecompressFrames(src: Uint8Array): Buffer {
       continue;
     }
     if (magic !== MAGIC) throw new Lz4FrameError(`not an LZ4 frame (magic 0x${magic.toString(16)})`);
-    const frame = decodeFrame(src, pos + 4);
+    const frame = decodeFrame(src, pos + 4, maxBytes - total);
     parts.push(frame.out);
     total += frame.out.length;
     pos = frame.end;
@@ -44,7 +44,8 @@ export function lz4DecompressFrames(src: Uint8Array): Buffer {
   return parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
 }
 
-function decodeFrame(src: Uint8Array, start: number): { out: Buffer; end: number } {
+/** One frame from after its magic; more than `maxBytes` of output throws (checked per block). */
+function decodeFrame(src: Uint8Array, start: number, maxBytes: number): { out: Buffer; end: number } {
   need(src, start, 3);
   const flg = src[start];
   const bd = src[start + 1];
@@ -86,6 +87,7 @@ function decodeFrame(src: Uint8Array, start: number): { out: Buffer; end: number
     } else {
       decodeBlock(src, pos, pos + size, w, w.n + blockMax);
     }
+    if (w.n > maxBytes) throw new Lz4FrameError(`LZ4 data decompresses to more than ${maxBytes} bytes`);
     pos += size + (blockChecksum ? 4 : 0);
   }
   const out = w.buf.subarray(0, w.n);
