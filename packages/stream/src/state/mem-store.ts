@@ -422,10 +422,40 @@ class MemStoreTable implements StoreTable {
           this.published.push(l);
           this.publishedEntries += l.entries.length;
         }
+        if (this.publishedEntries > Math.max(COMPACT_PUBLISHED_MIN, 2 * this.rows.size)) this.compactPublished(epoch);
         this.store.notePublished(this);
       }
     }
     return logs.length > 0 || this.lowWaters.length > 0;
+  }
+
+  /**
+   * Published logs wait for the next checkpoint to take them: with checkpoints far apart (a
+   * large `checkpoint_frequency`) they grew with every write, a key written in each of N
+   * epochs listed N times (a 500,000-event run without checkpoints held 200 MiB more heap
+   * than with them). Merged into one log of each entry once — a checkpoint writes a key's
+   * committed value, whatever the order it was written in — without the deletes below a
+   * segmented table's low water, which a checkpoint skips anyway. So they stay within about
+   * twice the table's keys.
+   */
+  private compactPublished(epoch: number): void {
+    const mark = --compactionMarks; // negative: never a takePublished round
+    const lw = this.segmentedLayout ? this.publishedLowWater : undefined;
+    const keys: string[] = [];
+    const entries: Entry[] = [];
+    for (const l of this.published) {
+      for (let i = 0; i < l.entries.length; i++) {
+        const e = l.entries[i];
+        if (e.taken === mark) continue;
+        e.taken = mark;
+        const key = l.keys[i];
+        if (lw !== undefined && key < lw && committedValue(e, epoch) === null) continue;
+        keys.push(key);
+        entries.push(e);
+      }
+    }
+    this.published = [{ epoch: this.published[this.published.length - 1].epoch, keys, entries }];
+    this.publishedEntries = entries.length;
   }
 
   /** The keys of the published logs, each entry once, with committed values; forgets the logs. */
@@ -636,6 +666,11 @@ function entryBytes(key: string, row: Row | null): number {
 }
 
 /** The entry's value as of the committed epoch (null = absent; `COLD`: LevelDB's). */
+/** Published entries before a table's logs are merged (compactPublished), at least. */
+const COMPACT_PUBLISHED_MIN = 1 << 16;
+/** Marks of compactPublished, counting down from -1 (takePublished's rounds count up from 1). */
+let compactionMarks = 0;
+
 function committedValue(e: Entry, committed: number): Row | null {
   if (e.epoch <= committed) return e.row;
   let v = e.prev;

@@ -1,0 +1,79 @@
+/**
+ * Published epoch logs under the durable store (MemStateStore.trackPublished) wait for the
+ * next checkpoint to take them. With checkpoints far apart they must not grow with every
+ * write: merged, they list each written key once, and what a checkpoint then takes is the
+ * same as it would have been.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemStateStore } from './mem-store';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/**
+ * What a checkpoint would write of one table from takePublished, key → committed row (null:
+ * deleted), applied in order as LevelDB's batch applies them: a key deleted (its entry
+ * dropped) and written again is reported twice, the later one winning.
+ */
+function taken(store: MemStateStore, id: number): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const p of store.takePublished()) if (p.tableId === id) for (let i = 0; i < p.keys.length; i++) out.set(p.keys[i], p.rows[i]);
+  return out;
+}
+
+const key = (i: number) => `k${String(i).padStart(6, '0')}`;
+
+describe('published logs between checkpoints', () => {
+  it('stay within about twice the table when keys are rewritten in every epoch, and take the same keys and values', async () => {
+    const store = new MemStateStore();
+    store.trackPublished();
+    const t = store.table(1);
+    const r = rng(3);
+    const last = new Map<string, unknown>();
+    let epoch = 0;
+    let most = 0;
+    // 300 epochs over 1,000 keys, 500 writes each: 150,000 published entries unmerged.
+    for (let e = 0; e < 300; e++) {
+      epoch++;
+      for (let w = 0; w < 500; w++) {
+        const k = key(Math.floor(r() * 1000));
+        const row = r() < 0.1 ? null : [e, w];
+        t.write(epoch, k, row);
+        last.set(k, row);
+      }
+      await store.commitEpoch(epoch);
+      most = Math.max(most, (t as unknown as { publishedEntries: number }).publishedEntries);
+    }
+    expect(most).toBeLessThanOrEqual((1 << 16) + 500);
+    expect(taken(store, 1)).toEqual(last);
+  });
+
+  it('drop deletes below a segmented table’s low water, which a checkpoint skips anyway', async () => {
+    const store = new MemStateStore();
+    store.trackPublished();
+    const t = store.table(2);
+    t.declareSegmented();
+    let epoch = 0;
+    // A window: each epoch adds 1,000 new keys and expires those 10 epochs old.
+    for (let e = 0; e < 200; e++) {
+      epoch++;
+      for (let i = 0; i < 1000; i++) t.write(epoch, key(e * 1000 + i), [e, i]);
+      if (e >= 10) {
+        for (let i = 0; i < 1000; i++) t.write(epoch, key((e - 10) * 1000 + i), null);
+        t.expireBelow(epoch, key((e - 9) * 1000));
+      }
+      await store.commitEpoch(epoch);
+    }
+    const published = (t as unknown as { publishedEntries: number }).publishedEntries;
+    // 390,000 entries unmerged; the live 10,000 rows and the deletes since the last merge.
+    expect(published).toBeLessThanOrEqual((1 << 16) + 2000);
+    const got = taken(store, 2);
+    for (let i = 190_000; i < 200_000; i++) expect(got.get(key(i))).toEqual([Math.floor(i / 1000), i % 1000]);
+    for (const [k, v] of got) if (k < key(190_000)) expect(v).toBeNull();
+  });
+});
