@@ -36,6 +36,22 @@ export async function startPipelineTarget(
   }
 }
 
+/**
+ * Freshet's state checkpoints taken since it started (`rw_checkpoint_status`), or null for
+ * another target. Sampled around a run, it gives the checkpoints' real cadence: the setting
+ * counts barriers, and barriers come late under load.
+ */
+export async function checkpointsTaken(target: RunningTarget): Promise<number | null> {
+  if (target.name !== 'freshet') return null;
+  const c = await connect(target);
+  try {
+    const v = (await c.query({ text: 'SELECT checkpoints_taken FROM rw_catalog.rw_checkpoint_status', rowMode: 'array' })).rows[0]?.[0];
+    return v === null || v === undefined ? null : Number(v);
+  } finally {
+    await c.end();
+  }
+}
+
 export async function connect(target: RunningTarget): Promise<pg.Client> {
   const client = new pg.Client(clientConfig(target));
   client.on('error', () => {});

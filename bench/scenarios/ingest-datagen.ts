@@ -14,7 +14,7 @@
 import { loadavg } from 'node:os';
 import { PIPELINE_MODE_TEXT, seedUserEventsDatagen } from '../lib/feature-pipeline';
 import { peakRssMiB, processTreeCpuSeconds } from '../lib/machine';
-import { connect, settle, startPipelineTarget } from '../lib/pipeline-run';
+import { checkpointsTaken, connect, settle, startPipelineTarget } from '../lib/pipeline-run';
 import { fmtQps } from '../lib/report';
 import type { ScenarioOptions } from '../lib/scenario';
 import { type CheckpointMode, type IngestRun, disableCheckpoints, emptyRun } from './ingest';
@@ -30,12 +30,14 @@ export async function runDatagen(o: ScenarioOptions, cfg: { users: number; event
   // from before that, with the pipeline created by startPipelineTarget after the spawn.
   let started;
   let cpu0: number | null = null;
+  let ckpt0: number | null = null;
   let t0 = 0;
   try {
     started = await startPipelineTarget('freshet', o.profileDir, {
       userEventsSource: seedUserEventsDatagen(n, cfg.users),
       beforeMvs: async (target) => {
         if (checkpoints === 'off') await disableCheckpoints(o, 'freshet', target);
+        ckpt0 = await checkpointsTaken(target);
         const pid = target.serverPid();
         cpu0 = pid === null ? null : processTreeCpuSeconds(pid);
         t0 = performance.now();
@@ -66,6 +68,8 @@ export async function runDatagen(o: ScenarioOptions, cfg: { users: number; event
     r.endToEndSeconds = (performance.now() - t0) / 1000;
     const pid = target.serverPid();
     const cpu1 = pid === null ? null : processTreeCpuSeconds(pid);
+    const ckpt1 = await checkpointsTaken(target);
+    r.checkpointsTaken = ckpt0 !== null && ckpt1 !== null ? ckpt1 - ckpt0 : null;
     r.eventRows = n;
     r.eventsPerS = n / r.endToEndSeconds;
     r.serverCpuUsPerEvent = cpu0 !== null && cpu1 !== null ? ((cpu1 - cpu0) * 1e6) / n : null;

@@ -54,12 +54,14 @@ describe('ingest report', () => {
     const x = {
       ...r,
       runs: [
-        ingestRun({ checkpoints: 'on', eventsPerS: 18_000, serverCpuUsPerEvent: 50 }),
+        ingestRun({ checkpoints: 'on', eventsPerS: 18_000, serverCpuUsPerEvent: 50, checkpointsTaken: 4, endToEndSeconds: 10 }),
         ingestRun({ checkpoints: 'off', eventsPerS: 24_000, serverCpuUsPerEvent: 38 }),
       ] as IngestRun[],
     };
     const { markdown, summary } = renderIngest(x);
     expect(markdown).toContain('| freshet | insert, no checkpoints |');
+    // The cadence the run really had: 4 checkpoints in 10 s.
+    expect(markdown).toContain('18,000 events/s with 1-second checkpoints (4 taken: one per 2.50 s) vs 24,000 without');
     expect(markdown).toMatch(/Checkpoint overhead \(issue 4\), insert: 18,000 events\/s .* vs 24,000 without = \*\*25\.0% slower\*\* \(server CPU 50\.0 vs 38\.0 µs\/event\) — goal ≤ 10%: \*\*missed\*\*/);
     expect(markdown).toMatch(/Freshet end to end: \*\*18,000 events\/s\*\*/);
     expect(summary).toContain('freshet/insert, no checkpoints 24,000 events/s');

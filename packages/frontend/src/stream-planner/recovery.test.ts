@@ -160,7 +160,10 @@ describe('MV recovery from checkpoints', () => {
     expect(store().checkpointFrequency).toBe(3);
     await expect(node.sql('ALTER SYSTEM SET checkpoint_frequency = 0')).rejects.toThrow(/checkpoint_frequency/);
     await expect(node.sql('ALTER SYSTEM SET no_such_param = 1')).rejects.toThrow(/unrecognized system parameter "no_such_param"/);
+    const [[before]] = await node.sql('SELECT checkpoints_taken FROM rw_catalog.rw_checkpoint_status');
     await node.frontend.streaming.checkpoint();
+    const [[after]] = await node.sql('SELECT checkpoints_taken FROM rw_catalog.rw_checkpoint_status');
+    expect(Number(after)).toBeGreaterThan(Number(before));
     const [row] = await node.sql(
       'SELECT durable, committed_epoch >= checkpoint_epoch, checkpoint_at IS NOT NULL, checkpoint_frequency, barrier_interval_ms, last_error FROM rw_catalog.rw_checkpoint_status',
     );

@@ -39,6 +39,8 @@ export interface CheckpointStatusInfo {
   readonly stateEvictions: number | null;
   /** State reads that missed memory and went to LevelDB. */
   readonly stateColdReads: number | null;
+  /** Checkpoints made durable since the server started. */
+  readonly checkpointsTaken: number | null;
 }
 
 export function checkpointStatus(engine: StreamingEngine): CheckpointStatusInfo {
@@ -69,6 +71,7 @@ export function checkpointStatus(engine: StreamingEngine): CheckpointStatusInfo 
     stateBytes: cache?.stateBytes ?? null,
     stateEvictions: cache?.evicted ?? null,
     stateColdReads: cache?.coldReads ?? null,
+    checkpointsTaken: store?.checkpointsTaken ?? null,
   };
 }
 
@@ -103,6 +106,7 @@ export const rwCheckpointStatus = systemTable({
     ['state_bytes', T.Int64],
     ['state_evictions', T.Int64],
     ['state_cold_reads', T.Int64],
+    ['checkpoints_taken', T.Int64],
   ],
   *rows(ctx: SystemContext) {
     const s = ctx.q.session?.checkpointStatus?.();
@@ -129,6 +133,7 @@ export const rwCheckpointStatus = systemTable({
       state_bytes: big(s.stateBytes),
       state_evictions: big(s.stateEvictions),
       state_cold_reads: big(s.stateColdReads),
+      checkpoints_taken: big(s.checkpointsTaken),
     };
   },
 });
