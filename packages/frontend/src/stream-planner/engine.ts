@@ -215,6 +215,7 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
       this.store = durable;
       this.manager = manager;
       this.durability = new StreamDurability(durable, manager);
+      this.syncCheckpointInterval();
       durable.onError = (msg) => this.log(msg);
       this.ensureTimer();
     } else {
@@ -237,11 +238,18 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
 
   set checkpointFrequency(n: number) {
     if (this.durability) this.durability.store.checkpointFrequency = n;
+    this.syncCheckpointInterval();
+  }
+
+  /** Checkpoints keep to frequency × interval of wall-clock time when barriers run late (DurableStateStore.checkpointIntervalMs). */
+  private syncCheckpointInterval(): void {
+    if (this.durability) this.durability.store.checkpointIntervalMs = this.durability.store.checkpointFrequency * this._barrierIntervalMs;
   }
 
   /** ALTER SYSTEM SET barrier_interval_ms: takes effect at once. */
   set barrierIntervalMs(ms: number) {
     this._barrierIntervalMs = ms;
+    this.syncCheckpointInterval();
     if (this.timer) {
       this.stopTimer();
       this.ensureTimer();

@@ -254,6 +254,32 @@ describe('durable state store', () => {
     expect(rows(store, 1)).toEqual([['a', [1]]]);
   });
 
+  it('checkpoints by wall-clock time when barriers come late, and by count alone without an interval', async () => {
+    store.checkpointFrequency = 1000;
+    const t = store.table(1);
+    let epoch = 0;
+    const commitSlowly = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        t.write(++epoch, `k${epoch}`, [epoch]);
+        await store.commitEpoch(epoch);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    // No interval: 12 slow epochs are far from 1,000 barriers, so none.
+    await commitSlowly(12);
+    expect(store.checkpointsTaken).toBe(0);
+    // A 50 ms interval: a checkpoint at the first commit 50 ms after the last one started.
+    store.checkpointIntervalMs = 50;
+    await commitSlowly(12);
+    expect(store.checkpointsTaken).toBeGreaterThanOrEqual(1);
+    expect(store.checkpointsTaken).toBeLessThanOrEqual(3);
+    await restart();
+    // What is durable is a checkpoint's epoch: some of the keys written, up to it.
+    const keys = rows(store, 1).map(([k]) => k);
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys).toContain('k1');
+  });
+
   it('a failed checkpoint (disk full) is reported and retried at the next commit; nothing is lost', async () => {
     store.checkpointFrequency = 1;
     const errors: string[] = [];
