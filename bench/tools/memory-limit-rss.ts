@@ -7,7 +7,7 @@
  * the whole range (most of them read from LevelDB).
  *
  *   node --import tsx bench/tools/memory-limit-rss.ts [--keys 5000000] [--limit 64MiB]
- *     [--checkpoint-frequency N] [--trace-gc] [--heap-snapshots] [--v8-flags=...] [--node-options=...] [--direct]
+ *     [--checkpoint-frequency N] [--trace-gc] [--heap-snapshots] [--final-snapshot] [--v8-flags=...] [--node-options=...] [--direct]
  *
  * The server runs as users run it, through the `freshet` command (bin/freshet: node with the
  * start-up settings for the limit); `--direct` runs `node bin/freshet.js` without them.
@@ -35,6 +35,8 @@ const { values } = parseArgs({
     'trace-gc': { type: 'boolean', default: false },
     /** Writes V8 heap snapshots (halfway through the fill and settled) to the temp dir, kept. */
     'heap-snapshots': { type: 'boolean', default: false },
+    /** Writes one V8 heap snapshot after the lookups, once every figure is taken (the temp dir is kept). */
+    'final-snapshot': { type: 'boolean', default: false },
     /** Extra NODE_OPTIONS for the server (e.g. --max-semi-space-size=8). */
     'node-options': { type: 'string', default: '' },
     /** ALTER SYSTEM SET checkpoint_frequency (barriers per checkpoint) before the MV; default: the server's. */
@@ -197,12 +199,13 @@ writeFileSync(preload, samplerSource(samplesFile, v8Flags));
 const port = 20000 + Math.floor(Math.random() * 20000);
 const savedNodeOptions = process.env.NODE_OPTIONS;
 const snapshots = values['heap-snapshots']!;
-process.env.NODE_OPTIONS = `${savedNodeOptions ?? ''} --import=${preload} ${snapshots ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir}` : ''} ${values['node-options']}`.trim();
+const finalSnapshot = values['final-snapshot']!;
+process.env.NODE_OPTIONS = `${savedNodeOptions ?? ''} --import=${preload} ${snapshots || finalSnapshot ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir}` : ''} ${values['node-options']}`.trim();
 const server = spawnFreshet(repoRoot, join(dir, 'data'), port, { args: ['--memory-limit', values.limit!, '--object-store', 'none'], launcher: !values.direct });
 if (savedNodeOptions === undefined) delete process.env.NODE_OPTIONS;
 else process.env.NODE_OPTIONS = savedNodeOptions;
 const phases: { name: string; at: number }[] = [];
-const keep = values['trace-gc'] || snapshots;
+const keep = values['trace-gc'] || snapshots || finalSnapshot;
 
 /** Asks the server for a heap snapshot and waits until the file is complete (size stable). */
 async function heapSnapshot(): Promise<void> {
@@ -288,6 +291,7 @@ try {
   const after = rssOf(server.pid);
   const afterFiles = fileRssOf(server.pid);
   await c.end();
+  if (finalSnapshot) await heapSnapshot();
 
   // The breakdown over time: one line every ~2 s (and the peak-RSS sample).
   const samples = readSamples(samplesFile).filter((s) => s.t >= phases[0].at - 1000);
@@ -321,11 +325,15 @@ try {
   const gcPause = fillSamples.length < 2 ? 0 : fillSamples[fillSamples.length - 1].gcMs - fillSamples[0].gcMs;
   const gcCount = fillSamples.length < 2 ? 0 : fillSamples[fillSamples.length - 1].gcs - fillSamples[0].gcs;
   const max = (f: (s: Sample) => number) => (samples.length === 0 ? 0 : Math.max(...samples.map(f)));
+  // One sample at the end of a phase can fall anywhere in a collection cycle (±15 MiB between
+  // identical runs): the median of the fill's samples (every 250 ms) is the steadier figure.
+  const fillRss = fillSamples.map((s) => s.rss).sort((a, b) => a - b);
+  const medianFill = fillRss.length === 0 ? 0 : fillRss[Math.floor(fillRss.length / 2)];
   console.log(
     `\n${launchedAs}\n${keys.toLocaleString('en-US')}-key MV under --memory-limit ${values.limit}: filled in ${fillS.toFixed(1)} s (${Math.round(keys / fillS).toLocaleString('en-US')} rows/s wall; ` +
       `${fillCpu.toFixed(1)} CPU s in the server, ${Math.round(keys / fillCpu).toLocaleString('en-US')} rows per CPU s); load average ${load0.toFixed(2)} → ${load1.toFixed(2)}; ` +
       `GC pauses on the main thread while filling: ${(gcPause / 1000).toFixed(1)} s in ${gcCount.toLocaleString('en-US')} collections\n` +
-      `RSS: ${idle.rss.toFixed(0)} MiB idle before the MV, peak ${peak.toFixed(0)} MiB while filling and settling, ${settled.toFixed(0)} MiB settled, ${after.rss.toFixed(0)} MiB after the lookups ` +
+      `RSS: ${idle.rss.toFixed(0)} MiB idle before the MV, peak ${peak.toFixed(0)} MiB while filling and settling (median while filling ${mib(medianFill).trim()}), ${settled.toFixed(0)} MiB settled, ${after.rss.toFixed(0)} MiB after the lookups ` +
       `(anon ${after.anon.toFixed(0)}, file ${after.file.toFixed(0)}: ${afterFiles})\n` +
       `max over the run: heap committed ${mib(max((s) => s.heapTotal)).trim()} MiB, heap used ${mib(max((s) => s.heapUsed)).trim()} MiB, arrayBuffers ${mib(max((s) => s.arrayBuffers)).trim()} MiB, other anon ${mib(max(otherAnon)).trim()} MiB\n` +
       `checkpoints while filling (one sampled a second, ${checkpoints.size} seen): ${checkpointSummary([...checkpoints.values()])}\n` +

@@ -19,7 +19,14 @@ interface Launched {
   argv: string[];
   arenas: string | undefined;
   mmapThreshold: string | undefined;
+  /** The server process has jemalloc mapped (LD_PRELOAD by the launcher). */
+  jemalloc: boolean;
 }
+
+/** The jemalloc the launcher preloads, if this system has one where it looks (bin/freshet). */
+const JEMALLOC = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib']
+  .map((d) => join(d, 'libjemalloc.so.2'))
+  .find((f) => existsSync(f));
 
 describe('bin/freshet', () => {
   const dirs: string[] = [];
@@ -44,6 +51,9 @@ describe('bin/freshet', () => {
     delete baseEnv.MALLOC_MMAP_THRESHOLD_;
     delete baseEnv.FRESHET_MEMORY_LIMIT;
     delete baseEnv.FRESHET_SEMI_SPACE_MB;
+    delete baseEnv.FRESHET_JEMALLOC;
+    delete baseEnv.LD_PRELOAD;
+    delete baseEnv.MALLOC_CONF;
     const child = spawn(LAUNCHER, ['start', '--host', '127.0.0.1', '--port', String(port), '--data-dir', join(dir, 'data'), '--object-store', 'none', ...args], {
       cwd: ROOT,
       env: { ...baseEnv, ...env },
@@ -61,7 +71,8 @@ describe('bin/freshet', () => {
     const argv = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
     const environ = readFileSync(`/proc/${child.pid}/environ`, 'utf8');
     const envVar = (name: string) => new RegExp(`(?:^|\0)${name}=([^\0]*)`).exec(environ)?.[1];
-    return { child, argv, arenas: envVar('MALLOC_ARENA_MAX'), mmapThreshold: envVar('MALLOC_MMAP_THRESHOLD_') };
+    const jemalloc = readFileSync(`/proc/${child.pid}/maps`, 'utf8').includes('libjemalloc');
+    return { child, argv, arenas: envVar('MALLOC_ARENA_MAX'), mmapThreshold: envVar('MALLOC_MMAP_THRESHOLD_'), jemalloc };
   }
 
   it('execs node with the settings for --memory-limit; kill -9 of the spawned PID stops the server', async () => {
@@ -90,6 +101,12 @@ describe('bin/freshet', () => {
     // FRESHET_SEMI_SPACE_MB: another young generation (latency over RSS under a small limit).
     const young = await launch(['--memory-limit', '32MiB'], { FRESHET_SEMI_SPACE_MB: '16' });
     expect(young.argv).toEqual(expect.arrayContaining(['--min-semi-space-size=16', '--max-semi-space-size=16']));
+  }, 60_000);
+
+  it.skipIf(JEMALLOC === undefined)('under a limit preloads jemalloc when the system has it, unless told not to', async () => {
+    expect((await launch(['--memory-limit', '64MiB'])).jemalloc).toBe(true);
+    expect((await launch(['--memory-limit', '64MiB'], { FRESHET_JEMALLOC: 'off' })).jemalloc).toBe(false);
+    expect((await launch([])).jemalloc).toBe(false);
   }, 60_000);
 
   it('without a limit runs node bin/freshet.js with only the young generation pinned at 64 MiB', async () => {

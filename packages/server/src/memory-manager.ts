@@ -1,28 +1,39 @@
 /**
- * Makes `--memory-limit` bound the heap the state cache really takes, as RisingWave's
- * memory manager bounds the allocator's real usage (docs/durability.md, "Bounded memory").
+ * Makes `--memory-limit` bound what the process really holds, as RisingWave's memory
+ * manager bounds the allocator's real usage (docs/durability.md, "Bounded memory"): the
+ * limit is memory the server may hold beyond what it held idle, and the state cache is
+ * the part that gives way.
  *
- * The cache counts its entries by an estimate; what the process holds for them is more:
- * entries written since the last checkpoint and their logs, aggregate group caches, the
- * checkpoint being written, and — the larger part — the collector's headroom: between two
- * full collections the old generation grows by HEAP_GROWING_PERCENT over what is live. So
- * after each full collection (the only moment the heap in use is about what is live) the
- * manager compares the heap the state is responsible for,
+ * The cache counts its entries by an estimate; the process holds more for them, and more
+ * besides: entries written since the last checkpoint and their logs, aggregate group
+ * caches, the checkpoint being written, the collector's headroom (between two full
+ * collections V8's old generation grows by HEAP_GROWING_PERCENT over what is live — over
+ * the idle server's heap as much as over the state), and outside the heap LevelDB
+ * (memtables, the pages of its memory-mapped table files that reads touched), malloc and
+ * the pages of the node binary that streaming code runs. Counting only the state's heap
+ * let all of that come on top of the limit: a 64 MiB limit settled at 146–207 MiB of RSS
+ * for a 77 MiB idle server. So after each full collection — the one moment the heap in
+ * use is about what is live — the manager takes the process's resident memory at its
+ * highest until the next one,
  *
- *   (live − baseline) × (1 + HEAP_GROWING_PERCENT / 100)
+ *   peak = max(RSS now + live × HEAP_GROWING_PERCENT / 100, highest RSS seen since the last)
  *
- * with the limit, where `baseline` is the live heap of the idle server (measured once at
- * start with a forced collection), and moves `stateHeapBudget.scale` — the heap bytes per
+ * (the first term is what the heap may still grow by before the next full collection, the
+ * second catches what that projection misses: marking that ends past V8's limit, LevelDB
+ * batches), and compares peak − the idle server's RSS (measured at start after a forced
+ * collection; any lower reading later replaces it) with the limit. It moves `stateHeapBudget.scale` — the bytes per
  * estimated byte the cache weighs its entries by — towards making them equal. Everything
  * downstream (eviction to 85% of the limit, early checkpoints, throttling of new epochs)
- * then acts on real bytes: over the limit the cache evicts further, keys served from
- * LevelDB; under it the scale relaxes back (never below 1, the estimate itself).
+ * then acts on the process's bytes: over the limit the cache evicts further, keys served
+ * from LevelDB; under it the scale relaxes back (never below 1, the estimate itself).
  *
- * Cost: one heap-space query per full collection (a few µs, about once a second under a
- * fast load, none when idle); the forced collection at start takes a few ms.
- * Limitation: heap that is not state but grows after start (tables loaded in the background
- * after a restart, big query results) is counted as state too; the scale is capped so the
- * cache still holds limit / MAX_SCALE of estimated entries then.
+ * Cost: one RSS read (/proc/self/stat, a few µs) per delivery of GC notifications (a few
+ * dozen a second under a load, none when idle) and one heap-space query per full
+ * collection; the forced collection at start takes a few ms.
+ * Limitation: memory that is not state but grows after start (tables loaded in the
+ * background after a restart, big query results, LevelDB's mapped pages) is paid for by
+ * the cache; the scale is capped so the cache still holds limit / MAX_SCALE of estimated
+ * entries then.
  */
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
@@ -32,19 +43,38 @@ import { HEAP_GROWING_PERCENT } from './heap-tuning';
 
 /**
  * The scale never exceeds this: the cache keeps at least limit / MAX_SCALE of estimated
- * bytes. Not higher: state written since the last checkpoint (up to limit/8 estimated before
- * one is forced) cannot be evicted, and weighed over the limit it would force a checkpoint
- * at every commit and hold new epochs back.
+ * bytes (8 MiB under 64 MiB). Under a small limit what the process holds besides the cache
+ * (LevelDB's mapped tables and memtables, malloc, the collector's headroom over the idle
+ * heap) leaves the state little: capped at 4 the cache kept 13–15 MiB estimated and the
+ * process settled 10–25 MiB over the limit. Not higher: state written since the last
+ * checkpoint (up to limit/8 estimated before one is forced) cannot be evicted, and weighed
+ * further over the limit it would force a checkpoint at every commit and hold new epochs back.
  */
-export const MAX_SCALE = 4;
+export const MAX_SCALE = 8;
+
+/**
+ * The scale until the first full collection says otherwise. Not 1: the first reading comes
+ * only at the first full collection, and a new MV's fill reached it with the cache at its
+ * estimate's full limit — the process's peak, 196–222 MiB under 64 MiB, in its first two
+ * seconds. Starting high costs nothing that lasts: the cache only grows as keys are read,
+ * and each full collection under the limit relaxes the scale.
+ */
+export const INITIAL_SCALE = MAX_SCALE / 2;
 
 export interface MemoryManager {
-  /** Live heap of the idle server, bytes (not counted against the limit). */
+  /** Live heap of the idle server, bytes. */
   readonly baseline: number;
-  /** The current heap bytes per estimated byte of state. */
+  /** Resident memory of the idle server, bytes (the limit is what the process may hold beyond it). */
+  readonly idleRss: number;
+  /** The current bytes per estimated byte of state. */
   readonly scale: number;
-  /** Feeds one measurement of the live heap (the GC observer does this; tests call it). */
-  observe(liveBytes: number): void;
+  /**
+   * Feeds one full collection's reading (the GC observer does this; tests call it): the
+   * heap live after it and the process's resident memory now, bytes.
+   */
+  observe(liveBytes: number, rssBytes: number): void;
+  /** Feeds a resident-memory reading between full collections (the highest until the next one counts). */
+  sample(rssBytes: number): void;
   stop(): void;
 }
 
@@ -65,34 +95,54 @@ export function collectGarbage(): void {
 }
 
 /**
- * Starts managing the state cache's heap against `limit` bytes: measures the baseline now
- * (call it once the server is loaded, before streaming state grows), then observes full
- * collections. `log` gets a line when the scale moves by more than a fifth.
+ * Starts managing the state cache against `limit` bytes: measures the idle server now (call
+ * it once the server is loaded, before streaming state grows), then observes collections.
+ * `log` gets a line when the scale moves by more than a fifth.
  */
-export function startMemoryManager(limit: number, log: (msg: string) => void = () => {}, opts: { baseline?: number; observeGc?: boolean } = {}): MemoryManager {
+export function startMemoryManager(
+  limit: number,
+  log: (msg: string) => void = () => {},
+  opts: { baseline?: number; idleRss?: number; observeGc?: boolean; initialScale?: number } = {},
+): MemoryManager {
   let baseline = opts.baseline ?? -1;
   if (baseline < 0) {
     collectGarbage();
     baseline = oldHeapUsed();
   }
-  const headroom = 1 + HEAP_GROWING_PERCENT / 100;
+  let idleRss = opts.idleRss ?? process.memoryUsage.rss();
+  const growth = HEAP_GROWING_PERCENT / 100;
+  stateHeapBudget.scale = opts.initialScale ?? INITIAL_SCALE;
   let logged = stateHeapBudget.scale;
-  log(`memory: heap ${mib(baseline)} MiB live at start; state cache bounded to ${mib(limit)} MiB of heap, collector headroom included`);
+  /** Highest RSS sampled since the last full collection. */
+  let highest = 0;
+  log(`memory: ${mib(idleRss)} MiB resident at start (heap ${mib(baseline)} MiB live); the state cache gives way to keep the process within ${mib(limit)} MiB more`);
   const manager: MemoryManager = {
     baseline,
+    get idleRss() {
+      return idleRss;
+    },
     get scale() {
       return stateHeapBudget.scale;
     },
-    observe(live: number) {
-      const held = Math.max(0, live - baseline) * headroom;
+    observe(live: number, rss: number) {
+      // The process never holds less than idle: a lower reading means the one at start was
+      // high (freed memory the allocator had not returned yet; jemalloc returns it after ~1 s).
+      if (rss < idleRss) idleRss = rss;
+      const peak = Math.max(rss + live * growth, highest);
+      highest = rss;
+      const held = peak - idleRss;
       // Damped (square root of the ratio): one collection's reading includes floating
       // garbage and whatever batch was in flight; a few collections converge.
       const next = Math.min(MAX_SCALE, Math.max(1, stateHeapBudget.scale * Math.sqrt(Math.max(held, 1) / limit)));
       stateHeapBudget.scale = next;
       if (Math.abs(next - logged) > logged * 0.2) {
         logged = next;
-        log(`memory: state heap ~${mib(held)} MiB (live ${mib(live)} MiB), cache estimate scaled by ${next.toFixed(2)}`);
+        log(`memory: ~${mib(held)} MiB over the idle server at the peak (RSS ${mib(rss)} MiB, heap ${mib(live)} MiB live), cache estimate scaled by ${next.toFixed(2)}`);
       }
+    },
+    sample(rss: number) {
+      if (rss > highest) highest = rss;
+      if (rss < idleRss) idleRss = rss;
     },
     stop() {
       observer?.disconnect();
@@ -102,10 +152,11 @@ export function startMemoryManager(limit: number, log: (msg: string) => void = (
   let observer: PerformanceObserver | null = null;
   if (opts.observeGc !== false) {
     observer = new PerformanceObserver((list) => {
-      // One reading per delivery: the last full collection in it.
+      // One reading per delivery: a full collection in it, or else the RSS between them.
+      const rss = process.memoryUsage.rss();
       if (list.getEntries().some((e) => (e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) {
-        manager.observe(oldHeapUsed());
-      }
+        manager.observe(oldHeapUsed(), rss);
+      } else manager.sample(rss);
     });
     observer.observe({ entryTypes: ['gc'] });
   }

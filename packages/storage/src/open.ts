@@ -66,8 +66,11 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, M
  * Under a limit: block cache limit/16 (1–8 MiB), memtable limit/32 (1–4 MiB), table files
  * of limit/128 (512 KiB–2 MiB) and as many open as fill half the limit (64 at least), so
  * mapped tables stay under limit/2 (28 MiB after the same lookups with 512 KiB files; fill
- * and lookup costs unchanged). FRESHET_LEVELDB_OPTIONS (JSON: LevelMemoryOptions)
- * overrides, for measuring.
+ * and lookup costs unchanged). LevelDB 1.20 raises table files under 1 MiB to 1 MiB, and
+ * does not cache blocks read from mapped tables (the block cache stays nearly empty): the
+ * resident table pages, up to 64 × 1 MiB, are what cold reads cost in memory, and the
+ * server's memory manager weighs them against the limit with the rest of the process.
+ * FRESHET_LEVELDB_OPTIONS (JSON: LevelMemoryOptions) overrides, for measuring.
  */
 export function levelMemoryFor(memoryLimit: number | undefined): LevelMemoryOptions {
   const override = levelOptionsFromEnv(process.env.FRESHET_LEVELDB_OPTIONS);
