@@ -15,6 +15,7 @@ packages=(
   redis-server            # Redis sink tests
   kcat                    # Kafka-protocol test broker cross-check
   tmux                    # psql tab-completion test (a real terminal for psql's readline)
+  libjemalloc2            # bin/freshet preloads it under --memory-limit (launcher.test.ts checks)
 )
 
 installed() {

@@ -46,7 +46,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const sourceLog = log.child('source');
   const memoryLog = log.child('memory');
   const frontend = new Frontend(catalog, storage, { log: (m) => frontendLog.info(m), debug: (m) => frontendLog.debug(m), warn: (m) => sourceLog.warn(m) });
-  // Under a limit the state cache is weighed by the heap it really takes (memory-manager.ts).
+  // Under a limit the state cache gives way to what the whole process holds beyond its idle RSS (memory-manager.ts).
   const memLimit = opts.dataDir ? opts.storage?.memoryLimit : undefined;
   const memory = memLimit ? startMemoryManager(memLimit, (m) => memoryLog.info(m)) : null;
   const pgLog = log.child('pgwire');

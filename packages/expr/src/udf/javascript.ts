@@ -150,7 +150,7 @@ const RUNTIME = String.raw`(() => {
       generator = isGenerator;
       fn = isGenerator ? new GeneratorFunction(...params, body) : new FunctionCtor(...params, body);
     },
-    // rows: JSON of an array of argument arrays. Returns JSON {ok: [...]} or {err: "…"}.
+    // rows: JSON of an array of argument arrays. Returns JSON {ok: [...]} or {err: "..."}.
     run(rowsJson, maxRows) {
       try {
         const rows = parse(rowsJson, reviver);
