@@ -10,6 +10,7 @@ import type { SourceMessage } from '../format/types';
 import { kafkaClientConfig } from './config';
 import { KafkaReader } from './reader';
 import { KafkaSinkWriter } from './sink-writer';
+import { drain } from './test-reader';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -32,18 +33,6 @@ function reader(options: Record<string, string>, initialOffsets?: Record<number,
   const r = new KafkaReader(kafkaClientConfig({ 'properties.bootstrap.server': broker.bootstrap, ...options }), { initialOffsets, retry: { initialMs: 50, maxMs: 300 }, fetcher });
   readers.push(r);
   return r;
-}
-
-/** Polls until `n` messages arrived (or fails after `ms`). */
-async function drain(r: KafkaReader, n: number, ms = 10_000): Promise<SourceMessage[]> {
-  const out: SourceMessage[] = [];
-  const deadline = Date.now() + ms;
-  while (out.length < n) {
-    if (Date.now() > deadline) throw new Error(`got ${out.length} of ${n} messages`);
-    out.push(...r.poll(n - out.length));
-    await new Promise((res) => setTimeout(res, 10));
-  }
-  return out;
 }
 
 const values = (ms: SourceMessage[]) => ms.map((m) => m.value!.toString()).sort();
