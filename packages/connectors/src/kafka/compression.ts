@@ -67,13 +67,17 @@ const XERIAL_HEADER_BYTES = 16;
  */
 const SNAPPY_MAX_RATIO = 32;
 
+function tooBig(maxBytes: number): Error {
+  return new Error(`decompresses to more than ${maxBytes} bytes`);
+}
+
 /** zstd through fzstd's streaming decoder, which hands out each block as it is decoded: the output is counted as it grows. */
 function zstd(data: Uint8Array, maxBytes: number): Buffer {
   const parts: Uint8Array[] = [];
   let total = 0;
   const d = new (fzstd().Decompress)((chunk) => {
     total += chunk.length;
-    if (total > maxBytes) throw new Error(`decompresses to more than ${maxBytes} bytes`);
+    if (total > maxBytes) throw tooBig(maxBytes);
     parts.push(chunk);
   });
   d.push(data, true);
@@ -82,7 +86,7 @@ function zstd(data: Uint8Array, maxBytes: number): Buffer {
 
 function snappy(data: Uint8Array, maxBytes: number): Buffer {
   const out = data.length >= XERIAL_HEADER_BYTES && XERIAL_MAGIC.equals(data.subarray(0, 8)) ? xerialSnappy(data, maxBytes) : rawSnappy(data);
-  if (out.length > maxBytes) throw new Error(`decompresses to more than ${maxBytes} bytes`);
+  if (out.length > maxBytes) throw tooBig(maxBytes);
   return out;
 }
 
@@ -105,7 +109,7 @@ function xerialSnappy(data: Uint8Array, maxBytes: number): Buffer {
     const part = rawSnappy(view.subarray(pos, pos + len));
     parts.push(part);
     total += part.length;
-    if (total > maxBytes) throw new Error(`decompresses to more than ${maxBytes} bytes`);
+    if (total > maxBytes) throw tooBig(maxBytes);
     pos += len;
   }
   return parts.length === 1 ? parts[0] : Buffer.concat(parts, total);

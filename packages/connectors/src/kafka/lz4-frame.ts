@@ -127,6 +127,18 @@ class Output {
  * `w`, up to `limit` (the frame's block size); matches may reach into earlier blocks
  * (linked blocks) but never before the output's start.
  */
+/** A literal or match length's extension from `s`: bytes summed up to the first that is not 255. */
+function lengthExtension(src: Uint8Array, s: number, end: number, what: 'literal' | 'match'): number {
+  let ext = 0;
+  let b: number;
+  do {
+    if (s >= end) throw new Lz4FrameError(`LZ4 block ends inside a ${what} length`);
+    b = src[s++];
+    ext += b;
+  } while (b === 255);
+  return ext;
+}
+
 function decodeBlock(src: Uint8Array, s: number, end: number, w: Output, limit: number): void {
   let out = w.buf;
   let o = w.n;
@@ -135,12 +147,9 @@ function decodeBlock(src: Uint8Array, s: number, end: number, w: Output, limit: 
     const token = src[s++];
     let lit = token >>> 4;
     if (lit === 15) {
-      let b: number;
-      do {
-        if (s >= end) throw new Lz4FrameError('LZ4 block ends inside a literal length');
-        b = src[s++];
-        lit += b;
-      } while (b === 255);
+      const ext = lengthExtension(src, s, end, 'literal');
+      s += Math.floor(ext / 255) + 1; // the bytes it took: ⌊ext / 255⌋ of 255, then one less
+      lit += ext;
     }
     if (s + lit > end || o + lit > limit) throw new Lz4FrameError('LZ4 literals run past the block');
     if (o + lit > out.length) {
@@ -162,12 +171,9 @@ function decodeBlock(src: Uint8Array, s: number, end: number, w: Output, limit: 
     if (offset === 0 || offset > o) throw new Lz4FrameError(`LZ4 match offset ${offset} points before the data`);
     let len = token & 15;
     if (len === 15) {
-      let b: number;
-      do {
-        if (s >= end) throw new Lz4FrameError('LZ4 block ends inside a match length');
-        b = src[s++];
-        len += b;
-      } while (b === 255);
+      const ext = lengthExtension(src, s, end, 'match');
+      s += Math.floor(ext / 255) + 1;
+      len += ext;
     }
     len += MIN_MATCH;
     if (o + len > limit) throw new Lz4FrameError('LZ4 match runs past the block');
