@@ -5,8 +5,8 @@
  *   minutes, which at 50,000 events/s fills a Map in under six minutes.
  * - its growth: a Map that fills up rehashes every entry into a table twice the size in one
  *   go. At a million entries that is a 0.1–0.2 s stall of the engine's thread (measured in
- *   `freshness --source kafka` at 50,000 events/s), at ten million over a second; a Map
- *   that churns (inserts and deletes, a window's state) rehashes at the same size as often.
+ *   `freshness --source kafka` at 50,000 events/s), and it grows with the map; a Map that
+ *   churns (inserts and deletes, a window's state) rehashes at the same size as often.
  *
  * So a BigMap is one Map up to SPLIT_ENTRIES entries (insertion order, no hashing of ours:
  * small tables pay one branch per call), and past that SHARDS Maps chosen by a hash of the
@@ -71,8 +71,7 @@ export class BigMap<K, V> {
   }
 
   get(key: K): V | undefined {
-    const s = this.shards;
-    return s.length === 1 ? s[0].get(key) : s[hashKey(key) & (SHARDS - 1)].get(key);
+    return this.shardOf(key).get(key);
   }
 
   has(key: K): boolean {
