@@ -58,10 +58,10 @@ const HASH_SLICE_BYTES = 1 << 20;
  * The SHA-256 of `parts` back to back, hashed incrementally on the calling thread with a turn
  * of the event loop after every HASH_SLICE_BYTES: an upload of a busy stretch's batches is
  * tens of MiB, and no single piece of it may hold the engine's thread.
- * WebCrypto's digest (libuv's pool) was tried: it hashes one buffer, so the parts had to be
- * joined first, and it copies its input on the calling thread before queueing the job —
- * measured for 64 MiB: 30 ms of join + 38 ms of copy in one go, where hashing it here is
- * 39 ms in slices. Freshness at 50,000 events/s showed those as 0.3 s stalls.
+ * WebCrypto's digest (libuv's pool) was used before: it hashes one buffer, so the parts had
+ * to be joined first, and it copies its input on the calling thread before queueing the
+ * job; at 50,000 events/s the freshness bench's profile showed that as 0.29 s in one task
+ * (docs/performance.md, session 9).
  */
 export async function sha256Parts(parts: readonly Buffer[]): Promise<string> {
   const h = createHash('sha256');
