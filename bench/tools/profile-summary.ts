@@ -6,6 +6,7 @@
  *
  *   node --import tsx bench/tools/profile-summary.ts DIR-or-file.{cpu,heap}profile [--top N]
  *     [--long-tasks MS]  (instead: the stretches of MS or more the thread spent in one task)
+ *     [--from S] [--to S]  (self and inclusive time of that window only, seconds from the start)
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -44,15 +45,18 @@ function label(f: CallFrame, root: string): string {
 }
 
 /** Self and inclusive time per function (recursion counted once per sample). */
-export function summarize(p: CpuProfile, root = process.cwd()): { totalMs: number; functions: FunctionTime[] } {
+export function summarize(p: CpuProfile, root = process.cwd(), window: { fromMs: number; toMs: number } = { fromMs: 0, toMs: Infinity }): { totalMs: number; functions: FunctionTime[] } {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const self = new Map<string, number>();
   const total = new Map<string, number>();
   let totalUs = 0;
+  let atUs = 0;
   for (let i = 0; i < p.samples.length; i++) {
     const dt = p.timeDeltas[i] ?? 0;
+    atUs += dt;
+    if (atUs < window.fromMs * 1000 || atUs > window.toMs * 1000) continue;
     totalUs += dt;
     let id: number | undefined = p.samples[i];
     const leaf = label(byId.get(id)!.callFrame, root);
@@ -179,9 +183,14 @@ function main(): void {
   const top = topIdx >= 0 ? Number(args.splice(topIdx, 2)[1]) : 30;
   const longIdx = args.indexOf('--long-tasks');
   const longMs = longIdx >= 0 ? Number(args.splice(longIdx, 2)[1]) : null;
+  // A window of the profile in seconds from its start (e.g. a bench's measured phase, not its preload).
+  const fromIdx = args.indexOf('--from');
+  const fromMs = fromIdx >= 0 ? Number(args.splice(fromIdx, 2)[1]) * 1000 : 0;
+  const toIdx = args.indexOf('--to');
+  const toMs = toIdx >= 0 ? Number(args.splice(toIdx, 2)[1]) * 1000 : Infinity;
   const target = args[0];
   if (!target) {
-    console.error('usage: profile-summary.ts <file.cpuprofile | file.heapprofile | dir> [--top N] [--long-tasks MS]');
+    console.error('usage: profile-summary.ts <file.cpuprofile | file.heapprofile | dir> [--top N] [--long-tasks MS] [--from S] [--to S]');
     process.exit(2);
   }
   const files = statSync(target).isDirectory()
@@ -203,7 +212,7 @@ function main(): void {
       }
       continue;
     }
-    const { totalMs, functions } = summarize(JSON.parse(readFileSync(f, 'utf8')) as CpuProfile);
+    const { totalMs, functions } = summarize(JSON.parse(readFileSync(f, 'utf8')) as CpuProfile, process.cwd(), { fromMs, toMs });
     const pct = (ms: number) => `${((ms / totalMs) * 100).toFixed(1).padStart(5)}%`;
     console.log(`\n${f}: ${(totalMs / 1000).toFixed(1)} s sampled`);
     console.log('\nself time:');

@@ -42,6 +42,6 @@ export { StateTable, StateTableAllocator, type PkBound, type StateTableDesc } fr
 export type { ColdSnapshot, StateStore, StoreTable } from './state/store';
 export { MemStateStore } from './state/mem-store';
 export { stateHeapBudget } from './state/heap-budget';
-export { SortedKeys } from './state/sorted-keys';
+export { SortedMap } from './state/sorted-map';
 export { BarrierManager, type BarrierManagerOptions, type CollectorHandle } from './graph/barrier-manager';
 export { StreamGraph } from './graph/stream-graph';

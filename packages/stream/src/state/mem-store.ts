@@ -1,8 +1,11 @@
 /**
  * The in-memory StateStore. Each table is a Map from key to an `Entry` (point access)
- * plus a SortedKeys index of the live keys (range scans). The index is built on a table's
+ * plus a SortedMap index of the live keys (range scans). The index is built on a table's
  * first range read and maintained from then on: tables that are only ever read by key
  * (an aggregate's intermediate state, DISTINCT counts) never pay for ordered inserts.
+ * A segmented table (a temporal filter's rows: millions of keys that mostly grow, read
+ * back in order) keeps its entries in a SortedMap instead, which is its own index: a hash
+ * map's lookup of each new key missed the cache, and cost more than the rest of the write.
  *
  * The committed view is kept with before-images on the entries themselves instead of
  * copies: the first write of a key in an uncommitted epoch records the key's previous
@@ -37,8 +40,11 @@
 import { BigMap, type Row } from '@freshet/common';
 import type { ColdRangeReader, ColdScan, ColdSnapshot, ColdStateReader, PublishedKeys, TrackingStateStore } from '@freshet/storage';
 import { stateHeapBudget } from './heap-budget';
-import { SortedKeys } from './sorted-keys';
+import { SortedMap } from './sorted-map';
 import type { StoreTable } from './store';
+
+/** An entry that is not a tombstone. */
+const isLive = (e: Entry): boolean => e.row !== null;
 
 /** A `prev` meaning "the value in LevelDB": written while not in memory (partial tables only). */
 const COLD: Row = Object.freeze([]) as unknown as Row;
@@ -69,10 +75,13 @@ interface EpochLog {
 }
 
 class MemStoreTable implements StoreTable {
-  /** Key → entry; a BigMap because one table can hold more keys than a V8 Map (2^24). */
-  readonly rows = new BigMap<string, Entry>();
-  /** The ordered index of live keys; null until the first range read (see the file comment). */
-  private index: SortedKeys | null = null;
+  /**
+   * Key → entry; a BigMap because one table can hold more keys than a V8 Map (2^24), or,
+   * for a segmented table, a SortedMap that is also its index (see the file comment).
+   */
+  rows: BigMap<string, Entry> | SortedMap<Entry> = new BigMap<string, Entry>();
+  /** The ordered index of live keys; null until the first range read, and always for a segmented table. */
+  private index: SortedMap<true> | null = null;
   /** Epochs with writes not yet published, in increasing order. */
   readonly logs: EpochLog[] = [];
   /** Published logs not yet taken (only while the store tracks publishes). */
@@ -125,6 +134,10 @@ class MemStoreTable implements StoreTable {
   declareSegmented(): void {
     if (this.pointReads) throw new Error(`state table ${this.tableId}: a point-read table cannot be segmented`);
     this.segmentedLayout = true;
+    if (!(this.rows instanceof SortedMap)) {
+      this.rows = SortedMap.fromEntries(this.rows.entries());
+      this.index = null;
+    }
   }
 
   expireBelow(epoch: number, key: string): void {
@@ -195,7 +208,10 @@ class MemStoreTable implements StoreTable {
 
   /** Forgets deleted keys last written in epochs ≤ `upTo` (a whole table needs no tombstones). */
   private dropTombstones(upTo: number): void {
-    for (const [k, e] of this.rows) if (e.row === null && e.epoch <= upTo) this.rows.delete(k);
+    // Collected first: a SortedMap cannot be changed while it is iterated.
+    const dropped: string[] = [];
+    for (const [k, e] of this.rows) if (e.row === null && e.epoch <= upTo) dropped.push(k);
+    for (const k of dropped) this.rows.delete(k);
   }
 
   /** The last cold scan closed: tombstones kept for it go, as publish drops them in a whole table. */
@@ -207,7 +223,13 @@ class MemStoreTable implements StoreTable {
 
   *iter(lo: string | undefined, hi: string | undefined, reverse = false): IterableIterator<[string, Row]> {
     this.checkWhole();
-    for (const k of this.sortedKeys().range(lo, hi, reverse)) {
+    const rows = this.rows;
+    if (rows instanceof SortedMap) {
+      // Its own index: tombstones (deleted in an unpublished epoch) are skipped.
+      for (const [k, e] of rows.range(lo, hi, reverse)) if (e.row !== null) yield [k, e.row];
+      return;
+    }
+    for (const [k] of this.sortedKeys().range(lo, hi, reverse)) {
       // Through `get`: an eviction between two steps of a long scan reads the key back.
       const row = this.get(k);
       if (row !== undefined) yield [k, row];
@@ -216,21 +238,24 @@ class MemStoreTable implements StoreTable {
 
   keys(lo: string | undefined, hi: string | undefined): string[] {
     this.checkWhole();
-    return this.sortedKeys().collect(lo, hi, []);
+    const rows = this.rows;
+    return rows instanceof SortedMap ? rows.collect(lo, hi, [], isLive) : this.sortedKeys().collect(lo, hi, []);
   }
 
   firstKey(lo: string | undefined, hi: string | undefined): string | undefined {
     this.checkWhole();
-    return this.sortedKeys().first(lo, hi);
+    const rows = this.rows;
+    return rows instanceof SortedMap ? rows.first(lo, hi, isLive) : this.sortedKeys().first(lo, hi);
   }
 
-  private sortedKeys(): SortedKeys {
+  /** The index of live keys, built on first use (not for a segmented table, which is ordered itself). */
+  private sortedKeys(): SortedMap<true> {
     if (this.index === null) {
       const keys: string[] = [];
       for (const [k, e] of this.rows) if (e.row !== null) keys.push(k);
       // Default sort compares UTF-16 code units: byte order for these latin1 keys.
       keys.sort();
-      this.index = SortedKeys.fromSorted(keys);
+      this.index = SortedMap.fromSorted(keys, new Array<true>(keys.length).fill(true));
     }
     return this.index;
   }
@@ -254,7 +279,7 @@ class MemStoreTable implements StoreTable {
       if (row === null) return;
       const n = new Entry(row, epoch, null);
       this.rows.set(key, n);
-      this.index?.insert(key);
+      this.index?.insert(key, true);
       this.live++;
       this.log(epoch, key, n);
       return;
@@ -274,7 +299,7 @@ class MemStoreTable implements StoreTable {
       }
     } else {
       if (e.row === null) {
-        this.index?.insert(key);
+        this.index?.insert(key, true);
         this.live++;
       }
       e.row = row;
@@ -360,6 +385,15 @@ class MemStoreTable implements StoreTable {
       yield* this.iter(lo, hi);
       return;
     }
+    const rows = this.rows;
+    if (rows instanceof SortedMap) {
+      // Every entry is in it, tombstones included: each one's committed value, in key order.
+      for (const [k, e] of rows.range(lo, hi)) {
+        const v = this.committedOf(k, e);
+        if (v !== null) yield [k, v];
+      }
+      return;
+    }
     // Keys that existed at the committed epoch but were deleted since are not in the index.
     const extra = new Set<string>();
     for (const l of this.logs) {
@@ -371,7 +405,7 @@ class MemStoreTable implements StoreTable {
     }
     const removed = [...extra].sort();
     let r = 0;
-    for (const k of this.sortedKeys().range(lo, hi)) {
+    for (const [k] of this.sortedKeys().range(lo, hi)) {
       while (r < removed.length && removed[r] < k) {
         const rk = removed[r++];
         const v = this.getCommitted(rk);

@@ -1,7 +1,6 @@
 import { T } from '@freshet/common';
 import { describe, expect, it } from 'vitest';
 import { MemStateStore } from './mem-store';
-import { SortedKeys } from './sorted-keys';
 import { StateTable } from './state-table';
 
 function rng(seed: number) {
@@ -11,64 +10,6 @@ function rng(seed: number) {
     return s / 2 ** 32;
   };
 }
-
-describe('SortedKeys', () => {
-  it('matches a sorted array under random inserts/deletes and range scans', { timeout: 30_000 }, () => {
-    const r = rng(7);
-    const keys = new SortedKeys();
-    const ref = new Set<string>();
-    for (let step = 0; step < 20000; step++) {
-      const k = String.fromCharCode(...Array.from({ length: 1 + Math.floor(r() * 3) }, () => Math.floor(r() * 40) + 40));
-      if (r() < 0.6) expect(keys.insert(k)).toBe(!ref.has(k)), ref.add(k);
-      else expect(keys.delete(k)).toBe(ref.delete(k));
-    }
-    const sorted = [...ref].sort();
-    expect(keys.size).toBe(sorted.length);
-    expect([...keys.range(undefined, undefined)]).toEqual(sorted);
-    expect([...keys.range(undefined, undefined, true)]).toEqual([...sorted].reverse());
-    for (let q = 0; q < 200; q++) {
-      const a = String.fromCharCode(40 + Math.floor(r() * 40));
-      const b = String.fromCharCode(40 + Math.floor(r() * 40), 40 + Math.floor(r() * 40));
-      const want = sorted.filter((k) => k >= a && k < b);
-      expect([...keys.range(a, b)]).toEqual(want);
-      expect([...keys.range(a, b, true)]).toEqual([...want].reverse());
-      expect(keys.first(a, b)).toBe(want[0]);
-      expect(keys.collect(a, b, [])).toEqual(want);
-    }
-  });
-});
-
-describe('SortedKeys with growing keys', () => {
-  it('matches a sorted array when keys mostly grow, some arrive late, and old ones leave', () => {
-    const r = rng(11);
-    const keys = new SortedKeys();
-    const ref = new Set<string>();
-    const key = (n: number) => String(n).padStart(9, '0');
-    let t = 1_000_000;
-    for (let step = 0; step < 60_000; step++) {
-      t += Math.floor(r() * 3);
-      // Mostly at the end; a quarter a little late (within the last bucket or two); a few far back.
-      const u = r();
-      const k = key(u < 0.7 ? t : u < 0.95 ? t - Math.floor(r() * 400) : t - Math.floor(r() * 50_000));
-      expect(keys.insert(k)).toBe(!ref.has(k));
-      ref.add(k);
-      // Expiry from the front, as a temporal filter deletes.
-      if (step % 3 === 0) {
-        const oldest = keys.first(undefined, undefined)!;
-        expect(keys.delete(oldest)).toBe(true);
-        ref.delete(oldest);
-      }
-    }
-    const sorted = [...ref].sort();
-    expect(keys.size).toBe(sorted.length);
-    expect([...keys.range(undefined, undefined)]).toEqual(sorted);
-    for (let q = 0; q < 100; q++) {
-      const a = key(1_000_000 + Math.floor(r() * 60_000));
-      const b = key(1_000_000 + Math.floor(r() * 60_000) + 60_000);
-      expect(keys.collect(a, b, [])).toEqual(sorted.filter((k) => k >= a && k < b));
-    }
-  });
-});
 
 describe('StateTable', () => {
   const types = [T.Int32, T.Varchar, T.Int64];
