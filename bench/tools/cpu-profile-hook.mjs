@@ -2,7 +2,9 @@
 // profiles the whole process with the in-process inspector and writes, when the process
 // exits, a .cpuprofile into $FRESHET_CPU_PROF_DIR and/or a .heapprofile into
 // $FRESHET_ALLOC_PROF_DIR. The inspector session of the main thread answers synchronously,
-// so stopping the profilers works inside an 'exit' handler.
+// so stopping the profilers works inside an 'exit' handler. FRESHET_PROF_STOP_S=S stops and
+// saves them S seconds after start instead: a server still busy when the harness stops it
+// may be killed (testkit: SIGKILL 5 s after SIGTERM) before it exits.
 import { Session } from 'node:inspector';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,8 +30,14 @@ if (cpuDir || allocDir) {
     session.post('HeapProfiler.enable');
     session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
   }
-  process.once('exit', () => {
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
     if (cpuDir) session.post('Profiler.stop', (err, res) => err || save(cpuDir, 'cpuprofile', res.profile));
     if (allocDir) session.post('HeapProfiler.stopSampling', (err, res) => err || save(allocDir, 'heapprofile', res.profile));
-  });
+  };
+  process.once('exit', stop);
+  const stopAfter = Number(process.env.FRESHET_PROF_STOP_S);
+  if (stopAfter > 0) setTimeout(stop, stopAfter * 1000).unref();
 }

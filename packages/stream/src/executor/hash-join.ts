@@ -125,6 +125,8 @@ export class HashJoinExecutor extends Executor {
   private readonly condition: RowPredicate | null;
   private readonly builder: StreamChunkBuilder;
   private readonly joined: Datum[];
+  /** The old half of an in-place update (applyUpdateInPlace only reads it). */
+  private readonly oldRow: Datum[] = [];
   private readonly aligner: BarrierAligner;
   private readonly pendingWatermarks: Watermark[] = [];
   /** 1 for a semi join, -1 for an anti join, 0 otherwise. */
@@ -181,19 +183,20 @@ export class HashJoinExecutor extends Executor {
     const inPlace = this.semi === 0 && this.condition === null;
     for (let i = 0; i < n; i++) {
       if (vis !== null && vis[i] === 0) continue;
-      const row = chunk.row(i);
       if (inPlace && ops[i] === Op.UpdateDelete) {
         let j = i + 1;
         while (vis !== null && j < n && vis[j] === 0) j++;
         if (j < n && ops[j] === Op.UpdateInsert) {
           // One slot more for the degree the state row carries (a push would grow the array).
           const next = chunk.rowInto(j, new Array(me.width + 1));
-          if (this.applyUpdateInPlace(input, me, other, row, next)) {
+          // The old row is only compared and copied into the output: a scratch array.
+          if (this.applyUpdateInPlace(input, me, other, chunk.rowInto(i, this.oldRow), next)) {
             i = j;
             continue;
           }
         }
       }
+      const row = chunk.row(i);
       const sign = OP_SIGN[ops[i]] > 0 ? 1 : -1;
       if (this.semi !== 0) this.applySemiRow(input, row, sign);
       else this.applyRow(input, me, other, row, sign);
