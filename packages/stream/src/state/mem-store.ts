@@ -20,8 +20,10 @@
  * that already moved on, or a store whose commits lag) keeps the images at the end of the
  * older epochs in `hist`, so publishing one epoch exposes exactly that epoch's values.
  *
- * Under the durable store (`trackPublished`), published epoch logs are kept rather than
- * dropped until `takePublished` hands their keys to a checkpoint: the durable store learns
+ * Under the durable store (`trackPublished`), publishing an epoch also records each of its
+ * entries once, with its value as of the epoch, in the table's pending take (`pendingKeys`,
+ * `pendingRows`; a later publish of the same entry overwrites its slot), until
+ * `takePublished` hands them to a checkpoint in one step: the durable store learns
  * what changed from the logs this store keeps anyway instead of a key set per write.
  *
  * Cold mode (a memory limit, `enableColdReads`): tables whose owner reads them only by key
@@ -61,8 +63,9 @@ class Entry {
   ) {}
   /** Values at the end of older uncommitted epochs, ascending (rare; see the file comment). */
   hist: { epoch: number; end: Row | null }[] | null = null;
-  /** The last `takePublished` round that reported this entry (reports each entry once per round). */
+  /** The take round whose pending arrays hold this entry, at `slot` (see MemStoreTable.pendingKeys). */
   taken = 0;
+  slot = 0;
   /** CLOCK reference bit: read since the eviction hand last passed. */
   ref = false;
 }
@@ -84,10 +87,16 @@ class MemStoreTable implements StoreTable {
   private index: SortedMap<true> | null = null;
   /** Epochs with writes not yet published, in increasing order. */
   readonly logs: EpochLog[] = [];
-  /** Published logs not yet taken (only while the store tracks publishes). */
-  published: EpochLog[] = [];
-  /** Entries in `published` (a key written in several epochs counts once per epoch). */
-  publishedEntries = 0;
+  /**
+   * The entries published since the last take, each once, with their values as of the last
+   * epoch that published them (only while the store tracks publishes). Filled by `publish`,
+   * which touches every published entry anyway, so that the checkpoint's `takePublished` is
+   * a swap: walking ~150,000 entries there (a second at 50,000 events/s) stalled the engine
+   * thread for 12–41 ms at every checkpoint.
+   */
+  private pendingKeys: string[] = [];
+  private pendingRows: (Row | null)[] = [];
+  private pendingEntries: Entry[] = [];
   private live = 0;
   /** Owner reads only by key (see StoreTable.declarePointReads). */
   private pointReads = false;
@@ -426,11 +435,25 @@ class MemStoreTable implements StoreTable {
     while (this.lowWaters.length > 0 && this.lowWaters[0].epoch <= epoch) this.publishedLowWater = this.lowWaters.shift()!.key;
     const logs = this.logs;
     const bounded = this.bounded;
+    const tracking = this.store.tracking;
+    const round = this.store.pendingRound;
     let n = 0;
     for (; n < logs.length && logs[n].epoch <= epoch; n++) {
       const { keys, entries } = logs[n];
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i];
+        if (tracking) {
+          // Before the images go: the value as of `epoch` (later epochs may have rewritten it).
+          const v = committedValue(e, epoch);
+          if (e.taken === round) this.pendingRows[e.slot] = v;
+          else {
+            e.taken = round;
+            e.slot = this.pendingKeys.length;
+            this.pendingKeys.push(keys[i]);
+            this.pendingRows.push(v);
+            this.pendingEntries.push(e);
+          }
+        }
         if (e.epoch <= epoch) {
           e.prev = null;
           e.hist = null;
@@ -450,66 +473,58 @@ class MemStoreTable implements StoreTable {
       }
     }
     if (n > 0) {
-      const done = logs.splice(0, n);
-      if (this.store.tracking) {
-        for (const l of done) {
-          this.published.push(l);
-          this.publishedEntries += l.entries.length;
-        }
-        if (this.publishedEntries > Math.max(COMPACT_PUBLISHED_MIN, 2 * this.rows.size)) this.compactPublished(epoch);
+      logs.splice(0, n);
+      if (tracking) {
+        if (this.segmentedLayout && this.pendingKeys.length > Math.max(COMPACT_PENDING_MIN, 2 * this.rows.size)) this.compactPending();
         this.store.notePublished(this);
       }
     }
     return logs.length > 0 || this.lowWaters.length > 0;
   }
 
-  /**
-   * Published logs wait for the next checkpoint to take them: with checkpoints far apart (a
-   * large `checkpoint_frequency`) they grew with every write, a key written in each of N
-   * epochs listed N times (a 500,000-event run without checkpoints held 200 MiB more heap
-   * than with them). Merged into one log of each entry once — a checkpoint writes a key's
-   * committed value, whatever the order it was written in — without the deletes below a
-   * segmented table's low water, which a checkpoint skips anyway. So they stay within about
-   * twice the table's keys.
-   */
-  private compactPublished(epoch: number): void {
-    const mark = --compactionMarks; // negative: never a takePublished round
-    const lw = this.segmentedLayout ? this.publishedLowWater : undefined;
-    const keys: string[] = [];
-    const entries: Entry[] = [];
-    for (const l of this.published) {
-      for (let i = 0; i < l.entries.length; i++) {
-        const e = l.entries[i];
-        if (e.taken === mark) continue;
-        e.taken = mark;
-        const key = l.keys[i];
-        if (lw !== undefined && key < lw && committedValue(e, epoch) === null) continue;
-        keys.push(key);
-        entries.push(e);
-      }
-    }
-    this.published = [{ epoch: this.published[this.published.length - 1].epoch, keys, entries }];
-    this.publishedEntries = entries.length;
+  /** Entries waiting for the next take (an entry written in several epochs counts once). */
+  get publishedEntries(): number {
+    return this.pendingKeys.length;
   }
 
-  /** The keys of the published logs, each entry once, with committed values; forgets the logs. */
-  takePublished(round: number): PublishedKeys {
-    const keys: string[] = [];
-    const rows: (Row | null)[] = [];
-    const committed = this.store.committedEpoch;
-    for (const l of this.published) {
-      const entries = l.entries;
-      for (let i = 0; i < entries.length; i++) {
-        const e = entries[i];
-        if (e.taken === round) continue;
-        e.taken = round;
-        keys.push(l.keys[i]);
-        const v = committedValue(e, committed);
-        rows.push(v === COLD ? (this.store.cold!.read(this.tableId, l.keys[i]) ?? null) : v);
-      }
+  /**
+   * With checkpoints far apart (a large `checkpoint_frequency`) a segmented table's pending
+   * take grew with every row that left it: a temporal filter's expired rows are deleted one
+   * key each. A checkpoint skips the deletes below the table's low water (its segments go
+   * whole), so they are dropped here once the pending entries pass twice the table's keys.
+   */
+  private compactPending(): void {
+    const lw = this.publishedLowWater;
+    if (lw === undefined) return;
+    const keys = this.pendingKeys;
+    const rows = this.pendingRows;
+    const entries = this.pendingEntries;
+    let kept = 0;
+    for (let i = 0; i < keys.length; i++) {
+      if (rows[i] === null && keys[i] < lw) continue;
+      keys[kept] = keys[i];
+      rows[kept] = rows[i];
+      entries[kept] = entries[i];
+      entries[kept].slot = kept;
+      kept++;
     }
-    this.published = [];
-    this.publishedEntries = 0;
+    keys.length = kept;
+    rows.length = kept;
+    entries.length = kept;
+  }
+
+  /** The entries published since the last take, each once, with their committed values; starts a new take. */
+  takePublished(): PublishedKeys {
+    const keys = this.pendingKeys;
+    const rows = this.pendingRows;
+    this.pendingKeys = [];
+    this.pendingRows = [];
+    this.pendingEntries = [];
+    if (this.partial) {
+      // Not expected from publish (an entry's value as of an epoch that wrote it is in memory), but a
+      // `COLD` image means "LevelDB's value", never a row to store.
+      for (let i = 0; i < rows.length; i++) if (rows[i] === COLD) rows[i] = this.store.cold!.read(this.tableId, keys[i]) ?? null;
+    }
     if (!this.segmentedLayout) return { tableId: this.tableId, keys, rows };
     return { tableId: this.tableId, keys, rows, segmented: true, lowWater: this.publishedLowWater };
   }
@@ -577,7 +592,7 @@ class MemStoreTable implements StoreTable {
   /** Every key written since the last take or still having an entry (live, or deleted in an unpublished epoch). */
   writtenKeys(): string[] {
     const out: string[] = [];
-    for (const l of this.published) for (const k of l.keys) out.push(k);
+    for (const k of this.pendingKeys) out.push(k);
     for (const k of this.rows.keys()) out.push(k);
     return out;
   }
@@ -700,10 +715,8 @@ function entryBytes(key: string, row: Row | null): number {
 }
 
 /** The entry's value as of the committed epoch (null = absent; `COLD`: LevelDB's). */
-/** Published entries before a table's logs are merged (compactPublished), at least. */
-const COMPACT_PUBLISHED_MIN = 1 << 16;
-/** Marks of compactPublished, counting down from -1 (takePublished's rounds count up from 1). */
-let compactionMarks = 0;
+/** Pending entries before a segmented table's are compacted (compactPending), at least. */
+const COMPACT_PENDING_MIN = 1 << 16;
 
 function committedValue(e: Entry, committed: number): Row | null {
   if (e.epoch <= committed) return e.row;
@@ -721,7 +734,8 @@ export class MemStateStore implements TrackingStateStore {
   private committed = 0;
   /** Whether published logs are kept for `takePublished`. */
   tracking = false;
-  private takeRound = 0;
+  /** The round of the take now being filled by publishes (MemStoreTable.pendingKeys); entries start at 0. */
+  pendingRound = 1;
   /** Cold mode: where partial tables read keys not in memory (null: everything stays in memory). */
   cold: ColdStateReader | null = null;
   /** A memory limit is in force: key-read tables are caches (see `enableColdReads`). */
@@ -764,9 +778,10 @@ export class MemStateStore implements TrackingStateStore {
   takePublished(): PublishedKeys[] {
     const out: PublishedKeys[] = [];
     if (this.publishedTables.size === 0) return out;
-    const round = ++this.takeRound;
-    for (const t of this.publishedTables) out.push(t.takePublished(round));
+    for (const t of this.publishedTables) out.push(t.takePublished());
     this.publishedTables.clear();
+    // Entries published from now on get slots in the new arrays.
+    this.pendingRound++;
     return out;
   }
 

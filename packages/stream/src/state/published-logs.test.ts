@@ -1,8 +1,9 @@
 /**
- * Published epoch logs under the durable store (MemStateStore.trackPublished) wait for the
- * next checkpoint to take them. With checkpoints far apart they must not grow with every
- * write: merged, they list each written key once, and what a checkpoint then takes is the
- * same as it would have been.
+ * Under the durable store (MemStateStore.trackPublished) each publish records its entries,
+ * once each, with their values as of the published epoch, until the next checkpoint takes
+ * them. With checkpoints far apart that must not grow with every write, and a take must
+ * give every key's value as of the committed epoch even when later epochs, written but not
+ * yet committed, have changed it.
  */
 import { describe, expect, it } from 'vitest';
 import { MemStateStore } from './mem-store';
@@ -75,5 +76,48 @@ describe('published logs between checkpoints', () => {
     const got = taken(store, 2);
     for (let i = 190_000; i < 200_000; i++) expect(got.get(key(i))).toEqual([Math.floor(i / 1000), i % 1000]);
     for (const [k, v] of got) if (k < key(190_000)) expect(v).toBeNull();
+  });
+
+  it('take each key as of the committed epoch while later epochs are written ahead of the commits', async () => {
+    const store = new MemStateStore();
+    store.trackPublished();
+    const t = store.table(3);
+    const r = rng(9);
+    // The reference: each epoch's writes; the expected take is every key written in an
+    // epoch since the last take, with its value at the end of the committed epoch.
+    const writes: { epoch: number; key: string; row: unknown }[] = [];
+    let committed = 0;
+    let lastTake = 0;
+    let written = 0;
+    const valueAt = (k: string, epoch: number) => {
+      let v: unknown;
+      for (const w of writes) if (w.key === k && w.epoch <= epoch) v = w.row;
+      return v ?? null;
+    };
+    for (let step = 0; step < 400; step++) {
+      const u = r();
+      if (u < 0.6 || written === committed) {
+        // Write ahead: the next epoch or the one after the last written (commits lag up to 3).
+        const epoch = Math.min(committed + 3, Math.max(written, committed + 1) + (r() < 0.3 ? 1 : 0));
+        written = Math.max(written, epoch);
+        for (let w = 0; w < 5; w++) {
+          const k = key(Math.floor(r() * 40));
+          const row = r() < 0.2 ? null : [epoch, step, w];
+          t.write(epoch, k, row);
+          // A delete of a key the store holds no entry for (never written, or deleted in a
+          // published epoch) changes nothing and is not recorded; any other write is.
+          const last = writes.findLast((x) => x.key === k);
+          if (row !== null || (last !== undefined && (last.row !== null || last.epoch > committed))) writes.push({ epoch, key: k, row });
+        }
+      } else if (u < 0.9) {
+        committed++;
+        await store.commitEpoch(committed);
+      } else {
+        const want = new Map<string, unknown>();
+        for (const w of writes) if (w.epoch > lastTake && w.epoch <= committed) want.set(w.key, valueAt(w.key, committed));
+        expect(taken(store, 3)).toEqual(want);
+        lastTake = committed;
+      }
+    }
   });
 });
