@@ -3,7 +3,7 @@
  * time a connector of its kind is used rather than when the package is imported.
  *
  * Why: together they cost about half a second of CPU to load (AWS SDK ~125 ms, apache-arrow
- * ~100 ms, ioredis ~80 ms, kafkajs ~75 ms, pg ~55 ms, …), which every `freshet start` paid
+ * ~100 ms, kafkajs ~75 ms, pg ~55 ms, …), which every `freshet start` paid
  * before accepting its first connection, although most servers use none of them. They are
  * CommonJS packages, so a synchronous `require` on first use keeps every caller synchronous
  * (source readers, sink targets and their validation stay as they are).
@@ -28,8 +28,6 @@ export const kafkajs = lazy<typeof import('kafkajs')>('kafkajs');
 export const pg = lazy<typeof import('pg')>('pg');
 /** postgres-cdc replication stream. */
 export const pgLogicalReplication = lazy<typeof import('pg-logical-replication')>('pg-logical-replication');
-/** Redis sink. */
-export const ioredis = lazy<typeof import('ioredis')>('ioredis');
 /** S3 sink. */
 export const awsS3 = lazy<typeof import('@aws-sdk/client-s3')>('@aws-sdk/client-s3');
 /** S3 sink, `ENCODE PARQUET`: columns (apache-arrow) and the file writer (parquet-wasm). */

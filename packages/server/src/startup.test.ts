@@ -28,7 +28,7 @@ function runNode(script: string): string {
 
 const LOADED_LIBRARIES = `
 import { createRequire } from 'node:module';
-const libraries = ['kafkajs', 'pg', 'pg-logical-replication', 'ioredis', '@aws-sdk/client-s3', 'apache-arrow', 'parquet-wasm', 'snappyjs', 'fzstd'];
+const libraries = ['kafkajs', 'pg', 'pg-logical-replication', '@aws-sdk/client-s3', 'apache-arrow', 'parquet-wasm', 'snappyjs', 'fzstd'];
 function loaded() {
   const cache = Object.keys(createRequire(import.meta.url).cache);
   return libraries.filter((l) => cache.some((f) => f.includes('/node_modules/' + l + '/')));

@@ -65,6 +65,30 @@ describe('redis sink', () => {
     seed.close();
   });
 
+  it('an update that changes the key deletes the old key (within a chunk, across chunks, equal decimals printed differently)', async () => {
+    await client.flushall();
+    const t = target({ primary_key: 'user_id' });
+    t.write(chunkOf(cols, [[Op.Insert, row(1n, 1)], [Op.Insert, row(2n, 1)], [Op.Insert, row(3n, 1)]]));
+    await t.commit(1);
+    // 1 → 10 in one chunk; 2 → 20 with the UpdateDelete ending a chunk; 3 updated in place.
+    t.write(chunkOf(cols, [[Op.UpdateDelete, row(1n, 1)], [Op.UpdateInsert, row(10n, 1)], [Op.UpdateDelete, row(2n, 1)]]));
+    t.write(chunkOf(cols, [[Op.UpdateInsert, row(20n, 1)], [Op.UpdateDelete, row(3n, 1)], [Op.UpdateInsert, row(3n, 2)]]));
+    await t.commit(2);
+    expect((await client.keys('*')).sort()).toEqual(['{"user_id":10}', '{"user_id":20}', '{"user_id":3}']);
+    expect(JSON.parse((await client.get('{"user_id":3}'))!).cnt).toBe(2);
+    t.close();
+
+    // A decimal key: 12.5 and 12.50 are equal datums but different JSON keys.
+    const d = target({ primary_key: 'amount' });
+    const withAmount = (a: string) => [1n, 1, Decimal.tryParse(a)!, US, 19675, US];
+    d.write(chunkOf(cols, [[Op.Insert, withAmount('12.5')]]));
+    await d.commit(1);
+    d.write(chunkOf(cols, [[Op.UpdateDelete, withAmount('12.5')], [Op.UpdateInsert, withAmount('12.50')]]));
+    await d.commit(2);
+    expect(await client.keys('{"amount":*')).toEqual(['{"amount":"12.50"}']);
+    d.close();
+  });
+
   it('PLAIN writes inserts only', async () => {
     await client.flushall();
     const t = target({ primary_key: 'user_id' }, { format: 'plain', encode: 'json', inputAppendOnly: true });
