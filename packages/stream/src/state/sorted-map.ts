@@ -209,17 +209,19 @@ export class SortedMap<V> {
     }
   }
 
-  /** Keys with lo ≤ key < hi, ascending, whose value passes `keep` (all without it), collected into `out`. */
-  collect(lo: string | undefined, hi: string | undefined, out: string[], keep?: (v: V) => boolean): string[] {
+  /** Keys with lo ≤ key < hi, ascending, whose value passes `keep` (all without it), at most `limit` of them, collected into `out`. */
+  collect(lo: string | undefined, hi: string | undefined, out: string[], keep?: (v: V) => boolean, limit = Infinity): string[] {
     const keyBuckets = this.keyBuckets;
     let [b, i] = this.seek(lo);
-    for (; b < keyBuckets.length; b++, i = 0) {
+    for (let found = 0; b < keyBuckets.length; b++, i = 0) {
       const bucket = keyBuckets[b];
       const values = this.valueBuckets[b];
       for (; i < bucket.length; i++) {
         const k = bucket[i];
         if (hi !== undefined && k >= hi) return out;
-        if (keep === undefined || keep(values[i])) out.push(k);
+        if (keep !== undefined && !keep(values[i])) continue;
+        out.push(k);
+        if (++found === limit) return out;
       }
     }
     return out;
@@ -227,18 +229,7 @@ export class SortedMap<V> {
 
   /** The first key ≥ lo and < hi whose value passes `keep` (any without it), or undefined (a seek without a generator). */
   first(lo: string | undefined, hi: string | undefined, keep?: (v: V) => boolean): string | undefined {
-    const keyBuckets = this.keyBuckets;
-    let [b, i] = this.seek(lo);
-    for (; b < keyBuckets.length; b++, i = 0) {
-      const bucket = keyBuckets[b];
-      const values = this.valueBuckets[b];
-      for (; i < bucket.length; i++) {
-        const k = bucket[i];
-        if (hi !== undefined && k >= hi) return undefined;
-        if (keep === undefined || keep(values[i])) return k;
-      }
-    }
-    return undefined;
+    return this.collect(lo, hi, [], keep, 1)[0];
   }
 
   /** Every entry in key order (the map must not be modified meanwhile). */
