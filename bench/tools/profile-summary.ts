@@ -189,8 +189,18 @@ function main(): void {
   const toIdx = args.indexOf('--to');
   const toMs = toIdx >= 0 ? Number(args.splice(toIdx, 2)[1]) * 1000 : Infinity;
   const target = args[0];
+  const usage = [
+    'usage: profile-summary.ts <file.cpuprofile | file.heapprofile | dir> [--top N] [--long-tasks MS] [--from S] [--to S]',
+    '  --top N          functions to list (default 30)',
+    '  --long-tasks MS  instead of totals: the stretches of MS or more the thread spent in one task',
+    '  --from S --to S  only the samples between S and S seconds from the profile start',
+  ].join('\n');
+  if (target === '--help' || target === '-h') {
+    console.log(usage);
+    return;
+  }
   if (!target) {
-    console.error('usage: profile-summary.ts <file.cpuprofile | file.heapprofile | dir> [--top N] [--long-tasks MS] [--from S] [--to S]');
+    console.error(usage);
     process.exit(2);
   }
   const files = statSync(target).isDirectory()
