@@ -2,9 +2,7 @@
  * RESP2, the Redis wire protocol, as much of it as a writer needs: commands encoded straight
  * into Buffers (`*<n>\r\n` then one `$<bytes>\r\n<bytes>\r\n` bulk string per argument), and an
  * incremental reply parser (simple string, error, integer, bulk string, array) fed whatever
- * chunks TCP delivers. Used by the Redis sink (resp-client.ts) instead of ioredis, whose
- * per-argument Command objects and per-command promises dominated the sink's cost on the
- * engine thread.
+ * chunks TCP delivers. Used by the Redis sink (resp-client.ts) instead of ioredis (why: redis.ts).
  */
 
 /** An error reply (`-ERR …`, `-WRONGTYPE …`): the message is the server's text. */
@@ -69,23 +67,18 @@ export const maxBulkSize = (length: number): number => bulkSize(3 * length);
 
 /**
  * Writes `s` as a bulk string at `p` (the buffer must hold maxBulkSize(s.length) bytes from
- * there); returns the end. One pass over the string: the header is written for an ASCII
- * string (its UTF-8 length is its length), and fixed up, moving the bytes when the length
- * has more digits, in the rare case the string was not ASCII. Cheaper than measuring the
- * string first with Buffer.byteLength (a second walk over it).
+ * there); returns the end. One pass over the string, not a Buffer.byteLength walk first: the
+ * bytes go where an ASCII string's header (its UTF-8 length is its length) would end, and in
+ * the rare case the string was not ASCII and its length has more digits, they are moved.
  */
 export function writeBulk(buf: Buffer, s: string, p: number): number {
   const guess = s.length;
   const at = p + headerSize(guess);
   const len = utf8Write(buf, s, at);
-  let end = at + len;
-  if (len === guess) writeHeader(buf, 0x24, len, p);
-  else {
-    const shift = headerSize(len) - headerSize(guess);
-    if (shift > 0) buf.copyWithin(at + shift, at, end);
-    end += shift;
-    writeHeader(buf, 0x24, len, p);
-  }
+  const shift = len === guess ? 0 : headerSize(len) - headerSize(guess);
+  if (shift > 0) buf.copyWithin(at + shift, at, at + len);
+  const end = at + len + shift;
+  writeHeader(buf, 0x24, len, p);
   buf[end] = CR;
   buf[end + 1] = LF;
   return end + 2;
