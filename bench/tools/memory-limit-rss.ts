@@ -26,6 +26,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { freePort } from '@freshet/testkit';
 import { spawnFreshet } from '../lib/freshet-process';
 
 const { values } = parseArgs({
@@ -196,7 +197,7 @@ const preload = join(dir, 'sampler.mjs');
 const v8Flags = values['v8-flags']!.split(/\s+/).filter((f) => f !== '');
 if (values['trace-gc']) v8Flags.push('--trace-gc');
 writeFileSync(preload, samplerSource(samplesFile, v8Flags));
-const port = 20000 + Math.floor(Math.random() * 20000);
+const port = await freePort();
 const savedNodeOptions = process.env.NODE_OPTIONS;
 const snapshots = values['heap-snapshots']!;
 const finalSnapshot = values['final-snapshot']!;

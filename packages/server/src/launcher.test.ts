@@ -45,7 +45,9 @@ describe('bin/freshet', () => {
   async function launch(args: string[], env: Record<string, string> = {}): Promise<Launched> {
     const dir = mkdtempSync(join(tmpdir(), 'freshet-launcher-'));
     dirs.push(dir);
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    // Port 0: the OS picks a free one. A random fixed port could collide with an ephemeral
+    // port some other test's connection holds (a CI run failed on EADDRINUSE that way).
+    const port = 0;
     const baseEnv = { ...process.env };
     delete baseEnv.MALLOC_ARENA_MAX;
     delete baseEnv.MALLOC_MMAP_THRESHOLD_;
