@@ -13,26 +13,37 @@
  * Also the sink's primary key: `primary_key = 'a,b'`, or the upstream's unique key.
  */
 import { type Datum, SqlError, SqlState, formatDatum } from '@freshet/common';
+import { type ByteWriter, writeJsonValue } from '../format/json-bytes';
 import { encodeJsonValue } from '../format/json-encode';
 import { missingOption } from '../options';
 import type { ExternalSinkSpec, SinkColumn } from './api';
 
 export interface RowEncoder {
   encode(row: readonly Datum[]): string;
+  /** The same text as UTF-8 appended to `out`: for sinks that send bytes (Redis), no string built. */
+  encodeInto(row: readonly Datum[], out: ByteWriter): void;
 }
 
 /** `{"a":…,"b":…}` of the columns at `indices`, with the quoted names computed once. */
 export function jsonEncoder(columns: readonly SinkColumn[], indices: readonly number[]): RowEncoder {
   const prefixes = indices.map((i, k) => (k === 0 ? '{' : ',') + JSON.stringify(columns[i].name) + ':');
   const types = indices.map((i) => columns[i].type);
+  const prefixBytes = prefixes.map((p) => Buffer.from(p, 'utf8'));
   const at = [...indices];
   const n = at.length;
-  if (n === 0) return { encode: () => '{}' };
+  if (n === 0) return { encode: () => '{}', encodeInto: (_row, out) => out.utf8('{}') };
   return {
     encode(row) {
       let s = '';
       for (let k = 0; k < n; k++) s += prefixes[k] + encodeJsonValue(types[k], row[at[k]]);
       return s + '}';
+    },
+    encodeInto(row, out) {
+      for (let k = 0; k < n; k++) {
+        out.raw(prefixBytes[k]);
+        writeJsonValue(out, types[k], row[at[k]]);
+      }
+      out.byte(0x7d); // }
     },
   };
 }
@@ -63,17 +74,16 @@ export function templateEncoder(
   }
   if (slots.length === 0) throw new SqlError(SqlState.InvalidParameterValue, `Can't find {} in ${option}: it must name at least one column, e.g. 'user:{id}'`);
   literals.push(template.slice(last));
-  return {
-    encode(row) {
-      let s = literals[0];
-      for (let k = 0; k < slots.length; k++) {
-        const i = slots[k];
-        const d = row[i];
-        s += (d === null ? 'NULL' : formatDatum(columns[i].type, d, timeZone)) + literals[k + 1];
-      }
-      return s;
-    },
+  const encode = (row: readonly Datum[]): string => {
+    let s = literals[0];
+    for (let k = 0; k < slots.length; k++) {
+      const i = slots[k];
+      const d = row[i];
+      s += (d === null ? 'NULL' : formatDatum(columns[i].type, d, timeZone)) + literals[k + 1];
+    }
+    return s;
   };
+  return { encode, encodeInto: (row, out) => out.utf8(encode(row)) };
 }
 
 /** Indices of the columns the target sees (not the hidden stream-key carriers). */

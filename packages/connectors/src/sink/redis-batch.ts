@@ -12,7 +12,7 @@
  * a key changed twice in the epoch. A key is either deleted or set in a batch, so the order
  * of the commands does not matter.
  */
-import { bulkSize, headerSize, maxBulkSize, writeBulk, writeHeader } from './resp';
+import { bulkSize, headerSize, maxBulkSize, writeBulk, writeBulkBytes, writeHeader } from './resp';
 
 /** Keys per MSET / DEL command. */
 export const KEYS_PER_COMMAND = 1_000;
@@ -56,6 +56,15 @@ export class RedisWriteBuffer {
   set(key: string, value: string): void {
     const start = this.claim(key, SET, maxBulkSize(key.length) + maxBulkSize(value.length));
     const p = writeBulk(this.arena, value, writeBulk(this.arena, key, start));
+    this.setBytes += p - start;
+    this.sets++;
+    this.end = p;
+  }
+
+  /** `set` of a value already encoded: `value[0, length)`. */
+  setEncoded(key: string, value: Buffer, length: number): void {
+    const start = this.claim(key, SET, maxBulkSize(key.length) + bulkSize(length));
+    const p = writeBulkBytes(this.arena, value, length, writeBulk(this.arena, key, start));
     this.setBytes += p - start;
     this.sets++;
     this.end = p;

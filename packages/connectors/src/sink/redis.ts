@@ -30,6 +30,7 @@ import { Op, type Datum, SqlError, SqlState, type StreamChunk, notSupported } fr
 import { OptionReader, invalidOption } from '../options';
 import type { ExternalSinkSpec, PreparedSink, SinkCommitInfo, SinkConnector, SinkContext } from './api';
 import { type RowEncoder, formatEncode, formatOption, jsonEncoder, sinkPrimaryKey, templateEncoder, visibleColumns } from './encode';
+import { ByteWriter } from '../format/json-bytes';
 import { type RedisPayload, RedisWriteBuffer } from './redis-batch';
 import { RespClient } from './resp-client';
 import { RetryingSinkTarget, type RetryPolicy } from './target-base';
@@ -92,6 +93,8 @@ export class RedisSinkTarget extends RetryingSinkTarget<RedisPayload> {
   private readonly pending = new RedisWriteBuffer();
   private readonly client: RespClient;
   private readonly scratch: Datum[];
+  /** Where each value is encoded before it is copied into the epoch's RESP arena. */
+  private readonly valueBytes = new ByteWriter();
 
   constructor(
     private readonly config: RedisSinkConfig,
@@ -128,7 +131,12 @@ export class RedisSinkTarget extends RetryingSinkTarget<RedisPayload> {
       const k = key.encode(row);
       if (held !== null && held !== k) pending.del(held);
       held = null;
-      if (insert) pending.set(k, value.encode(row));
+      if (insert) {
+        const v = this.valueBytes;
+        v.reset();
+        value.encodeInto(row, v);
+        pending.setEncoded(k, v.bytes, v.at);
+      }
       else if (op === Op.UpdateDelete) held = k;
       else pending.del(k);
     }

@@ -119,7 +119,7 @@ describe('RedisWriteBuffer', () => {
     expect(commands(b)).toEqual([['MSET', 'z', 'after take']]);
   });
 
-  it(`splits into commands of ${KEYS_PER_COMMAND} keys, with large and non-ASCII values`, () => {
+  it(`splits into commands of ${KEYS_PER_COMMAND} keys, with large and non-ASCII values, set as strings or encoded bytes`, () => {
     const rng = Prng.fromEnv(7);
     const b = new RedisWriteBuffer();
     const want = new Map<string, string | null>();
@@ -130,7 +130,10 @@ describe('RedisWriteBuffer', () => {
         want.set(k, null);
       } else {
         const v = i % 997 === 0 ? 'ü'.repeat(40_000) : `v${i}-ñ`;
-        b.set(k, v);
+        // Half as strings, half as bytes already encoded (the sink's JSON values), in a
+        // buffer longer than the value: only its first `length` bytes are the value.
+        if (rng.int(0, 2) === 0) b.set(k, v);
+        else b.setEncoded(k, Buffer.from(`${v}<not the value>`, 'utf8'), Buffer.byteLength(v, 'utf8'));
         want.set(k, v);
       }
     }

@@ -84,6 +84,15 @@ export function writeBulk(buf: Buffer, s: string, p: number): number {
   return end + 2;
 }
 
+/** Writes `bytes[0, length)` as a bulk string at `p` (room for bulkSize(length) bytes); returns the end. */
+export function writeBulkBytes(buf: Buffer, bytes: Buffer, length: number, p: number): number {
+  const at = writeHeader(buf, 0x24, length, p);
+  const end = at + bytes.copy(buf, at, 0, length);
+  buf[end] = CR;
+  buf[end + 1] = LF;
+  return end + 2;
+}
+
 /** One command (`PING`, `AUTH user pass`, …) as a Buffer. */
 export function encodeCommand(args: readonly string[]): Buffer {
   let size = headerSize(args.length);

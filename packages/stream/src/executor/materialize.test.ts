@@ -28,6 +28,15 @@ describe('materialize', () => {
     expect([...mv.table.scan()]).toEqual([[1, 'A']]);
   });
 
+  it('an update whose pk is equal but not identical (two decimal objects) replaces its row', () => {
+    const store = new MemStateStore();
+    const src = new SourceExecutor([T.Decimal, T.Varchar]);
+    const mv = src.connect(new MaterializeExecutor({ types: src.types, pk: [0], tables: new StateTableAllocator(store, 1) }));
+    // Each parsed decimal is its own object: the update's halves have equal, not identical, keys.
+    src.pushChunk(chunk('N T\n+ 1.5 a\n+ 2 b\nU- 1.5 a\nU+ 1.5 A\nU- 2 b\nU+ 2.0 c'));
+    expect([...mv.table.scan()].map(([k, v]) => [String(k), v])).toEqual([['1.5', 'A'], ['2.0', 'c']]);
+  });
+
   it('overwrite mode turns a repeated insert into an update and drops deletes of absent keys', () => {
     const { src, mv, out } = setup('overwrite');
     src.pushChunk(chunk('i T\n+ 1 a\n+ 1 b\n- 5 x\n- 1 zzz'));

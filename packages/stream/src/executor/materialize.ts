@@ -119,13 +119,10 @@ export function applyToTable(table: StateTable, chunk: StreamChunk): void {
     if (op === Op.UpdateDelete) {
       let j = i + 1;
       while (vis !== null && j < n && vis[j] === 0) j++;
-      if (j < n && ops[j] === Op.UpdateInsert) {
-        const key = table.keyOfChunkRow(cols, j);
-        if (key === table.keyOfChunkRow(cols, i)) {
-          table.putByKey(key, chunk.row(j));
-          i = j;
-          continue;
-        }
+      if (j < n && ops[j] === Op.UpdateInsert && table.sameKeyInChunk(cols, i, j)) {
+        table.putByKey(table.keyOfChunkRow(cols, j), chunk.row(j));
+        i = j;
+        continue;
       }
     }
     if (OP_SIGN[op] > 0) table.insert(chunk.row(i));

@@ -157,6 +157,21 @@ export class StateTable {
     return encodeKeyString(this.pkTypes, s, this.orders);
   }
 
+  /**
+   * Rows `i` and `j` of a chunk's columns certainly have the same key: each pk datum is the
+   * same value (Object.is), so they encode alike. Without building either key string. False
+   * may still be an equal key (equal decimals in two objects): callers treat it as a change
+   * of key, which is correct either way.
+   */
+  sameKeyInChunk(columns: readonly Column[], i: number, j: number): boolean {
+    const pk = this.pk;
+    for (let k = 0; k < pk.length; k++) {
+      const c = columns[pk[k]];
+      if (!Object.is(c.get(i), c.get(j))) return false;
+    }
+    return true;
+  }
+
   /** The storage key of pk datums, or of a prefix of them (fewer datums than pk columns). */
   keyOfPk(pk: readonly Datum[]): string {
     const n = pk.length;
