@@ -9,7 +9,7 @@
  * is applied. Streaming checkpoints record the seq their state includes; recovery replays
  * the records after it (`changesAfter`), so no acknowledged change is lost or counted twice.
  */
-import { type Row, SqlError, SqlState } from '@freshet/common';
+import { type Row, SqlError, SqlState, packRow } from '@freshet/common';
 import type { RowChange, StorageEngine, TableReader, TableSchema, WriteBatch } from './api';
 import { decodeChanges } from './change-log';
 import type { GroupItem, LevelLog, LoadedState } from './level-log';
@@ -318,7 +318,7 @@ export class Engine implements StorageEngine {
         try {
           // A drop deletes every stored key of the table: all of them must be in memory.
           for (const item of items) if (item.kind === 'drop') await this.tables.get(item.tableId)?.loading;
-          await log.write({ items, meta, counters, seq, tableKeys: (id) => this.tables.get(id)?.rows.keys() ?? [].values() });
+          await log.write({ items, meta, counters, seq, tableKeys: (id) => this.tables.get(id)?.keys() ?? [].values() });
         } catch (e) {
           for (const id of counters.keys()) this.dirtyCounters.add(id);
           const err = new SqlError(SqlState.InternalError, `storage write failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -372,7 +372,7 @@ export class Engine implements StorageEngine {
           if (!m) overlay.set(op.tableId, (m = new Map()));
           m.set(op.key, row ?? null);
         }
-        items.push({ kind: 'change', tableId: op.tableId, key: op.key, old, row });
+        items.push({ kind: 'change', tableId: op.tableId, key: op.key, old, row, packed: row === undefined ? undefined : packRow(row) });
       }
       for (const e of batch.meta) meta.push(e);
     }
@@ -411,7 +411,7 @@ export class Engine implements StorageEngine {
         if (!list) changes.set(item.tableId, (list = []));
         list.push({ old: item.old, row: item.row });
       }
-      if (item.row !== undefined) t.putKey(item.key, item.row);
+      if (item.row !== undefined) t.putKey(item.key, item.row, item.packed);
       else t.deleteKey(item.key);
     }
     if (changes) this.notify(changes);

@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { unpackRow } from '@freshet/common';
 import { LevelLog } from './level-log';
 
 const dirs: string[] = [];
@@ -33,7 +34,7 @@ describe('LevelLog', () => {
     const loaded = await again.open();
     expect(loaded.tableIds).toEqual([1]);
     const stored: unknown[] = [];
-    for await (const batch of again.tableBatches(1, 1000)) for (const [, row] of batch) stored.push(row);
+    for await (const batch of again.tableBatches(1, 1000)) for (const [, packed] of batch) stored.push(unpackRow(packed));
     expect(stored.length).toBe(rows);
     expect(stored[rows - 1]).toEqual([rows - 1, 'x'.repeat(100)]);
     expect(again.readRowSync(1, `k${String(rows - 1).padStart(6, '0')}`)).toEqual([rows - 1, 'x'.repeat(100)]);
@@ -55,7 +56,7 @@ describe('LevelLog', () => {
     expect([...loaded.tableIds].sort((a, b) => a - b)).toEqual([1, 2, 12, 120]);
     expect(loaded.meta.get('a')).toBe(1);
     let n = 0;
-    for await (const batch of again.tableBatches(12, 7)) for (const [, row] of batch) n += row[0] === 12 ? 1 : 1000;
+    for await (const batch of again.tableBatches(12, 7)) for (const [, packed] of batch) n += unpackRow(packed)[0] === 12 ? 1 : 1000;
     expect(n).toBe(50);
     await again.close();
   });

@@ -59,7 +59,15 @@ export interface LoadedState {
 
 /** One effective row change of a commit group (only changes that alter the table). */
 export type GroupItem =
-  | { readonly kind: 'change'; readonly tableId: number; readonly key: string; readonly old: Row | undefined; readonly row: Row | undefined }
+  | {
+      readonly kind: 'change';
+      readonly tableId: number;
+      readonly key: string;
+      readonly old: Row | undefined;
+      readonly row: Row | undefined;
+      /** `row` packed (packRow), encoded once for LevelDB and the table in memory. */
+      readonly packed?: string;
+    }
   | { readonly kind: 'drop'; readonly tableId: number };
 
 /** Everything one group commit writes. */
@@ -180,15 +188,16 @@ export class LevelLog {
    * without the prefix). The iterator reads the database as of this call; the engine's
    * loader skips the keys written since the restart, which it has in memory already.
    */
-  async *tableBatches(tableId: number, batch: number): AsyncGenerator<[string, Row][]> {
+  async *tableBatches(tableId: number, batch: number): AsyncGenerator<[string, string][]> {
     const prefix = rowKeyPrefix(tableId);
     const it = this.db.level.iterator({ gte: prefix, lt: rangeEnd(prefix) });
     try {
       for (;;) {
         const entries = await it.nextv(batch);
         if (entries.length === 0) return;
-        const out = new Array<[string, Row]>(entries.length);
-        for (let i = 0; i < entries.length; i++) out[i] = [entries[i][0].toString('latin1', prefix.length), decodeRow(entries[i][1])];
+        // Rows stay packed (the stored bytes as a one-byte string: mem-table.ts), not decoded.
+        const out = new Array<[string, string]>(entries.length);
+        for (let i = 0; i < entries.length; i++) out[i] = [entries[i][0].toString('latin1', prefix.length), entries[i][1].toString('latin1')];
         yield out;
       }
     } finally {
@@ -248,7 +257,7 @@ export class LevelLog {
         const key = prefixedKey(prefix, item.key);
         let value: Buffer | null = null;
         if (item.row !== undefined) {
-          value = encodeRow(item.row);
+          value = item.packed !== undefined ? Buffer.from(item.packed, 'latin1') : encodeRow(item.row);
           ops.push({ type: 'put', key, value });
         } else {
           ops.push({ type: 'del', key });

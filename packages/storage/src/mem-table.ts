@@ -17,7 +17,7 @@
  * `scan` throws until the load is done (callers that cannot await use
  * `StorageEngine.tableLoading`).
  */
-import { BigMap, type DataType, type Row, SqlError, SqlState, encodeKeyString } from '@freshet/common';
+import { BigMap, type DataType, type Row, SqlError, SqlState, encodeKeyString, packRow, unpackRow } from '@freshet/common';
 import type { TableReader, TableSchema } from './api';
 import type { ColdScan } from './state-store/api';
 
@@ -39,8 +39,16 @@ interface Load {
 }
 
 export class MemTable implements TableReader {
-  /** Key → row; a BigMap because a table can hold more rows than a V8 Map (2^24). */
-  readonly rows = new BigMap<string, Row>();
+  /**
+   * Key → the row packed (common's packRow: its value encoding as a one-byte string, the
+   * bytes LevelDB stores). A table holds every row it ever got (the seed's events: 10
+   * million); as arrays each row was ~6 heap objects (the array, a box per BigInt and float,
+   * its strings) that V8's major GC marks again and again: at 5 million rows the GC's
+   * helper threads took a core of their own. A packed row is one object with no pointers.
+   * Reads unpack (a new row each time: callers never see a stored row to change). A BigMap
+   * because a table can hold more rows than a V8 Map (2^24).
+   */
+  private readonly rows = new BigMap<string, string>();
   private sorted: string[] = [];
   private pending: string[] = [];
   private deletedSinceSort = 0;
@@ -102,7 +110,7 @@ export class MemTable implements TableReader {
    * already decided the key. Keys come in order and `sorted` holds only loaded keys while
    * loading (no scan can sort before the load ends), so they are appended in place.
    */
-  fillLoaded(batch: readonly (readonly [string, Row])[]): void {
+  fillLoaded(batch: readonly (readonly [string, string])[]): void {
     const removed = this.load!.removed;
     const rows = this.rows;
     const sorted = this.sorted;
@@ -133,9 +141,10 @@ export class MemTable implements TableReader {
    * LevelDB and kept (a write is being planned on it: from now on memory decides the key).
    */
   committedRow(key: string): Row | undefined {
-    const row = this.rows.get(key);
+    const packed = this.rows.get(key);
+    if (packed !== undefined) return unpackRow(packed);
     const load = this.load;
-    if (row !== undefined || load === null || load.removed.has(key)) return row;
+    if (load === null || load.removed.has(key)) return undefined;
     const stored = load.readStored(key);
     if (stored !== undefined) this.putKey(key, stored);
     else load.removed.add(key);
@@ -158,13 +167,11 @@ export class MemTable implements TableReader {
 
   get(pk: readonly unknown[]): Row | undefined {
     const load = this.load;
-    if (load === null) {
-      if (this.rows.size === 0) return undefined;
-      return this.rows.get(encodeKeyString(this.pkTypes, pk as Row));
-    }
+    if (load === null && this.rows.size === 0) return undefined;
     const key = encodeKeyString(this.pkTypes, pk as Row);
-    const row = this.rows.get(key);
-    if (row !== undefined || load.removed.has(key)) return row;
+    const packed = this.rows.get(key);
+    if (packed !== undefined) return unpackRow(packed);
+    if (load === null || load.removed.has(key)) return undefined;
     return load.readStored(key);
   }
 
@@ -209,9 +216,15 @@ export class MemTable implements TableReader {
     return this.sorted;
   }
 
-  putKey(key: string, row: Row): void {
+  /** The keys in memory, in no order. */
+  keys(): IterableIterator<string> {
+    return this.rows.keys();
+  }
+
+  /** Stores `row` under `key`; `packed`: its packRow string when the caller has it. */
+  putKey(key: string, row: Row, packed: string = packRow(row)): void {
     if (!this.rows.has(key)) this.pending.push(key);
-    this.rows.set(key, row);
+    this.rows.set(key, packed);
   }
 
   deleteKey(key: string): void {
@@ -254,9 +267,9 @@ export class MemTable implements TableReader {
   }
 }
 
-function* scanKeys(rows: BigMap<string, Row>, keys: readonly string[]): Generator<Row> {
+function* scanKeys(rows: BigMap<string, string>, keys: readonly string[]): Generator<Row> {
   for (let i = 0; i < keys.length; i++) {
-    const row = rows.get(keys[i]);
-    if (row !== undefined) yield row;
+    const packed = rows.get(keys[i]);
+    if (packed !== undefined) yield unpackRow(packed);
   }
 }
