@@ -8,14 +8,8 @@
  */
 import { type DataType, type Datum, type Row, type StreamChunk, T, encodeKeyString } from '@freshet/common';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
+import { countOf, countRow } from './count-row';
 import type { AggGroup } from './group';
-
-/**
- * The row of every tuple seen once, shared: most tuples are (a distinct item per user, at
- * full scale ~9M of them), and each held its own array in the old generation, which the
- * garbage collector marks again at every major GC. Stored rows are never changed in place.
- */
-const COUNT_ONE: Row = Object.freeze([1]) as unknown as Row;
 
 export class DistinctDedup {
   private readonly table: StateTable;
@@ -46,12 +40,12 @@ export class DistinctDedup {
       const g = groups[i]!;
       const key = g.key + encodeKeyString(this.argTypes, values);
       const prev = this.table.getByKey(key);
-      const before = prev === undefined ? 0 : (prev[prev.length - 1] as number);
+      const before = countOf(prev);
       const after = before + s;
       if (after <= 0) {
         if (prev !== undefined) this.table.deleteByKey(key);
       } else {
-        this.table.putByKey(key, after === 1 ? COUNT_ONE : [after]);
+        this.table.putByKey(key, countRow(after));
       }
       signs[i] = before === 0 && after > 0 ? 1 : before > 0 && after <= 0 ? -1 : 0;
     }

@@ -10,10 +10,11 @@
  *   by (the call's ORDER BY columns, then the arguments); the result is recomputed from the
  *   group's entries in that order with a fresh AggState, once per dirty group per epoch.
  */
-import { type DataType, type Datum, type KeyOrder, type Row, type StreamChunk, T, encodeKeyString } from '@freshet/common';
+import { type DataType, type Datum, type KeyOrder, type Row, type StreamChunk, T, decodeKey, encodeKeyString } from '@freshet/common';
 import type { AggImpl } from '@freshet/expr';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
 import type { AggCallRunner, AggOrderItem } from './call';
+import { countOf, countRow } from './count-row';
 import type { AggGroup } from './group';
 
 /** Adds `s` to the multiplicity of `key` (row = [...groupKey, ...values, count]); returns the new count. */
@@ -33,6 +34,22 @@ function bumpCount(table: StateTable, key: string, g: AggGroup, values: readonly
   return count;
 }
 
+/** Adds `s` to the multiplicity of `key` (row = [count]); returns the new count. */
+function bumpCompactCount(table: StateTable, key: string, s: number): number {
+  const prev = table.getByKey(key);
+  const count = countOf(prev) + s;
+  if (count <= 0) {
+    if (prev !== undefined) table.deleteByKey(key);
+  } else table.putByKey(key, countRow(count));
+  return count;
+}
+
+/**
+ * Types whose memcomparable key decodes to the very datum encoded. Not decimals (1.0 and
+ * 1.00 share a key but print differently) nor floats (-0 and 0, NaNs), whose rows keep the value.
+ */
+const LOSSLESS_KEY_TYPES: ReadonlySet<string> = new Set(['boolean', 'int16', 'int32', 'int64', 'serial', 'date', 'time', 'timestamp', 'timestamptz', 'varchar']);
+
 export class ExtremeCall implements AggCallRunner {
   /**
    * Two slots cache the group's current extreme: its value-key encoding (null = unknown)
@@ -43,6 +60,13 @@ export class ExtremeCall implements AggCallRunner {
    */
   readonly slots = 2;
   private readonly table: StateTable;
+  /**
+   * The value's key encoding gives it back exactly (LOSSLESS_KEY_TYPES): rows are only
+   * [count] and `result` decodes the value from the key. A multiset entry per event (a
+   * MAX over a temporal filter keeps every timestamp in the window) then costs no row array
+   * and no boxed value. Rows of the full layout, stored before, still read (`result`).
+   */
+  private readonly compact: boolean;
   private readonly valueTypes: DataType[];
   private readonly orders: KeyOrder[];
   private readonly scratch: Datum[] = [null];
@@ -58,6 +82,7 @@ export class ExtremeCall implements AggCallRunner {
     tables: StateTableAllocator,
   ) {
     this.nk = groupTypes.length;
+    this.compact = LOSSLESS_KEY_TYPES.has(argType.kind);
     this.valueTypes = [argType];
     this.orders = [{ desc: isMax }];
     const pk = [...groupTypes.keys(), groupTypes.length];
@@ -84,7 +109,7 @@ export class ExtremeCall implements AggCallRunner {
       const g = groups[i]!;
       this.scratch[0] = v;
       const vk = encodeKeyString(this.valueTypes, this.scratch, this.orders);
-      const count = bumpCount(this.table, g.key + vk, g, this.scratch, s);
+      const count = this.compact ? bumpCompactCount(this.table, g.key + vk, s) : bumpCount(this.table, g.key + vk, g, this.scratch, s);
       const cur = g.acc[off] as string | null;
       if (cur === null) continue;
       if (s > 0) {
@@ -100,11 +125,13 @@ export class ExtremeCall implements AggCallRunner {
   result(g: AggGroup): Datum {
     const off = this.offset;
     if (g.acc[off] !== null) return g.acc[off + 1] as Datum;
-    const first = this.table.firstWithKeyPrefix(g.key);
-    if (first === undefined) return null;
-    const v = first[this.nk];
-    this.scratch[0] = v;
-    g.acc[off] = encodeKeyString(this.valueTypes, this.scratch, this.orders);
+    const key = this.table.firstKeyWithPrefix(g.key);
+    if (key === undefined) return null;
+    const first = this.table.getByKey(key)!;
+    const vk = key.slice(g.key.length);
+    // [count] (compact) or [group key…, value, count]; pk = (group key, value), so the rest of the key is the value's.
+    const v = first.length === 1 ? decodeKey(this.valueTypes, Buffer.from(vk, 'latin1'), this.orders)[0] : first[this.nk];
+    g.acc[off] = vk;
     g.acc[off + 1] = v;
     return v;
   }

@@ -79,6 +79,28 @@ describe('hash agg', () => {
     expect(out.take()).toEqual(expected('i I I i i\n- 1 1 3 3 3'));
   });
 
+  it('reads min/max back from the multiset keys exactly: timestamps and text from the key, decimals from the row (their scale)', () => {
+    // k, ts, s, d: MAX(ts) and MIN(s) keep only counts (values decoded from keys), MIN(d) keeps the value.
+    const { src, out, barrier } = setup([T.Int32, T.Timestamptz, T.Varchar, T.Decimal], [0], (t) => [
+      aggCall('max', [1], t),
+      aggCall('min', [2], t),
+      aggCall('min', [3], t),
+    ]);
+    src.pushChunk(chunk('i TZ T N\n+ 1 2026-01-01T00:00:01Z b 2.50\n+ 1 2026-01-01T00:00:03Z ä 1.0\n+ 1 2026-01-01T00:00:02Z a 2.50\n+ 1 2026-01-01T00:00:03Z c 1.000'));
+    barrier();
+    const s = (iso: string) => String(Date.parse(iso) * 1000);
+    // Equal decimals share an entry, which holds the one written last (with its scale).
+    expect(out.take().map(([, row]) => row.map(String))).toEqual([['1', s('2026-01-01T00:00:03Z'), 'a', '1.000']]);
+    // Deleting the extremes makes `result` read the next entry back from the table.
+    src.pushChunk(chunk('i TZ T N\n- 1 2026-01-01T00:00:03Z a 1.0\n- 1 2026-01-01T00:00:02Z c 1.000'));
+    barrier();
+    const [, after] = out.take().at(-1)!;
+    expect(after.map(String)).toEqual(['1', s('2026-01-01T00:00:03Z'), 'b', '2.50']);
+    src.pushChunk(chunk('i TZ T N\n- 1 2026-01-01T00:00:03Z b 2.50'));
+    barrier();
+    expect(out.take().at(-1)![1].map(String)).toEqual(['1', s('2026-01-01T00:00:01Z'), 'ä', '2.50']);
+  });
+
   it('supports DISTINCT, FILTER, ordered string_agg, array_agg, avg and bool_and/or', () => {
     // k, v, s, sep, b
     const { src, out, barrier } = setup([T.Int32, T.Int32, T.Varchar, T.Varchar, T.Boolean], [0], (t) => [

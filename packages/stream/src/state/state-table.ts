@@ -239,9 +239,14 @@ export class StateTable {
     return this.store.keys(prefixKey === '' ? undefined : prefixKey, prefixEnd(prefixKey));
   }
 
+  /** The first key (in pk order) that starts with `prefixKey`, without an iterator. */
+  firstKeyWithPrefix(prefixKey: string): string | undefined {
+    return this.store.firstKey(prefixKey === '' ? undefined : prefixKey, prefixEnd(prefixKey));
+  }
+
   /** The first row (in pk order) whose key starts with `prefixKey`, without an iterator. */
   firstWithKeyPrefix(prefixKey: string): Row | undefined {
-    const k = this.store.firstKey(prefixKey === '' ? undefined : prefixKey, prefixEnd(prefixKey));
+    const k = this.firstKeyWithPrefix(prefixKey);
     return k === undefined ? undefined : this.getByKey(k);
   }
 
