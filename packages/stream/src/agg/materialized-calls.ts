@@ -62,9 +62,10 @@ export class ExtremeCall implements AggCallRunner {
   private readonly table: StateTable;
   /**
    * The value's key encoding gives it back exactly (LOSSLESS_KEY_TYPES): rows are only
-   * [count] and `result` decodes the value from the key. A multiset entry per event (a
-   * MAX over a temporal filter keeps every timestamp in the window) then costs no row array
-   * and no boxed value. Rows of the full layout, stored before, still read (`result`).
+   * [count] and `result` decodes the value from the key. An entry per distinct value of a
+   * group (MIN/MAX over an input that retracts keeps them all) then costs no row array and
+   * no boxed value. Rows of the full layout, stored before, still read (`result`). (A MAX
+   * of a temporal filter's own column keeps no multiset at all: agg/value-calls.ts.)
    */
   private readonly compact: boolean;
   private readonly valueTypes: DataType[];
