@@ -6,9 +6,9 @@
  * instead of a copy of its datums. Rows written as [group key…, arguments…, count] (before
  * this was so) read the same: the count is always the last column.
  */
-import { type DataType, type Datum, type Row, type StreamChunk, T, encodeKeyString } from '@freshet/common';
+import { type DataType, type Datum, type StreamChunk, T, encodeKeyString } from '@freshet/common';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
-import { countOf, countRow } from './count-row';
+import { addToCount } from './count-row';
 import type { AggGroup } from './group';
 
 export class DistinctDedup {
@@ -39,14 +39,8 @@ export class DistinctDedup {
       for (let j = 0; j < cols.length; j++) values[j] = cols[j].get(i);
       const g = groups[i]!;
       const key = g.key + encodeKeyString(this.argTypes, values);
-      const prev = this.table.getByKey(key);
-      const before = countOf(prev);
-      const after = before + s;
-      if (after <= 0) {
-        if (prev !== undefined) this.table.deleteByKey(key);
-      } else {
-        this.table.putByKey(key, countRow(after));
-      }
+      const after = addToCount(this.table, key, s);
+      const before = after - s;
       signs[i] = before === 0 && after > 0 ? 1 : before > 0 && after <= 0 ? -1 : 0;
     }
   }

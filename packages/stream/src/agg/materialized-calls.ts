@@ -14,7 +14,7 @@ import { type DataType, type Datum, type KeyOrder, type Row, type StreamChunk, T
 import type { AggImpl } from '@freshet/expr';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
 import type { AggCallRunner, AggOrderItem } from './call';
-import { countOf, countRow } from './count-row';
+import { addToCount } from './count-row';
 import type { AggGroup } from './group';
 
 /** Adds `s` to the multiplicity of `key` (row = [...groupKey, ...values, count]); returns the new count. */
@@ -31,16 +31,6 @@ function bumpCount(table: StateTable, key: string, g: AggGroup, values: readonly
   for (let j = 0; j < values.length; j++) row[nk + j] = values[j];
   row[nk + values.length] = count;
   table.putByKey(key, row);
-  return count;
-}
-
-/** Adds `s` to the multiplicity of `key` (row = [count]); returns the new count. */
-function bumpCompactCount(table: StateTable, key: string, s: number): number {
-  const prev = table.getByKey(key);
-  const count = countOf(prev) + s;
-  if (count <= 0) {
-    if (prev !== undefined) table.deleteByKey(key);
-  } else table.putByKey(key, countRow(count));
   return count;
 }
 
@@ -110,7 +100,7 @@ export class ExtremeCall implements AggCallRunner {
       const g = groups[i]!;
       this.scratch[0] = v;
       const vk = encodeKeyString(this.valueTypes, this.scratch, this.orders);
-      const count = this.compact ? bumpCompactCount(this.table, g.key + vk, s) : bumpCount(this.table, g.key + vk, g, this.scratch, s);
+      const count = this.compact ? addToCount(this.table, g.key + vk, s) : bumpCount(this.table, g.key + vk, g, this.scratch, s);
       const cur = g.acc[off] as string | null;
       if (cur === null) continue;
       if (s > 0) {
