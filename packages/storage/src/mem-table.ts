@@ -43,8 +43,8 @@ export class MemTable implements TableReader {
    * Key → the row packed (common's packRow: its value encoding as a one-byte string, the
    * bytes LevelDB stores). A table holds every row it ever got (the seed's events: 10
    * million); as arrays each row was ~6 heap objects (the array, a box per BigInt and float,
-   * its strings) that V8's major GC marks again and again: at 5 million rows the GC's
-   * helper threads took a core of their own. A packed row is one object with no pointers.
+   * its strings) that V8's major GC marks again and again. A packed row is one object with
+   * no pointers (full-scale ingest 6,281 → 8,371 events/s: docs/performance.md, session 12).
    * Reads unpack (a new row each time: callers never see a stored row to change). A BigMap
    * because a table can hold more rows than a V8 Map (2^24).
    */
