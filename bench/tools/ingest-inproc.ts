@@ -9,7 +9,7 @@
  *
  *   node --import tsx bench/tools/ingest-inproc.ts [--users N] [--events N] [--batch-rows N]
  *        [--load insert|copy] [--barrier-ms N] [--checkpoint-frequency N] [--alloc-top N] [--data-dir DIR]
- *        [--object-store none|DIR] [--profile DIR]
+ *        [--object-store none|DIR] [--profile DIR] [--heap-snapshot FILE]
  *
  * `--alloc-top N` samples allocations during the measured run (V8's sampling heap profiler,
  * objects collected young included) and prints the N functions allocating the most bytes.
@@ -23,6 +23,7 @@
  * engine's barrier timer fires as it does in the server.
  */
 import { Session } from 'node:inspector';
+import { writeHeapSnapshot } from 'node:v8';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -159,6 +160,7 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string' },
       'object-store': { type: 'string' },
       profile: { type: 'string' },
+      'heap-snapshot': { type: 'string' },
     },
   });
   const users = Number(values.users);
@@ -236,6 +238,7 @@ async function main(): Promise<void> {
   }
   const tIns = performance.now();
   await q('FLUSH');
+  if (values['heap-snapshot']) console.log(`heap snapshot: ${writeHeapSnapshot(values['heap-snapshot'])}`);
   const t1 = performance.now();
   const cpu = process.cpuUsage(cpu0);
   const threads = threadCpuMs();
