@@ -112,4 +112,21 @@ describe('Db.write of a record through reused buffers', () => {
     expect(stored.size).toBe([...expected.values()].filter((v) => v !== null).length);
     await db.close();
   });
+
+  it('an iterator reads as many entries as asked for per read, not 16 KiB of them (classic-level default)', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'freshet-db-read-'));
+    const db = new Db(dir);
+    await db.open();
+    const rec = new BatchRecord(6000 * 120);
+    for (let i = 0; i < 6000; i++) rec.put(Buffer.from(`s/1/${String(i).padStart(6, '0')}`), Buffer.alloc(100, 1));
+    await db.write(rec);
+    const it = db.iterator({ gte: Buffer.from('s/'), lt: Buffer.from('s0') });
+    try {
+      expect((await it.nextv(5000)).length).toBe(5000); // ~550 KB: one read
+      expect((await it.nextv(5000)).length).toBe(1000);
+    } finally {
+      await it.close();
+    }
+    await db.close();
+  });
 });

@@ -133,7 +133,7 @@ export class LevelLog {
     }
     ranges.push({ gte: from });
     for (const range of ranges) {
-      const it = this.db.level.iterator(range.gte ? (range.lt ? { gte: range.gte, lt: range.lt } : { gte: range.gte }) : range.lt ? { lt: range.lt } : {});
+      const it = this.db.iterator(range);
       try {
         for (;;) {
           const entries = await it.nextv(1000);
@@ -167,7 +167,7 @@ export class LevelLog {
    */
   private async findTableIds(): Promise<number[]> {
     const ids: number[] = [];
-    const it = this.db.level.iterator({ gte: TABLE_ROWS, lt: AFTER_TABLE_ROWS, values: false });
+    const it = this.db.iterator({ gte: TABLE_ROWS, lt: AFTER_TABLE_ROWS, values: false });
     try {
       for (;;) {
         const [entry] = await it.nextv(1);
@@ -190,7 +190,7 @@ export class LevelLog {
    */
   async *tableBatches(tableId: number, batch: number): AsyncGenerator<[string, string][]> {
     const prefix = rowKeyPrefix(tableId);
-    const it = this.db.level.iterator({ gte: prefix, lt: rangeEnd(prefix) });
+    const it = this.db.iterator({ gte: prefix, lt: rangeEnd(prefix) });
     try {
       for (;;) {
         const entries = await it.nextv(batch);

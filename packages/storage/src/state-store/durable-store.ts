@@ -228,7 +228,7 @@ export class DurableStateStore implements StateStore {
       const prefix = stateKeyPrefix(id);
       const end = Buffer.from(prefix);
       end[end.length - 1]++;
-      const it = this.db.level.iterator({ gte: prefix, lt: end });
+      const it = this.db.iterator({ gte: prefix, lt: end });
       let complete = true;
       try {
         for (;;) {
@@ -279,7 +279,7 @@ export class DurableStateStore implements StateStore {
         const prefix = stateKeyPrefix(tableId);
         const end = Buffer.from(prefix);
         end[end.length - 1]++;
-        const it = level.iterator({ gte: lo === undefined ? prefix : prefixedKey(prefix, lo), lt: hi === undefined ? end : prefixedKey(prefix, hi) });
+        const it = this.db.iterator({ gte: lo === undefined ? prefix : prefixedKey(prefix, lo), lt: hi === undefined ? end : prefixedKey(prefix, hi) });
         return {
           nextv: async (n) => {
             const entries = await it.nextv(n);
