@@ -13,7 +13,10 @@ import { MemStateStore } from '@freshet/stream';
 import { type S3TestServer, startS3rver } from '@freshet/testkit';
 import { type StorageOptions, openStorage } from '../open';
 import type { StorageEngine } from '../api';
+import { Db } from '../db';
+import type { ObjectStore } from './api';
 import { LocalDirObjectStore } from './local-dir';
+import { CheckpointUploader } from './uploader';
 import { S3ObjectStore } from './s3';
 import { ObjectWriter, objectBatches, sha256, sha256Parts } from './format';
 
@@ -34,6 +37,7 @@ async function insert(s: StorageEngine, from: number, to: number): Promise<void>
 }
 
 const ids = (s: StorageEngine) => [...s.table(1).scan()].map((r) => r[0]);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
 
 describe('checkpoints in a local directory', () => {
@@ -183,6 +187,40 @@ describe('checkpoints in a local directory', () => {
     expect(restored.table(5).get('k')).toEqual(['v']);
     expect(ids(r)).toEqual(range(0, 10));
     await r.close();
+  });
+
+  it('an upload slower than the interval: ticks meanwhile do not queue uploads, and one hung at shutdown is reported once', async () => {
+    const db = new Db(dataDir);
+    await db.open();
+    // The local directory store, but a put waits until the test lets it go on (a hung network store).
+    const local = new LocalDirObjectStore(storeDir);
+    let release!: (ok: boolean) => void;
+    const gate = new Promise<boolean>((r) => (release = r));
+    let puts = 0;
+    const hung: ObjectStore = {
+      description: 'hung store',
+      put: async (key, body) => {
+        puts++;
+        if (!(await gate)) throw new Error('connection reset');
+        await local.put(key, body);
+      },
+      get: (key) => local.get(key),
+      list: (prefix) => local.list(prefix),
+      delete: (keys) => local.delete(keys),
+    };
+    const logs: string[] = [];
+    const uploader = new CheckpointUploader(hung, db, () => null, { intervalMs: 5, log: (m) => logs.push(m) });
+    await uploader.start();
+    await db.write([{ type: 'put', key: Buffer.from('t/1/a'), value: Buffer.from('1') }]);
+    await sleep(200); // ~40 ticks while the first upload hangs in its first put
+    await db.write([{ type: 'put', key: Buffer.from('t/1/b'), value: Buffer.from('2') }]);
+    expect(puts).toBe(1);
+    await uploader.close(20); // gives up on the hung upload
+    await db.close();
+    release(false); // the store fails it now, with the database closed under it
+    await sleep(50);
+    expect(puts).toBe(1);
+    expect(logs.filter((l) => /did not finish/.test(l))).toHaveLength(1);
   });
 
   it('keeps only the configured history, and compacts into a new base', async () => {

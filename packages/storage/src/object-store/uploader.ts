@@ -56,6 +56,9 @@ export interface UploadStatus {
  */
 const DELTAS_PER_BASE = 3;
 
+/** Entries per read of a base's copy, at most (Db.iterator bounds each read's bytes). */
+const BASE_READ_ENTRIES = 65_536;
+
 export class CheckpointUploader {
   private journal: Buffer[] = [];
   private journalBytes = 0;
@@ -112,7 +115,12 @@ export class CheckpointUploader {
     } catch (e) {
       this.fail(e);
     }
-    this.timer = setInterval(() => void this.uploadNow(), this.intervalMs);
+    // A tick finding an upload still running skips: queued behind it, every tick of a slow
+    // upload (a base copying a big database) ran an upload of its own afterwards, back to
+    // back, and at shutdown each failed and logged once the database closed under it.
+    this.timer = setInterval(() => {
+      if (!this.running) void this.uploadNow();
+    }, this.intervalMs);
     this.timer.unref?.();
   }
 
@@ -138,6 +146,8 @@ export class CheckpointUploader {
   /** Uploads now (if anything changed), after any upload in progress; resolves when done. */
   async uploadNow(): Promise<void> {
     while (this.running) await this.running;
+    // close() gave up waiting (the database may be closed already): the data dir has it all.
+    if (this.stopped) return;
     if (this.chain !== null && this.journalWseq === this.chainWseq) return;
     this.running = this.upload().finally(() => (this.running = null));
     await this.running;
@@ -191,7 +201,7 @@ export class CheckpointUploader {
       this.journal = [];
       this.journalBytes = 0;
       this.chain ??= [];
-      return { wseq: w, it: this.db.level.iterator(), cutAt: Date.now() };
+      return { wseq: w, it: this.db.iterator(), cutAt: Date.now() };
     });
     const gen = this.gen + 1;
     const objects: ManifestObject[] = [];
@@ -203,7 +213,8 @@ export class CheckpointUploader {
       };
       try {
         for (;;) {
-          const entries = await it.nextv(1000);
+          // Up to READ_AHEAD_BYTES (1 MiB) per read: the count is only an upper bound.
+          const entries = await it.nextv(BASE_READ_ENTRIES);
           if (entries.length === 0) break;
           for (const [k, v] of entries) w.entry(k, v);
           if (w.size >= this.partBytes) await flush();
