@@ -43,6 +43,12 @@ const oneOf = (name: string, values: string[]) => (v: string) => {
   return s;
 };
 
+/** Rows per second: 'default' (no limit) or a non-negative integer (0 pauses). */
+export const rateLimit = (name: string) => (v: string) => {
+  const s = v.trim().toLowerCase();
+  return s === 'default' ? s : int(name, 0, 2 ** 31 - 1)(s);
+};
+
 const parallelism = (name: string) => (v: string) => {
   const s = v.trim().toLowerCase();
   if (s === 'default' || s === 'adaptive' || s === 'auto') return s;
@@ -140,7 +146,8 @@ const SPECS: VarSpec[] = [
   { name: 'batch_parallelism', default: '0', description: 'Parallelism of batch queries (0 = automatic).', normalize: int('batch_parallelism', 0, 1024) },
   { name: 'rw_streaming_over_window_cache_policy', default: 'full', description: 'Cache policy for streaming OVER windows.' },
   { name: 'enable_join_ordering', default: 'true', description: 'Reorder joins in the optimizer.', normalize: bool('enable_join_ordering') },
-  { name: 'streaming_rate_limit', aliases: ['source_rate_limit', 'backfill_rate_limit', 'dml_rate_limit', 'sink_rate_limit'], default: 'default', description: 'Rows per second limit for new streaming jobs.' },
+  { name: 'streaming_rate_limit', aliases: ['source_rate_limit', 'dml_rate_limit', 'sink_rate_limit'], default: 'default', description: 'Rows per second limit for new streaming jobs.' },
+  { name: 'backfill_rate_limit', default: 'default', description: 'Snapshot rows per second a new materialized view or sink backfills from each upstream (0 pauses).', normalize: rateLimit('backfill_rate_limit') },
 ];
 
 const BY_NAME = new Map<string, VarSpec>();

@@ -15,6 +15,7 @@ import { queryText } from '../handler/ddl/create-view';
 import { rangeVarName, strVal } from '../handler/ddl/pg-nodes';
 import { optimize } from '../optimizer';
 import type { CancelToken } from '../session/cancel';
+import { rateLimit } from '../session/config';
 import { ddlContext } from '../session/ddl-command';
 import { type PreparedCommand, simpleCommand } from '../session/dispatch';
 import { queryContext } from '../session/query-context';
@@ -79,12 +80,26 @@ function mvRecord(session: FrontendSession, stmt: CreateStmt, schema: string, na
     onConflict: 'overwrite',
     definition: stmt.text,
     query: queryText(stmt.text),
-    withOptions: { ...(stmt.rw?.withOptions ?? {}) },
+    withOptions: withBackfillRateLimit(session, stmt.rw?.withOptions ?? {}),
     dependsOn: [...plan.upstreams],
     createdAt: Date.now(),
     stream: { firstStateTableId: id * STATE_TABLES_PER_JOB, timeZone: session.timeZone(), ...recordTwoPhaseAgg(queryContext(session)) },
     ...mvWatermarkColumns(plan),
   };
+}
+
+/**
+ * The MV's WITH options, with `backfill_rate_limit` checked and, when WITH does not set
+ * it, taken from the session (as RisingWave's SET BACKFILL_RATE_LIMIT applies to the
+ * jobs created after it). Kept in the catalog with the view's other options.
+ */
+function withBackfillRateLimit(session: FrontendSession, withOptions: Readonly<Record<string, string>>): Record<string, string> {
+  const out = { ...withOptions };
+  const given = out.backfill_rate_limit;
+  const limit = given === undefined ? session.config.get('backfill_rate_limit') : rateLimit('backfill_rate_limit')(given);
+  if (limit === 'default') delete out.backfill_rate_limit;
+  else out.backfill_rate_limit = limit;
+  return out;
 }
 
 export function createMaterializedViewCommand(session: FrontendSession, stmt: CreateStmt): PreparedCommand {

@@ -602,8 +602,9 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
   }
 
   /**
-   * Runs `graph`'s backfill in time slices (serving, DML and barriers go on meanwhile)
-   * and logs progress when it takes long. Subscriptions happen before this returns, so
+   * Runs `graph`'s backfill in time slices (serving, DML and barriers go on meanwhile),
+   * at most `backfill_rate_limit` rows per second per upstream if the job's WITH options
+   * (or the creating session) set one, and logs progress when it takes long. Subscriptions happen before this returns, so
    * no upstream change is missed whatever the caller does next.
    */
   private backfill(rel: RelationCatalog, graph: StreamGraph): Promise<void> {
@@ -619,7 +620,8 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
         this.log(`backfill of ${rel.name}: ${formatProgress(p)}`);
       }
     };
-    const done = graph.backfill(onProgress).finally(() => {
+    const limit = rel.withOptions.backfill_rate_limit;
+    const done = graph.backfill(onProgress, { rowsPerSecond: limit === undefined ? undefined : Number(limit) }).finally(() => {
       this.backfills.delete(rel.id);
       const ms = Date.now() - status.startedAt;
       if (ms >= this.backfillLogIntervalMs) this.log(`backfill of ${rel.name} finished: ${status.total.toLocaleString('en-US')} rows in ${(ms / 1000).toFixed(1)} s`);

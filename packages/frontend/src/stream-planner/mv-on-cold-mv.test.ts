@@ -40,6 +40,8 @@ describe('an MV over an MV partly in memory', () => {
     // Dirty rows in memory (not yet checkpointed) on top of the evicted ones.
     await db.exec('UPDATE t SET v = v + 1 WHERE id <= 100');
     await db.exec('DELETE FROM t WHERE id > 100 AND id <= 150');
+    // Limited to about two seconds of backfill, so the DML below surely runs during it.
+    await db.exec(`SET backfill_rate_limit = ${KEYS / 2}`);
     const created = db.exec('CREATE MATERIALIZED VIEW m2 AS SELECT s % 10 AS d, count(*) AS c, sum(n) AS total FROM m1 GROUP BY s % 10');
     // DML while the backfill reads LevelDB (at least until it ends): each change counts once.
     const backfilling = () => db.frontend.streaming.backfillProgress().some((b) => b.name === 'm2');

@@ -55,6 +55,12 @@ export interface BackfillOptions {
   readonly onProgress?: (p: BackfillProgress) => void;
   /** Longest run of work between two yields to the event loop, ms. */
   readonly sliceMs?: number;
+  /**
+   * Snapshot rows emitted per second at most (RisingWave's `backfill_rate_limit`); 0
+   * pauses the backfill until the chain is detached; undefined = as fast as it goes.
+   * Upstream changes are not limited: they are held and forwarded after the snapshot.
+   */
+  readonly rowsPerSecond?: number;
 }
 
 /** Rows read from disk per batch of a cold snapshot. */
@@ -62,6 +68,33 @@ const COLD_BATCH = 4096;
 
 /** Default slice: short enough to keep lookup latency low while a backfill runs. */
 const DEFAULT_SLICE_MS = 10;
+
+/** How often a paused backfill (rate limit 0) looks whether it was dropped meanwhile, ms. */
+const PAUSED_POLL_MS = 100;
+
+/**
+ * The rows a rate-limited backfill may have emitted by now: `rate` per second since it
+ * began, plus one slice's worth up front so that it starts at once (a token bucket whose
+ * burst is 1/10 s of rows, at least one).
+ */
+class RowBudget {
+  private readonly startedAt = performance.now();
+  private readonly burst: number;
+  constructor(private readonly rate: number) {
+    this.burst = Math.max(1, Math.ceil(rate / 10));
+  }
+  /** Rows that may be emitted now, given `emitted` so far. */
+  allowed(emitted: number): number {
+    if (this.rate <= 0) return 0;
+    return Math.floor(((performance.now() - this.startedAt) / 1000) * this.rate) + this.burst - emitted;
+  }
+  /** Milliseconds until the next row may go. */
+  waitMs(emitted: number): number {
+    if (this.rate <= 0) return PAUSED_POLL_MS;
+    const at = ((emitted + 1 - this.burst) / this.rate) * 1000;
+    return Math.max(1, Math.ceil(at - (performance.now() - this.startedAt)));
+  }
+}
 
 export class ChainExecutor extends UnaryExecutor {
   readonly name = 'StreamTableScan';
@@ -106,6 +139,7 @@ export class ChainExecutor extends UnaryExecutor {
     this.held = [];
     this.options.upstream.connect(this);
     const sliceMs = opts.sliceMs ?? DEFAULT_SLICE_MS;
+    const budget = opts.rowsPerSecond === undefined ? null : new RowBudget(opts.rowsPerSecond);
     const b = this.builder();
     let done = 0;
     const total = () => Math.max(cold ? cold.size : rows.length, done);
@@ -113,11 +147,17 @@ export class ChainExecutor extends UnaryExecutor {
       for (;;) {
         let i = 0;
         while (i < rows.length && !this.detached) {
+          const allowed = budget ? budget.allowed(done + i) : Infinity;
+          if (allowed <= 0) {
+            await new Promise<void>((resolve) => setTimeout(resolve, budget!.waitMs(done + i)));
+            continue;
+          }
+          const last = Math.min(rows.length, i + allowed);
           const until = performance.now() + sliceMs;
           do {
-            const end = Math.min(rows.length, i + 256);
+            const end = Math.min(last, i + 256);
             for (; i < end; i++) this.emit(b.append(Op.Insert, this.project(rows[i])));
-          } while (i < rows.length && performance.now() < until);
+          } while (i < last && performance.now() < until);
           this.emit(b.take());
           opts.onProgress?.({ done: done + i, total: total() });
           if (i < rows.length) await new Promise<void>((resolve) => setImmediate(resolve));

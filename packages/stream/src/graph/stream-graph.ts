@@ -10,7 +10,7 @@
  * graph in the same order on recovery.
  */
 import type { DataType, KeyOrder } from '@freshet/common';
-import { type BackfillProgress, ChainExecutor, type ChainOptions } from '../executor/chain';
+import { type BackfillOptions, type BackfillProgress, ChainExecutor, type ChainOptions } from '../executor/chain';
 import type { Executor } from '../executor/executor';
 import { type ConflictBehavior, MaterializeExecutor } from '../executor/materialize';
 import { SinkExecutor, type SinkOptions } from '../executor/sink';
@@ -74,9 +74,10 @@ export class StreamGraph {
   /**
    * Like `start()`, but emits the snapshots in time slices (see ChainExecutor.backfill):
    * every chain subscribes at once, and the promise resolves when all have caught up.
-   * `onProgress` gets the rows emitted so far over all chains.
+   * `onProgress` gets the rows emitted so far over all chains; `opts` go to each chain
+   * (a rate limit applies to each upstream read, as RisingWave's to each backfill executor).
    */
-  async backfill(onProgress?: (p: BackfillProgress) => void, sliceMs?: number): Promise<void> {
+  async backfill(onProgress?: (p: BackfillProgress) => void, opts: Omit<BackfillOptions, 'onProgress'> = {}): Promise<void> {
     const done = this.chains.map(() => 0);
     const total = this.chains.map(() => 0);
     const report = (i: number, p: BackfillProgress) => {
@@ -84,7 +85,7 @@ export class StreamGraph {
       total[i] = p.total;
       onProgress?.({ done: sum(done), total: sum(total) });
     };
-    await Promise.all(this.chains.map((c, i) => c.backfill({ onProgress: (p) => report(i, p), sliceMs })));
+    await Promise.all(this.chains.map((c, i) => c.backfill({ ...opts, onProgress: (p) => report(i, p) })));
   }
 
   /** The chains reading `upstream` (several when a query reads it more than once). */
