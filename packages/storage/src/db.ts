@@ -261,8 +261,14 @@ export class Db {
   }
 }
 
+/** Bytes of the sequence-number put `write` adds to every record (batch-record.ts's op layout). */
+const WSEQ_OP_BYTES = 9 + WSEQ_KEY.length + 8;
+
 function recordOf(ops: readonly DbOp[]): BatchRecord {
-  let size = 16;
+  // Room for the ops and for the sequence number put at the batch's turn: sized to the ops
+  // alone, that last put doubled (and copied) every record — a second allocation as big as
+  // the record per DML commit, which counts towards V8's external-memory GC trigger.
+  let size = 4 + WSEQ_OP_BYTES;
   for (const op of ops) size += 9 + op.key.length + (op.type === 'put' ? op.value.length : 0);
   const rec = new BatchRecord(size);
   for (const op of ops) {
