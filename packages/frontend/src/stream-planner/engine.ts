@@ -620,8 +620,10 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
         this.log(`backfill of ${rel.name}: ${formatProgress(p)}`);
       }
     };
-    const limit = rel.withOptions.backfill_rate_limit;
-    const done = graph.backfill(onProgress, { rowsPerSecond: limit === undefined ? undefined : Number(limit) }).finally(() => {
+    // Checked when an MV is created (commands.ts); anything else (a sink's WITH) only if valid.
+    const limit = Number(rel.withOptions.backfill_rate_limit ?? NaN);
+    const rowsPerSecond = Number.isSafeInteger(limit) && limit >= 0 ? limit : undefined;
+    const done = graph.backfill(onProgress, { rowsPerSecond }).finally(() => {
       this.backfills.delete(rel.id);
       const ms = Date.now() - status.startedAt;
       if (ms >= this.backfillLogIntervalMs) this.log(`backfill of ${rel.name} finished: ${status.total.toLocaleString('en-US')} rows in ${(ms / 1000).toFixed(1)} s`);
