@@ -147,7 +147,7 @@ const SPECS: VarSpec[] = [
   { name: 'rw_streaming_over_window_cache_policy', default: 'full', description: 'Cache policy for streaming OVER windows.' },
   { name: 'enable_join_ordering', default: 'true', description: 'Reorder joins in the optimizer.', normalize: bool('enable_join_ordering') },
   { name: 'streaming_rate_limit', aliases: ['source_rate_limit', 'dml_rate_limit', 'sink_rate_limit'], default: 'default', description: 'Rows per second limit for new streaming jobs.' },
-  { name: 'backfill_rate_limit', default: 'default', description: 'Snapshot rows per second a new materialized view or sink backfills from each upstream (0 pauses).', normalize: rateLimit('backfill_rate_limit') },
+  { name: 'backfill_rate_limit', default: 'default', description: 'Snapshot rows per second a new materialized view backfills from each upstream (0 pauses).', normalize: rateLimit('backfill_rate_limit') },
 ];
 
 const BY_NAME = new Map<string, VarSpec>();

@@ -604,8 +604,9 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
   /**
    * Runs `graph`'s backfill in time slices (serving, DML and barriers go on meanwhile),
    * at most `backfill_rate_limit` rows per second per upstream if the job's WITH options
-   * (or the creating session) set one, and logs progress when it takes long. Subscriptions happen before this returns, so
-   * no upstream change is missed whatever the caller does next.
+   * (or the creating session) set one, and logs progress when it takes long.
+   * Subscriptions happen before this returns, so no upstream change is missed whatever
+   * the caller does next.
    */
   private backfill(rel: RelationCatalog, graph: StreamGraph): Promise<void> {
     const status: BackfillStatus = { id: rel.id, name: rel.name, definition: rel.definition, startedAt: Date.now(), done: 0, total: 0 };
