@@ -27,7 +27,9 @@ const bool = (name: string) => (v: string) => {
 };
 
 const int = (name: string, min: number, max: number) => (v: string) => {
-  const n = Number(v.trim());
+  const s = v.trim();
+  // Number('') is 0: an empty value would otherwise pass as zero.
+  const n = s === '' ? NaN : Number(s);
   if (!Number.isInteger(n) || n < min || n > max)
     throw new SqlError(SqlState.InvalidParameterValue, `invalid value for parameter "${name}": "${v}"`);
   return String(n);

@@ -100,7 +100,7 @@ describe('backfill with concurrent DML', () => {
     const ddl = await connect();
     await run(ddl, 'create table t (id int primary key, k int, v int)');
     await run(ddl, 'insert into t select g, g % 97, g from generate_series(1, 3000) g');
-    for (const bad of ["'fast'", '-1', '1.5']) {
+    for (const bad of ["'fast'", '-1', '1.5', "''"]) {
       await expect(run(ddl, `set backfill_rate_limit = ${bad}`)).rejects.toMatchObject({ code: '22023' });
       await expect(run(ddl, `create materialized view bad with (backfill_rate_limit = ${bad}) as ${MV_QUERY}`)).rejects.toMatchObject({ code: '22023' });
     }
