@@ -51,6 +51,19 @@ export const rateLimit = (name: string) => (v: string) => {
   return s === 'default' ? s : int(name, 0, 2 ** 31 - 1)(s);
 };
 
+/**
+ * A stored rows-per-second option (`source_rate_limit`, `backfill_rate_limit`) as the
+ * executors take it: a non-negative integer, or undefined — no limit — when absent,
+ * `default`, or not a valid limit (a source's WITH is not checked at CREATE; read as a
+ * number, 'default' was NaN, and a source limited by NaN never emitted a row).
+ */
+export function rowsPerSecondOption(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const s = v.trim();
+  const n = s === '' ? NaN : Number(s);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
 const parallelism = (name: string) => (v: string) => {
   const s = v.trim().toLowerCase();
   if (s === 'default' || s === 'adaptive' || s === 'auto') return s;

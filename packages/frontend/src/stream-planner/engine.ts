@@ -55,6 +55,7 @@ import { RebuildPendingReader } from './pending-reader';
 import { ChangeRecording, changeChunks } from './change-recording';
 import { type FlowProbe, FlowStats } from './flow-stats';
 import { ConnectorTables, type SourceHooks, checkSourceReadable, sourceUpstream } from './sources';
+import { rowsPerSecondOption } from '../session/config';
 import { installTableWatermarks } from './table-watermarks';
 import type { StreamPlan } from './plan';
 import type { StreamPlannerEnv } from './to-stream';
@@ -621,9 +622,8 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
         this.log(`backfill of ${rel.name}: ${formatProgress(p)}`);
       }
     };
-    // Checked when an MV is created (commands.ts); anything else (a sink's WITH) only if valid.
-    const limit = Number(rel.withOptions.backfill_rate_limit ?? NaN);
-    const rowsPerSecond = Number.isSafeInteger(limit) && limit >= 0 ? limit : undefined;
+    // Checked when an MV is created (commands.ts); a sink's WITH is used only if valid.
+    const rowsPerSecond = rowsPerSecondOption(rel.withOptions.backfill_rate_limit);
     const done = graph.backfill(onProgress, { rowsPerSecond }).finally(() => {
       this.backfills.delete(rel.id);
       const ms = Date.now() - status.startedAt;

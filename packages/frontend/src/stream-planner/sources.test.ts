@@ -64,4 +64,17 @@ describe('tables fed by a connector', () => {
     expect(rows.map((r) => r.map(Number))).toEqual([[50, 1275, 7]]);
     await db.close();
   }, 30_000);
+
+  it("reads at full speed under source_rate_limit = 'default' (no limit), and not at all under 0", async () => {
+    const db = await open();
+    const gen = "fields.v.kind = 'sequence', fields.v.start = '1', fields.v.end = '100', datagen.rows.per.second = '10000'";
+    await db.run(`create source free (v int) with (connector = 'datagen', ${gen}, source_rate_limit = 'default') format plain encode json`);
+    await db.run(`create source held (v int) with (connector = 'datagen', ${gen}, source_rate_limit = '0') format plain encode json`);
+    await db.run('create materialized view n_free as select count(*) as n from free');
+    await db.run('create materialized view n_held as select count(*) as n from held');
+    const free = await until(db.run, 'select n from n_free', (r) => Number(r[0]?.[0]) === 100);
+    expect(free.map((r) => r.map(Number))).toEqual([[100]]);
+    expect((await db.run('select n from n_held')).map((r) => r.map(Number))).toEqual([[0]]);
+    await db.close();
+  }, 30_000);
 });

@@ -23,6 +23,7 @@ import type { Catalog } from '../catalog/catalog';
 import type { RelationCatalog } from '../catalog/model';
 import { sourceSpec } from '../handler/ddl/create-source';
 import { compileExpr } from '../query/compile-expr';
+import { rowsPerSecondOption } from '../session/config';
 import { lateRowFilter, watermarkLoading } from './table-watermarks';
 import { bindWatermarkExpr } from './watermark';
 
@@ -154,7 +155,6 @@ export function sourceUpstream(
       ? rel.columns.flatMap((c, i) => (c.hidden ? [] : [columns.has(i)])) // spec.columns: the non-hidden ones
       : undefined;
   const reader = sourceConnector(spec.connector).open!(spec, { now: () => Date.now(), log: hooks.log, columns: read });
-  const rate = rel.withOptions.source_rate_limit;
   const cp = hooks.checkpoints;
   const key = cp?.nextKey(rel.id);
   const executor: ConnectorSourceExecutor = new ConnectorSourceExecutor({
@@ -162,7 +162,7 @@ export function sourceUpstream(
     types: rel.columns.map((c) => c.type),
     complete: rowCompleter(catalog, storage, rel),
     barriers,
-    rateLimit: rate === undefined ? undefined : Number(rate),
+    rateLimit: rowsPerSecondOption(rel.withOptions.source_rate_limit),
     onBarrier:
       cp || hooks.onBarrier
         ? (b, pos) => {
