@@ -1,15 +1,10 @@
 /**
  * The one LevelDB of a data dir, shared by the table log (level-log.ts) and the durable
- * state store (state-store/). Every write goes through `write`, which does two things no
- * caller could do alone:
- *
- * - it serialises batches (one in flight at a time, in call order, but for batches that
- *   declare they may be overtaken: `WriteOptions.mayBeOvertaken`), so the order in which
- *   batches reach LevelDB is the order callers issued them, and a consistent snapshot can be
- *   taken between two batches (`atQuietPoint`);
- * - it numbers them (`x/wseq`, written inside each batch) and hands every durable batch to
- *   the replication listener (the object-store uploader), which therefore sees exactly the
- *   stream of changes that turned the last uploaded image into the current one.
+ * state store (state-store/). Every write goes through `write`, which serialises batches
+ * (one in flight at a time, in call order, but for batches that declare they may be
+ * overtaken: `WriteOptions.mayBeOvertaken`), so the order in which batches reach LevelDB is
+ * the order callers issued them, and numbers them (`x/wseq`, written inside each batch): the
+ * object-store uploader names the image it copies by the last number it surely holds.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,9 +59,6 @@ export interface LevelMemoryOptions {
   maxFileSize?: number;
 }
 
-/** Called with each batch once it is durable: its write sequence number and its record (batch-record.ts). */
-export type BatchListener = (wseq: number, record: Buffer) => void;
-
 export interface WriteOptions {
   /**
    * Batches issued after this one may be written before it, until it is handed to LevelDB
@@ -82,25 +74,33 @@ export interface WriteOptions {
 }
 
 export class Db {
-  readonly level: Level<Buffer, Buffer>;
+  private _level: Level<Buffer, Buffer> | null = null;
   readonly location: string;
   private chain: Promise<unknown> = Promise.resolve();
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private _wseq = 0;
-  private listener: BatchListener | null = null;
+  private _writtenBytes = 0;
 
   /** `options`: LevelDB's memory settings (open.ts sizes them from a memory limit). */
   constructor(
     readonly dataDir: string,
-    options: LevelMemoryOptions = {},
+    private readonly options: LevelMemoryOptions = {},
   ) {
     this.location = join(dataDir, 'state');
-    this.level = new Level<Buffer, Buffer>(this.location, { keyEncoding: 'buffer', valueEncoding: 'buffer', ...options });
+  }
+
+  /** The LevelDB, once `open` has been called. */
+  get level(): Level<Buffer, Buffer> {
+    if (!this._level) throw new Error('storage: the database is not open');
+    return this._level;
   }
 
   async open(): Promise<void> {
     mkdirSync(this.dataDir, { recursive: true });
+    // Created here, not in the constructor: a level opens itself in the next tick after it
+    // is created, and the directory must stay untouched until then (a restore fills it).
+    this._level = new Level<Buffer, Buffer>(this.location, { keyEncoding: 'buffer', valueEncoding: 'buffer', ...this.options });
     try {
       await this.level.open();
     } catch (e) {
@@ -124,15 +124,15 @@ export class Db {
     return this._wseq;
   }
 
-  setListener(listener: BatchListener | null): void {
-    this.listener = listener;
+  /** Bytes of the batches written since this process opened the database (their records' sizes). */
+  get writtenBytes(): number {
+    return this._writtenBytes;
   }
 
   /**
    * Writes `batch` as one atomic, fsynced batch after every batch issued before it (and,
    * unless `opts.mayBeOvertaken`, before every batch issued after it). An op array is
-   * encoded into a record first; a `BatchRecord` is written as it is (and must not change
-   * afterwards: the listener may keep its bytes).
+   * encoded into a record first; a `BatchRecord` is written as it is.
    */
   write(batch: BatchRecord | readonly DbOp[], opts: WriteOptions = {}): Promise<void> {
     const rec = batch instanceof BatchRecord ? batch : recordOf(batch);
@@ -149,18 +149,18 @@ export class Db {
         const wseq = this._wseq + 1;
         const b = Buffer.allocUnsafe(8);
         b.writeBigUInt64BE(BigInt(wseq));
-        // Numbered at its turn (the uploader replays batches in this order). Through the
-        // public API, so the batch also counts as non-empty when the record had no ops.
+        // Numbered at its turn, so numbers follow LevelDB's order. Through the public API,
+        // so the batch also counts as non-empty when the record had no ops.
         rec.put(WSEQ_KEY, b);
         chained.put(WSEQ_KEY, b);
         await chained.write({ sync: true });
         this._wseq = wseq;
-        const bytes = rec.bytes();
-        this.listener?.(wseq, bytes);
+        const bytes = rec.byteLength;
+        this._writtenBytes += bytes;
         // A batch bigger than the memtable (a big checkpoint) would otherwise sit in LevelDB's
         // log until the next write: a crash then replays all of it at the next open (2.1 s
         // for a 1M-key MV's checkpoint). Flushed in LevelDB's background thread.
-        if (bytes.length > FLUSH_AFTER_BYTES) void this.flushMemtable();
+        if (bytes > FLUSH_AFTER_BYTES) void this.flushMemtable();
       } finally {
         if (--this.inFlight === 0) {
           const w = this.idleWaiters;
@@ -199,28 +199,8 @@ export class Db {
    */
   async flushMemtable(): Promise<void> {
     // `level`'s type covers the browser build too; on Node it is classic-level, which has it.
-    const level = this.level as unknown as { status: string; compactRange(start: Buffer, end: Buffer): Promise<void> };
-    if (level.status === 'open') await level.compactRange(AFTER_ALL_KEYS, AFTER_ALL_KEYS).catch(() => {});
-  }
-
-  /** Writes `ops` directly: no sequence number, no listener (restoring a copy of another database). */
-  async applyUnlogged(ops: readonly DbOp[], sync = false): Promise<void> {
-    const batch = this.level.batch();
-    for (const op of ops) {
-      if (op.type === 'put') batch.put(op.key, op.value);
-      else batch.del(op.key);
-    }
-    await batch.write({ sync });
-  }
-
-  /**
-   * Calls `fn` at a moment when no batch is in flight, with the write sequence number of
-   * the last durable batch; an iterator created synchronously inside `fn` reads exactly the
-   * database as of that batch (classic-level iterators snapshot at creation).
-   */
-  async atQuietPoint<T>(fn: (wseq: number) => T): Promise<T> {
-    while (this.inFlight > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
-    return fn(this._wseq);
+    const level = this._level as unknown as { status: string; compactRange(start: Buffer, end: Buffer): Promise<void> } | null;
+    if (level?.status === 'open') await level.compactRange(AFTER_ALL_KEYS, AFTER_ALL_KEYS).catch(() => {});
   }
 
   /**
@@ -257,7 +237,7 @@ export class Db {
     // Batches still being filled have not joined the chain yet (`mayBeOvertaken`).
     while (this.inFlight > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
     await this.chain;
-    await this.level.close();
+    await this._level?.close();
   }
 }
 

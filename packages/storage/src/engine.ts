@@ -90,9 +90,8 @@ export class Engine implements StorageEngine {
     const report = this.opts.log ?? ((m: string) => console.error(m));
     // Key-read state is not loaded here (LevelLog.open): with a limit it stays a cache,
     // without one the durable store loads it in the background.
-    const loaded = await this.log.open(async (db) => {
-      if (store && (await needsRestore(db))) await restoreFromObjectStore(store, db, report);
-    });
+    if (store && needsRestore(this.log.location)) await restoreFromObjectStore(store, this.log.location, report);
+    const loaded = await this.log.open();
     if (store) {
       this.uploader = new CheckpointUploader(store, this.log.db, () => this.durableStore?.lastCheckpoint ?? null, {
         intervalMs: this.opts.uploadIntervalMs,

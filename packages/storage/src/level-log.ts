@@ -102,10 +102,8 @@ export class LevelLog {
     return this.db.location;
   }
 
-  /** `prepare` runs on the opened database before it is read (restore from the object store). */
-  async open(prepare?: (db: Db) => Promise<void>): Promise<LoadedState> {
+  async open(): Promise<LoadedState> {
     await this.db.open();
-    await prepare?.(this.db);
     const state: LoadedState = {
       meta: new Map(),
       tableIds: [],

@@ -5,12 +5,13 @@
 export interface ObjectStore {
   /** For logs and errors: `s3://bucket/prefix` or the directory path. */
   readonly description: string;
+  /** Writes an object whole (readers never see a partial object under its key). */
+  put(key: string, body: Buffer): Promise<void>;
   /**
-   * Writes an object whole (readers never see a partial object under its key). The body may
-   * come in parts, written back to back: an upload is many journaled batches, and joining
-   * them into one buffer first was a copy of every byte on the engine's thread.
+   * Writes the file at `path` as an object. The file does not change while this runs; a
+   * store on the same file system may hard-link it rather than copy it.
    */
-  put(key: string, body: Buffer | readonly Buffer[]): Promise<void>;
+  putFile(key: string, path: string): Promise<void>;
   /** The object's bytes, or null if it does not exist. */
   get(key: string): Promise<Buffer | null>;
   /** Keys starting with `prefix`, in ascending order. */

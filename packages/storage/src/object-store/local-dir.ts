@@ -1,9 +1,11 @@
 /**
  * An object store in a local directory: the default, under the data dir. A put writes a
  * temporary file, fsyncs it and renames it into place, so a crash never leaves a partial
- * object under its real name.
+ * object under its real name. A file put is a hard link where the directory is on the
+ * same file system as the file (LevelDB's table files, which never change once written:
+ * the default store costs no second copy of them), and a copy elsewhere.
  */
-import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { ObjectStore } from './api';
 
@@ -16,17 +18,36 @@ export class LocalDirObjectStore implements ObjectStore {
     return this.root;
   }
 
-  async put(key: string, body: Buffer | readonly Buffer[]): Promise<void> {
+  async put(key: string, body: Buffer): Promise<void> {
     const path = join(this.root, key);
     await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.tmp-${process.pid}-${this.tmpCounter++}`;
     const f = await open(tmp, 'w');
     try {
-      if (Buffer.isBuffer(body)) await f.writeFile(body);
-      else await f.writev(body as Buffer[]);
+      await f.writeFile(body);
       await f.sync();
     } finally {
       await f.close();
+    }
+    await rename(tmp, path);
+  }
+
+  async putFile(key: string, from: string): Promise<void> {
+    const path = join(this.root, key);
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.tmp-${process.pid}-${this.tmpCounter++}`;
+    try {
+      await link(from, tmp);
+    } catch (e) {
+      // Another file system (EXDEV), or one without hard links: a copy, made durable.
+      if (!['EXDEV', 'EPERM', 'ENOTSUP', 'EMLINK'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+      await copyFile(from, tmp);
+      const f = await open(tmp, 'r+');
+      try {
+        await f.sync();
+      } finally {
+        await f.close();
+      }
     }
     await rename(tmp, path);
   }

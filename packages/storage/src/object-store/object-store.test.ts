@@ -4,7 +4,7 @@
  * fall back to the previous manifest (or refuse when none is complete); old checkpoints
  * are deleted beyond the configured history.
  */
-import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ import type { ObjectStore } from './api';
 import { LocalDirObjectStore } from './local-dir';
 import { CheckpointUploader } from './uploader';
 import { S3ObjectStore } from './s3';
-import { ObjectWriter, objectBatches, sha256, sha256Parts } from './format';
+import { hashFile, sha256 } from './format';
 
 const SCHEMA = { types: [T.Int32, T.Varchar], pk: [0] };
 
@@ -40,6 +40,14 @@ const ids = (s: StorageEngine) => [...s.table(1).scan()].map((r) => r[0]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
 
+/** The objects under `dir` (paths relative to it), a log's parts in offset order. */
+function objectFiles(dir: string): string[] {
+  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => statSync(join(dir, f)).isFile());
+  const offset = (f: string) => Number(/\.log\.(\d+)$/.exec(f)?.[1] ?? -1);
+  return files.sort((a, b) => offset(a) - offset(b) || a.localeCompare(b));
+}
+const logParts = (dir: string) => objectFiles(dir).filter((f) => /\.log\.\d+$/.test(f));
+
 describe('checkpoints in a local directory', () => {
   let root: string;
   let dataDir: string;
@@ -51,7 +59,10 @@ describe('checkpoints in a local directory', () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  /** Three uploads: base (rows 0-9), delta (10-19), delta (20-29); then the data dir is lost. */
+  /**
+   * Three uploads: rows 0-9, 10-19, 20-29, each a part of LevelDB's log (too few rows for a
+   * table file); then the data dir is lost.
+   */
   async function threeUploads(history?: number): Promise<void> {
     const s = await open({ dataDir, objectStore: storeDir, checkpointHistory: history });
     const state = s.openStateStore(new MemStateStore())!;
@@ -88,7 +99,7 @@ describe('checkpoints in a local directory', () => {
     expect(state.recovered?.epoch).toBe(1);
     expect(state.table(5).getCommitted('k')).toEqual(['state at epoch 1']);
     expect(logs.join('\n')).toMatch(/restored from object store .*checkpoint manifests\/0+\d\.json/);
-    // It carries on: new writes upload as deltas on the restored chain.
+    // It carries on: new writes upload from the restored database.
     await insert(r, 30, 31);
     await r.uploadCheckpoint();
     expect(r.objectStoreStatus()?.lastError).toBeNull();
@@ -98,24 +109,23 @@ describe('checkpoints in a local directory', () => {
   it('falls back to the previous checkpoint when an object is truncated, garbled or missing', async () => {
     await threeUploads();
     const data = join(storeDir, 'data');
-    const objects = readdirSync(data).sort();
-    const deltas = objects.filter((f) => f.includes('delta'));
-    truncateSync(join(data, deltas[1]), 10); // the last delta: manifest 3 unusable
+    expect(logParts(data)).toHaveLength(3);
+    truncateSync(join(data, logParts(data)[2]), 10); // the last part: manifest 3 unusable
     const logs: string[] = [];
     let r = await open({ dataDir, objectStore: storeDir }, logs);
     expect(ids(r)).toEqual(range(0, 20));
-    expect(logs.join('\n')).toMatch(/checkpoint manifests\/0+3\.json is unusable \(object data\/.*-delta\.bin has 10 bytes, the manifest says \d+\)/);
+    expect(logs.join('\n')).toMatch(/checkpoint manifests\/0+3\.json is unusable \(object data\/.*\.log\.\d+ has 10 bytes, the manifest says \d+\)/);
     await r.close();
 
-    // That node uploaded a fresh base on close (its data was ahead of the newest manifest),
-    // so start over for the next corruption.
+    // That node uploaded its database on close (it was ahead of the newest manifest), so
+    // start over for the next corruption.
     rmSync(root, { recursive: true, force: true });
     await threeUploads();
-    // Garbled (same size, wrong bytes) first delta, and a garbled newest manifest.
-    const first = join(data, readdirSync(data).sort().filter((f) => f.includes('delta'))[0]);
-    const body = readFileSync(first);
+    // Garbled (same size, wrong bytes) second part (manifests 2 and 3 name it), and a garbled newest manifest.
+    const second = join(data, logParts(data)[1]);
+    const body = readFileSync(second);
     body[body.length - 1] ^= 0xff;
-    writeFileSync(first, body);
+    writeFileSync(second, body);
     writeFileSync(join(storeDir, 'manifests', '000000000099.json'), '{not json');
     logs.length = 0;
     r = await open({ dataDir, objectStore: storeDir }, logs);
@@ -128,10 +138,9 @@ describe('checkpoints in a local directory', () => {
   it('a manifest naming a missing object is skipped; with no complete checkpoint startup is refused', async () => {
     await threeUploads();
     const data = join(storeDir, 'data');
-    const base = readdirSync(data).find((f) => f.includes('base'))!;
-    rmSync(join(data, base));
+    rmSync(join(data, logParts(data)[0])); // every manifest names the log's first part
     const r = openStorage({ dataDir, objectStore: storeDir, log: () => {} });
-    await expect(r.open()).rejects.toThrow(/has 3 checkpoints and none is complete: object data\/.*-base-0\.bin is missing/);
+    await expect(r.open()).rejects.toThrow(/has 3 checkpoints and none is complete: object data\/.*\.log\.0 is missing/);
     await r.close().catch(() => {});
   });
 
@@ -171,7 +180,7 @@ describe('checkpoints in a local directory', () => {
     state.table(5).write(1, 'k', ['v']);
     await state.commitEpoch(1);
     await s.uploadCheckpoint();
-    const objects = () => [...readdirSync(join(storeDir, 'manifests')), ...readdirSync(join(storeDir, 'data'))].sort();
+    const objects = () => [...readdirSync(join(storeDir, 'manifests')), ...objectFiles(join(storeDir, 'data'))].sort();
     const before = objects();
     const wseq = (state as unknown as { db: { wseq: number } }).db.wseq;
     for (let e = 2; e <= 300; e++) await state.commitEpoch(e); // every one a checkpoint epoch
@@ -204,6 +213,11 @@ describe('checkpoints in a local directory', () => {
         if (!(await gate)) throw new Error('connection reset');
         await local.put(key, body);
       },
+      putFile: async (key, path) => {
+        puts++;
+        if (!(await gate)) throw new Error('connection reset');
+        await local.putFile(key, path);
+      },
       get: (key) => local.get(key),
       list: (prefix) => local.list(prefix),
       delete: (keys) => local.delete(keys),
@@ -223,12 +237,12 @@ describe('checkpoints in a local directory', () => {
     expect(logs.filter((l) => /did not finish/.test(l))).toHaveLength(1);
   });
 
-  it('keeps only the configured history, and compacts into a new base', async () => {
+  it('keeps only the configured history', async () => {
     await threeUploads(2);
     const manifests = readdirSync(join(storeDir, 'manifests'));
     expect(manifests).toEqual(['000000000002.json', '000000000003.json']);
-    // Every remaining object is named by a kept manifest (base + 2 deltas).
-    expect(readdirSync(join(storeDir, 'data')).length).toBe(3);
+    // Every remaining object is named by a kept manifest (the log's three parts).
+    expect(objectFiles(join(storeDir, 'data'))).toHaveLength(3);
   });
 });
 
@@ -259,7 +273,9 @@ describe('checkpoints in S3 (s3rver)', () => {
     body[12345] = 1;
     await store.put('a/1.bin', body);
     await store.put('a/2.bin', Buffer.from('x'));
-    await store.put('a/3.bin', [body.subarray(0, 1000), Buffer.alloc(0), body.subarray(1000)]);
+    const file = join(root, 'file.bin');
+    writeFileSync(file, body);
+    await store.putFile('a/3.bin', file);
     expect(await store.list('a/')).toEqual(['a/1.bin', 'a/2.bin', 'a/3.bin']);
     expect((await store.get('a/1.bin'))!.equals(body)).toBe(true);
     expect((await store.get('a/3.bin'))!.equals(body)).toBe(true);
@@ -282,40 +298,30 @@ describe('checkpoints in S3 (s3rver)', () => {
     await r.close();
   });
 
-  it('local directory store writes an object given in parts back to back, and hashes parts as one body', async () => {
-    const store = new LocalDirObjectStore(root);
-    const parts = [Buffer.from('FRSHOBJ1D'), Buffer.alloc(5 << 20, 3), Buffer.from('tail')];
-    await store.put('d/x.bin', parts);
-    const whole = Buffer.concat(parts);
-    expect((await store.get('d/x.bin'))!.equals(whole)).toBe(true);
-    expect(await sha256Parts(parts)).toBe(sha256(whole));
-    expect(await sha256Parts([])).toBe(sha256(Buffer.alloc(0)));
-    const small = [Buffer.from('ab'), Buffer.from('c')];
-    expect(await sha256Parts(small)).toBe(sha256(Buffer.from('abc')));
-    expect(await sha256Parts([whole])).toBe(sha256(whole));
-    // Parts of every size, straddling the 1 MiB slices the hash is taken in.
-    const odd = [3, (1 << 20) - 1, 2, (3 << 20) + 7, 0, 1 << 20].map((n, i) => Buffer.alloc(n, i + 1));
-    expect(await sha256Parts(odd)).toBe(sha256(Buffer.concat(odd)));
+  it('local directory store links a file where it can, and copies it where it cannot', async () => {
+    const store = new LocalDirObjectStore(join(root, 'store'));
+    const file = join(root, 'table.ldb');
+    writeFileSync(file, Buffer.alloc(3 << 20, 5));
+    await store.putFile('d/t.ldb', file);
+    expect(statSync(join(root, 'store', 'd', 't.ldb')).ino).toBe(statSync(file).ino);
+    expect((await store.get('d/t.ldb'))!.equals(readFileSync(file))).toBe(true);
+    // /dev/shm is another file system (tmpfs) here: no link across it.
+    const shm = mkdtempSync('/dev/shm/freshet-objstore-');
+    try {
+      const other = new LocalDirObjectStore(shm);
+      await other.putFile('d/t.ldb', file);
+      expect(statSync(join(shm, 'd', 't.ldb')).ino).not.toBe(statSync(file).ino);
+      expect((await other.get('d/t.ldb'))!.equals(readFileSync(file))).toBe(true);
+    } finally {
+      rmSync(shm, { recursive: true, force: true });
+    }
   });
 
-  it('a base object holds big values as parts of their own, and reads back entry for entry', () => {
-    const w = new ObjectWriter('base');
-    // Small ones copied into chunks, around values of 64 KiB and more kept as they are.
-    const entries = [10, 70_000, 3, 0, 1 << 20, 5, 65_536, 65_535, 2_000_000].map((n, i) => [Buffer.from(`key${i}`), Buffer.alloc(n, i + 1)] as const);
-    for (const [k, v] of entries) w.entry(k, v);
-    const parts = w.finishParts();
-    const body = Buffer.concat(parts);
-    expect(body.length).toBe(w.size);
-    // Not copied: the big values are the caller's buffers.
-    expect(parts.filter((p) => entries.some(([, v]) => v === p)).length).toBe(4);
-    const entry = { key: 'data/x.bin', kind: 'base' as const, size: body.length, sha256: sha256(body) };
-    const ops = [...objectBatches(entry, body, 4)].flat();
-    expect(ops.map((o) => [o.key.toString(), o.type === 'put' ? o.value.length : -1])).toEqual(entries.map(([k, v]) => [k.toString(), v.length]));
-    expect(ops.every((o, i) => o.type === 'put' && o.value.equals(entries[i][1]))).toBe(true);
-  });
-
-  it('hashes a big object in slices, letting the event loop run in between', async () => {
-    const parts = [Buffer.alloc(6 << 20, 7)];
+  it('hashes a file or a range of it in slices, letting the event loop run in between', async () => {
+    const bytes = Buffer.alloc(6 << 20, 7);
+    bytes[(3 << 20) + 5] = 1;
+    const file = join(root, 'big.bin');
+    writeFileSync(file, bytes);
     let turns = 0;
     let done = false;
     const tick = () => {
@@ -324,11 +330,15 @@ describe('checkpoints in S3 (s3rver)', () => {
       setImmediate(tick);
     };
     setImmediate(tick);
-    const digest = await sha256Parts(parts);
+    const whole = await hashFile(file);
     done = true;
-    expect(digest).toBe(sha256(parts[0]));
-    // One turn per MiB: in one go, the loop would not have turned at all.
+    expect(whole).toEqual({ size: bytes.length, sha256: sha256(bytes), body: null });
+    // One read per MiB: in one go, the loop would not have turned at all.
     expect(turns).toBeGreaterThanOrEqual(5);
+    const part = await hashFile(file, 1000, (2 << 20) + 3, true);
+    expect(part.body!.equals(bytes.subarray(1000, 1000 + (2 << 20) + 3))).toBe(true);
+    expect(part.sha256).toBe(sha256(part.body!));
+    await expect(hashFile(file, bytes.length - 10, 20, true)).rejects.toThrow(/shorter than/);
   });
 
   it('local directory store lists nothing for an empty root', async () => {

@@ -7,6 +7,7 @@
  * with the SDK's defaults, s3rver stores streamed uploads corrupted (DESIGN §6), and our
  * own objects carry a SHA-256 in the manifest anyway.
  */
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ObjectStore } from './api';
@@ -49,10 +50,13 @@ export class S3ObjectStore implements ObjectStore {
     return `s3://${this.opts.bucket}/${this.opts.prefix}`;
   }
 
-  async put(key: string, body: Buffer | readonly Buffer[]): Promise<void> {
-    // One buffer: the SDK needs a body of known length it can retry (a stream of parts is neither).
-    const bytes = Buffer.isBuffer(body) ? body : Buffer.concat(body as Buffer[]);
-    await this.client.send(new this.sdk.PutObjectCommand({ Bucket: this.opts.bucket, Key: this.opts.prefix + key, Body: bytes, ContentLength: bytes.length }));
+  async put(key: string, body: Buffer): Promise<void> {
+    await this.client.send(new this.sdk.PutObjectCommand({ Bucket: this.opts.bucket, Key: this.opts.prefix + key, Body: body, ContentLength: body.length }));
+  }
+
+  async putFile(key: string, path: string): Promise<void> {
+    // Read whole: the SDK needs a body of known length it can retry (a file stream is not one).
+    await this.put(key, await readFile(path));
   }
 
   async get(key: string): Promise<Buffer | null> {

@@ -1,31 +1,42 @@
 /**
- * Uploads checkpoints to the object store (format.ts). It records every LevelDB batch as
- * it becomes durable (Db's listener) and, every `intervalMs`, uploads what was written
- * since the last upload as one delta object plus a manifest naming the base and all
- * deltas since. The first upload of a process whose local data is ahead of the object
- * store, and any upload after the deltas have grown past the base, is a new base: a full
- * copy of the database taken between two batches (a consistent snapshot), which also
- * compacts the chain. After each upload, manifests beyond the `history` newest are deleted,
- * and so are the objects no kept manifest names.
+ * Uploads checkpoints to the object store (format.ts). Every `intervalMs`, if the database
+ * changed since the last upload, it pins a crash-consistent image of the LevelDB's files —
+ * hard links, taken without stopping LevelDB (leveldb-files/live-files.ts) — and uploads
+ * what the store lacks of it: the table files LevelDB wrote since the last upload, and what
+ * each write-ahead log gained; then a manifest naming every object of the image. A table
+ * LevelDB keeps is named again by later manifests, not uploaded again. After each upload,
+ * manifests beyond the `history` newest are deleted, and so are the objects no kept
+ * manifest names.
  *
- * The image an upload describes is the LevelDB as of one batch: tables, catalog, the last
- * stream checkpoint's MV state and the change log after it — exactly what a local restart
- * recovers from, so a node restored from the object store recovers the same way.
+ * The image holds every batch durable before the pin (and maybe some after it): tables,
+ * catalog, the last stream checkpoint's MV state and the change log after it — exactly
+ * what a local restart recovers from, so a node restored from the object store recovers
+ * the same way, through LevelDB's own recovery of its logs.
  *
- * Failures (store unavailable) are logged and retried at the next interval; the batches
- * not yet uploaded stay in memory until then. Local durability never waits for uploads.
+ * Nothing is copied on the engine's thread: the bytes come from LevelDB's files (a base
+ * once read the whole database entry by entry, and every batch was kept in memory until
+ * its delta was uploaded: ~14 µs of CPU per ingested event, docs/performance.md).
+ * Failures (store unavailable) are logged and retried at the next interval; what is not
+ * uploaded stays in LevelDB's files meanwhile. Local durability never waits for uploads.
  */
+import { randomBytes } from 'node:crypto';
+import { rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Db } from '../db';
+import { LiveLevelFiles, type PinnedImage } from '../leveldb-files/live-files';
+import type { TableFile } from '../leveldb-files/manifest';
 import type { ObjectStore } from './api';
 import {
   DATA_PREFIX,
+  type LogObject,
+  MANIFEST_FORMAT,
   MANIFEST_PREFIX,
   type Manifest,
   type ManifestObject,
-  ObjectWriter,
+  type TableObject,
+  hashFile,
   manifestKey,
   parseManifest,
-  sha256Parts,
 } from './format';
 
 export interface UploaderOptions {
@@ -33,8 +44,6 @@ export interface UploaderOptions {
   readonly intervalMs?: number;
   /** Manifests kept (default 5): older ones and the objects only they name are deleted. */
   readonly history?: number;
-  /** Largest base object part, bytes (default 16 MiB). */
-  readonly partBytes?: number;
   readonly log?: (msg: string) => void;
 }
 
@@ -43,31 +52,29 @@ export interface UploadStatus {
   readonly lastManifest: Manifest | null;
   readonly lastUploadAt: number | null;
   readonly lastError: string | null;
-  /** Bytes written locally and not yet uploaded. */
+  /** Bytes of batches written locally since the image last uploaded. */
   readonly pendingBytes: number;
 }
 
-/**
- * A new base once the deltas since the last one exceed this many times its size. A base is
- * a full copy of the database read entry by entry on the engine's thread; at a ratio of 1
- * a busy ingest (deltas ~10 MiB/s, mostly the same keys rewritten) copied a ~100 MiB
- * database every few seconds, as many bytes as the deltas themselves. At 3 the copying is
- * a third of that, and a restore from the store reads at most four times the database.
- */
-const DELTAS_PER_BASE = 3;
+/** Where pins are made, inside the data dir (hard links need the database's file system). */
+const PIN_DIR = 'checkpoint-pin';
 
-/** Entries per read of a base's copy, at most (Db.iterator bounds each read's bytes). */
-const BASE_READ_ENTRIES = 65_536;
+/** A table object's key range as the manifest keeps it. */
+const keyRange = (f: TableFile) => ({ smallest: f.smallest.toString('base64'), largest: f.largest.toString('base64') });
 
 export class CheckpointUploader {
-  private journal: Buffer[] = [];
-  private journalBytes = 0;
-  private journalWseq = 0;
-  /** Objects of the last manifest written (null: the next upload must be a base). */
-  private chain: ManifestObject[] | null = null;
-  private chainWseq = 0;
-  private baseBytes = 0;
-  private deltaBytes = 0;
+  private readonly files: LiveLevelFiles;
+  private readonly pinDir: string;
+  /** Names this process's objects: a restored copy of the database numbers its files anew. */
+  private readonly run = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  /** Table objects in the store, by file name: those the last manifest names (and any uploaded since). */
+  private tables = new Map<string, TableObject>();
+  /** The uploaded parts of each log the last manifest names, by log name, in order. */
+  private logs = new Map<string, LogObject[]>();
+  /** Write sequence of the image last uploaded (-1: none yet, or the store's is not the local data's). */
+  private uploadedWseq = -1;
+  /** `db.writtenBytes` when that image was pinned. */
+  private uploadedBytes = 0;
   private gen = 0;
   private readonly manifests = new Map<string, Manifest>();
   private timer: NodeJS.Timeout | null = null;
@@ -80,7 +87,6 @@ export class CheckpointUploader {
   private lastError: string | null = null;
   private readonly intervalMs: number;
   private readonly history: number;
-  private readonly partBytes: number;
   private readonly log: (msg: string) => void;
 
   constructor(
@@ -91,33 +97,39 @@ export class CheckpointUploader {
   ) {
     this.intervalMs = opts.intervalMs ?? 1000;
     this.history = Math.max(1, opts.history ?? 5);
-    this.partBytes = opts.partBytes ?? 16 << 20;
     this.log = opts.log ?? (() => {});
+    this.files = new LiveLevelFiles(db.location);
+    this.pinDir = join(db.dataDir, PIN_DIR);
   }
 
-  /** Continues the object store's chain if it ends where the local data does; starts the timer. */
+  /**
+   * Learns what the store holds (the newest manifest: its generation, and tables it names
+   * that the local database still has), then starts the timer.
+   */
   async start(): Promise<void> {
-    this.journalWseq = this.db.wseq;
-    this.db.setListener((wseq, record) => this.record(wseq, record));
+    rmSync(this.pinDir, { recursive: true, force: true }); // a pin left by a crash
     try {
       const keys = await this.store.list(MANIFEST_PREFIX);
       if (keys.length > 0) {
         const latest = keys[keys.length - 1];
         this.gen = Number(latest.slice(MANIFEST_PREFIX.length, -'.json'.length)) || 0;
         const m = await this.readManifest(latest);
-        if (m && m.wseq === this.db.wseq) {
-          this.chain = [...m.objects];
-          this.chainWseq = m.wseq;
-          this.lastManifest = m;
-          for (const o of m.objects) (o.kind === 'base' ? (this.baseBytes += o.size) : (this.deltaBytes += o.size));
+        if (m) {
+          // Candidates only: a table is taken as the local one if number, size and key
+          // range (internal keys, with their sequence numbers) all match (see `holds`).
+          for (const o of m.objects) if (o.kind === 'table') this.tables.set(o.name, o);
+          if (m.wseq === this.db.wseq) {
+            // The store already holds this data (a clean restart): nothing to upload until it changes.
+            this.uploadedWseq = m.wseq;
+            this.lastManifest = m;
+          }
         }
       }
     } catch (e) {
       this.fail(e);
     }
     // A tick finding an upload still running skips: queued behind it, every tick of a slow
-    // upload (a base copying a big database) ran an upload of its own afterwards, back to
-    // back, and at shutdown each failed and logged once the database closed under it.
+    // upload ran an upload of its own afterwards, back to back.
     this.timer = setInterval(() => {
       if (!this.running) void this.uploadNow();
     }, this.intervalMs);
@@ -130,17 +142,8 @@ export class CheckpointUploader {
       lastManifest: this.lastManifest,
       lastUploadAt: this.lastUploadAt,
       lastError: this.lastError,
-      pendingBytes: this.journalBytes,
+      pendingBytes: this.uploadedWseq === this.db.wseq ? 0 : Math.max(1, this.db.writtenBytes - this.uploadedBytes),
     };
-  }
-
-  private record(wseq: number, record: Buffer): void {
-    this.journalWseq = wseq;
-    // Nothing to journal until a base exists: the base will copy these batches anyway.
-    if (this.chain === null) return;
-    // The batch's own bytes (batch-record.ts), kept as they are until the next upload.
-    this.journal.push(record);
-    this.journalBytes += record.length;
   }
 
   /** Uploads now (if anything changed), after any upload in progress; resolves when done. */
@@ -148,16 +151,14 @@ export class CheckpointUploader {
     while (this.running) await this.running;
     // close() gave up waiting (the database may be closed already): the data dir has it all.
     if (this.stopped) return;
-    if (this.chain !== null && this.journalWseq === this.chainWseq) return;
+    if (this.uploadedWseq === this.db.wseq) return;
     this.running = this.upload().finally(() => (this.running = null));
     await this.running;
   }
 
   private async upload(): Promise<void> {
-    const compact = this.chain !== null && this.deltaBytes > Math.max(this.baseBytes * DELTAS_PER_BASE, 4 << 20);
     try {
-      if (this.chain === null || compact) await this.uploadBase();
-      else await this.uploadDelta();
+      await this.uploadImage();
       this.lastError = null;
     } catch (e) {
       this.fail(e);
@@ -170,86 +171,82 @@ export class CheckpointUploader {
     }
   }
 
-  private async uploadDelta(): Promise<void> {
-    const records = this.journal;
-    const bytes = this.journalBytes;
-    const wseq = this.journalWseq;
+  /** The store's object for table `name` if it is the local file `f` (see `start`). */
+  private holds(name: string, f: TableFile): TableObject | null {
+    const o = this.tables.get(name);
+    if (!o || o.number !== f.number || o.size !== f.size) return null;
+    const r = keyRange(f);
+    return o.smallest === r.smallest && o.largest === r.largest ? o : null;
+  }
+
+  private async uploadImage(): Promise<void> {
+    // Read before the pin: every batch numbered up to here is in LevelDB's files by then.
+    const wseq = this.db.wseq;
+    const written = this.db.writtenBytes;
     const cutAt = Date.now();
-    this.journal = [];
-    this.journalBytes = 0;
+    const image = this.files.pin(this.pinDir, (name, f) => this.holds(name, f) !== null);
     try {
-      const w = new ObjectWriter('delta');
-      w.append(records);
+      const objects = [...(await this.uploadTables(image)), ...(await this.uploadLogs(image))];
+      const { tables: _, ...leveldb } = image.version;
       const gen = this.gen + 1;
-      const obj = await this.putObject(`${DATA_PREFIX}${String(gen).padStart(12, '0')}-delta.bin`, 'delta', w.finishParts());
-      await this.putManifest(gen, wseq, cutAt, [...this.chain!, obj]);
-      this.deltaBytes += obj.size;
-    } catch (e) {
-      // Not uploaded: the batches go back in front of those recorded meanwhile.
-      this.journal = records.concat(this.journal);
-      this.journalBytes += bytes;
-      throw e;
+      const m: Manifest = { format: MANIFEST_FORMAT, gen, wseq, createdAt: Date.now(), cutAt, checkpoint: this.checkpointOf(), leveldb, objects };
+      const key = manifestKey(gen);
+      await this.store.put(key, Buffer.from(JSON.stringify(m), 'utf8'));
+      this.manifests.set(key, m);
+      this.gen = gen;
+      this.lastManifest = m;
+      this.lastUploadAt = m.createdAt;
+      this.uploadedWseq = wseq;
+      this.uploadedBytes = written;
+    } finally {
+      rmSync(this.pinDir, { recursive: true, force: true });
     }
   }
 
-  private async uploadBase(): Promise<void> {
-    // A snapshot between two batches; the journal up to it is in the base, so it is dropped
-    // (in the same synchronous step, so no batch is both in the base and in a later delta).
-    // Batches from then on are journaled for the next delta (even if this base fails, in
-    // which case the chain is dropped and the next upload is a base again).
-    const { wseq, it, cutAt } = await this.db.atQuietPoint((w) => {
-      this.journal = [];
-      this.journalBytes = 0;
-      this.chain ??= [];
-      return { wseq: w, it: this.db.iterator(), cutAt: Date.now() };
-    });
-    const gen = this.gen + 1;
-    const objects: ManifestObject[] = [];
-    try {
-      let w = new ObjectWriter('base');
-      const flush = async () => {
-        objects.push(await this.putObject(`${DATA_PREFIX}${String(gen).padStart(12, '0')}-base-${objects.length}.bin`, 'base', w.finishParts()));
-        w = new ObjectWriter('base');
-      };
-      try {
-        for (;;) {
-          // Up to READ_AHEAD_BYTES (1 MiB) per read: the count is only an upper bound.
-          const entries = await it.nextv(BASE_READ_ENTRIES);
-          if (entries.length === 0) break;
-          for (const [k, v] of entries) w.entry(k, v);
-          if (w.size >= this.partBytes) await flush();
-        }
-      } finally {
-        await it.close();
+  /** The image's tables as objects, uploading those the store lacks. */
+  private async uploadTables(image: PinnedImage): Promise<TableObject[]> {
+    const out: TableObject[] = [];
+    const kept = new Map<string, TableObject>();
+    for (const t of image.tables) {
+      let o = this.holds(t.name, t.file);
+      if (!o) {
+        const { size, sha256 } = await hashFile(t.path!);
+        if (size !== t.file.size) throw new Error(`LevelDB table ${t.name} has ${size} bytes, its MANIFEST says ${t.file.size}`);
+        const key = `${DATA_PREFIX}${this.run}/${t.name}`;
+        await this.store.putFile(key, t.path!);
+        o = { key, kind: 'table', name: t.name, size, sha256, level: t.file.level, number: t.file.number, ...keyRange(t.file) };
       }
-      if (w.size > 9 || objects.length === 0) await flush();
-      await this.putManifest(gen, wseq, cutAt, objects);
-    } catch (e) {
-      this.chain = null;
-      this.journal = [];
-      this.journalBytes = 0;
-      throw e;
+      // A compaction may move a table to the next level whole: the level is the image's.
+      if (o.level !== t.file.level) o = { ...o, level: t.file.level };
+      kept.set(t.name, o);
+      out.push(o);
     }
-    this.baseBytes = objects.reduce((n, o) => n + o.size, 0);
-    this.deltaBytes = 0;
+    this.tables = kept;
+    return out;
   }
 
-  private async putObject(key: string, kind: 'base' | 'delta', parts: Buffer[]): Promise<ManifestObject> {
-    const digest = await sha256Parts(parts);
-    await this.store.put(key, parts);
-    return { key, kind, size: parts.reduce((n, p) => n + p.length, 0), sha256: digest };
-  }
-
-  private async putManifest(gen: number, wseq: number, cutAt: number, objects: ManifestObject[]): Promise<void> {
-    const m: Manifest = { format: 1, gen, wseq, createdAt: Date.now(), cutAt, checkpoint: this.checkpointOf(), objects };
-    const key = manifestKey(gen);
-    await this.store.put(key, Buffer.from(JSON.stringify(m), 'utf8'));
-    this.manifests.set(key, m);
-    this.gen = gen;
-    this.chain = objects;
-    this.chainWseq = wseq;
-    this.lastManifest = m;
-    this.lastUploadAt = m.createdAt;
+  /** The image's logs as objects: the parts uploaded before, and a new one for what each gained. */
+  private async uploadLogs(image: PinnedImage): Promise<LogObject[]> {
+    const out: LogObject[] = [];
+    const kept = new Map<string, LogObject[]>();
+    for (const l of image.logs) {
+      const parts = [...(this.logs.get(l.name) ?? [])];
+      const last = parts[parts.length - 1];
+      const from = last ? last.offset + last.size : 0;
+      // The pin links the file LevelDB appends to: it may have grown since the pin, which
+      // only adds batches after the image's (a torn last record LevelDB's recovery drops).
+      const size = statSync(l.path).size;
+      if (size > from) {
+        const { sha256, body } = await hashFile(l.path, from, size - from, true);
+        const key = `${DATA_PREFIX}${this.run}/${l.name}.${from}`;
+        await this.store.put(key, body!);
+        parts.push({ key, kind: 'log', name: l.name, offset: from, size: size - from, sha256 });
+      }
+      kept.set(l.name, parts);
+      out.push(...parts);
+    }
+    this.logs = kept;
+    return out;
   }
 
   /** Deletes manifests beyond the newest `history`, and objects none of the kept ones names. */
@@ -306,6 +303,5 @@ export class CheckpointUploader {
     await Promise.race([this.uploadNow(), new Promise<void>((r) => (t = setTimeout(r, timeoutMs)))]);
     clearTimeout(t);
     this.stopped = true;
-    this.db.setListener(null);
   }
 }

@@ -28,7 +28,7 @@ async function start(dir: string): Promise<{ storage: StorageEngine; store: Dura
 /** Every LevelDB key (latin1) starting with `prefix`, read with the storage closed. */
 async function keysWithPrefix(dir: string, prefix: string): Promise<string[]> {
   const db = new Db(dir);
-  await db.level.open();
+  await db.open();
   const out: string[] = [];
   const lo = Buffer.from(prefix, 'latin1');
   const hi = Buffer.from(prefix, 'latin1');
@@ -205,7 +205,7 @@ describe('segmented state tables', () => {
     // 439,990 entries were written. What is stored: the dead entries allowed (65,536 beyond
     // twice the ten rows) plus the segments written since the last cleaning could run.
     const db = new Db(dir);
-    await db.level.open();
+    await db.open();
     let stored = 0;
     for await (const [, v] of db.level.iterator({ gte: Buffer.from(`g/${ID}/s`), lt: Buffer.from(`g/${ID}/t`) })) BatchRecord.decode(v, () => stored++);
     await db.level.close();
@@ -226,7 +226,7 @@ describe('segmented state tables', () => {
     await store.commitEpoch(epoch);
     await storage.close();
     const db = new Db(dir);
-    await db.level.open();
+    await db.open();
     const sizes: number[] = [];
     for await (const [, v] of db.level.iterator({ gte: Buffer.from(`g/${ID}/s`), lt: Buffer.from(`g/${ID}/t`) })) sizes.push(v.length);
     await db.level.close();
