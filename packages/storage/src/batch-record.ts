@@ -1,18 +1,15 @@
 /**
- * One LevelDB write batch, encoded once into one buffer in the object store's delta
- * record format (object-store/format.ts: `[u32 nops]` then per op `[u8 1 put | 2 del]
- * [u32 klen][key]([u32 vlen][value])`).
+ * One LevelDB write batch, encoded once into one buffer (`[u32 nops]` then per op
+ * `[u8 1 put | 2 del][u32 klen][key]([u32 vlen][value])`); segments of state store their
+ * rows in the same format (state-store/segments.ts).
  *
- * The same bytes serve both consumers of a batch: LevelDB gets each key and value as a
- * view into the buffer, and the checkpoint uploader journals the buffer itself as the
- * batch's delta record. Before, a checkpoint encoded its rows into one buffer for LevelDB
- * and the uploader then copied every key and value again into a record (with an op object
- * and two views per row in between) — on the seed pipeline, with ~5 state rows per
- * ingested event, that second copy was a measurable share of the checkpoint's cost.
+ * LevelDB gets each key and value as a view into the buffer, so a checkpoint's rows are
+ * encoded once and copied only by LevelDB's native batch. (The checkpoint uploader once
+ * journaled these bytes as its delta records; it now copies LevelDB's files instead.)
  *
  * Ops are added in order and the batch is applied in that order (a later op on the same
- * key wins, as in LevelDB). Once handed to `Db.write` it must not change: the uploader may
- * keep the bytes until its next upload.
+ * key wins, as in LevelDB). Once handed to `Db.write` it must not change until the write
+ * has finished.
  */
 import { ByteWriter, type Row, writeDatum } from '@freshet/common';
 

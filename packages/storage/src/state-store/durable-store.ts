@@ -514,7 +514,7 @@ export class DurableStateStore implements StateStore {
       this.notifyWaiters(epoch);
       return Promise.resolve(); // nothing new: the last checkpoint already describes this state
     }
-    // One record, encoded once: LevelDB and the checkpoint uploader share its bytes. Sized
+    // One record, encoded once: LevelDB takes views of its bytes. Sized
     // from the last one's bytes per key, so that growing it does not copy a busy second's
     // rows: checkpoints come every N barriers, and barriers late under load make some hold
     // several times as many keys as the last (tens of MB, copied in one go to grow).

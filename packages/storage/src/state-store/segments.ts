@@ -12,7 +12,7 @@
  *
  * Layout (keys.ts): `g/<id>/s<epoch, 8 bytes BE>[<part, 4 bytes BE>]` → a segment, in parts
  * of about SEGMENT_PART_BYTES: each a batch record of some of the table's keys
- * (batch-record.ts: the format object-store deltas use). A busy second of a temporal
+ * (batch-record.ts). A busy second of a temporal
  * filter is megabytes, and one LevelDB value of 17 MB took 0.1 s to hand to LevelDB's
  * batch in one native call, a stall no time slicing could split. `g/<id>/w` → the table's
  * low water as of the last checkpoint that wrote the table.
