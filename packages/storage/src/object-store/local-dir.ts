@@ -5,7 +5,7 @@
  * same file system as the file (LevelDB's table files, which never change once written:
  * the default store costs no second copy of them), and a copy elsewhere.
  */
-import { copyFile, link, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readFile, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { ObjectStore } from './api';
 
@@ -85,6 +85,12 @@ export class LocalDirObjectStore implements ObjectStore {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    for (const k of keys) await rm(join(this.root, k), { force: true });
+    const dirs = new Set<string>();
+    for (const k of keys) {
+      await rm(join(this.root, k), { force: true });
+      dirs.add(dirname(join(this.root, k)));
+    }
+    // A directory the deletes emptied goes too (each uploading process has one: data/<run>/).
+    for (const d of dirs) if (d !== this.root) await rmdir(d).catch(() => {});
   }
 }

@@ -243,6 +243,22 @@ describe('checkpoints in a local directory', () => {
     expect(manifests).toEqual(['000000000002.json', '000000000003.json']);
     // Every remaining object is named by a kept manifest (the log's three parts).
     expect(objectFiles(join(storeDir, 'data'))).toHaveLength(3);
+    const runs = () => readdirSync(join(storeDir, 'data'));
+    const [firstRun] = runs();
+    // A restored node uploads as a run of its own; once no kept manifest names the first
+    // run's objects, they go, and so does their directory.
+    const r = await open({ dataDir, objectStore: storeDir, checkpointHistory: 2 });
+    await insert(r, 30, 40);
+    await r.uploadCheckpoint();
+    await insert(r, 40, 50);
+    await r.uploadCheckpoint();
+    await r.close();
+    expect(runs()).toHaveLength(1);
+    expect(runs()[0]).not.toBe(firstRun);
+    rmSync(dataDir, { recursive: true, force: true });
+    const again = await open({ dataDir, objectStore: storeDir });
+    expect(ids(again)).toEqual(range(0, 50));
+    await again.close();
   });
 });
 
