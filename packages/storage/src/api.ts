@@ -57,6 +57,12 @@ export interface ChangeCursor {
 export interface WriteBatch {
   /** Insert or overwrite by primary key. */
   put(tableId: number, row: Row): void;
+  /**
+   * Insert of a row keyed by a `_row_id` just taken from `nextRowId`: no row can have that
+   * key yet, so the commit does not look one up (a lookup into a table of millions of
+   * rows per inserted row, for nothing).
+   */
+  insertGenerated(tableId: number, row: Row): void;
   /** Delete by primary key datums. */
   delete(tableId: number, pk: readonly unknown[]): void;
   /** Catalog/metadata records (JSON-serialisable values); `undefined` deletes. */

@@ -362,7 +362,7 @@ export class Engine implements StorageEngine {
         if (!t || dropped.has(op.tableId)) continue;
         const ov = overlay?.get(op.tableId);
         const prev = ov?.get(op.key);
-        const old = prev !== undefined ? (prev ?? undefined) : t.committedRow(op.key);
+        const old = op.kind === 'put' && op.generated ? undefined : prev !== undefined ? (prev ?? undefined) : t.committedRow(op.key);
         const row = op.kind === 'put' ? (op.row as Row) : undefined;
         if (old === row) continue;
         if (!single) {
@@ -410,7 +410,8 @@ export class Engine implements StorageEngine {
         if (!list) changes.set(item.tableId, (list = []));
         list.push({ old: item.old, row: item.row });
       }
-      if (item.row !== undefined) t.putKey(item.key, item.row, item.packed);
+      // No old row: the key is not in memory (plan looked, or the key is a fresh `_row_id`).
+      if (item.row !== undefined) t.putKey(item.key, item.row, item.packed, item.old === undefined);
       else t.deleteKey(item.key);
     }
     if (changes) this.notify(changes);

@@ -221,9 +221,13 @@ export class MemTable implements TableReader {
     return this.rows.keys();
   }
 
-  /** Stores `row` under `key`; `packed`: its packRow string when the caller has it. */
-  putKey(key: string, row: Row, packed: string = packRow(row)): void {
-    if (!this.rows.has(key)) this.pending.push(key);
+  /**
+   * Stores `row` under `key`; `packed`: its packRow string when the caller has it; `absent`:
+   * the caller knows the key is not in memory (one lookup fewer; if a background load
+   * stored it meanwhile, the key is queued for sorting twice, which the sort tolerates).
+   */
+  putKey(key: string, row: Row, packed: string = packRow(row), absent = !this.rows.has(key)): void {
+    if (absent) this.pending.push(key);
     this.rows.set(key, packed);
   }
 

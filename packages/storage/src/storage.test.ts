@@ -140,6 +140,33 @@ describe.each([
     expect(s.nextRowId(2)).toBe(1n);
   });
 
+  it('inserts rows keyed by generated row ids without looking them up: scans in order, changes with no old row, updates see them', async () => {
+    const ROWS: TableSchema = { types: [T.Int64, T.Varchar], pk: [0] };
+    s.createTable(3, ROWS);
+    const seen: [Row | undefined, Row | undefined][] = [];
+    s.watchTable(3, (changes) => {
+      for (const c of changes) seen.push([c.old, c.row]);
+    });
+    const generated = async (n: number) => {
+      const b = s.newBatch();
+      for (let i = 0; i < n; i++) {
+        const id = s.nextRowId(3);
+        b.insertGenerated(3, [id, `row ${id}`]);
+      }
+      await s.commit(b);
+    };
+    await generated(3);
+    expect([...s.table(3).scan()].map((r) => r[0])).toEqual([1n, 2n, 3n]);
+    // Commits interleaved with scans: each new key is queued for sorting exactly once.
+    await generated(2);
+    await insert(s, 3, [[2n, 'updated']]);
+    await generated(1);
+    expect([...s.table(3).scan()]).toEqual([[1n, 'row 1'], [2n, 'updated'], [3n, 'row 3'], [4n, 'row 4'], [5n, 'row 5'], [6n, 'row 6']]);
+    expect(s.table(3).size).toBe(6);
+    expect(seen.filter(([old]) => old !== undefined)).toEqual([[[2n, 'row 2'], [2n, 'updated']]]);
+    expect(seen).toHaveLength(7);
+  });
+
   it('drops a table with its rows in the same batch as meta changes', async () => {
     s.createTable(1, PEOPLE);
     await insert(s, 1, [[1, 'a', null]]);

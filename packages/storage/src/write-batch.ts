@@ -8,7 +8,8 @@ import type { WriteBatch } from './api';
 import type { MemTable } from './mem-table';
 
 export type BatchOp =
-  | { kind: 'put'; tableId: number; key: string; row: Row }
+  /** `generated`: the key is a fresh `_row_id` (`insertGenerated`), so no row has it. */
+  | { kind: 'put'; tableId: number; key: string; row: Row; generated?: true }
   | { kind: 'delete'; tableId: number; key: string }
   | { kind: 'drop'; tableId: number };
 
@@ -20,11 +21,19 @@ export class Batch implements WriteBatch {
   constructor(private readonly lookup: (tableId: number) => MemTable) {}
 
   put(tableId: number, row: Row): void {
+    this.ops.push({ kind: 'put', tableId, key: this.keyOf(tableId, row), row });
+  }
+
+  insertGenerated(tableId: number, row: Row): void {
+    this.ops.push({ kind: 'put', tableId, key: this.keyOf(tableId, row), row, generated: true });
+  }
+
+  private keyOf(tableId: number, row: Row): string {
     const t = this.lookup(tableId);
     if (row.length !== t.schema.types.length) {
       throw new Error(`storage: row of width ${row.length} put into table ${tableId} of width ${t.schema.types.length}`);
     }
-    this.ops.push({ kind: 'put', tableId, key: t.keyOfRow(row), row });
+    return t.keyOfRow(row);
   }
 
   delete(tableId: number, pk: readonly unknown[]): void {

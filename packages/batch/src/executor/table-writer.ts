@@ -99,7 +99,8 @@ export class TableWriter {
         if (t.onConflict === 'do_update_if_not_null') stored = row.map((v, i) => (v === null ? old[i] : v));
       }
     }
-    this.put(stored);
+    if (t.rowIdColumn >= 0) this.putGenerated(stored);
+    else this.put(stored);
     return stored;
   }
 
@@ -132,5 +133,10 @@ export class TableWriter {
   private put(row: Row): void {
     if (this.pending !== null) this.pending.set(compositeKey(this.pkTypes, this.pkOf(row)), row);
     this.batch.put(this.target.tableId, row);
+  }
+
+  /** Inserts a row keyed by a `_row_id` it was just given. */
+  private putGenerated(row: Row): void {
+    this.batch.insertGenerated(this.target.tableId, row);
   }
 }

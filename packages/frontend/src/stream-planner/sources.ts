@@ -385,8 +385,10 @@ export class ConnectorTables {
         } else {
           const row = f.complete(c.row, 0n);
           if (late !== undefined && late(row)) continue;
-          if (usesRowId) row[pk[0]] = this.storage.nextRowId(id);
-          batch.put(id, row);
+          if (usesRowId) {
+            row[pk[0]] = this.storage.nextRowId(id);
+            batch.insertGenerated(id, row);
+          } else batch.put(id, row);
         }
       }
       batch.putMeta(connectorTableOffsetsKey(id), offsets);
