@@ -151,7 +151,6 @@ export class Db {
         b.writeBigUInt64BE(BigInt(wseq));
         // Numbered at its turn, so numbers follow LevelDB's order. Through the public API,
         // so the batch also counts as non-empty when the record had no ops.
-        rec.put(WSEQ_KEY, b);
         chained.put(WSEQ_KEY, b);
         await chained.write({ sync: true });
         this._wseq = wseq;
@@ -241,14 +240,9 @@ export class Db {
   }
 }
 
-/** Bytes of the sequence-number put `write` adds to every record (batch-record.ts's op layout). */
-const WSEQ_OP_BYTES = 9 + WSEQ_KEY.length + 8;
-
 function recordOf(ops: readonly DbOp[]): BatchRecord {
-  // Room for the ops and for the sequence number put at the batch's turn: sized to the ops
-  // alone, that last put doubled (and copied) every record — a second allocation as big as
-  // the record per DML commit, which counts towards V8's external-memory GC trigger.
-  let size = 4 + WSEQ_OP_BYTES;
+  // Sized to the ops: growing the buffer would copy the record (batch-record.ts's op layout).
+  let size = 4;
   for (const op of ops) size += 9 + op.key.length + (op.type === 'put' ? op.value.length : 0);
   const rec = new BatchRecord(size);
   for (const op of ops) {
