@@ -26,11 +26,16 @@ const bool = (name: string) => (v: string) => {
   throw new SqlError(SqlState.InvalidParameterValue, `parameter "${name}" requires a Boolean value`);
 };
 
-const int = (name: string, min: number, max: number) => (v: string) => {
+/** `v` as a safe integer, or null. Number('') is 0: an empty value would otherwise pass as zero. */
+function parseInteger(v: string): number | null {
   const s = v.trim();
-  // Number('') is 0: an empty value would otherwise pass as zero.
   const n = s === '' ? NaN : Number(s);
-  if (!Number.isInteger(n) || n < min || n > max)
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+const int = (name: string, min: number, max: number) => (v: string) => {
+  const n = parseInteger(v);
+  if (n === null || n < min || n > max)
     throw new SqlError(SqlState.InvalidParameterValue, `invalid value for parameter "${name}": "${v}"`);
   return String(n);
 };
@@ -58,10 +63,8 @@ export const rateLimit = (name: string) => (v: string) => {
  * number, 'default' was NaN, and a source limited by NaN never emitted a row).
  */
 export function rowsPerSecondOption(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const s = v.trim();
-  const n = s === '' ? NaN : Number(s);
-  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  const n = v === undefined ? null : parseInteger(v);
+  return n !== null && n >= 0 ? n : undefined;
 }
 
 const parallelism = (name: string) => (v: string) => {

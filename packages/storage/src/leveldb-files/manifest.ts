@@ -5,6 +5,7 @@
  * table files — what a copy of the database must hold — and one edit listing that set is
  * all a restored database's MANIFEST needs.
  */
+import { ByteReader, ByteWriter } from '@freshet/common';
 import { readLogRecords, writeLogRecords } from './log-format';
 
 const COMPARATOR = 1;
@@ -39,38 +40,6 @@ export interface LevelVersion {
   readonly tables: readonly TableFile[];
 }
 
-class Reader {
-  at = 0;
-  constructor(private readonly b: Buffer) {}
-  get done(): boolean {
-    return this.at >= this.b.length;
-  }
-  varint(): number {
-    let v = 0;
-    let mul = 1;
-    for (;;) {
-      if (this.at >= this.b.length) throw new Error('version edit is truncated');
-      const byte = this.b[this.at++];
-      v += (byte & 0x7f) * mul;
-      if (byte < 0x80) return v;
-      mul *= 128;
-      if (mul > 2 ** 63) throw new Error('version edit has an overlong varint');
-    }
-  }
-  bytes(): Buffer {
-    const n = this.varint();
-    if (this.at + n > this.b.length) throw new Error('version edit is truncated');
-    const out = this.b.subarray(this.at, this.at + n);
-    this.at += n;
-    return out;
-  }
-  level(): number {
-    const l = this.varint();
-    if (l >= LEVELS) throw new Error(`version edit names level ${l}`);
-    return l;
-  }
-}
-
 /** Applies version edits one by one, as LevelDB replays its MANIFEST (VersionSet::Recover). */
 export class VersionBuilder {
   private comparator: string | null = null;
@@ -81,40 +50,46 @@ export class VersionBuilder {
   private readonly live: Map<number, TableFile>[] = Array.from({ length: LEVELS }, () => new Map());
 
   apply(edit: Buffer): void {
-    const r = new Reader(edit);
+    // Varints are LEB128, as common's codec writes them; lengths prefix byte strings.
+    const r = new ByteReader(edit);
+    const bytes = () => Buffer.from(r.bytes(r.uvarint()));
+    const level = () => {
+      const l = r.uvarint();
+      if (l >= LEVELS) throw new Error(`version edit names level ${l}`);
+      return l;
+    };
     const added: TableFile[] = [];
     while (!r.done) {
-      const tag = r.varint();
+      const tag = r.uvarint();
       switch (tag) {
         case COMPARATOR:
-          this.comparator = r.bytes().toString('latin1');
+          this.comparator = bytes().toString('latin1');
           break;
         case LOG_NUMBER:
-          this.logNumber = r.varint();
+          this.logNumber = r.uvarint();
           break;
         case PREV_LOG_NUMBER:
-          this.prevLogNumber = r.varint();
+          this.prevLogNumber = r.uvarint();
           break;
         case NEXT_FILE_NUMBER:
-          this.nextFileNumber = r.varint();
+          this.nextFileNumber = r.uvarint();
           break;
         case LAST_SEQUENCE:
-          this.lastSequence = r.varint();
+          this.lastSequence = r.uvarint();
           break;
         case COMPACT_POINTER:
-          r.level();
-          r.bytes();
+          level();
+          bytes();
           break;
         case DELETED_FILE: {
-          const level = r.level();
-          this.live[level].delete(r.varint());
+          this.live[level()].delete(r.uvarint());
           break;
         }
         case NEW_FILE: {
-          const level = r.level();
-          const number = r.varint();
-          const size = r.varint();
-          added.push({ level, number, size, smallest: Buffer.from(r.bytes()), largest: Buffer.from(r.bytes()) });
+          const l = level();
+          const number = r.uvarint();
+          const size = r.uvarint();
+          added.push({ level: l, number, size, smallest: bytes(), largest: bytes() });
           break;
         }
         default:
@@ -143,48 +118,33 @@ export function replayManifest(manifest: Buffer): LevelVersion {
   return b.version();
 }
 
-class Writer {
-  private readonly parts: Buffer[] = [];
-  varint(v: number): void {
-    const out: number[] = [];
-    while (v >= 128) {
-      out.push((v % 128) | 0x80);
-      v = Math.floor(v / 128);
-    }
-    out.push(v);
-    this.parts.push(Buffer.from(out));
-  }
-  bytes(b: Buffer): void {
-    this.varint(b.length);
-    this.parts.push(b);
-  }
-  finish(): Buffer {
-    return Buffer.concat(this.parts);
-  }
-}
-
 /** A MANIFEST holding `version` as one edit, as LevelDB writes a new one when it opens. */
 export function writeManifest(version: LevelVersion): Buffer {
-  const w = new Writer();
-  w.varint(COMPARATOR);
-  w.bytes(Buffer.from(version.comparator, 'latin1'));
-  w.varint(LOG_NUMBER);
-  w.varint(version.logNumber);
-  w.varint(PREV_LOG_NUMBER);
-  w.varint(version.prevLogNumber);
-  w.varint(NEXT_FILE_NUMBER);
-  w.varint(version.nextFileNumber);
-  w.varint(LAST_SEQUENCE);
-  w.varint(version.lastSequence);
-  for (const f of version.tables) {
-    w.varint(NEW_FILE);
-    w.varint(f.level);
-    w.varint(f.number);
-    w.varint(f.size);
-    w.bytes(f.smallest);
-    w.bytes(f.largest);
+  const w = new ByteWriter();
+  const bytes = (b: Buffer) => {
+    w.uvarint(b.length);
+    w.bytes(b);
+  };
+  w.uvarint(COMPARATOR);
+  bytes(Buffer.from(version.comparator, 'latin1'));
+  for (const [tag, n] of [
+    [LOG_NUMBER, version.logNumber],
+    [PREV_LOG_NUMBER, version.prevLogNumber],
+    [NEXT_FILE_NUMBER, version.nextFileNumber],
+    [LAST_SEQUENCE, version.lastSequence],
+  ]) {
+    w.uvarint(tag);
+    w.uvarint(n);
   }
-  return writeLogRecords([w.finish()]);
+  for (const f of version.tables) {
+    w.uvarint(NEW_FILE);
+    w.uvarint(f.level);
+    w.uvarint(f.number);
+    w.uvarint(f.size);
+    bytes(f.smallest);
+    bytes(f.largest);
+  }
+  return writeLogRecords([w.toBuffer()]);
 }
 
 /** LevelDB's file names (db/filename.cc). */

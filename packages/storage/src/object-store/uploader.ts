@@ -52,7 +52,10 @@ export interface UploadStatus {
   readonly lastManifest: Manifest | null;
   readonly lastUploadAt: number | null;
   readonly lastError: string | null;
-  /** Bytes of batches written locally since the image last uploaded. */
+  /**
+   * Bytes of batches written locally since the image last uploaded (0 once the store holds
+   * the local data; at least 1 while it lags, also by batches a previous process wrote).
+   */
   readonly pendingBytes: number;
 }
 
