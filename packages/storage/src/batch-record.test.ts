@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeRow } from '@freshet/common';
+import { bufferPool, encodeRow } from '@freshet/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BatchRecord } from './batch-record';
 import { Db, type DbOp, WSEQ_KEY } from './db';
@@ -63,6 +63,33 @@ describe('BatchRecord', () => {
     expect(perSlice).toEqual([3, 3, 3, 1]);
   });
 
+  it('a pooled record gives its buffer back at recycle, and is left empty and usable', () => {
+    const rec = BatchRecord.pooled(100);
+    rec.put(Buffer.from('k'), Buffer.alloc(50, 1));
+    const idle = bufferPool.idle.buffers;
+    rec.recycle();
+    expect(bufferPool.idle.buffers).toBe(idle + 1);
+    expect(rec.length).toBe(0);
+    // The buffer given back is the next borrower's: writing to the old record must not touch it.
+    const lent = bufferPool.take(100);
+    lent.fill(0xaa);
+    rec.put(Buffer.from('again'), Buffer.alloc(300, 2));
+    expect(lent.every((b) => b === 0xaa)).toBe(true);
+    expect(text(decoded(rec.bytes()))).toEqual([`put again=${'02'.repeat(300)}`]);
+    rec.recycle(); // no longer the pool's: nothing is given back
+    expect(bufferPool.idle.buffers).toBe(idle);
+  });
+
+  it('clear removes every op and keeps the record usable', () => {
+    const rec = new BatchRecord(16);
+    rec.put(Buffer.from('a'), Buffer.from('1'));
+    rec.clear();
+    expect(rec.length).toBe(0);
+    expect(rec.putBytes).toBe(0);
+    rec.del(Buffer.from('b'));
+    expect(text(decoded(rec.bytes()))).toEqual(['del b']);
+  });
+
   it('appends another record after its own ops', () => {
     const a = new BatchRecord();
     a.del(Buffer.from('x'));
@@ -93,6 +120,30 @@ describe('Db.write with a record', () => {
     expect(db.wseq).toBe(2);
     expect((await db.level.get(WSEQ_KEY))?.readBigUInt64BE(0)).toBe(2n);
     expect(db.writtenBytes).toBeGreaterThan(rec.byteLength);
+    await db.close();
+  });
+
+  it('recycles pooled records once written, and no batch sees another reuse its buffer', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'freshet-batch-'));
+    const db = new Db(dir);
+    await db.open();
+    // Many writes in flight at once, each from the pool, with contents of its own: a buffer
+    // lent again before LevelDB had its batch would show up as another batch's bytes.
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 200; i++) {
+      const rec = BatchRecord.pooled(64);
+      for (let j = 0; j < 20; j++) rec.putRow(Buffer.from('s/9/'), `r${i}/${j}`, [BigInt(i), `value ${i}.${j}`.repeat(1 + (i % 7))]);
+      writes.push(db.write(rec, { mayBeOvertaken: i % 3 === 0 }));
+      expect(rec.length).toBe(20); // recycled only once written
+    }
+    await Promise.all(writes);
+    expect(bufferPool.idle.buffers).toBeGreaterThan(0);
+    for (let i = 0; i < 200; i++) {
+      for (let j = 0; j < 20; j++) {
+        const v = await db.level.get(Buffer.from(`s/9/r${i}/${j}`));
+        expect(v?.equals(encodeRow([BigInt(i), `value ${i}.${j}`.repeat(1 + (i % 7))]))).toBe(true);
+      }
+    }
     await db.close();
   });
 });

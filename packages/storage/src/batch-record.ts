@@ -11,7 +11,7 @@
  * key wins, as in LevelDB). Once handed to `Db.write` it must not change until the write
  * has finished.
  */
-import { ByteWriter, type Row, writeDatum } from '@freshet/common';
+import { ByteWriter, type Row, bufferPool, writeRow } from '@freshet/common';
 
 const PUT = 1;
 const DEL = 2;
@@ -52,10 +52,42 @@ export class BatchRecord {
   private readonly marks: number[] = [];
   /** Bytes of the keys and values put (the checkpoint statistics). */
   putBytes = 0;
+  /** The buffer is the pool's (`pooled`), to be given back by `recycle`. */
+  private borrowed = false;
 
-  constructor(initialBytes = 1 << 12) {
-    this.w = new ByteWriter(Math.max(16, initialBytes));
+  /** `initial`: a size in bytes, or a buffer to encode into (the record owns it from then on). */
+  constructor(initial: number | Buffer = 1 << 12, pooled = false) {
+    this.w = new ByteWriter(typeof initial === 'number' ? Math.max(16, initial) : initial, pooled ? bufferPool : undefined);
     this.w.len = 4; // the op count, filled in by `bytes()`
+    this.borrowed = pooled;
+  }
+
+  /**
+   * A record encoded into a buffer of at least `minBytes` lent by the buffer pool, which
+   * gets it back at `recycle` (`Db.write` recycles the records it writes, once written). A
+   * record that outgrows it borrows a bigger one and gives the first back.
+   */
+  static pooled(minBytes: number): BatchRecord {
+    return new BatchRecord(bufferPool.take(Math.max(16, minBytes)), true);
+  }
+
+  /**
+   * Empties a pooled record and gives its buffer back to the pool; no view of its bytes may
+   * be used after this. A record not from the pool is left as it is. The record stays
+   * usable, as an empty one that allocates a buffer of its own at its next op.
+   */
+  recycle(): void {
+    if (!this.borrowed) return;
+    this.borrowed = false;
+    bufferPool.give(this.w.detach());
+    this.clear();
+  }
+
+  /** Removes every op, keeping the buffer (a segment part's record reused for the next part). */
+  clear(): void {
+    this.w.reset().len = 4;
+    this.marks.length = 0;
+    this.putBytes = 0;
   }
 
   /** Number of ops. */
@@ -88,9 +120,10 @@ export class BatchRecord {
 
   /**
    * A put of `row` (null: a delete) under `prefix` + the latin1 bytes of `key` — how the
-   * state store writes its rows, encoded in place (the value bytes are `encodeRow`'s).
+   * state store and the table log write their rows, encoded in place (the value bytes are
+   * `encodeRow`'s; a packed row's are its characters).
    */
-  putRow(prefix: Uint8Array, key: string, row: Row | null): void {
+  putRow(prefix: Uint8Array, key: string, row: Row | string | null): void {
     const w = this.w;
     const keyStart = this.head(row === null ? DEL : PUT, prefix.length + key.length);
     w.bytes(prefix);
@@ -104,15 +137,7 @@ export class BatchRecord {
     w.ensure(4);
     w.len += 4;
     const valueStart = w.len;
-    if (typeof row === 'string') {
-      // A packed row (packRow): already the value encoding, as one-byte characters.
-      const packed: string = row;
-      w.ensure(packed.length);
-      w.len += w.buf.write(packed, w.len, 'latin1');
-    } else {
-      w.uvarint(row.length);
-      for (let i = 0; i < row.length; i++) writeDatum(w, row[i] ?? null);
-    }
+    writeRow(w, row);
     w.buf.writeUInt32BE(w.len - valueStart, valueStart - 4);
     this.marks.push(keyStart, p, w.len);
     this.putBytes += p - keyStart + (w.len - valueStart);

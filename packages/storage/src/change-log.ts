@@ -7,10 +7,10 @@
  * it covers in its own batch, so the log holds only what the next recovery might replay.
  *
  * Record value: repeated [u32 tableId][u32 oldLen | NONE][old row][u32 newLen | NONE][new row],
- * rows in the value codec (codec/value.ts). New-row bytes are the same buffer the table
- * write stores, so logging costs one copy of the changed bytes, not a second encoding.
+ * rows in the value codec (codec/value.ts). A packed new row (the table's own bytes) is
+ * copied, not encoded again.
  */
-import { type Row, decodeRow } from '@freshet/common';
+import { ByteWriter, type Row, decodeRow, writeRow } from '@freshet/common';
 import type { RowChange } from './api';
 
 const NONE = 0xffffffff;
@@ -27,31 +27,53 @@ export function changeLogSeq(key: Buffer): number {
   return Number(key.readBigUInt64BE(2));
 }
 
-/** One logged change, rows already encoded (null: absent). */
-export interface EncodedChange {
-  readonly tableId: number;
-  readonly old: Buffer | null;
-  readonly row: Buffer | null;
-}
+/**
+ * Encodes one record's value, change by change, rows encoded in place. One writer is reused
+ * for every record: its bytes are copied into the batch the record goes in (`bytes` is a
+ * view, valid until the next `reset`).
+ */
+export class ChangeLogWriter {
+  private readonly w = new ByteWriter(1 << 16);
+  private changes = 0;
 
-export function encodeChanges(changes: readonly EncodedChange[]): Buffer {
-  let size = 0;
-  for (const c of changes) size += 12 + (c.old?.length ?? 0) + (c.row?.length ?? 0);
-  const out = Buffer.allocUnsafe(size);
-  let p = 0;
-  for (const c of changes) {
-    p = out.writeUInt32BE(c.tableId, p);
-    p = putBytes(out, p, c.old);
-    p = putBytes(out, p, c.row);
+  reset(): this {
+    this.w.reset();
+    this.changes = 0;
+    return this;
   }
-  return out;
-}
 
-function putBytes(out: Buffer, p: number, b: Buffer | null): number {
-  if (b === null) return out.writeUInt32BE(NONE, p);
-  p = out.writeUInt32BE(b.length, p);
-  b.copy(out, p);
-  return p + b.length;
+  /** Changes added since the last reset. */
+  get length(): number {
+    return this.changes;
+  }
+
+  /** One change: `row` may be packed (`packRow`); undefined is an absent row. */
+  add(tableId: number, old: Row | undefined, row: Row | string | undefined): void {
+    const w = this.w;
+    w.ensure(4);
+    w.len = w.buf.writeUInt32BE(tableId, w.len);
+    this.putRow(old);
+    this.putRow(row);
+    this.changes++;
+  }
+
+  bytes(): Buffer {
+    return this.w.buf.subarray(0, this.w.len);
+  }
+
+  private putRow(row: Row | string | undefined): void {
+    const w = this.w;
+    w.ensure(4);
+    if (row === undefined) {
+      w.len = w.buf.writeUInt32BE(NONE, w.len);
+      return;
+    }
+    // The length is known once the row is encoded: reserved, then filled in.
+    const at = w.len;
+    w.len += 4;
+    writeRow(w, row);
+    w.buf.writeUInt32BE(w.len - at - 4, at);
+  }
 }
 
 /** The record's changes grouped by table, each table's in the order they were made. */

@@ -132,7 +132,9 @@ export class Db {
   /**
    * Writes `batch` as one atomic, fsynced batch after every batch issued before it (and,
    * unless `opts.mayBeOvertaken`, before every batch issued after it). An op array is
-   * encoded into a record first; a `BatchRecord` is written as it is.
+   * encoded into a record first; a `BatchRecord` is written as it is, and recycled once
+   * written or failed (`BatchRecord.recycle`: a pooled record's buffer goes back to the
+   * pool, so the caller must not use the record after this call).
    */
   write(batch: BatchRecord | readonly DbOp[], opts: WriteOptions = {}): Promise<void> {
     const rec = batch instanceof BatchRecord ? batch : recordOf(batch);
@@ -161,6 +163,7 @@ export class Db {
         // for a 1M-key MV's checkpoint). Flushed in LevelDB's background thread.
         if (bytes > FLUSH_AFTER_BYTES) void this.flushMemtable();
       } finally {
+        rec.recycle();
         if (--this.inFlight === 0) {
           const w = this.idleWaiters;
           this.idleWaiters = [];
@@ -244,7 +247,7 @@ function recordOf(ops: readonly DbOp[]): BatchRecord {
   // Sized to the ops: growing the buffer would copy the record (batch-record.ts's op layout).
   let size = 4;
   for (const op of ops) size += 9 + op.key.length + (op.type === 'put' ? op.value.length : 0);
-  const rec = new BatchRecord(size);
+  const rec = BatchRecord.pooled(size);
   for (const op of ops) {
     if (op.type === 'put') rec.put(op.key, op.value);
     else rec.del(op.key);

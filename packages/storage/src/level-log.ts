@@ -22,7 +22,8 @@
  * durable state store). Both are skipped: the ranges around them are read.
  */
 import { type Row, decodeRow, encodeRow } from '@freshet/common';
-import { changeLogKey, changeLogSeq, type EncodedChange, encodeChanges } from './change-log';
+import { BatchRecord } from './batch-record';
+import { ChangeLogWriter, changeLogKey, changeLogSeq } from './change-log';
 import { Db, type DbOp, type LevelMemoryOptions } from './db';
 import {
   type CheckpointRecord,
@@ -90,6 +91,10 @@ const AFTER_TABLE_ROWS = rangeEnd(TABLE_ROWS);
 
 export class LevelLog {
   readonly db: Db;
+  /** Bytes of the last batch written: the next one's record starts that big. */
+  private lastWriteBytes = 1 << 12;
+  /** The change-log record's encoder, reused by every write (its bytes are copied into the batch). */
+  private readonly changeLog = new ChangeLogWriter();
 
   constructor(
     readonly dataDir: string,
@@ -232,15 +237,19 @@ export class LevelLog {
     }
   }
 
-  /** Writes a commit group as one atomic, fsynced LevelDB batch. */
+  /**
+   * Writes a commit group as one atomic, fsynced LevelDB batch. Rows are encoded straight
+   * into one pooled record (buffer-pool.ts), the change-log record's rows too: a Buffer per
+   * key and value, copied again into the record, was most of the Buffer bytes DML made.
+   */
   async write(group: GroupWrite): Promise<void> {
-    const ops: DbOp[] = [];
+    const rec = BatchRecord.pooled(this.lastWriteBytes);
     for (const [id, v] of group.counters) {
       const b = Buffer.allocUnsafe(8);
       b.writeBigInt64BE(v);
-      ops.push({ type: 'put', key: counterKey(id), value: b });
+      rec.put(counterKey(id), b);
     }
-    const logged: EncodedChange[] = [];
+    const log = group.seq > 0 ? this.changeLog.reset() : null;
     const items = group.items;
     // `t/<tableId>/` of the table the last item wrote (a group is mostly runs of one table).
     let prefixId = -1;
@@ -252,15 +261,9 @@ export class LevelLog {
           prefixId = item.tableId;
           prefix = rowKeyPrefix(prefixId);
         }
-        const key = prefixedKey(prefix, item.key);
-        let value: Buffer | null = null;
-        if (item.row !== undefined) {
-          value = item.packed !== undefined ? Buffer.from(item.packed, 'latin1') : encodeRow(item.row);
-          ops.push({ type: 'put', key, value });
-        } else {
-          ops.push({ type: 'del', key });
-        }
-        if (group.seq > 0) logged.push({ tableId: item.tableId, old: item.old === undefined ? null : encodeRow(item.old), row: value });
+        const row = item.packed ?? item.row;
+        rec.putRow(prefix, item.key, row ?? null);
+        log?.add(item.tableId, item.old, row);
       } else {
         // The committed keys, and the keys written earlier in this group (not in memory
         // yet; found by a scan back, since drops are rare and a key set per write is not free).
@@ -272,18 +275,22 @@ export class LevelLog {
           if (prev.row !== undefined) seen.add(prev.key);
         }
         const p = rowKeyPrefix(item.tableId);
-        for (const k of seen) ops.push({ type: 'del', key: prefixedKey(p, k) });
-        ops.push({ type: 'del', key: counterKey(item.tableId) });
+        for (const k of seen) rec.del(prefixedKey(p, k));
+        rec.del(counterKey(item.tableId));
       }
     }
     for (const [k, v] of group.meta) {
       const key = Buffer.from(`m/${k}`, 'utf8');
-      if (v === undefined) ops.push({ type: 'del', key });
-      else ops.push({ type: 'put', key, value: Buffer.from(JSON.stringify(v), 'utf8') });
+      if (v === undefined) rec.del(key);
+      else rec.put(key, Buffer.from(JSON.stringify(v), 'utf8'));
     }
-    if (logged.length > 0) ops.push({ type: 'put', key: changeLogKey(group.seq), value: encodeChanges(logged) });
-    if (ops.length === 0) return;
-    await this.db.write(ops);
+    if (log !== null && log.length > 0) rec.put(changeLogKey(group.seq), log.bytes());
+    if (rec.length === 0) {
+      rec.recycle();
+      return;
+    }
+    this.lastWriteBytes = rec.byteLength;
+    await this.db.write(rec);
   }
 
   /**

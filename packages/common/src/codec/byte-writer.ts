@@ -1,3 +1,8 @@
+import type { BufferPool } from './buffer-pool';
+
+/** What a writer holds once its buffer is detached. */
+const EMPTY = Buffer.alloc(0);
+
 /**
  * A growable byte buffer for the key and value codecs. Encoders write into one shared
  * scratch writer and copy the finished bytes out once, so encoding a row allocates a
@@ -8,8 +13,16 @@ export class ByteWriter {
   len = 0;
   private readonly view: { dv: DataView };
 
-  constructor(initial = 256) {
-    this.buf = Buffer.allocUnsafe(initial);
+  /**
+   * `initial`: a size, or a buffer to write into (the writer owns it from then on). With a
+   * `pool`, a bigger buffer is borrowed from it when the writer grows, and the outgrown one
+   * given back at once: no view of the written bytes may be kept across a later write.
+   */
+  constructor(
+    initial: number | Buffer = 256,
+    private readonly pool?: BufferPool,
+  ) {
+    this.buf = typeof initial === 'number' ? Buffer.allocUnsafe(initial) : initial;
     this.view = { dv: new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength) };
   }
 
@@ -18,13 +31,26 @@ export class ByteWriter {
     return this;
   }
 
+  /**
+   * Hands the buffer over to the caller and leaves the writer empty, with no buffer of its
+   * own: a later write allocates a new one, and never touches the buffer handed over.
+   */
+  detach(): Buffer {
+    const b = this.buf;
+    this.buf = EMPTY;
+    this.view.dv = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0);
+    this.len = 0;
+    return b;
+  }
+
   ensure(n: number): void {
     const need = this.len + n;
     if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    let size = Math.max(16, this.buf.length * 2);
     while (size < need) size *= 2;
-    const next = Buffer.allocUnsafe(size);
+    const next = this.pool ? this.pool.take(size) : Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.len);
+    this.pool?.give(this.buf);
     this.buf = next;
     this.view.dv = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }

@@ -58,9 +58,22 @@ const scratch = new ByteWriter(1024);
 
 export function encodeRow(row: readonly Datum[]): Buffer {
   const w = scratch.reset();
+  writeRow(w, row);
+  return w.toBuffer();
+}
+
+/**
+ * Appends the value encoding of `row` to `w`: a row, or a packed row (`packRow`), whose
+ * one-byte characters already are those bytes.
+ */
+export function writeRow(w: ByteWriter, row: readonly Datum[] | string): void {
+  if (typeof row === 'string') {
+    w.ensure(row.length);
+    w.len += w.buf.write(row, w.len, 'latin1');
+    return;
+  }
   w.uvarint(row.length);
   for (let i = 0; i < row.length; i++) writeDatum(w, row[i] ?? null);
-  return w.toBuffer();
 }
 
 /**
@@ -71,8 +84,7 @@ export function encodeRow(row: readonly Datum[]): Buffer {
  */
 export function packRow(row: readonly Datum[]): string {
   const w = scratch.reset();
-  w.uvarint(row.length);
-  for (let i = 0; i < row.length; i++) writeDatum(w, row[i] ?? null);
+  writeRow(w, row);
   return w.buf.toString('latin1', 0, w.len);
 }
 

@@ -18,6 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { bufferPool } from '@freshet/common';
 import type { LevelVersion } from '../leveldb-files/manifest';
 
 export const MANIFEST_PREFIX = 'manifests/';
@@ -79,35 +80,37 @@ const HASH_SLICE_BYTES = 1 << 20;
 /**
  * The SHA-256 of `length` bytes of the file at `path` from `offset` (to its end if
  * `length` is omitted), read and hashed a slice per turn of the event loop: a table file
- * is megabytes, and no single piece of the work may hold the engine's thread. With `keep`
- * (and a `length`), the bytes are returned too.
+ * is megabytes, and no single piece of the work may hold the engine's thread. With `into`
+ * (at least `length` bytes long), the bytes are read into it and returned as `body`, a view
+ * of it; without, they are read a slice at a time into a buffer lent by the pool.
  */
 export async function hashFile(
   path: string,
   offset = 0,
   length = Infinity,
-  keep = false,
+  into?: Buffer,
 ): Promise<{ size: number; sha256: string; body: Buffer | null }> {
+  if (into !== undefined && into.length < length) throw new Error(`hashFile: a buffer of ${into.length} bytes cannot hold ${length}`);
   const h = createHash('sha256');
   const f = await open(path, 'r');
-  const body = keep ? Buffer.allocUnsafe(length) : null;
-  const slice = body ? null : Buffer.allocUnsafeSlow(HASH_SLICE_BYTES);
+  const slice = into ?? bufferPool.take(HASH_SLICE_BYTES);
   let size = 0;
   try {
     while (size < length) {
       const n = Math.min(HASH_SLICE_BYTES, length - size);
-      const into = body ?? slice!;
-      const at = body ? size : 0;
-      const { bytesRead } = await f.read(into, at, n, offset + size);
+      const at = into ? size : 0;
+      const { bytesRead } = await f.read(slice, at, n, offset + size);
       if (bytesRead === 0) break;
-      h.update(into.subarray(at, at + bytesRead));
+      h.update(slice.subarray(at, at + bytesRead));
       size += bytesRead;
     }
   } finally {
     await f.close();
+    // Hashing copies what it reads: nothing holds the slice now.
+    if (into === undefined) bufferPool.give(slice);
   }
-  if (body && size < length) throw new Error(`${path} is shorter than ${offset + length} bytes`);
-  return { size, sha256: h.digest('hex'), body };
+  if (into && size < length) throw new Error(`${path} is shorter than ${offset + length} bytes`);
+  return { size, sha256: h.digest('hex'), body: into ? into.subarray(0, size) : null };
 }
 
 /** Checks an object against its manifest entry; returns the reason it is unusable, or null. */

@@ -351,10 +351,14 @@ describe('checkpoints in S3 (s3rver)', () => {
     expect(whole).toEqual({ size: bytes.length, sha256: sha256(bytes), body: null });
     // One read per MiB: in one go, the loop would not have turned at all.
     expect(turns).toBeGreaterThanOrEqual(5);
-    const part = await hashFile(file, 1000, (2 << 20) + 3, true);
+    // Read into a caller's buffer longer than the part: the body is a view of its start.
+    const into = Buffer.alloc((3 << 20) + 7, 0xee);
+    const part = await hashFile(file, 1000, (2 << 20) + 3, into);
     expect(part.body!.equals(bytes.subarray(1000, 1000 + (2 << 20) + 3))).toBe(true);
+    expect(part.body!.buffer).toBe(into.buffer);
     expect(part.sha256).toBe(sha256(part.body!));
-    await expect(hashFile(file, bytes.length - 10, 20, true)).rejects.toThrow(/shorter than/);
+    await expect(hashFile(file, bytes.length - 10, 20, Buffer.alloc(20))).rejects.toThrow(/shorter than/);
+    await expect(hashFile(file, 0, 20, Buffer.alloc(19))).rejects.toThrow(/cannot hold/);
   });
 
   it('local directory store lists nothing for an empty root', async () => {

@@ -22,6 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { bufferPool } from '@freshet/common';
 import type { Db } from '../db';
 import { LiveLevelFiles, type PinnedImage } from '../leveldb-files/live-files';
 import type { TableFile } from '../leveldb-files/manifest';
@@ -240,9 +241,12 @@ export class CheckpointUploader {
       // only adds batches after the image's (a torn last record LevelDB's recovery drops).
       const size = statSync(l.path).size;
       if (size > from) {
-        const { sha256, body } = await hashFile(l.path, from, size - from, true);
+        const buf = bufferPool.take(size - from);
+        const { sha256, body } = await hashFile(l.path, from, size - from, buf);
         const key = `${DATA_PREFIX}${this.run}/${l.name}.${from}`;
         await this.store.put(key, body!);
+        // Given back only once stored: a failed request might still be sending it.
+        bufferPool.give(buf);
         parts.push({ key, kind: 'log', name: l.name, offset: from, size: size - from, sha256 });
       }
       kept.set(l.name, parts);

@@ -521,7 +521,9 @@ export class DurableStateStore implements StateStore {
     let takenKeys = 0;
     for (const p of taken) takenKeys += p.keys.length;
     const bytesPerKey = this.lastRecordKeys > 0 ? this.lastRecordBytes / this.lastRecordKeys : 0;
-    const rec = new BatchRecord(Math.max(1 << 16, Math.ceil(Math.max(this.lastRecordBytes, bytesPerKey * takenKeys) * 1.25)));
+    // From the buffer pool (buffer-pool.ts): a new record of megabytes every second, promoted
+    // while LevelDB writes it, started most of the heap's full collections.
+    const rec = BatchRecord.pooled(Math.max(1 << 16, Math.ceil(Math.max(this.lastRecordBytes, bytesPerKey * takenKeys) * 1.25)));
     // Drops first: a table dropped and created again (an MV rebuilt at recovery) keeps its id.
     const drops = [...this.drops];
     this.drops.clear();
@@ -597,6 +599,7 @@ export class DurableStateStore implements StateStore {
         const first = new BatchRecord();
         for (const keys of lists) for (const key of keys) first.del(key);
         first.append(rec);
+        rec.recycle();
         return this.db.write(first, { mayBeOvertaken: true });
       });
     });

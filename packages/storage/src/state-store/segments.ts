@@ -174,30 +174,36 @@ export const SEGMENT_PART_BYTES = 256 << 10;
  */
 export async function encodeSegment(rec: BatchRecord, epoch: number, w: SegmentWrite, yieldIfDue: () => Promise<void> | null): Promise<SegmentInfo[]> {
   const partInitialBytes = Math.min(SEGMENT_PART_BYTES + (SEGMENT_PART_BYTES >> 2), Math.max(1 << 12, w.keys.length * 48));
-  let seg = new BatchRecord(partInitialBytes);
+  // One record for every part: `rec.put` copies a closed part's bytes, so it is cleared and
+  // reused, and its buffer is the pool's (buffer-pool.ts says why Buffers are reused).
+  const seg = BatchRecord.pooled(partInitialBytes);
   let parts = 0;
   let entries = 0;
   const closePart = () => {
     rec.put(segmentKey(w.tableId, epoch, parts++), seg.bytes());
     entries += seg.length;
-    seg = new BatchRecord(partInitialBytes);
+    seg.clear();
   };
   const lw = w.lowWater;
   let maxKey = '';
-  for (let i = 0; i < w.keys.length; i++) {
-    const key = w.keys[i];
-    const row = w.rows[i];
-    // Below the low water a delete needs no tombstone: recovery drops those keys anyway.
-    if (row === null && lw !== undefined && key < lw) continue;
-    seg.putRow(EMPTY, key, row);
-    if (key > maxKey) maxKey = key;
-    if (seg.byteLength >= SEGMENT_PART_BYTES) closePart();
-    if (i % CHECK_EVERY === CHECK_EVERY - 1) {
-      const y = yieldIfDue();
-      if (y !== null) await y;
+  try {
+    for (let i = 0; i < w.keys.length; i++) {
+      const key = w.keys[i];
+      const row = w.rows[i];
+      // Below the low water a delete needs no tombstone: recovery drops those keys anyway.
+      if (row === null && lw !== undefined && key < lw) continue;
+      seg.putRow(EMPTY, key, row);
+      if (key > maxKey) maxKey = key;
+      if (seg.byteLength >= SEGMENT_PART_BYTES) closePart();
+      if (i % CHECK_EVERY === CHECK_EVERY - 1) {
+        const y = yieldIfDue();
+        if (y !== null) await y;
+      }
     }
+    if (seg.length > 0) closePart();
+  } finally {
+    seg.recycle();
   }
-  if (seg.length > 0) closePart();
   const kept: SegmentInfo[] = [];
   for (const s of w.state.segments) {
     if (w.cleans.includes(s.epoch) || (lw !== undefined && s.maxKey < lw)) deleteSegment(rec, w.tableId, s);

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { BufferPool } from './buffer-pool';
+import { ByteWriter } from './byte-writer';
+import { decodeRow, encodeRow, packRow, writeRow } from './value';
+
+describe('BufferPool', () => {
+  it('lends new buffers in powers of two, at least 4 KiB', () => {
+    const pool = new BufferPool();
+    expect(pool.take(1).length).toBe(4096);
+    expect(pool.take(4097).length).toBe(8192);
+    expect(pool.take(1 << 20).length).toBe(1 << 20);
+    expect(pool.idle).toEqual({ buffers: 0, bytes: 0 });
+  });
+
+  it('lends the shortest idle buffer that fits, and keeps a far longer one for a big borrower', () => {
+    const pool = new BufferPool();
+    const small = Buffer.allocUnsafeSlow(8192);
+    const mid = Buffer.allocUnsafeSlow(65536);
+    const big = Buffer.allocUnsafeSlow(16 << 20);
+    pool.give(big);
+    pool.give(small);
+    pool.give(mid);
+    expect(pool.idle).toEqual({ buffers: 3, bytes: 8192 + 65536 + (16 << 20) });
+    expect(pool.take(5000)).toBe(small);
+    expect(pool.take(5000)).toBe(mid); // 65,536 ≤ 8 × 5,000 + 256 KiB
+    // Only the 16 MiB one is left: a 100-byte borrower gets a new buffer instead.
+    const fresh = pool.take(100);
+    expect(fresh).not.toBe(big);
+    expect(fresh.length).toBe(4096);
+    expect(pool.take(3 << 20)).toBe(big);
+    expect(pool.idle).toEqual({ buffers: 0, bytes: 0 });
+  });
+
+  it('keeps at most maxBuffers and maxBytes idle, dropping the shortest; never one above maxBytes', () => {
+    const pool = new BufferPool(2, 100_000);
+    const a = Buffer.allocUnsafeSlow(10_000);
+    const b = Buffer.allocUnsafeSlow(20_000);
+    const c = Buffer.allocUnsafeSlow(30_000);
+    pool.give(a);
+    pool.give(c);
+    pool.give(b);
+    expect(pool.idle).toEqual({ buffers: 2, bytes: 50_000 }); // a went
+    pool.give(Buffer.allocUnsafeSlow(70_000));
+    expect(pool.idle).toEqual({ buffers: 2, bytes: 100_000 }); // b went
+    pool.give(Buffer.allocUnsafeSlow(100_001));
+    pool.give(Buffer.alloc(0));
+    expect(pool.idle).toEqual({ buffers: 2, bytes: 100_000 });
+    expect(pool.take(25_000)).toBe(c);
+  });
+});
+
+describe('ByteWriter with a pool', () => {
+  it('borrows a bigger buffer as it grows, keeps the bytes, and gives the outgrown one back', () => {
+    const pool = new BufferPool();
+    const first = pool.take(16);
+    const w = new ByteWriter(first, pool);
+    const bytes = Array.from({ length: 10_000 }, (_, i) => (i * 7) & 0xff);
+    for (const b of bytes) w.u8(b);
+    expect(w.buf).not.toBe(first);
+    expect([...w.buf.subarray(0, w.len)]).toEqual(bytes);
+    // 4 KiB, then 8 KiB, then 16 KiB: the two outgrown ones are idle in the pool.
+    expect(w.buf.length).toBe(16384);
+    expect(pool.idle).toEqual({ buffers: 2, bytes: 4096 + 8192 });
+    expect(pool.take(4000)).toBe(first);
+  });
+
+  it('detach hands the buffer over; later writes never touch it', () => {
+    const w = new ByteWriter(64);
+    w.u8(1);
+    const b = w.detach();
+    const before = Buffer.from(b);
+    expect(w.len).toBe(0);
+    for (let i = 0; i < 200; i++) w.u8(9);
+    expect(b.equals(before)).toBe(true);
+    expect(w.buf.subarray(0, w.len).every((x) => x === 9)).toBe(true);
+  });
+});
+
+describe('writeRow', () => {
+  it('appends a row and a packed row as the same bytes encodeRow makes', () => {
+    const row = [1n, 'é text', 2.5, null, true, -7];
+    const w = new ByteWriter(1);
+    w.u8(0xaa);
+    writeRow(w, row);
+    writeRow(w, packRow(row));
+    const one = encodeRow(row);
+    expect(w.len).toBe(1 + 2 * one.length);
+    expect(w.buf.subarray(1, 1 + one.length).equals(one)).toBe(true);
+    expect(decodeRow(w.buf.subarray(1 + one.length, w.len))).toEqual(row);
+  });
+});
