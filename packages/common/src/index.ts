@@ -12,3 +12,4 @@ export * from './datetime';
 export * from './codec';
 export * from './chunk';
 export * from './big-map';
+export * from './key-map';

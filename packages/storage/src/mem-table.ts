@@ -17,7 +17,7 @@
  * `scan` throws until the load is done (callers that cannot await use
  * `StorageEngine.tableLoading`).
  */
-import { BigMap, type DataType, type Row, SqlError, SqlState, encodeKeyString, packRow, unpackRow } from '@freshet/common';
+import { type DataType, KeyMap, type Row, SqlError, SqlState, encodeKeyString, packRow, unpackRow } from '@freshet/common';
 import type { TableReader, TableSchema } from './api';
 import type { ColdScan } from './state-store/api';
 
@@ -45,10 +45,11 @@ export class MemTable implements TableReader {
    * million); as arrays each row was ~6 heap objects (the array, a box per BigInt and float,
    * its strings) that V8's major GC marks again and again. A packed row is one object with
    * no pointers (full-scale ingest 6,281 → 8,371 events/s: docs/performance.md, session 12).
-   * Reads unpack (a new row each time: callers never see a stored row to change). A BigMap
-   * because a table can hold more rows than a V8 Map (2^24).
+   * Reads unpack (a new row each time: callers never see a stored row to change). A KeyMap
+   * (a BigMap that stores small BIGINT keys as numbers: cheaper lookups) because a table
+   * can hold more rows than a V8 Map (2^24).
    */
-  private readonly rows = new BigMap<string, string>();
+  private readonly rows = new KeyMap<string>();
   private sorted: string[] = [];
   private pending: string[] = [];
   private deletedSinceSort = 0;
@@ -271,7 +272,7 @@ export class MemTable implements TableReader {
   }
 }
 
-function* scanKeys(rows: BigMap<string, string>, keys: readonly string[]): Generator<Row> {
+function* scanKeys(rows: KeyMap<string>, keys: readonly string[]): Generator<Row> {
   for (let i = 0; i < keys.length; i++) {
     const packed = rows.get(keys[i]);
     if (packed !== undefined) yield unpackRow(packed);

@@ -39,7 +39,7 @@
  * its committed value as `COLD` ("read LevelDB") instead of reading it. Range reads of a
  * partial table throw: answering from memory alone could be silently wrong.
  */
-import { BigMap, type Row } from '@freshet/common';
+import { KeyMap, type Row } from '@freshet/common';
 import type { ColdRangeReader, ColdScan, ColdSnapshot, ColdStateReader, PublishedKeys, TrackingStateStore } from '@freshet/storage';
 import { stateHeapBudget } from './heap-budget';
 import { SortedMap } from './sorted-map';
@@ -79,10 +79,11 @@ interface EpochLog {
 
 class MemStoreTable implements StoreTable {
   /**
-   * Key → entry; a BigMap because one table can hold more keys than a V8 Map (2^24), or,
+   * Key → entry; a KeyMap (a BigMap storing small BIGINT keys as numbers) because one table
+   * can hold more keys than a V8 Map (2^24) and lookups are most of a state write, or,
    * for a segmented table, a SortedMap that is also its index (see the file comment).
    */
-  rows: BigMap<string, Entry> | SortedMap<Entry> = new BigMap<string, Entry>();
+  rows: KeyMap<Entry> | SortedMap<Entry> = new KeyMap<Entry>();
   /** The ordered index of live keys; null until the first range read, and always for a segmented table. */
   private index: SortedMap<true> | null = null;
   /** Epochs with writes not yet published, in increasing order. */
