@@ -21,10 +21,10 @@
  * checkpoint lists as key-read (read key by key, or loaded in the background, by the
  * durable state store). Both are skipped: the ranges around them are read.
  */
-import { type Row, decodeRow, encodeRow } from '@freshet/common';
+import { type Row, decodeRow } from '@freshet/common';
 import { BatchRecord } from './batch-record';
 import { ChangeLogWriter, changeLogKey, changeLogSeq } from './change-log';
-import { Db, type DbOp, type LevelMemoryOptions } from './db';
+import { Db, type LevelMemoryOptions } from './db';
 import {
   type CheckpointRecord,
   PARAMS_KEY,
