@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { T } from './types';
 import { encodeKeyString } from './codec/key';
 import { KeyMap, compactKey, expandKey } from './key-map';
+import { checkAgainstMap } from './map-model-check';
 
 const bigintKey = (v: bigint) => encodeKeyString([T.Int64], [v]);
 
@@ -50,23 +51,11 @@ describe('compactKey / expandKey', () => {
 describe('KeyMap', () => {
   it('behaves as a Map of string keys across the spread over shards, number-stored keys and strings mixed', () => {
     const m = new KeyMap<number>(50);
-    const ref = new Map<string, number>();
     const keyOf = (i: number) => (i % 3 === 0 ? bigintKey(BigInt(i)) : i % 3 === 1 ? bigintKey(BigInt(-i)) : `s${i}`);
-    for (let i = 0; i < 6000; i++) {
-      const k = keyOf((i * 37) % 503);
-      if (i % 5 === 4) {
-        expect(m.delete(k)).toBe(ref.delete(k));
-      } else {
-        m.set(k, i);
-        ref.set(k, i);
-      }
-      expect(m.size).toBe(ref.size);
-      expect(m.get(k)).toBe(ref.get(k));
-      expect(m.has(k)).toBe(ref.has(k));
-    }
-    expect(new Map(m.entries())).toEqual(ref);
-    expect(new Map([...m])).toEqual(ref);
-    expect(new Set(m.keys())).toEqual(new Set(ref.keys()));
+    const ref = checkAgainstMap(m, keyOf, 6000, 503);
+    // Keys of both kinds were stored, across the spread over shards at 50.
+    expect([...ref.keys()].some((k) => typeof compactKey(k) === 'number')).toBe(true);
+    expect([...ref.keys()].some((k) => typeof compactKey(k) === 'string')).toBe(true);
     m.clear();
     expect([m.size, [...m.entries()].length, m.get(bigintKey(3n))]).toEqual([0, 0, undefined]);
   });
