@@ -5,6 +5,7 @@
  * mode, tests).
  */
 import { join } from 'node:path';
+import { bufferPool } from '@freshet/common';
 import type { StorageEngine } from './api';
 import type { LevelMemoryOptions } from './db';
 import { Engine } from './engine';
@@ -43,6 +44,8 @@ export interface StorageOptions {
 
 export function openStorage(opts: StorageOptions = {}): StorageEngine {
   if (!opts.dataDir) return new Engine(null);
+  // Idle buffers the pool keeps are resident memory: under a limit, a sixteenth of it.
+  if (opts.memoryLimit) bufferPool.setMaxBytes(clamp(opts.memoryLimit / 16, MiB, 64 * MiB));
   return new Engine(new LevelLog(opts.dataDir, levelMemoryFor(opts.memoryLimit)), {
     objectStore: objectStoreFor(opts.dataDir, opts),
     uploadIntervalMs: opts.uploadIntervalMs,

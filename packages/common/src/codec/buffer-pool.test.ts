@@ -46,6 +46,10 @@ describe('BufferPool', () => {
     pool.give(Buffer.alloc(0));
     expect(pool.idle).toEqual({ buffers: 2, bytes: 100_000 });
     expect(pool.take(25_000)).toBe(c);
+    // A lower cap drops idle buffers at once, shortest first.
+    pool.give(Buffer.allocUnsafeSlow(10_000));
+    pool.setMaxBytes(75_000);
+    expect(pool.idle).toEqual({ buffers: 1, bytes: 70_000 });
   });
 });
 

@@ -25,8 +25,14 @@ export class BufferPool {
    */
   constructor(
     readonly maxBuffers = 8,
-    readonly maxBytes = 64 << 20,
+    private maxBytes = 64 << 20,
   ) {}
+
+  /** Lowers (or raises) the idle bytes kept, dropping idle buffers over it now. */
+  setMaxBytes(maxBytes: number): void {
+    this.maxBytes = maxBytes;
+    this.trim();
+  }
 
   /** Idle buffers and their bytes (tests, diagnostics). */
   get idle(): { buffers: number; bytes: number } {
@@ -61,6 +67,11 @@ export class BufferPool {
     while (i > 0 && free[i - 1].length > buf.length) i--;
     free.splice(i, 0, buf);
     this.freeBytes += buf.length;
+    this.trim();
+  }
+
+  private trim(): void {
+    const free = this.free;
     while (free.length > this.maxBuffers || this.freeBytes > this.maxBytes) this.freeBytes -= free.shift()!.length;
   }
 }
