@@ -367,6 +367,28 @@ describe('row value encoding', () => {
     expect(Object.keys((back[9] as Jsonb).value as object)).toEqual(['__proto__', 'a', 'b']);
   });
 
+  it('writes integers and bigints under 2^50 as varints, exactly, at every boundary', () => {
+    const edge = 2 ** 50;
+    const bigEdge = 2n ** 50n;
+    const bigints = [0n, 1n, -1n, 63n, -64n, 100_000n, bigEdge - 1n, -(bigEdge - 1n), bigEdge, -bigEdge, bigEdge + 1n, 2n ** 63n - 1n, -(2n ** 63n), 2n ** 64n];
+    const numbers = [0, 1, -1, edge - 1, -(edge - 1), edge, -edge, edge + 2, 2 ** 53, 1.5];
+    const row: Datum[] = [...bigints, ...numbers];
+    const back = decodeRow(encodeRow(row));
+    expect(back).toStrictEqual(row);
+    for (let i = 0; i < bigints.length; i++) expect(typeof back[i]).toBe('bigint');
+    // Sizes: a count byte + tag + varint, against TAG_I64's tag + 8 bytes.
+    const size = (d: Datum) => encodeRow([d]).length - 1;
+    expect(size(1n)).toBe(2);
+    expect(size(100_000n)).toBe(4);
+    expect(size(bigEdge - 1n)).toBe(9);
+    expect(size(bigEdge)).toBe(9);
+  });
+
+  it('reads bigints stored before the varint form (tag 5: 8 bytes big-endian)', () => {
+    const old = Buffer.from([1, 5, 0, 0, 0, 0, 0, 1, 0x86, 0xa0]);
+    expect(decodeRow(old)).toStrictEqual([100_000n]);
+  });
+
   it('long strings and many columns', () => {
     const row = Array.from({ length: 300 }, (_, i) => (i % 2 ? 'x'.repeat(i * 10) + 'é' : i));
     expect(decodeRow(encodeRow(row))).toStrictEqual(row);

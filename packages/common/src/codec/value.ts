@@ -19,7 +19,7 @@ const TAG_TRUE = 2;
 /** Small integral number (|x| < 2^50): zigzag uvarint. */
 const TAG_INT = 3;
 const TAG_F64 = 4;
-/** bigint in the signed 64-bit range: 8 bytes big-endian. */
+/** bigint in the signed 64-bit range, beyond ±2^50: 8 bytes big-endian. */
 const TAG_I64 = 5;
 /** Any other bigint: sign byte + uvarint length + big-endian magnitude. */
 const TAG_BIGINT = 6;
@@ -35,6 +35,12 @@ const TAG_LIST = 13;
  * days as in TAG_INTERVAL, then µs as 8 bytes big-endian int64.
  */
 const TAG_INTERVAL_I64 = 14;
+/**
+ * bigint with |x| < 2^50: zigzag uvarint, as TAG_INT. Most BIGINT values in state are ids,
+ * counts and row ids: 2–4 bytes instead of TAG_I64's 9. (Rows written before this tag
+ * existed hold TAG_I64 and still read; a value's encoding is still one per value.)
+ */
+const TAG_SMALL_I64 = 15;
 
 /** Sub-tags inside a jsonb value. */
 const J_NULL = 0;
@@ -50,7 +56,9 @@ const DEC_NAN = 1;
 const DEC_INF = 2;
 const DEC_NEG_INF = 3;
 
+/** Integers below this in magnitude are varints (up to 8 bytes: no longer than the fixed forms). */
 const INT_LIMIT = 2 ** 50;
+const SMALL_I64_MAX = 2n ** 50n - 1n;
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
 
@@ -184,7 +192,10 @@ function writeNumber(w: ByteWriter, x: number): void {
 }
 
 function writeBigint(w: ByteWriter, x: bigint): void {
-  if (x >= I64_MIN && x <= I64_MAX) {
+  if (x <= SMALL_I64_MAX && x >= -SMALL_I64_MAX) {
+    w.u8(TAG_SMALL_I64);
+    w.uvarint(zigzag(Number(x)));
+  } else if (x >= I64_MIN && x <= I64_MAX) {
     w.u8(TAG_I64);
     w.i64be(x);
   } else {
@@ -267,6 +278,8 @@ export function readDatum(r: ByteReader): Datum {
       return unzigzag(r.uvarint());
     case TAG_F64:
       return r.f64be();
+    case TAG_SMALL_I64:
+      return BigInt(unzigzag(r.uvarint()));
     case TAG_I64:
       return r.i64be();
     case TAG_BIGINT:
