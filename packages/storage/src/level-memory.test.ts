@@ -1,6 +1,6 @@
 /**
  * LevelDB's memory sized from `--memory-limit` (open.ts `levelMemoryFor`): its defaults
- * without a limit, but for a larger memtable; under one, mapped table files bounded to half the limit.
+ * without a limit; under one, mapped table files bounded to half the limit.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,9 +11,9 @@ import { levelMemoryFor, openStorage } from './open';
 const MiB = 2 ** 20;
 
 describe('levelMemoryFor', () => {
-  it("keeps LevelDB's defaults without a limit but for a 16 MiB memtable", () => {
-    expect(levelMemoryFor(undefined)).toEqual({ writeBufferSize: 16 * MiB });
-    expect(levelMemoryFor(0)).toEqual({ writeBufferSize: 16 * MiB });
+  it("keeps LevelDB's defaults without a limit", () => {
+    expect(levelMemoryFor(undefined)).toEqual({});
+    expect(levelMemoryFor(0)).toEqual({});
   });
 
   it('sizes caches, memtables and table files from the limit', () => {

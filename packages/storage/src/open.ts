@@ -60,18 +60,8 @@ const MiB = 2 ** 20;
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, Math.round(v)));
 
 /**
- * Memtable size without a memory limit. LevelDB's 4 MiB fills about once a second under
- * ingest, and each flush is a level-0 file to merge into level 1: in process at 100,000
- * users (2M events, 1-second checkpoints), LevelDB's compaction thread took 9.1–9.9 CPU
- * µs/event with 4 MiB and 7.6–8.1 with 16 MiB (500k events at 10,000 users: 2.5 → 1.8–2.0;
- * 32 and 64 MiB did no better). The price is memory (two memtables at most) and the log
- * LevelDB replays at open: ~75 ms for a full 16 MiB, ~390 ms for 64 MiB.
- */
-const UNLIMITED_WRITE_BUFFER = 16 * MiB;
-
-/**
  * LevelDB's own memory under a memory limit (docs/durability.md, "Bounded memory"); its
- * defaults without one, except a larger memtable (UNLIMITED_WRITE_BUFFER). At its defaults LevelDB holds up to 8 MiB of block cache and two
+ * defaults without one. At its defaults LevelDB holds up to 8 MiB of block cache and two
  * 4 MiB memtables whatever the limit, and keeps up to 990 table files open, each
  * memory-mapped: every page a cold read touches (with the kernel's fault-around, 64 KiB
  * per miss) stays resident while its file is open — 59 MiB of 2 MiB table files after
@@ -84,10 +74,16 @@ const UNLIMITED_WRITE_BUFFER = 16 * MiB;
  * resident table pages, up to 64 × 1 MiB, are what cold reads cost in memory, and the
  * server's memory manager weighs them against the limit with the rest of the process.
  * FRESHET_LEVELDB_OPTIONS (JSON: LevelMemoryOptions) overrides, for measuring.
+ *
+ * Without a limit the memtable stays at LevelDB's 4 MiB on purpose. A 16 MiB one cut LevelDB's
+ * compaction thread from 9.1–9.9 to 7.6–8.1 CPU µs/event at 100,000 users (in process), but
+ * a restart of the seed pipeline holding 1M events then served 1.3–1.5 s later (10.8 / 9.5 s
+ * against 9.3 / 8.3 after kill -9 / SIGTERM; `npm run bench -- recovery --sizes 1000000`):
+ * docs/performance.md, "Session 18".
  */
 export function levelMemoryFor(memoryLimit: number | undefined): LevelMemoryOptions {
   const override = levelOptionsFromEnv(process.env.FRESHET_LEVELDB_OPTIONS);
-  if (!memoryLimit) return { writeBufferSize: UNLIMITED_WRITE_BUFFER, ...override };
+  if (!memoryLimit) return override;
   const maxFileSize = clamp(memoryLimit / 128, 512 << 10, 2 * MiB);
   return {
     cacheSize: clamp(memoryLimit / 16, MiB, 8 * MiB),
