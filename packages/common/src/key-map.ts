@@ -56,7 +56,7 @@ export class KeyMap<V> {
   }
 
   has(key: string): boolean {
-    return this.map.get(compactKey(key)) !== undefined;
+    return this.map.has(compactKey(key));
   }
 
   set(key: string, value: V): this {
