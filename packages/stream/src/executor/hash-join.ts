@@ -85,7 +85,10 @@ class JoinSide {
     // index of the keys to maintain), and under a memory limit the table is a cache that
     // may drop rows and read them back from LevelDB.
     this.unique = pk.every((c) => keys.includes(c));
-    this.table = tables.create([...types, T.Int64], this.unique ? [...keys] : [...keys, ...pk]);
+    // A unique side's row is rewritten on each update of its key and read once per probe
+    // from the other side: packed (StateTableDesc.packed). A side with many rows per key
+    // stays unpacked, since a probe reads every row under the key and would unpack them all.
+    this.table = tables.create([...types, T.Int64], this.unique ? [...keys] : [...keys, ...pk], undefined, { packed: this.unique });
     if (this.unique) this.table.declarePointReads();
   }
 
@@ -95,7 +98,7 @@ class JoinSide {
   /** The state keys of the rows stored under join key `key`. */
   matchKeys(key: string): readonly string[] {
     if (!this.unique) return this.table.keysWithPrefix(key);
-    return this.table.getByKey(key) === undefined ? NO_KEYS : [key];
+    return this.table.hasKey(key) ? [key] : NO_KEYS;
   }
 
   /** The encoded join key of `row`, or null when a non-null-safe key column is NULL. */

@@ -1,9 +1,15 @@
 /**
  * Packed state tables (StateTableDesc.packed) must be indistinguishable from plain ones to
  * their owner: the same random writes through a packed and a plain table give the same
- * reads of every kind, working and committed, while the store really holds strings.
+ * reads of every kind, working and committed, while the store really holds strings. Under
+ * a memory limit (an MV's or an aggregate's table) the rows in memory are strings and
+ * those read back from LevelDB arrays: every read, the cold scans included, gives arrays.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Datum, Decimal, type Row, T, encodeRow, packRow, unpackRow } from '@freshet/common';
+import { openStorage } from '@freshet/storage';
 import { describe, expect, it } from 'vitest';
 import { MemStateStore } from './mem-store';
 import { StateTable } from './state-table';
@@ -105,4 +111,64 @@ describe('a packed StateTable', () => {
     expect(packed.get([row[0], row[1]])).toEqual(row);
     expect([...packed.scan()]).toEqual([row]);
   });
+});
+
+describe('a packed point-read table under a memory limit', () => {
+  it('gives rows, never packed strings, from memory and from LevelDB alike: by key, in a cold snapshot and a cold scan', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'freshet-packed-cold-'));
+    const storage = openStorage({ dataDir: dir, objectStore: 'none', memoryLimit: 64 * 1024 });
+    try {
+      await storage.open();
+      const store = storage.openStateStore(new MemStateStore())!;
+      store.checkpointFrequency = 1;
+      const table = new StateTable(store, { tableId: 7, types: [T.Int64, T.Varchar, T.Float64], pk: [0], packed: true }).declarePointReads();
+      const rowOf = (i: number): Row => [BigInt(i), `user-${i}`, i / 4];
+      const N = 6000;
+      for (let e = 0; e < 30; e++) {
+        // New keys, and a rewrite of a few older ones (written again while maybe evicted).
+        for (let i = e * 200; i < (e + 1) * 200; i++) table.insert(rowOf(i));
+        if (e > 0) table.putByKey(table.keyOfPk([BigInt(e)]), rowOf(e));
+        const epoch = store.committedEpoch + 1;
+        table.commit(epoch);
+        await store.commitEpoch(epoch);
+      }
+      await store.commitEpoch(store.committedEpoch + 1);
+      expect(store.cacheStats.evicted).toBeGreaterThan(1000);
+      const inMemory = [...Array(N).keys()].filter((i) => store.table(7).committedInMemory(table.keyOfPk([BigInt(i)])) !== undefined);
+      expect(inMemory.length).toBeGreaterThan(0);
+      expect(typeof store.table(7).get(table.keyOfPk([BigInt(inMemory[0])]))).toBe('string');
+
+      const snap = table.snapshotCold()!;
+      expect(snap).not.toBeNull();
+      const seen: Row[] = [...snap.memory];
+      for (;;) {
+        const more = await snap.next(500);
+        if (more.length === 0) break;
+        seen.push(...more);
+      }
+      snap.close();
+      for (const r of seen) expect(Array.isArray(r)).toBe(true);
+      expect(seen.map((r) => Number(r[0])).sort((a, b) => a - b)).toEqual([...Array(N).keys()]);
+      for (const r of seen) expect(r).toEqual(rowOf(Number(r[0])));
+
+      const scan = table.scanCommittedCold()!;
+      const scanned: Row[] = [];
+      for (;;) {
+        const r = scan.next();
+        if (r === null) break;
+        if (r instanceof Promise) await r;
+        else scanned.push(...r);
+      }
+      scan.close();
+      expect(scanned).toEqual([...Array(N).keys()].map(rowOf));
+      for (const i of [0, 1, 17, 2999, N - 1]) {
+        expect(table.get([BigInt(i)])).toEqual(rowOf(i));
+        expect(table.hasKey(table.keyOfPk([BigInt(i)]))).toBe(true);
+      }
+      expect(table.hasKey(table.keyOfPk([BigInt(N + 5)]))).toBe(false);
+    } finally {
+      await storage.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -30,9 +30,13 @@ export interface StateTableDesc {
   readonly orders?: readonly KeyOrder[];
   /**
    * Store rows packed (`packRow`: one string in the value encoding) and unpack them on
-   * read. For state written once and rarely read (a temporal filter's rows): far fewer
-   * objects for the garbage collector, and a checkpoint copies the bytes as they are.
-   * Rows recovered from LevelDB arrive unpacked; reads accept both forms.
+   * read. For state written far more often than read: a temporal filter's rows, an MV's
+   * rows, an aggregate's group rows, a unique join side. A row kept as an array holds a box
+   * per BIGINT and float; written per event and replaced seconds later, those objects
+   * outlive the young generation and the garbage collector copies them twice. One string
+   * instead: fewer objects and bytes for it, and a checkpoint copies the bytes as they are.
+   * Every read unpacks (a fresh array: callers may keep or change it). Rows recovered from
+   * LevelDB arrive unpacked; reads accept both forms.
    */
   readonly packed?: boolean;
   /**
@@ -210,6 +214,11 @@ export class StateTable {
     return this.packed ? unpacked(v) : v;
   }
 
+  /** Whether a row is stored under `key` (no row is unpacked). */
+  hasKey(key: string): boolean {
+    return this.store.get(key) !== undefined;
+  }
+
   putByKey(key: string, row: Row): void {
     this.store.write(this._epoch, key, this.stored(row));
   }
@@ -281,8 +290,10 @@ export class StateTable {
    * is in memory (use `scan`).
    */
   snapshotCold(): ColdSnapshot | null {
-    // Cold tables are key-read tables under a memory limit; packed tables are never those.
-    return this.packed ? null : this.store.snapshotCold();
+    const s = this.store.snapshotCold();
+    if (s === null || !this.packed) return s;
+    // The rows in memory are the store's values (packed strings); LevelDB's arrive decoded.
+    return { memory: s.memory.map((r) => unpacked(r)!), size: s.size, next: (n) => s.next(n), close: () => s.close() };
   }
 
   /** Committed view (serving reads): the row with this pk as of the store's committed epoch. */
@@ -302,9 +313,15 @@ export class StateTable {
    * when the whole table is in memory (use `scanCommitted`).
    */
   scanCommittedCold(): ColdScan | null {
-    // Cold scans are of key-read tables under a memory limit; packed tables are never those.
-    if (this.packed) return null;
-    return this.store.scanCold();
+    const s = this.store.scanCold();
+    if (s === null || !this.packed) return s;
+    return {
+      next: () => {
+        const rows = s.next();
+        return Array.isArray(rows) ? rows.map((r) => unpacked(r)!) : rows;
+      },
+      close: () => s.close(),
+    };
   }
 
   /** Ends the table's epoch `epoch`; later writes belong to the next epoch. */
