@@ -97,6 +97,7 @@ class MemStoreTable implements StoreTable {
    */
   private pendingKeys: string[] = [];
   private pendingRows: (Row | null)[] = [];
+  /** The entries of `pendingKeys`, for a segmented table only (compactPending moves their slots). */
   private pendingEntries: Entry[] = [];
   private live = 0;
   /** Owner reads only by key (see StoreTable.declarePointReads). */
@@ -452,7 +453,7 @@ class MemStoreTable implements StoreTable {
             e.slot = this.pendingKeys.length;
             this.pendingKeys.push(keys[i]);
             this.pendingRows.push(v);
-            this.pendingEntries.push(e);
+            if (this.segmentedLayout) this.pendingEntries.push(e);
           }
         }
         if (e.epoch <= epoch) {
