@@ -82,8 +82,9 @@ export class HashAggExecutor extends StatefulExecutor {
     const ctx = { inputTypes, groupTypes: this.groupTypes, tables: options.tables };
     // The intermediate table is allocated first so its id does not depend on the calls.
     const nk = groupKey.length;
-    // Packed: written at every flush of a dirty group, read only when a group is not cached.
-    this.intermediate = options.tables.create([...this.groupTypes, T.Int64], [...Array(nk).keys()], undefined, { packed: true });
+    // Packed once large: written at every flush of a dirty group, read only when a group is
+    // not cached (StateTableDesc.packed).
+    this.intermediate = options.tables.create([...this.groupTypes, T.Int64], [...Array(nk).keys()], undefined, { packed: 'large' });
     // Groups are loaded by key (newGroup): under a memory limit the table may be partly in memory.
     if (this.readsIntermediateByKeyOnly()) this.intermediate.declarePointReads();
     this.calls = options.calls.map((desc) => {

@@ -52,9 +52,9 @@ export class MaterializeExecutor extends StatefulExecutor {
     this.types = options.types;
     // Read by key here and by serving point lookups: under a memory limit the MV's rows may
     // be partly in memory (full scans of it then need every row back: see mem-store.ts).
-    // Packed: a row is rewritten on every change of its key and read only by lookups and
-    // scans (StateTableDesc.packed).
-    this.table = options.tables.create(options.types, options.pk, options.orders, { packed: true }).declarePointReads();
+    // Packed once large: a row is rewritten on every change of its key and read only by
+    // lookups and scans (StateTableDesc.packed).
+    this.table = options.tables.create(options.types, options.pk, options.orders, { packed: 'large' }).declarePointReads();
     this.conflict = options.conflict ?? 'none';
     this.collector = options.collector ?? null;
     this.builder = new StreamChunkBuilder(options.types, options.chunkSize);

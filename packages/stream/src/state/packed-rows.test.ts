@@ -12,7 +12,7 @@ import { type Datum, Decimal, type Row, T, encodeRow, packRow, unpackRow } from 
 import { openStorage } from '@freshet/storage';
 import { describe, expect, it } from 'vitest';
 import { MemStateStore } from './mem-store';
-import { StateTable } from './state-table';
+import { PACK_LARGE_FROM, StateTable } from './state-table';
 
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -113,6 +113,31 @@ describe('a packed StateTable', () => {
   });
 });
 
+describe("a table packed once large (packed: 'large')", () => {
+  it('stores arrays while small and strings from PACK_LARGE_FROM keys on, and reads both as rows', async () => {
+    const store = new MemStateStore();
+    const table = new StateTable(store, { tableId: 3, types: [T.Int64, T.Int64, T.Float64], pk: [0], packed: 'large' });
+    const rowOf = (i: number, v: bigint): Row => [BigInt(i), v, i / 8];
+    const n = PACK_LARGE_FROM + 1000;
+    for (let i = 0; i < n; i++) table.insert(rowOf(i, 1n));
+    const raw = (i: number) => store.table(3).get(table.keyOfPk([BigInt(i)]));
+    expect(Array.isArray(raw(0))).toBe(true);
+    expect(typeof raw(n - 1)).toBe('string');
+    // A rewrite of an early key, now that the table is large, packs it.
+    table.putByKey(table.keyOfPk([0n]), rowOf(0, 2n));
+    expect(typeof raw(0)).toBe('string');
+    table.commit(1);
+    await store.commitEpoch(1);
+    expect(table.get([0n])).toEqual(rowOf(0, 2n));
+    expect(table.getCommitted([5n])).toEqual(rowOf(5, 1n));
+    expect(table.get([BigInt(n - 1)])).toEqual(rowOf(n - 1, 1n));
+    const all = [...table.scanCommitted()];
+    expect(all.length).toBe(n);
+    for (const r of all) expect(Array.isArray(r)).toBe(true);
+    expect(all[7]).toEqual(rowOf(7, 1n));
+  });
+});
+
 describe('a packed point-read table under a memory limit', () => {
   it('gives rows, never packed strings, from memory and from LevelDB alike: by key, in a cold snapshot and a cold scan', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'freshet-packed-cold-'));
@@ -134,7 +159,9 @@ describe('a packed point-read table under a memory limit', () => {
       }
       await store.commitEpoch(store.committedEpoch + 1);
       expect(store.cacheStats.evicted).toBeGreaterThan(1000);
-      const inMemory = [...Array(N).keys()].filter((i) => store.table(7).committedInMemory(table.keyOfPk([BigInt(i)])) !== undefined);
+      // The in-memory store's own view (not part of StoreTable): undefined = not in memory.
+      const memTable = store.table(7) as unknown as { committedInMemory(key: string): unknown };
+      const inMemory = [...Array(N).keys()].filter((i) => memTable.committedInMemory(table.keyOfPk([BigInt(i)])) !== undefined);
       expect(inMemory.length).toBeGreaterThan(0);
       expect(typeof store.table(7).get(table.keyOfPk([BigInt(inMemory[0])]))).toBe('string');
 

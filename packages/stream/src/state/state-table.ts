@@ -30,15 +30,21 @@ export interface StateTableDesc {
   readonly orders?: readonly KeyOrder[];
   /**
    * Store rows packed (`packRow`: one string in the value encoding) and unpack them on
-   * read. For state written far more often than read: a temporal filter's rows, an MV's
-   * rows, an aggregate's group rows, a unique join side. A row kept as an array holds a box
-   * per BIGINT and float; written per event and replaced seconds later, those objects
-   * outlive the young generation and the garbage collector copies them twice. One string
-   * instead: fewer objects and bytes for it, and a checkpoint copies the bytes as they are.
-   * Every read unpacks (a fresh array: callers may keep or change it). Rows recovered from
-   * LevelDB arrive unpacked; reads accept both forms.
+   * read. For state written far more often than read: a temporal filter's rows (`true`),
+   * an MV's rows, an aggregate's group rows, a unique join side (`'large'`). A row kept as
+   * an array holds a box per BIGINT and float; written per event and replaced seconds
+   * later, those objects outlive the young generation and the garbage collector copies them
+   * twice. One string instead: fewer objects and bytes for it, and a checkpoint copies the
+   * bytes as they are. Every read unpacks (a fresh array: callers may keep or change it).
+   * Rows recovered from LevelDB arrive unpacked; reads accept both forms.
+   *
+   * `'large'` packs only while the table holds PACK_LARGE_FROM keys or more, or is a cache
+   * under a memory limit (where smaller rows mean more of them cached). A row is replaced
+   * every keys / writes-per-second seconds: in a small table that is sooner than the young
+   * generation is collected (~0.2 s at 50,000 writes/s), so the array dies young anyway
+   * and encoding it is pure cost (Nexmark q4's groups by auction: 8% more CPU packed).
    */
-  readonly packed?: boolean;
+  readonly packed?: boolean | 'large';
   /**
    * Checkpoint the table as segments (StoreTable.declareSegmented): for state written once,
    * kept whole in memory, and deleted in key order (with `expireBelow`).
@@ -49,10 +55,16 @@ export interface StateTableDesc {
 /** How a table's rows are kept (StateTableAllocator.create). */
 export interface StateTableLayout {
   /** StateTableDesc.packed */
-  readonly packed?: boolean;
+  readonly packed?: boolean | 'large';
   /** StateTableDesc.segmented */
   readonly segmented?: boolean;
 }
+
+/**
+ * Keys from which a `packed: 'large'` table packs the rows it writes (StateTableDesc.packed):
+ * at 50,000 writes/s a row of a table this size lives ~0.7 s, past a young-generation cycle.
+ */
+export const PACK_LARGE_FROM = 1 << 15;
 
 /** A store value of a packed table: a row or its packed string (see StateTableDesc.packed). */
 function unpacked(v: Row | undefined): Row | undefined {
@@ -88,7 +100,10 @@ export class StateTable {
   private readonly prefixTypes: DataType[][];
   private readonly prefixOrders: (KeyOrder[] | undefined)[];
   private readonly pkScratch: Datum[];
+  /** Rows may be stored packed: reads unpack (StateTableDesc.packed). */
   private readonly packed: boolean;
+  /** Writes pack only in a large or bounded table (`packed: 'large'`). */
+  private readonly packOnlyLarge: boolean;
   private _epoch: number;
 
   constructor(store: StateStore, desc: StateTableDesc, initialEpoch = store.committedEpoch + 1) {
@@ -105,7 +120,8 @@ export class StateTable {
       this.prefixOrders.push(this.orders?.slice(0, n));
     }
     this.pkScratch = new Array(desc.pk.length);
-    this.packed = desc.packed === true;
+    this.packed = desc.packed === true || desc.packed === 'large';
+    this.packOnlyLarge = desc.packed === 'large';
     this._epoch = initialEpoch;
     if (desc.segmented) this.store.declareSegmented();
   }
@@ -185,7 +201,9 @@ export class StateTable {
 
   /** The value stored for `row`: the row itself, or its packed string (typed as a row for the store, which never looks inside). */
   private stored(row: Row): Row {
-    return this.packed ? (packRow(row) as unknown as Row) : row;
+    if (!this.packed) return row;
+    if (this.packOnlyLarge && this.store.size < PACK_LARGE_FROM && !this.store.bounded) return row;
+    return packRow(row) as unknown as Row;
   }
 
   insert(row: Row): void {
