@@ -86,9 +86,10 @@ class JoinSide {
     // may drop rows and read them back from LevelDB.
     this.unique = pk.every((c) => keys.includes(c));
     // A unique side's row is rewritten on each update of its key and read once per probe
-    // from the other side: packed once large (StateTableDesc.packed). A side with many rows per key
-    // stays unpacked, since a probe reads every row under the key and would unpack them all.
-    this.table = tables.create([...types, T.Int64], this.unique ? [...keys] : [...keys, ...pk], undefined, { packed: this.unique ? 'large' : false });
+    // from the other side: packed once large (StateTableDesc.packed). A side with many rows
+    // per key stays unpacked: a probe reads every row under the key and would unpack them all.
+    const packed = this.unique ? 'large' : false;
+    this.table = tables.create([...types, T.Int64], this.unique ? [...keys] : [...keys, ...pk], undefined, { packed });
     if (this.unique) this.table.declarePointReads();
   }
 
