@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensurePackages } from '@freshet/testkit';
 import { ALL_PROTOCOLS, type Protocol } from './lib/loadgen-protocol';
 import { enablePinning } from './lib/pinning';
 import { Progress } from './lib/progress';
@@ -118,6 +119,9 @@ async function main(): Promise<number> {
     return 0;
   }
   const out = values.out ?? join(benchDir, 'results');
+  // The same Debian packages `npm test` provisions: the scenarios start PostgreSQL and
+  // redis-server themselves, so on a fresh machine they must be installed first.
+  if (process.platform === 'linux') console.log(ensurePackages().trim());
   if (values.pin) {
     const p = enablePinning(cpus().length);
     console.log(`CPU pinning: servers under test on CPUs ${p.server}, this load generator on CPUs ${p.client}`);

@@ -40,6 +40,11 @@ export async function startRedis(): Promise<RedisServer> {
     child = proc;
     let exited = false;
     proc.once('exit', () => (exited = true));
+    // A missing binary is an 'error' event, not an exit: unhandled, it would end the process.
+    proc.once('error', (e) => {
+      exited = true;
+      output += `${e.message}${(e as NodeJS.ErrnoException).code === 'ENOENT' ? ' (install the Debian package redis-server: scripts/provision.sh)' : ''}`;
+    });
     for (let i = 0; i < 200; i++) {
       if (await portAccepts(port)) return;
       if (exited) break;
