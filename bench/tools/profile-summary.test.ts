@@ -1,5 +1,8 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { longTasks } from './profile-summary';
+import { longTasks, summarize } from './profile-summary';
 
 /** A profile of `samples` (node ids) 1 ms apart. */
 function profile(samples: number[]) {
@@ -29,5 +32,35 @@ describe('longTasks', () => {
     expect(tasks.map((t) => [t.entry, t.durationMs, t.startMs])).toEqual([['processTimers', 3, 1]]);
     expect(longTasks(profile([4, 6, 4, 4, 5, 3, 3, 2, 7]), 1).map((t) => t.entry)).toEqual(['processTimers', 'processImmediate']);
     expect(tasks[0].frames.find(([n]) => n === 'checkpoint')?.[1]).toBe(3);
+    expect(tasks[0].gcMs).toBe(1);
+  });
+});
+
+describe('summarize', () => {
+  it('names frames of a file with a source map by their place in the original source', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'profile-summary-'));
+    try {
+      mkdirSync(join(dir, 'dist'));
+      // Generated line 2 (0-based 1), column 0 → source line 2 of ../src/a.ts; line 1 → line 1.
+      writeFileSync(join(dir, 'dist', 'gen.mjs'), 'a();\nb();\n');
+      writeFileSync(join(dir, 'dist', 'gen.mjs.map'), JSON.stringify({ version: 3, sources: ['../src/a.ts'], names: [], mappings: 'AAAA;AACA' }));
+      const url = `file://${join(dir, 'dist', 'gen.mjs')}`;
+      const p = {
+        nodes: [
+          { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: 0 }, children: [2, 3] },
+          { id: 2, callFrame: { functionName: 'mapped', url, lineNumber: 1, columnNumber: 0 } },
+          { id: 3, callFrame: { functionName: 'plain', url: `file://${join(dir, 'other.js')}`, lineNumber: 4, columnNumber: 2 } },
+        ],
+        samples: [2, 3],
+        timeDeltas: [1000, 1000],
+        startTime: 0,
+        endTime: 2000,
+      };
+      const names = summarize(p, dir).functions.map((f) => f.name);
+      expect(names).toContain('mapped src/a.ts:2');
+      expect(names).toContain('plain other.js:5:3');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

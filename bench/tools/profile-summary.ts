@@ -7,9 +7,14 @@
  *   node --import tsx bench/tools/profile-summary.ts DIR-or-file.{cpu,heap}profile [--top N]
  *     [--long-tasks MS]  (instead: the stretches of MS or more the thread spent in one task)
  *     [--from S] [--to S]  (self and inclusive time of that window only, seconds from the start)
+ *
+ * Frames in a file with a source map beside it (`<file>.map`: the server's bundle,
+ * dist/freshet/cli-*.mjs) are named by their place in the TypeScript sources.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 interface CallFrame {
   functionName: string;
@@ -36,12 +41,40 @@ export interface FunctionTime {
   totalMs: number;
 }
 
+/** Source maps by generated file (null: it has none). */
+const sourceMaps = new Map<string, SourceMap | null>();
+const labels = new Map<string, string>();
+
+function sourceMapOf(file: string): SourceMap | null {
+  let m = sourceMaps.get(file);
+  if (m === undefined) {
+    const path = `${file}.map`;
+    m = existsSync(path) ? new SourceMap(JSON.parse(readFileSync(path, 'utf8'))) : null;
+    sourceMaps.set(file, m);
+  }
+  return m;
+}
+
 function label(f: CallFrame, root: string): string {
   const file = f.url.replace(/^file:\/\//, '');
-  // The column too: the server's bundle is built without line breaks (bin/bundle.js), so
-  // functions of the same name would otherwise read as one.
-  const where = file ? `${relative(root, file) || file}:${f.lineNumber + 1}:${(f.columnNumber ?? 0) + 1}` : '';
-  return `${f.functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
+  const col = f.columnNumber ?? 0;
+  const cacheKey = `${f.functionName}\0${file}\0${f.lineNumber}\0${col}`;
+  const known = labels.get(cacheKey);
+  if (known !== undefined) return known;
+  let where = '';
+  // findEntry gives {} where nothing maps; the source is relative to the map's directory.
+  const original = (file ? sourceMapOf(file)?.findEntry(f.lineNumber, col) : undefined) as { originalSource?: string; originalLine?: number } | undefined;
+  if (original?.originalSource !== undefined && original.originalLine !== undefined) {
+    const src = original.originalSource.startsWith('file://') ? fileURLToPath(original.originalSource) : resolve(dirname(file), original.originalSource);
+    where = `${relative(root, src) || src}:${original.originalLine + 1}`;
+  } else if (file) {
+    // The column too: the server's bundle is built without line breaks (bin/bundle.js), so
+    // functions of the same name would otherwise read as one.
+    where = `${relative(root, file) || file}:${f.lineNumber + 1}:${col + 1}`;
+  }
+  const l = `${f.functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
+  labels.set(cacheKey, l);
+  return l;
 }
 
 /** Self and inclusive time per function (recursion counted once per sample). */
@@ -83,6 +116,8 @@ export interface LongTask {
   entry: string;
   /** The frames it spent the most time under, inclusive, with ms. */
   frames: [string, number][];
+  /** Of `durationMs`, the time in garbage collection. */
+  gcMs: number;
 }
 
 /**
@@ -108,7 +143,9 @@ export function longTasks(p: CpuProfile, minMs: number, root = process.cwd()): L
   const close = () => {
     if (cur !== null && (cur.end - cur.start) / 1000 >= minMs) {
       const incl = new Map<string, number>();
+      let gcUs = 0;
       for (const [id, dt] of cur.samples) {
+        if (byId.get(id)!.callFrame.functionName === '(garbage collector)') gcUs += dt;
         const seen = new Set<string>();
         for (let x: number | undefined = id; x !== undefined && x !== rootId; x = parent.get(x)) {
           const l = label(byId.get(x)!.callFrame, root);
@@ -123,6 +160,7 @@ export function longTasks(p: CpuProfile, minMs: number, root = process.cwd()): L
         durationMs: (cur.end - cur.start) / 1000,
         entry: label(byId.get(cur.entry)!.callFrame, root),
         frames: [...incl].sort((a, b) => b[1] - a[1]),
+        gcMs: gcUs / 1000,
       });
     }
     cur = null;
@@ -217,7 +255,7 @@ function main(): void {
       const tasks = longTasks(JSON.parse(readFileSync(f, 'utf8')) as CpuProfile, longMs);
       console.log(`\n${f}: ${tasks.length} tasks of ${longMs} ms or more`);
       for (const t of tasks) {
-        console.log(`\n  at ${(t.startMs / 1000).toFixed(2)} s: ${t.durationMs.toFixed(0)} ms in ${t.entry}`);
+        console.log(`\n  at ${(t.startMs / 1000).toFixed(2)} s: ${t.durationMs.toFixed(0)} ms in ${t.entry}, ${t.gcMs.toFixed(0)} ms of it garbage collection`);
         for (const [name, ms] of t.frames.slice(1, 1 + Math.min(top, 12))) console.log(`    ${ms.toFixed(0).padStart(5)} ms  ${name}`);
       }
       continue;
