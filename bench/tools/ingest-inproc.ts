@@ -9,7 +9,7 @@
  *
  *   node --import tsx bench/tools/ingest-inproc.ts [--users N] [--events N] [--batch-rows N]
  *        [--load insert|copy] [--barrier-ms N] [--checkpoint-frequency N] [--alloc-top N] [--data-dir DIR]
- *        [--object-store none|DIR] [--profile DIR] [--heap-snapshot FILE]
+ *        [--object-store none|DIR] [--memory-limit SIZE] [--profile DIR] [--heap-snapshot FILE]
  *
  * `--alloc-top N` samples allocations during the measured run (V8's sampling heap profiler,
  * objects collected young included) and prints the N functions allocating the most bytes.
@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serialize } from 'pg-protocol';
 import { Connection } from '../../packages/pgwire/src/protocol/connection';
+import { parseByteSize } from '../../packages/storage/src';
 import { openTestFrontend } from '../../packages/frontend/src/query/testing';
 import {
   SEED_MVS,
@@ -159,6 +160,7 @@ async function main(): Promise<void> {
       'alloc-top': { type: 'string' },
       'data-dir': { type: 'string' },
       'object-store': { type: 'string' },
+      'memory-limit': { type: 'string' },
       profile: { type: 'string' },
       'heap-snapshot': { type: 'string' },
     },
@@ -170,7 +172,9 @@ async function main(): Promise<void> {
   if (!copy && values.load !== 'insert') throw new Error('--load must be insert or copy');
   if (batchRows % TX_EVERY !== 0) throw new Error(`--batch-rows must be a multiple of ${TX_EVERY}`);
   const objectStore = values['object-store'];
-  const { frontend, close } = await openTestFrontend({ dataDir: values['data-dir'], storage: objectStore ? { objectStore } : undefined });
+  const memoryLimit = values['memory-limit'] ? parseByteSize(values['memory-limit']) : undefined;
+  if (memoryLimit !== undefined && !values['data-dir']) throw new Error('--memory-limit needs --data-dir (cold state is read from LevelDB)');
+  const { frontend, close } = await openTestFrontend({ dataDir: values['data-dir'], storage: objectStore || memoryLimit ? { objectStore, memoryLimit } : undefined });
   const sock = new FakeSocket(true);
   new Connection(sock as never, { manager: frontend, maxMessageSize: 1 << 26, log: () => {} });
   await sock.roundTrip(serialize.startup({ user: 'root', database: 'dev' }));
