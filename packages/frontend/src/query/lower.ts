@@ -341,15 +341,25 @@ export function writeTargetOf(rel: RelationCatalog, storage: StorageEngine, onCo
 
 /**
  * Equalities `l = r` with l over the left input only and r over the right only (or the
- * reverse) become hash keys; everything else stays a residual over the joined row.
+ * reverse) become hash keys — and with `opts.nullSafe` so do `l IS NOT DISTINCT FROM r`,
+ * flagged in `nullSafe` — everything else stays a residual over the joined row.
  */
-export function splitEquiKeys(condition: Expr | null, lw: number): { leftKeys: Expr[]; rightKeys: Expr[]; residual: Expr | null } {
+export function splitEquiKeys(
+  condition: Expr | null,
+  lw: number,
+  opts: { nullSafe?: boolean } = {},
+): { leftKeys: Expr[]; rightKeys: Expr[]; nullSafe: boolean[]; residual: Expr | null } {
   const leftKeys: Expr[] = [];
   const rightKeys: Expr[] = [];
+  const nullSafe: boolean[] = [];
   const rest: Expr[] = [];
   for (const c of conjuncts(condition)) {
-    if (c.kind === 'call' && c.fn.name === 'equal' && c.args.length === 2 && !hasCorrelatedSubquery(c)) {
-      const [a, b] = c.args;
+    // `a IS NOT DISTINCT FROM b` (bound as NOT is_distinct_from): a key on which NULL matches
+    // NULL, for a caller whose join can match so (`opts.nullSafe`); else a residual condition.
+    const safe = opts.nullSafe === true && c.kind === 'not' && c.arg.kind === 'call' && c.arg.fn.name === 'is_distinct_from';
+    const eq = safe ? (c.arg as Extract<Expr, { kind: 'call' }>) : c;
+    if (eq.kind === 'call' && (safe || eq.fn.name === 'equal') && eq.args.length === 2 && !hasCorrelatedSubquery(eq)) {
+      const [a, b] = eq.args;
       const side = (e: Expr) => {
         const cols = collectColumns(e);
         if (cols.size === 0 || hasOuter(e)) return 'none';
@@ -363,18 +373,20 @@ export function splitEquiKeys(condition: Expr | null, lw: number): { leftKeys: E
       if (sa === 'left' && sb === 'right' && a.type.kind === b.type.kind) {
         leftKeys.push(a);
         rightKeys.push(remapColumns(b, (i) => i - lw));
+        nullSafe.push(safe);
         continue;
       }
       if (sa === 'right' && sb === 'left' && a.type.kind === b.type.kind) {
         leftKeys.push(b);
         rightKeys.push(remapColumns(a, (i) => i - lw));
+        nullSafe.push(safe);
         continue;
       }
     }
     rest.push(c);
   }
   const residual = rest.length === 0 ? null : rest.length === 1 ? rest[0] : { kind: 'and' as const, args: rest, type: T.Boolean };
-  return { leftKeys, rightKeys, residual };
+  return { leftKeys, rightKeys, nullSafe, residual };
 }
 
 function hasOuter(e: Expr): boolean {

@@ -73,6 +73,41 @@ describe('stream planner: stream keys', () => {
     ]);
   });
 
+  it('IS NOT DISTINCT FROM is a hash key on which NULL matches NULL, in every join type', async () => {
+    await db.exec('create table u (k int, s varchar)');
+    await db.exec("insert into t values (1, NULL, 10), (2, 1, 20), (3, 2, 30)");
+    await db.exec("insert into u values (NULL, 'n'), (1, 'one'), (3, 'three')");
+    await db.exec('create materialized view nj as select t.id, u.s from t join u on t.k is not distinct from u.k');
+    await db.exec('create materialized view nf as select t.id, u.s from t full join u on u.k is not distinct from t.k and t.v > 0');
+    await db.exec('flush');
+    expect(await db.query('select * from nj order by id')).toEqual([
+      ['1', 'n'],
+      ['2', 'one'],
+    ]);
+    expect(await db.query('select * from nf order by id, s')).toEqual([
+      ['1', 'n'],
+      ['2', 'one'],
+      ['3', 'NULL'],
+      ['NULL', 'three'],
+    ]);
+    // Keys change both ways through NULL.
+    await db.exec('update t set k = 3 where id = 1');
+    await db.exec('update t set k = NULL where id = 3');
+    await db.exec('flush');
+    expect(await db.query('select * from nj order by id')).toEqual([
+      ['1', 'three'],
+      ['2', 'one'],
+      ['3', 'n'],
+    ]);
+    // Plain `=` still never matches NULL.
+    await db.exec('create materialized view ej as select t.id, u.s from t join u on t.k = u.k');
+    await db.exec('flush');
+    expect(await db.query('select * from ej order by id')).toEqual([
+      ['1', 'three'],
+      ['2', 'one'],
+    ]);
+  });
+
   it('ORDER BY … LIMIT becomes a top-N keyed by the input key', async () => {
     const plan = await explain('select id, v from t order by v desc limit 3 offset 1');
     expect(plan.some((l) => l.includes('StreamTopN { order: [v DESC], limit: 3, offset: 1 }'))).toBe(true);

@@ -205,7 +205,7 @@ class StreamPlanner {
     if (temporal) return planTemporalJoin(p, temporal, this.convert(p.left), this.env, this.upstreams);
     const lw = p.left.schema.length;
     const rw = p.right.schema.length;
-    const { leftKeys, rightKeys, residual } = splitEquiKeys(p.condition, lw);
+    const { leftKeys, rightKeys, nullSafe, residual } = splitEquiKeys(p.condition, lw, { nullSafe: true });
     const leftIn = this.convert(p.left);
     const rightIn = this.convert(p.right);
     if (leftKeys.length === 0) {
@@ -218,6 +218,7 @@ class StreamPlanner {
       const one: Expr = { kind: 'literal', value: 0, type: T.Int32 };
       leftKeys.push(one);
       rightKeys.push(one);
+      nullSafe.push(false);
     }
     const [left, lk] = withKeyColumns(leftIn, leftKeys);
     const [right, rk] = withKeyColumns(rightIn, rightKeys);
@@ -232,6 +233,7 @@ class StreamPlanner {
       right,
       leftKeys: lk,
       rightKeys: rk,
+      ...(nullSafe.some(Boolean) ? { nullSafe } : {}),
       condition,
       schema: semi ? left.schema : [...left.schema, ...right.schema],
       streamKey: semi ? left.streamKey : joinStreamKey(p.joinType, left, right, lk, rk),
