@@ -49,7 +49,7 @@ export interface RandomCase {
   readonly steps: readonly (string | null)[];
 }
 
-const SQL_TYPE: Record<Kind, string> = { key: 'int', num: 'bigint', text: 'varchar', flag: 'boolean', time: 'timestamp' };
+const SQL_TYPE: Record<Kind, string> = { key: 'int', num: 'bigint', text: 'varchar', flag: 'boolean', time: 'timestamptz' };
 const TEXTS = ["'a'", "'b'", "'c'", "'bb'"];
 
 class Draw {
@@ -80,7 +80,9 @@ class Draw {
       case 'flag':
         return this.chance(0.5) ? 'true' : 'false';
       case 'time':
-        return `'2024-01-01 00:${String(this.int(20)).padStart(2, '0')}:00'`;
+        // Whole multiples of 10 minutes before now: no row is within seconds of a temporal
+        // filter's bound of 45 or 90 minutes while a case runs.
+        return `now() - interval '${10 * this.int(13)} minutes'`;
     }
   }
 }
@@ -104,8 +106,9 @@ function insertRows(d: Draw, t: Table, ids: Set<number>, n: number): string | nu
   for (let i = 0; i < n; i++) {
     const vals = t.columns.map((c) => d.value(c.kind));
     if (t.pk) {
+      // Now and then an id in use: the insert overwrites that row, as in RisingWave.
       const id = d.int(30);
-      if (ids.has(id)) continue;
+      if (ids.has(id) && !d.chance(0.1)) continue;
       ids.add(id);
       vals.unshift(String(id));
     }
@@ -244,8 +247,10 @@ function query(d: Draw, a: Table, b: Table): string {
     templates.push(() => `select c0, c1, c2 from (select x.id as c0, x.k as c1, x.v as c2, row_number() over (partition by x.k order by x.v nulls first, x.id) as rn from ${a.name} x) where rn <= ${1 + d.int(2)}`);
     templates.push(() => `select ${as(['x.id', 'x.k', `${d.pick(['lag(x.v)', 'lead(x.v)', 'sum(x.v)', 'count(*)', 'max(x.v)'])} over (partition by x.k order by x.id)`])} from ${a.name} x`);
   }
-  // Time windows over a timestamp column.
+  // Time windows and temporal filters over a timestamp column.
   if (time) {
+    templates.push(() => `select ${as(allColumns(a, 'x'))} from ${a.name} x where x.${time.name} > now() - interval '${d.pick(['45', '90'])} minutes'`);
+    templates.push(() => `select ${as(['x.k', ...aggregates(d, a, 'x')])} from ${a.name} x where x.${time.name} > now() - interval '${d.pick(['45', '90'])} minutes' group by x.k`);
     templates.push(() => `select ${as(['window_start', 'count(*)', 'sum(v)'])} from tumble(${a.name}, ${time.name}, interval '${d.pick(['5', '10'])} minutes') group by window_start`);
     templates.push(() => `select ${as(['window_end', 'k', 'max(v)'])} from hop(${a.name}, ${time.name}, interval '5 minutes', interval '10 minutes') group by window_end, k`);
   }

@@ -5,8 +5,13 @@
  * UNION ALL, semi- and anti-joins) and random DML with NULLs and updates of keys
  * (random-case.ts). After every FLUSH the MV must equal, as a bag, the batch engine's answer
  * to the same query. As many cases as fit in the time budget run; a failure is shrunk to the
- * fewest DML statements that still fail and printed as a script to paste into psql.
+ * fewest DML statements that still fail and printed as a script to paste into psql. A second
+ * run does the same on a node with a data dir that stops as a crash would at one FLUSH of
+ * every case and recovers before the comparison: every operator's state, for whatever query.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDb, openTestDb } from '../query/testing';
 import { type RandomCase, randomCase } from './random-case';
@@ -19,13 +24,32 @@ import { type RandomCase, randomCase } from './random-case';
 const BUDGET_MS = Number(process.env.FRESHET_FUZZ_MS ?? 15_000);
 const FIRST_SEED = Number(process.env.FRESHET_FUZZ_SEED ?? 1);
 const MIN_CASES = 300;
+/** The durable run's budget: each restart reopens LevelDB and rebuilds every graph. */
+const DURABLE_BUDGET_MS = process.env.FRESHET_FUZZ_MS ? BUDGET_MS : 8_000;
+const MIN_DURABLE_CASES = 20;
 
-let db: TestDb;
+/** The node the cases run on; `restart` (a node with a data dir) stops it as a crash would and recovers. */
+interface Node {
+  db: TestDb;
+  restart?: () => Promise<void>;
+}
+
+let memory: Node;
+let durable: Node;
+let dataDir: string;
 beforeAll(async () => {
-  db = await openTestDb();
+  memory = { db: await openTestDb() };
+  dataDir = mkdtempSync(join(tmpdir(), 'freshet-random-diff-'));
+  durable = { db: await openTestDb({ dataDir }) };
+  durable.restart = async () => {
+    await durable.db.close();
+    durable.db = await openTestDb({ dataDir });
+  };
 });
 afterAll(async () => {
-  await db.close();
+  await memory.db.close();
+  await durable.db.close();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 function bag(rows: string[][]): string[] {
@@ -41,31 +65,36 @@ interface Failure {
 let nextTag = 0;
 let comparedRows = 0;
 
-/** Runs `c` keeping only the steps whose index is in `keep` (all when absent); drops what it created. */
-async function run(c: RandomCase, tag: string, keep?: ReadonlySet<number>): Promise<Failure | null> {
+/**
+ * Runs `c` on `node` keeping only the steps whose index is in `keep` (all when absent), and
+ * with a node that can restart, restarts it at the FLUSH of step `restartAt`; drops what it created.
+ */
+async function run(node: Node, c: RandomCase, tag: string, keep?: ReadonlySet<number>, restartAt?: number): Promise<Failure | null> {
   const mv = `m_${tag}`;
+  const db = () => node.db;
   // Every MV is checked against its own query, the inner ones too.
   const views: (readonly [string, string])[] = [...c.inner, [mv, c.query]];
   try {
-    for (const s of [...c.ddl, ...c.before, ...c.settings]) await db.exec(s);
+    for (const s of [...c.ddl, ...c.before, ...c.settings]) await db().exec(s);
     try {
-      for (const [name, q] of views) await db.exec(`create materialized view ${name} as ${q}`);
+      for (const [name, q] of views) await db().exec(`create materialized view ${name} as ${q}`);
     } catch (e) {
       return { kind: 'create', detail: `CREATE MATERIALIZED VIEW failed: ${(e as Error).message}` };
     } finally {
-      if (c.settings.length > 0) await db.exec('set rw_force_two_phase_agg = false');
+      if (c.settings.length > 0) await db().exec('set rw_force_two_phase_agg = false');
     }
     for (let i = 0; i < c.steps.length; i++) {
       if (keep && !keep.has(i)) continue;
       const s = c.steps[i];
       if (s !== null) {
-        await db.exec(s);
+        await db().exec(s);
         continue;
       }
-      await db.exec('flush');
+      await db().exec('flush');
+      if (i === restartAt && node.restart) await node.restart();
       for (const [name, q] of views) {
-        const got = bag(await db.query(`select * from ${name}`));
-        const want = bag(await db.query(q));
+        const got = bag(await db().query(`select * from ${name}`));
+        const want = bag(await db().query(q));
         comparedRows += want.length;
         if (got.length !== want.length || got.some((r, j) => r !== want[j])) {
           return { kind: 'mismatch', detail: `${name} after step ${i}: MV\n  ${got.join('\n  ') || '(empty)'}\nbatch\n  ${want.join('\n  ') || '(empty)'}` };
@@ -76,13 +105,13 @@ async function run(c: RandomCase, tag: string, keep?: ReadonlySet<number>): Prom
   } catch (e) {
     return { kind: 'error', detail: (e as Error).message };
   } finally {
-    for (const [name] of [...views].reverse()) await db.exec(`drop materialized view if exists ${name}`).catch(() => {});
-    for (const t of ['a', 'b']) await db.exec(`drop table if exists ${t}_${tag} cascade`).catch(() => {});
+    for (const [name] of [...views].reverse()) await db().exec(`drop materialized view if exists ${name}`).catch(() => {});
+    for (const t of ['a', 'b']) await db().exec(`drop table if exists ${t}_${tag} cascade`).catch(() => {});
   }
 }
 
 /** The failing case with as few DML statements as still fail the same way, as a psql script. */
-async function shrink(seed: number, first: Failure): Promise<string> {
+async function shrink(node: Node, seed: number, first: Failure, restartAt?: number): Promise<string> {
   const probe = randomCase(seed, 'probe');
   const keep = new Set(probe.steps.map((_, i) => i));
   let failure = first;
@@ -91,13 +120,13 @@ async function shrink(seed: number, first: Failure): Promise<string> {
     if (probe.steps[i] === null && i === probe.steps.length - 1) continue; // the last comparison stays
     keep.delete(i);
     const tag = `s${nextTag++}`;
-    const f = await run(randomCase(seed, tag), tag, keep);
+    const f = await run(node, randomCase(seed, tag), tag, keep, restartAt);
     if (f === null || f.kind !== first.kind) keep.add(i);
     else failure = f;
   }
   const c = randomCase(seed, 'repro');
   const lines = [...c.ddl, ...c.before, ...c.settings, ...c.inner.map(([n, q]) => `create materialized view ${n} as ${q}`), `create materialized view m_repro as ${c.query}`];
-  c.steps.forEach((s, i) => keep.has(i) && lines.push(s ?? 'flush'));
+  c.steps.forEach((s, i) => keep.has(i) && lines.push(s === null ? (i === restartAt ? 'flush; -- then kill -9 the server and start it again' : 'flush') : s));
   return `seed ${seed}: ${failure.detail}\n-- reproducer:\n${lines.map((l) => `${l};`).join('\n')}\nselect * from m_repro;\n${c.query};`;
 }
 
@@ -107,13 +136,32 @@ describe('streaming MVs vs the batch engine over random schemas, queries and DML
     let cases = 0;
     for (let seed = FIRST_SEED; Date.now() - start < BUDGET_MS; seed++) {
       const tag = `c${nextTag++}`;
-      const f = await run(randomCase(seed, tag), tag);
-      if (f !== null) expect.fail(await shrink(seed, f));
+      const f = await run(memory, randomCase(seed, tag), tag);
+      if (f !== null) expect.fail(await shrink(memory, seed, f));
       cases++;
     }
     console.log(`random differential: ${cases} cases from seed ${FIRST_SEED}, ${comparedRows} rows compared`);
     expect(cases).toBeGreaterThanOrEqual(MIN_CASES);
     // Guards against cases that only ever compare empty results.
     expect(comparedRows).toBeGreaterThan(cases);
+  });
+
+  it('agree after a crash and recovery at a FLUSH of every case', { timeout: DURABLE_BUDGET_MS + 105_000 }, async () => {
+    const start = Date.now();
+    const before = comparedRows;
+    let cases = 0;
+    for (let seed = FIRST_SEED + 1_000_000; Date.now() - start < DURABLE_BUDGET_MS; seed++) {
+      const tag = `d${nextTag++}`;
+      const c = randomCase(seed, tag);
+      // One of the case's FLUSHes, the same one for every run of the case (shrinking included).
+      const flushes = c.steps.flatMap((s, i) => (s === null ? [i] : []));
+      const restartAt = flushes[seed % flushes.length];
+      const f = await run(durable, c, tag, undefined, restartAt);
+      if (f !== null) expect.fail(await shrink(durable, seed, f, restartAt));
+      cases++;
+    }
+    console.log(`random differential with restarts: ${cases} cases, ${comparedRows - before} rows compared`);
+    expect(cases).toBeGreaterThanOrEqual(MIN_DURABLE_CASES);
+    expect(comparedRows - before).toBeGreaterThan(cases);
   });
 });
