@@ -1,7 +1,8 @@
 /**
  * What a materialized view may contain, checked on the optimized plan before stream
  * planning: subqueries that decorrelation left as expressions are rejected, except
- * uncorrelated scalar subqueries in WHERE / HAVING (joined as a one-row side); parameters
+ * uncorrelated scalar subqueries in WHERE / HAVING and in the select list (joined as a
+ * one-row side); parameters
  * are rejected; the clock may be read only in temporal filters (temporal.ts).
  */
 import { notSupported } from '@freshet/common';
@@ -22,22 +23,23 @@ export function checkStreamablePlan(p: PlanNode): void {
   // `generate_series(const, NOW(), const)` in FROM: a growing series (to-stream-now.ts).
   if (isNowSeries(p)) return;
   const inFilter = p.kind === 'filter';
+  const scalarAllowed = inFilter || p.kind === 'project';
   const exprs = p.kind === 'filter' ? conjuncts(p.predicate).filter((c) => temporalConjunct(c) === null) : nodeExprs(p);
   for (const e of exprs) {
     // A WHERE conjunct `x NOT IN (uncorrelated subquery)` is planned as joins (to-stream-subquery.ts).
     const notIn = inFilter ? notInSubquery(e) : null;
     if (notIn && !readsClockOrSubquery(notIn.test)) checkStreamablePlan(notIn.plan);
-    else checkStreamableExpr(e, inFilter);
+    else checkStreamableExpr(e, scalarAllowed);
   }
   for (const i of inputsOf(p)) checkStreamablePlan(i);
 }
 
-/** An uncorrelated scalar subquery: in a WHERE / HAVING it is joined as a one-row side. */
+/** An uncorrelated scalar subquery: in a WHERE / HAVING or a select list it is joined as a one-row side. */
 export const isScalarSubquery = (x: Expr): x is Extract<Expr, { kind: 'subquery' }> => x.kind === 'subquery' && x.mode === 'scalar' && x.correlated.length === 0;
 
-function checkStreamableExpr(e: Expr, inFilter: boolean): void {
+function checkStreamableExpr(e: Expr, scalarAllowed: boolean): void {
   exprAny(e, (x) => {
-    if (inFilter && isScalarSubquery(x)) {
+    if (scalarAllowed && isScalarSubquery(x)) {
       checkStreamablePlan(x.plan);
       return false;
     }

@@ -95,7 +95,7 @@ class StreamPlanner {
         return this.filter(this.convert(p.input), conjuncts(p.predicate));
       }
       case 'project':
-        return projectKeepingKey(this.convert(p.input), p.exprs, p.schema.map(fieldOf));
+        return this.project(p);
       case 'agg':
         return this.agg(p);
       case 'join':
@@ -251,6 +251,35 @@ class StreamPlanner {
     const [input, cols] = withKeyColumns(this.convert(sort ? sort.input : p.input), sort ? sort.keys.map((k) => k.expr) : []);
     const orderBy: StreamOrderItem[] = (sort?.keys ?? []).map((k, i) => ({ column: cols[i], desc: k.desc, nullsFirst: k.nullsFirst }));
     return { kind: 'top_n', input, groupKey: [], orderBy, limit, offset, withTies: !!p.withTies, rankColumn: false, schema: input.schema, streamKey: input.streamKey };
+  }
+
+  /**
+   * A projection. An uncorrelated scalar subquery in it (`SELECT x, (SELECT max(v) FROM t)`)
+   * is left-joined on a constant key as a side of at most one row (none: NULL, as in a
+   * query) and read as that side's column, so a change of its value updates every row.
+   */
+  private project(p: Extract<PlanNode, { kind: 'project' }>): StreamNode {
+    let node = this.convert(p.input);
+    const fields = p.schema.map(fieldOf);
+    if (!p.exprs.some((e) => exprAny(e, isScalarSubquery))) return projectKeepingKey(node, p.exprs, fields);
+    const one: Expr = { kind: 'literal', value: 0, type: T.Int32 };
+    // Subquery columns in visiting order (left to right, as transformExpr visits them below).
+    const cols: number[] = [];
+    for (const e of p.exprs) {
+      exprAny(e, (x) => {
+        if (!isScalarSubquery(x)) return false;
+        const sub = this.convert(x.plan);
+        if (!atMostOneRow(sub)) throw notSupported('a scalar subquery that may return several rows in a streaming query');
+        const [left, lk] = withKeyColumns(node, [one]);
+        const [right, rk] = withKeyColumns(sub, [one]);
+        cols.push(left.schema.length);
+        node = { kind: 'hash_join', joinType: 'left', left, right, leftKeys: lk, rightKeys: rk, condition: null, schema: [...left.schema, ...right.schema], streamKey: left.streamKey };
+        return false;
+      });
+    }
+    let next = 0;
+    const exprs = p.exprs.map((e) => transformExpr(e, (x) => (isScalarSubquery(x) ? col(cols[next++], x.type) : x)));
+    return projectKeepingKey(node, exprs, fields);
   }
 
   /**
