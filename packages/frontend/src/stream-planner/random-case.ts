@@ -227,6 +227,17 @@ function query(d: Draw, a: Table, b: Table): string {
     () => `select ${as(['x.k', 'generate_series(0, x.k)'])} from ${a.name} x${where()}`,
     // DISTINCT ON with a total order after the key.
     () => `select distinct on (x.k) ${as(allColumns(a, 'x'))} from ${a.name} x order by x.k, ${allColumns(a, 'x').map((c) => `${c} nulls first`).join(', ')}`,
+    // Compositions: top-N of groups, an aggregate over an outer join, a CTE filtered on its
+    // aggregate, a self-join, a scalar subquery in the select list, a computed group key.
+    () => `select c0, c1 from (select x.k as c0, count(*) as c1 from ${a.name} x group by x.k) g order by c1 desc, c0 nulls first limit ${1 + d.int(3)}`,
+    () => `select ${as(['x.k', 'count(y.v)', 'sum(y.v)', 'count(*)'])} from ${a.name} x left join ${b.name} y on x.k = y.k group by x.k`,
+    () => `with g as (select x.k as k, sum(x.v) as s, count(*) as n from ${a.name} x group by x.k) select k, s, n from g where s > ${d.int(5)} or n = 1`,
+    () => `select ${as(['x.k', 'x.v', 'z.v'])} from ${a.name} x join ${a.name} z on x.k = z.k and x.v < z.v`,
+    () => {
+      const sub = d.chance(0.7) ? `select ${d.pick(['max', 'count', 'sum'])}(y.v) from ${b.name} y` : `select y.v from ${b.name} y where y.k = ${d.int(4)} order by y.v nulls last limit 1`;
+      return `select ${as(['x.k', 'x.v', `(${sub})`])} from ${a.name} x`;
+    },
+    () => `select ${as(['case when x.v > 2 then 1 when x.v is null then 0 else -1 end', 'count(*)', 'max(x.k)'])} from ${a.name} x group by 1`,
     // A join key computed from a column.
     () => `select ${as(['x.k', 'x.v', 'y.v'])} from ${a.name} x join ${b.name} y on x.k + 1 = y.k`,
     // Set operations that remove duplicates.
