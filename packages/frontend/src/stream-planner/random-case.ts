@@ -166,6 +166,9 @@ function aggregates(d: Draw, t: Table, q: string): string[] {
     `sum(${q}.v) filter (where ${q}.v > 1)`,
     `max(${q}.v + ${q}.k)`,
     `array_agg(${q}.v order by ${q}.v)`,
+    `sum(distinct ${q}.v)`,
+    `avg(distinct ${q}.k)`,
+    `count(*) filter (where ${q}.v < 3)`,
     ...(text ? [`min(${q}.${text.name})`, `max(${q}.${text.name})`, `count(distinct ${q}.${text.name})`, `string_agg(${q}.${text.name}, ',' order by ${q}.${text.name})`] : []),
     ...(flag ? [`bool_and(${q}.${flag.name})`, `bool_or(${q}.${flag.name})`] : []),
   ];
@@ -238,6 +241,12 @@ function query(d: Draw, a: Table, b: Table): string {
       return `select ${as(['x.k', 'x.v', `(${sub})`])} from ${a.name} x`;
     },
     () => `select ${as(['case when x.v > 2 then 1 when x.v is null then 0 else -1 end', 'count(*)', 'max(x.k)'])} from ${a.name} x group by 1`,
+    () => `select ${as(['count(*)', 'sum(c)', 'max(c)'])} from (select x.k, count(*) as c from ${a.name} x group by x.k) g`,
+    () => `select distinct ${as(['x.k', 'y.v'])} from ${a.name} x join ${b.name} y on coalesce(x.k, 0) = y.k`,
+    () => `select ${as(['x.k', 'sum(x.v)'])} from ${a.name} x group by x.k having max(x.v) > ${d.int(4)} or count(*) = 2`,
+    () => `select ${as(allColumns(a, 'x'))} from ${a.name} x where x.k in (${d.int(4)}, ${d.int(4)}) ${d.pick(['and', 'or'])} x.v not in (1, 3)`,
+    () => `select ${as(allColumns(a, 'x'))} from ${a.name} x where ${d.pick(['', 'not '])}exists (select 1 from ${b.name} y where y.k = x.k and y.v > x.v)`,
+    () => `select ${as(['x.k', 'count(*)'])} from ${a.name} x group by x.k union all select ${as(['y.k', 'sum(y.v)'])} from ${b.name} y group by y.k`,
     // A join key computed from a column.
     () => `select ${as(['x.k', 'x.v', 'y.v'])} from ${a.name} x join ${b.name} y on x.k + 1 = y.k`,
     // Set operations that remove duplicates.
@@ -256,7 +265,8 @@ function query(d: Draw, a: Table, b: Table): string {
   // Group top-N and window functions need a total order within a partition: only with a primary key.
   if (a.pk) {
     templates.push(() => `select c0, c1, c2 from (select x.id as c0, x.k as c1, x.v as c2, row_number() over (partition by x.k order by x.v nulls first, x.id) as rn from ${a.name} x) where rn <= ${1 + d.int(2)}`);
-    templates.push(() => `select ${as(['x.id', 'x.k', `${d.pick(['lag(x.v)', 'lead(x.v)', 'sum(x.v)', 'count(*)', 'max(x.v)'])} over (partition by x.k order by x.id)`])} from ${a.name} x`);
+    templates.push(() => `select ${as(['x.id', 'x.k', `${d.pick(['lag(x.v)', 'lead(x.v)', 'sum(x.v)', 'count(*)', 'max(x.v)', 'rank()', 'dense_rank()', 'first_value(x.v)'])} over (partition by x.k order by x.id)`])} from ${a.name} x`);
+    templates.push(() => `select ${as(['x.id', `${d.pick(['sum', 'avg', 'min'])}(x.v) over (partition by x.k order by x.id rows between 1 preceding and current row)`])} from ${a.name} x`);
   }
   // Time windows and temporal filters over a timestamp column.
   if (time) {
