@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { openTestDb } from '../query/testing';
+import { rng } from './random-case';
 
 const MVS: Record<string, string> = {
   mv_agg: 'select k, count(*) as c, count(v) as cv, sum(v) as s, min(v) as mi, max(v) as ma, count(distinct v) as cd, avg(v) as a from t group by k',
@@ -56,17 +57,6 @@ const SINKS: Record<string, { table: string; query: string }> = {
   sunk_agg: { table: 'k int primary key, n bigint, s bigint', query: 'select k, count(*), sum(v) from t where k is not null group by k' },
 };
 
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function bag(rows: string[][]): string[] {
   return rows.map((r) => r.join('|')).sort();

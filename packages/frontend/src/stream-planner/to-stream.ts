@@ -259,13 +259,24 @@ class StreamPlanner {
    * query) and read as that side's column, so a change of its value updates every row.
    */
   private project(p: Extract<PlanNode, { kind: 'project' }>): StreamNode {
-    let node = this.convert(p.input);
+    const input = this.convert(p.input);
     const fields = p.schema.map(fieldOf);
-    if (!p.exprs.some((e) => exprAny(e, isScalarSubquery))) return projectKeepingKey(node, p.exprs, fields);
+    if (!p.exprs.some((e) => exprAny(e, isScalarSubquery))) return projectKeepingKey(input, p.exprs, fields);
+    const { node, exprs } = this.joinScalarSubqueries(input, p.exprs, 'left');
+    return projectKeepingKey(node, exprs, fields);
+  }
+
+  /**
+   * Joins every uncorrelated scalar subquery in `exprs` to `input` as a side of at most one
+   * row, on a constant key (`inner`: a filter's, which no row passes without a value;
+   * `left`: a projection's, NULL without one), and gives `exprs` reading its column instead.
+   */
+  private joinScalarSubqueries(input: StreamNode, exprs: readonly Expr[], joinType: 'inner' | 'left'): { node: StreamNode; exprs: Expr[] } {
     const one: Expr = { kind: 'literal', value: 0, type: T.Int32 };
+    let node = input;
     // Subquery columns in visiting order (left to right, as transformExpr visits them below).
     const cols: number[] = [];
-    for (const e of p.exprs) {
+    for (const e of exprs) {
       exprAny(e, (x) => {
         if (!isScalarSubquery(x)) return false;
         const sub = this.convert(x.plan);
@@ -273,13 +284,12 @@ class StreamPlanner {
         const [left, lk] = withKeyColumns(node, [one]);
         const [right, rk] = withKeyColumns(sub, [one]);
         cols.push(left.schema.length);
-        node = { kind: 'hash_join', joinType: 'left', left, right, leftKeys: lk, rightKeys: rk, condition: null, schema: [...left.schema, ...right.schema], streamKey: left.streamKey };
+        node = { kind: 'hash_join', joinType, left, right, leftKeys: lk, rightKeys: rk, condition: null, schema: [...left.schema, ...right.schema], streamKey: left.streamKey };
         return false;
       });
     }
     let next = 0;
-    const exprs = p.exprs.map((e) => transformExpr(e, (x) => (isScalarSubquery(x) ? col(cols[next++], x.type) : x)));
-    return projectKeepingKey(node, exprs, fields);
+    return { node, exprs: exprs.map((e) => transformExpr(e, (x) => (isScalarSubquery(x) ? col(cols[next++], x.type) : x))) };
   }
 
   /**
@@ -386,34 +396,9 @@ class StreamPlanner {
       node = { kind: 'dynamic_filter', left, right, column, op: d.op, schema: left.schema, streamKey: left.streamKey };
     }
     if (conjs.length === 0) return node.schema.length === w ? node : rawProject(node, range(0, w).map((i) => col(i, input.schema[i].type)), input.schema, input.streamKey);
-    // Subquery columns in visiting order (left to right, as transformExpr visits them below).
-    const cols: number[] = [];
-    const one: Expr = { kind: 'literal', value: 0, type: T.Int32 };
-    for (const c of conjs) {
-      exprAny(c, (x) => {
-        if (!isScalarSubquery(x)) return false;
-        const sub = this.convert(x.plan);
-        if (!atMostOneRow(sub)) throw notSupported('a scalar subquery that may return several rows in a streaming query');
-        const [left, lk] = withKeyColumns(node, [one]);
-        const [right, rk] = withKeyColumns(sub, [one]);
-        const la = left.schema.length;
-        node = {
-          kind: 'hash_join',
-          joinType: 'inner',
-          left,
-          right,
-          leftKeys: lk,
-          rightKeys: rk,
-          condition: null,
-          schema: [...left.schema, ...right.schema],
-          streamKey: left.streamKey,
-        };
-        cols.push(la);
-        return false;
-      });
-    }
-    let next = 0;
-    const predicate = andAll(conjs.map((c) => transformExpr(c, (x) => (isScalarSubquery(x) ? col(cols[next++], x.type) : x))))!;
+    const joined = this.joinScalarSubqueries(node, conjs, 'inner');
+    node = joined.node;
+    const predicate = andAll(joined.exprs)!;
     const filtered: StreamNode = { kind: 'filter', input: node, predicate, schema: node.schema, streamKey: node.streamKey };
     return rawProject(filtered, range(0, w).map((i) => col(i, input.schema[i].type)), input.schema, input.streamKey);
   }
