@@ -73,7 +73,7 @@ function describe(n: StreamNode): string {
         : `StreamHashAgg${aggFlags(n)} { group_key: ${names(n.groupKey, input)}, aggs: [${aggs.join(', ')}] }`;
     }
     case 'hash_join': {
-      const eq = n.leftKeys.map((l, i) => `${n.left.schema[l].name} = ${n.right.schema[n.rightKeys[i]].name}`);
+      const eq = n.leftKeys.map((l, i) => `${n.left.schema[l].name} ${n.nullSafe?.[i] ? 'IS NOT DISTINCT FROM' : '='} ${n.right.schema[n.rightKeys[i]].name}`);
       const cond = n.condition ? `, condition: ${exprText(n.condition, input)}` : '';
       return `StreamHashJoin { type: ${n.joinType[0].toUpperCase()}${n.joinType.slice(1)}, predicate: [${eq.join(' AND ')}]${cond}, ${key} }`;
     }

@@ -77,6 +77,8 @@ describe('stream planner: stream keys', () => {
     await db.exec('create table u (k int, s varchar)');
     await db.exec("insert into t values (1, NULL, 10), (2, 1, 20), (3, 2, 30)");
     await db.exec("insert into u values (NULL, 'n'), (1, 'one'), (3, 'three')");
+    const plan = await explain('select t.id, u.s from t join u on t.k is not distinct from u.k and t.v = u.k');
+    expect(plan.some((l) => l.includes('predicate: [k IS NOT DISTINCT FROM k AND v = k]'))).toBe(true);
     await db.exec('create materialized view nj as select t.id, u.s from t join u on t.k is not distinct from u.k');
     await db.exec('create materialized view nf as select t.id, u.s from t full join u on u.k is not distinct from t.k and t.v > 0');
     await db.exec('flush');
