@@ -20,7 +20,7 @@ export function rng(seed: number): () => number {
   };
 }
 
-type Kind = 'key' | 'num' | 'text' | 'flag' | 'time';
+type Kind = 'key' | 'num' | 'text' | 'flag' | 'time' | 'dec' | 'json';
 
 interface Column {
   readonly name: string;
@@ -49,7 +49,7 @@ export interface RandomCase {
   readonly steps: readonly (string | null)[];
 }
 
-const SQL_TYPE: Record<Kind, string> = { key: 'int', num: 'bigint', text: 'varchar', flag: 'boolean', time: 'timestamptz' };
+const SQL_TYPE: Record<Kind, string> = { key: 'int', num: 'bigint', text: 'varchar', flag: 'boolean', time: 'timestamptz', dec: 'numeric', json: 'jsonb' };
 const TEXTS = ["'a'", "'b'", "'c'", "'bb'"];
 
 class Draw {
@@ -83,6 +83,12 @@ class Draw {
         // Whole multiples of 10 minutes before now: no row is within seconds of a temporal
         // filter's bound of 45 or 90 minutes while a case runs.
         return `now() - interval '${10 * this.int(13)} minutes'`;
+      case 'dec':
+        // One scale: a streaming SUM keeps the largest scale it ever summed in a group
+        // (docs/conformance.md, "Known differences"), so mixed scales print differently.
+        return this.pick(['1.50', '-0.25', '2.00', '0.10', '3.33']);
+      case 'json':
+        return this.pick([`'{"a": 1}'`, `'{"a": "x", "b": [1, 2]}'`, `'{}'`, `'{"a": null}'`, `'[1, 2]'`]);
     }
   }
 }
@@ -92,6 +98,8 @@ function table(d: Draw, name: string): Table {
   if (d.chance(0.6)) columns.push({ name: 's', kind: 'text' });
   if (d.chance(0.4)) columns.push({ name: 'f', kind: 'flag' });
   if (d.chance(0.4)) columns.push({ name: 'ts', kind: 'time' });
+  if (d.chance(0.3)) columns.push({ name: 'd', kind: 'dec' });
+  if (d.chance(0.2)) columns.push({ name: 'j', kind: 'json' });
   return { name, pk: d.chance(0.6), columns };
 }
 
@@ -192,6 +200,8 @@ function as(exprs: string[]): string {
 /** One query over `a` and `b` from the streaming feature set. */
 function query(d: Draw, a: Table, b: Table): string {
   const time = has(a, 'time');
+  const dec = has(a, 'dec');
+  const json = has(a, 'json');
   const where = () => (d.chance(0.5) ? ` where ${predicate(d, a, 'x')}` : '');
   const templates = [
     // Filter and project.
@@ -247,6 +257,17 @@ function query(d: Draw, a: Table, b: Table): string {
     () => `select ${as(allColumns(a, 'x'))} from ${a.name} x where x.k in (${d.int(4)}, ${d.int(4)}) ${d.pick(['and', 'or'])} x.v not in (1, 3)`,
     () => `select ${as(allColumns(a, 'x'))} from ${a.name} x where ${d.pick(['', 'not '])}exists (select 1 from ${b.name} y where y.k = x.k and y.v > x.v)`,
     () => `select ${as(['x.k', 'count(*)'])} from ${a.name} x group by x.k union all select ${as(['y.k', 'sum(y.v)'])} from ${b.name} y group by y.k`,
+    // More shapes: several group keys, date/time functions, arrays and unnest, string
+    // functions, USING, three-way joins, computed top-N orders.
+    () => `select ${as(['x.k', 'x.v % 3', 'count(*)', 'min(x.v)'])} from ${a.name} x group by x.k, x.v % 3`,
+    () => `select ${as(['x.k', 'unnest(array[x.k, x.v])'])} from ${a.name} x`,
+    () => `select ${as(['x.k', "concat_ws('/', x.k, x.v)", "replace(coalesce(x.v::varchar, 'n'), '1', 'one')", 'substr(x.v::varchar, 1, 1)'])} from ${a.name} x${where()}`,
+    () => `select ${as(['k', 'x.v', 'y.v'])} from ${a.name} x join ${b.name} y using (k)`,
+    () => `select ${as(['x.k', 'y.v', 'z.v'])} from ${a.name} x join ${b.name} y on x.k = y.k ${d.pick(['join', 'left join'])} ${a.name} z on y.v = z.v`,
+    () => {
+      const cols = allColumns(a, 'x');
+      return `select ${as(cols)} from ${a.name} x order by x.v * -1 nulls last, ${cols.map((c) => `${c} nulls first`).join(', ')} limit 2`;
+    },
     // A join key computed from a column.
     () => `select ${as(['x.k', 'x.v', 'y.v'])} from ${a.name} x join ${b.name} y on x.k + 1 = y.k`,
     // Set operations that remove duplicates.
@@ -268,8 +289,18 @@ function query(d: Draw, a: Table, b: Table): string {
     templates.push(() => `select ${as(['x.id', 'x.k', `${d.pick(['lag(x.v)', 'lead(x.v)', 'sum(x.v)', 'count(*)', 'max(x.v)', 'rank()', 'dense_rank()', 'first_value(x.v)'])} over (partition by x.k order by x.id)`])} from ${a.name} x`);
     templates.push(() => `select ${as(['x.id', `${d.pick(['sum', 'avg', 'min'])}(x.v) over (partition by x.k order by x.id rows between 1 preceding and current row)`])} from ${a.name} x`);
   }
+  if (dec) {
+    templates.push(() => `select ${as(['x.k', `sum(x.${dec.name})`, `avg(x.${dec.name})`, `max(x.${dec.name} * 2)`])} from ${a.name} x group by x.k`);
+    templates.push(() => `select ${as(['x.k', `round(x.${dec.name}, 1)`, `x.${dec.name} + x.v`])} from ${a.name} x where x.${dec.name} > 0`);
+  }
+  if (json) {
+    templates.push(() => `select ${as(['x.k', `x.${json.name} ->> 'a'`, `jsonb_typeof(x.${json.name})`])} from ${a.name} x`);
+    templates.push(() => `select ${as([`x.${json.name} ->> 'a'`, 'count(*)'])} from ${a.name} x group by 1`);
+  }
   // Time windows and temporal filters over a timestamp column.
   if (time) {
+    templates.push(() => `select ${as([`date_trunc('hour', x.${time.name})`, 'count(*)', 'max(x.v)'])} from ${a.name} x group by 1`);
+    templates.push(() => `select ${as(['x.k', `extract(minute from x.${time.name})`, `x.${time.name} + interval '1 hour'`])} from ${a.name} x`);
     templates.push(() => `select ${as(allColumns(a, 'x'))} from ${a.name} x where x.${time.name} > now() - interval '${d.pick(['45', '90'])} minutes'`);
     templates.push(() => `select ${as(['x.k', ...aggregates(d, a, 'x')])} from ${a.name} x where x.${time.name} > now() - interval '${d.pick(['45', '90'])} minutes' group by x.k`);
     templates.push(() => `select ${as(['window_start', 'count(*)', 'sum(v)'])} from tumble(${a.name}, ${time.name}, interval '${d.pick(['5', '10'])} minutes') group by window_start`);
