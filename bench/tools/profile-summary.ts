@@ -58,7 +58,7 @@ function sourceMapOf(file: string): SourceMap | null {
 function label(f: CallFrame, root: string): string {
   const file = f.url.replace(/^file:\/\//, '');
   const col = f.columnNumber ?? 0;
-  const cacheKey = `${f.functionName}\0${file}\0${f.lineNumber}\0${col}`;
+  const cacheKey = `${root}\0${f.functionName}\0${file}\0${f.lineNumber}\0${col}`;
   const known = labels.get(cacheKey);
   if (known !== undefined) return known;
   let where = '';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { openTestDb } from '../query/testing';
-import { rng } from './random-case';
+import { bag, rng } from './random-case';
 
 const MVS: Record<string, string> = {
   mv_agg: 'select k, count(*) as c, count(v) as cv, sum(v) as s, min(v) as mi, max(v) as ma, count(distinct v) as cd, avg(v) as a from t group by k',
@@ -57,10 +57,6 @@ const SINKS: Record<string, { table: string; query: string }> = {
   sunk_agg: { table: 'k int primary key, n bigint, s bigint', query: 'select k, count(*), sum(v) from t where k is not null group by k' },
 };
 
-
-function bag(rows: string[][]): string[] {
-  return rows.map((r) => r.join('|')).sort();
-}
 
 /** Rows compared in total (guards against a test that compares only empty MVs). */
 let comparedRows = 0;

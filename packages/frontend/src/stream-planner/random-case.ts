@@ -8,6 +8,11 @@
  * some of them (shrinking a failure to a minimal reproducer).
  */
 
+/** An MV's or query's rows as a sorted bag of text lines, for comparing results. */
+export function bag(rows: string[][]): string[] {
+  return rows.map((r) => r.join('|')).sort();
+}
+
 /** mulberry32: small, deterministic, good enough to draw test cases. */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -108,7 +113,7 @@ function createTable(t: Table): string {
   return `create table ${t.name} (${[...(t.pk ? ['id int primary key'] : []), ...cols].join(', ')})`;
 }
 
-/** Rows for `t`; `ids` holds the primary keys in use (kept unique). */
+/** Rows for `t`; `ids` holds every primary key drawn so far, reused only on purpose (an overwrite). */
 function insertRows(d: Draw, t: Table, ids: Set<number>, n: number): string | null {
   const rows: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -318,7 +323,6 @@ function dml(d: Draw, t: Table, ids: Set<number>): string | null {
     return `update ${t.name} set ${c.name} = ${d.value(c.kind)} where ${predicate(d, t, t.name)}`;
   }
   if (op === 4 && t.pk) {
-    // Deleting ids frees them for later inserts; ids still present are re-read below.
     return `delete from ${t.name} where id % ${2 + d.int(3)} = ${d.int(2)}`;
   }
   return `delete from ${t.name} where ${predicate(d, t, t.name)}`;

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDb, type TestNodeOptions, openTestDb } from '../query/testing';
-import { type RandomCase, randomCase } from './random-case';
+import { type RandomCase, bag, randomCase } from './random-case';
 
 /**
  * CI's time budget; FRESHET_FUZZ_MS runs longer (and FRESHET_FUZZ_SEED starts elsewhere) to
@@ -66,10 +66,6 @@ afterAll(async () => {
   for (const n of [memory, durable, limited]) await n.db.close();
   for (const d of dataDirs) rmSync(d, { recursive: true, force: true });
 });
-
-function bag(rows: string[][]): string[] {
-  return rows.map((r) => r.join('|')).sort();
-}
 
 /** What went wrong in a run of a case (null: nothing). `kind` tells failures apart while shrinking. */
 interface Failure {
