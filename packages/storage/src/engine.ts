@@ -20,6 +20,7 @@ import { MemTable } from './mem-table';
 import type { ObjectStore } from './object-store/api';
 import { needsRestore, restoreFromObjectStore } from './object-store/restore';
 import { CheckpointUploader, type UploadStatus } from './object-store/uploader';
+import type { OverlayLimits } from './state-store/overlays';
 
 export interface EngineOptions {
   /** Checkpoints are uploaded here (persistent mode only). */
@@ -31,6 +32,8 @@ export interface EngineOptions {
   readonly memoryLimit?: number;
   /** Table rows loaded before `open()` returns after a restart (default TABLE_ROWS_BEFORE_SERVING; 0: all in the background). */
   readonly tableRowsBeforeServing?: number;
+  /** Overlay segment limits (overlays.ts; default DEFAULT_OVERLAY_LIMITS). */
+  readonly overlayLimits?: OverlayLimits;
 }
 
 /** Rows per LevelDB read of the background table load: a few ms of decoding between two turns of the event loop. */
@@ -92,6 +95,7 @@ export class Engine implements StorageEngine {
     // without one the durable store loads it in the background.
     if (store && needsRestore(this.log.location)) await restoreFromObjectStore(store, this.log.location, report);
     const loaded = await this.log.open();
+    if (loaded.overlayEntriesFolded > 0) report(`state: ${loaded.overlayEntriesFolded} rows of the last checkpoints' overlay segments folded into state rows`);
     if (store) {
       this.uploader = new CheckpointUploader(store, this.log.db, () => this.durableStore?.lastCheckpoint ?? null, {
         intervalMs: this.opts.uploadIntervalMs,
@@ -206,6 +210,7 @@ export class Engine implements StorageEngine {
       memoryLimit: this.opts.memoryLimit,
       cold: r?.coldState,
       segmented: r?.segmented,
+      overlayLimits: this.opts.overlayLimits,
     });
     const log = this.opts.log;
     if (log) this.durableStore.onLoaded = log;

@@ -9,6 +9,7 @@
  *   s/<stateTableId>/<key>          → stream state row (state-store/)
  *   g/<stateTableId>/s<epoch>       → a segment of a segmented state table (state-store/segments.ts)
  *   g/<stateTableId>/w              → that table's low water
+ *   h/<stateTableId>/<epoch>        → an overlay segment over the table's s/ rows (state-store/overlays.ts)
  *   k/checkpoint                    → the last checkpoint: epoch, time, change-log seq (JSON)
  *   k/params                        → system parameters set by ALTER SYSTEM (JSON)
  *   x/format                        → layout version (FORMAT_VERSION)
@@ -36,6 +37,7 @@ import {
   prefixedKey,
   stateKeyPrefix,
 } from './state-store/keys';
+import { foldOverlays } from './state-store/overlays';
 import { SegmentedTableLoader, type SegmentedTableState } from './state-store/segments';
 
 export const FORMAT_VERSION = 1;
@@ -56,6 +58,8 @@ export interface LoadedState {
   params: Record<string, string>;
   /** Key-read state tables left in LevelDB, with their live key counts. */
   coldState: Map<number, number>;
+  /** Entries of overlay segments folded into state rows at open (overlays.ts). */
+  overlayEntriesFolded: number;
 }
 
 /** One effective row change of a commit group (only changes that alter the table). */
@@ -109,7 +113,10 @@ export class LevelLog {
 
   async open(): Promise<LoadedState> {
     await this.db.open();
+    // First: the state rows below are then the last checkpoint's.
+    const overlayEntriesFolded = await foldOverlays(this.db);
     const state: LoadedState = {
+      overlayEntriesFolded,
       meta: new Map(),
       tableIds: [],
       counters: new Map(),

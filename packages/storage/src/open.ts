@@ -4,6 +4,7 @@
  * directory `<dataDir>/checkpoints`); without one, everything lives in memory (playground
  * mode, tests).
  */
+import { DEFAULT_OVERLAY_LIMITS, type OverlayLimits } from './state-store/overlays';
 import { join } from 'node:path';
 import { bufferPool } from '@freshet/common';
 import type { StorageEngine } from './api';
@@ -40,6 +41,8 @@ export interface StorageOptions {
    * load in the background while the node serves. 0: all in the background.
    */
   tableRowsBeforeServing?: number;
+  /** How much overlay segments may hold before they are settled (overlays.ts; tests use tiny ones). */
+  overlayLimits?: OverlayLimits;
 }
 
 export function openStorage(opts: StorageOptions = {}): StorageEngine {
@@ -53,6 +56,7 @@ export function openStorage(opts: StorageOptions = {}): StorageEngine {
     log: opts.log,
     memoryLimit: opts.memoryLimit,
     tableRowsBeforeServing: opts.tableRowsBeforeServing,
+    overlayLimits: opts.overlayLimits ?? overlayLimitsFromEnv(process.env.FRESHET_OVERLAY_LIMITS),
   });
 }
 
@@ -93,6 +97,19 @@ export function levelMemoryFor(memoryLimit: number | undefined): LevelMemoryOpti
     maxOpenFiles: clamp(memoryLimit / 2 / maxFileSize + 10, 74, 1000),
     ...override,
   };
+}
+
+/**
+ * FRESHET_OVERLAY_LIMITS (JSON: OverlayLimits, fields as in DEFAULT_OVERLAY_LIMITS), for
+ * measuring: `{"bigTake":0}` writes every changed key as its own row, as before overlays.
+ */
+function overlayLimitsFromEnv(text: string | undefined): OverlayLimits | undefined {
+  if (!text) return undefined;
+  try {
+    return { ...DEFAULT_OVERLAY_LIMITS, ...(JSON.parse(text) as Partial<OverlayLimits>) };
+  } catch (e) {
+    throw new Error(`FRESHET_OVERLAY_LIMITS is not JSON: ${(e as Error).message}`);
+  }
 }
 
 function levelOptionsFromEnv(text: string | undefined): LevelMemoryOptions {

@@ -38,11 +38,15 @@ interface Node {
  * A node over a fresh data dir that recovers from it on `restart`, with `memoryLimit` bytes
  * of state in memory if given. No object store (restores from one are tested elsewhere) and
  * no storage log (each restart under a limit would report the tables it left in LevelDB).
+ * Without a limit, checkpoints write overlay segments (overlays.ts) with limits this small
+ * that a case's few rows are settled, written a key per row as a large take, and folded at
+ * the restart, all of it.
  */
 async function durableNode(memoryLimit?: number): Promise<Node> {
   const dataDir = mkdtempSync(join(tmpdir(), 'freshet-random-diff-'));
   dataDirs.push(dataDir);
-  const opts: Omit<TestNodeOptions, 'dataDir'> = { storage: { objectStore: 'none', memoryLimit, log: () => {} } };
+  const overlayLimits = { cap: 8, bigTake: 12, settleMaxKeys: 3 };
+  const opts: Omit<TestNodeOptions, 'dataDir'> = { storage: { objectStore: 'none', memoryLimit, overlayLimits, log: () => {} } };
   const node: Node = { db: await openTestDb({ ...opts, dataDir }) };
   node.restart = async () => {
     await node.db.close();

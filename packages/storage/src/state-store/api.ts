@@ -156,6 +156,14 @@ export interface PublishedKeys {
   readonly segmented?: boolean;
   /** Its low water as of the committed epoch (StoreTable.expireBelow). */
   readonly lowWater?: string;
+  /** The take round these keys were published in (every table of one take has the same). */
+  readonly round: number;
+  /**
+   * Per key, the round of the take that last held it before this one (0: none known — never
+   * taken, or its entry was recreated since). The durable store counts, per overlay segment,
+   * the keys it still holds the latest version of (overlays.ts).
+   */
+  readonly prevRounds: number[];
 }
 
 /**
@@ -191,6 +199,12 @@ export interface TrackingStateStore extends StateStore {
   finishLoad(tableId: number, durableEpoch: number): void;
   /** A table recovery did not load (every key is in LevelDB only), with its live key count. */
   markCold(tableId: number, liveCount: number): void;
+  /**
+   * The committed value of `key` if its last take was round `round` (null: the key is
+   * absent); undefined if it was taken again since (a later take holds it). For settling an
+   * overlay segment (overlays.ts). Never reads LevelDB for a key not in memory: it is absent.
+   */
+  valueIfLastTaken(tableId: number, key: string, round: number): Row | null | undefined;
   /** Whether the table may have keys that are not in memory (recovered lazily, or evicted from). */
   isPartial(tableId: number): boolean;
   /** Tables declared point-read, with their live key counts (recorded by checkpoints). */

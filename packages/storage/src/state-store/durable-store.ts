@@ -15,7 +15,8 @@
  *   written in later epochs (if a barrier commit ever lags the data) are not published yet
  *   and so go into the next one.
  * - Segmented tables (segments.ts: a temporal filter's rows) go into that batch as one
- *   segment per table instead of a key per row.
+ *   segment per table instead of a key per row, and so, without a memory limit, do the
+ *   others' changed keys: as overlay segments over their `s/` rows (overlays.ts).
  * - Recovery: the constructor loads the last checkpoint's rows into the in-memory store and
  *   commits them as the checkpoint's epoch, so epochs continue from there.
  *
@@ -35,6 +36,7 @@ import { BatchRecord } from '../batch-record';
 import type { Db } from '../db';
 import type { ColdStateReader, PublishedKeys, StateStore, StoreTable, TrackingStateStore } from './api';
 import { type CheckpointRecord, PARAMS_KEY, checkpointKey, encodeCheckpoint, prefixedKey, stateKeyPrefix } from './keys';
+import { DEFAULT_OVERLAY_LIMITS, type OverlayLimits, type OverlayTable, type OverlayTake, type OverlayWrite, applyOverlayWrite, dropOverlays, encodeOverlay, planOverlay } from './overlays';
 import {
   type SegmentInfo,
   type SegmentWrite,
@@ -86,6 +88,8 @@ export interface DurableStoreOptions {
   readonly cold?: ReadonlyMap<number, number>;
   /** Segmented tables recovery loaded: what LevelDB holds of each (segments.ts). */
   readonly segmented?: ReadonlyMap<number, SegmentedTableState>;
+  /** Overlay segment limits (overlays.ts; default DEFAULT_OVERLAY_LIMITS). */
+  readonly overlayLimits?: OverlayLimits;
 }
 
 /** Cold mode evicts down to this fraction of the limit, so it does not run at every commit. */
@@ -138,6 +142,11 @@ export class DurableStateStore implements StateStore {
   private readonly segmented = new Map<number, SegmentedTableState>();
   /** Dropped segmented tables, whose segments the next checkpoint deletes. */
   private segmentDrops: [number, SegmentedTableState][] = [];
+  /** Tables written as overlay segments (overlays.ts; only without a memory limit): what LevelDB holds of each. */
+  private readonly overlays = new Map<number, OverlayTable>();
+  private readonly overlayLimits: OverlayLimits;
+  /** Dropped tables with overlay segments, which the next checkpoint deletes. */
+  private overlayDrops: [number, OverlayTable][] = [];
   /** Dropped tables that were partly in memory: their LevelDB keys, being listed for the next checkpoint. */
   private dropScans: Promise<Buffer[]>[] = [];
   /** Cold mode: bytes of state kept in memory (0: no limit). */
@@ -182,6 +191,7 @@ export class DurableStateStore implements StateStore {
     this.recovered = checkpoint;
     this._lastCheckpoint = checkpoint;
     this.memoryLimit = opts.memoryLimit ?? 0;
+    this.overlayLimits = opts.overlayLimits ?? DEFAULT_OVERLAY_LIMITS;
     // Key-read tables recovery left in LevelDB are read from there until in memory: with a
     // limit they stay a cache; without one they are loaded in the background (loadCold).
     inner.enableColdReads(this.coldReader(), this.memoryLimit > 0);
@@ -381,6 +391,12 @@ export class DurableStateStore implements StateStore {
       this.inner.dropTable(tableId);
       return;
     }
+    const overlay = this.overlays.get(tableId);
+    if (overlay) {
+      // Its segments, and any a checkpoint in flight adds to `overlay`, go with the next checkpoint.
+      this.overlays.delete(tableId);
+      this.overlayDrops.push([tableId, overlay]);
+    }
     if (this.inner.isPartial(tableId)) {
       // Keys only in LevelDB: listed by a scan once the checkpoint in flight (which may write
       // some of them) is done; the next checkpoint deletes them before anything else.
@@ -508,7 +524,7 @@ export class DurableStateStore implements StateStore {
     this.lastCheckpointStart = performance.now();
     // Published by commits up to this one, i.e. written in epochs ≤ epoch.
     const taken = this.inner.takePublished();
-    if (taken.length === 0 && this.retry.size === 0 && this.drops.size === 0 && this.segmentDrops.length === 0 && seq === this.lastSeq && infoJson === this.lastInfo) {
+    if (taken.length === 0 && this.retry.size === 0 && this.drops.size === 0 && this.segmentDrops.length === 0 && this.overlayDrops.length === 0 && seq === this.lastSeq && infoJson === this.lastInfo) {
       this.durableEpoch = epoch;
       this._checkpointsTaken++;
       this.notifyWaiters(epoch);
@@ -534,6 +550,9 @@ export class DurableStateStore implements StateStore {
     const segmentDrops = this.segmentDrops;
     this.segmentDrops = [];
     for (const [id, st] of segmentDrops) dropSegments(rec, id, st);
+    const overlayDrops = this.overlayDrops;
+    this.overlayDrops = [];
+    for (const [id, t] of overlayDrops) dropOverlays(rec, id, t);
     const retried = [...this.retry];
     this.retry.clear();
     // Keys of segmented tables, retried or taken, go into one segment per table.
@@ -548,9 +567,21 @@ export class DurableStateStore implements StateStore {
       for (const k of keys) rec.putRow(prefix, k, t.getCommitted(k) ?? null);
     }
     const perKey: PublishedKeys[] = [];
+    // Planned now, while the committed view is this epoch's: settling reads keys' values.
+    const overlays: OverlayWrite[] = [];
+    const planned = new Set<number>();
+    const retriedIds = new Set(retried.map(([id]) => id));
+    const useOverlays = this.memoryLimit === 0;
+    const planTable = (id: number, take: OverlayTake) => {
+      let t = this.overlays.get(id);
+      if (t === undefined) this.overlays.set(id, (t = { segments: [] }));
+      planned.add(id);
+      overlays.push(planOverlay(id, t, take, this.overlayLimits, retriedIds.has(id), (k, round) => this.inner.valueIfLastTaken(id, k, round)));
+    };
     for (const p of taken) {
       if (!p.segmented) {
-        perKey.push(p);
+        if (useOverlays) planTable(p.tableId, p);
+        else perKey.push(p);
         continue;
       }
       let st = this.segmented.get(p.tableId);
@@ -563,6 +594,9 @@ export class DurableStateStore implements StateStore {
         for (const v of p.rows) r.rows.push(v);
       }
     }
+    // A table with retried keys (written a key per row above) and no take: its overlays are
+    // settled all the same, or one of them could hold an older row of a retried key.
+    for (const [id] of retried) if (useOverlays && !planned.has(id) && !this.segmented.has(id) && this.overlays.has(id)) planTable(id, NO_TAKE);
     // Planned now, while the committed view is this epoch's: cleaning reads keys' values.
     const segments: SegmentWrite[] = [];
     for (const [id, { keys, rows }] of changedSegmentKeys) {
@@ -583,8 +617,10 @@ export class DurableStateStore implements StateStore {
     // Over the memory limit, with the excess pinned until this checkpoint is durable: no slicing.
     const urgent = this.memoryLimit > 0 && this.inner.cacheBytes() > this.memoryLimit;
     let kept: SegmentInfo[][] = [];
-    const write = encodeTaken(rec, perKey, segments, epoch, urgent ? Infinity : ENCODE_SLICE_MS).then((k) => {
-      kept = k;
+    let overlayParts: number[] = [];
+    const write = encodeTaken(rec, perKey, segments, overlays, epoch, urgent ? Infinity : ENCODE_SLICE_MS).then((k) => {
+      kept = k.segments;
+      overlayParts = k.overlayParts;
       bytes = rec.putBytes;
       rec.put(checkpointKey(), encodeCheckpoint(record));
       for (let s = prevSeq + 1; s <= seq; s++) rec.del(changeLogKey(s));
@@ -607,6 +643,7 @@ export class DurableStateStore implements StateStore {
       () => {
         this.durableEpoch = epoch;
         for (let i = 0; i < segments.length; i++) applySegmentWrite(segments[i], kept[i]);
+        for (let i = 0; i < overlays.length; i++) applyOverlayWrite(overlays[i], epoch, overlayParts[i]);
         this.startCleaning();
         this._lastCheckpoint = record;
         this._lastStats = { epoch, time: record.time, keys: keyCount, bytes, durationMs: performance.now() - started };
@@ -619,6 +656,7 @@ export class DurableStateStore implements StateStore {
         // Nothing was written: the keys, drops and log records go into the next checkpoint.
         this.dropScans = scans.concat(this.dropScans);
         this.segmentDrops = segmentDrops.concat(this.segmentDrops);
+        this.overlayDrops = overlayDrops.concat(this.overlayDrops);
         for (const [id, keys] of retried) this.requeue(id, keys);
         for (const p of taken) this.requeue(p.tableId, p.keys);
         for (const [id, keys] of drops) {
@@ -652,7 +690,14 @@ const ENCODE_SLICE_MS = 8;
  * so while later epochs run: stored rows are never changed in place (a write stores a new
  * row; the store's committed view relies on the same rule).
  */
-async function encodeTaken(rec: BatchRecord, taken: PublishedKeys[], segments: readonly SegmentWrite[], epoch: number, sliceMs: number): Promise<SegmentInfo[][]> {
+async function encodeTaken(
+  rec: BatchRecord,
+  taken: PublishedKeys[],
+  segments: readonly SegmentWrite[],
+  overlays: readonly OverlayWrite[],
+  epoch: number,
+  sliceMs: number,
+): Promise<{ segments: SegmentInfo[][]; overlayParts: number[] }> {
   let since = performance.now();
   const yieldIfDue = (): Promise<void> | null => {
     if (performance.now() - since <= sliceMs) return null;
@@ -672,5 +717,10 @@ async function encodeTaken(rec: BatchRecord, taken: PublishedKeys[], segments: r
   }
   const kept: SegmentInfo[][] = [];
   for (const w of segments) kept.push(await encodeSegment(rec, epoch, w, yieldIfDue));
-  return kept;
+  const overlayParts: number[] = [];
+  for (const w of overlays) overlayParts.push(await encodeOverlay(rec, epoch, w, yieldIfDue));
+  return { segments: kept, overlayParts };
 }
+
+/** The take of a table that has none this checkpoint (overlays.ts). */
+const NO_TAKE: OverlayTake = { keys: [], rows: [], prevRounds: [], round: 0 };

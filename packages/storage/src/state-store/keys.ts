@@ -1,7 +1,8 @@
 /**
  * LevelDB keys of the durable state store (the layout is listed in level-log.ts):
  * `s/<stateTableId>/<memcomparable key>` for state rows, `g/<stateTableId>/…` for the
- * segments of segmented tables (segments.ts), `k/checkpoint` for the record of the last
+ * segments of segmented tables (segments.ts), `h/<stateTableId>/…` for the overlay
+ * segments of the others (overlays.ts), `k/checkpoint` for the record of the last
  * checkpoint, written in the same batch as the state it describes, and `k/params` for the
  * streaming system parameters (ALTER SYSTEM SET).
  */
@@ -61,6 +62,32 @@ export function segmentKey(tableId: number, epoch: number, part = 0): Buffer {
 /** The table's low-water key (`g/<id>/w`): stored keys below it are gone (see segments.ts). */
 export function lowWaterKey(tableId: number): Buffer {
   return Buffer.concat([segmentTablePrefix(tableId), Buffer.from('w', 'latin1')]);
+}
+
+/** 'h': first byte of every key of an overlay segment (overlays.ts). */
+export const OVERLAY_PREFIX = 0x68;
+
+/** Every overlay segment key is in [OVERLAY_KEYS, AFTER_OVERLAY_KEYS). */
+export const OVERLAY_KEYS = Buffer.from('h/', 'latin1');
+export const AFTER_OVERLAY_KEYS = Buffer.from('h0', 'latin1');
+
+/**
+ * Part `part` of the overlay segment of table `tableId` written by the checkpoint of
+ * `epoch`: `h/<id>/` + epoch (8 bytes BE, so a table's overlays sort by epoch) + the part
+ * (4 bytes BE) from the second part on.
+ */
+export function overlayKey(tableId: number, epoch: number, part = 0): Buffer {
+  const p = Buffer.from(`h/${tableId}/`, 'latin1');
+  const b = Buffer.allocUnsafe(p.length + (part === 0 ? 8 : 12));
+  p.copy(b, 0);
+  b.writeBigUInt64BE(BigInt(epoch), p.length);
+  if (part !== 0) b.writeUInt32BE(part, p.length + 8);
+  return b;
+}
+
+/** The table id of an overlay segment key. */
+export function overlayKeyTable(key: Buffer): number {
+  return Number(key.toString('latin1', 2, key.indexOf(0x2f, 2)));
 }
 
 /** `prefix` followed by the latin1 bytes of `key` (table rows, level-log.ts; state rows are encoded by batch-record.ts). */

@@ -173,25 +173,55 @@ export const SEGMENT_PART_BYTES = 256 << 10;
  * record is durable (apply with `applySegmentWrite`).
  */
 export async function encodeSegment(rec: BatchRecord, epoch: number, w: SegmentWrite, yieldIfDue: () => Promise<void> | null): Promise<SegmentInfo[]> {
-  const partInitialBytes = Math.min(SEGMENT_PART_BYTES + (SEGMENT_PART_BYTES >> 2), Math.max(1 << 12, w.keys.length * 48));
+  const lw = w.lowWater;
+  // Below the low water a delete needs no tombstone: recovery drops those keys anyway.
+  const skip = lw === undefined ? null : (key: string, row: Row | null) => row === null && key < lw;
+  const { parts, entries, maxKey } = await encodeParts(rec, (p) => segmentKey(w.tableId, epoch, p), w.keys, w.rows, skip, yieldIfDue);
+  const kept: SegmentInfo[] = [];
+  for (const s of w.state.segments) {
+    if (w.cleans.includes(s.epoch) || (lw !== undefined && s.maxKey < lw)) deleteSegment(rec, w.tableId, s);
+    else kept.push(s);
+  }
+  if (parts > 0) kept.push({ epoch, maxKey, entries, parts });
+  if (lw !== w.state.lowWater) {
+    if (lw === undefined) rec.del(lowWaterKey(w.tableId));
+    else rec.put(lowWaterKey(w.tableId), Buffer.from(lw, 'latin1'));
+  }
+  return kept;
+}
+
+/**
+ * Encodes keys and their rows (null: a tombstone) into `rec` as values of about
+ * SEGMENT_PART_BYTES each, stored under `partKey(0)`, `partKey(1)`, …: each part a batch
+ * record of its keys. `skip` leaves entries out; `yieldIfDue` is awaited every few hundred
+ * rows (the checkpoint's time slicing). Returns the parts written, the entries in them and
+ * the greatest key.
+ */
+export async function encodeParts(
+  rec: BatchRecord,
+  partKey: (part: number) => Buffer,
+  keys: readonly string[],
+  rows: readonly (Row | null)[],
+  skip: ((key: string, row: Row | null) => boolean) | null,
+  yieldIfDue: () => Promise<void> | null,
+): Promise<{ parts: number; entries: number; maxKey: string }> {
+  const partInitialBytes = Math.min(SEGMENT_PART_BYTES + (SEGMENT_PART_BYTES >> 2), Math.max(1 << 12, keys.length * 48));
   // One record for every part: `rec.put` copies a closed part's bytes, so it is cleared and
   // reused, and its buffer is the pool's (buffer-pool.ts says why Buffers are reused).
   const seg = BatchRecord.pooled(partInitialBytes);
   let parts = 0;
   let entries = 0;
   const closePart = () => {
-    rec.put(segmentKey(w.tableId, epoch, parts++), seg.bytes());
+    rec.put(partKey(parts++), seg.bytes());
     entries += seg.length;
     seg.clear();
   };
-  const lw = w.lowWater;
   let maxKey = '';
   try {
-    for (let i = 0; i < w.keys.length; i++) {
-      const key = w.keys[i];
-      const row = w.rows[i];
-      // Below the low water a delete needs no tombstone: recovery drops those keys anyway.
-      if (row === null && lw !== undefined && key < lw) continue;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      const row = rows[i];
+      if (skip !== null && skip(key, row)) continue;
       seg.putRow(EMPTY, key, row);
       if (key > maxKey) maxKey = key;
       if (seg.byteLength >= SEGMENT_PART_BYTES) closePart();
@@ -204,17 +234,7 @@ export async function encodeSegment(rec: BatchRecord, epoch: number, w: SegmentW
   } finally {
     seg.recycle();
   }
-  const kept: SegmentInfo[] = [];
-  for (const s of w.state.segments) {
-    if (w.cleans.includes(s.epoch) || (lw !== undefined && s.maxKey < lw)) deleteSegment(rec, w.tableId, s);
-    else kept.push(s);
-  }
-  if (parts > 0) kept.push({ epoch, maxKey, entries, parts });
-  if (lw !== w.state.lowWater) {
-    if (lw === undefined) rec.del(lowWaterKey(w.tableId));
-    else rec.put(lowWaterKey(w.tableId), Buffer.from(lw, 'latin1'));
-  }
-  return kept;
+  return { parts, entries, maxKey };
 }
 
 /** Records a segment write made durable. */

@@ -97,6 +97,8 @@ class MemStoreTable implements StoreTable {
    */
   private pendingKeys: string[] = [];
   private pendingRows: (Row | null)[] = [];
+  /** Per pending key, the round of the take that held it before (PublishedKeys.prevRounds). */
+  private pendingPrev: number[] = [];
   /** The entries of `pendingKeys`, for a segmented table only (compactPending moves their slots). */
   private pendingEntries: Entry[] = [];
   private live = 0;
@@ -378,6 +380,13 @@ class MemStoreTable implements StoreTable {
     return new ColdScanOf(this, keys, this.store.cold!.scan(this.tableId, lo, hi));
   }
 
+  /** See TrackingStateStore.valueIfLastTaken. */
+  valueIfLastTaken(key: string, round: number): Row | null | undefined {
+    const e = this.rows.get(key);
+    if (e === undefined) return null;
+    return e.taken === round ? this.committedOf(key, e) : undefined;
+  }
+
   /** The committed value of `key` from memory; undefined when the key is not in memory. */
   committedInMemory(key: string): Row | null | undefined {
     const e = this.rows.get(key);
@@ -449,6 +458,7 @@ class MemStoreTable implements StoreTable {
           const v = committedValue(e, epoch);
           if (e.taken === round) this.pendingRows[e.slot] = v;
           else {
+            this.pendingPrev.push(e.taken);
             e.taken = round;
             e.slot = this.pendingKeys.length;
             this.pendingKeys.push(keys[i]);
@@ -501,17 +511,20 @@ class MemStoreTable implements StoreTable {
     const keys = this.pendingKeys;
     const rows = this.pendingRows;
     const entries = this.pendingEntries;
+    const prev = this.pendingPrev;
     let kept = 0;
     for (let i = 0; i < keys.length; i++) {
       if (rows[i] === null && keys[i] < lw) continue;
       keys[kept] = keys[i];
       rows[kept] = rows[i];
+      prev[kept] = prev[i];
       entries[kept] = entries[i];
       entries[kept].slot = kept;
       kept++;
     }
     keys.length = kept;
     rows.length = kept;
+    prev.length = kept;
     entries.length = kept;
   }
 
@@ -519,16 +532,19 @@ class MemStoreTable implements StoreTable {
   takePublished(): PublishedKeys {
     const keys = this.pendingKeys;
     const rows = this.pendingRows;
+    const prevRounds = this.pendingPrev;
+    const round = this.store.pendingRound;
     this.pendingKeys = [];
     this.pendingRows = [];
+    this.pendingPrev = [];
     this.pendingEntries = [];
     if (this.partial) {
       // Not expected from publish (an entry's value as of an epoch that wrote it is in memory), but a
       // `COLD` image means "LevelDB's value", never a row to store.
       for (let i = 0; i < rows.length; i++) if (rows[i] === COLD) rows[i] = this.store.cold!.read(this.tableId, keys[i]) ?? null;
     }
-    if (!this.segmentedLayout) return { tableId: this.tableId, keys, rows };
-    return { tableId: this.tableId, keys, rows, segmented: true, lowWater: this.publishedLowWater };
+    if (!this.segmentedLayout) return { tableId: this.tableId, keys, rows, round, prevRounds };
+    return { tableId: this.tableId, keys, rows, round, prevRounds, segmented: true, lowWater: this.publishedLowWater };
   }
 
   /** Approximate bytes of the entries, from a sample of their sizes (resampled as the table changes). */
@@ -799,6 +815,11 @@ export class MemStateStore implements TrackingStateStore {
   enableColdReads(reader: ColdStateReader, evicting = true): void {
     this.cold = reader;
     this.evicting = evicting;
+  }
+
+  valueIfLastTaken(tableId: number, key: string, round: number): Row | null | undefined {
+    const t = this.tables.get(tableId);
+    return t === undefined ? null : t.valueIfLastTaken(key, round);
   }
 
   fillLoaded(tableId: number, entries: readonly [string, Row][]): boolean {

@@ -1,0 +1,244 @@
+/**
+ * Overlay segments: how a checkpoint writes the changed keys of a state table stored a key
+ * per row (`s/<id>/<key>`: MV rows, aggregate groups, join sides…) without a LevelDB key
+ * per changed row. The changed keys of one checkpoint go into ONE value per table, an
+ * *overlay segment* (`h/<id>/<epoch>[part]`, parts of ~256 KiB as segments.ts writes them),
+ * which holds each key's row or a tombstone and overrides the `s/` rows.
+ *
+ * Why: what a checkpoint costs at scale is the LevelDB key, not its bytes. At 100,000 users
+ * the seed pipeline's checkpoints wrote ~6 random keys per event; a classic-level
+ * micro-benchmark put 7 random keys per event at 11.4 CPU µs and the same bytes in
+ * 500-row values at 1.3 (docs/performance.md, "Session 20"). A key rewritten at every
+ * checkpoint now costs a share of one value per checkpoint; only a key that stays unchanged
+ * for the life of its segment is written as an `s/` row of its own (settled), once.
+ *
+ * Rules:
+ * - **Live counts.** Each segment counts the keys whose latest stored version it holds.
+ *   The in-memory store tells, for every key a checkpoint takes, the take round that held
+ *   it before (`PublishedKeys.prevRounds`); once the checkpoint is durable the segment of
+ *   that round loses one. A segment with no live key is deleted without being read. A
+ *   count never goes below the truth (an entry recreated after a delete forgets its round:
+ *   its old segment keeps counting it), so a segment is deleted only when dead.
+ * - **Settle.** While a table's segments hold more than `cap` entries (OverlayLimits), the oldest one
+ *   is settled: each of its keys still live there (`valueIfLastTaken`: last taken in its
+ *   round) is written as an `s/` row — the value it holds, since the key was not published
+ *   since — or, if the key is gone, as an `s/` delete. That is done synchronously when the
+ *   checkpoint is planned (the committed view is the checkpoint's epoch only then), at most
+ *   `settleMaxKeys` keys per table per checkpoint; the segment is deleted with its last key.
+ *   A key settled early holds the same value in `s/` and in the segment, so a segment
+ *   settled over several checkpoints is consistent at every one of them.
+ * - **Large takes** (a backfill, a bulk load: more than `bigTake` keys) and retried keys of a
+ *   failed checkpoint are written a key per row, after every segment of the table has been
+ *   settled in the same batch: an `s/` row must never be older than a segment over it.
+ * - **Restart** folds every overlay into the `s/` rows in one batch before anything is
+ *   loaded (`foldOverlays`, in epoch order: the later wins), so recovery, lazy reads by key
+ *   and the memory limit's cold reads see `s/` rows as before. It is bounded by
+ *   about `cap` entries per table.
+ * - **Only without a memory limit.** Under a limit, key-read tables are caches whose evicted
+ *   keys are read back from their `s/` rows, which must therefore be current: every table
+ *   is written a key per row there, as before.
+ */
+import type { Row } from '@freshet/common';
+import { BatchRecord } from '../batch-record';
+import type { Db } from '../db';
+import { AFTER_OVERLAY_KEYS, OVERLAY_KEYS, overlayKey, overlayKeyTable, prefixedKey, stateKeyPrefix } from './keys';
+import { encodeParts } from './segments';
+
+/** One overlay segment of a table. */
+export interface OverlaySegment {
+  readonly epoch: number;
+  /** The take round whose keys it holds (TrackingStateStore.valueIfLastTaken). */
+  readonly round: number;
+  /** Its keys, in the order written (each once). */
+  readonly keys: readonly string[];
+  /** LevelDB values it is stored in (overlayKey's parts 0 … parts − 1). */
+  readonly parts: number;
+  /** Keys whose latest stored version it holds (an upper bound). */
+  live: number;
+  /** Keys [0, settled) are settled into `s/` rows already. */
+  settled: number;
+}
+
+/** What storage holds of one table's overlays, oldest first. */
+export interface OverlayTable {
+  segments: OverlaySegment[];
+}
+
+export interface OverlayLimits {
+  /** Entries a table's overlay segments may hold before the oldest is settled (also what a restart folds, at most). */
+  readonly cap: number;
+  /** A take of more keys than this is written a key per row. */
+  readonly bigTake: number;
+  /** Keys looked up to settle, per table per checkpoint, at most (synchronous, in the commit). */
+  readonly settleMaxKeys: number;
+}
+
+/** ~10 ms of lookups to settle per table per checkpoint at most; a restart folds ≤ 256k entries per table. */
+export const DEFAULT_OVERLAY_LIMITS: OverlayLimits = { cap: 1 << 18, bigTake: 1 << 17, settleMaxKeys: 1 << 15 };
+
+/** One table's keys for a checkpoint (PublishedKeys without the segmented fields). */
+export interface OverlayTake {
+  readonly keys: readonly string[];
+  readonly rows: readonly (Row | null)[];
+  readonly prevRounds: readonly number[];
+  readonly round: number;
+}
+
+/** One table's part of a checkpoint, planned synchronously (`planOverlay`), encoded later. */
+export interface OverlayWrite {
+  readonly tableId: number;
+  readonly table: OverlayTable;
+  readonly take: OverlayTake;
+  /** The take as a new segment (false: a key per row). */
+  readonly asSegment: boolean;
+  /** `s/` rows settled from older segments (null: a delete), written before the take. */
+  readonly settleKeys: string[];
+  readonly settleRows: (Row | null)[];
+  /** Segments this checkpoint deletes (dead, or settled to the end). */
+  readonly drop: OverlaySegment[];
+  /** Segments settled part of the way: their cursor once the checkpoint is durable. */
+  readonly cursors: [OverlaySegment, number][];
+}
+
+/**
+ * Plans a table's part of a checkpoint. `valueIfLastTaken` reads the committed view, which
+ * is the checkpoint's epoch only now: call it in the commit, synchronously. `forcePerKey`:
+ * retried keys are in the take (their entries' rounds name no segment).
+ */
+export function planOverlay(
+  tableId: number,
+  table: OverlayTable,
+  take: OverlayTake,
+  limits: OverlayLimits,
+  forcePerKey: boolean,
+  valueIfLastTaken: (key: string, round: number) => Row | null | undefined,
+): OverlayWrite {
+  const asSegment = !forcePerKey && take.keys.length <= limits.bigTake;
+  const drop: OverlaySegment[] = [];
+  const cursors: [OverlaySegment, number][] = [];
+  const settleKeys: string[] = [];
+  const settleRows: (Row | null)[] = [];
+  let total = asSegment ? take.keys.length : 0;
+  for (const s of table.segments) {
+    if (s.live <= 0) drop.push(s);
+    else total += s.keys.length;
+  }
+  let budget = asSegment ? limits.settleMaxKeys : Infinity;
+  for (const s of table.segments) {
+    if (s.live <= 0) continue;
+    if ((asSegment && total <= limits.cap) || budget <= 0) break;
+    const end = Math.min(s.keys.length, s.settled + budget);
+    for (let i = s.settled; i < end; i++) {
+      const v = valueIfLastTaken(s.keys[i], s.round);
+      if (v === undefined) continue; // taken again since: a later segment, or this take, holds it
+      settleKeys.push(s.keys[i]);
+      settleRows.push(v);
+    }
+    budget -= end - s.settled;
+    if (end === s.keys.length) {
+      drop.push(s);
+      total -= s.keys.length;
+    } else cursors.push([s, end]);
+  }
+  return { tableId, table, take, asSegment, settleKeys, settleRows, drop, cursors };
+}
+
+/** Encodes a planned write into the checkpoint's record; returns the parts of its new segment (0: none). */
+export async function encodeOverlay(rec: BatchRecord, epoch: number, w: OverlayWrite, yieldIfDue: () => Promise<void> | null): Promise<number> {
+  const prefix = stateKeyPrefix(w.tableId);
+  await putRows(rec, prefix, w.settleKeys, w.settleRows, yieldIfDue);
+  for (const s of w.drop) deleteOverlay(rec, w.tableId, s);
+  const { keys, rows } = w.take;
+  if (!w.asSegment) {
+    await putRows(rec, prefix, keys, rows, yieldIfDue);
+    return 0;
+  }
+  const { parts } = await encodeParts(rec, (p) => overlayKey(w.tableId, epoch, p), keys, rows, null, yieldIfDue);
+  return parts;
+}
+
+async function putRows(rec: BatchRecord, prefix: Buffer, keys: readonly string[], rows: readonly (Row | null)[], yieldIfDue: () => Promise<void> | null): Promise<void> {
+  for (let i = 0; i < keys.length; i++) {
+    rec.putRow(prefix, keys[i], rows[i]);
+    if ((i & 255) === 255) {
+      const y = yieldIfDue();
+      if (y !== null) await y;
+    }
+  }
+}
+
+/** Records a planned write made durable: segments dropped and added, cursors moved, live counts lowered. */
+export function applyOverlayWrite(w: OverlayWrite, epoch: number, parts: number): void {
+  const t = w.table;
+  if (w.drop.length > 0) t.segments = t.segments.filter((s) => !w.drop.includes(s));
+  for (const [s, to] of w.cursors) s.settled = to;
+  const segs = t.segments;
+  if (segs.length > 0) {
+    // Each key's previous round names the segment that held its latest version until now.
+    const prev = w.take.prevRounds;
+    let last: OverlaySegment | undefined;
+    for (let i = 0; i < prev.length; i++) {
+      const r = prev[i];
+      if (r === 0) continue;
+      if (last === undefined || last.round !== r) last = segs.find((s) => s.round === r);
+      if (last !== undefined) last.live--;
+    }
+  }
+  const keys = w.take.keys;
+  if (parts > 0) segs.push({ epoch, round: w.take.round, keys, parts, live: keys.length, settled: 0 });
+}
+
+/** Deletes of every part of a segment. */
+function deleteOverlay(rec: BatchRecord, tableId: number, s: OverlaySegment): void {
+  for (let p = 0; p < s.parts; p++) rec.del(overlayKey(tableId, s.epoch, p));
+}
+
+/**
+ * Deletes of everything a dropped table has in overlays: the segments, and the `s/` rows of
+ * their keys (a key deleted since its `s/` row was written has only a tombstone in a
+ * segment, and the table's keys in memory no longer name it).
+ */
+export function dropOverlays(rec: BatchRecord, tableId: number, t: OverlayTable): void {
+  const prefix = stateKeyPrefix(tableId);
+  for (const s of t.segments) {
+    deleteOverlay(rec, tableId, s);
+    for (const k of s.keys) rec.putRow(prefix, k, null);
+  }
+}
+
+/**
+ * At open, before anything is loaded: every overlay segment's entries written as `s/` rows
+ * (a tombstone as a delete), in key order — a table's segments by epoch, so the later
+ * wins — and the segments deleted, in one batch. Returns the entries folded.
+ */
+export async function foldOverlays(db: Db): Promise<number> {
+  const rec = new BatchRecord();
+  let entries = 0;
+  let prefixId = -1;
+  let prefix: Buffer = Buffer.alloc(0);
+  const it = db.iterator({ gte: OVERLAY_KEYS, lt: AFTER_OVERLAY_KEYS });
+  try {
+    for (;;) {
+      const batch = await it.nextv(64);
+      if (batch.length === 0) break;
+      for (const [key, value] of batch) {
+        const id = overlayKeyTable(key);
+        if (id !== prefixId) {
+          prefixId = id;
+          prefix = stateKeyPrefix(id);
+        }
+        BatchRecord.decode(value, (k, v) => {
+          const sk = prefixedKey(prefix, k.toString('latin1'));
+          if (v === null) rec.del(sk);
+          else rec.put(sk, v);
+          entries++;
+        });
+        rec.del(key);
+      }
+    }
+  } finally {
+    await it.close();
+  }
+  if (rec.length > 0) await db.write(rec);
+  return entries;
+}
