@@ -69,7 +69,7 @@ export class Engine implements StorageEngine {
   /** Change-log seq of the last applied group. */
   private seq = 0;
   /** What `open()` loaded for the state store and replay; released once consumed. */
-  private recovery: Pick<LoadedState, 'state' | 'checkpoint' | 'changeLog' | 'params' | 'coldState' | 'segmented'> | null = null;
+  private recovery: Pick<LoadedState, 'state' | 'checkpoint' | 'changeLog' | 'params' | 'coldState' | 'segmented' | 'overlays'> | null = null;
   private durableStore: DurableStateStore | null = null;
   /** Committed meta records (`getMeta`), kept in step with every applied group. */
   private readonly meta = new Map<string, unknown>();
@@ -94,8 +94,13 @@ export class Engine implements StorageEngine {
     // Key-read state is not loaded here (LevelLog.open): with a limit it stays a cache,
     // without one the durable store loads it in the background.
     if (store && needsRestore(this.log.location)) await restoreFromObjectStore(store, this.log.location, report);
-    const loaded = await this.log.open();
+    // Under a memory limit evicted keys are read back from their state rows: overlays are folded into them first.
+    const loaded = await this.log.open({ foldOverlays: (this.opts.memoryLimit ?? 0) > 0 });
     if (loaded.overlayEntriesFolded > 0) report(`state: ${loaded.overlayEntriesFolded} rows of the last checkpoints' overlay segments folded into state rows`);
+    if (loaded.overlays.size > 0) {
+      const keys = [...loaded.overlays.values()].reduce((n, o) => n + o.keys.length, 0);
+      report(`state: ${keys} keys of the last checkpoints' overlay segments (${loaded.overlays.size} state tables) applied over their state rows`);
+    }
     if (store) {
       this.uploader = new CheckpointUploader(store, this.log.db, () => this.durableStore?.lastCheckpoint ?? null, {
         intervalMs: this.opts.uploadIntervalMs,
@@ -123,7 +128,7 @@ export class Engine implements StorageEngine {
     for (const [key, value] of loaded.meta) this.meta.set(key, value);
     const lastLogged = loaded.changeLog.length > 0 ? loaded.changeLog[loaded.changeLog.length - 1][0] : 0;
     this.seq = Math.max(lastLogged, loaded.checkpoint?.seq ?? 0);
-    this.recovery = { state: loaded.state, checkpoint: loaded.checkpoint, changeLog: loaded.changeLog, params: loaded.params, coldState: loaded.coldState, segmented: loaded.segmented };
+    this.recovery = { state: loaded.state, checkpoint: loaded.checkpoint, changeLog: loaded.changeLog, params: loaded.params, coldState: loaded.coldState, segmented: loaded.segmented, overlays: loaded.overlays };
     const limit = this.opts.memoryLimit ?? 0;
     const keys = [...loaded.coldState.values()].reduce((a, b) => a + b, 0);
     if (limit > 0) {
@@ -211,6 +216,7 @@ export class Engine implements StorageEngine {
       cold: r?.coldState,
       segmented: r?.segmented,
       overlayLimits: this.opts.overlayLimits,
+      overlays: r?.overlays,
     });
     const log = this.opts.log;
     if (log) this.durableStore.onLoaded = log;

@@ -29,6 +29,7 @@ import { Db, type LevelMemoryOptions } from './db';
 import {
   type CheckpointRecord,
   PARAMS_KEY,
+  OVERLAY_PREFIX,
   SEGMENT_PREFIX,
   STATE_PREFIX,
   checkpointKey,
@@ -37,7 +38,7 @@ import {
   prefixedKey,
   stateKeyPrefix,
 } from './state-store/keys';
-import { foldOverlays } from './state-store/overlays';
+import { OverlayLoader, type RecoveredOverlays, foldOverlays, overlayRows } from './state-store/overlays';
 import { SegmentedTableLoader, type SegmentedTableState } from './state-store/segments';
 
 export const FORMAT_VERSION = 1;
@@ -58,8 +59,13 @@ export interface LoadedState {
   params: Record<string, string>;
   /** Key-read state tables left in LevelDB, with their live key counts. */
   coldState: Map<number, number>;
-  /** Entries of overlay segments folded into state rows at open (overlays.ts). */
+  /** Entries of overlay segments folded into state rows at open (overlays.ts; with `foldOverlays`). */
   overlayEntriesFolded: number;
+  /**
+   * Overlay segments kept (without `foldOverlays`), per table: applied to the rows in
+   * `state` already; for the key-read tables left in LevelDB (`coldState`), to be put in memory.
+   */
+  overlays: Map<number, RecoveredOverlays>;
 }
 
 /** One effective row change of a commit group (only changes that alter the table). */
@@ -111,12 +117,17 @@ export class LevelLog {
     return this.db.location;
   }
 
-  async open(): Promise<LoadedState> {
+  /**
+   * `fold`: write the overlay segments into the state rows first (a memory limit: evicted keys
+   * are read back from their rows), instead of returning them (overlays.ts).
+   */
+  async open(opts: { foldOverlays?: boolean } = {}): Promise<LoadedState> {
     await this.db.open();
     // First: the state rows below are then the last checkpoint's.
-    const overlayEntriesFolded = await foldOverlays(this.db);
+    const overlayEntriesFolded = opts.foldOverlays ? await foldOverlays(this.db) : 0;
     const state: LoadedState = {
       overlayEntriesFolded,
+      overlays: new Map(),
       meta: new Map(),
       tableIds: [],
       counters: new Map(),
@@ -128,6 +139,7 @@ export class LevelLog {
       segmented: new Map(),
     };
     const segmentLoaders = new Map<number, SegmentedTableLoader>();
+    const overlayLoaders = new Map<number, OverlayLoader>();
     let format: number | undefined;
     // The checkpoint's key-read state tables stay in LevelDB: the durable store reads them by
     // key until loaded (in the background, or never under a memory limit).
@@ -150,6 +162,7 @@ export class LevelLog {
           if (entries.length === 0) break;
           for (const [key, value] of entries) {
             if (key[0] === SEGMENT_PREFIX) loadSegmentEntry(segmentLoaders, key, value);
+            else if (key[0] === OVERLAY_PREFIX) loadOverlayEntry(overlayLoaders, key, value);
             else this.loadEntry(state, key, value, (v) => (format = v));
           }
         }
@@ -161,6 +174,11 @@ export class LevelLog {
       const { rows, state: held } = loader.finish();
       state.state.set(id, rows);
       state.segmented.set(id, held);
+    }
+    for (const [id, loader] of overlayLoaders) {
+      const o = loader.finish(decodeRow);
+      state.overlays.set(id, o);
+      if (!state.coldState.has(id)) state.state.set(id, overlayRows(state.state.get(id) ?? [], o));
     }
     state.tableIds = await this.findTableIds();
     if (format === undefined) {
@@ -322,6 +340,16 @@ function loadSegmentEntry(loaders: Map<number, SegmentedTableLoader>, key: Buffe
   if (kind === 0x73 /* s */ && (key.length === slash + 10 || key.length === slash + 14)) loader.add(Number(key.readBigUInt64BE(slash + 2)), value);
   else if (kind === 0x77 /* w */) loader.lowWater = value.toString('latin1');
   else throw new Error(`unknown state segment key ${key.toString('latin1')}`);
+}
+
+/** An `h/<id>/<epoch>[part]` key of an overlay segment (keys.ts: overlayKey). */
+function loadOverlayEntry(loaders: Map<number, OverlayLoader>, key: Buffer, value: Buffer): void {
+  const slash = key.indexOf(SLASH, 2);
+  if (key.length !== slash + 9 && key.length !== slash + 13) throw new Error(`unknown overlay segment key ${key.toString('latin1')}`);
+  const tableId = Number(key.toString('latin1', 2, slash));
+  let loader = loaders.get(tableId);
+  if (!loader) loaders.set(tableId, (loader = new OverlayLoader()));
+  loader.add(Number(key.readBigUInt64BE(slash + 1)), value);
 }
 
 /** The first key after every key that starts with `prefix` (its last byte + 1). */

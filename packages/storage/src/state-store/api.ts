@@ -205,6 +205,11 @@ export interface TrackingStateStore extends StateStore {
    * overlay segment (overlays.ts). Never reads LevelDB for a key not in memory: it is absent.
    */
   valueIfLastTaken(tableId: number, key: string, round: number): Row | null | undefined;
+  /**
+   * Recovery: marks the entries of these keys (those in memory) as last taken in `round`,
+   * the round the durable store gave the recovered overlay segment that holds them.
+   */
+  markTaken(tableId: number, keys: readonly string[], round: number): void;
   /** Whether the table may have keys that are not in memory (recovered lazily, or evicted from). */
   isPartial(tableId: number): boolean;
   /** Tables declared point-read, with their live key counts (recorded by checkpoints). */

@@ -36,7 +36,7 @@ import { BatchRecord } from '../batch-record';
 import type { Db } from '../db';
 import type { ColdStateReader, PublishedKeys, StateStore, StoreTable, TrackingStateStore } from './api';
 import { type CheckpointRecord, PARAMS_KEY, checkpointKey, encodeCheckpoint, prefixedKey, stateKeyPrefix } from './keys';
-import { DEFAULT_OVERLAY_LIMITS, type OverlayLimits, type OverlayTable, type OverlayTake, type OverlayWrite, applyOverlayWrite, dropOverlays, encodeOverlay, planOverlay } from './overlays';
+import { DEFAULT_OVERLAY_LIMITS, type OverlayLimits, type RecoveredOverlays, type OverlayTable, type OverlayTake, type OverlayWrite, applyOverlayWrite, dropOverlays, encodeOverlay, planOverlay } from './overlays';
 import {
   type SegmentInfo,
   type SegmentWrite,
@@ -90,6 +90,8 @@ export interface DurableStoreOptions {
   readonly segmented?: ReadonlyMap<number, SegmentedTableState>;
   /** Overlay segment limits (overlays.ts; default DEFAULT_OVERLAY_LIMITS). */
   readonly overlayLimits?: OverlayLimits;
+  /** Overlay segments recovery kept (not folded): already applied to `loaded`'s rows, but not to the cold tables'. */
+  readonly overlays?: ReadonlyMap<number, RecoveredOverlays>;
 }
 
 /** Cold mode evicts down to this fraction of the limit, so it does not run at every commit. */
@@ -210,13 +212,40 @@ export class DurableStateStore implements StateStore {
         const t = inner.table(id);
         for (const [k, row] of rows) t.write(1, k, row);
       }
+      // A cold table's overlays go in memory over its rows in LevelDB, tombstones too (a
+      // partial table keeps them), so neither reads by key nor the background load find an
+      // older row there. Its live count stays the checkpoint's.
+      for (const [id, o] of opts.overlays ?? []) {
+        const live = opts.cold?.get(id);
+        if (live === undefined) continue;
+        const t = inner.table(id);
+        for (let i = 0; i < o.keys.length; i++) t.write(1, o.keys[i], o.rows[i]);
+        inner.markCold(id, live);
+      }
       void inner.commitEpoch(checkpoint.epoch);
+      this.recoverOverlays(opts.overlays);
       this._committedAt = checkpoint.time;
     }
     // After loading: the checkpoint's own rows are on disk already.
     inner.trackPublished();
     if (this.memoryLimit === 0 && opts.cold && opts.cold.size > 0) {
       this.loading = this.loadCold([...opts.cold.keys()]).finally(() => (this.loading = null));
+    }
+  }
+
+  /**
+   * Carries on with the overlay segments recovery kept: each gets a round of its own
+   * (negative, below every take's), and the entries whose latest version it holds are
+   * marked with it, so that live counts and settling work as for segments written since.
+   */
+  private recoverOverlays(recovered: ReadonlyMap<number, RecoveredOverlays> | undefined): void {
+    let round = 0;
+    for (const [id, o] of recovered ?? []) {
+      const segments = o.segments.map((s) => ({ ...s, round: --round }));
+      const keysOf: string[][] = segments.map(() => []);
+      for (let i = 0; i < o.keys.length; i++) keysOf[o.segmentOf[i]].push(o.keys[i]);
+      for (let i = 0; i < segments.length; i++) this.inner.markTaken(id, keysOf[i], segments[i].round);
+      this.overlays.set(id, { segments });
     }
   }
 

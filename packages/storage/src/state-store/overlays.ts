@@ -30,10 +30,15 @@
  * - **Large takes** (a backfill, a bulk load: more than `bigTake` keys) and retried keys of a
  *   failed checkpoint are written a key per row, after every segment of the table has been
  *   settled in the same batch: an `s/` row must never be older than a segment over it.
- * - **Restart** folds every overlay into the `s/` rows in one batch before anything is
- *   loaded (`foldOverlays`, in epoch order: the later wins), so recovery, lazy reads by key
- *   and the memory limit's cold reads see `s/` rows as before. It is bounded by
- *   about `cap` entries per table.
+ * - **Restart** without a memory limit keeps the overlays: their latest versions are applied
+ *   over the rows loaded from `s/` (`OverlayLoader`, `overlayRows`), or, for a key-read
+ *   table loaded in the background, put in memory first (tombstones included), where they
+ *   win over what the background load and reads by key find in `s/`. Their segments carry
+ *   on with live counts recomputed and their entries marked with the segment's round.
+ *   Under a memory limit an evicted key would be read back from a stale `s/` row, so a
+ *   restart with a limit folds the overlays into the `s/` rows first, in one batch
+ *   (`foldOverlays`, in epoch order: the later wins). Either is bounded by about `cap`
+ *   entries per table.
  * - **Only without a memory limit.** Under a limit, key-read tables are caches whose evicted
  *   keys are read back from their `s/` rows, which must therefore be current: every table
  *   is written a key per row there, as before.
@@ -73,8 +78,8 @@ export interface OverlayLimits {
   readonly settleMaxKeys: number;
 }
 
-/** ~10 ms of lookups to settle per table per checkpoint at most; a restart folds ≤ 256k entries per table. */
-export const DEFAULT_OVERLAY_LIMITS: OverlayLimits = { cap: 1 << 18, bigTake: 1 << 17, settleMaxKeys: 1 << 15 };
+/** ~10 ms of lookups to settle per table per checkpoint at most; a restart folds ≤ ~128k entries per table (~0.15 s per 100k). */
+export const DEFAULT_OVERLAY_LIMITS: OverlayLimits = { cap: 1 << 17, bigTake: 1 << 16, settleMaxKeys: 1 << 15 };
 
 /** One table's keys for a checkpoint (PublishedKeys without the segmented fields). */
 export interface OverlayTake {
@@ -204,6 +209,74 @@ export function dropOverlays(rec: BatchRecord, tableId: number, t: OverlayTable)
     deleteOverlay(rec, tableId, s);
     for (const k of s.keys) rec.putRow(prefix, k, null);
   }
+}
+
+/** One table's overlays as recovery found them (`OverlayLoader.finish`). */
+export interface RecoveredOverlays {
+  /** Oldest first; `round` is 0 until the durable store numbers them. */
+  readonly segments: OverlaySegment[];
+  /** Each key once, with its latest version (null: a tombstone) and the index in `segments` of the segment holding it. */
+  readonly keys: readonly string[];
+  readonly rows: readonly (Row | null)[];
+  readonly segmentOf: readonly number[];
+  /** Key → its index in `keys`. */
+  readonly index: ReadonlyMap<string, number>;
+}
+
+/**
+ * Recovery of one table's overlays without a fold: its segments' parts in (epoch, part)
+ * order as LevelDB lists them (`add`) become, per key, the latest version and the segment
+ * holding it, and per segment its keys and live count (`finish`). A value is decoded only
+ * once it is known to be the latest: the raw bytes of older versions are dropped. Parallel
+ * arrays rather than an object per key: a restart reads up to the cap's entries per table.
+ */
+export class OverlayLoader {
+  private readonly index = new Map<string, number>();
+  private readonly keys: string[] = [];
+  private readonly values: (Buffer | null)[] = [];
+  private readonly segmentOf: number[] = [];
+  private readonly segments: { epoch: number; parts: number; keys: string[] }[] = [];
+
+  add(epoch: number, part: Buffer): void {
+    let last = this.segments.length > 0 ? this.segments[this.segments.length - 1] : undefined;
+    if (last !== undefined && last.epoch === epoch) last.parts++;
+    else this.segments.push((last = { epoch, parts: 1, keys: [] }));
+    const segment = this.segments.length - 1;
+    const keys = last.keys;
+    BatchRecord.decode(part, (k, v) => {
+      const key = k.toString('latin1');
+      keys.push(key);
+      const i = this.index.get(key);
+      if (i === undefined) {
+        this.index.set(key, this.keys.length);
+        this.keys.push(key);
+        this.values.push(v);
+        this.segmentOf.push(segment);
+      } else {
+        this.values[i] = v;
+        this.segmentOf[i] = segment;
+      }
+    });
+  }
+
+  finish(decode: (value: Buffer) => Row): RecoveredOverlays {
+    const live = new Array<number>(this.segments.length).fill(0);
+    const rows = this.values.map((v) => (v === null ? null : decode(v)));
+    for (const s of this.segmentOf) live[s]++;
+    const segments = this.segments.map((s, i): OverlaySegment => ({ epoch: s.epoch, round: 0, keys: s.keys, parts: s.parts, live: live[i], settled: 0 }));
+    return { segments, keys: this.keys, rows, segmentOf: this.segmentOf, index: this.index };
+  }
+}
+
+/** Applies a table's recovered overlays to its rows loaded from `s/` (in key order; the result is not). */
+export function overlayRows(rows: readonly [string, Row][], o: RecoveredOverlays): [string, Row][] {
+  const out: [string, Row][] = [];
+  for (const r of rows) if (!o.index.has(r[0])) out.push(r);
+  for (let i = 0; i < o.keys.length; i++) {
+    const row = o.rows[i];
+    if (row !== null) out.push([o.keys[i], row]);
+  }
+  return out;
 }
 
 /**

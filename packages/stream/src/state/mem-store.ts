@@ -817,6 +817,15 @@ export class MemStateStore implements TrackingStateStore {
     this.evicting = evicting;
   }
 
+  markTaken(tableId: number, keys: readonly string[], round: number): void {
+    const rows = this.tables.get(tableId)?.rows;
+    if (rows === undefined) return;
+    for (const k of keys) {
+      const e = rows.get(k);
+      if (e !== undefined) e.taken = round;
+    }
+  }
+
   valueIfLastTaken(tableId: number, key: string, round: number): Row | null | undefined {
     const t = this.tables.get(tableId);
     return t === undefined ? null : t.valueIfLastTaken(key, round);
