@@ -78,8 +78,8 @@ export interface OverlayLimits {
   readonly settleMaxKeys: number;
 }
 
-/** ~10 ms of lookups to settle per table per checkpoint at most; a restart folds ≤ ~128k entries per table (~0.15 s per 100k). */
-export const DEFAULT_OVERLAY_LIMITS: OverlayLimits = { cap: 1 << 17, bigTake: 1 << 16, settleMaxKeys: 1 << 15 };
+/** ~10 ms of lookups to settle per table per checkpoint at most; a restart reads ≤ ~256k entries per table. */
+export const DEFAULT_OVERLAY_LIMITS: OverlayLimits = { cap: 1 << 18, bigTake: 1 << 17, settleMaxKeys: 1 << 15 };
 
 /** One table's keys for a checkpoint (PublishedKeys without the segmented fields). */
 export interface OverlayTake {
