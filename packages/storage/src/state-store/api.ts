@@ -164,6 +164,11 @@ export interface PublishedKeys {
    * the keys it still holds the latest version of (overlays.ts).
    */
   readonly prevRounds: number[];
+  /**
+   * Per key, the store's own handle on its entry (opaque here): `valueIfLastTaken` with it
+   * needs no lookup by key.
+   */
+  readonly handles: readonly unknown[];
 }
 
 /**
@@ -203,8 +208,9 @@ export interface TrackingStateStore extends StateStore {
    * The committed value of `key` if its last take was round `round` (null: the key is
    * absent); undefined if it was taken again since (a later take holds it). For settling an
    * overlay segment (overlays.ts). Never reads LevelDB for a key not in memory: it is absent.
+   * `handle`: the key's `PublishedKeys.handles` entry from the take of `round`, if kept.
    */
-  valueIfLastTaken(tableId: number, key: string, round: number): Row | null | undefined;
+  valueIfLastTaken(tableId: number, key: string, round: number, handle?: unknown): Row | null | undefined;
   /**
    * Recovery: marks the entries of these keys (those in memory) as last taken in `round`,
    * the round the durable store gave the recovered overlay segment that holds them.

@@ -36,7 +36,7 @@ import { BatchRecord } from '../batch-record';
 import type { Db } from '../db';
 import type { ColdStateReader, PublishedKeys, StateStore, StoreTable, TrackingStateStore } from './api';
 import { type CheckpointRecord, PARAMS_KEY, checkpointKey, encodeCheckpoint, prefixedKey, stateKeyPrefix } from './keys';
-import { DEFAULT_OVERLAY_LIMITS, type OverlayLimits, type RecoveredOverlays, type OverlayTable, type OverlayTake, type OverlayWrite, applyOverlayWrite, dropOverlays, encodeOverlay, planOverlay } from './overlays';
+import { DEFAULT_OVERLAY_LIMITS, type OverlayLimits, type RecoveredOverlays, type OverlayTable, type OverlayTake, type OverlayWrite, withRetried, applyOverlayWrite, dropOverlays, encodeOverlay, planOverlay } from './overlays';
 import {
   type SegmentInfo,
   type SegmentWrite,
@@ -586,26 +586,36 @@ export class DurableStateStore implements StateStore {
     this.retry.clear();
     // Keys of segmented tables, retried or taken, go into one segment per table.
     const changedSegmentKeys = new Map<number, { keys: string[]; rows: (Row | null)[] }>();
+    const useOverlays = this.memoryLimit === 0;
+    // Retried keys of a table written with overlays go a key per row after its settled rows
+    // (overlays.ts: a settled tombstone of an older entry of the key must not come after them).
+    const retriedTakes = new Map<number, OverlayTake>();
     for (const [id, keys] of retried) {
       const t = this.inner.table(id);
+      const rows = keys.map((k) => t.getCommitted(k) ?? null);
       if (this.segmented.has(id)) {
-        changedSegmentKeys.set(id, { keys: [...keys], rows: keys.map((k) => t.getCommitted(k) ?? null) });
+        changedSegmentKeys.set(id, { keys: [...keys], rows });
+        continue;
+      }
+      if (useOverlays) {
+        retriedTakes.set(id, { keys, rows, prevRounds: keys.map(() => 0), round: 0 });
         continue;
       }
       const prefix = stateKeyPrefix(id);
-      for (const k of keys) rec.putRow(prefix, k, t.getCommitted(k) ?? null);
+      for (let i = 0; i < keys.length; i++) rec.putRow(prefix, keys[i], rows[i]);
     }
     const perKey: PublishedKeys[] = [];
     // Planned now, while the committed view is this epoch's: settling reads keys' values.
     const overlays: OverlayWrite[] = [];
     const planned = new Set<number>();
-    const retriedIds = new Set(retried.map(([id]) => id));
-    const useOverlays = this.memoryLimit === 0;
+    const settleBudget = { left: this.overlayLimits.settleMaxKeys };
     const planTable = (id: number, take: OverlayTake) => {
       let t = this.overlays.get(id);
       if (t === undefined) this.overlays.set(id, (t = { segments: [] }));
       planned.add(id);
-      overlays.push(planOverlay(id, t, take, this.overlayLimits, retriedIds.has(id), (k, round) => this.inner.valueIfLastTaken(id, k, round)));
+      const retriedTake = retriedTakes.get(id);
+      const all = retriedTake === undefined ? take : withRetried(retriedTake, take);
+      overlays.push(planOverlay(id, t, all, this.overlayLimits, settleBudget, retriedTake !== undefined, (k, round, handle) => this.inner.valueIfLastTaken(id, k, round, handle)));
     };
     for (const p of taken) {
       if (!p.segmented) {
@@ -623,9 +633,8 @@ export class DurableStateStore implements StateStore {
         for (const v of p.rows) r.rows.push(v);
       }
     }
-    // A table with retried keys (written a key per row above) and no take: its overlays are
-    // settled all the same, or one of them could hold an older row of a retried key.
-    for (const [id] of retried) if (useOverlays && !planned.has(id) && !this.segmented.has(id) && this.overlays.has(id)) planTable(id, NO_TAKE);
+    // A table with retried keys and no take: they are written with its overlays settled.
+    for (const id of retriedTakes.keys()) if (!planned.has(id)) planTable(id, NO_TAKE);
     // Planned now, while the committed view is this epoch's: cleaning reads keys' values.
     const segments: SegmentWrite[] = [];
     for (const [id, { keys, rows }] of changedSegmentKeys) {

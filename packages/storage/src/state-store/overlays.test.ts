@@ -157,7 +157,7 @@ describe('overlay segments', () => {
     // One table read by key: a restart leaves it in LevelDB with its overlays in memory.
     pointRead = [4];
     await start();
-    const r = rng(11);
+    const r = rng(Number(process.env.OV_SEED ?? 11));
     const ids = [3, 4];
     // The model: each table as of the last checkpoint, and as written since.
     let model = new Map<number, Map<string, Row>>(ids.map((id) => [id, new Map()]));

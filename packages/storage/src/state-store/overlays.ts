@@ -24,12 +24,19 @@
  *   round) is written as an `s/` row — the value it holds, since the key was not published
  *   since — or, if the key is gone, as an `s/` delete. That is done synchronously when the
  *   checkpoint is planned (the committed view is the checkpoint's epoch only then), at most
- *   `settleMaxKeys` keys per table per checkpoint; the segment is deleted with its last key.
+ *   `settleMaxKeys` keys per checkpoint over all tables (the lookups stall the engine
+ *   thread); the segment is deleted with its last key.
  *   A key settled early holds the same value in `s/` and in the segment, so a segment
  *   settled over several checkpoints is consistent at every one of them.
  * - **Large takes** (a backfill, a bulk load: more than `bigTake` keys) and retried keys of a
  *   failed checkpoint are written a key per row, after every segment of the table has been
  *   settled in the same batch: an `s/` row must never be older than a segment over it.
+ * - **Append-like tables** — half or more of a settled segment's keys still live, so most
+ *   keys are written once (a MAX's multiset of event times) — are written a key per row from
+ *   then on, the same way: overlays would only write each of their keys twice.
+ * - Settling looks a key up through the in-memory store's handle on its entry, kept with the
+ *   segment (`PublishedKeys.handles`), not by key: a field read, not a hash lookup. Only
+ *   segments recovered at a restart look keys up.
  * - **Restart** without a memory limit keeps the overlays: their latest versions are applied
  *   over the rows loaded from `s/` (`OverlayLoader`, `overlayRows`), or, for a key-read
  *   table loaded in the background, put in memory first (tombstones included), where they
@@ -56,6 +63,8 @@ export interface OverlaySegment {
   readonly round: number;
   /** Its keys, in the order written (each once). */
   readonly keys: readonly string[];
+  /** The in-memory store's handles on their entries (PublishedKeys.handles; absent for a recovered segment: lookups by key). */
+  readonly handles?: readonly unknown[];
   /** LevelDB values it is stored in (overlayKey's parts 0 … parts − 1). */
   readonly parts: number;
   /** Keys whose latest stored version it holds (an upper bound). */
@@ -67,19 +76,27 @@ export interface OverlaySegment {
 /** What storage holds of one table's overlays, oldest first. */
 export interface OverlayTable {
   segments: OverlaySegment[];
+  /**
+   * Its keys are mostly written once (half or more of a settled segment was still live): it
+   * is written a key per row from now on, since overlays would only write each key twice.
+   */
+  appendLike?: boolean;
 }
+
+/** Keys a settle must look at before its live share may call the table append-like. */
+const APPEND_LIKE_SAMPLE = 1024;
 
 export interface OverlayLimits {
   /** Entries a table's overlay segments may hold before the oldest is settled (also what a restart folds, at most). */
   readonly cap: number;
   /** A take of more keys than this is written a key per row. */
   readonly bigTake: number;
-  /** Keys looked up to settle, per table per checkpoint, at most (synchronous, in the commit). */
+  /** Keys looked up to settle per checkpoint, over all tables, at most (synchronous, in the commit). */
   readonly settleMaxKeys: number;
 }
 
-/** ~10 ms of lookups to settle per table per checkpoint at most; a restart reads ≤ ~256k entries per table. */
-export const DEFAULT_OVERLAY_LIMITS: OverlayLimits = { cap: 1 << 18, bigTake: 1 << 17, settleMaxKeys: 1 << 15 };
+/** Settling reads entries by handle (~5 ms per 100k keys; by key, recovered segments only, ~50 ms); a restart reads ≤ ~256k entries per table. */
+export const DEFAULT_OVERLAY_LIMITS: OverlayLimits = { cap: 1 << 18, bigTake: 1 << 17, settleMaxKeys: 1 << 17 };
 
 /** One table's keys for a checkpoint (PublishedKeys without the segmented fields). */
 export interface OverlayTake {
@@ -87,6 +104,20 @@ export interface OverlayTake {
   readonly rows: readonly (Row | null)[];
   readonly prevRounds: readonly number[];
   readonly round: number;
+  readonly handles?: readonly unknown[];
+}
+
+/**
+ * A failed checkpoint's keys of a table (`retried`, values as of now) ahead of its take: both
+ * are written a key per row (the keys' entries were taken in a round that names no segment).
+ */
+export function withRetried(retried: OverlayTake, take: OverlayTake): OverlayTake {
+  return {
+    keys: [...retried.keys, ...take.keys],
+    rows: [...retried.rows, ...take.rows],
+    prevRounds: [...retried.prevRounds, ...take.prevRounds],
+    round: take.round,
+  };
 }
 
 /** One table's part of a checkpoint, planned synchronously (`planOverlay`), encoded later. */
@@ -103,22 +134,28 @@ export interface OverlayWrite {
   readonly drop: OverlaySegment[];
   /** Segments settled part of the way: their cursor once the checkpoint is durable. */
   readonly cursors: [OverlaySegment, number][];
+  /** Keys looked at to settle, and how many of them were still live. */
+  readonly looked: number;
+  readonly live: number;
 }
 
 /**
  * Plans a table's part of a checkpoint. `valueIfLastTaken` reads the committed view, which
  * is the checkpoint's epoch only now: call it in the commit, synchronously. `forcePerKey`:
- * retried keys are in the take (their entries' rounds name no segment).
+ * retried keys are in the take (their entries' rounds name no segment). `budget.left`:
+ * keys the checkpoint may still look up to settle (lowered here; a large take settles all
+ * of its table's segments whatever is left).
  */
 export function planOverlay(
   tableId: number,
   table: OverlayTable,
   take: OverlayTake,
   limits: OverlayLimits,
+  budget: { left: number },
   forcePerKey: boolean,
-  valueIfLastTaken: (key: string, round: number) => Row | null | undefined,
+  valueIfLastTaken: (key: string, round: number, handle?: unknown) => Row | null | undefined,
 ): OverlayWrite {
-  const asSegment = !forcePerKey && take.keys.length <= limits.bigTake;
+  const asSegment = !forcePerKey && !table.appendLike && take.keys.length <= limits.bigTake;
   const drop: OverlaySegment[] = [];
   const cursors: [OverlaySegment, number][] = [];
   const settleKeys: string[] = [];
@@ -128,24 +165,28 @@ export function planOverlay(
     if (s.live <= 0) drop.push(s);
     else total += s.keys.length;
   }
-  let budget = asSegment ? limits.settleMaxKeys : Infinity;
+  let left = asSegment ? budget.left : Infinity;
+  let looked = 0;
   for (const s of table.segments) {
     if (s.live <= 0) continue;
-    if ((asSegment && total <= limits.cap) || budget <= 0) break;
-    const end = Math.min(s.keys.length, s.settled + budget);
+    if ((asSegment && total <= limits.cap) || left <= 0) break;
+    const end = Math.min(s.keys.length, s.settled + left);
+    const h = s.handles;
     for (let i = s.settled; i < end; i++) {
-      const v = valueIfLastTaken(s.keys[i], s.round);
+      const v = valueIfLastTaken(s.keys[i], s.round, h === undefined ? undefined : h[i]);
       if (v === undefined) continue; // taken again since: a later segment, or this take, holds it
       settleKeys.push(s.keys[i]);
       settleRows.push(v);
     }
-    budget -= end - s.settled;
+    looked += end - s.settled;
+    left -= end - s.settled;
+    if (asSegment) budget.left = left;
     if (end === s.keys.length) {
       drop.push(s);
       total -= s.keys.length;
     } else cursors.push([s, end]);
   }
-  return { tableId, table, take, asSegment, settleKeys, settleRows, drop, cursors };
+  return { tableId, table, take, asSegment, settleKeys, settleRows, drop, cursors, looked, live: settleKeys.length };
 }
 
 /** Encodes a planned write into the checkpoint's record; returns the parts of its new segment (0: none). */
@@ -175,6 +216,7 @@ async function putRows(rec: BatchRecord, prefix: Buffer, keys: readonly string[]
 /** Records a planned write made durable: segments dropped and added, cursors moved, live counts lowered. */
 export function applyOverlayWrite(w: OverlayWrite, epoch: number, parts: number): void {
   const t = w.table;
+  if (w.asSegment && w.looked >= APPEND_LIKE_SAMPLE && w.live * 2 >= w.looked) t.appendLike = true;
   if (w.drop.length > 0) t.segments = t.segments.filter((s) => !w.drop.includes(s));
   for (const [s, to] of w.cursors) s.settled = to;
   const segs = t.segments;
@@ -190,7 +232,7 @@ export function applyOverlayWrite(w: OverlayWrite, epoch: number, parts: number)
     }
   }
   const keys = w.take.keys;
-  if (parts > 0) segs.push({ epoch, round: w.take.round, keys, parts, live: keys.length, settled: 0 });
+  if (parts > 0) segs.push({ epoch, round: w.take.round, keys, handles: w.take.handles, parts, live: keys.length, settled: 0 });
 }
 
 /** Deletes of every part of a segment. */

@@ -99,7 +99,7 @@ class MemStoreTable implements StoreTable {
   private pendingRows: (Row | null)[] = [];
   /** Per pending key, the round of the take that held it before (PublishedKeys.prevRounds). */
   private pendingPrev: number[] = [];
-  /** The entries of `pendingKeys`, for a segmented table only (compactPending moves their slots). */
+  /** The entries of `pendingKeys` (compactPending moves their slots; the take hands them out as PublishedKeys.handles). */
   private pendingEntries: Entry[] = [];
   private live = 0;
   /** Owner reads only by key (see StoreTable.declarePointReads). */
@@ -381,8 +381,10 @@ class MemStoreTable implements StoreTable {
   }
 
   /** See TrackingStateStore.valueIfLastTaken. */
-  valueIfLastTaken(key: string, round: number): Row | null | undefined {
-    const e = this.rows.get(key);
+  valueIfLastTaken(key: string, round: number, handle?: unknown): Row | null | undefined {
+    // The entry a take handed out: no lookup. If it left the table since (deleted, or dropped
+    // with its table), it was last taken with its delete, and its value is null.
+    const e = handle !== undefined ? (handle as Entry) : this.rows.get(key);
     if (e === undefined) return null;
     return e.taken === round ? this.committedOf(key, e) : undefined;
   }
@@ -463,7 +465,7 @@ class MemStoreTable implements StoreTable {
             e.slot = this.pendingKeys.length;
             this.pendingKeys.push(keys[i]);
             this.pendingRows.push(v);
-            if (this.segmentedLayout) this.pendingEntries.push(e);
+            this.pendingEntries.push(e);
           }
         }
         if (e.epoch <= epoch) {
@@ -533,6 +535,7 @@ class MemStoreTable implements StoreTable {
     const keys = this.pendingKeys;
     const rows = this.pendingRows;
     const prevRounds = this.pendingPrev;
+    const handles = this.pendingEntries;
     const round = this.store.pendingRound;
     this.pendingKeys = [];
     this.pendingRows = [];
@@ -543,8 +546,8 @@ class MemStoreTable implements StoreTable {
       // `COLD` image means "LevelDB's value", never a row to store.
       for (let i = 0; i < rows.length; i++) if (rows[i] === COLD) rows[i] = this.store.cold!.read(this.tableId, keys[i]) ?? null;
     }
-    if (!this.segmentedLayout) return { tableId: this.tableId, keys, rows, round, prevRounds };
-    return { tableId: this.tableId, keys, rows, round, prevRounds, segmented: true, lowWater: this.publishedLowWater };
+    if (!this.segmentedLayout) return { tableId: this.tableId, keys, rows, round, prevRounds, handles };
+    return { tableId: this.tableId, keys, rows, round, prevRounds, handles, segmented: true, lowWater: this.publishedLowWater };
   }
 
   /** Approximate bytes of the entries, from a sample of their sizes (resampled as the table changes). */
@@ -826,9 +829,9 @@ export class MemStateStore implements TrackingStateStore {
     }
   }
 
-  valueIfLastTaken(tableId: number, key: string, round: number): Row | null | undefined {
+  valueIfLastTaken(tableId: number, key: string, round: number, handle?: unknown): Row | null | undefined {
     const t = this.tables.get(tableId);
-    return t === undefined ? null : t.valueIfLastTaken(key, round);
+    return t === undefined ? null : t.valueIfLastTaken(key, round, handle);
   }
 
   fillLoaded(tableId: number, entries: readonly [string, Row][]): boolean {
