@@ -3,7 +3,8 @@
  * small enough that every rule runs: what a restart recovers must be exactly the tables as
  * of the last checkpoint, whatever mix of rewrites, deletes, large takes, settling, dropped
  * segments, failed checkpoints, drops and restarts came before; and a key rewritten at
- * every checkpoint must never get an `s/` row of its own.
+ * every checkpoint must never get an `s/` row of its own. `OV_SEED=n` runs the random test
+ * from another seed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
