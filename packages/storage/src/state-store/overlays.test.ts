@@ -3,8 +3,8 @@
  * small enough that every rule runs: what a restart recovers must be exactly the tables as
  * of the last checkpoint, whatever mix of rewrites, deletes, large takes, settling, dropped
  * segments, failed checkpoints, drops and restarts came before; and a key rewritten at
- * every checkpoint must never get an `s/` row of its own. `OV_SEED=n` runs the random test
- * from another seed.
+ * every checkpoint must never get an `s/` row of its own. `FRESHET_FUZZ_SEED=n` runs the
+ * random test from another seed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,35 +12,16 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Row } from '@freshet/common';
 import { MemStateStore } from '@freshet/stream';
+import { Prng } from '@freshet/testkit';
 import { openStorage } from '../open';
 import type { StorageEngine } from '../api';
 import type { DurableStateStore } from './durable-store';
+import { keysWithPrefix } from './testing';
 import { Db } from '../db';
 import type { OverlayLimits } from './overlays';
 
-/** Every LevelDB key (latin1) starting with `prefix`, read with the storage closed. */
-async function keysWithPrefix(dir: string, prefix: string): Promise<string[]> {
-  const db = new Db(dir);
-  await db.open();
-  const out: string[] = [];
-  const lo = Buffer.from(prefix, 'latin1');
-  const hi = Buffer.from(prefix, 'latin1');
-  hi[hi.length - 1]++;
-  for await (const k of db.level.keys({ gte: lo, lt: hi })) out.push(k.toString('latin1'));
-  await db.level.close();
-  return out;
-}
-
 /** A map's entries in key order, for comparing maps filled in different orders. */
 const sorted = (m: Map<string, Row>): [string, Row][] => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 describe('overlay segments', () => {
   let dir: string;
@@ -158,7 +139,8 @@ describe('overlay segments', () => {
     // One table read by key: a restart leaves it in LevelDB with its overlays in memory.
     pointRead = [4];
     await start();
-    const r = rng(Number(process.env.OV_SEED ?? 11));
+    const prng = Prng.fromEnv(11);
+    const r = () => prng.uint32() / 2 ** 32;
     const ids = [3, 4];
     // The model: each table as of the last checkpoint, and as written since.
     let model = new Map<number, Map<string, Row>>(ids.map((id) => [id, new Map()]));

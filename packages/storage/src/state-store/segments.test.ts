@@ -13,6 +13,7 @@ import { MemStateStore } from '@freshet/stream';
 import { openStorage } from '../open';
 import type { StorageEngine } from '../api';
 import type { DurableStateStore } from './durable-store';
+import { keysWithPrefix } from './testing';
 import { Db } from '../db';
 import { BatchRecord } from '../batch-record';
 import { SEGMENT_PART_BYTES } from './segments';
@@ -23,19 +24,6 @@ async function start(dir: string): Promise<{ storage: StorageEngine; store: Dura
   const store = storage.openStateStore(new MemStateStore())!;
   store.checkpointFrequency = 1;
   return { storage, store };
-}
-
-/** Every LevelDB key (latin1) starting with `prefix`, read with the storage closed. */
-async function keysWithPrefix(dir: string, prefix: string): Promise<string[]> {
-  const db = new Db(dir);
-  await db.open();
-  const out: string[] = [];
-  const lo = Buffer.from(prefix, 'latin1');
-  const hi = Buffer.from(prefix, 'latin1');
-  hi[hi.length - 1]++;
-  for await (const k of db.level.keys({ gte: lo, lt: hi })) out.push(k.toString('latin1'));
-  await db.level.close();
-  return out;
 }
 
 function rng(seed: number): () => number {
