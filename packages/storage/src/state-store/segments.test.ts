@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Row } from '@freshet/common';
 import { MemStateStore } from '@freshet/stream';
 import { openStorage } from '../open';
@@ -255,6 +255,26 @@ describe('segmented state tables', () => {
     expect([...committed()]).toEqual([[key(50, 0), ['new']]]);
     store.dropTable(ID);
     await store.commitEpoch(store.committedEpoch + 1);
+    await storage.close();
+    expect(await keysWithPrefix(dir, `g/${ID}/`)).toEqual([]);
+    ({ storage, store } = await start(dir));
+  });
+
+  it('deletes the segments of a dropped table when the checkpoint that was to delete them failed', async () => {
+    const t = table();
+    for (let s = 0; s < 2; s++) {
+      const epoch = store.committedEpoch + 1;
+      for (let i = 0; i < 10; i++) t.write(epoch, key(s, i), [s, i]);
+      await store.commitEpoch(epoch);
+    }
+    store.dropTable(ID);
+    store.onError = () => {};
+    vi.spyOn(Db.prototype, 'write').mockRejectedValueOnce(new Error('No space left on device'));
+    await store.commitEpoch(store.committedEpoch + 1);
+    expect(store.lastError).toMatch(/No space left/);
+    vi.restoreAllMocks();
+    await store.commitEpoch(store.committedEpoch + 1);
+    expect(store.lastError).toBeNull();
     await storage.close();
     expect(await keysWithPrefix(dir, `g/${ID}/`)).toEqual([]);
     ({ storage, store } = await start(dir));

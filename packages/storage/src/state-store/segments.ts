@@ -259,7 +259,7 @@ function deleteSegment(rec: BatchRecord, tableId: number, s: SegmentInfo): void 
 export function dropSegments(rec: BatchRecord, tableId: number, state: SegmentedTableState): void {
   for (const s of state.segments) deleteSegment(rec, tableId, s);
   rec.del(lowWaterKey(tableId));
-  state.segments = [];
+  // `state` is left as it is: if this checkpoint fails, the next one deletes them again.
   state.cleaning = null;
 }
 
