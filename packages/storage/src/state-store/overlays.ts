@@ -61,7 +61,7 @@ export interface OverlaySegment {
   readonly epoch: number;
   /** The take round whose keys it holds (TrackingStateStore.valueIfLastTaken). */
   readonly round: number;
-  /** Its keys, in the order written (each once). */
+  /** Its keys, in the order written (a key deleted and recreated within one take appears twice, older first). */
   readonly keys: readonly string[];
   /** The in-memory store's handles on their entries (PublishedKeys.handles; absent for a recovered segment: lookups by key). */
   readonly handles?: readonly unknown[];
@@ -95,7 +95,7 @@ export interface OverlayLimits {
   readonly settleMaxKeys: number;
 }
 
-/** Settling reads entries by handle (~5 ms per 100k keys; by key, recovered segments only, ~50 ms); a restart reads ≤ ~256k entries per table. */
+/** The settle budget bounds the synchronous work of a checkpoint (by handle, a field read per key; recovered segments look keys up); a restart reads ≤ ~256k entries per table. */
 export const DEFAULT_OVERLAY_LIMITS: OverlayLimits = { cap: 1 << 18, bigTake: 1 << 17, settleMaxKeys: 1 << 17 };
 
 /** One table's keys for a checkpoint (PublishedKeys without the segmented fields). */
