@@ -26,6 +26,12 @@ export interface AggGroup {
   readonly acc: unknown[];
   /** The agg outputs last emitted downstream, or null if no row is out there. */
   prevOutputs: Datum[] | null;
+  /**
+   * The array the next flush computes its outputs into (the one `prevOutputs` replaced): a
+   * group's outputs live from one flush to the next, seconds at 100,000 groups, so a new
+   * array per flush was promoted and then garbage (docs/performance.md, "Session 22").
+   */
+  spareOutputs: Datum[] | null;
   dirty: boolean;
 }
 

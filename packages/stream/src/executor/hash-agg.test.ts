@@ -141,6 +141,31 @@ describe('hash agg', () => {
     expect(out.take()).toEqual([]);
   });
 
+  it('retracts the outputs of the flush before, flush after flush (the two output arrays a group alternates)', () => {
+    const { src, out, barrier } = setup([T.Int32, T.Int32], [0], basic);
+    let prev: number[] | null = null;
+    let sum = 0;
+    let count = 0;
+    // Five updates of one group with an epoch without input in the middle (no flush of the
+    // group: the arrays must not swap): each U- must carry exactly the outputs of the last U+.
+    for (const v of [10, 20, null, 30, 40, 50]) {
+      if (v !== null) {
+        src.pushChunk(chunk(`i i\n+ 1 ${v}`));
+        sum += v;
+        count++;
+      }
+      barrier();
+      const cur = [count, sum, 10, v ?? 0];
+      if (v === null) {
+        expect(out.take()).toEqual([]);
+        continue;
+      }
+      const change = prev === null ? `+ 1 ${cur.join(' ')}` : `U- 1 ${prev.join(' ')}\nU+ 1 ${cur.join(' ')}`;
+      expect(out.take()).toEqual(expected(`i I I i i\n${change}`));
+      prev = cur;
+    }
+  });
+
   it('reloads groups from its state tables (restart on the same store)', () => {
     const store = new MemStateStore();
     const a = setup([T.Int64, T.Int32], [0], basic, store);

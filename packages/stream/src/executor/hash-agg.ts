@@ -191,7 +191,7 @@ export class HashAggExecutor extends StatefulExecutor {
     } else {
       for (const c of this.calls) c.runner.initSlots(acc);
     }
-    return { mapKey, key, keyDatums, rowCount, acc, prevOutputs, dirty: false };
+    return { mapKey, key, keyDatums, rowCount, acc, prevOutputs, spareOutputs: null, dirty: false };
   }
 
   flush(): void {
@@ -210,10 +210,12 @@ export class HashAggExecutor extends StatefulExecutor {
         this.cache.delete(g.mapKey);
         continue;
       }
-      const outs = new Array<Datum>(this.calls.length);
+      // The builder copies what it is given, so last flush's outputs can take this one's.
+      const outs = g.spareOutputs ?? new Array<Datum>(this.calls.length);
       for (let c = 0; c < this.calls.length; c++) outs[c] = this.result(c, g);
       if (g.prevOutputs === null) this.emit(b.appendConcat(Op.Insert, g.keyDatums, nk, outs));
       else if (!this.sameOutputs(g.prevOutputs, outs)) this.emit(b.appendConcatUpdate(g.keyDatums, g.prevOutputs, g.keyDatums, outs, nk));
+      g.spareOutputs = g.prevOutputs;
       g.prevOutputs = outs;
       this.intermediate.putByKey(g.key, this.stateRow(g));
     }

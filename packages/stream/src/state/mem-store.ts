@@ -77,6 +77,9 @@ interface EpochLog {
   entries: Entry[];
 }
 
+/** Slots a table's next pending take is allocated with at most (MemStoreTable.pendingCount). */
+const MAX_PENDING_PREALLOC = 1 << 17;
+
 class MemStoreTable implements StoreTable {
   /**
    * Key → entry; a KeyMap (a BigMap storing small BIGINT keys as numbers) because one table
@@ -101,6 +104,14 @@ class MemStoreTable implements StoreTable {
   private pendingPrev: number[] = [];
   /** The entries of `pendingKeys` (compactPending moves their slots; the take hands them out as PublishedKeys.handles). */
   private pendingEntries: Entry[] = [];
+  /**
+   * Slots filled in the pending arrays. They are allocated at the last take's size and filled
+   * by index (a round that outgrows them appends), then cut to this count when taken: grown
+   * by `push`, each array went through a dozen backing stores per take, every one of them
+   * promoted (a take lives a second) and then garbage — the largest promoted garbage of a
+   * durable ingest (docs/performance.md, "Session 22").
+   */
+  private pendingCount = 0;
   private live = 0;
   /** Owner reads only by key (see StoreTable.declarePointReads). */
   private pointReads = false;
@@ -460,12 +471,13 @@ class MemStoreTable implements StoreTable {
           const v = committedValue(e, epoch);
           if (e.taken === round) this.pendingRows[e.slot] = v;
           else {
-            this.pendingPrev.push(e.taken);
+            const slot = this.pendingCount++;
+            this.pendingPrev[slot] = e.taken;
             e.taken = round;
-            e.slot = this.pendingKeys.length;
-            this.pendingKeys.push(keys[i]);
-            this.pendingRows.push(v);
-            this.pendingEntries.push(e);
+            e.slot = slot;
+            this.pendingKeys[slot] = keys[i];
+            this.pendingRows[slot] = v;
+            this.pendingEntries[slot] = e;
           }
         }
         if (e.epoch <= epoch) {
@@ -489,7 +501,7 @@ class MemStoreTable implements StoreTable {
     if (n > 0) {
       logs.splice(0, n);
       if (tracking) {
-        if (this.segmentedLayout && this.pendingKeys.length > Math.max(COMPACT_PENDING_MIN, 2 * this.rows.size)) this.compactPending();
+        if (this.segmentedLayout && this.pendingCount > Math.max(COMPACT_PENDING_MIN, 2 * this.rows.size)) this.compactPending();
         this.store.notePublished(this);
       }
     }
@@ -498,7 +510,7 @@ class MemStoreTable implements StoreTable {
 
   /** Entries waiting for the next take (an entry written in several epochs counts once). */
   get publishedEntries(): number {
-    return this.pendingKeys.length;
+    return this.pendingCount;
   }
 
   /**
@@ -515,7 +527,7 @@ class MemStoreTable implements StoreTable {
     const entries = this.pendingEntries;
     const prev = this.pendingPrev;
     let kept = 0;
-    for (let i = 0; i < keys.length; i++) {
+    for (let i = 0; i < this.pendingCount; i++) {
       if (rows[i] === null && keys[i] < lw) continue;
       keys[kept] = keys[i];
       rows[kept] = rows[i];
@@ -524,23 +536,36 @@ class MemStoreTable implements StoreTable {
       entries[kept].slot = kept;
       kept++;
     }
-    keys.length = kept;
-    rows.length = kept;
-    prev.length = kept;
-    entries.length = kept;
+    this.pendingCount = kept;
+    this.cutPending(kept);
+  }
+
+  /** Cuts the pending arrays to their first `n` slots (in place: V8 trims the backing store). */
+  private cutPending(n: number): void {
+    this.pendingKeys.length = n;
+    this.pendingRows.length = n;
+    this.pendingPrev.length = n;
+    this.pendingEntries.length = n;
   }
 
   /** The entries published since the last take, each once, with their committed values; starts a new take. */
   takePublished(): PublishedKeys {
+    const n = this.pendingCount;
+    this.cutPending(n);
     const keys = this.pendingKeys;
     const rows = this.pendingRows;
     const prevRounds = this.pendingPrev;
     const handles = this.pendingEntries;
     const round = this.store.pendingRound;
-    this.pendingKeys = [];
-    this.pendingRows = [];
-    this.pendingPrev = [];
-    this.pendingEntries = [];
+    // The next round at this one's size and a quarter (holey arrays of that length, filled by
+    // index; a round that outgrows them copies them all), bounded so that one large round (a
+    // backfill) does not size every later one.
+    const next = n === 0 ? 0 : Math.min(n + (n >> 2) + 1024, MAX_PENDING_PREALLOC);
+    this.pendingKeys = new Array(next);
+    this.pendingRows = new Array(next);
+    this.pendingPrev = new Array(next);
+    this.pendingEntries = new Array(next);
+    this.pendingCount = 0;
     if (this.partial) {
       // Not expected from publish (an entry's value as of an epoch that wrote it is in memory), but a
       // `COLD` image means "LevelDB's value", never a row to store.
@@ -613,7 +638,7 @@ class MemStoreTable implements StoreTable {
   /** Every key written since the last take or still having an entry (live, or deleted in an unpublished epoch). */
   writtenKeys(): string[] {
     const out: string[] = [];
-    for (const k of this.pendingKeys) out.push(k);
+    for (let i = 0; i < this.pendingCount; i++) out.push(this.pendingKeys[i]);
     for (const k of this.rows.keys()) out.push(k);
     return out;
   }

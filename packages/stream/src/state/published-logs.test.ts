@@ -120,4 +120,36 @@ describe('published logs between checkpoints', () => {
       }
     }
   });
+
+  it('take dense arrays of exactly the round’s entries whatever the size of the round before', async () => {
+    // Each round's arrays are allocated at the last take's size and filled by index: a
+    // smaller round must not hand out the rest of them (holes), a larger one must grow them,
+    // and one past the allocation bound must still be whole.
+    const store = new MemStateStore();
+    store.trackPublished();
+    const t = store.table(4);
+    let epoch = 0;
+    const lastRound = new Map<string, number>();
+    for (const size of [5000, 10, 0, 3000, 140_000, 7, 2500]) {
+      epoch++;
+      for (let i = 0; i < size; i++) t.write(epoch, key(i), [epoch, i]);
+      await store.commitEpoch(epoch);
+      const [p] = store.takePublished().filter((x) => x.tableId === 4);
+      if (size === 0) {
+        expect(p === undefined || p.keys.length === 0).toBe(true);
+        continue;
+      }
+      for (const arr of [p.keys, p.rows, p.prevRounds, p.handles!]) {
+        expect(arr.length).toBe(size);
+        // No holes: every slot was written.
+        expect(Object.keys(arr).length).toBe(size);
+      }
+      for (let i = 0; i < size; i++) {
+        expect(p.keys[i]).toBe(key(i));
+        expect(p.rows[i]).toEqual([epoch, i]);
+        expect(p.prevRounds[i]).toBe(lastRound.get(p.keys[i]) ?? 0);
+      }
+      for (const k of p.keys) lastRound.set(k, p.round);
+    }
+  });
 });
