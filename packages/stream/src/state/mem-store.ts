@@ -105,11 +105,11 @@ class MemStoreTable implements StoreTable {
   /** The entries of `pendingKeys` (compactPending moves their slots; the take hands them out as PublishedKeys.handles). */
   private pendingEntries: Entry[] = [];
   /**
-   * Slots filled in the pending arrays. They are allocated at the last take's size and filled
-   * by index (a round that outgrows them appends), then cut to this count when taken: grown
-   * by `push`, each array went through a dozen backing stores per take, every one of them
-   * promoted (a take lives a second) and then garbage — the largest promoted garbage of a
-   * durable ingest (docs/performance.md, "Session 22").
+   * Slots filled in the pending arrays. They are allocated at about the last take's size
+   * (takePublished) and filled by index (a round that outgrows them appends), then cut to
+   * this count when taken. Grown by `push`, each array went through a dozen backing stores
+   * per take, every one of them promoted (a take lives a second) and then garbage: the
+   * largest promoted garbage of a durable ingest (docs/performance.md, "Session 22").
    */
   private pendingCount = 0;
   private live = 0;
