@@ -107,9 +107,10 @@ class MemStoreTable implements StoreTable {
   /**
    * Slots filled in the pending arrays. They are allocated at about the last take's size
    * (takePublished) and filled by index (a round that outgrows them appends), then cut to
-   * this count when taken. Grown by `push`, each array went through a dozen backing stores
-   * per take, every one of them promoted (a take lives a second) and then garbage: the
-   * largest promoted garbage of a durable ingest (docs/performance.md, "Session 22").
+   * this count when taken. Grown by `push`, each array went through some twenty backing
+   * stores per take (×1.5 each), the larger ones promoted (a take lives a second) and then
+   * garbage: the largest promoted garbage of a durable ingest (docs/performance.md,
+   * "Session 22").
    */
   private pendingCount = 0;
   private live = 0;
