@@ -3,7 +3,7 @@ import { type DataType, T, listOf, structOf } from '../types';
 import { type Datum, Jsonb, StructValue } from '../datum';
 import { Decimal } from '../decimal';
 import { Interval } from '../interval';
-import { decodeKey, encodeKey, encodeKeyString, type KeyOrder } from './key';
+import { decodeKey, encodeKey, encodeKeyString, keyPrefixLength, type KeyOrder } from './key';
 import { decodeRow, encodeRow } from './value';
 import { compareDatum } from '../compare';
 
@@ -325,6 +325,42 @@ describe('memcomparable key encoding', () => {
         }
       }
     }
+  });
+});
+
+describe('keyPrefixLength', () => {
+  const fixed: [DataType, Datum][] = [
+    [T.Boolean, true],
+    [T.Int16, -3],
+    [T.Int32, 70000],
+    [T.Int64, -(1n << 40n)],
+    [T.Float32, 1.5],
+    [T.Float64, -0.25],
+    [T.Date, 19000],
+    [T.Timestamptz, 1_700_000_000_000_000],
+  ];
+
+  it('measures the leading fixed-width columns of a key, NULLs (a marker alone) included, in either order', () => {
+    for (const [a, av] of fixed) {
+      for (const [b, bv] of fixed) {
+        const f = keyPrefixLength([a, b])!;
+        for (const datums of [[av, bv], [null, bv], [av, null], [null, null]] as Datum[][]) {
+          for (const orders of [undefined, [{ desc: true }, {}]] as (KeyOrder[] | undefined)[]) {
+            const prefix = encodeKeyString([a, b], datums, orders);
+            const key = prefix + encodeKeyString([T.Varchar], ['tail']);
+            expect(f(key)).toBe(prefix.length);
+            expect(f(prefix)).toBe(prefix.length);
+            // Only a whole prefix measures its own length: a cut one does not.
+            expect(f(prefix.slice(0, -1))).not.toBe(prefix.length - 1);
+          }
+        }
+      }
+    }
+  });
+
+  it('is null when a column varies in width', () => {
+    expect(keyPrefixLength([T.Int64, T.Varchar])).toBeNull();
+    expect(keyPrefixLength([T.Decimal])).toBeNull();
   });
 });
 

@@ -75,6 +75,54 @@ export function writeKey(w: ByteWriter, types: readonly DataType[], datums: read
   }
 }
 
+/** Bytes of a non-null value of type `t` in a key, when every value takes the same (else null). */
+function fixedValueWidth(t: DataType): number | null {
+  switch (t.kind) {
+    case 'boolean':
+      return 1;
+    case 'int16':
+      return 2;
+    case 'int32':
+    case 'float32':
+      return 4;
+    case 'int64':
+    case 'serial':
+    case 'float64':
+    case 'date':
+    case 'time':
+    case 'timestamp':
+    case 'timestamptz':
+      return 8;
+    default:
+      return null;
+  }
+}
+
+/**
+ * For leading key columns of fixed-width types, a function giving how many characters of a
+ * key string those columns take (a marker each, plus the value unless it is NULL), without
+ * decoding anything; null when some column's encoding varies in length. A string shorter
+ * than the columns gets a length beyond its own, so `f(p) === p.length` holds exactly when
+ * `p` is a whole encoding of those columns.
+ */
+export function keyPrefixLength(types: readonly DataType[]): ((key: string) => number) | null {
+  const widths: number[] = [];
+  for (const t of types) {
+    const w = fixedValueWidth(t);
+    if (w === null) return null;
+    widths.push(w);
+  }
+  if (widths.length === 1) {
+    const w = 1 + widths[0];
+    return (key) => (key.charCodeAt(0) === NOT_NULL ? w : 1);
+  }
+  return (key) => {
+    let n = 0;
+    for (let i = 0; i < widths.length; i++) n += key.charCodeAt(n) === NOT_NULL ? 1 + widths[i] : 1;
+    return n;
+  };
+}
+
 export function writeKeyColumn(w: ByteWriter, t: DataType, d: Datum, desc: boolean, nullsFirst: boolean): void {
   if (d === null) {
     w.u8(nullsFirst ? NULL_LOW : NULL_HIGH);

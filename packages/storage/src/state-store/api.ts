@@ -68,6 +68,13 @@ export interface StoreTable {
    * key is in memory and throw once some are not.
    */
   declarePointReads(): void;
+  /**
+   * The owner's range reads each cover one group: [p, prefixEnd(p)) for a group prefix `p`,
+   * where `prefixLength(key)` gives the length of any key's group prefix (a MIN/MAX multiset
+   * seeks its group's first key). The table may then keep its order group by group, which
+   * makes writes cheaper. Other range reads still answer, at the cost of sorting the table.
+   */
+  declarePrefixReads(prefixLength: (key: string) => number): void;
   /** Whether entries of this table may leave memory (cold mode and declared point reads). */
   readonly bounded: boolean;
   /**

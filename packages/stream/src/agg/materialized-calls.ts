@@ -81,7 +81,8 @@ export class ExtremeCall implements AggCallRunner {
     // dead entries that leaves in segments cost the engine thread cleaning, while LevelDB's
     // compaction drops old versions on its own thread (measured: the seed pipeline by INSERT,
     // where timestamps repeat, cost 2x the CPU with checkpoints on every barrier).
-    this.table = tables.create([...groupTypes, argType, T.Int64], pk, [...groupTypes.map(() => ({})), { desc: isMax }]);
+    // Read a group at a time (the first key of its range): see StateTable.declarePrefixReads.
+    this.table = tables.create([...groupTypes, argType, T.Int64], pk, [...groupTypes.map(() => ({})), { desc: isMax }]).declarePrefixReads(groupTypes.length);
   }
 
   initSlots(acc: unknown[]): void {
@@ -162,7 +163,7 @@ export class RecomputeCall implements AggCallRunner {
       [...groupTypes, ...this.valueTypes, T.Int64],
       [...Array(width).keys()],
       [...groupTypes.map(() => ({})), ...this.orders],
-    );
+    ).declarePrefixReads(groupTypes.length);
   }
 
   initSlots(): void {}

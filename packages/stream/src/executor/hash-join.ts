@@ -91,6 +91,8 @@ class JoinSide {
     const packed = this.unique ? 'large' : false;
     this.table = tables.create([...types, T.Int64], this.unique ? [...keys] : [...keys, ...pk], undefined, { packed });
     if (this.unique) this.table.declarePointReads();
+    // A side kept per (join key, stream key) is read a join key at a time.
+    else this.table.declarePrefixReads(keys.length);
   }
 
   /** At most one row per join key (see the constructor). */

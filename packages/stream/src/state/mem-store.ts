@@ -42,6 +42,7 @@
 import { KeyMap, type Row } from '@freshet/common';
 import type { ColdRangeReader, ColdScan, ColdSnapshot, ColdStateReader, PublishedKeys, TrackingStateStore } from '@freshet/storage';
 import { stateHeapBudget } from './heap-budget';
+import { GroupIndex } from './group-index';
 import { SortedMap } from './sorted-map';
 import type { StoreTable } from './store';
 
@@ -87,8 +88,12 @@ class MemStoreTable implements StoreTable {
    * for a segmented table, a SortedMap that is also its index (see the file comment).
    */
   rows: KeyMap<Entry> | SortedMap<Entry> = new KeyMap<Entry>();
-  /** The ordered index of live keys; null until the first range read, and always for a segmented table. */
+  /** The ordered index of live keys; null until the first range read, and always for a segmented or prefix-read table. */
   private index: SortedMap<true> | null = null;
+  /** A prefix-read table's group prefix length (StoreTable.declarePrefixReads), else null. */
+  private prefixLength: ((key: string) => number) | null = null;
+  /** A prefix-read table's ordered index, group by group; null until its first range read. */
+  private groupIndex: GroupIndex | null = null;
   /** Epochs with writes not yet published, in increasing order. */
   readonly logs: EpochLog[] = [];
   /**
@@ -161,8 +166,21 @@ class MemStoreTable implements StoreTable {
     this.segmentedLayout = true;
     if (!(this.rows instanceof SortedMap)) {
       this.rows = SortedMap.fromEntries(this.rows.entries());
-      this.index = null;
+      this.dropIndexes();
     }
+  }
+
+  declarePrefixReads(prefixLength: (key: string) => number): void {
+    // A segmented table is ordered itself.
+    if (this.segmentedLayout) return;
+    this.prefixLength = prefixLength;
+    this.dropIndexes();
+  }
+
+  /** Forgets the ordered indexes (rebuilt by the next range read). */
+  private dropIndexes(): void {
+    this.index = null;
+    this.groupIndex = null;
   }
 
   expireBelow(epoch: number, key: string): void {
@@ -221,7 +239,7 @@ class MemStoreTable implements StoreTable {
    */
   finishLoad(durableEpoch: number): void {
     this.partial = false;
-    this.index = null;
+    this.dropIndexes();
     // A cold scan still open merges memory with an older LevelDB snapshot: a tombstone gone
     // from memory would let it return the deleted row. Swept when the last scan closes.
     if (this.scans > 0) {
@@ -254,7 +272,9 @@ class MemStoreTable implements StoreTable {
       for (const [k, e] of rows.range(lo, hi, reverse)) if (e.row !== null) yield [k, e.row];
       return;
     }
-    for (const [k] of this.sortedKeys().range(lo, hi, reverse)) {
+    const groups = this.groupIndexFor(lo, hi);
+    const keys = groups !== null ? groups.keysIn(lo!, reverse) : this.sortedKeys().keysIn(lo, hi, reverse);
+    for (const k of keys) {
       // Through `get`: an eviction between two steps of a long scan reads the key back.
       const row = this.get(k);
       if (row !== undefined) yield [k, row];
@@ -264,25 +284,62 @@ class MemStoreTable implements StoreTable {
   keys(lo: string | undefined, hi: string | undefined): string[] {
     this.checkWhole();
     const rows = this.rows;
-    return rows instanceof SortedMap ? rows.collect(lo, hi, [], isLive) : this.sortedKeys().collect(lo, hi, []);
+    if (rows instanceof SortedMap) return rows.collect(lo, hi, [], isLive);
+    const groups = this.groupIndexFor(lo, hi);
+    return groups !== null ? groups.keys(lo!) : this.sortedKeys().collect(lo, hi, []);
   }
 
   firstKey(lo: string | undefined, hi: string | undefined): string | undefined {
     this.checkWhole();
     const rows = this.rows;
-    return rows instanceof SortedMap ? rows.first(lo, hi, isLive) : this.sortedKeys().first(lo, hi);
+    if (rows instanceof SortedMap) return rows.first(lo, hi, isLive);
+    const groups = this.groupIndexFor(lo, hi);
+    return groups !== null ? groups.first(lo!) : this.sortedKeys().first(lo, hi);
   }
 
-  /** The index of live keys, built on first use (not for a segmented table, which is ordered itself). */
-  private sortedKeys(): SortedMap<true> {
-    if (this.index === null) {
-      const keys: string[] = [];
-      for (const [k, e] of this.rows) if (e.row !== null) keys.push(k);
-      // Default sort compares UTF-16 code units: byte order for these latin1 keys.
-      keys.sort();
-      this.index = SortedMap.fromSorted(keys, new Array<true>(keys.length).fill(true));
+  /**
+   * A prefix-read table's index by group (built on first use) when [lo, hi) is exactly the
+   * range of one group, whose prefix is `lo`; null for any other table or range.
+   */
+  private groupIndexFor(lo: string | undefined, hi: string | undefined): GroupIndex | null {
+    const prefixLength = this.prefixLength;
+    if (prefixLength === null) return null;
+    let index = this.groupIndex;
+    if (index === null) {
+      const live: string[] = [];
+      for (const [k, e] of this.rows) if (e.row !== null) live.push(k);
+      index = this.groupIndex = GroupIndex.of(prefixLength, live);
     }
-    return this.index;
+    return index.covers(lo, hi) ? index : null;
+  }
+
+  /**
+   * The index of live keys, built on first use (not for a segmented table, which is ordered
+   * itself). A prefix-read table keeps its order group by group (`groupIndex`): a range
+   * across groups, rare there, sorts the keys afresh instead of making every write keep a
+   * second index.
+   */
+  private sortedKeys(): SortedMap<true> {
+    if (this.index !== null) return this.index;
+    const keys: string[] = [];
+    for (const [k, e] of this.rows) if (e.row !== null) keys.push(k);
+    // Default sort compares UTF-16 code units: byte order for these latin1 keys.
+    keys.sort();
+    const index = SortedMap.fromSorted(keys, new Array<true>(keys.length).fill(true));
+    if (this.prefixLength === null) this.index = index;
+    return index;
+  }
+
+  /** Keeps the ordered index (whichever the table has) in step with a key that became live. */
+  private indexInsert(key: string): void {
+    if (this.index !== null) this.index.insert(key, true);
+    else if (this.groupIndex !== null) this.groupIndex.insert(key);
+  }
+
+  /** …and with a key that was deleted. */
+  private indexDelete(key: string): void {
+    if (this.index !== null) this.index.delete(key);
+    else if (this.groupIndex !== null) this.groupIndex.delete(key);
   }
 
   write(epoch: number, key: string, row: Row | null): void {
@@ -304,7 +361,7 @@ class MemStoreTable implements StoreTable {
       if (row === null) return;
       const n = new Entry(row, epoch, null);
       this.rows.set(key, n);
-      this.index?.insert(key, true);
+      this.indexInsert(key);
       this.live++;
       this.log(epoch, key, n);
       return;
@@ -318,13 +375,13 @@ class MemStoreTable implements StoreTable {
     }
     if (row === null) {
       if (e.row !== null) {
-        this.index?.delete(key);
+        this.indexDelete(key);
         this.live--;
         e.row = null;
       }
     } else {
       if (e.row === null) {
-        this.index?.insert(key, true);
+        this.indexInsert(key);
         this.live++;
       }
       e.row = row;
@@ -439,7 +496,8 @@ class MemStoreTable implements StoreTable {
     }
     const removed = [...extra].sort();
     let r = 0;
-    for (const [k] of this.sortedKeys().range(lo, hi)) {
+    const groups = this.groupIndexFor(lo, hi);
+    for (const k of groups !== null ? groups.keysIn(lo!, false) : this.sortedKeys().keysIn(lo, hi, false)) {
       while (r < removed.length && removed[r] < k) {
         const rk = removed[r++];
         const v = this.getCommitted(rk);
@@ -627,7 +685,7 @@ class MemStoreTable implements StoreTable {
       // LevelDB, and the key index (which would now list keys not in memory) goes.
       if (e.row !== null) {
         this.partial = true;
-        this.index = null;
+        this.dropIndexes();
       }
       evicted++;
     }

@@ -209,6 +209,11 @@ export class SortedMap<V> {
     }
   }
 
+  /** Keys with lo ≤ key < hi, ascending or descending (`range` without the values). */
+  *keysIn(lo: string | undefined, hi: string | undefined, reverse = false): Generator<string, void, undefined> {
+    for (const [k] of this.range(lo, hi, reverse)) yield k;
+  }
+
   /** Keys with lo ≤ key < hi, ascending, whose value passes `keep` (all without it), at most `limit` of them, collected into `out`. */
   collect(lo: string | undefined, hi: string | undefined, out: string[], keep?: (v: V) => boolean, limit = Infinity): string[] {
     const keyBuckets = this.keyBuckets;
@@ -247,7 +252,7 @@ export class SortedMap<V> {
 }
 
 /** Index of the first element of sorted `a` that is ≥ key (a.length if none). */
-function lowerBound(a: string[], key: string): number {
+export function lowerBound(a: readonly string[], key: string): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {

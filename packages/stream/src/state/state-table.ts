@@ -13,7 +13,7 @@
  * afterwards; rows returned by reads are shared and must not be mutated either.
  */
 import { createHash } from 'node:crypto';
-import { type Column, type DataType, type Datum, type KeyOrder, type Row, encodeKeyString, packRow, typeName, unpackRow } from '@freshet/common';
+import { type Column, type DataType, type Datum, type KeyOrder, type Row, encodeKeyString, keyPrefixLength, packRow, typeName, unpackRow } from '@freshet/common';
 import type { ColdScan, ColdSnapshot, StateStore, StoreTable } from './store';
 
 export interface StateTableDesc {
@@ -132,6 +132,19 @@ export class StateTable {
    */
   declarePointReads(): this {
     this.store.declarePointReads();
+    return this;
+  }
+
+  /**
+   * The owner reads ranges only within a group of the first `columns` pk columns (their
+   * prefix's rows: `iterKeyPrefix`, `keysWithPrefix`, `firstKeyWithPrefix` with a whole
+   * group key): the store may keep its order group by group (StoreTable.declarePrefixReads).
+   * Only when those columns' keys have a fixed width (integers, timestamps…); otherwise
+   * nothing changes.
+   */
+  declarePrefixReads(columns: number): this {
+    const prefixLength = columns > 0 ? keyPrefixLength(this.pkTypes.slice(0, columns)) : null;
+    if (prefixLength !== null) this.store.declarePrefixReads(prefixLength);
     return this;
   }
 
