@@ -2,8 +2,9 @@
  * Segmented state tables: a table a checkpoint writes as ONE LevelDB value — a *segment*
  * holding every key of the table the checkpoint changed, with its row or a tombstone —
  * instead of one LevelDB key per row. It is for state whose rows are written once, kept in
- * memory whole, and leave in key order: a temporal filter's rows, keyed by (time, …), one
- * per event that passes it.
+ * memory whole, and mostly leave in key order: a temporal filter's rows, keyed by (time,
+ * …), one per event that passes it; and a MIN/MAX's multiset of (group, value), where over
+ * a table fed by INSERTs most values are new.
  *
  * Why: a row handed to LevelDB on its own costs a native call on the engine's thread, a
  * memtable insert on the thread pool, and its share of every compaction after that; a
@@ -35,10 +36,13 @@
  * - Only tables kept whole in memory can be segmented: a key not in memory could not be
  *   read from LevelDB by its key. Tables read by key under a memory limit (MV rows,
  *   aggregate groups) keep their `s/` rows.
- * - Not for rows rewritten in place (counts of DISTINCT values, min/max multisets): every
+ * - Not for rows rewritten in place over and over (counts of DISTINCT values): every
  *   rewrite leaves a dead entry that this cleaning does on the engine's thread, where
  *   LevelDB's compaction drops old versions on its own. Segmenting those doubled the CPU
- *   of checkpointed ingest on the seed pipeline by INSERT.
+ *   of checkpointed ingest on the seed pipeline by INSERT. (That measurement also put the
+ *   MIN/MAX multiset here, but its harness gave every event one timestamp, so every event
+ *   rewrote a count; with a timestamp per batch, as a load has, segmenting it halved the
+ *   checkpoint overhead: docs/performance.md, "Session 23".)
  */
 import type { Row } from '@freshet/common';
 import { BatchRecord } from '../batch-record';

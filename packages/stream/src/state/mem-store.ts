@@ -6,6 +6,8 @@
  * A segmented table (a temporal filter's rows: millions of keys that mostly grow, read
  * back in order) keeps its entries in a SortedMap instead, which is its own index: a hash
  * map's lookup of each new key missed the cache, and cost more than the rest of the write.
+ * A table whose owner reads it a group at a time (a MIN/MAX multiset, a join side:
+ * `declarePrefixReads`) keeps its order per group instead (group-index.ts), segmented or not.
  *
  * The committed view is kept with before-images on the entries themselves instead of
  * copies: the first write of a key in an uncommitted epoch records the key's previous
@@ -171,9 +173,14 @@ class MemStoreTable implements StoreTable {
   }
 
   declarePrefixReads(prefixLength: (key: string) => number): void {
-    // A segmented table is ordered itself.
-    if (this.segmentedLayout) return;
     this.prefixLength = prefixLength;
+    // A segmented table keeps its entries in a SortedMap, its own index (the file comment);
+    // read by group, it is better served by a hash map and the group index.
+    if (this.rows instanceof SortedMap) {
+      const rows = new KeyMap<Entry>();
+      for (const [k, e] of this.rows) rows.set(k, e);
+      this.rows = rows;
+    }
     this.dropIndexes();
   }
 
