@@ -79,11 +79,12 @@ export class ExtremeCall implements AggCallRunner {
     const pk = [...groupTypes.keys(), groupTypes.length];
     // Read a group at a time (the first key of its range): StateTable.declarePrefixReads.
     // Segmented (storage's segments.ts): over a table fed by INSERTs most (group, value)
-    // keys are new, and written a LevelDB key each they were most of what a checkpoint cost
-    // (docs/performance.md, "Session 23": the seed pipeline's checkpoint overhead +41% CPU
-    // per event against +17% segmented). A value seen again rewrites its count and leaves a
-    // dead entry for cleaning; with one timestamp for every event, where every event does
-    // that, the segmented table cost no more (13.2–13.3 against 13.3–14.0 µs per event).
+    // keys are new, and written a LevelDB key each they were most of what a checkpoint
+    // cost (docs/performance.md, "Session 23": in process, the seed pipeline's checkpoints
+    // cost +25–41% CPU per event, and +14–17% segmented). A value seen again rewrites its
+    // count and leaves a dead entry for cleaning; with one timestamp for every event, where
+    // every event does that, the segmented table cost no more (13.2–13.3 against 13.3–14.0
+    // µs per event).
     this.table = tables
       .create([...groupTypes, argType, T.Int64], pk, [...groupTypes.map(() => ({})), { desc: isMax }], { segmented: true })
       .declarePrefixReads(groupTypes.length);
