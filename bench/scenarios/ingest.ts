@@ -366,7 +366,7 @@ function modeFigures(runs: IngestRun[]): ModeFigures {
     eventsPerS: median(runs.map((x) => x.eventsPerS)),
     spreadPct: spreadPct(runs.map((x) => x.eventsPerS)),
     cpuUsPerEvent: cpu.length > 0 ? median(cpu) : null,
-    checkpointsTaken: taken.length > 0 ? median(taken) : null,
+    checkpointsTaken: taken.length > 0 ? Math.round(median(taken)) : null,
     endToEndSeconds: median(runs.map((x) => x.endToEndSeconds)),
   };
 }
