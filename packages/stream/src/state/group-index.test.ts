@@ -5,17 +5,10 @@
  * Groups grow past the array size, and NULL group keys change the prefix's length.
  */
 import { type Datum, T, encodeKeyString } from '@freshet/common';
+import { Prng } from '@freshet/testkit';
 import { describe, expect, it } from 'vitest';
 import { MemStateStore } from './mem-store';
 import { StateTable, prefixEnd } from './state-table';
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 // (group BIGINT NULL, value TIMESTAMPTZ DESC): a MAX multiset's layout.
 const types = [T.Int64, T.Timestamptz, T.Int64];
@@ -52,24 +45,25 @@ function readsAgree(store: MemStateStore, plain: StateTable, grouped: StateTable
 describe('prefix-read state tables (GroupIndex)', () => {
   it('answer range reads as a plain table does, over random writes, deletes and epochs', async () => {
     for (let seed = 1; seed <= 6; seed++) {
-      const rand = rng(seed);
+      const rand = new Prng(seed);
       const store = new MemStateStore();
       const { plain, grouped } = tables(store);
       // Group 7 takes many values (past the array size); NULL is a group too.
       const groups: Datum[] = [null, 1n, 2n, 7n, -5n, 1n << 40n];
-      const pick = () => (rand() < 0.5 ? 7n : groups[Math.floor(rand() * groups.length)]);
+      const pick = () => (rand.bool() ? 7n : rand.pick(groups));
       let epoch = 1;
       for (let step = 0; step < 6000; step++) {
         const g = pick();
-        const ts = Math.floor(rand() * (g === 7n ? 4000 : 50)) * 1000;
+        const ts = rand.int(0, g === 7n ? 4000 : 50) * 1000;
         const existing = plain.get([g, ts]);
-        const del = rand() < 0.4;
+        const del = rand.bool(0.4);
         for (const t of [plain, grouped]) {
           if (existing !== undefined && del) t.delete([g, ts]);
           else if (existing !== undefined) t.update(existing, [g, ts, (existing[2] as bigint) + 1n]);
           else t.insert([g, ts, 1n]);
         }
-        if (step % 250 === 249) {
+        // Even seeds read first late, when group 7 is past the array size: the index is built big.
+        if (step % 250 === 249 && (seed % 2 === 1 || step > 4000)) {
           // The committed view lags the working one here: reads of both are compared.
           readsAgree(store, plain, grouped, groups);
           plain.commit(epoch);

@@ -32,17 +32,19 @@ export class GroupIndex {
   /** An index of `keys` (any order, distinct). */
   static of(prefixLength: (key: string) => number, keys: Iterable<string>): GroupIndex {
     const index = new GroupIndex(prefixLength);
-    const arrays = new KeyMap<string[]>();
+    const groups = index.groups;
     for (const k of keys) {
       const p = k.slice(0, prefixLength(k));
-      const g = arrays.get(p);
-      if (g === undefined) arrays.set(p, [k]);
+      const g = groups.get(p) as string[] | undefined;
+      if (g === undefined) groups.set(p, [k]);
       else g.push(k);
     }
-    for (const [p, g] of arrays) {
+    for (const [p, g] of groups) {
+      const keys = g as string[];
       // Default sort compares UTF-16 code units: byte order for these latin1 keys.
-      g.sort();
-      index.groups.set(p, g.length > MAX_ARRAY ? SortedMap.fromSorted(g, new Array<true>(g.length).fill(true)) : g);
+      keys.sort();
+      // Replacing an existing key's value leaves the iteration as it is.
+      if (keys.length > MAX_ARRAY) groups.set(p, SortedMap.fromSorted(keys, new Array<true>(keys.length).fill(true)));
     }
     return index;
   }
