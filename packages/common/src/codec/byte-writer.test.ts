@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { T } from '../types';
-import { ByteWriter, latin1 } from './byte-writer';
+import { Decimal } from '../decimal';
+import { ByteReader, ByteWriter, latin1 } from './byte-writer';
 import { decodeKey, encodeKey, encodeKeyString } from './key';
 import { decodeRow, encodeRow, packRow, unpackRow } from './value';
 
@@ -59,6 +60,83 @@ describe('strings in the value codec (ASCII written by a JS loop)', () => {
       expect(unpackRow(packRow(row))).toEqual(row);
       const bytes = encodeRow([s]);
       expect(bytes.subarray(bytes.length - Buffer.byteLength(s, 'utf8')).toString('utf8')).toBe(s);
+    }
+  });
+});
+
+/** LEB128 by BigInt arithmetic: the reference the writer's 32-bit fast path must equal. */
+function leb128(n: number): Buffer {
+  const out: number[] = [];
+  let x = BigInt(n);
+  while (x >= 0x80n) {
+    out.push(Number(x & 0x7fn) | 0x80);
+    x >>= 7n;
+  }
+  out.push(Number(x));
+  return Buffer.from(out);
+}
+
+describe('uvarint (32-bit operations below 2^28, four groups split off above)', () => {
+  const values: number[] = [];
+  for (let k = 0; k <= 53; k++) for (const d of [-1, 0, 1]) if (2 ** k + d >= 0 && 2 ** k + d <= Number.MAX_SAFE_INTEGER) values.push(2 ** k + d);
+  // µs timestamps and their zigzag, as rows hold them.
+  for (let i = 0; i < 200; i++) values.push(1_795_494_108_000_000 + i * 7_919_003, 2 * 1_795_494_108_000_000 + i);
+
+  it('writes LEB128 bytes at every power of two up to 2^53 − 1, and reads them back', () => {
+    const w = new ByteWriter(2);
+    for (const n of values) {
+      w.reset();
+      w.u8(0xaa);
+      w.uvarint(n);
+      expect(Buffer.from(w.buf.subarray(0, w.len)), String(n)).toEqual(Buffer.concat([Buffer.from([0xaa]), leb128(n)]));
+      const r = new ByteReader(w.buf.subarray(1, w.len));
+      expect(r.uvarint()).toBe(n);
+    }
+  });
+
+  it('refuses an integer past 2^53 instead of writing past its reserve', () => {
+    expect(() => new ByteWriter(16).uvarint(2 ** 60)).toThrow(/safe integer/);
+  });
+});
+
+describe('strings under U+0800 in the value codec (two-byte UTF-8 written by a JS loop)', () => {
+  it('stores each string as its UTF-8 bytes, every character up to U+0900 and lone surrogates', () => {
+    const cases: string[] = ['\u07ff', '\u0800', 'a\u0800', '\ud800', 'x\udc00y', 'é'.repeat(63), 'é'.repeat(64)];
+    for (let c = 0; c < 0x900; c += 7) cases.push(String.fromCharCode(c) + 'k' + String.fromCharCode(0x900 - c));
+    // MIN/MAX keys: bytes 0–255 as characters.
+    for (let i = 0; i < 64; i++) cases.push(Buffer.from(Array.from({ length: i }, (_, j) => (j * 37 + i) & 0xff)).toString('latin1'));
+    for (const s of cases) {
+      const bytes = encodeRow([s]);
+      const utf8 = Buffer.from(s, 'utf8');
+      expect(bytes.subarray(bytes.length - utf8.length), JSON.stringify(s)).toEqual(utf8);
+      expect(bytes.length).toBe(2 + leb128(utf8.length).length + utf8.length);
+      expect(decodeRow(bytes)).toEqual([Buffer.from(s, 'utf8').toString('utf8')]);
+    }
+  });
+});
+
+describe('decimal mantissas (float arithmetic below 2^53, hex above)', () => {
+  /** The sign byte, length and big-endian bytes of |m| by its hex form, as the writer did for every value. */
+  const byHex = (m: bigint): Buffer => {
+    const neg = m < 0n;
+    let hex = (neg ? -m : m).toString(16);
+    if (hex.length % 2) hex = '0' + hex;
+    const mag = hex === '00' ? Buffer.alloc(0) : Buffer.from(hex, 'hex');
+    return Buffer.concat([Buffer.from([neg ? 1 : 0]), leb128(mag.length), mag]);
+  };
+
+  it('writes the same bytes as the hex form and reads the value back, at every byte boundary', () => {
+    const ms: bigint[] = [0n, 1n, 255n, 256n, 41_670n];
+    for (let k = 8; k <= 72; k += 8) for (const d of [-1n, 0n, 1n]) ms.push(2n ** BigInt(k) + d);
+    ms.push(2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 48n - 1n, 2n ** 48n);
+    for (const m of [...ms, ...ms.map((x) => -x)]) {
+      const d = new Decimal(m, 2);
+      const bytes = encodeRow([d]);
+      // row count, TAG_DECIMAL, DEC_FINITE, scale, then the magnitude.
+      expect(bytes.subarray(4), String(m)).toEqual(byHex(m));
+      const back = decodeRow(bytes)[0] as Decimal;
+      expect(back.mantissa, String(m)).toBe(m);
+      expect(back.scale).toBe(2);
     }
   });
 });
