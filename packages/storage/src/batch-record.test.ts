@@ -90,6 +90,30 @@ describe('BatchRecord', () => {
     expect(text(decoded(rec.bytes()))).toEqual(['del b']);
   });
 
+  it('replays only the ops since the last clear, after growing its marks, and writes lengths past 2^16', () => {
+    const rec = new BatchRecord(16);
+    const replayed = () => {
+      const seen: string[] = [];
+      rec.forEach({ put: (k, v) => seen.push(`put ${k.toString('latin1')}=${v.toString('hex')}`), del: (k) => seen.push(`del ${k.toString('latin1')}`) });
+      return seen;
+    };
+    for (let i = 0; i < 1000; i++) {
+      if (i % 3 === 0) rec.del(Buffer.from(`d${i}`));
+      else rec.putRow(Buffer.from('s/1/'), `r${i}`, [BigInt(i)]);
+    }
+    expect(rec.length).toBe(1000);
+    expect(replayed()).toEqual(text(decoded(rec.bytes())));
+    rec.clear();
+    const bigKey = 'k'.repeat(70_000);
+    const bigRow = ['v'.repeat(300_000)];
+    rec.putRow(Buffer.alloc(0), bigKey, bigRow);
+    rec.put(Buffer.from('x'), Buffer.alloc(65_537, 7));
+    rec.putRow(Buffer.alloc(0), 'gone', null);
+    expect(rec.length).toBe(3);
+    expect(replayed()).toEqual(text(decoded(rec.bytes())));
+    expect(text(decoded(rec.bytes()))).toEqual([`put ${bigKey}=${encodeRow(bigRow).toString('hex')}`, `put x=${'07'.repeat(65_537)}`, 'del gone']);
+  });
+
   it('appends another record after its own ops', () => {
     const a = new BatchRecord();
     a.del(Buffer.from('x'));
