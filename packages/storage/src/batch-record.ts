@@ -46,7 +46,7 @@ function reused(pool: Buffer[], buf: Buffer, start: number, end: number): Buffer
   return b;
 }
 
-/** `buf.writeUInt32BE` without its argument checks (a share of a row's cost in a segment part). */
+/** `buf.writeUInt32BE` without its argument checks (a share of a row's cost in a segment part); every length here. */
 function u32be(buf: Buffer, at: number, v: number): void {
   buf[at] = v >>> 24;
   buf[at + 1] = (v >>> 16) & 0xff;
@@ -60,9 +60,9 @@ export class BatchRecord {
    * Per op: key start, key end (= where the value length starts), value end (-1: a delete),
    * `nMarks` of them in use. Typed and kept across `clear`: a segment part's record
    * (segments.ts) is cleared and refilled every ~8,000 rows, and the plain array it was
-   * grew from nothing each time (a part's row cost 105 ns to encode; 69 with these marks,
-   * 47 with `u32be` too). Float64, not Int32: a record may pass 2 GiB (a bulk load's
-   * checkpoint), and an Int32 offset would wrap silently.
+   * grew from nothing each time (with `u32be`, a part's row went from 93–100 ns to 49–51:
+   * bench/tools/row-codec-micro.ts). Float64, not Int32: a record may pass 2 GiB (a bulk
+   * load's checkpoint), and an Int32 offset would wrap silently.
    */
   private marks = new Float64Array(96);
   private nMarks = 0;
@@ -122,7 +122,8 @@ export class BatchRecord {
     w.bytes(key);
     const keyEnd = w.len;
     w.ensure(4);
-    w.len = w.buf.writeUInt32BE(value.length, w.len);
+    u32be(w.buf, w.len, value.length);
+    w.len += 4;
     w.bytes(value);
     this.mark(keyStart, keyEnd, w.len);
     this.putBytes += key.length + value.length;
@@ -274,7 +275,7 @@ export class BatchRecord {
   /** The record: op count then the ops (a view of the buffer, not a copy). */
   bytes(): Buffer {
     const w = this.w;
-    w.buf.writeUInt32BE(this.length, 0);
+    u32be(w.buf, 0, this.length);
     return w.buf.subarray(0, w.len);
   }
 }
