@@ -80,6 +80,26 @@ describe('BatchRecord', () => {
     expect(bufferPool.idle.buffers).toBe(idle);
   });
 
+  it('a recycled record and the next pooled one never share their op marks', () => {
+    const replayed = (rec: BatchRecord) => {
+      const seen: string[] = [];
+      rec.forEach({ put: (k) => seen.push(`put ${k.toString('latin1')}`), del: (k) => seen.push(`del ${k.toString('latin1')}`) });
+      return seen;
+    };
+    const first = BatchRecord.pooled(64);
+    for (let i = 0; i < 200; i++) first.put(Buffer.from(`a${i}`), Buffer.from('x')); // grows its marks
+    first.recycle();
+    const second = BatchRecord.pooled(64); // may get the first's marks
+    second.put(Buffer.from('b0'), Buffer.from('y'));
+    second.del(Buffer.from('b1'));
+    // The recycled record, used again, must grow marks of its own.
+    for (let i = 0; i < 5; i++) first.del(Buffer.from(`c${i}`));
+    expect(replayed(second)).toEqual(['put b0', 'del b1']);
+    expect(text(decoded(second.bytes()))).toEqual(['put b0=79', 'del b1']);
+    expect(replayed(first)).toEqual(['del c0', 'del c1', 'del c2', 'del c3', 'del c4']);
+    second.recycle();
+  });
+
   it('clear removes every op and keeps the record usable', () => {
     const rec = new BatchRecord(16);
     rec.put(Buffer.from('a'), Buffer.from('1'));

@@ -54,6 +54,13 @@ function u32be(buf: Buffer, at: number, v: number): void {
   buf[at + 3] = v & 0xff;
 }
 
+const INITIAL_MARKS = 96;
+const NO_MARKS = new Float64Array(0);
+/** Marks arrays of recycled pooled records (`BatchRecord.marks`): at most 8, of at most 2^20 marks (8 MiB) each. */
+const idleMarks: Float64Array[] = [];
+const MAX_IDLE_MARKS = 8;
+const MAX_KEPT_MARKS = 1 << 20;
+
 export class BatchRecord {
   private readonly w: ByteWriter;
   /**
@@ -62,9 +69,12 @@ export class BatchRecord {
    * (segments.ts) is cleared and refilled every ~8,000 rows, and the plain array it was
    * grew from nothing each time (with `u32be`, a part's row went from 93–100 ns to 49–51:
    * bench/tools/row-codec-micro.ts). Float64, not Int32: a record may pass 2 GiB (a bulk
-   * load's checkpoint), and an Int32 offset would wrap silently.
+   * load's checkpoint), and an Int32 offset would wrap silently. A pooled record's come from
+   * `idleMarks` and go back there at `recycle`, as its buffer does to the buffer pool: a
+   * typed array's elements live outside V8's heap like a Buffer's (buffer-pool.ts says what
+   * that costs), and every commit's record grew new ones from 96 marks.
    */
-  private marks = new Float64Array(96);
+  private marks: Float64Array;
   private nMarks = 0;
   /** Bytes of the keys and values put (the checkpoint statistics). */
   putBytes = 0;
@@ -76,6 +86,7 @@ export class BatchRecord {
     this.w = new ByteWriter(typeof initial === 'number' ? Math.max(16, initial) : initial, pooled ? bufferPool : undefined);
     this.w.len = 4; // the op count, filled in by `bytes()`
     this.borrowed = pooled;
+    this.marks = (pooled ? idleMarks.pop() : undefined) ?? new Float64Array(INITIAL_MARKS);
   }
 
   /**
@@ -96,6 +107,8 @@ export class BatchRecord {
     if (!this.borrowed) return;
     this.borrowed = false;
     bufferPool.give(this.w.detach());
+    if (idleMarks.length < MAX_IDLE_MARKS && this.marks.length <= MAX_KEPT_MARKS) idleMarks.push(this.marks);
+    this.marks = NO_MARKS;
     this.clear();
   }
 
@@ -172,7 +185,7 @@ export class BatchRecord {
     let m = this.marks;
     const n = this.nMarks;
     if (n + 3 > m.length) {
-      const grown = new Float64Array(m.length * 2);
+      const grown = new Float64Array(Math.max(INITIAL_MARKS, m.length * 2));
       grown.set(m);
       this.marks = m = grown;
     }

@@ -31,17 +31,40 @@ describe('BufferPool', () => {
     expect(pool.idle).toEqual({ buffers: 0, bytes: 0 });
   });
 
-  it('keeps at most maxBuffers and maxBytes idle, dropping the shortest; never one above maxBytes', () => {
-    const pool = new BufferPool(2, 100_000);
+  it('keeps at most perClass idle buffers per size class, so large ones do not push small ones out', () => {
+    const pool = new BufferPool(2, 100 << 20);
+    const small = [0, 1, 2].map(() => Buffer.allocUnsafeSlow(65536));
+    const big = [0, 1, 2].map(() => Buffer.allocUnsafeSlow(16 << 20));
+    for (const b of small) pool.give(b);
+    for (const b of big) pool.give(b);
+    // Two of each class: the third of each went to the GC, whatever came after it.
+    expect(pool.idle).toEqual({ buffers: 4, bytes: 2 * 65536 + 2 * (16 << 20) });
+    const lent = new Set([pool.take(40_000), pool.take(40_000)]);
+    expect(lent).toEqual(new Set(small.slice(0, 2)));
+    expect(pool.take(40_000).length).toBe(65536); // a new one: neither big one is lent
+    expect(big).not.toContain(pool.take(40_000));
+    expect(pool.idle.buffers).toBe(2);
+  });
+
+  it('lends a buffer of the class below when it is long enough', () => {
+    const pool = new BufferPool();
+    const odd = Buffer.allocUnsafeSlow(6000); // class 4096–8191
+    pool.give(odd);
+    expect(pool.take(6001)).not.toBe(odd);
+    expect(pool.take(5000)).toBe(odd);
+  });
+
+  it('keeps at most maxBytes idle, dropping the shortest; never one above maxBytes', () => {
+    const pool = new BufferPool(8, 100_000);
     const a = Buffer.allocUnsafeSlow(10_000);
     const b = Buffer.allocUnsafeSlow(20_000);
     const c = Buffer.allocUnsafeSlow(30_000);
     pool.give(a);
     pool.give(c);
     pool.give(b);
-    expect(pool.idle).toEqual({ buffers: 2, bytes: 50_000 }); // a went
+    expect(pool.idle).toEqual({ buffers: 3, bytes: 60_000 });
     pool.give(Buffer.allocUnsafeSlow(70_000));
-    expect(pool.idle).toEqual({ buffers: 2, bytes: 100_000 }); // b went
+    expect(pool.idle).toEqual({ buffers: 2, bytes: 100_000 }); // a and b went
     pool.give(Buffer.allocUnsafeSlow(100_001));
     pool.give(Buffer.alloc(0));
     expect(pool.idle).toEqual({ buffers: 2, bytes: 100_000 });
@@ -50,6 +73,16 @@ describe('BufferPool', () => {
     pool.give(Buffer.allocUnsafeSlow(10_000));
     pool.setMaxBytes(75_000);
     expect(pool.idle).toEqual({ buffers: 1, bytes: 70_000 });
+  });
+
+  it('gives a borrower past 1 GiB a buffer of its own size, and never keeps one', () => {
+    const pool = new BufferPool(8, 2 ** 31);
+    pool.give(Buffer.allocUnsafeSlow(4096));
+    const size = 2 ** 30 + 10; // rounded up, it would be 2 GiB
+    const lent = pool.take(size);
+    expect(lent.length).toBe(size);
+    pool.give(lent);
+    expect(pool.idle).toEqual({ buffers: 1, bytes: 4096 });
   });
 });
 
