@@ -160,8 +160,11 @@ export class Db {
         this._writtenBytes += bytes;
         // A batch bigger than the memtable (a big checkpoint) would otherwise sit in LevelDB's
         // log until the next write: a crash then replays all of it at the next open (2.1 s
-        // for a 1M-key MV's checkpoint). Flushed in LevelDB's background thread.
-        if (bytes > FLUSH_AFTER_BYTES) void this.flushMemtable();
+        // for a 1M-key MV's checkpoint). Flushed in LevelDB's background thread, unless
+        // another batch is in flight: that write switches memtables by itself. A forced
+        // switch at every checkpoint, queued among the DML commits, cost a durable ingest ~3%
+        // (docs/performance.md, session 25).
+        if (bytes > FLUSH_AFTER_BYTES && this.inFlight === 1) void this.flushMemtable();
       } finally {
         rec.recycle();
         if (--this.inFlight === 0) {
