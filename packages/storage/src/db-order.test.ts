@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BatchRecord } from './batch-record';
 import { Db } from './db';
 
@@ -21,19 +21,26 @@ const small = (key: string) => [
   { type: 'put' as const, key: LAST, value: Buffer.from(key.slice(0, 2)) },
 ];
 
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A new data dir, removed after the test. */
+function newDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'freshet-db-write-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** A Db open on `dataDir` (a new one unless given). */
+async function open(dataDir = newDir()): Promise<Db> {
+  const db = new Db(dataDir);
+  await db.open();
+  return db;
+}
+
 describe('Db.write order', () => {
-  let dir = '';
-  afterEach(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function open(): Promise<Db> {
-    dir = mkdtempSync(join(tmpdir(), 'freshet-db-order-'));
-    const db = new Db(dir);
-    await db.open();
-    return db;
-  }
-
   /** The prefix of the batch LevelDB applied last. */
   const appliedLast = async (db: Db) => (await db.level.get(LAST))?.toString();
 
@@ -73,12 +80,12 @@ describe('Db.write order', () => {
   });
 
   it('close waits for a batch still being filled, and its ops are durable', async () => {
-    const db = await open();
+    const dir = newDir();
+    const db = await open(dir);
     const big = db.write(bigBatch('s/', 40_000), { mayBeOvertaken: true });
     await db.close();
     await big;
-    const again = new Db(dir);
-    await again.open();
+    const again = await open(dir);
     expect(again.wseq).toBe(1);
     expect((await again.level.get(Buffer.from('s/012345')))?.toString()).toBe('v');
     await again.close();
@@ -86,15 +93,8 @@ describe('Db.write order', () => {
 });
 
 describe('Db.write of a record through reused buffers', () => {
-  let dir = '';
-  afterEach(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
   it('stores every key and value exactly, whatever their lengths (keys and values of equal length, long values, deletes)', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'freshet-db-reuse-'));
-    const db = new Db(dir);
-    await db.open();
+    const db = await open();
     const expected = new Map<string, string | null>();
     const rec = new BatchRecord();
     for (let i = 0; i < 20_000; i++) {
@@ -119,9 +119,7 @@ describe('Db.write of a record through reused buffers', () => {
   });
 
   it('an iterator reads as many entries as asked for per read, not 16 KiB of them (classic-level default)', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'freshet-db-read-'));
-    const db = new Db(dir);
-    await db.open();
+    const db = await open();
     const rec = new BatchRecord(6000 * 120);
     for (let i = 0; i < 6000; i++) rec.put(Buffer.from(`s/1/${String(i).padStart(6, '0')}`), Buffer.alloc(100, 1));
     await db.write(rec);
@@ -132,6 +130,62 @@ describe('Db.write of a record through reused buffers', () => {
     } finally {
       await it.close();
     }
+    await db.close();
+  });
+});
+
+/** A batch of 6 MiB: past the 4 MiB after which `Db.write` considers a flush. */
+function sixMiBBatch(): BatchRecord {
+  const rec = new BatchRecord(7 << 20);
+  const value = Buffer.alloc(6 << 10, 7);
+  for (let i = 0; i < 1024; i++) rec.put(Buffer.from(`b/${String(i).padStart(5, '0')}`), value);
+  return rec;
+}
+
+/** Bytes of LevelDB's write-ahead log files: what the next open would replay. */
+function walBytes(db: Db): number {
+  return readdirSync(db.location)
+    .filter((f) => f.endsWith('.log'))
+    .reduce((n, f) => n + statSync(join(db.location, f)).size, 0);
+}
+
+/** Waits until the log holds less than `bytes` (the memtable was flushed), failing after 10 s. */
+async function logBelow(db: Db, bytes: number): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (walBytes(db) >= bytes) {
+    if (Date.now() > until) throw new Error(`the write-ahead log still holds ${walBytes(db)} bytes`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * LevelDB does not flush its memtable at close, nor a full one before the next write: a batch
+ * bigger than the memtable (a big checkpoint) stays in the write-ahead log until then, and a
+ * crash replays all of it at the next open. `Db.write` flushes after such a batch when
+ * nothing else is in flight; with other batches in flight it leaves the switch to their writes.
+ */
+describe('Db.write: the memtable after a batch bigger than it', () => {
+  it('is flushed when the batch was the only one in flight, so a crash would replay nothing of it', async () => {
+    const db = await open();
+    const flush = vi.spyOn(db, 'flushMemtable');
+    await db.write(sixMiBBatch());
+    expect(flush).toHaveBeenCalledTimes(1);
+    await logBelow(db, 1 << 20);
+    await db.close();
+  });
+
+  it('is left to the next write when another batch is in flight, and that write switches memtables by itself', async () => {
+    const db = await open();
+    const flush = vi.spyOn(db, 'flushMemtable');
+    const big = db.write(sixMiBBatch());
+    const next = db.write([{ type: 'put', key: Buffer.from('s/1'), value: Buffer.from('x') }]);
+    await big;
+    expect(flush).not.toHaveBeenCalled();
+    await next;
+    // The small write found the memtable over its size and switched it: the big batch's log goes once flushed.
+    await logBelow(db, 1 << 20);
+    // The small write was the only one in flight when it finished, but it was not big.
+    expect(flush).not.toHaveBeenCalled();
     await db.close();
   });
 });
