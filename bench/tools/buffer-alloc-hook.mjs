@@ -8,9 +8,15 @@
 // Buffer bytes that live past a scavenge are what decides how often they come (sessions
 // 13–17, docs/performance.md). The heap profiler does not see backing stores; this does.
 //
+// While they are young, the same bytes force a scavenge for about every 32 MiB of them,
+// whatever the young generation's size (session 25). Typed arrays of more than 64 bytes have
+// such a store too: with FRESHET_BUFFER_PROF_TYPED=1 the typed-array constructors are counted
+// as well (load this file after tsx then: `--import tsx --import <this file>`, since esbuild
+// refuses to start once `Uint8Array` is replaced).
+//
 // Sampling: a stack is taken once per SAMPLE_BYTES handed out, and charged with them, so
 // the cost stays small while the figures are byte-weighted. Buffers made in native code
-// (socket reads, LevelDB reads) and typed arrays made with `new` are not seen.
+// (socket reads, LevelDB reads) are not seen, nor typed arrays made by `slice` or `map`.
 const SAMPLE_BYTES = 64 * 1024;
 const FRAMES = Number(process.env.FRESHET_BUFFER_PROF_FRAMES ?? 4);
 const TOP = Number(process.env.FRESHET_BUFFER_PROF_TOP ?? 25);
@@ -45,6 +51,23 @@ wrap('concat', (b) => b.length);
 // A view of an existing ArrayBuffer allocates no backing store.
 wrap('from', (b, args) => (args[0] instanceof ArrayBuffer ? 0 : b.length));
 
+// Typed arrays made with a length: the constructors are replaced by subclasses that charge
+// what they allocate outside the heap (V8 keeps those of 64 bytes or less on it).
+if (process.env.FRESHET_BUFFER_PROF_TYPED === '1') {
+  const typed = ['Int8Array', 'Uint8Array', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array'];
+  for (const name of typed) {
+    const Original = globalThis[name];
+    const Counted = class extends Original {
+      constructor(...args) {
+        super(...args);
+        if (typeof args[0] === 'number' && this.byteLength > 64) charge(this.byteLength);
+      }
+    };
+    Object.defineProperty(Counted, 'name', { value: name });
+    globalThis[name] = Counted;
+  }
+}
+
 const started = Date.now();
 let reported = false;
 function report() {
@@ -53,7 +76,8 @@ function report() {
   const secs = (Date.now() - started) / 1000;
   const rows = [...bySite].sort((a, b) => b[1] - a[1]).slice(0, TOP);
   const mb = (n) => (n / 2 ** 20).toFixed(1);
-  const out = [`Buffer bytes handed out: ${mb(total)} MiB in ${secs.toFixed(1)} s (pid ${process.pid}); by call site, sampled every ${SAMPLE_BYTES / 1024} KiB:`];
+  const what = process.env.FRESHET_BUFFER_PROF_TYPED === '1' ? 'Buffer and typed-array bytes' : 'Buffer bytes';
+  const out = [`${what} handed out: ${mb(total)} MiB in ${secs.toFixed(1)} s (pid ${process.pid}); by call site, sampled every ${SAMPLE_BYTES / 1024} KiB:`];
   for (const [site, bytes] of rows) out.push(`${mb(bytes).padStart(9)} MiB ${((100 * bytes) / total).toFixed(1).padStart(5)}%  ${site}`);
   process.stderr.write(`${out.join('\n')}\n`);
 }
