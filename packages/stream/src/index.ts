@@ -24,6 +24,7 @@ export { ProjectSetExecutor, type ProjectSetItem } from './executor/project-set'
 export { HopWindowExecutor, type HopWindowOptions } from './executor/hop-window';
 export { DynamicFilterExecutor, type DynamicFilterOp, type DynamicFilterOptions } from './executor/dynamic-filter';
 export { TemporalFilterExecutor, type TemporalFilterOptions } from './executor/temporal-filter';
+export { AppendOnlyTemporalFilterExecutor, type AppendOnlyTemporalFilterOptions } from './executor/append-only-temporal-filter';
 export { TemporalJoinExecutor, type TemporalJoinOptions } from './executor/temporal-join';
 export { ChangelogExecutor } from './executor/changelog';
 export { NowSeriesExecutor, type NowSeriesOptions } from './executor/now-series';

@@ -102,7 +102,14 @@ export function unpackRow(packed: string): Row {
 }
 
 export function decodeRow(buf: Uint8Array): Row {
-  const r = new ByteReader(buf);
+  return readRow(new ByteReader(buf));
+}
+
+/**
+ * Reads one row at `r`'s position and moves past it. A row's encoding delimits itself, so
+ * rows written one after another (`writeRow`, or packed rows concatenated) read back in turn.
+ */
+export function readRow(r: ByteReader): Row {
   const n = r.uvarint();
   const row: Row = new Array(n);
   for (let i = 0; i < n; i++) row[i] = readDatum(r);

@@ -28,6 +28,7 @@ import {
   type StreamExpr,
   type StreamGraph,
   TemporalFilterExecutor,
+  AppendOnlyTemporalFilterExecutor,
   TemporalJoinExecutor,
   ChangelogExecutor,
   OverWindowExecutor,
@@ -138,6 +139,19 @@ export class GraphBuilder {
         return this.build(n.input).connect(new FilterExecutor(n.input.schema.map((f) => f.type), this.streamExpr(n.predicate)));
       case 'temporal_filter': {
         const input = this.build(n.input);
+        // Over an input that only inserts, a lower bound alone keeps its rows grouped by
+        // epoch instead of an entry per row (append-only-temporal-filter.ts).
+        if (n.lower && !n.upper && appendOnly(n.input)) {
+          return input.connect(
+            new AppendOnlyTemporalFilterExecutor({
+              types: input.types,
+              column: n.column,
+              lowerBound: this.nowFunction(n.lower.expr),
+              inclusive: n.lower.inclusive,
+              tables,
+            }),
+          );
+        }
         return input.connect(
           new TemporalFilterExecutor({
             types: input.types,

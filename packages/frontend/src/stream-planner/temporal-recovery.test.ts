@@ -23,7 +23,12 @@ const ids = (rows: string[][]) => rows.map((r) => Number(r[0])).sort((a, b) => a
 /** `ts` text `offsetS` seconds from now (negative: in the past). */
 const at = (offsetS: number) => new Date(Date.now() + offsetS * 1000).toISOString();
 
-describe('temporal filters across a restart', () => {
+// A table that may delete keeps an entry per row (temporal-filter.ts); an append-only one
+// keeps the rows of each epoch grouped (append-only-temporal-filter.ts).
+describe.each([
+  ['a table', 'CREATE TABLE ev (id INT PRIMARY KEY, k INT, ts TIMESTAMPTZ)'],
+  ['an append-only table', 'CREATE TABLE ev (id INT, k INT, ts TIMESTAMPTZ) APPEND ONLY'],
+])('temporal filters across a restart, over %s', (_, createTable) => {
   let dir = '';
   let db: TestDb | null = null;
   afterEach(async () => {
@@ -35,7 +40,7 @@ describe('temporal filters across a restart', () => {
   it('drops rows that aged out while down, keeps the others until their time, and filters replayed DML by the clock at replay', async () => {
     dir = mkdtempSync(join(tmpdir(), 'freshet-temporal-recovery-'));
     db = await openTestDb({ dataDir: dir });
-    await db.query('CREATE TABLE ev (id INT PRIMARY KEY, k INT, ts TIMESTAMPTZ)');
+    await db.query(createTable);
     await db.query(`CREATE MATERIALIZED VIEW recent AS ${RECENT}`);
     await db.query(`CREATE MATERIALIZED VIEW counts AS ${COUNTS}`);
     const t0 = Date.now();
