@@ -142,11 +142,15 @@ function sixMiBBatch(): BatchRecord {
   return rec;
 }
 
-/** Bytes of LevelDB's write-ahead log files: what the next open would replay. */
+/**
+ * Bytes of LevelDB's write-ahead log files: what the next open would replay. LevelDB deletes
+ * a log once its memtable is flushed, possibly between the listing and the stat: it then
+ * holds nothing to replay.
+ */
 function walBytes(db: Db): number {
   return readdirSync(db.location)
     .filter((f) => f.endsWith('.log'))
-    .reduce((n, f) => n + statSync(join(db.location, f)).size, 0);
+    .reduce((n, f) => n + (statSync(join(db.location, f), { throwIfNoEntry: false })?.size ?? 0), 0);
 }
 
 /** Waits until the log holds less than `bytes` (the memtable was flushed), failing after 10 s. */
