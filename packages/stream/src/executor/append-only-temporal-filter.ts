@@ -22,6 +22,7 @@ import { ByteReader, type DataType, type Datum, Op, type StreamChunk, StreamChun
 import type { Barrier } from '../message';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
 import { StatefulExecutor } from './executor';
+import { boundGrew, passesLowerBound } from './temporal-filter';
 
 export interface AppendOnlyTemporalFilterOptions {
   readonly types: readonly DataType[];
@@ -73,9 +74,7 @@ export class AppendOnlyTemporalFilterExecutor extends StatefulExecutor {
   }
 
   private passes(ts: Datum): boolean {
-    if (ts === null || this.lower === null) return false;
-    const c = compareDatum(this.type, ts, this.lower);
-    return this.options.inclusive ? c >= 0 : c > 0;
+    return passesLowerBound(this.type, ts, this.lower, this.options.inclusive);
   }
 
   /** Rows are forwarded in place, those that do not pass hidden (visibility). */
@@ -147,7 +146,7 @@ export class AppendOnlyTemporalFilterExecutor extends StatefulExecutor {
   /** Rows the grown bound leaves behind are retracted (Deletes) and forgotten. */
   private expire(now: number): void {
     const next = this.options.lowerBound(now);
-    if (next === null || (this.lower !== null && compareDatum(this.type, next, this.lower) <= 0)) return;
+    if (!boundGrew(this.type, next, this.lower)) return;
     this.lower = next;
     // Groups whose first row no longer passes: one leading key range.
     const expired = { values: [next], inclusive: !this.options.inclusive };

@@ -24,6 +24,22 @@ import type { Barrier } from '../message';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
 import { StatefulExecutor } from './executor';
 
+/**
+ * Whether `ts` passes a lower bound: `>=` when `inclusive`, else `>`. `undefined` is no
+ * bound (everything but NULL passes), `null` a NULL bound (nothing passes).
+ */
+export function passesLowerBound(type: DataType, ts: Datum, bound: Datum | undefined, inclusive: boolean | undefined): boolean {
+  if (ts === null || bound === null) return false;
+  if (bound === undefined) return true;
+  const c = compareDatum(type, ts, bound);
+  return inclusive ? c >= 0 : c > 0;
+}
+
+/** Whether a bound recomputed at a barrier moved past `prev` (a NULL one never does; anything passes an absent or NULL `prev`). */
+export function boundGrew(type: DataType, next: Datum, prev: Datum | undefined): boolean {
+  return next !== null && (prev === null || prev === undefined || compareDatum(type, next, prev) > 0);
+}
+
 export interface TemporalFilterOptions {
   readonly types: readonly DataType[];
   /** The time column compared with the bounds. */
@@ -72,10 +88,7 @@ export class TemporalFilterExecutor extends StatefulExecutor {
   }
 
   private passesLower(ts: Datum): boolean {
-    if (ts === null || this.lower === null) return false;
-    if (this.lower === undefined) return true;
-    const c = compareDatum(this.type, ts, this.lower);
-    return this.options.inclusive ? c >= 0 : c > 0;
+    return passesLowerBound(this.type, ts, this.lower, this.options.inclusive);
   }
 
   private passesUpper(ts: Datum): boolean {
@@ -156,7 +169,7 @@ export class TemporalFilterExecutor extends StatefulExecutor {
   private expire(now: number): void {
     if (!this.options.lowerBound) return;
     const next = this.options.lowerBound(now);
-    if (next === null || (this.lower !== null && this.lower !== undefined && compareDatum(this.type, next, this.lower) <= 0)) return;
+    if (!boundGrew(this.type, next, this.lower)) return;
     const rows: Row[] = [];
     // Keys order by ts first: everything up to the bound is one leading range.
     const expired = { values: [next], inclusive: !this.options.inclusive };
@@ -176,7 +189,7 @@ export class TemporalFilterExecutor extends StatefulExecutor {
     if (!this.options.upperBound) return;
     const next = this.options.upperBound(now);
     const prev = this.upper;
-    if (next === null || (prev !== null && prev !== undefined && compareDatum(this.type, next, prev) <= 0)) return;
+    if (!boundGrew(this.type, next, prev)) return;
     this.upper = next;
     const lo = prev === null || prev === undefined ? undefined : { values: [prev], inclusive: !this.options.upperInclusive };
     const hi = { values: [next], inclusive: !!this.options.upperInclusive };
