@@ -60,6 +60,12 @@ export class AppendOnlyTemporalFilterExecutor extends StatefulExecutor {
   private readonly type: DataType;
   /** The current bound; null = NULL (nothing passes). */
   private lower: Datum;
+  /**
+   * The bound the stored groups were last cleaned to. Undefined until the first barrier:
+   * groups recovered from a checkpoint were cleaned only to that checkpoint's bound, and the
+   * first barrier may carry a time from before the constructor read the clock.
+   */
+  private cleanedTo: Datum | undefined = undefined;
   private readonly pending = new Map<number, PendingGroup>();
   private readonly scratch: Datum[];
 
@@ -146,10 +152,11 @@ export class AppendOnlyTemporalFilterExecutor extends StatefulExecutor {
   /** Rows the grown bound leaves behind are retracted (Deletes) and forgotten. */
   private expire(now: number): void {
     const next = this.options.lowerBound(now);
-    if (!boundGrew(this.type, next, this.lower)) return;
-    this.lower = next;
+    if (boundGrew(this.type, next, this.lower)) this.lower = next;
+    if (!boundGrew(this.type, this.lower, this.cleanedTo)) return;
+    this.cleanedTo = this.lower;
     // Groups whose first row no longer passes: one leading key range.
-    const expired = { values: [next], inclusive: !this.options.inclusive };
+    const expired = { values: [this.lower], inclusive: !this.options.inclusive };
     const groups = [...this.table.range(undefined, expired)];
     const col = this.options.column;
     for (const g of groups) {

@@ -35,6 +35,28 @@ describe('temporal filter', () => {
     expect(out.barriers()).toEqual([]);
   });
 
+  it('cleans recovered rows at the first barrier, even one stamped before it was built', () => {
+    // See append-only-temporal-filter.test.ts: the constructor's bound admits rows, but the
+    // recovered rows were expired only up to their checkpoint's.
+    const store = new MemStateStore();
+    const build = (now: number) => {
+      const src = new SourceExecutor([T.Int64, T.Int32, T.Int64]);
+      const tf = src.connect(
+        new TemporalFilterExecutor({ types: src.types, column: 2, lowerBound: (t) => BigInt(t - 10), pk: [0], tables: new StateTableAllocator(store, 1), initialNow: now }),
+      );
+      return { src, out: tf.connect(new Collector()) };
+    };
+    const before = build(100);
+    before.src.pushChunk(chunk('I i I\n+ 1 7 95\n+ 2 7 195'));
+    before.src.injectBarrier(new Barrier(1, false, null, 100));
+    void store.commitEpoch(1);
+    const after = build(200);
+    after.src.injectBarrier(new Barrier(2, false, null, 150));
+    expect(after.out.take()).toEqual(expected('I i I\n- 1 7 95'));
+    after.src.injectBarrier(new Barrier(3, false, null, 206));
+    expect(after.out.take()).toEqual(expected('I i I\n- 2 7 195'));
+  });
+
   it('>= keeps the row exactly at the bound', () => {
     const { src, tf } = setup(true);
     const out = tf.connect(new Collector());

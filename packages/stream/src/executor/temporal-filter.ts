@@ -68,6 +68,8 @@ export class TemporalFilterExecutor extends StatefulExecutor {
   private readonly type: DataType;
   /** Current bounds; `undefined` = no such bound, `null` = NULL (nothing passes). */
   private lower: Datum | undefined;
+  /** The lower bound stored rows were last expired to: undefined until the first barrier (see append-only-temporal-filter.ts's `cleanedTo`). */
+  private cleanedTo: Datum | undefined = undefined;
   private upper: Datum | undefined;
   private readonly scratch: Datum[];
 
@@ -169,10 +171,13 @@ export class TemporalFilterExecutor extends StatefulExecutor {
   private expire(now: number): void {
     if (!this.options.lowerBound) return;
     const next = this.options.lowerBound(now);
-    if (!boundGrew(this.type, next, this.lower)) return;
+    if (boundGrew(this.type, next, this.lower)) this.lower = next;
+    const lower = this.lower as Datum;
+    if (!boundGrew(this.type, lower, this.cleanedTo)) return;
+    this.cleanedTo = lower;
     const rows: Row[] = [];
     // Keys order by ts first: everything up to the bound is one leading range.
-    const expired = { values: [next], inclusive: !this.options.inclusive };
+    const expired = { values: [lower], inclusive: !this.options.inclusive };
     for (const row of this.table.range(undefined, expired)) rows.push(row);
     const col = this.options.column;
     for (const row of rows) {
@@ -181,7 +186,6 @@ export class TemporalFilterExecutor extends StatefulExecutor {
     }
     // Nothing below the bound is stored again (passesLower): storage may drop that range.
     this.table.expireBelow(expired);
-    this.lower = next;
   }
 
   /** Stored rows between the old and a grown upper bound become visible (Inserts). */
