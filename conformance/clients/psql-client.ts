@@ -13,10 +13,12 @@ export interface ProcResult {
 /** Runs psql with `args`; optionally sends SIGINT after `interruptAfterMs` (psql then sends a CancelRequest). */
 export function runPsql(env: NodeJS.ProcessEnv, args: string[], interruptAfterMs?: number, timeoutMs = 120_000): Promise<ProcResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('psql', ['-X', '-A', '-t', '-v', 'VERBOSITY=verbose', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Errors (stderr) and results (stdout) through ONE pipe, in the order psql wrote them: read
+    // from two pipes, an ERROR line could arrive after the results printed after it.
+    const psql = ['psql', '-X', '-A', '-t', '-v', 'VERBOSITY=verbose', ...args];
+    const child = spawn('sh', ['-c', 'exec "$@" 2>&1', 'sh', ...psql], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
     const interrupt = interruptAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGINT'), interruptAfterMs);
     const kill = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
