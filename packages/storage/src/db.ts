@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { BatchRecord, type BatchSink } from './batch-record';
+import { PartLog } from './part-log';
 
 export type DbOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
@@ -71,11 +72,18 @@ export interface WriteOptions {
    * first; with nothing acknowledged, the engine had no rows to work on meanwhile.
    */
   readonly mayBeOvertaken?: boolean;
+  /**
+   * Written only once this resolves (a rejection fails the write): the part files the batch
+   * points into are durable (part-log.ts). The batch is handed to LevelDB meanwhile.
+   */
+  readonly after?: Promise<void>;
 }
 
 export class Db {
   private _level: Level<Buffer, Buffer> | null = null;
   readonly location: string;
+  /** The large values of checkpoints, in files beside LevelDB's (part-log.ts). */
+  readonly parts: PartLog;
   private chain: Promise<unknown> = Promise.resolve();
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
@@ -88,6 +96,7 @@ export class Db {
     private readonly options: LevelMemoryOptions = {},
   ) {
     this.location = join(dataDir, 'state');
+    this.parts = new PartLog(this.location);
   }
 
   /** The LevelDB, once `open` has been called. */
@@ -110,6 +119,7 @@ export class Db {
       }
       throw new Error(`cannot open data directory ${this.dataDir}: ${cause?.message ?? (e as Error).message}`);
     }
+    this.parts.open();
     await this.reload();
   }
 
@@ -145,9 +155,18 @@ export class Db {
     // database, so it may overlap the batches in flight.
     const filled = this.fill(rec);
     filled.catch(() => {}); // awaited (and reported) by `run`, which may start after it fails
+    opts.after?.catch(() => {}); // the same (`run` does not await it if the fill failed)
     const run = async () => {
       try {
         const chained = await filled;
+        if (opts.after) {
+          try {
+            await opts.after;
+          } catch (e) {
+            await chained.close().catch(() => {});
+            throw e;
+          }
+        }
         const wseq = this._wseq + 1;
         const b = Buffer.allocUnsafe(8);
         b.writeBigUInt64BE(BigInt(wseq));
@@ -181,7 +200,10 @@ export class Db {
     };
     // Numbered, written and reported at its turn like any other batch, so the wseq order is
     // still LevelDB's order; only the turn is taken later (a failed fill is reported by `run`).
-    return opts.mayBeOvertaken ? filled.then(takeTurn, takeTurn) : takeTurn();
+    if (!opts.mayBeOvertaken) return takeTurn();
+    // Its turn once filled and its parts are durable (or either failed: reported by `run`).
+    const ready = opts.after ? Promise.allSettled([filled, opts.after]) : filled;
+    return ready.then(takeTurn, takeTurn);
   }
 
   /** A chained batch holding the record's ops (a chained batch: the array form of level's
@@ -242,6 +264,7 @@ export class Db {
     // Batches still being filled have not joined the chain yet (`mayBeOvertaken`).
     while (this.inFlight > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
     await this.chain;
+    await this.parts.close();
     await this._level?.close();
   }
 }

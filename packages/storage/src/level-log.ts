@@ -10,6 +10,7 @@
  *   g/<stateTableId>/s<epoch>       → a segment of a segmented state table (state-store/segments.ts)
  *   g/<stateTableId>/w              → that table's low water
  *   h/<stateTableId>/<epoch>        → an overlay segment over the table's s/ rows (state-store/overlays.ts)
+ *                                     (segments and overlays: pointers into the part files, part-log.ts)
  *   k/checkpoint                    → the last checkpoint: epoch, time, change-log seq (JSON)
  *   k/params                        → system parameters set by ALTER SYSTEM (JSON)
  *   x/format                        → layout version (FORMAT_VERSION)
@@ -26,6 +27,7 @@ import { type Row, decodeRow } from '@freshet/common';
 import { BatchRecord } from './batch-record';
 import { ChangeLogWriter, changeLogKey, changeLogSeq } from './change-log';
 import { Db, type LevelMemoryOptions } from './db';
+import type { PartLog } from './part-log';
 import {
   type CheckpointRecord,
   PARAMS_KEY,
@@ -161,8 +163,8 @@ export class LevelLog {
           const entries = await it.nextv(1000);
           if (entries.length === 0) break;
           for (const [key, value] of entries) {
-            if (key[0] === SEGMENT_PREFIX) loadSegmentEntry(segmentLoaders, key, value);
-            else if (key[0] === OVERLAY_PREFIX) loadOverlayEntry(overlayLoaders, key, value);
+            if (key[0] === SEGMENT_PREFIX) loadSegmentEntry(segmentLoaders, key, value, this.db.parts);
+            else if (key[0] === OVERLAY_PREFIX) loadOverlayEntry(overlayLoaders, key, this.db.parts.adopt(key, value));
             else this.loadEntry(state, key, value, (v) => (format = v));
           }
         }
@@ -170,6 +172,8 @@ export class LevelLog {
         await it.close();
       }
     }
+    // Every pointer has been seen: the part files none names go (a crash's, or folded overlays').
+    this.db.parts.sweep();
     for (const [id, loader] of segmentLoaders) {
       const { rows, state: held } = loader.finish();
       state.state.set(id, rows);
@@ -330,19 +334,23 @@ export class LevelLog {
 }
 
 /** A `g/<id>/…` key of a segmented state table: a segment (`s<epoch>`) or the low water (`w`). */
-function loadSegmentEntry(loaders: Map<number, SegmentedTableLoader>, key: Buffer, value: Buffer): void {
+/**
+ * Parts are read from the part files through their pointers, which are what keeps those
+ * files (`PartLog.adopt`; part-log.ts).
+ */
+function loadSegmentEntry(loaders: Map<number, SegmentedTableLoader>, key: Buffer, value: Buffer, parts: PartLog): void {
   const slash = key.indexOf(SLASH, 2);
   const tableId = Number(key.toString('latin1', 2, slash));
   let loader = loaders.get(tableId);
   if (!loader) loaders.set(tableId, (loader = new SegmentedTableLoader(decodeRow)));
   const kind = key[slash + 1];
   // A segment's first part (`s<epoch>`) or a later one (`s<epoch><part>`): applied in key order.
-  if (kind === 0x73 /* s */ && (key.length === slash + 10 || key.length === slash + 14)) loader.add(Number(key.readBigUInt64BE(slash + 2)), value);
+  if (kind === 0x73 /* s */ && (key.length === slash + 10 || key.length === slash + 14)) loader.add(Number(key.readBigUInt64BE(slash + 2)), parts.adopt(key, value));
   else if (kind === 0x77 /* w */) loader.lowWater = value.toString('latin1');
   else throw new Error(`unknown state segment key ${key.toString('latin1')}`);
 }
 
-/** An `h/<id>/<epoch>[part]` key of an overlay segment (keys.ts: overlayKey). */
+/** An `h/<id>/<epoch>[part]` key of an overlay segment (keys.ts: overlayKey), with its part's bytes. */
 function loadOverlayEntry(loaders: Map<number, OverlayLoader>, key: Buffer, value: Buffer): void {
   const slash = key.indexOf(SLASH, 2);
   if (key.length !== slash + 9 && key.length !== slash + 13) throw new Error(`unknown overlay segment key ${key.toString('latin1')}`);

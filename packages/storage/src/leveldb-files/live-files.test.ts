@@ -4,13 +4,30 @@
  * batch written before the pin, and a prefix of the batches: nothing torn, nothing missing
  * in between.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClassicLevel } from 'classic-level';
 import { LiveLevelFiles } from './live-files';
 import { installVersion } from './install';
+
+/** The first `size` bytes of `from`, as a file `to`. */
+function copyPrefix(from: string, to: string, size: number): void {
+  const b = Buffer.alloc(size);
+  const fd = openSync(from, 'r');
+  try {
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, b, got, size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  writeFileSync(to, b);
+}
 
 const open = async (dir: string, opts: object = {}) => {
   const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8', ...opts });
@@ -48,11 +65,12 @@ describe('LiveLevelFiles', () => {
       const before = written;
       const dir = join(root, `pin-${p}`);
       const image = files.pin(dir);
-      // A copy as the uploader makes one: the tables, and the logs as long as they are now.
+      // A copy as the uploader makes one: the tables, and the logs as long as they were at
+      // the pin (the writer has appended to them since).
       const copy = join(root, `copy-${p}`);
       mkdirSync(copy);
       for (const t of image.tables) copyFileSync(t.path!, join(copy, t.name));
-      for (const l of image.logs) copyFileSync(l.path, join(copy, l.name));
+      for (const l of image.logs) copyPrefix(l.path, join(copy, l.name), l.size);
       installVersion(copy, image.version);
       pins.push({ dir: copy, before, tables: image.tables.map((t) => t.file.number) });
     }
@@ -85,4 +103,25 @@ describe('LiveLevelFiles', () => {
     }
     expect(finalState.get('last')).toBe(String(written));
   }, 60_000);
+
+  it('pins the part files beside the database, each with its size at the pin', async () => {
+    root = mkdtempSync(join(tmpdir(), 'freshet-pin-'));
+    const dbDir = join(root, 'db');
+    const db = await open(dbDir);
+    await db.put('a', '1');
+    writeFileSync(join(dbDir, '000001.parts'), Buffer.alloc(300, 1));
+    writeFileSync(join(dbDir, '000003.parts'), Buffer.alloc(100, 3));
+    const image = new LiveLevelFiles(dbDir).pin(join(root, 'pin'));
+    // Appended after the pin: not part of the image.
+    appendFileSync(join(dbDir, '000003.parts'), Buffer.alloc(50, 3));
+    expect(image.parts.map((p) => [p.number, p.name, p.size])).toEqual([
+      [1, '000001.parts', 300],
+      [3, '000003.parts', 100],
+    ]);
+    // Linked: a delete by the part log after the pin leaves the image whole.
+    rmSync(join(dbDir, '000001.parts'));
+    expect(statSync(image.parts[0].path).size).toBe(300);
+    expect(image.logs.every((l) => l.name.endsWith('.log'))).toBe(true);
+    await db.close();
+  });
 });

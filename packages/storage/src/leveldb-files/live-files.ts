@@ -16,10 +16,18 @@
  * table or the log the edits name can vanish between the two steps (a compaction finished
  * in between and LevelDB deleted what it replaced): the pin is then taken again. A log
  * stays linked to the file LevelDB appends to, so it only grows; everything written to the
- * database before `pin` was called is in the pinned set.
+ * database before `pin` was called is in the pinned set, within each log's size at the pin.
+ *
+ * The part files beside LevelDB's (part-log.ts: the large values a pointer in LevelDB
+ * names) are linked too, with their sizes at the pin. A batch is written to LevelDB only
+ * once the parts it names are durable, so every pointer in the pinned logs' first `size`
+ * bytes names bytes within the pinned part files' sizes. Beyond the pin a log may hold
+ * batches naming parts written later, or a part file the pin did not link: an image must
+ * stop at each file's `size`.
  */
 import { closeSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { partFileNumber } from '../part-log';
 import { readLogRecords } from './log-format';
 import { type LevelVersion, type TableFile, VersionBuilder, logFileName, tableFileName } from './manifest';
 
@@ -31,10 +39,13 @@ export interface PinnedTable {
   readonly path: string | null;
 }
 
+/** A file that is only appended to: a write-ahead log, or a part file. */
 export interface PinnedLog {
   readonly number: number;
   readonly name: string;
   readonly path: string;
+  /** Its size at the pin: what the image holds of it. */
+  readonly size: number;
 }
 
 export interface PinnedImage {
@@ -42,6 +53,8 @@ export interface PinnedImage {
   readonly tables: readonly PinnedTable[];
   /** In number order, the order LevelDB replays them. */
   readonly logs: readonly PinnedLog[];
+  /** The part files (part-log.ts), in number order. */
+  readonly parts: readonly PinnedLog[];
 }
 
 /** Attempts at a pin before giving up (each retry follows a compaction that finished mid-pin). */
@@ -136,17 +149,28 @@ export class LiveLevelFiles {
       if (size !== file.size) throw new Error(`LevelDB table ${name} has ${size} bytes, its MANIFEST says ${file.size}`);
       tables.push({ file, name, path });
     }
+    const appended = (number: number, name: string): PinnedLog => {
+      const path = link(name);
+      return { number, name, path, size: statSync(path).size };
+    };
     const logs: PinnedLog[] = [];
+    const parts: PinnedLog[] = [];
     for (const name of present) {
+      const part = partFileNumber(name);
+      if (part !== null) {
+        parts.push(appended(part, name));
+        continue;
+      }
       const m = /^(\d+)\.log$/.exec(name);
       if (!m) continue;
       const number = Number(m[1]);
-      if (number >= version.logNumber || number === version.prevLogNumber) logs.push({ number, name, path: link(name) });
+      if (number >= version.logNumber || number === version.prevLogNumber) logs.push(appended(number, name));
     }
     // The log the MANIFEST names holds the writes no table has yet; LevelDB deletes it only
     // after an edit naming a later one, so its absence means such an edit came in between.
     if (!logs.some((l) => l.number === version.logNumber)) throw new Vanished(logFileName(version.logNumber));
     logs.sort((a, b) => a.number - b.number);
-    return { version, tables, logs };
+    parts.sort((a, b) => a.number - b.number);
+    return { version, tables, logs, parts };
   }
 }

@@ -8,6 +8,9 @@
  *   data/<run>/<000124.log>.<offset>  bytes [offset, offset + size) of a write-ahead log: a
  *                                     log is uploaded in parts, each what it gained since
  *                                     the previous upload
+ *   data/<run>/<000007.parts>.<offset> the same for a part file (part-log.ts: checkpoints'
+ *                                     large values, which LevelDB holds pointers to); a
+ *                                     'log' object too, since it is only appended to
  *
  * `run` names one uploading process: LevelDB numbers its files anew in a restored copy, so
  * two databases may both have a 000123.ldb. An image is the tables and the logs' parts, put
@@ -145,7 +148,7 @@ export function parseManifest(key: string, body: Buffer): Manifest {
       (o) =>
         typeof o?.key === 'string' &&
         typeof o.name === 'string' &&
-        /^[0-9]+\.(ldb|sst|log)$/.test(o.name) &&
+        /^[0-9]+\.(ldb|sst|log|parts)$/.test(o.name) &&
         isCount(o.size) &&
         typeof o.sha256 === 'string' &&
         (o.kind === 'log' ? isCount(o.offset) : o.kind === 'table' && isCount(o.level) && isCount(o.number) && typeof o.smallest === 'string' && typeof o.largest === 'string'),

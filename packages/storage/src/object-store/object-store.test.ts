@@ -241,8 +241,11 @@ describe('checkpoints in a local directory', () => {
     await threeUploads(2);
     const manifests = readdirSync(join(storeDir, 'manifests'));
     expect(manifests).toEqual(['000000000002.json', '000000000003.json']);
-    // Every remaining object is named by a kept manifest (the log's three parts).
-    expect(objectFiles(join(storeDir, 'data'))).toHaveLength(3);
+    // Every remaining object is named by a kept manifest: the log's three pieces, and the
+    // part file holding the checkpoint's overlay segment (part-log.ts).
+    const objects = objectFiles(join(storeDir, 'data'));
+    expect(objects).toHaveLength(4);
+    expect(objects.filter((o) => /\.parts\.0$/.test(o))).toHaveLength(1);
     const runs = () => readdirSync(join(storeDir, 'data'));
     const [firstRun] = runs();
     // A restored node uploads as a run of its own; once no kept manifest names the first

@@ -3,7 +3,8 @@
  * changed since the last upload, it pins a crash-consistent image of the LevelDB's files —
  * hard links, taken without stopping LevelDB (leveldb-files/live-files.ts) — and uploads
  * what the store lacks of it: the table files LevelDB wrote since the last upload, and what
- * each write-ahead log gained; then a manifest naming every object of the image. A table
+ * each write-ahead log and part file (part-log.ts) gained; then a manifest naming every
+ * object of the image. A table
  * LevelDB keeps is named again by later manifests, not uploaded again. After each upload,
  * manifests beyond the `history` newest are deleted, and so are the objects no kept
  * manifest names.
@@ -20,7 +21,7 @@
  * uploaded stays in LevelDB's files meanwhile. Local durability never waits for uploads.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync, statSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bufferPool } from '@freshet/common';
 import type { Db } from '../db';
@@ -229,17 +230,21 @@ export class CheckpointUploader {
     return out;
   }
 
-  /** The image's logs as objects: the parts uploaded before, and a new one for what each gained. */
+  /**
+   * The image's appended files — LevelDB's logs and the part files — as objects: the pieces
+   * uploaded before, and a new one for what each gained.
+   */
   private async uploadLogs(image: PinnedImage): Promise<LogObject[]> {
     const out: LogObject[] = [];
     const kept = new Map<string, LogObject[]>();
-    for (const l of image.logs) {
+    for (const l of [...image.logs, ...image.parts]) {
       const parts = [...(this.logs.get(l.name) ?? [])];
       const last = parts[parts.length - 1];
       const from = last ? last.offset + last.size : 0;
-      // The pin links the file LevelDB appends to: it may have grown since the pin, which
-      // only adds batches after the image's (a torn last record LevelDB's recovery drops).
-      const size = statSync(l.path).size;
+      // The pin links the file that is appended to: it may have grown since, but only up to
+      // its size at the pin is it consistent with the rest of the image (live-files.ts). A
+      // torn last record there is dropped by LevelDB's recovery.
+      const size = l.size;
       if (size > from) {
         const buf = bufferPool.take(size - from);
         const { sha256, body } = await hashFile(l.path, from, size - from, buf);

@@ -34,6 +34,7 @@ import { type Row, decodeRow } from '@freshet/common';
 import { changeLogKey } from '../change-log';
 import { BatchRecord } from '../batch-record';
 import type { Db } from '../db';
+import type { PartBatch } from '../part-log';
 import type { ColdStateReader, PublishedKeys, StateStore, StoreTable, TrackingStateStore } from './api';
 import { type CheckpointRecord, PARAMS_KEY, checkpointKey, encodeCheckpoint, prefixedKey, stateKeyPrefix } from './keys';
 import { DEFAULT_OVERLAY_LIMITS, type OverlayLimits, type RecoveredOverlays, type OverlayTable, type OverlayTake, type OverlayWrite, withRetried, applyOverlayWrite, dropOverlays, encodeOverlay, planOverlay } from './overlays';
@@ -176,8 +177,18 @@ export class DurableStateStore implements StateStore {
   private _params: Record<string, string>;
   /** The last checkpoint failure (cleared by the next success). */
   lastError: string | null = null;
-  /** Where checkpoint failures are reported (they are retried at the next commit). */
-  onError: (msg: string) => void = (msg) => console.error(msg);
+  private _onError: (msg: string) => void = (msg) => console.error(msg);
+  /**
+   * Where checkpoint failures are reported (they are retried at the next commit), and the
+   * part files' background failures (part-log.ts).
+   */
+  get onError(): (msg: string) => void {
+    return this._onError;
+  }
+  set onError(f: (msg: string) => void) {
+    this._onError = f;
+    this.db.parts.onError = f;
+  }
 
   constructor(
     private readonly inner: TrackingStateStore,
@@ -510,19 +521,22 @@ export class DurableStateStore implements StateStore {
       st.reading = true;
       // segmentsToClean returns the oldest segments, in order: their parts' keys.
       const partKeys = st.segments.slice(0, epochs.length).flatMap((s) => segmentPartKeys(id, s));
-      this.db.level.getMany(partKeys).then(
-        (values) => {
-          st.reading = false;
-          if (values.some((v) => v === undefined) || !isOldest(st, epochs)) return;
-          const keys: string[] = [];
-          for (const v of values) for (const k of segmentKeys(v!)) keys.push(k);
-          st.cleaning = { epochs, keys };
-        },
-        (e: unknown) => {
-          st.reading = false;
-          this.onError(`state: reading segments of table ${id} for cleaning failed: ${(e as Error).message}`);
-        },
-      );
+      this.db.level
+        .getMany(partKeys)
+        .then((values) => (values.some((v) => v === undefined) ? null : Promise.all(values.map((v) => this.db.parts.read(v!)))))
+        .then(
+          (parts) => {
+            st.reading = false;
+            if (parts === null || !isOldest(st, epochs)) return;
+            const keys: string[] = [];
+            for (const p of parts) for (const k of segmentKeys(p)) keys.push(k);
+            st.cleaning = { epochs, keys };
+          },
+          (e: unknown) => {
+            st.reading = false;
+            this.onError(`state: reading segments of table ${id} for cleaning failed: ${(e as Error).message}`);
+          },
+        );
     }
   }
 
@@ -569,6 +583,8 @@ export class DurableStateStore implements StateStore {
     // From the buffer pool (buffer-pool.ts): a new record of megabytes every second, promoted
     // while LevelDB writes it, started most of the heap's full collections.
     const rec = BatchRecord.pooled(Math.max(1 << 16, Math.ceil(Math.max(this.lastRecordBytes, bytesPerKey * takenKeys) * 1.25)));
+    // Segment and overlay parts go to the part files (part-log.ts); `rec` gets pointers.
+    const parts = this.db.parts.begin(rec);
     // Drops first: a table dropped and created again (an MV rebuilt at recovery) keeps its id.
     const drops = [...this.drops];
     this.drops.clear();
@@ -578,10 +594,10 @@ export class DurableStateStore implements StateStore {
     }
     const segmentDrops = this.segmentDrops;
     this.segmentDrops = [];
-    for (const [id, st] of segmentDrops) dropSegments(rec, id, st);
+    for (const [id, st] of segmentDrops) dropSegments(rec, parts, id, st);
     const overlayDrops = this.overlayDrops;
     this.overlayDrops = [];
-    for (const [id, t] of overlayDrops) dropOverlays(rec, id, t);
+    for (const [id, t] of overlayDrops) dropOverlays(rec, parts, id, t);
     const retried = [...this.retry];
     this.retry.clear();
     // Keys of segmented tables, retried or taken, go into one segment per table.
@@ -656,7 +672,7 @@ export class DurableStateStore implements StateStore {
     const urgent = this.memoryLimit > 0 && this.inner.cacheBytes() > this.memoryLimit;
     let kept: SegmentInfo[][] = [];
     let overlayParts: number[] = [];
-    const write = encodeTaken(rec, perKey, segments, overlays, epoch, urgent ? Infinity : ENCODE_SLICE_MS).then((k) => {
+    const write = encodeTaken(rec, parts, perKey, segments, overlays, epoch, urgent ? Infinity : ENCODE_SLICE_MS).then((k) => {
       kept = k.segments;
       overlayParts = k.overlayParts;
       bytes = rec.putBytes;
@@ -666,19 +682,24 @@ export class DurableStateStore implements StateStore {
       this.lastRecordBytes = rec.bytes().length;
       this.lastRecordKeys = takenKeys;
       // No later batch writes a key of this one (state and checkpoint keys, change-log records
-      // up to `seq`, all durable before the barrier read it): DML commits may go first.
-      if (scans.length === 0) return this.db.write(rec, { mayBeOvertaken: true });
+      // up to `seq`, all durable before the barrier read it): DML commits may go first. It is
+      // handed to LevelDB while its parts are written, and written once they are durable.
+      const after = parts.write();
+      // Settled only once the parts' write has: the next checkpoint's parts go after them.
+      const settled = () => after.catch(() => {});
+      if (scans.length === 0) return this.db.write(rec, { mayBeOvertaken: true, after }).finally(settled);
       return Promise.all(scans).then((lists) => {
         // Deletes of dropped partial tables first: a table recreated with the same id writes after them.
         const first = new BatchRecord();
         for (const keys of lists) for (const key of keys) first.del(key);
         first.append(rec);
         rec.recycle();
-        return this.db.write(first, { mayBeOvertaken: true });
-      });
+        return this.db.write(first, { mayBeOvertaken: true, after });
+      }).finally(settled);
     });
     return write.then(
       () => {
+        parts.commit();
         this.durableEpoch = epoch;
         for (let i = 0; i < segments.length; i++) applySegmentWrite(segments[i], kept[i]);
         for (let i = 0; i < overlays.length; i++) applyOverlayWrite(overlays[i], epoch, overlayParts[i]);
@@ -691,6 +712,7 @@ export class DurableStateStore implements StateStore {
         this.maybeEvict();
       },
       (e: unknown) => {
+        parts.abandon();
         // Nothing was written: the keys, drops and log records go into the next checkpoint.
         this.dropScans = scans.concat(this.dropScans);
         this.segmentDrops = segmentDrops.concat(this.segmentDrops);
@@ -730,6 +752,7 @@ const ENCODE_SLICE_MS = 8;
  */
 async function encodeTaken(
   rec: BatchRecord,
+  parts: PartBatch,
   taken: PublishedKeys[],
   segments: readonly SegmentWrite[],
   overlays: readonly OverlayWrite[],
@@ -754,9 +777,9 @@ async function encodeTaken(
     }
   }
   const kept: SegmentInfo[][] = [];
-  for (const w of segments) kept.push(await encodeSegment(rec, epoch, w, yieldIfDue));
+  for (const w of segments) kept.push(await encodeSegment(rec, parts, epoch, w, yieldIfDue));
   const overlayParts: number[] = [];
-  for (const w of overlays) overlayParts.push(await encodeOverlay(rec, epoch, w, yieldIfDue));
+  for (const w of overlays) overlayParts.push(await encodeOverlay(rec, parts, epoch, w, yieldIfDue));
   return { segments: kept, overlayParts };
 }
 

@@ -53,6 +53,7 @@
 import type { Row } from '@freshet/common';
 import { BatchRecord } from '../batch-record';
 import type { Db } from '../db';
+import type { PartBatch } from '../part-log';
 import { AFTER_OVERLAY_KEYS, OVERLAY_KEYS, overlayKey, overlayKeyTable, prefixedKey, stateKeyPrefix } from './keys';
 import { encodeParts } from './segments';
 
@@ -190,16 +191,16 @@ export function planOverlay(
 }
 
 /** Encodes a planned write into the checkpoint's record; returns the parts of its new segment (0: none). */
-export async function encodeOverlay(rec: BatchRecord, epoch: number, w: OverlayWrite, yieldIfDue: () => Promise<void> | null): Promise<number> {
+export async function encodeOverlay(rec: BatchRecord, partBatch: PartBatch, epoch: number, w: OverlayWrite, yieldIfDue: () => Promise<void> | null): Promise<number> {
   const prefix = stateKeyPrefix(w.tableId);
   await putRows(rec, prefix, w.settleKeys, w.settleRows, yieldIfDue);
-  for (const s of w.drop) deleteOverlay(rec, w.tableId, s);
+  for (const s of w.drop) deleteOverlay(rec, partBatch, w.tableId, s);
   const { keys, rows } = w.take;
   if (!w.asSegment) {
     await putRows(rec, prefix, keys, rows, yieldIfDue);
     return 0;
   }
-  const { parts } = await encodeParts(rec, (p) => overlayKey(w.tableId, epoch, p), keys, rows, null, yieldIfDue);
+  const { parts } = await encodeParts(rec, partBatch, (p) => overlayKey(w.tableId, epoch, p), keys, rows, null, yieldIfDue);
   return parts;
 }
 
@@ -236,8 +237,8 @@ export function applyOverlayWrite(w: OverlayWrite, epoch: number, parts: number)
 }
 
 /** Deletes of every part of a segment. */
-function deleteOverlay(rec: BatchRecord, tableId: number, s: OverlaySegment): void {
-  for (let p = 0; p < s.parts; p++) rec.del(overlayKey(tableId, s.epoch, p));
+function deleteOverlay(rec: BatchRecord, parts: PartBatch, tableId: number, s: OverlaySegment): void {
+  for (let p = 0; p < s.parts; p++) parts.del(rec, overlayKey(tableId, s.epoch, p));
 }
 
 /**
@@ -245,10 +246,10 @@ function deleteOverlay(rec: BatchRecord, tableId: number, s: OverlaySegment): vo
  * their keys (a key deleted since its `s/` row was written has only a tombstone in a
  * segment, and the table's keys in memory no longer name it).
  */
-export function dropOverlays(rec: BatchRecord, tableId: number, t: OverlayTable): void {
+export function dropOverlays(rec: BatchRecord, parts: PartBatch, tableId: number, t: OverlayTable): void {
   const prefix = stateKeyPrefix(tableId);
   for (const s of t.segments) {
-    deleteOverlay(rec, tableId, s);
+    deleteOverlay(rec, parts, tableId, s);
     for (const k of s.keys) rec.putRow(prefix, k, null);
   }
 }
@@ -324,7 +325,8 @@ export function overlayRows(rows: readonly [string, Row][], o: RecoveredOverlays
 /**
  * At open, before anything is loaded: every overlay segment's entries written as `s/` rows
  * (a tombstone as a delete), in key order — a table's segments by epoch, so the later
- * wins — and the segments deleted, in one batch. Returns the entries folded.
+ * wins — and the segments deleted, in one batch. Returns the entries folded. (Their parts
+ * stay in the part files until the load's sweep finds no pointer to them: part-log.ts.)
  */
 export async function foldOverlays(db: Db): Promise<number> {
   const rec = new BatchRecord();
@@ -342,7 +344,7 @@ export async function foldOverlays(db: Db): Promise<number> {
           prefixId = id;
           prefix = stateKeyPrefix(id);
         }
-        BatchRecord.decode(value, (k, v) => {
+        BatchRecord.decode(await db.parts.read(value), (k, v) => {
           const sk = prefixedKey(prefix, k.toString('latin1'));
           if (v === null) rec.del(sk);
           else rec.put(sk, v);

@@ -46,6 +46,7 @@
  */
 import type { Row } from '@freshet/common';
 import { BatchRecord } from '../batch-record';
+import type { PartBatch } from '../part-log';
 import { lowWaterKey, segmentKey } from './keys';
 
 /** One live segment of a table. */
@@ -176,17 +177,17 @@ export const SEGMENT_PART_BYTES = 256 << 10;
  * hundred rows (the checkpoint's time slicing). Returns what the table will hold once the
  * record is durable (apply with `applySegmentWrite`).
  */
-export async function encodeSegment(rec: BatchRecord, epoch: number, w: SegmentWrite, yieldIfDue: () => Promise<void> | null): Promise<SegmentInfo[]> {
+export async function encodeSegment(rec: BatchRecord, parts: PartBatch, epoch: number, w: SegmentWrite, yieldIfDue: () => Promise<void> | null): Promise<SegmentInfo[]> {
   const lw = w.lowWater;
   // Below the low water a delete needs no tombstone: recovery drops those keys anyway.
   const skip = lw === undefined ? null : (key: string, row: Row | null) => row === null && key < lw;
-  const { parts, entries, maxKey } = await encodeParts(rec, (p) => segmentKey(w.tableId, epoch, p), w.keys, w.rows, skip, yieldIfDue);
+  const written = await encodeParts(rec, parts, (p) => segmentKey(w.tableId, epoch, p), w.keys, w.rows, skip, yieldIfDue);
   const kept: SegmentInfo[] = [];
   for (const s of w.state.segments) {
-    if (w.cleans.includes(s.epoch) || (lw !== undefined && s.maxKey < lw)) deleteSegment(rec, w.tableId, s);
+    if (w.cleans.includes(s.epoch) || (lw !== undefined && s.maxKey < lw)) deleteSegment(rec, parts, w.tableId, s);
     else kept.push(s);
   }
-  if (parts > 0) kept.push({ epoch, maxKey, entries, parts });
+  if (written.parts > 0) kept.push({ epoch, maxKey: written.maxKey, entries: written.entries, parts: written.parts });
   if (lw !== w.state.lowWater) {
     if (lw === undefined) rec.del(lowWaterKey(w.tableId));
     else rec.put(lowWaterKey(w.tableId), Buffer.from(lw, 'latin1'));
@@ -195,14 +196,15 @@ export async function encodeSegment(rec: BatchRecord, epoch: number, w: SegmentW
 }
 
 /**
- * Encodes keys and their rows (null: a tombstone) into `rec` as values of about
- * SEGMENT_PART_BYTES each, stored under `partKey(0)`, `partKey(1)`, …: each part a batch
- * record of its keys. `skip` leaves entries out; `yieldIfDue` is awaited every few hundred
+ * Encodes keys and their rows (null: a tombstone) as values of about SEGMENT_PART_BYTES
+ * each, stored under `partKey(0)`, `partKey(1)`, … (in the part files, with pointers in
+ * `rec`: part-log.ts): each part a batch record of its keys. `skip` leaves entries out; `yieldIfDue` is awaited every few hundred
  * rows (the checkpoint's time slicing). Returns the parts written, the entries in them and
  * the greatest key.
  */
 export async function encodeParts(
   rec: BatchRecord,
+  partBatch: PartBatch,
   partKey: (part: number) => Buffer,
   keys: readonly string[],
   rows: readonly (Row | null)[],
@@ -210,13 +212,13 @@ export async function encodeParts(
   yieldIfDue: () => Promise<void> | null,
 ): Promise<{ parts: number; entries: number; maxKey: string }> {
   const partInitialBytes = Math.min(SEGMENT_PART_BYTES + (SEGMENT_PART_BYTES >> 2), Math.max(1 << 12, keys.length * 48));
-  // One record for every part: `rec.put` copies a closed part's bytes, so it is cleared and
-  // reused, and its buffer is the pool's (buffer-pool.ts says why Buffers are reused).
+  // One record for every part: `partBatch.put` copies a closed part's bytes, so it is
+  // cleared and reused, and its buffer is the pool's (buffer-pool.ts says why Buffers are reused).
   const seg = BatchRecord.pooled(partInitialBytes);
   let parts = 0;
   let entries = 0;
   const closePart = () => {
-    rec.put(partKey(parts++), seg.bytes());
+    partBatch.put(rec, partKey(parts++), seg.bytes());
     entries += seg.length;
     seg.clear();
   };
@@ -255,13 +257,13 @@ export function segmentPartKeys(tableId: number, s: SegmentInfo): Buffer[] {
   return keys;
 }
 
-function deleteSegment(rec: BatchRecord, tableId: number, s: SegmentInfo): void {
-  for (const k of segmentPartKeys(tableId, s)) rec.del(k);
+function deleteSegment(rec: BatchRecord, parts: PartBatch, tableId: number, s: SegmentInfo): void {
+  for (const k of segmentPartKeys(tableId, s)) parts.del(rec, k);
 }
 
 /** Deletes of everything a dropped segmented table has in LevelDB. */
-export function dropSegments(rec: BatchRecord, tableId: number, state: SegmentedTableState): void {
-  for (const s of state.segments) deleteSegment(rec, tableId, s);
+export function dropSegments(rec: BatchRecord, parts: PartBatch, tableId: number, state: SegmentedTableState): void {
+  for (const s of state.segments) deleteSegment(rec, parts, tableId, s);
   rec.del(lowWaterKey(tableId));
   // `state` is left as it is: if this checkpoint fails, the next one deletes them again.
   state.cleaning = null;

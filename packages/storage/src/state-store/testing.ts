@@ -10,6 +10,6 @@ export async function keysWithPrefix(dir: string, prefix: string): Promise<strin
   const hi = Buffer.from(prefix, 'latin1');
   hi[hi.length - 1]++;
   for await (const k of db.level.keys({ gte: lo, lt: hi })) out.push(k.toString('latin1'));
-  await db.level.close();
+  await db.close();
   return out;
 }
