@@ -34,7 +34,8 @@ describe('part log', () => {
   let errors: string[];
 
   const openLog = () => {
-    const l = new PartLog(dir, FILE_BYTES);
+    // No slack: files are collected as soon as the garbage outweighs the live bytes.
+    const l = new PartLog(dir, FILE_BYTES, 0);
     l.onError = (m) => errors.push(m);
     l.open();
     return l;
@@ -165,6 +166,23 @@ describe('part log', () => {
     expect([...parts.keys()].sort()).toEqual(['g/1/3', 'g/1/7']);
     expect(parts.get('g/1/3')!.equals(part(3))).toBe(true);
     expect(parts.get('g/1/7')!.equals(part(7))).toBe(true);
+  });
+
+  it('collects nothing while the files hold less garbage than live bytes', async () => {
+    await batch([0, 1, 2, 3].map((i) => [`g/1/${i}`, part(i)]));
+    await batch([4, 5, 6].map((i) => [`g/1/${i}`, part(i)])); // file 2
+    await batch([], ['g/1/0', 'g/1/1', 'g/1/2']); // file 1 a quarter live; 3000 garbage, 4000 live
+    await settle();
+    const before = stored.get('g/1/3')!;
+    await batch([]);
+    expect(stored.get('g/1/3')!.equals(before)).toBe(true);
+    expect(files()).toEqual([partFileName(1), partFileName(2)]);
+    // One more dead part tips it: 4000 garbage against 3000 live.
+    await batch([], ['g/1/4']);
+    await settle();
+    await batch([]);
+    expect(files()).toEqual([partFileName(2)]);
+    expect((await log.read(stored.get('g/1/3')!)).equals(part(3))).toBe(true);
   });
 
   it('after a restart: a new head, and the files no pointer names are deleted (a crash before the LevelDB batch)', async () => {

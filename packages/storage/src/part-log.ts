@@ -31,10 +31,12 @@
  *   each file's live bytes. A file that is not the head and has no live bytes is deleted.
  *   Recovery rebuilds this from the pointers LevelDB holds (`adopt`, as the state is loaded)
  *   and deletes every file none names (`sweep`).
- * - **Collection.** A file other than the head that is less than half live is read back in
- *   the background (`collect`), and the next batch writes its live parts again, first, so
- *   that a delete of the same key in that batch wins. The file goes with the batch's commit.
- *   The files thus hold at most about twice the live bytes, plus the head.
+ * - **Collection.** Once the files hold more garbage than live bytes (and more than
+ *   COLLECT_SLACK_BYTES), the least live file other than the head, if under half live, is
+ *   read back in the background (`collect`), and the next batch writes its live parts again,
+ *   first, so that a delete of the same key in that batch wins. The file goes with the
+ *   batch's commit. The files thus hold at most about twice the live bytes plus the slack
+ *   and the head.
  * - **A new head after a restart.** A head may end in bytes of a batch that never became
  *   durable; nothing is appended after them.
  * - **One batch at a time** (the durable store writes one checkpoint at a time).
@@ -54,8 +56,21 @@ const VERSION = 1;
 /** A head past this size is sealed at the next batch. */
 export const PART_FILE_BYTES = 32 << 20;
 
-/** Chunks a batch copies its parts into (pooled); a larger part gets a chunk of its own. */
-const CHUNK_BYTES = 4 << 20;
+/**
+ * The least a batch's chunk holds (its parts are copied into pooled chunks, each sized to
+ * the last batch's bytes: usually one per batch, reused from checkpoint to checkpoint).
+ */
+const CHUNK_BYTES = 1 << 20;
+/** …and the most it holds (but for one larger part): a bulk load's checkpoint takes several. */
+const CHUNK_MAX_BYTES = 32 << 20;
+
+/**
+ * Garbage (file bytes not live) below which no file is collected, whatever the live bytes.
+ * Overlay parts die within seconds to minutes (overlays.ts), so a file soon after it is
+ * sealed is partly live only for a while: collecting it then copies parts that die
+ * anyway (at 100,000 users, a tenth of all part bytes written, and more scavenges).
+ */
+export const COLLECT_SLACK_BYTES = 256 << 20;
 
 /** The name of part file `n` (`000007.parts`). */
 export function partFileName(n: number): string {
@@ -107,7 +122,13 @@ interface FileInfo {
 /** The live parts of a file being collected, read back (`PartLog.collect`). */
 interface Collected {
   readonly file: number;
-  readonly parts: { readonly key: string; readonly loc: Loc; readonly bytes: Buffer }[];
+  /** `bytes`: a view of `buf`, a pooled buffer (given back by `releaseCollected`). */
+  readonly parts: { readonly key: string; readonly loc: Loc; readonly bytes: Buffer; readonly buf: Buffer }[];
+}
+
+function releaseCollected(c: Collected): void {
+  for (const p of c.parts) bufferPool.give(p.buf);
+  c.parts.length = 0;
 }
 
 export class PartLog {
@@ -130,9 +151,13 @@ export class PartLog {
   /** Where failures of the background work (deletes, collection reads) are reported. */
   onError: (msg: string) => void = (msg) => console.error(msg);
 
+  /** Bytes of the parts the last batch wrote (its chunks are sized from it). */
+  lastBatchBytes = 0;
+
   constructor(
     readonly dir: string,
     private readonly fileBytes = PART_FILE_BYTES,
+    private readonly collectSlack = COLLECT_SLACK_BYTES,
   ) {}
 
   /** Lists the part files (the directory exists: LevelDB has opened it). */
@@ -243,6 +268,7 @@ export class PartLog {
         // Only if the key still points where it was read from (it may have died or moved since).
         if (this.live.get(p.key) === p.loc) b.put(rec, Buffer.from(p.key, 'latin1'), p.bytes);
       }
+      releaseCollected(c);
     }
     return b;
   }
@@ -322,7 +348,10 @@ export class PartLog {
   }
 
   private unlink(n: number): void {
-    if (this.collected?.file === n) this.collected = null;
+    if (this.collected?.file === n) {
+      releaseCollected(this.collected);
+      this.collected = null;
+    }
     this.files.delete(n);
     try {
       unlinkSync(join(this.dir, partFileName(n)));
@@ -332,9 +361,14 @@ export class PartLog {
     }
   }
 
-  /** Reads back the live parts of the least live file under half live, if none is being read. */
+  /**
+   * Reads back the live parts of the least live file under half live, if none is being read
+   * and the files hold more garbage than live bytes (and than the slack).
+   */
   private collect(): void {
     if (this.collecting || this.collected !== null) return;
+    const { liveBytes, fileBytes } = this.stats();
+    if (fileBytes - liveBytes < Math.max(this.collectSlack, liveBytes)) return;
     let victim = -1;
     let ratio = 0.5;
     for (const [n, f] of this.files) {
@@ -353,6 +387,7 @@ export class PartLog {
       (c) => {
         this.collecting = false;
         if (this.files.has(victim)) this.collected = c;
+        else releaseCollected(c);
       },
       (e: unknown) => {
         this.collecting = false;
@@ -366,15 +401,23 @@ export class PartLog {
     const h = await openFile(join(this.dir, partFileName(file)), 'r');
     try {
       const parts: Collected['parts'][number][] = [];
-      for (const [key, loc] of wanted) {
-        const bytes = Buffer.allocUnsafe(loc.length);
-        let got = 0;
-        while (got < loc.length) {
-          const { bytesRead } = await h.read(bytes, got, loc.length - got, loc.offset + got);
-          if (bytesRead === 0) break;
-          got += bytesRead;
+      try {
+        for (const [key, loc] of wanted) {
+          // Pooled: copied into the collecting batch's chunk, then given back (buffer-pool.ts).
+          const buf = bufferPool.take(loc.length);
+          const bytes = buf.subarray(0, loc.length);
+          parts.push({ key, loc, bytes, buf });
+          let got = 0;
+          while (got < loc.length) {
+            const { bytesRead } = await h.read(bytes, got, loc.length - got, loc.offset + got);
+            if (bytesRead === 0) break;
+            got += bytesRead;
+          }
+          this.checked(loc, bytes, got);
         }
-        parts.push({ key, loc, bytes: this.checked(loc, bytes, got) });
+      } catch (e) {
+        releaseCollected({ file, parts });
+        throw e;
       }
       return { file, parts };
     } finally {
@@ -426,7 +469,8 @@ export class PartBatch {
     const n = bytes.length;
     let i = this.chunks.length - 1;
     if (i < 0 || this.chunks[i].length - this.used[i] < n) {
-      this.chunks.push(bufferPool.take(Math.max(CHUNK_BYTES, n)));
+      const size = Math.min(CHUNK_MAX_BYTES, Math.max(CHUNK_BYTES, Math.ceil(this.log.lastBatchBytes * 1.25)));
+      this.chunks.push(bufferPool.take(Math.max(size, n)));
       this.used.push(0);
       i++;
     }
@@ -452,6 +496,7 @@ export class PartBatch {
    */
   write(): Promise<void> {
     if (this.writing === null) {
+      this.log.lastBatchBytes = this.bytes;
       this.writing = (this.bytes > 0 ? this.log.write(this.head, this.at, this.chunks, this.used) : Promise.resolve()).finally(() => this.release());
     }
     return this.writing;
