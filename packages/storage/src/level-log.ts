@@ -43,7 +43,14 @@ import {
 import { OverlayLoader, type RecoveredOverlays, foldOverlays, overlayRows } from './state-store/overlays';
 import { SegmentedTableLoader, type SegmentedTableState } from './state-store/segments';
 
-export const FORMAT_VERSION = 1;
+/** 2: segment and overlay parts are pointers into part files (part-log.ts). */
+export const FORMAT_VERSION = 2;
+/**
+ * Older formats this build opens, and raises to FORMAT_VERSION: 1 stored parts inline, which
+ * still read as they are (`PartLog.adopt`). Raised, so that a build of format 1, which would
+ * take a pointer for a part, refuses the data dir instead.
+ */
+const UPGRADED_FORMATS: readonly number[] = [1];
 
 export interface LoadedState {
   meta: Map<string, unknown>;
@@ -185,10 +192,10 @@ export class LevelLog {
       if (!state.coldState.has(id)) state.state.set(id, overlayRows(state.state.get(id) ?? [], o));
     }
     state.tableIds = await this.findTableIds();
-    if (format === undefined) {
+    if (format === undefined || UPGRADED_FORMATS.includes(format)) {
       await this.db.level.put(FORMAT_KEY, Buffer.from(String(FORMAT_VERSION)), { sync: true });
     } else if (format !== FORMAT_VERSION) {
-      throw new Error(`data directory ${this.dataDir} has storage format ${format}; this build reads format ${FORMAT_VERSION}`);
+      throw new Error(`data directory ${this.dataDir} has storage format ${format}; this build reads formats ${[...UPGRADED_FORMATS, FORMAT_VERSION].join(', ')}`);
     }
     return state;
   }

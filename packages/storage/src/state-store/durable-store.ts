@@ -534,6 +534,8 @@ export class DurableStateStore implements StateStore {
           },
           (e: unknown) => {
             st.reading = false;
+            // A checkpoint deleted those segments meanwhile (and their part file with them): nothing to clean.
+            if (!isOldest(st, epochs)) return;
             this.onError(`state: reading segments of table ${id} for cleaning failed: ${(e as Error).message}`);
           },
         );

@@ -4,7 +4,7 @@
  * inserts, deletes above and below the low water, rewrites and restarts came before; and
  * storage must hold only segments (no row keys), dropping them once dead.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -240,6 +240,55 @@ describe('segmented state tables', () => {
     expect(await keysWithPrefix(dir, `g/${ID}/s`)).toHaveLength(1);
     ({ storage, store } = await start(dir));
     expect([...committed()]).toEqual([[key(200, 0), ['later']]]);
+  });
+
+  it('reads a data dir of format 1, whose parts are stored inline, raises its format, and deletes those parts when they die', async () => {
+    let t = table();
+    let epoch = store.committedEpoch + 1;
+    for (let i = 0; i < 20_000; i++) t.write(epoch, key(100, i), [i, 'x'.repeat(30)]);
+    await store.commitEpoch(epoch);
+    await storage.close();
+    // What format 1 wrote: each part's bytes as the value, no part files, `x/format` 1.
+    const db = new Db(dir);
+    await db.open();
+    const inline: [Buffer, Buffer][] = [];
+    for await (const [k, v] of db.level.iterator({ gte: Buffer.from(`g/${ID}/s`), lt: Buffer.from(`g/${ID}/t`) })) inline.push([k, await db.parts.read(v)]);
+    expect(inline.length).toBeGreaterThan(1);
+    await db.write([...inline.map(([k, v]) => ({ type: 'put' as const, key: k, value: v })), { type: 'put', key: Buffer.from('x/format'), value: Buffer.from('1') }]);
+    await db.close();
+    for (const f of readdirSync(join(dir, 'state'))) if (f.endsWith('.parts')) rmSync(join(dir, 'state', f));
+    ({ storage, store } = await start(dir));
+    t = table();
+    expect(committed().size).toBe(20_000);
+    expect(committed().get(key(100, 19_999))).toEqual([19_999, 'x'.repeat(30)]);
+    const format = async () => {
+      const d = new Db(dir);
+      await d.open();
+      const v = (await d.level.get(Buffer.from('x/format')))?.toString();
+      await d.close();
+      return v;
+    };
+    // The low water passes them: the inline parts go like any others.
+    epoch = store.committedEpoch + 1;
+    for (let i = 0; i < 20_000; i++) t.write(epoch, key(100, i), null);
+    t.write(epoch, key(300, 0), ['later']);
+    t.expireBelow(epoch, key(200, 0));
+    await store.commitEpoch(epoch);
+    await storage.close();
+    expect(await format()).toBe('2');
+    expect(await keysWithPrefix(dir, `g/${ID}/s`)).toHaveLength(1);
+    ({ storage, store } = await start(dir));
+    expect([...committed()]).toEqual([[key(300, 0), ['later']]]);
+    // A format this build does not know is refused.
+    await storage.close();
+    const d = new Db(dir);
+    await d.open();
+    await d.write([{ type: 'put', key: Buffer.from('x/format'), value: Buffer.from('3') }]);
+    await d.close();
+    await expect(start(dir)).rejects.toThrow(/has storage format 3; this build reads formats 1, 2/);
+    rmSync(dir, { recursive: true, force: true });
+    dir = mkdtempSync(join(tmpdir(), 'freshet-segments-'));
+    ({ storage, store } = await start(dir)); // for afterEach
   });
 
   it('deletes every segment of a dropped table', async () => {
