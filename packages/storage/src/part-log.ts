@@ -41,7 +41,7 @@
  *   durable; nothing is appended after them.
  * - **One batch at a time** (the durable store writes one checkpoint at a time).
  */
-import { closeSync, fsyncSync, openSync, readSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { type FileHandle, open as openFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -273,7 +273,7 @@ export class PartLog {
     return b;
   }
 
-  /** Appends a batch's chunks to the head and makes them durable; returns the new head size. */
+  /** Appends a batch's chunks to the head at `at` and makes them durable. */
   async write(head: number, at: number, chunks: readonly Buffer[], used: readonly number[]): Promise<void> {
     if (head !== this.head) throw new Error('part log: the head moved under a batch');
     try {
@@ -289,12 +289,13 @@ export class PartLog {
       }
       await this.headHandle.datasync();
       if (!this.headNamed) {
-        // A new file's name is durable only once its directory is.
-        const d = openSync(this.dir, 'r');
+        // A new file's name is durable only once its directory is (on the thread pool: a
+        // directory's fsync commits the file system's journal, milliseconds at times).
+        const d = await openFile(this.dir, 'r');
         try {
-          fsyncSync(d);
+          await d.sync();
         } finally {
-          closeSync(d);
+          await d.close();
         }
         this.headNamed = true;
       }
