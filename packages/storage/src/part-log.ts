@@ -465,6 +465,11 @@ export class PartBatch {
     private readonly at: number,
   ) {}
 
+  /** Bytes of the parts put. */
+  get byteLength(): number {
+    return this.bytes;
+  }
+
   /** Puts `bytes` (copied) under `key` in `rec`, as a pointer. */
   put(rec: BatchRecord, key: Buffer, bytes: Uint8Array): void {
     const n = bytes.length;

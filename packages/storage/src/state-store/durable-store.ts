@@ -677,7 +677,8 @@ export class DurableStateStore implements StateStore {
     const write = encodeTaken(rec, parts, perKey, segments, overlays, epoch, urgent ? Infinity : ENCODE_SLICE_MS).then((k) => {
       kept = k.segments;
       overlayParts = k.overlayParts;
-      bytes = rec.putBytes;
+      // The parts' bytes count as written, though LevelDB gets only their pointers.
+      bytes = rec.putBytes + parts.byteLength;
       rec.put(checkpointKey(), encodeCheckpoint(record));
       for (let s = prevSeq + 1; s <= seq; s++) rec.del(changeLogKey(s));
       keyCount = rec.length;
