@@ -126,6 +126,17 @@ interface Collected {
   readonly parts: { readonly key: string; readonly loc: Loc; readonly bytes: Buffer; readonly buf: Buffer }[];
 }
 
+/** Fills `bytes` from the file at `offset`, as far as the file goes; returns the bytes read. */
+async function readAt(h: FileHandle, bytes: Buffer, offset: number): Promise<number> {
+  let got = 0;
+  while (got < bytes.length) {
+    const { bytesRead } = await h.read(bytes, got, bytes.length - got, offset + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got;
+}
+
 function releaseCollected(c: Collected): void {
   for (const p of c.parts) bufferPool.give(p.buf);
   c.parts.length = 0;
@@ -186,11 +197,7 @@ export class PartLog {
     if (!isPartPointer(value)) return value;
     const loc = decodePointer(value);
     const bytes = this.readSync(loc);
-    const k = key.toString('latin1');
-    this.release(this.live.get(k));
-    this.live.set(k, loc);
-    const f = this.files.get(loc.file);
-    if (f) f.live += loc.length;
+    this.setLive(key.toString('latin1'), loc);
     return bytes;
   }
 
@@ -208,13 +215,7 @@ export class PartLog {
     const h = await openFile(join(this.dir, partFileName(loc.file)), 'r');
     try {
       const bytes = Buffer.allocUnsafe(loc.length);
-      let got = 0;
-      while (got < loc.length) {
-        const { bytesRead } = await h.read(bytes, got, loc.length - got, loc.offset + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      return this.checked(loc, bytes, got);
+      return this.checked(loc, bytes, await readAt(h, bytes, loc.offset));
     } finally {
       await h.close();
     }
@@ -313,15 +314,7 @@ export class PartLog {
   /** A batch's LevelDB batch is durable: its puts and deletes take effect, in order. */
   applyCommitted(b: PartBatch, ops: readonly (readonly [string, Loc | null])[]): void {
     if (this.batch === b) this.batch = null;
-    for (const [key, loc] of ops) {
-      this.release(this.live.get(key));
-      if (loc === null) this.live.delete(key);
-      else {
-        this.live.set(key, loc);
-        const f = this.files.get(loc.file);
-        if (f) f.live += loc.length;
-      }
-    }
+    for (const [key, loc] of ops) this.setLive(key, loc);
     for (const [n, f] of this.files) if (f.live === 0 && n !== this.head) this.unlink(n);
     this.collect();
   }
@@ -331,10 +324,20 @@ export class PartLog {
     if (this.batch === b) this.batch = null;
   }
 
-  private release(loc: Loc | undefined): void {
-    if (loc === undefined) return;
+  /** Part key `key` is now at `loc` (null: gone): the files' live bytes follow. */
+  private setLive(key: string, loc: Loc | null): void {
+    const old = this.live.get(key);
+    if (old !== undefined) {
+      const f = this.files.get(old.file);
+      if (f) f.live -= old.length;
+    }
+    if (loc === null) {
+      this.live.delete(key);
+      return;
+    }
+    this.live.set(key, loc);
     const f = this.files.get(loc.file);
-    if (f) f.live -= loc.length;
+    if (f) f.live += loc.length;
   }
 
   private seal(): void {
@@ -408,13 +411,7 @@ export class PartLog {
           const buf = bufferPool.take(loc.length);
           const bytes = buf.subarray(0, loc.length);
           parts.push({ key, loc, bytes, buf });
-          let got = 0;
-          while (got < loc.length) {
-            const { bytesRead } = await h.read(bytes, got, loc.length - got, loc.offset + got);
-            if (bytesRead === 0) break;
-            got += bytesRead;
-          }
-          this.checked(loc, bytes, got);
+          this.checked(loc, bytes, await readAt(h, bytes, loc.offset));
         }
       } catch (e) {
         releaseCollected({ file, parts });
