@@ -67,6 +67,28 @@ export function encodeKeyString(types: readonly DataType[], datums: readonly Dat
   return scratch.toLatin1();
 }
 
+/**
+ * `prefix + encodeKeyString(types, datums, orders)`, built as one flat string. A key made by
+ * `+` is a V8 cons string (from 13 characters), which every Map lookup first copies into a
+ * flat one before hashing it: a group key and a value key (DISTINCT's counts, MIN/MAX's
+ * multisets, 18 characters for two BIGINTs) looked up that way cost about twice a flat
+ * key's lookup (docs/performance.md, session 28). `prefix` must be latin1 (a key string).
+ */
+export function encodeKeyStringAfter(prefix: string, types: readonly DataType[], datums: readonly Datum[], orders?: readonly KeyOrder[]): string {
+  const w = scratch.reset();
+  w.latin1Chars(prefix);
+  writeKey(w, types, datums, orders);
+  return w.toLatin1();
+}
+
+/** `a + b` for two key strings, built flat (see encodeKeyStringAfter). */
+export function concatKeys(a: string, b: string): string {
+  const w = scratch.reset();
+  w.latin1Chars(a);
+  w.latin1Chars(b);
+  return w.toLatin1();
+}
+
 /** Appends the key of `datums` to `w` (for callers that build prefixed keys). */
 export function writeKey(w: ByteWriter, types: readonly DataType[], datums: readonly Datum[], orders?: readonly KeyOrder[]): void {
   for (let i = 0; i < types.length; i++) {

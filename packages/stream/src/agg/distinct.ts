@@ -6,7 +6,7 @@
  * instead of a copy of its datums. Rows written as [group key…, arguments…, count] (before
  * this was so) read the same: the count is always the last column.
  */
-import { type DataType, type Datum, type StreamChunk, T, encodeKeyString } from '@freshet/common';
+import { type DataType, type Datum, type StreamChunk, T, encodeKeyStringAfter } from '@freshet/common';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
 import { addToCount } from './count-row';
 import type { AggGroup } from './group';
@@ -38,7 +38,7 @@ export class DistinctDedup {
       if (s === 0) continue;
       for (let j = 0; j < cols.length; j++) values[j] = cols[j].get(i);
       const g = groups[i]!;
-      const key = g.key + encodeKeyString(this.argTypes, values);
+      const key = encodeKeyStringAfter(g.key, this.argTypes, values);
       const after = addToCount(this.table, key, s);
       const before = after - s;
       signs[i] = before === 0 && after > 0 ? 1 : before > 0 && after <= 0 ? -1 : 0;

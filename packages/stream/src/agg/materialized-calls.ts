@@ -10,7 +10,7 @@
  *   by (the call's ORDER BY columns, then the arguments); the result is recomputed from the
  *   group's entries in that order with a fresh AggState, once per dirty group per epoch.
  */
-import { type DataType, type Datum, type KeyOrder, type Row, type StreamChunk, T, decodeKey, encodeKeyString } from '@freshet/common';
+import { type DataType, type Datum, type KeyOrder, type Row, type StreamChunk, T, concatKeys, decodeKey, encodeKeyString, encodeKeyStringAfter } from '@freshet/common';
 import type { AggImpl } from '@freshet/expr';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
 import type { AggCallRunner, AggOrderItem } from './call';
@@ -106,7 +106,8 @@ export class ExtremeCall implements AggCallRunner {
       const g = groups[i]!;
       this.scratch[0] = v;
       const vk = encodeKeyString(this.valueTypes, this.scratch, this.orders);
-      const count = this.compact ? addToCount(this.table, g.key + vk, s) : bumpCount(this.table, g.key + vk, g, this.scratch, s);
+      const key = concatKeys(g.key, vk);
+      const count = this.compact ? addToCount(this.table, key, s) : bumpCount(this.table, key, g, this.scratch, s);
       const cur = g.acc[off] as string | null;
       if (cur === null) continue;
       if (s > 0) {
@@ -181,7 +182,7 @@ export class RecomputeCall implements AggCallRunner {
       const values = new Array<Datum>(cols.length);
       for (let j = 0; j < cols.length; j++) values[j] = cols[j].get(i);
       const g = groups[i]!;
-      bumpCount(this.table, g.key + encodeKeyString(this.valueTypes, values, this.orders), g, values, s);
+      bumpCount(this.table, encodeKeyStringAfter(g.key, this.valueTypes, values, this.orders), g, values, s);
     }
   }
 
