@@ -219,6 +219,12 @@ export interface TrackingStateStore extends StateStore {
    */
   valueIfLastTaken(tableId: number, key: string, round: number, handle?: unknown): Row | null | undefined;
   /**
+   * The round of the take that last held the entry behind `handle` (a `PublishedKeys.handles`
+   * entry): rounds only grow, so once it differs from the round that handed the handle out,
+   * a later take holds the key (overlays.ts, sweeping).
+   */
+  takenRound(handle: unknown): number;
+  /**
    * Recovery: marks the entries of these keys (those in memory) as last taken in `round`,
    * the round the durable store gave the recovered overlay segment that holds them.
    */

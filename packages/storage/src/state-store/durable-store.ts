@@ -37,7 +37,7 @@ import type { Db } from '../db';
 import type { PartBatch } from '../part-log';
 import type { ColdStateReader, PublishedKeys, StateStore, StoreTable, TrackingStateStore } from './api';
 import { type CheckpointRecord, PARAMS_KEY, checkpointKey, encodeCheckpoint, prefixedKey, stateKeyPrefix } from './keys';
-import { DEFAULT_OVERLAY_LIMITS, type OverlayLimits, type RecoveredOverlays, type OverlayTable, type OverlayTake, type OverlayWrite, withRetried, applyOverlayWrite, dropOverlays, encodeOverlay, planOverlay } from './overlays';
+import { DEFAULT_OVERLAY_LIMITS, type OverlayLimits, type RecoveredOverlays, type OverlayTable, type OverlayTake, type OverlayWrite, withRetried, applyOverlayWrite, dropOverlays, encodeOverlay, planOverlay, sweepDue, sweepSegment } from './overlays';
 import {
   type SegmentInfo,
   type SegmentWrite,
@@ -150,6 +150,10 @@ export class DurableStateStore implements StateStore {
   private readonly overlayLimits: OverlayLimits;
   /** Dropped tables with overlay segments, which the next checkpoint deletes. */
   private overlayDrops: [number, OverlayTable][] = [];
+  /** The round of the last take whose checkpoint was applied (sweepSegment). */
+  private appliedRound = 0;
+  /** A sweep of the overlay segments is scheduled or running (`startSweeping`). */
+  private sweeping = false;
   /** Dropped tables that were partly in memory: their LevelDB keys, being listed for the next checkpoint. */
   private dropScans: Promise<Buffer[]>[] = [];
   /** Cold mode: bytes of state kept in memory (0: no limit). */
@@ -508,6 +512,44 @@ export class DurableStateStore implements StateStore {
   }
 
   /**
+   * Sweeps the overlay segments that are due (overlays.ts, "Sweeping") after a checkpoint,
+   * in slices of SWEEP_SLICE_MS between other work. Only while no checkpoint is in flight:
+   * a plan in flight may name a segment's keys by index (its settle cursor). One that starts
+   * meanwhile ends the sweep, and the next checkpoint starts another.
+   */
+  private startSweeping(): void {
+    if (this.sweeping || this.overlays.size === 0) return;
+    this.sweeping = true;
+    const step = () => {
+      if (this.closing || this.writing !== null || !this.sweepOverlays(SWEEP_SLICE_MS)) this.sweeping = false;
+      else setImmediate(step);
+    };
+    setImmediate(step);
+  }
+
+  /**
+   * Sweeps due overlay segments for about `sliceMs` (each segment whole); returns whether
+   * any are still due. Public for tests, which sweep between checkpoints at will.
+   */
+  sweepOverlays(sliceMs = Infinity): boolean {
+    if (this.writing !== null) throw new Error('state: overlay segments are swept only between checkpoints');
+    const start = performance.now();
+    const now = this.durableEpoch;
+    const takenRound = (h: unknown) => this.inner.takenRound(h);
+    for (const t of this.overlays.values()) {
+      // Not the two newest: most of a segment's keys are still its own a checkpoint later.
+      const segs = t.segments;
+      for (let i = 0; i < segs.length - 2; i++) {
+        const seg = segs[i];
+        if (!sweepDue(seg, now)) continue;
+        if (performance.now() - start >= sliceMs) return true;
+        sweepSegment(seg, now, this.appliedRound, takenRound);
+      }
+    }
+    return false;
+  }
+
+  /**
    * Reads back the oldest segments' keys of each segmented table that needs cleaning
    * (segments.ts), in the background: the next checkpoint that writes the table cleans them.
    */
@@ -706,7 +748,9 @@ export class DurableStateStore implements StateStore {
         this.durableEpoch = epoch;
         for (let i = 0; i < segments.length; i++) applySegmentWrite(segments[i], kept[i]);
         for (let i = 0; i < overlays.length; i++) applyOverlayWrite(overlays[i], epoch, overlayParts[i]);
+        for (const p of taken) if (p.round > this.appliedRound) this.appliedRound = p.round;
         this.startCleaning();
+        this.startSweeping();
         this._lastCheckpoint = record;
         this._lastStats = { epoch, time: record.time, keys: keyCount, bytes, durationMs: performance.now() - started };
         this._checkpointsTaken++;
@@ -738,6 +782,9 @@ export class DurableStateStore implements StateStore {
     );
   }
 }
+
+/** Time a sweep of overlay segments runs before it yields to the event loop, ms (checked between segments). */
+const SWEEP_SLICE_MS = 2;
 
 /** Time a checkpoint encodes before it yields to the event loop, ms (checked every 256 rows). */
 const ENCODE_SLICE_MS = 8;

@@ -3,7 +3,8 @@
  * small enough that every rule runs: what a restart recovers must be exactly the tables as
  * of the last checkpoint, whatever mix of rewrites, deletes, large takes, settling, dropped
  * segments, failed checkpoints, drops and restarts came before; and a key rewritten at
- * every checkpoint must never get an `s/` row of its own. `FRESHET_FUZZ_SEED=n` runs the
+ * every checkpoint must never get an `s/` row of its own; sweeps between checkpoints keep
+ * only what segments still hold. `FRESHET_FUZZ_SEED=n` runs the
  * random test from another seed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -134,6 +135,34 @@ describe('overlay segments', () => {
     expect(store.table(6).get('c4')).toEqual([4]);
   });
 
+  it('sweeps segments down to the keys they still hold, and settles those once they are the oldest', async () => {
+    // A cap no table reaches: without sweeping nothing would ever be settled, and each
+    // checkpoint's segment, holding its one cold key, would stay for good.
+    limits = { cap: 1 << 20, bigTake: 1 << 20, settleMaxKeys: 3 };
+    await start();
+    const t = store.table(5);
+    const epochs = 40;
+    for (let e = 1; e <= epochs; e++) {
+      // Ten hot keys rewritten at every checkpoint, and one cold key written once.
+      for (let h = 0; h < 10; h++) t.write(e, `hot${h}`, [e, h]);
+      t.write(e, `cold${e}`, [e]);
+      await store.commitEpoch(e);
+      store.sweepOverlays();
+    }
+    await storage.close();
+    // The cold keys were settled into rows; a few segments remain (the newest, and sparse ones
+    // waiting for the settle budget), not one per checkpoint.
+    const rows = await keysWithPrefix(dir, 's/5/');
+    expect(rows.length).toBeGreaterThan(epochs - 10);
+    expect(rows.every((k) => k.startsWith('s/5/cold'))).toBe(true);
+    expect((await keysWithPrefix(dir, 'h/5/')).length).toBeLessThanOrEqual(6);
+    await start();
+    const after = committed(5);
+    expect(after.size).toBe(10 + epochs);
+    for (let h = 0; h < 10; h++) expect(after.get(`hot${h}`)).toEqual([epochs, h]);
+    for (let e = 1; e <= epochs; e++) expect(after.get(`cold${e}`)).toEqual([e]);
+  });
+
   it('recovers exactly the last checkpoint under random rewrites, deletes, large takes, failures, drops and restarts', async () => {
     limits = { cap: 24, bigTake: 40, settleMaxKeys: 7 };
     // One table read by key: a restart leaves it in LevelDB with its overlays in memory.
@@ -148,8 +177,8 @@ describe('overlay segments', () => {
     let failures = 0;
     let restarts = 0;
     let drops = 0;
-    for (let round = 0; round < 400; round++) {
-      const epoch = store.committedEpoch + 1;
+    /** Random writes of epoch `epoch` to every table (and to `working`). */
+    const writeRandom = (epoch: number) => {
       for (const id of ids) {
         const t = store.table(id);
         const w = working.get(id)!;
@@ -168,6 +197,20 @@ describe('overlay segments', () => {
           }
         }
       }
+    };
+    for (let round = 0; round < 400; round++) {
+      if (store.lastError === null && r() < 0.3) {
+        // An epoch published without a checkpoint, then a sweep: its keys are taken again in
+        // a round no checkpoint has written yet, whose decrements are still to come.
+        store.checkpointFrequency = Number.MAX_SAFE_INTEGER;
+        const published = store.committedEpoch + 1;
+        writeRandom(published);
+        await store.commitEpoch(published);
+        store.sweepOverlays();
+        store.checkpointFrequency = 1;
+      }
+      const epoch = store.committedEpoch + 1;
+      writeRandom(epoch);
       if (r() < 0.03) {
         // A dropped table whose id comes back (an MV rebuilt): nothing of the old one may show.
         const id = ids[Math.floor(r() * ids.length)];
@@ -183,6 +226,8 @@ describe('overlay segments', () => {
       // A checkpoint with nothing to write writes no batch: the failure waits for none.
       if (fail && !failed) vi.restoreAllMocks();
       if (failed) failures++;
+      // Between checkpoints, as the store does on its own after each one (segments due only).
+      if (r() < 0.3) store.sweepOverlays();
       if (!failed) model = new Map([...working].map(([id, m]) => [id, new Map(m)]));
       for (const id of ids) expect(sorted(committedByKey(id))).toEqual(sorted(working.get(id)!));
       if (!failed && r() < 0.08) {

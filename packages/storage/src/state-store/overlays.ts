@@ -37,6 +37,17 @@
  * - Settling looks a key up through the in-memory store's handle on its entry, kept with the
  *   segment (`PublishedKeys.handles`), not by key: a field read, not a hash lookup. Only
  *   segments recovered at a restart look keys up.
+ * - **Sweeping.** Live counts are upper bounds, and a key deleted and created again leaves
+ *   its old segment counting it for good, so under a steady load segments that hold almost
+ *   nothing lived until settled. Settling is rationed (`settleMaxKeys` per checkpoint, the
+ *   first tables planned first): at 100,000 users and 50,000 events/s two tables never got
+ *   any of it, and their segments grew by a checkpoint's keys every second — 1.8M keys a
+ *   table after 35 s, a key string each, the largest share of what V8's full collections
+ *   marked (docs/performance.md, session 28). Between checkpoints the durable store sweeps
+ *   each segment with handles (`sweepSegment`) at ages that double: the keys a later take
+ *   holds leave its arrays, and its live count is recounted from the handles. A segment
+ *   with nothing left to settle is dropped; one cut to an eighth or less is *sparse*, and
+ *   settled (cheaply: few keys) once it is the oldest, so its parts leave the part files.
  * - **Restart** without a memory limit keeps the overlays: their latest versions are applied
  *   over the rows loaded from `s/` (`OverlayLoader`, `overlayRows`), or, for a key-read
  *   table loaded in the background, put in memory first (tombstones included), where they
@@ -62,16 +73,23 @@ export interface OverlaySegment {
   readonly epoch: number;
   /** The take round whose keys it holds (TrackingStateStore.valueIfLastTaken). */
   readonly round: number;
-  /** Its keys, in the order written (a key deleted and recreated within one take appears twice, older first). */
-  readonly keys: readonly string[];
-  /** The in-memory store's handles on their entries (PublishedKeys.handles; absent for a recovered segment: lookups by key). */
-  readonly handles?: readonly unknown[];
+  /**
+   * Its keys not settled yet, in the order written (a key deleted and recreated within one
+   * take appears twice, older first); a sweep keeps only those it still holds.
+   */
+  keys: readonly string[];
+  /** The in-memory store's handles on their entries, by index of `keys` (PublishedKeys.handles; absent for a recovered segment: lookups by key). */
+  handles?: readonly unknown[];
   /** LevelDB values it is stored in (overlayKey's parts 0 … parts − 1). */
   readonly parts: number;
   /** Keys whose latest stored version it holds (an upper bound). */
   live: number;
   /** Keys [0, settled) are settled into `s/` rows already. */
   settled: number;
+  /** The durable epoch at its last sweep (its own epoch until then): the next is due at twice that age. */
+  sweptAt: number;
+  /** A sweep cut it to an eighth or less: settled once it is the oldest, whatever the cap. */
+  sparse?: boolean;
 }
 
 /** What storage holds of one table's overlays, oldest first. */
@@ -168,9 +186,11 @@ export function planOverlay(
   }
   let left = asSegment ? budget.left : Infinity;
   let looked = 0;
+  // Oldest first, and only in that order: a key deleted and created again can leave an older
+  // segment holding its tombstone while a younger one holds the row (see sweepSegment).
   for (const s of table.segments) {
     if (s.live <= 0) continue;
-    if ((asSegment && total <= limits.cap) || left <= 0) break;
+    if ((asSegment && total <= limits.cap && !s.sparse) || left <= 0) break;
     const end = Math.min(s.keys.length, s.settled + left);
     const h = s.handles;
     for (let i = s.settled; i < end; i++) {
@@ -233,7 +253,55 @@ export function applyOverlayWrite(w: OverlayWrite, epoch: number, parts: number)
     }
   }
   const keys = w.take.keys;
-  if (parts > 0) segs.push({ epoch, round: w.take.round, keys, handles: w.take.handles, parts, live: keys.length, settled: 0 });
+  if (parts > 0) segs.push({ epoch, round: w.take.round, keys, handles: w.take.handles, parts, live: keys.length, settled: 0, sweptAt: epoch });
+}
+
+/** A sweep leaving this share of a segment's keys or less makes it sparse. */
+const SPARSE_SHARE = 8;
+
+/** Whether a segment is due a sweep at durable epoch `now`: it has handles, and its age has doubled since the last (overlays.ts, "Sweeping"). */
+export function sweepDue(s: OverlaySegment, now: number): boolean {
+  return s.handles !== undefined && s.live > 0 && now - s.epoch >= 2 * (s.sweptAt - s.epoch) && now > s.sweptAt;
+}
+
+/**
+ * Sweeps a segment: keeps the unsettled keys still last taken in its round (it holds their
+ * latest stored version) and recounts its live keys from the handles. Call it only between
+ * checkpoints (no plan in flight names the segment); returns the keys looked at.
+ *
+ * The count must never fall below the truth, because every later take of a key the segment
+ * counts lowers it by one. So it counts the keys still last taken in its round, settled or
+ * not, and the keys taken again in a round whose checkpoint has not been applied
+ * (`takenRound` > `appliedRound`: a take pending or failed), whose decrement may still come.
+ * A key taken again in an applied round had its decrement already. With no unsettled key
+ * left the segment holds nothing the `s/` rows or a later write lack: its count goes to 0
+ * and the next checkpoint drops it (a later decrement of a dropped segment finds nothing).
+ */
+export function sweepSegment(s: OverlaySegment, now: number, appliedRound: number, takenRound: (handle: unknown) => number): number {
+  const h = s.handles!;
+  const n = h.length;
+  const keys: string[] = [];
+  const handles: unknown[] = [];
+  let held = 0;
+  let pending = 0;
+  for (let i = 0; i < n; i++) {
+    const r = takenRound(h[i]);
+    if (r === s.round) {
+      held++;
+      if (i >= s.settled) {
+        keys.push(s.keys[i]);
+        handles.push(h[i]);
+      }
+    } else if (r > appliedRound) pending++;
+  }
+  const before = n - s.settled;
+  s.keys = keys;
+  s.handles = handles;
+  s.settled = 0;
+  s.live = keys.length === 0 ? 0 : held + pending;
+  s.sweptAt = now;
+  if (keys.length * SPARSE_SHARE <= before) s.sparse = true;
+  return n;
 }
 
 /** Deletes of every part of a segment. */
@@ -306,7 +374,7 @@ export class OverlayLoader {
     const live = new Array<number>(this.segments.length).fill(0);
     const rows = this.values.map((v) => (v === null ? null : decode(v)));
     for (const s of this.segmentOf) live[s]++;
-    const segments = this.segments.map((s, i): OverlaySegment => ({ epoch: s.epoch, round: 0, keys: s.keys, parts: s.parts, live: live[i], settled: 0 }));
+    const segments = this.segments.map((s, i): OverlaySegment => ({ epoch: s.epoch, round: 0, keys: s.keys, parts: s.parts, live: live[i], settled: 0, sweptAt: s.epoch }));
     return { segments, keys: this.keys, rows, segmentOf: this.segmentOf, index: this.index };
   }
 }

@@ -925,6 +925,10 @@ export class MemStateStore implements TrackingStateStore {
     return t === undefined ? null : t.valueIfLastTaken(key, round, handle);
   }
 
+  takenRound(handle: unknown): number {
+    return (handle as Entry).taken;
+  }
+
   fillLoaded(tableId: number, entries: readonly [string, Row][]): boolean {
     const t = this.tables.get(tableId);
     if (!t?.partial) return false;
