@@ -3,7 +3,7 @@ import { type DataType, T, listOf, structOf } from '../types';
 import { type Datum, Jsonb, StructValue } from '../datum';
 import { Decimal } from '../decimal';
 import { Interval } from '../interval';
-import { decodeKey, encodeKey, encodeKeyString, keyPrefixLength, type KeyOrder } from './key';
+import { concatKeys, decodeKey, encodeKey, encodeKeyString, encodeKeyStringAfter, keyPrefixLength, type KeyOrder } from './key';
 import { decodeRow, encodeRow } from './value';
 import { compareDatum } from '../compare';
 
@@ -312,6 +312,23 @@ describe('memcomparable key encoding', () => {
       return p < q ? -1 : p > q ? 1 : 0;
     });
     expect(b).toEqual(a);
+  });
+
+  it('builds a prefixed key as the concatenation would, for every type (encodeKeyStringAfter, concatKeys)', () => {
+    for (const t of ALL_TYPES) {
+      for (let i = 0; i < 50; i++) {
+        const group = encodeKeyString([T.Int64, T.Varchar], [BigInt(i) * 7919n, i % 3 === 0 ? null : `g${i}`]);
+        const d = [randDatum(t)];
+        const orders = i % 2 === 0 ? undefined : [{ desc: true }];
+        const value = encodeKeyString([t], d, orders);
+        expect(encodeKeyStringAfter(group, [t], d, orders)).toBe(group + value);
+        expect(concatKeys(group, value)).toBe(group + value);
+      }
+    }
+    // Past the scratch buffer's first size, and an empty half.
+    const long = 'x'.repeat(5000);
+    expect(concatKeys(long, long)).toBe(long + long);
+    expect(concatKeys('', 'ab')).toBe('ab');
   });
 
   it('decodes keys back to equal datums', () => {
