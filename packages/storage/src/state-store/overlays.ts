@@ -37,13 +37,13 @@
  * - Settling looks a key up through the in-memory store's handle on its entry, kept with the
  *   segment (`PublishedKeys.handles`), not by key: a field read, not a hash lookup. Only
  *   segments recovered at a restart look keys up.
- * - **Sweeping.** Live counts are upper bounds, and a key deleted and created again leaves
- *   its old segment counting it for good, so under a steady load segments that hold almost
- *   nothing lived until settled. Settling is rationed (`settleMaxKeys` per checkpoint, the
- *   first tables planned first): at 100,000 users and 50,000 events/s two tables never got
- *   any of it, and their segments grew by a checkpoint's keys every second — 1.8M keys a
- *   table after 35 s, a key string each, the largest share of what V8's full collections
- *   marked (docs/performance.md, session 28). Between checkpoints the durable store sweeps
+ * - **Sweeping.** A segment dies by its count only once every key it holds is taken again;
+ *   under a steady load most keep a few that are not (~25 of 50,000 at 100,000 users), and
+ *   live until settled, their whole key and handle arrays with them. Settling is rationed
+ *   (`settleMaxKeys` per checkpoint, the first tables planned first): at 50,000 events/s
+ *   two tables never got any of it, and their segments grew by a checkpoint's keys every
+ *   second — 1.8M keys a table after 35 s, a key string each, the largest share of what
+ *   V8's full collections marked (docs/performance.md, session 28). Between checkpoints the durable store sweeps
  *   each segment with handles (`sweepSegment`) at ages that double: the keys a later take
  *   holds leave its arrays, and its live count is recounted from the handles. A segment
  *   with nothing left to settle is dropped; one cut to an eighth or less is *sparse*, and
