@@ -267,7 +267,7 @@ export function sweepDue(s: OverlaySegment, now: number): boolean {
 /**
  * Sweeps a segment: keeps the unsettled keys still last taken in its round (it holds their
  * latest stored version) and recounts its live keys from the handles. Call it only between
- * checkpoints (no plan in flight names the segment); returns the keys looked at.
+ * checkpoints (no plan in flight names the segment).
  *
  * The count must never fall below the truth, because every later take of a key the segment
  * counts lowers it by one. So it counts the keys still last taken in its round, settled or
@@ -277,7 +277,7 @@ export function sweepDue(s: OverlaySegment, now: number): boolean {
  * left the segment holds nothing the `s/` rows or a later write lack: its count goes to 0
  * and the next checkpoint drops it (a later decrement of a dropped segment finds nothing).
  */
-export function sweepSegment(s: OverlaySegment, now: number, appliedRound: number, takenRound: (handle: unknown) => number): number {
+export function sweepSegment(s: OverlaySegment, now: number, appliedRound: number, takenRound: (handle: unknown) => number): void {
   const h = s.handles!;
   const n = h.length;
   const keys: string[] = [];
@@ -301,7 +301,6 @@ export function sweepSegment(s: OverlaySegment, now: number, appliedRound: numbe
   s.live = keys.length === 0 ? 0 : held + pending;
   s.sweptAt = now;
   if (keys.length * SPARSE_SHARE <= before) s.sparse = true;
-  return n;
 }
 
 /** Deletes of every part of a segment. */
