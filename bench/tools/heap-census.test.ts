@@ -73,4 +73,12 @@ describe('heap census', () => {
     const other = census(file, { type: 'string', size: 40 });
     expect(other.retained).toEqual([{ chain: 'synthetic ""', count: 1 }]);
   });
+
+  it('prints as many chains as asked, having still picked every object', () => {
+    // Depth 1 tells the two keys' chains apart only by their first retainer: one chain.
+    expect(census(file, { type: 'string', size: 32 }, 1, 1).retained).toEqual([{ chain: 'object "Array" .keys', count: 2 }]);
+    const none = census(file, { type: 'string', size: 32 }, 6, 0);
+    expect(none.picked).toBe(2);
+    expect(none.retained).toEqual([]);
+  });
 });

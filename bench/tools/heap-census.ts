@@ -7,10 +7,12 @@
  * levels, with the property names on the way, tallied by chain.
  *
  *   node --import tsx bench/tools/heap-census.ts FILE.heapsnapshot [--top 30]
- *     [--retained 'string:32'] [--depth 6]
+ *     [--retained 'string:32'] [--depth 6] [--chains 20]
  *
  * `--retained TYPE:SIZE` picks the objects of node type TYPE (string, object, array, bigint…)
  * and self size SIZE bytes: a 9-character key string is 32 bytes, an 18-character one 40.
+ * `--chains N` prints the N commonest chains: objects held in a sharded map (BigMap) spread
+ * over one chain per shard, so a tally per table needs thousands (and `--depth 12`).
  * A snapshot of a running server: start it with `--heapsnapshot-signal=SIGUSR2` (for the
  * bench, `BENCH_FRESHET_NODE_OPTIONS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR"`)
  * and send it SIGUSR2 (docs/performance.md, session 28, found the overlay segments' keys
@@ -150,7 +152,7 @@ export interface Census {
 }
 
 /** Reads the snapshot at `path`; `retained` picks objects by node type and self size, whose retainer chains (`depth` levels) are tallied. */
-export function census(path: string, retained?: { type: string; size: number }, depth = 6): Census {
+export function census(path: string, retained?: { type: string; size: number }, depth = 6, chainCount = 20): Census {
   const fd = openSync(path, 'r');
   try {
     const s = new Stream(fd);
@@ -233,7 +235,7 @@ export function census(path: string, retained?: { type: string; size: number }, 
         chains.set(chain, (chains.get(chain) ?? 0) + 1);
       }
     }
-    const top = [...chains].sort((a, b) => b[1] - a[1]).slice(0, 20);
+    const top = [...chains].sort((a, b) => b[1] - a[1]).slice(0, chainCount);
     for (const [chain] of top) {
       for (const part of chain.split(' ')) {
         if (part === '') continue;
@@ -263,11 +265,11 @@ export function census(path: string, retained?: { type: string; size: number }, 
 function main(): void {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { top: { type: 'string', default: '30' }, retained: { type: 'string' }, depth: { type: 'string', default: '6' } },
+    options: { top: { type: 'string', default: '30' }, retained: { type: 'string' }, depth: { type: 'string', default: '6' }, chains: { type: 'string', default: '20' } },
   });
   const file = positionals[0];
   if (file === undefined) {
-    console.error('usage: heap-census.ts FILE.heapsnapshot [--top N] [--retained TYPE:SIZE] [--depth N]');
+    console.error('usage: heap-census.ts FILE.heapsnapshot [--top N] [--retained TYPE:SIZE] [--depth N] [--chains N]');
     process.exit(2);
   }
   let retained: { type: string; size: number } | undefined;
@@ -275,7 +277,7 @@ function main(): void {
     const at = values.retained.lastIndexOf(':');
     retained = { type: values.retained.slice(0, at), size: Number(values.retained.slice(at + 1)) };
   }
-  const c = census(file, retained, Number(values.depth));
+  const c = census(file, retained, Number(values.depth), Number(values.chains));
   const top = Number(values.top);
   const line = (g: Group) => `${String(g.count).padStart(10)} ${(g.bytes / 1e6).toFixed(1).padStart(9)} MB  ${g.type}${g.name ? ` ${JSON.stringify(g.name)}` : ''}`;
   console.log(`${c.nodes.toLocaleString('en-US')} objects\n\nby count:`);
