@@ -15,6 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { percentile } from '../lib/stats';
 
 export interface GcEvent {
   pid: number;
@@ -64,10 +65,6 @@ export interface ProcessGc {
   mainThreadMs: number;
 }
 
-function quantile(sorted: number[], q: number): number {
-  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
 /** Per process (in order of first appearance), the collections between fromMs and toMs. */
 export function summarizeGc(events: readonly GcEvent[], fromMs = 0, toMs = Infinity): ProcessGc[] {
   const byPid = new Map<number, GcEvent[]>();
@@ -80,7 +77,7 @@ export function summarizeGc(events: readonly GcEvent[], fromMs = 0, toMs = Infin
   return [...byPid].map(([pid, list]) => {
     const scav = list.filter((e) => e.kind === 's');
     const mc = list.filter((e) => e.kind === 'mc');
-    const pauses = scav.map((e) => e.pauseMs).sort((a, b) => a - b);
+    const pauses = scav.map((e) => e.pauseMs);
     const sum = (xs: readonly GcEvent[], f: (e: GcEvent) => number) => xs.reduce((a, e) => a + f(e), 0);
     const max = (xs: readonly GcEvent[], f: (e: GcEvent) => number) => xs.reduce((a, e) => Math.max(a, f(e)), 0);
     const markCompacts = {
@@ -95,9 +92,9 @@ export function summarizeGc(events: readonly GcEvent[], fromMs = 0, toMs = Infin
     const scavenges = {
       count: scav.length,
       pauseMs: sum(scav, (e) => e.pauseMs),
-      p50Ms: quantile(pauses, 0.5),
-      p99Ms: quantile(pauses, 0.99),
-      maxMs: pauses.length === 0 ? 0 : pauses[pauses.length - 1],
+      p50Ms: pauses.length === 0 ? 0 : percentile(pauses, 50),
+      p99Ms: pauses.length === 0 ? 0 : percentile(pauses, 99),
+      maxMs: max(scav, (e) => e.pauseMs),
       promotedBytes: sum(scav, (e) => e.promotedBytes),
     };
     return {
