@@ -43,9 +43,10 @@
  *   (`settleMaxKeys` per checkpoint, the first tables planned first): at 50,000 events/s
  *   two tables never got any of it, and their segments grew by a checkpoint's keys every
  *   second — 1.8M keys a table after 35 s, a key string each, the largest share of what
- *   V8's full collections marked (docs/performance.md, session 28). Between checkpoints the durable store sweeps
- *   each segment with handles (`sweepSegment`) at ages that double: the keys a later take
- *   holds leave its arrays, and its live count is recounted from the handles. A segment
+ *   V8's full collections marked (docs/performance.md, session 28). Between checkpoints
+ *   the durable store sweeps each segment with handles (`sweepSegment`) at ages that
+ *   double: the keys a later take holds leave its arrays, and its live count is recounted
+ *   from the handles. A segment
  *   with nothing left to settle is dropped; one cut to an eighth or less is *sparse*, and
  *   settled (cheaply: few keys) once it is the oldest, so its parts leave the part files.
  * - **Restart** without a memory limit keeps the overlays: their latest versions are applied
