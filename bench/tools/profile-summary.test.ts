@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { longTasks, summarize } from './profile-summary';
+import { allocationSites, longTasks, summarize } from './profile-summary';
 
 /** A profile of `samples` (node ids) 1 ms apart. */
 function profile(samples: number[]) {
@@ -62,5 +62,17 @@ describe('summarize', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('allocationSites', () => {
+  it('adds up bytes per function, or per call chain of the frames asked for', () => {
+    const node = (functionName: string, selfSize: number, children: unknown[] = []) => ({ callFrame: { functionName, url: '', lineNumber: 0 }, selfSize, children });
+    // (root) → flush → packRow (100 B) and (root) → filter → packRow (50 B), flush itself 10 B.
+    const head = node('(root)', 0, [node('flush', 10, [node('packRow', 100)]), node('filter', 0, [node('packRow', 50)])]) as Parameters<typeof allocationSites>[0];
+    expect(allocationSites(head, '/')).toEqual({ totalBytes: 160, sites: [['packRow', 150], ['flush', 10]] });
+    // Two frames: the callers split packRow; the root is never part of a chain.
+    expect(allocationSites(head, '/', 2).sites).toEqual([['packRow < flush', 100], ['packRow < filter', 50], ['flush', 10]]);
+    expect(allocationSites(head, '/', 5).sites[0]).toEqual(['packRow < flush', 100]);
   });
 });

@@ -7,6 +7,7 @@
  *   node --import tsx bench/tools/profile-summary.ts DIR-or-file.{cpu,heap}profile [--top N]
  *     [--long-tasks MS]  (instead: the stretches of MS or more the thread spent in one task)
  *     [--from S] [--to S]  (self and inclusive time of that window only, seconds from the start)
+ *     [--stack N]  (heap profiles: sites named by N frames, the allocating function's callers too)
  *
  * Frames in a file with a source map beside it (`<file>.map`: the server's bundle,
  * dist/freshet/cli-*.mjs) are named by their place in the TypeScript sources.
@@ -193,24 +194,31 @@ interface HeapProfileNode {
   children: HeapProfileNode[];
 }
 
-/** Bytes allocated per function of a sampling heap profile, largest first. */
-export function allocationSites(head: HeapProfileNode, root = process.cwd()): { totalBytes: number; sites: [string, number][] } {
+/**
+ * Bytes allocated per function of a sampling heap profile, largest first. With `depth` > 1 a
+ * site is the allocating function and its callers, `depth` frames in all (innermost first,
+ * joined by ' < '): `slice` alone does not say whose Buffers those are.
+ */
+export function allocationSites(head: HeapProfileNode, root = process.cwd(), depth = 1): { totalBytes: number; sites: [string, number][] } {
   const sites = new Map<string, number>();
   let totalBytes = 0;
+  const path: string[] = [];
   const walk = (n: HeapProfileNode) => {
+    path.push(label(n.callFrame, root));
     if (n.selfSize > 0) {
-      const l = label(n.callFrame, root);
+      const l = path.slice(Math.max(1, path.length - depth)).reverse().join(' < ');
       sites.set(l, (sites.get(l) ?? 0) + n.selfSize);
       totalBytes += n.selfSize;
     }
     for (const c of n.children) walk(c);
+    path.pop();
   };
   walk(head);
   return { totalBytes, sites: [...sites].sort((a, b) => b[1] - a[1]) };
 }
 
-function printHeapProfile(f: string, top: number): void {
-  const { totalBytes, sites } = allocationSites((JSON.parse(readFileSync(f, 'utf8')) as { head: HeapProfileNode }).head);
+function printHeapProfile(f: string, top: number, depth: number): void {
+  const { totalBytes, sites } = allocationSites((JSON.parse(readFileSync(f, 'utf8')) as { head: HeapProfileNode }).head, process.cwd(), depth);
   console.log(`\n${f}: ${(totalBytes / 2 ** 20).toFixed(1)} MiB allocated (sampled estimate)`);
   for (const [name, b] of sites.slice(0, top)) console.log(`  ${((b / totalBytes) * 100).toFixed(1).padStart(5)}%  ${(b / 2 ** 20).toFixed(1).padStart(8)} MiB  ${name}`);
 }
@@ -219,6 +227,8 @@ function main(): void {
   const args = process.argv.slice(2);
   const topIdx = args.indexOf('--top');
   const top = topIdx >= 0 ? Number(args.splice(topIdx, 2)[1]) : 30;
+  const stackIdx = args.indexOf('--stack');
+  const stackDepth = stackIdx >= 0 ? Number(args.splice(stackIdx, 2)[1]) : 1;
   const longIdx = args.indexOf('--long-tasks');
   const longMs = longIdx >= 0 ? Number(args.splice(longIdx, 2)[1]) : null;
   // A window of the profile in seconds from its start (e.g. a bench's measured phase, not its preload).
@@ -232,6 +242,7 @@ function main(): void {
     '  --top N          functions to list (default 30)',
     '  --long-tasks MS  instead of totals: the stretches of MS or more the thread spent in one task',
     '  --from S --to S  only the samples between S and S seconds from the profile start',
+    '  --stack N        (heap profiles) a site is the allocating function and its callers, N frames',
   ].join('\n');
   if (target === '--help' || target === '-h') {
     console.log(usage);
@@ -248,7 +259,7 @@ function main(): void {
     : [target];
   for (const f of files) {
     if (f.endsWith('.heapprofile')) {
-      printHeapProfile(f, top);
+      printHeapProfile(f, top, stackDepth);
       continue;
     }
     if (longMs !== null) {
