@@ -4,7 +4,7 @@
  */
 import { Column, type DataType, type Datum, T } from '@freshet/common';
 import { describe, expect, it } from 'vitest';
-import { GroupKeyer } from './group';
+import { GroupKeyer, keepOutput, sameBigIntOutput } from './group';
 
 function keysOf(type: DataType, datums: readonly Datum[]): unknown[] {
   const keyer = new GroupKeyer([type], [0]);
@@ -30,5 +30,24 @@ describe('GroupKeyer', () => {
   it('keys an INT group by its value and a VARCHAR group by its text', () => {
     expect(keysOf(T.Int32, [3, 3, -1])).toEqual([3, 3, -1]);
     expect(keysOf(T.Varchar, ['a', 'a', 'b'])).toEqual(['a', 'a', 'b']);
+  });
+});
+
+describe('kept BIGINT outputs', () => {
+  it('keeps a BIGINT as a number only where exact, and compares either form with a fresh one', () => {
+    const edge = 2n ** 53n;
+    expect(keepOutput(3n)).toBe(3);
+    expect(keepOutput(-(edge - 1n))).toBe(-9007199254740991);
+    expect(keepOutput(edge)).toBe(edge);
+    expect(keepOutput(null)).toBe(null);
+    expect(keepOutput('x')).toBe('x');
+    expect(sameBigIntOutput(keepOutput(3n), 3n)).toBe(true);
+    expect(sameBigIntOutput(keepOutput(3n), 4n)).toBe(false);
+    expect(sameBigIntOutput(keepOutput(edge + 1n), edge + 1n)).toBe(true);
+    // 2^53 + 1 as a double is 2^53: a kept 2^53 − 1 must not meet it, nor a kept BigInt its neighbour.
+    expect(sameBigIntOutput(keepOutput(edge - 1n), edge + 1n)).toBe(false);
+    expect(sameBigIntOutput(keepOutput(edge), edge + 1n)).toBe(false);
+    expect(sameBigIntOutput(keepOutput(0n), null)).toBe(false);
+    expect(sameBigIntOutput(null, null)).toBe(true);
   });
 });

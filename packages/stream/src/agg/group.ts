@@ -24,7 +24,10 @@ export interface AggGroup {
   rowCount: number;
   /** Accumulator slots of the value-kind calls (count/sum/avg/bool_*), flat. */
   readonly acc: unknown[];
-  /** The agg outputs last emitted downstream, or null if no row is out there. */
+  /**
+   * The agg outputs last emitted downstream, or null if no row is out there. A BIGINT output
+   * within ±(2^53 − 1) is kept as a number (see `keepOutput`).
+   */
   prevOutputs: Datum[] | null;
   /**
    * The array the next flush computes its outputs into (the one `prevOutputs` replaced): a
@@ -118,4 +121,29 @@ export class GroupKeyer {
     for (let j = 0; j < this.indices.length; j++) out[j] = cols[this.indices[j]].get(i);
     return out;
   }
+}
+
+/**
+ * A BIGINT output as a group keeps it between flushes: a number where exact. A group's
+ * outputs stay until its next flush, seconds at 100,000 groups, so a BigInt there (every
+ * count) outlived the young generation and was then garbage in the old one, and the old
+ * generation held one per count per group for every full collection to mark. A count is a
+ * small integer, which V8 stores in the array slot itself. A chunk column of BIGINTs takes
+ * either form (Column.push), and `sameOutput` compares the two.
+ */
+export function keepOutput(d: Datum): Datum {
+  if (typeof d !== 'bigint') return d;
+  const n = Number(d);
+  return Number.isSafeInteger(n) ? n : d;
+}
+
+/**
+ * Whether a kept BIGINT output (`keepOutput`) is a freshly computed one. A number is only
+ * kept for an exact value, and a BigInt past ±(2^53 − 1) converts to a number past it too,
+ * so `Number(fresh)` cannot meet a kept number unless the two are equal.
+ */
+export function sameBigIntOutput(kept: Datum, fresh: Datum): boolean {
+  if (kept === null || fresh === null) return kept === fresh;
+  if (typeof kept === 'number') return typeof fresh === 'bigint' ? Number(fresh) === kept : fresh === kept;
+  return typeof fresh === 'bigint' ? kept === fresh : Number(kept) === fresh;
 }

@@ -166,6 +166,30 @@ describe('hash agg', () => {
     }
   });
 
+  it('retracts BIGINT outputs exactly on both sides of 2^53 (kept as numbers only where exact)', () => {
+    const { src, out, barrier, store } = setup([T.Int32, T.Int64], [0], (t) => [aggCall('max', [1], t), aggCall('count', [], t)]);
+    const below = 9007199254740991n; // 2^53 − 1: exact as a number
+    const above = 9007199254740993n; // 2^53 + 1: a number would round it to 2^53
+    src.pushChunk(chunk(`i I\n+ 1 ${below}`));
+    barrier();
+    expect(out.take()).toEqual(expected(`i I I\n+ 1 ${below} 1`));
+    src.pushChunk(chunk(`i I\n+ 1 ${above}`));
+    barrier();
+    expect(out.take()).toEqual(expected(`i I I\nU- 1 ${below} 1\nU+ 1 ${above} 2`));
+    src.pushChunk(chunk('i I\n+ 1 5'));
+    barrier();
+    expect(out.take()).toEqual(expected(`i I I\nU- 1 ${above} 2\nU+ 1 ${above} 3`));
+    // Unchanged outputs (a kept BigInt against a fresh one) emit nothing.
+    src.pushChunk(chunk('i I\n+ 1 6\n- 1 6'));
+    barrier();
+    expect(out.take()).toEqual([]);
+    // The state row holds the outputs as BigInts, as a restart reads them.
+    const restarted = setup([T.Int32, T.Int64], [0], (t) => [aggCall('max', [1], t), aggCall('count', [], t)], store);
+    restarted.src.pushChunk(chunk(`i I\n- 1 ${above}`));
+    restarted.barrier();
+    expect(restarted.out.take()).toEqual(expected(`i I I\nU- 1 ${above} 3\nU+ 1 ${below} 2`));
+  });
+
   it('reloads groups from its state tables (restart on the same store)', () => {
     const store = new MemStateStore();
     const a = setup([T.Int64, T.Int32], [0], basic, store);

@@ -20,15 +20,17 @@ import {
   type Datum,
   OP_SIGN,
   Op,
+  Repr,
   type Row,
   type StreamChunk,
   StreamChunkBuilder,
   T,
   datumEquals,
+  reprOf,
 } from '@freshet/common';
 import type { AggCallDesc } from '../agg/call';
 import { type BuiltAggCall, createAggCall, foldCalls } from '../agg/create';
-import { type AggGroup, GroupKeyer } from '../agg/group';
+import { type AggGroup, GroupKeyer, keepOutput, sameBigIntOutput } from '../agg/group';
 import { type EvalErrorReporter, defaultErrorReporter } from '../eval-errors';
 import type { Barrier, Watermark } from '../message';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
@@ -66,6 +68,8 @@ export class HashAggExecutor extends StatefulExecutor {
   protected readonly cache = new BigMap<unknown, AggGroup>();
   protected dirty: AggGroup[] = [];
   private readonly slotCount: number;
+  /** Per call: its output is a BIGINT, kept as a number where exact (`keepOutput`). */
+  private readonly bigIntOutputs: boolean[];
   private readonly builder: StreamChunkBuilder;
   private readonly allTables: StateTable[];
   /** Reused per-chunk arrays (grown on demand). */
@@ -94,6 +98,7 @@ export class HashAggExecutor extends StatefulExecutor {
     });
     this.slotCount = offset;
     this.types = [...this.groupTypes, ...this.calls.map((c) => c.runner.returnType)];
+    this.bigIntOutputs = this.calls.map((c) => reprOf(c.runner.returnType) === Repr.BigInt);
     this.builder = new StreamChunkBuilder(this.types, options.chunkSize);
     this.allTables = [this.intermediate];
     for (const c of this.calls) {
@@ -188,6 +193,7 @@ export class HashAggExecutor extends StatefulExecutor {
       rowCount = stored[nk] as number;
       for (let j = 0; j < this.slotCount; j++) acc[j] = stored[nk + 1 + j];
       prevOutputs = stored.slice(nk + 1 + this.slotCount) as Datum[];
+      this.keepOutputs(prevOutputs);
     } else {
       for (const c of this.calls) c.runner.initSlots(acc);
     }
@@ -215,9 +221,12 @@ export class HashAggExecutor extends StatefulExecutor {
       for (let c = 0; c < this.calls.length; c++) outs[c] = this.result(c, g);
       if (g.prevOutputs === null) this.emit(b.appendConcat(Op.Insert, g.keyDatums, nk, outs));
       else if (!this.sameOutputs(g.prevOutputs, outs)) this.emit(b.appendConcatUpdate(g.keyDatums, g.prevOutputs, g.keyDatums, outs, nk));
+      // The stored row has the outputs as computed: readers of the table (a restart, an
+      // evicted group's reload, EOWC's scans) see BIGINTs as BigInts.
+      this.intermediate.putByKey(g.key, this.stateRow(g, outs));
+      this.keepOutputs(outs);
       g.spareOutputs = g.prevOutputs;
       g.prevOutputs = outs;
-      this.intermediate.putByKey(g.key, this.stateRow(g));
     }
     this.emit(b.take());
   }
@@ -231,10 +240,14 @@ export class HashAggExecutor extends StatefulExecutor {
     }
   }
 
-  private stateRow(g: AggGroup): Row {
+  /** The group's outputs as a group keeps them between flushes (`keepOutput`), in place. */
+  private keepOutputs(outs: Datum[]): void {
+    for (let c = 0; c < outs.length; c++) if (this.bigIntOutputs[c]) outs[c] = keepOutput(outs[c]);
+  }
+
+  private stateRow(g: AggGroup, outs: readonly Datum[]): Row {
     const nk = g.keyDatums.length;
     const ns = this.slotCount;
-    const outs = g.prevOutputs!;
     const row: Row = new Array(nk + 1 + ns + outs.length);
     for (let j = 0; j < nk; j++) row[j] = g.keyDatums[j];
     row[nk] = g.rowCount;
@@ -243,11 +256,16 @@ export class HashAggExecutor extends StatefulExecutor {
     return row;
   }
 
-  private sameOutputs(a: readonly Datum[], b: readonly Datum[]): boolean {
-    for (let c = 0; c < a.length; c++) {
-      const x = a[c];
-      const y = b[c];
+  /** Whether the kept outputs `kept` (`keepOutput`) are the fresh outputs `fresh`. */
+  private sameOutputs(kept: readonly Datum[], fresh: readonly Datum[]): boolean {
+    for (let c = 0; c < kept.length; c++) {
+      const x = kept[c];
+      const y = fresh[c];
       if (x === y) continue;
+      if (this.bigIntOutputs[c]) {
+        if (!sameBigIntOutput(x, y)) return false;
+        continue;
+      }
       if (x === null || y === null) return false;
       if (!datumEquals(this.calls[c].runner.returnType, x, y)) return false;
     }
