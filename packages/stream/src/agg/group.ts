@@ -26,15 +26,11 @@ export interface AggGroup {
   readonly acc: unknown[];
   /**
    * The agg outputs last emitted downstream, or null if no row is out there. A BIGINT output
-   * within ±(2^53 − 1) is kept as a number (see `keepOutput`).
+   * within ±(2^53 − 1) is kept as a number (see `keepOutput`). A flush overwrites the array in
+   * place: a group's outputs live from one flush to the next, seconds at 100,000 groups, so a
+   * new array per flush was promoted and then garbage (docs/performance.md, "Session 22").
    */
   prevOutputs: Datum[] | null;
-  /**
-   * The array the next flush computes its outputs into (the one `prevOutputs` replaced): a
-   * group's outputs live from one flush to the next, seconds at 100,000 groups, so a new
-   * array per flush was promoted and then garbage (docs/performance.md, "Session 22").
-   */
-  spareOutputs: Datum[] | null;
   dirty: boolean;
 }
 

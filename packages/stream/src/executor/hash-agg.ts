@@ -70,6 +70,8 @@ export class HashAggExecutor extends StatefulExecutor {
   private readonly slotCount: number;
   /** Per call: its output is a BIGINT, kept as a number where exact (`keepOutput`). */
   private readonly bigIntOutputs: boolean[];
+  /** Where `flush` computes a group's outputs (see there). */
+  private readonly freshOutputs: Datum[];
   private readonly builder: StreamChunkBuilder;
   private readonly allTables: StateTable[];
   /** Reused per-chunk arrays (grown on demand). */
@@ -99,6 +101,7 @@ export class HashAggExecutor extends StatefulExecutor {
     this.slotCount = offset;
     this.types = [...this.groupTypes, ...this.calls.map((c) => c.runner.returnType)];
     this.bigIntOutputs = this.calls.map((c) => reprOf(c.runner.returnType) === Repr.BigInt);
+    this.freshOutputs = new Array<Datum>(this.calls.length).fill(null);
     this.builder = new StreamChunkBuilder(this.types, options.chunkSize);
     this.allTables = [this.intermediate];
     for (const c of this.calls) {
@@ -192,12 +195,12 @@ export class HashAggExecutor extends StatefulExecutor {
     if (stored !== undefined) {
       rowCount = stored[nk] as number;
       for (let j = 0; j < this.slotCount; j++) acc[j] = stored[nk + 1 + j];
-      prevOutputs = stored.slice(nk + 1 + this.slotCount) as Datum[];
-      this.keepOutputs(prevOutputs);
+      const outs = stored.slice(nk + 1 + this.slotCount) as Datum[];
+      prevOutputs = this.keepOutputs(outs, outs);
     } else {
       for (const c of this.calls) c.runner.initSlots(acc);
     }
-    return { mapKey, key, keyDatums, rowCount, acc, prevOutputs, spareOutputs: null, dirty: false };
+    return { mapKey, key, keyDatums, rowCount, acc, prevOutputs, dirty: false };
   }
 
   flush(): void {
@@ -216,17 +219,17 @@ export class HashAggExecutor extends StatefulExecutor {
         this.cache.delete(g.mapKey);
         continue;
       }
-      // The builder copies what it is given, so last flush's outputs can take this one's.
-      const outs = g.spareOutputs ?? new Array<Datum>(this.calls.length);
-      for (let c = 0; c < this.calls.length; c++) outs[c] = this.result(c, g);
-      if (g.prevOutputs === null) this.emit(b.appendConcat(Op.Insert, g.keyDatums, nk, outs));
-      else if (!this.sameOutputs(g.prevOutputs, outs)) this.emit(b.appendConcatUpdate(g.keyDatums, g.prevOutputs, g.keyDatums, outs, nk));
+      // The builder copies what it is given: the outputs are computed into one array for all
+      // groups, and the group's own array is overwritten once the change is out.
+      const fresh = this.freshOutputs;
+      for (let c = 0; c < fresh.length; c++) fresh[c] = this.result(c, g);
+      const kept = g.prevOutputs;
+      if (kept === null) this.emit(b.appendConcat(Op.Insert, g.keyDatums, nk, fresh));
+      else if (!this.sameOutputs(kept, fresh)) this.emit(b.appendConcatUpdate(g.keyDatums, kept, g.keyDatums, fresh, nk));
       // The stored row has the outputs as computed: readers of the table (a restart, an
       // evicted group's reload, EOWC's scans) see BIGINTs as BigInts.
-      this.intermediate.putByKey(g.key, this.stateRow(g, outs));
-      this.keepOutputs(outs);
-      g.spareOutputs = g.prevOutputs;
-      g.prevOutputs = outs;
+      this.intermediate.putByKey(g.key, this.stateRow(g, fresh));
+      g.prevOutputs = this.keepOutputs(fresh, kept ?? new Array<Datum>(fresh.length));
     }
     this.emit(b.take());
   }
@@ -240,9 +243,10 @@ export class HashAggExecutor extends StatefulExecutor {
     }
   }
 
-  /** The group's outputs as a group keeps them between flushes (`keepOutput`), in place. */
-  private keepOutputs(outs: Datum[]): void {
-    for (let c = 0; c < outs.length; c++) if (this.bigIntOutputs[c]) outs[c] = keepOutput(outs[c]);
+  /** `fresh` as a group keeps its outputs between flushes (`keepOutput`), written into `into`. */
+  private keepOutputs(fresh: readonly Datum[], into: Datum[]): Datum[] {
+    for (let c = 0; c < fresh.length; c++) into[c] = this.bigIntOutputs[c] ? keepOutput(fresh[c]) : fresh[c];
+    return into;
   }
 
   private stateRow(g: AggGroup, outs: readonly Datum[]): Row {
