@@ -78,6 +78,13 @@ export interface StoreTable {
   /** Whether entries of this table may leave memory (cold mode and declared point reads). */
   readonly bounded: boolean;
   /**
+   * Replaces the rows this table holds in memory (working values and the images of
+   * uncommitted epochs) by `pack(row)`, which must stand for the same row: a packed table's
+   * `packRow`, for the rows it stored as arrays while it was small. Returns how many rows
+   * were replaced. Values already packed (strings) are left alone.
+   */
+  repackRows(pack: (row: Row) => Row): number;
+  /**
    * Checkpoint this table as segments, one LevelDB value per checkpoint (segments.ts), not
    * a LevelDB key per row: for state kept whole in memory whose rows are written once and
    * leave in key order. Not for tables declared point-read.

@@ -641,6 +641,23 @@ class MemStoreTable implements StoreTable {
     return { tableId: this.tableId, keys, rows, round, prevRounds, handles, segmented: true, lowWater: this.publishedLowWater };
   }
 
+  repackRows(pack: (row: Row) => Row): number {
+    // COLD ("LevelDB's value") is a marker compared by identity, not a row.
+    const repack = (v: Row | null): Row | null => (v === null || v === COLD || typeof v === 'string' ? v : pack(v));
+    let n = 0;
+    for (const [, e] of this.rows.entries()) {
+      const row = repack(e.row);
+      if (row !== e.row) {
+        e.row = row;
+        n++;
+      }
+      e.prev = repack(e.prev);
+      if (e.hist !== null) for (const h of e.hist) h.end = repack(h.end);
+    }
+    if (n > 0) this.entryBytes = 0; // resampled at the next approxBytes
+    return n;
+  }
+
   /** Approximate bytes of the entries, from a sample of their sizes (resampled as the table changes). */
   approxBytes(): number {
     const n = this.rows.size;

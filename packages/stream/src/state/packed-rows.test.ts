@@ -119,13 +119,15 @@ describe("a table packed once large (packed: 'large')", () => {
     const table = new StateTable(store, { tableId: 3, types: [T.Int64, T.Int64, T.Float64], pk: [0], packed: 'large' });
     const rowOf = (i: number, v: bigint): Row => [BigInt(i), v, i / 8];
     const n = PACK_LARGE_FROM + 1000;
-    for (let i = 0; i < n; i++) table.insert(rowOf(i, 1n));
     const raw = (i: number) => store.table(3).get(table.keyOfPk([BigInt(i)]));
+    for (let i = 0; i < PACK_LARGE_FROM - 1; i++) table.insert(rowOf(i, 1n));
     expect(Array.isArray(raw(0))).toBe(true);
+    // The write that finds the table large packs it, and the rows written before it too.
+    for (let i = PACK_LARGE_FROM - 1; i < n; i++) table.insert(rowOf(i, 1n));
     expect(typeof raw(n - 1)).toBe('string');
-    // A rewrite of an early key, now that the table is large, packs it.
-    table.putByKey(table.keyOfPk([0n]), rowOf(0, 2n));
     expect(typeof raw(0)).toBe('string');
+    expect(typeof raw(PACK_LARGE_FROM - 2)).toBe('string');
+    table.putByKey(table.keyOfPk([0n]), rowOf(0, 2n));
     table.commit(1);
     await store.commitEpoch(1);
     expect(table.get([0n])).toEqual(rowOf(0, 2n));
@@ -135,6 +137,31 @@ describe("a table packed once large (packed: 'large')", () => {
     expect(all.length).toBe(n);
     for (const r of all) expect(Array.isArray(r)).toBe(true);
     expect(all[7]).toEqual(rowOf(7, 1n));
+  });
+});
+
+describe('packing the rows a table stored while small', () => {
+  it('keeps the committed and the working view of every key when the crossing write packs them', async () => {
+    const store = new MemStateStore();
+    const table = new StateTable(store, { tableId: 4, types: [T.Int64, T.Int64], pk: [0], packed: 'large' });
+    const raw = (i: number) => store.table(4).get(table.keyOfPk([BigInt(i)]));
+    for (let i = 0; i < PACK_LARGE_FROM - 10; i++) table.insert([BigInt(i), 1n]);
+    table.commit(1);
+    await store.commitEpoch(1);
+    // Epoch 2, uncommitted: key 0 rewritten (its committed image is the epoch-1 array), then
+    // the table crosses the size at which it packs.
+    table.putByKey(table.keyOfPk([0n]), [0n, 2n]);
+    for (let i = PACK_LARGE_FROM - 10; i < PACK_LARGE_FROM + 10; i++) table.insert([BigInt(i), 1n]);
+    expect(typeof raw(0)).toBe('string');
+    expect(typeof raw(1)).toBe('string');
+    expect(table.get([0n])).toEqual([0n, 2n]);
+    expect(table.getCommitted([0n])).toEqual([0n, 1n]);
+    expect(table.getCommitted([1n])).toEqual([1n, 1n]);
+    expect(table.getCommitted([BigInt(PACK_LARGE_FROM)])).toBeUndefined();
+    table.commit(2);
+    await store.commitEpoch(2);
+    expect(table.getCommitted([0n])).toEqual([0n, 2n]);
+    expect([...table.scanCommitted()].length).toBe(PACK_LARGE_FROM + 10);
   });
 });
 

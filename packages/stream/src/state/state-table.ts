@@ -66,6 +66,9 @@ export interface StateTableLayout {
  */
 export const PACK_LARGE_FROM = 1 << 15;
 
+/** A row's packed string, typed as the row the store holds (it never looks inside). */
+const packAsRow = (row: Row): Row => packRow(row) as unknown as Row;
+
 /** A store value of a packed table: a row or its packed string (see StateTableDesc.packed). */
 function unpacked(v: Row | undefined): Row | undefined {
   return typeof v === 'string' ? unpackRow(v) : v;
@@ -104,6 +107,8 @@ export class StateTable {
   private readonly packed: boolean;
   /** Writes pack only in a large or bounded table (`packed: 'large'`). */
   private readonly packOnlyLarge: boolean;
+  /** `packOnlyLarge`: whether the rows stored while the table was small have been packed (`stored`). */
+  private repacked = false;
   private _epoch: number;
 
   constructor(store: StateStore, desc: StateTableDesc, initialEpoch = store.committedEpoch + 1) {
@@ -215,8 +220,18 @@ export class StateTable {
   /** The value stored for `row`: the row itself, or its packed string (typed as a row for the store, which never looks inside). */
   private stored(row: Row): Row {
     if (!this.packed) return row;
-    if (this.packOnlyLarge && this.store.size < PACK_LARGE_FROM && !this.store.bounded) return row;
-    return packRow(row) as unknown as Row;
+    if (this.packOnlyLarge && !this.repacked) {
+      if (this.store.size < PACK_LARGE_FROM && !this.store.bounded) return row;
+      this.repacked = true;
+      // The rows written while the table was small stay arrays unless rewritten, and a table
+      // written once (a backfill, a dimension) never rewrites them: each then keeps a row of
+      // boxes in the old generation, which every full collection marks. Packed once, here,
+      // while there are about PACK_LARGE_FROM of them (a few ms); a larger table (recovered
+      // from LevelDB, whose rows arrive unpacked) is left to its rewrites, as a pass over
+      // millions of rows would stall the engine thread for seconds.
+      if (this.store.size < 2 * PACK_LARGE_FROM) this.store.repackRows(packAsRow);
+    }
+    return packAsRow(row);
   }
 
   insert(row: Row): void {
