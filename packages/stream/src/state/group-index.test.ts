@@ -8,6 +8,7 @@ import { type Datum, T, encodeKeyString } from '@freshet/common';
 import { Prng } from '@freshet/testkit';
 import { describe, expect, it } from 'vitest';
 import { MemStateStore } from './mem-store';
+import { GroupIndex } from './group-index';
 import { StateTable, prefixEnd } from './state-table';
 
 // (group BIGINT NULL, value TIMESTAMPTZ DESC): a MAX multiset's layout.
@@ -88,5 +89,26 @@ describe('prefix-read state tables (GroupIndex)', () => {
     readsAgree(store, plain, grouped, [0n, 1n, 9n]);
     // The group's newest value (largest time) is its first key: a MAX's answer.
     expect(grouped.firstKeyWithPrefix(groupKey(1n))).toBe(encodeKeyString([T.Int64, T.Timestamptz], [1n, 46_000], orders));
+  });
+});
+
+describe('GroupIndex', () => {
+  it('keeps a group of one key as the key, and moves between one key and several both ways', () => {
+    const index = GroupIndex.of(() => 1, ['b2', 'a1']);
+    const view = (p: string) => [index.first(p), index.keys(p), [...index.keysIn(p, false)], [...index.keysIn(p, true)]];
+    expect(view('a')).toEqual(['a1', ['a1'], ['a1'], ['a1']]);
+    index.insert('a0');
+    index.insert('a0');
+    expect(view('a')).toEqual(['a0', ['a0', 'a1'], ['a0', 'a1'], ['a1', 'a0']]);
+    index.delete('a0');
+    expect(view('a')).toEqual(['a1', ['a1'], ['a1'], ['a1']]);
+    index.delete('a9');
+    index.delete('a1');
+    expect(view('a')).toEqual([undefined, [], [], []]);
+    index.insert('a5');
+    index.insert('a3');
+    index.insert('a4');
+    expect(index.keys('a')).toEqual(['a3', 'a4', 'a5']);
+    expect(view('b')).toEqual(['b2', ['b2'], ['b2'], ['b2']]);
   });
 });

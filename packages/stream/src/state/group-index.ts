@@ -21,7 +21,11 @@ import { prefixEnd } from './state-table';
  */
 const MAX_ARRAY = 1024;
 
-type Group = string[] | SortedMap<true>;
+/**
+ * A group of one key is the key itself: most groups of a MIN/MAX over a dimension table hold
+ * one value, and an array for each (two heap objects) is what every full collection marks.
+ */
+type Group = string | string[] | SortedMap<true>;
 
 export class GroupIndex {
   private readonly groups = new KeyMap<Group>();
@@ -44,7 +48,8 @@ export class GroupIndex {
       // Default sort compares UTF-16 code units: byte order for these latin1 keys.
       keys.sort();
       // Replacing an existing key's value leaves the iteration as it is.
-      if (keys.length > MAX_ARRAY) groups.set(p, SortedMap.fromSorted(keys, new Array<true>(keys.length).fill(true)));
+      if (keys.length === 1) groups.set(p, keys[0]);
+      else if (keys.length > MAX_ARRAY) groups.set(p, SortedMap.fromSorted(keys, new Array<true>(keys.length).fill(true)));
     }
     return index;
   }
@@ -57,7 +62,7 @@ export class GroupIndex {
   /** The first key of the group `prefix`. */
   first(prefix: string): string | undefined {
     const g = this.groups.get(prefix);
-    if (g === undefined) return undefined;
+    if (g === undefined || typeof g === 'string') return g;
     return Array.isArray(g) ? g[0] : g.first(undefined, undefined);
   }
 
@@ -65,6 +70,7 @@ export class GroupIndex {
   keys(prefix: string): string[] {
     const g = this.groups.get(prefix);
     if (g === undefined) return [];
+    if (typeof g === 'string') return [g];
     return Array.isArray(g) ? g.slice() : g.collect(undefined, undefined, []);
   }
 
@@ -72,6 +78,7 @@ export class GroupIndex {
   keysIn(prefix: string, reverse: boolean): Iterable<string> {
     const g = this.groups.get(prefix);
     if (g === undefined) return [];
+    if (typeof g === 'string') return [g];
     if (!Array.isArray(g)) return g.keysIn(undefined, undefined, reverse);
     return reverse ? g.slice().reverse() : g;
   }
@@ -80,7 +87,11 @@ export class GroupIndex {
     const p = key.slice(0, this.prefixLength(key));
     const g = this.groups.get(p);
     if (g === undefined) {
-      this.groups.set(p, [key]);
+      this.groups.set(p, key);
+      return;
+    }
+    if (typeof g === 'string') {
+      if (key !== g) this.groups.set(p, key < g ? [key, g] : [g, key]);
       return;
     }
     if (!Array.isArray(g)) {
@@ -102,6 +113,10 @@ export class GroupIndex {
     const p = key.slice(0, this.prefixLength(key));
     const g = this.groups.get(p);
     if (g === undefined) return;
+    if (typeof g === 'string') {
+      if (g === key) this.groups.delete(p);
+      return;
+    }
     if (!Array.isArray(g)) {
       if (g.delete(key) && g.size === 0) this.groups.delete(p);
       return;
@@ -114,6 +129,7 @@ export class GroupIndex {
       if (g[i] !== key) return;
       g.splice(i, 1);
     }
-    if (g.length === 0) this.groups.delete(p);
+    if (g.length === 1) this.groups.set(p, g[0]);
+    else if (g.length === 0) this.groups.delete(p);
   }
 }
