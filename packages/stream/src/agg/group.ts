@@ -32,6 +32,8 @@ export interface AggGroup {
    */
   prevOutputs: Datum[] | null;
   dirty: boolean;
+  /** Rows came to the group since the idle sweep last passed it (HashAggExecutor's idle groups). */
+  recent: boolean;
 }
 
 /** Marks a NULL single-column key in the cache (cannot collide with any datum key). */

@@ -190,6 +190,42 @@ describe('hash agg', () => {
     expect(restarted.out.take()).toEqual(expected(`i I I\nU- 1 ${above} 3\nU+ 1 ${below} 2`));
   });
 
+  it('drops groups no row came to for a sweep, and reloads them exactly when rows come again', () => {
+    const store = new MemStateStore();
+    const inputTypes = [T.Int32, T.Int32];
+    const src = new SourceExecutor(inputTypes);
+    // Every commit sweeps the whole cache: a group untouched since the last sweep leaves.
+    const agg = new HashAggExecutor({ inputTypes, groupKey: [0], calls: basic(inputTypes), tables: new StateTableAllocator(store, 100), idleGroups: { from: 0, afterMs: 0 } });
+    src.connect(agg);
+    const out = agg.connect(new Collector());
+    let epoch = store.committedEpoch;
+    const barrier = () => {
+      src.injectBarrier(new Barrier(++epoch));
+      void store.commitEpoch(epoch);
+    };
+    src.pushChunk(chunk('i i\n+ 1 3\n+ 1 8\n+ 2 1'));
+    barrier();
+    out.take();
+    expect(agg.groupCount).toBe(2);
+    src.pushChunk(chunk('i i\n+ 1 4'));
+    barrier();
+    out.take();
+    expect(agg.groupCount).toBe(1);
+    barrier();
+    expect(agg.groupCount).toBe(0);
+    src.pushChunk(chunk('i i\n+ 2 9\n- 1 3'));
+    barrier();
+    expect(out.take()).toEqual(
+      expected(`
+        i I I  i i
+        U- 2 1 1  1 1
+        U+ 2 2 10 1 9
+        U- 1 3 15 3 8
+        U+ 1 2 12 4 8`),
+    );
+    expect(agg.groupCount).toBe(2);
+  });
+
   it('reloads groups from its state tables (restart on the same store)', () => {
     const store = new MemStateStore();
     const a = setup([T.Int64, T.Int32], [0], basic, store);

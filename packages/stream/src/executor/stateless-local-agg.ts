@@ -124,7 +124,7 @@ export class StatelessLocalAggExecutor extends UnaryExecutor {
   }
 
   private newGroup(mapKey: unknown, keyDatums: AggGroup['keyDatums']): AggGroup {
-    const g: AggGroup = { mapKey, key: '', keyDatums, rowCount: 0, acc: new Array(this.slotCount), prevOutputs: null, dirty: false };
+    const g: AggGroup = { mapKey, key: '', keyDatums, rowCount: 0, acc: new Array(this.slotCount), prevOutputs: null, dirty: false, recent: false };
     for (let p = 0; p < this.partials.length; p++) this.partials[p].runner.initSlots(g.acc);
     return g;
   }
