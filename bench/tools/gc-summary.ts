@@ -124,9 +124,18 @@ export function formatGc(p: ProcessGc): string {
 }
 
 function main(): void {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { from: { type: 'string' }, to: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { from: { type: 'string' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const usage = [
+    'usage: gc-summary.ts TRACE.txt… [--from S] [--to S]',
+    '  TRACE.txt        output of a process run with --trace-gc-nvp (bench/tools/gc-trace-hook.mjs)',
+    '  --from S --to S  only the collections between S and S seconds after each process started',
+  ].join('\n');
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
   if (positionals.length === 0) {
-    console.error('usage: gc-summary.ts TRACE.txt [--from S] [--to S]   (a --trace-gc-nvp log: bench/tools/gc-trace-hook.mjs)');
+    console.error(usage);
     process.exit(2);
   }
   const events: GcEvent[] = [];
