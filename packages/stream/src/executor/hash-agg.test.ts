@@ -5,17 +5,17 @@ import { Barrier } from '../message';
 import { MemStateStore } from '../state/mem-store';
 import { StateTableAllocator } from '../state/state-table';
 import { Collector, aggCall, chunk, expected } from '../test-util';
-import { HashAggExecutor } from './hash-agg';
+import { HashAggExecutor, type HashAggOptions } from './hash-agg';
 import { SimpleAggExecutor } from './simple-agg';
 import { SourceExecutor } from './source';
 
-function setup(inputTypes: DataType[], groupKey: number[], calls: (t: DataType[]) => AggCallDesc[], store = new MemStateStore()) {
+function setup(inputTypes: DataType[], groupKey: number[], calls: (t: DataType[]) => AggCallDesc[], store = new MemStateStore(), idleGroups?: HashAggOptions['idleGroups']) {
   const src = new SourceExecutor(inputTypes);
   const tables = new StateTableAllocator(store, 100);
   const agg =
     groupKey.length === 0
       ? new SimpleAggExecutor({ inputTypes, calls: calls(inputTypes), tables })
-      : new HashAggExecutor({ inputTypes, groupKey, calls: calls(inputTypes), tables });
+      : new HashAggExecutor({ inputTypes, groupKey, calls: calls(inputTypes), tables, idleGroups });
   src.connect(agg);
   const out = agg.connect(new Collector());
   let epoch = store.committedEpoch;
@@ -191,18 +191,8 @@ describe('hash agg', () => {
   });
 
   it('drops groups no row came to for a sweep, and reloads them exactly when rows come again', () => {
-    const store = new MemStateStore();
-    const inputTypes = [T.Int32, T.Int32];
-    const src = new SourceExecutor(inputTypes);
     // Every commit sweeps the whole cache: a group untouched since the last sweep leaves.
-    const agg = new HashAggExecutor({ inputTypes, groupKey: [0], calls: basic(inputTypes), tables: new StateTableAllocator(store, 100), idleGroups: { from: 0, afterMs: 0 } });
-    src.connect(agg);
-    const out = agg.connect(new Collector());
-    let epoch = store.committedEpoch;
-    const barrier = () => {
-      src.injectBarrier(new Barrier(++epoch));
-      void store.commitEpoch(epoch);
-    };
+    const { src, agg, out, barrier } = setup([T.Int32, T.Int32], [0], basic, new MemStateStore(), { from: 0, afterMs: 0 });
     src.pushChunk(chunk('i i\n+ 1 3\n+ 1 8\n+ 2 1'));
     barrier();
     out.take();
