@@ -127,7 +127,7 @@ export class GroupKeyer {
  * count) outlived the young generation and was then garbage in the old one, and the old
  * generation held one per count per group for every full collection to mark. A count is a
  * small integer, which V8 stores in the array slot itself. A chunk column of BIGINTs takes
- * either form (Column.push), and `sameOutput` compares the two.
+ * either form (Column.push), and `sameBigIntOutput` compares the two.
  */
 export function keepOutput(d: Datum): Datum {
   if (typeof d !== 'bigint') return d;

@@ -12,7 +12,8 @@
  * State: the intermediate-state table holds one row per group,
  * [group key…, row count, accumulator slots…, last emitted outputs…], so a restarted or
  * evicted group reloads exactly; min/max/string_agg/… and DISTINCT keep their own tables
- * (agg/*.ts). The cache keeps every group for now (no eviction yet).
+ * (agg/*.ts). Groups leave the cache under a memory limit (MAX_CACHED_GROUPS) and, without
+ * one, when no row came to them for a while (IDLE_GROUPS_FROM).
  */
 import {
   BigMap,
