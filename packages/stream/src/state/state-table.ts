@@ -38,8 +38,9 @@ export interface StateTableDesc {
    * bytes as they are. Every read unpacks (a fresh array: callers may keep or change it).
    * Rows recovered from LevelDB arrive unpacked; reads accept both forms.
    *
-   * `'large'` packs only while the table holds PACK_LARGE_FROM keys or more, or is a cache
-   * under a memory limit (where smaller rows mean more of them cached). A row is replaced
+   * `'large'` packs from the first write that finds the table holding PACK_LARGE_FROM keys
+   * or more, or a cache under a memory limit (where smaller rows mean more of them cached),
+   * on; that write packs the rows stored before it too. A row is replaced
    * every keys / writes-per-second seconds: in a small table that is sooner than the young
    * generation is collected (~0.2 s at 50,000 writes/s), so the array dies young anyway
    * and encoding it is pure cost (Nexmark q4's groups by auction: 8% more CPU packed).
