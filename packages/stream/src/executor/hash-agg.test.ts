@@ -167,7 +167,8 @@ describe('hash agg', () => {
   });
 
   it('retracts BIGINT outputs exactly on both sides of 2^53 (kept as numbers only where exact)', () => {
-    const { src, out, barrier, store } = setup([T.Int32, T.Int64], [0], (t) => [aggCall('max', [1], t), aggCall('count', [], t)]);
+    const maxAndCount = (t: DataType[]) => [aggCall('max', [1], t), aggCall('count', [], t)];
+    const { src, out, barrier, store } = setup([T.Int32, T.Int64], [0], maxAndCount);
     const below = 9007199254740991n; // 2^53 − 1: exact as a number
     const above = 9007199254740993n; // 2^53 + 1: a number would round it to 2^53
     src.pushChunk(chunk(`i I\n+ 1 ${below}`));
@@ -184,7 +185,7 @@ describe('hash agg', () => {
     barrier();
     expect(out.take()).toEqual([]);
     // The state row holds the outputs as BigInts, as a restart reads them.
-    const restarted = setup([T.Int32, T.Int64], [0], (t) => [aggCall('max', [1], t), aggCall('count', [], t)], store);
+    const restarted = setup([T.Int32, T.Int64], [0], maxAndCount, store);
     restarted.src.pushChunk(chunk(`i I\n- 1 ${above}`));
     restarted.barrier();
     expect(restarted.out.take()).toEqual(expected(`i I I\nU- 1 ${above} 3\nU+ 1 ${below} 2`));
