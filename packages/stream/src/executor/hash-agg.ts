@@ -66,7 +66,7 @@ const MAX_CACHED_GROUPS = 20_000;
  * the intermediate table by key if rows come again. A cached group is about ten heap objects
  * (the group, its key, accumulators and outputs, their boxes) which every full collection
  * marks: 100,000 groups of a dimension that no longer changes (the seed's purchases per user,
- * under a stream of clicks) were a million of them. Session 29 dropped every group after each
+ * under a stream of clicks) are about a million of them. Session 29 dropped every group after each
  * commit instead, and the reloads of the busy ones cost more than the marking saved.
  */
 const IDLE_GROUPS_FROM = 1 << 15;

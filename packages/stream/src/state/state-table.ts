@@ -227,9 +227,10 @@ export class StateTable {
       // The rows written while the table was small stay arrays unless rewritten, and a table
       // written once (a backfill, a dimension) never rewrites them: each then keeps a row of
       // boxes in the old generation, which every full collection marks. Packed once, here,
-      // while there are about PACK_LARGE_FROM of them (a few ms); a larger table (recovered
-      // from LevelDB, whose rows arrive unpacked) is left to its rewrites, as a pass over
-      // millions of rows would stall the engine thread for seconds.
+      // while there are about PACK_LARGE_FROM of them: one packRow each, what those writes
+      // would have cost had the table packed from the start. A larger table (recovered from
+      // LevelDB, whose rows arrive unpacked) is left to its rewrites: one pass would hold the
+      // engine thread for a packRow per row, millions of them at once.
       if (this.store.size < 2 * PACK_LARGE_FROM) this.store.repackRows(packAsRow);
     }
     return packAsRow(row);
