@@ -12,6 +12,7 @@
  * a key changed twice in the epoch. A key is either deleted or set in a batch, so the order
  * of the commands does not matter.
  */
+import { bufferPool } from '@freshet/common';
 import { bulkSize, headerSize, maxBulkSize, writeBulk, writeBulkBytes, writeHeader } from './resp';
 
 /** Keys per MSET / DEL command. */
@@ -27,7 +28,10 @@ const SHRINK_ABOVE = 4 * 1024 * 1024;
 
 /** Commands ready for the socket. */
 export interface RedisPayload {
+  /** The commands: a prefix of `pooled`. */
   readonly bytes: Buffer;
+  /** Borrowed from the shared buffer pool; `recyclePayload` gives it back once the batch is delivered. */
+  readonly pooled: Buffer;
   /** Commands in `bytes` (replies to wait for). */
   readonly commands: number;
   /** Keys set / deleted. */
@@ -84,17 +88,28 @@ export class RedisWriteBuffer {
     let size = this.delBytes + this.setBytes;
     for (let left = this.dels; left > 0; left -= KEYS_PER_COMMAND) size += headerSize(1 + Math.min(left, KEYS_PER_COMMAND)) + bulkSize(3);
     for (let left = this.sets; left > 0; left -= KEYS_PER_COMMAND) size += headerSize(1 + 2 * Math.min(left, KEYS_PER_COMMAND)) + bulkSize(4);
-    const bytes = Buffer.allocUnsafe(size);
+    // Pooled, not new: an epoch's commands are up to megabytes, and new outside-heap bytes
+    // force a scavenge every ~32 MiB (common/codec/buffer-pool.ts).
+    const pooled = bufferPool.take(size);
+    const bytes = pooled.subarray(0, size);
     let p = this.copy(bytes, 0, DEL, 'DEL', 1, this.dels);
     p = this.copy(bytes, p, SET, 'MSET', 2, this.sets);
     if (p !== size) throw new Error(`Redis sink: encoded ${p} bytes, expected ${size}`);
-    const payload: RedisPayload = { bytes, commands: Math.ceil(this.dels / KEYS_PER_COMMAND) + Math.ceil(this.sets / KEYS_PER_COMMAND), sets: this.sets, dels: this.dels };
+    const payload: RedisPayload = { bytes, pooled, commands: Math.ceil(this.dels / KEYS_PER_COMMAND) + Math.ceil(this.sets / KEYS_PER_COMMAND), sets: this.sets, dels: this.dels };
     if (this.arena.length > SHRINK_ABOVE && this.end < this.arena.length / 4) this.arena = Buffer.allocUnsafe(Math.max(INITIAL_ARENA, 2 * this.end));
     this.index.clear();
     this.end = 0;
     this.slots = 0;
     this.sets = this.setBytes = this.dels = this.delBytes = 0;
     return payload;
+  }
+
+  /**
+   * Gives a delivered payload's buffer back to the pool. Only after every reply arrived:
+   * the socket no longer holds it then, and nothing else keeps a view of it.
+   */
+  static recyclePayload(payload: RedisPayload): void {
+    bufferPool.give(payload.pooled);
   }
 
   /** A new slot of at most `bytes` bytes at the end for `key` (its previous change, if any, dies); returns its start. */

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
-import { Decimal, Op, SqlError, T } from '@freshet/common';
+import { Decimal, Op, SqlError, T, bufferPool } from '@freshet/common';
 import { startRedis, type RedisServer } from '@freshet/testkit';
 import { prepareExternalSink } from './registry';
 import { RedisSinkTarget, redisSinkConfig } from './redis';
@@ -143,6 +143,29 @@ describe('redis sink', () => {
     expect(await fresh.get('{"user_id":2}')).not.toBeNull();
     fresh.disconnect();
     t.close();
+  });
+
+  it("gives a delivered epoch's command buffer back to the pool; the next epoch reuses it and writes its own values", async () => {
+    await client.flushall();
+    const take = vi.spyOn(bufferPool, 'take');
+    const give = vi.spyOn(bufferPool, 'give');
+    try {
+      const t = target({ primary_key: 'user_id' });
+      const epoch = (cnt: number) => chunkOf(cols, Array.from({ length: 500 }, (_, i) => [Op.Insert, row(BigInt(i + 1), cnt)] as [Op, ReturnType<typeof row>]));
+      t.write(epoch(1));
+      await t.commit(1);
+      const first = take.mock.results.at(-1)!.value as Buffer;
+      expect(give).toHaveBeenCalledWith(first);
+      t.write(epoch(7));
+      await t.commit(2);
+      expect(take.mock.results.at(-1)!.value).toBe(first);
+      const values = await client.mget(['{"user_id":1}', '{"user_id":250}', '{"user_id":500}']);
+      for (const v of values) expect(JSON.parse(v!).cnt).toBe(7);
+      t.close();
+    } finally {
+      take.mockRestore();
+      give.mockRestore();
+    }
   });
 
   it('check() reports an unreachable server as XX000', async () => {

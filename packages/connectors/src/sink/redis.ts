@@ -164,6 +164,10 @@ export class RedisSinkTarget extends RetryingSinkTarget<RedisPayload> {
     await this.client.send(batch.bytes, batch.commands);
   }
 
+  protected override delivered(batch: RedisPayload): void {
+    RedisWriteBuffer.recyclePayload(batch);
+  }
+
   protected release(): void {
     this.client.close();
   }

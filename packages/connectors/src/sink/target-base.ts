@@ -55,6 +55,9 @@ export abstract class RetryingSinkTarget<Batch> implements ExternalSinkTarget {
   /** Sends one batch; throws when the target did not take it. */
   protected abstract deliver(batch: Batch, epoch: number): Promise<void>;
 
+  /** After a successful delivery: the batch is done with (e.g. its buffers can be reused). */
+  protected delivered(_batch: Batch): void {}
+
   /** After a failed delivery: drop a broken connection so the next attempt opens a new one. */
   protected onFailure(_e: unknown): void {}
 
@@ -105,6 +108,7 @@ export abstract class RetryingSinkTarget<Batch> implements ExternalSinkTarget {
     for (let attempt = 1; !this.closed; attempt++) {
       try {
         await this.deliver(batch, epoch);
+        this.delivered(batch);
         this._failing = false;
         if (attempt > 1) this.ctx.log(`${this.label}: epoch ${epoch} delivered after ${attempt} attempts`);
         return;
