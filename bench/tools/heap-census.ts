@@ -265,11 +265,29 @@ export function census(path: string, retained?: { type: string; size: number }, 
 function main(): void {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { top: { type: 'string', default: '30' }, retained: { type: 'string' }, depth: { type: 'string', default: '6' }, chains: { type: 'string', default: '20' } },
+    options: {
+      top: { type: 'string', default: '30' },
+      retained: { type: 'string' },
+      depth: { type: 'string', default: '6' },
+      chains: { type: 'string', default: '20' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
+  const usage = [
+    'usage: heap-census.ts FILE.heapsnapshot [--top N] [--retained TYPE:SIZE] [--depth N] [--chains N]',
+    '  FILE.heapsnapshot   a V8 heap snapshot (a server started with --heapsnapshot-signal=SIGUSR2, sent SIGUSR2)',
+    '  --top N             groups printed by count and by self size (30)',
+    "  --retained TYPE:SIZE  who retains the objects of node type TYPE and SIZE bytes, e.g. 'string:32' (a 9-character key)",
+    '  --depth N           retainers followed up from each of them (6)',
+    '  --chains N          commonest retainer chains printed (20; a sharded map spreads one table over thousands)',
+  ].join('\n');
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
   const file = positionals[0];
   if (file === undefined) {
-    console.error('usage: heap-census.ts FILE.heapsnapshot [--top N] [--retained TYPE:SIZE] [--depth N] [--chains N]');
+    console.error(usage);
     process.exit(2);
   }
   let retained: { type: string; size: number } | undefined;
