@@ -36,11 +36,20 @@ function charge(bytes) {
   bySite.set(site, (bySite.get(site) ?? 0) + charged);
 }
 
+// Calls into a wrapped function from inside another (`concat` allocates with `allocUnsafe`)
+// are not charged again: only the outermost call is.
+let depth = 0;
 const wrap = (name, size) => {
   const original = Buffer[name];
   Buffer[name] = function (...args) {
-    const b = original.apply(this, args);
-    charge(size(b, args));
+    depth++;
+    let b;
+    try {
+      b = original.apply(this, args);
+    } finally {
+      depth--;
+    }
+    if (depth === 0) charge(size(b, args));
     return b;
   };
 };
