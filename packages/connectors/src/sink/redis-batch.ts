@@ -88,8 +88,9 @@ export class RedisWriteBuffer {
     let size = this.delBytes + this.setBytes;
     for (let left = this.dels; left > 0; left -= KEYS_PER_COMMAND) size += headerSize(1 + Math.min(left, KEYS_PER_COMMAND)) + bulkSize(3);
     for (let left = this.sets; left > 0; left -= KEYS_PER_COMMAND) size += headerSize(1 + 2 * Math.min(left, KEYS_PER_COMMAND)) + bulkSize(4);
-    // Pooled, not new: an epoch's commands are up to megabytes, and new outside-heap bytes
-    // force a scavenge every ~32 MiB (common/codec/buffer-pool.ts).
+    // Pooled, not new: new outside-heap bytes force a scavenge every ~32 MiB
+    // (common/codec/buffer-pool.ts). Under the Kafka bench the shared pool often has no idle
+    // buffer to lend here, so this saved little there (docs/performance.md, session 31).
     const pooled = bufferPool.take(size);
     const bytes = pooled.subarray(0, size);
     let p = this.copy(bytes, 0, DEL, 'DEL', 1, this.dels);

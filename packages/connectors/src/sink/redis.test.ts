@@ -149,8 +149,8 @@ describe('redis sink', () => {
     await client.flushall();
     const take = vi.spyOn(bufferPool, 'take');
     const give = vi.spyOn(bufferPool, 'give');
+    const t = target({ primary_key: 'user_id' });
     try {
-      const t = target({ primary_key: 'user_id' });
       const epoch = (cnt: number) => chunkOf(cols, Array.from({ length: 500 }, (_, i) => [Op.Insert, row(BigInt(i + 1), cnt)] as [Op, ReturnType<typeof row>]));
       t.write(epoch(1));
       await t.commit(1);
@@ -161,8 +161,8 @@ describe('redis sink', () => {
       expect(take.mock.results.at(-1)!.value).toBe(first);
       const values = await client.mget(['{"user_id":1}', '{"user_id":250}', '{"user_id":500}']);
       for (const v of values) expect(JSON.parse(v!).cnt).toBe(7);
-      t.close();
     } finally {
+      t.close();
       take.mockRestore();
       give.mockRestore();
     }
