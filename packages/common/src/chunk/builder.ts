@@ -14,11 +14,11 @@ import { Op } from './op';
 import { StreamChunk } from './stream-chunk';
 
 export const DEFAULT_CHUNK_SIZE = 1024;
-/** Smallest initial column capacity after a `take` (see there). */
-const MIN_COLUMN_CAPACITY = 16;
+/** A column builder's first capacity (see the constructor). */
+const INITIAL_COLUMN_CAPACITY = 16;
 
 export class StreamChunkBuilder {
-  private cols: ColumnBuilder[];
+  private readonly cols: ColumnBuilder[];
   private ops: Uint8Array;
   private n = 0;
 
@@ -27,7 +27,9 @@ export class StreamChunkBuilder {
     readonly capacity = DEFAULT_CHUNK_SIZE,
   ) {
     if (capacity < 3) throw new Error('StreamChunkBuilder capacity must be at least 3 (an update pair after a partial chunk)');
-    this.cols = types.map((t) => new ColumnBuilder(t, capacity));
+    // Columns start small and grow by doubling to the most rows a chunk has held (at most
+    // `capacity`), once: `take` keeps them. Many operators only ever emit a few rows.
+    this.cols = types.map((t) => new ColumnBuilder(t, Math.min(capacity, INITIAL_COLUMN_CAPACITY)));
     this.ops = new Uint8Array(capacity);
   }
 
@@ -89,21 +91,19 @@ export class StreamChunkBuilder {
     return flushed ?? full;
   }
 
-  /** The pending rows as a chunk (null if none); the builder starts a fresh chunk. */
+  /**
+   * The pending rows as a chunk (null if none), copied out at their exact length; the
+   * builder keeps its column arrays for the next chunk. So an operator's chunks cost
+   * their rows' bytes, whether it emits a few rows per barrier or full chunks.
+   */
   take(): StreamChunk | null {
     if (this.n === 0) return null;
     const n = this.n;
-    const chunk = new StreamChunk(
-      this.ops.slice(0, n),
-      this.cols.map((c) => c.finish()),
-    );
-    // The next chunk's columns start at about this chunk's size (they grow by doubling up
-    // to `capacity`): operators that emit a few rows per barrier or per input chunk would
-    // otherwise allocate `capacity` slots per column for every chunk they emit.
-    const next = Math.min(this.capacity, Math.max(MIN_COLUMN_CAPACITY, n));
-    this.cols = this.types.map((t) => new ColumnBuilder(t, next));
+    const cols = this.cols;
+    const columns = new Array<Column>(cols.length);
+    for (let j = 0; j < cols.length; j++) columns[j] = cols[j].take();
     this.n = 0;
-    return chunk;
+    return new StreamChunk(this.ops.slice(0, n), columns);
   }
 }
 

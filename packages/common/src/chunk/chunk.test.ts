@@ -49,6 +49,35 @@ describe('Column', () => {
     b2.pushFrom(c, 7);
     expect(b2.finish().toDatums()).toEqual([1.5, null]);
   });
+
+  it('builder take copies the rows out and reuses its arrays without leaking the last rows', () => {
+    for (const [type, first, second] of [
+      [T.Int64, [7n, null, 9n], [null, 4n]],
+      [T.Float64, [1.5, 2.5, null], [null, null]],
+      [T.Boolean, [true, null, true], [null, false]],
+      [T.Varchar, ['a', 'b', null], [null, 'd']],
+    ] as const) {
+      const b = new ColumnBuilder(type, 2);
+      for (const d of first) b.push(d);
+      const c1 = b.take();
+      expect(c1.length).toBe(3);
+      expect(b.length).toBe(0);
+      // Rows written over the same slots must not show through the first column, and a
+      // NULL written where a value was holds the typed zero (or null), not the old value.
+      for (const d of second) b.push(d);
+      const c2 = b.take();
+      expect(c1.toDatums()).toEqual(first);
+      expect(c2.toDatums()).toEqual(second);
+      expect(c2.values.length).toBe(second.length);
+      if (c2.repr !== Repr.Object) expect(Array.from(c2.values as ArrayLike<unknown>)[0]).toBe(type === T.Int64 ? 0n : 0);
+      else expect(c2.values[0]).toBeNull();
+      // A take with no NULL left carries no null mask, though the builder kept one.
+      b.push(first[0]);
+      const c3 = b.take();
+      expect(c3.nulls).toBeNull();
+      expect(c3.toDatums()).toEqual([first[0]]);
+    }
+  });
 });
 
 describe('pretty fixtures', () => {
@@ -158,6 +187,13 @@ describe('chunks', () => {
       [Op.UpdateInsert, [3]],
     ]);
     expect(b.take()).toBeNull();
+    // Chunks taken earlier keep their rows while the builder fills its arrays again.
+    b.append(Op.Insert, [9]);
+    expect(b.take()!.records()).toEqual([[Op.Insert, [9]]]);
+    expect(flushed!.records()).toEqual([
+      [Op.Insert, [1]],
+      [Op.Insert, [2]],
+    ]);
     const full = new StreamChunkBuilder([T.Int32, T.Varchar], 3);
     full.appendConcat(Op.Insert, [1], 1, null);
     full.appendConcat(Op.Delete, null, 1, ['x']);

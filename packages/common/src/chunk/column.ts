@@ -136,9 +136,15 @@ export class Column {
 }
 
 /**
- * Appends values to a column under construction. Grows by doubling; `finish` hands the
- * arrays to an immutable Column (trimmed views, no copy) and the builder must not be
- * used afterwards.
+ * Appends values to a column under construction. Grows by doubling. Two ways out:
+ * - `finish` hands the arrays to an immutable Column (trimmed views, no copy); the builder
+ *   must not be used afterwards. For one-shot columns sized up front.
+ * - `take` copies the rows out into a Column of exactly their length and empties the
+ *   builder, which keeps its arrays for the next rows. For a builder that emits chunk
+ *   after chunk (StreamChunkBuilder): each chunk then allocates only its own rows, not a
+ *   fresh capacity plus its doublings. Typed arrays live outside V8's heap, and V8 forces
+ *   a young-generation collection for every 32 MiB of them, so those bytes set the
+ *   scavenge rate of a streaming server (docs/performance.md, session 31).
  */
 export class ColumnBuilder {
   readonly repr: Repr;
@@ -174,7 +180,21 @@ export class ColumnBuilder {
     this.capacity = cap;
   }
 
-  private markNull(i: number): void {
+  /**
+   * Row `i` is NULL. The value slot is written too: a builder reused by `take` may hold
+   * the previous chunk's value there, and a NULL's typed slot is 0 by contract.
+   */
+  private setNull(i: number): void {
+    switch (this.repr) {
+      case Repr.Object:
+        (this.values as Datum[])[i] = null;
+        return;
+      case Repr.BigInt:
+        (this.values as BigInt64Array)[i] = 0n;
+        break;
+      default:
+        (this.values as Uint8Array)[i] = 0;
+    }
     if (this.nulls === null) this.nulls = new Uint8Array(this.capacity);
     this.nulls[i] = 1;
   }
@@ -183,7 +203,7 @@ export class ColumnBuilder {
     if (this.length === this.capacity) this.grow();
     const i = this.length++;
     if (d === null) {
-      if (this.repr !== Repr.Object) this.markNull(i);
+      this.setNull(i);
       return;
     }
     switch (this.repr) {
@@ -207,7 +227,7 @@ export class ColumnBuilder {
     if (this.length === this.capacity) this.grow();
     const j = this.length++;
     if (src.nulls !== null && src.nulls[i] === 1) {
-      this.markNull(j);
+      this.setNull(j);
       return;
     }
     (this.values as Uint8Array)[j] = (src.values as Uint8Array)[i];
@@ -216,15 +236,35 @@ export class ColumnBuilder {
   finish(): Column {
     const n = this.length;
     const values = this.repr === Repr.Object ? (this.values as Datum[]).slice(0, n) : (this.values as Uint8Array).subarray(0, n);
-    let nulls: Uint8Array | null = null;
-    if (this.nulls !== null) {
-      for (let i = 0; i < n; i++) {
-        if (this.nulls[i] === 1) {
-          nulls = this.nulls.subarray(0, n);
-          break;
-        }
-      }
-    }
+    const nulls = this.hasNull(n) ? this.nulls!.subarray(0, n) : null;
     return new Column(this.type, values, nulls, n);
+  }
+
+  /** The rows so far as a Column of their own (copied); the builder is then empty, and reusable. */
+  take(): Column {
+    const n = this.length;
+    let values: ColumnValues;
+    if (this.repr === Repr.Object) {
+      const all = this.values as Datum[];
+      values = all.slice(0, n);
+      // Drop the references, so the builder does not keep the last chunk's datums alive.
+      all.fill(null, 0, n);
+    } else {
+      values = (this.values as Uint8Array).slice(0, n);
+    }
+    let nulls: Uint8Array | null = null;
+    if (this.hasNull(n)) {
+      nulls = this.nulls!.slice(0, n);
+      this.nulls!.fill(0, 0, n);
+    }
+    this.length = 0;
+    return new Column(this.type, values, nulls, n);
+  }
+
+  private hasNull(n: number): boolean {
+    const nulls = this.nulls;
+    if (nulls === null) return false;
+    for (let i = 0; i < n; i++) if (nulls[i] === 1) return true;
+    return false;
   }
 }
