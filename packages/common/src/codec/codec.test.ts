@@ -4,7 +4,7 @@ import { type Datum, Jsonb, StructValue } from '../datum';
 import { Decimal } from '../decimal';
 import { Interval } from '../interval';
 import { concatKeys, decodeKey, encodeKey, encodeKeyString, encodeKeyStringAfter, keyPrefixLength, type KeyOrder } from './key';
-import { decodeRow, encodeRow } from './value';
+import { decodeRow, encodeRow, packRow, unpackRow } from './value';
 import { compareDatum } from '../compare';
 
 // ---------------------------------------------------------------------------------------
@@ -445,5 +445,20 @@ describe('row value encoding', () => {
   it('long strings and many columns', () => {
     const row = Array.from({ length: 300 }, (_, i) => (i % 2 ? 'x'.repeat(i * 10) + 'é' : i));
     expect(decodeRow(encodeRow(row))).toStrictEqual(row);
+  });
+
+  it('unpacks packed rows through one reused buffer: rows past its size, and nothing read shares it', () => {
+    const big = [new Uint8Array(10_000).fill(7), 'y'.repeat(9_000), 5n];
+    const small = [Uint8Array.of(1, 2, 3), 'z', null];
+    const a = unpackRow(packRow(big));
+    const b = unpackRow(packRow(small));
+    const c = unpackRow(packRow(big));
+    // The second and third unpacks wrote over the bytes the first was read from.
+    expect(a).toStrictEqual(big);
+    expect(b).toStrictEqual(small);
+    expect(c).toStrictEqual(big);
+    // A row cut short still fails, though the buffer behind it is longer.
+    const packed = packRow(small);
+    expect(() => unpackRow(packed.slice(0, packed.length - 2))).toThrow(/truncated/);
   });
 });

@@ -96,9 +96,22 @@ export function packRow(row: readonly Datum[]): string {
   return w.buf.toString('latin1', 0, w.len);
 }
 
+/**
+ * Where `unpackRow` puts a packed row's bytes to read them: reused, because decoding copies
+ * out everything it returns (`ByteReader.bytes` copies). `Buffer.from(packed, 'latin1')`
+ * instead carved every row out of Node's 8 KiB pool slabs, each slab new bytes outside V8's
+ * heap: 77 MiB a minute from a hash join's lookups under the Kafka load (session 32), and
+ * such bytes force young-generation collections (docs/performance.md, session 31).
+ */
+let unpackScratch = Buffer.allocUnsafeSlow(4096);
+
 /** The row of a `packRow` string. */
 export function unpackRow(packed: string): Row {
-  return decodeRow(Buffer.from(packed, 'latin1'));
+  const n = packed.length;
+  if (n > unpackScratch.length) unpackScratch = Buffer.allocUnsafeSlow(Math.max(n, 2 * unpackScratch.length));
+  unpackScratch.write(packed, 0, n, 'latin1');
+  // A view of exactly the row, so a truncated row still fails the reader's bounds checks.
+  return decodeRow(unpackScratch.subarray(0, n));
 }
 
 export function decodeRow(buf: Uint8Array): Row {
