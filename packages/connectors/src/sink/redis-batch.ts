@@ -12,7 +12,7 @@
  * a key changed twice in the epoch. A key is either deleted or set in a batch, so the order
  * of the commands does not matter.
  */
-import { bufferPool } from '@freshet/common';
+import { BufferPool } from '@freshet/common';
 import { bulkSize, headerSize, maxBulkSize, writeBulk, writeBulkBytes, writeHeader } from './resp';
 
 /** Keys per MSET / DEL command. */
@@ -23,6 +23,12 @@ const SET = 1;
 const DEL = 2;
 
 const INITIAL_ARENA = 64 * 1024;
+/**
+ * Delivered payload buffers a sink keeps for its next epochs: a few in flight, so a few
+ * per size class, and never more than this many idle bytes.
+ */
+const PAYLOADS_PER_CLASS = 4;
+const PAYLOAD_IDLE_BYTES = 16 * 1024 * 1024;
 /** An arena above this, less than a quarter used by an epoch, is given back. */
 const SHRINK_ABOVE = 4 * 1024 * 1024;
 
@@ -30,7 +36,7 @@ const SHRINK_ABOVE = 4 * 1024 * 1024;
 export interface RedisPayload {
   /** The commands: a prefix of `pooled`. */
   readonly bytes: Buffer;
-  /** Borrowed from the shared buffer pool; `recyclePayload` gives it back once the batch is delivered. */
+  /** Borrowed from the sink's own pool; `recycle` gives it back once the batch is delivered. */
   readonly pooled: Buffer;
   /** Commands in `bytes` (replies to wait for). */
   readonly commands: number;
@@ -47,6 +53,14 @@ export class RedisWriteBuffer {
   private kinds = new Uint8Array(1024);
   private slots = 0;
   private readonly index = new Map<string, number>();
+  /**
+   * The payloads' buffers, reused. New outside-heap bytes force a scavenge every ~32 MiB
+   * (common/codec/buffer-pool.ts). A pool of the sink's own: in the shared one, checkpoint
+   * buffers filled the idle bytes and the payloads' smaller ones were dropped first, so 355
+   * MiB a minute were still allocated here under the Kafka bench (docs/performance.md,
+   * sessions 31 and 32).
+   */
+  private readonly payloads = new BufferPool(PAYLOADS_PER_CLASS, PAYLOAD_IDLE_BYTES);
   private sets = 0;
   private setBytes = 0;
   private dels = 0;
@@ -88,10 +102,7 @@ export class RedisWriteBuffer {
     let size = this.delBytes + this.setBytes;
     for (let left = this.dels; left > 0; left -= KEYS_PER_COMMAND) size += headerSize(1 + Math.min(left, KEYS_PER_COMMAND)) + bulkSize(3);
     for (let left = this.sets; left > 0; left -= KEYS_PER_COMMAND) size += headerSize(1 + 2 * Math.min(left, KEYS_PER_COMMAND)) + bulkSize(4);
-    // Pooled, not new: new outside-heap bytes force a scavenge every ~32 MiB
-    // (common/codec/buffer-pool.ts). Under the Kafka bench the shared pool often has no idle
-    // buffer to lend here, so this saved little there (docs/performance.md, session 31).
-    const pooled = bufferPool.take(size);
+    const pooled = this.payloads.take(size);
     const bytes = pooled.subarray(0, size);
     let p = this.copy(bytes, 0, DEL, 'DEL', 1, this.dels);
     p = this.copy(bytes, p, SET, 'MSET', 2, this.sets);
@@ -106,11 +117,11 @@ export class RedisWriteBuffer {
   }
 
   /**
-   * Gives a delivered payload's buffer back to the pool. Only after every reply arrived:
-   * the socket no longer holds it then, and nothing else keeps a view of it.
+   * Gives a delivered payload's buffer back for a later epoch. Only after every reply
+   * arrived: the socket no longer holds it then, and nothing else keeps a view of it.
    */
-  static recyclePayload(payload: RedisPayload): void {
-    bufferPool.give(payload.pooled);
+  recycle(payload: RedisPayload): void {
+    this.payloads.give(payload.pooled);
   }
 
   /** A new slot of at most `bytes` bytes at the end for `key` (its previous change, if any, dies); returns its start. */

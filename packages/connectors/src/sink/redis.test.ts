@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
-import { Decimal, Op, SqlError, T, bufferPool } from '@freshet/common';
+import { BufferPool, Decimal, Op, SqlError, T } from '@freshet/common';
 import { startRedis, type RedisServer } from '@freshet/testkit';
 import { prepareExternalSink } from './registry';
 import { RedisSinkTarget, redisSinkConfig } from './redis';
@@ -145,10 +145,10 @@ describe('redis sink', () => {
     t.close();
   });
 
-  it("gives a delivered epoch's command buffer back to the pool; the next epoch reuses it and writes its own values", async () => {
+  it("gives a delivered epoch's command buffer back to its pool; the next epoch reuses it and writes its own values", async () => {
     await client.flushall();
-    const take = vi.spyOn(bufferPool, 'take');
-    const give = vi.spyOn(bufferPool, 'give');
+    const take = vi.spyOn(BufferPool.prototype, 'take');
+    const give = vi.spyOn(BufferPool.prototype, 'give');
     const t = target({ primary_key: 'user_id' });
     try {
       const epoch = (cnt: number) => chunkOf(cols, Array.from({ length: 500 }, (_, i) => [Op.Insert, row(BigInt(i + 1), cnt)] as [Op, ReturnType<typeof row>]));

@@ -165,7 +165,7 @@ export class RedisSinkTarget extends RetryingSinkTarget<RedisPayload> {
   }
 
   protected override delivered(batch: RedisPayload): void {
-    RedisWriteBuffer.recyclePayload(batch);
+    this.pending.recycle(batch);
   }
 
   protected release(): void {
