@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type DataType, T, listOf, structOf } from '../types';
 import { type Datum, Jsonb, StructValue } from '../datum';
 import { Decimal } from '../decimal';
@@ -457,6 +457,15 @@ describe('row value encoding', () => {
     expect(a).toStrictEqual(big);
     expect(b).toStrictEqual(small);
     expect(c).toStrictEqual(big);
+    // No Buffer per row (each would be carved from a new outside-heap slab every 8 KiB).
+    const packedSmall = packRow(small);
+    const from = vi.spyOn(Buffer, 'from');
+    try {
+      expect(unpackRow(packedSmall)).toStrictEqual(small);
+      expect(from).not.toHaveBeenCalled();
+    } finally {
+      from.mockRestore();
+    }
     // A row cut short still fails, though the buffer behind it is longer.
     const packed = packRow(small);
     expect(() => unpackRow(packed.slice(0, packed.length - 2))).toThrow(/truncated/);

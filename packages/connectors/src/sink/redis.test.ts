@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
-import { BufferPool, Decimal, Op, SqlError, T } from '@freshet/common';
+import { BufferPool, Decimal, Op, SqlError, T, bufferPool } from '@freshet/common';
 import { startRedis, type RedisServer } from '@freshet/testkit';
 import { prepareExternalSink } from './registry';
 import { RedisSinkTarget, redisSinkConfig } from './redis';
@@ -155,7 +155,11 @@ describe('redis sink', () => {
       t.write(epoch(1));
       await t.commit(1);
       const first = take.mock.results.at(-1)!.value as Buffer;
+      // The sink's own pool, not the shared one, whose checkpoint buffers pushed these out.
+      const pool = take.mock.contexts.at(-1);
+      expect(pool).not.toBe(bufferPool);
       expect(give).toHaveBeenCalledWith(first);
+      expect(give.mock.contexts.at(-1)).toBe(pool);
       t.write(epoch(7));
       await t.commit(2);
       expect(take.mock.results.at(-1)!.value).toBe(first);
