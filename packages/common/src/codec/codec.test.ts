@@ -466,6 +466,17 @@ describe('row value encoding', () => {
     } finally {
       from.mockRestore();
     }
+    // A row past the buffer's cap (1 MiB) is read from a Buffer of its own.
+    const huge = ['h'.repeat(1.5 * 2 ** 20), 1n];
+    const packedHuge = packRow(huge);
+    const fromHuge = vi.spyOn(Buffer, 'from');
+    try {
+      expect(unpackRow(packedHuge)).toStrictEqual(huge);
+      expect(fromHuge).toHaveBeenCalledTimes(1);
+    } finally {
+      fromHuge.mockRestore();
+    }
+    expect(unpackRow(packRow(small))).toStrictEqual(small);
     // A row cut short still fails, though the buffer behind it is longer.
     const packed = packRow(small);
     expect(() => unpackRow(packed.slice(0, packed.length - 2))).toThrow(/truncated/);

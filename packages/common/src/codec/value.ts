@@ -104,10 +104,13 @@ export function packRow(row: readonly Datum[]): string {
  * such bytes force young-generation collections (docs/performance.md, session 31).
  */
 let unpackScratch = Buffer.allocUnsafeSlow(4096);
+/** Rows longer than this are read from a Buffer of their own, so the scratch never keeps a huge row's size. */
+const UNPACK_SCRATCH_MAX = 1 << 20;
 
 /** The row of a `packRow` string. */
 export function unpackRow(packed: string): Row {
   const n = packed.length;
+  if (n > UNPACK_SCRATCH_MAX) return decodeRow(Buffer.from(packed, 'latin1'));
   if (n > unpackScratch.length) unpackScratch = Buffer.allocUnsafeSlow(Math.max(n, 2 * unpackScratch.length));
   unpackScratch.write(packed, 0, n, 'latin1');
   // A view of exactly the row, so a truncated row still fails the reader's bounds checks.
