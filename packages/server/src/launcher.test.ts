@@ -111,9 +111,9 @@ describe('bin/freshet', () => {
     expect((await launch([])).jemalloc).toBe(false);
   }, 60_000);
 
-  it('without a limit runs node bin/freshet.js with only the young generation set: 64 MiB at least, 512 at most', async () => {
+  it('without a limit runs node bin/freshet.js with only the young generation set: 64 MiB at least, 128 at most', async () => {
     const { argv, arenas, mmapThreshold } = await launch([]);
-    expect(argv.slice(1, 3)).toEqual(['--min-semi-space-size=64', '--max-semi-space-size=512']);
+    expect(argv.slice(1, 3)).toEqual(['--min-semi-space-size=64', '--max-semi-space-size=128']);
     expect(argv[3]).toMatch(/bin\/freshet\.js$/);
     expect(arenas).toBeUndefined();
     expect(mmapThreshold).toBeUndefined();
