@@ -25,8 +25,11 @@ export class DistinctDedup {
     const width = groupTypes.length + args.length;
     // Not segmented (storage's segments.ts): a value seen again rewrites its count, and the
     // dead entries that leaves in segments cost the engine thread cleaning, while LevelDB's
-    // compaction drops old versions on its own thread.
-    this.table = tables.create([...groupTypes, ...this.argTypes, T.Int64], [...Array(width).keys()]);
+    // compaction drops old versions on its own thread. Read only by key (`addToCount`), so
+    // under a memory limit it is a cache like the aggregate's own groups: a tuple per event
+    // (distinct merchants per user) is one of the largest state tables of the seed's
+    // features (docs/performance.md, "Session 34").
+    this.table = tables.create([...groupTypes, ...this.argTypes, T.Int64], [...Array(width).keys()]).declarePointReads();
   }
 
   /** Rewrites `signs` in place to the multiset transitions of each row's argument tuple. */

@@ -1,6 +1,6 @@
 /**
  * Executors over a memory-limited durable store (cold mode): GROUP BY (hash agg), a global
- * aggregate, DISTINCT, a LEFT JOIN of two aggregates on their group key (a join whose
+ * aggregate, DISTINCT, COUNT(DISTINCT …) by group, a LEFT JOIN of two aggregates on their group key (a join whose
  * sides hold one row per key) and materialize with state many times the limit, a restart
  * in the middle (lazy recovery), results equal to the same input over an unlimited
  * in-memory store.
@@ -25,7 +25,7 @@ import type { StateStore } from './store';
 
 const IN = [T.Int64, T.Int32, T.Int32]; // id, g, v
 
-/** source → {agg by id, agg by g, count(*), distinct g, agg by id ⟕ sum(g) by id} → five MVs, over `store`. */
+/** source → {agg by id, agg by g, count(*), distinct g, agg by id ⟕ sum(g) by id, count(distinct v) by g} → six MVs, over `store`. */
 function build(store: StateStore) {
   const src = new SourceExecutor(IN);
   const mv = (agg: { connect: SourceExecutor['connect'] }, types: typeof IN, pk: number[], base: number) =>
@@ -35,6 +35,10 @@ function build(store: StateStore) {
   const byG = src.connect(new HashAggExecutor({ inputTypes: IN, groupKey: [1], calls, tables: new StateTableAllocator(store, 2000) }));
   const all = src.connect(new SimpleAggExecutor({ inputTypes: IN, calls, tables: new StateTableAllocator(store, 3000) }));
   const distinct = src.connect(new DedupExecutor({ types: IN, dedupColumns: [1, 2], tables: new StateTableAllocator(store, 4000) }));
+  // One DISTINCT tuple (g, v) per few events: its count table is ~5x the limit on its own.
+  const distinctVByG = src.connect(
+    new HashAggExecutor({ inputTypes: IN, groupKey: [1], calls: [aggCall('count', [2], IN, { distinct: true })], tables: new StateTableAllocator(store, 7000) }),
+  );
   const sumGById = src.connect(
     new HashAggExecutor({ inputTypes: IN, groupKey: [0], calls: [aggCall('sum', [1], IN)], tables: new StateTableAllocator(store, 5000) }),
   );
@@ -58,8 +62,9 @@ function build(store: StateStore) {
     mv(byG, [T.Int32, T.Int64, T.Int64], [0], 2100),
     mv(all, [T.Int64, T.Int64], [], 3100),
     mv(distinct, IN, [1, 2], 4100),
+    mv(distinctVByG, [T.Int32, T.Int64] as typeof IN, [0], 7100),
   ];
-  return { src, mvs };
+  return { src, mvs, distinctCounts: distinctVByG.stateTables().at(-1)! };
 }
 
 /** The rows epoch `e` inserts (deterministic per epoch): new ids, random g and v. */
@@ -156,6 +161,10 @@ describe('executors over a memory-limited store', () => {
     await cp;
     await store.commitEpoch(store.committedEpoch + 1);
     expect(store.cacheStats.evicted).toBeGreaterThan(10_000);
+    // The DISTINCT counts are a cache too (~12,000 tuples): all state in memory, not only
+    // the cache, is within the limit (kept whole, the counts alone were ~10x it).
+    expect(g.distinctCounts.bounded).toBe(true);
+    expect(store.cacheStats.stateBytes).toBeLessThan(LIMIT * 1.5);
     expect(store.cacheStats.bytes).toBeLessThan(LIMIT * 1.5);
     await open.pop()!.close();
 
