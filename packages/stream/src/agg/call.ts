@@ -22,6 +22,7 @@ import type { Column, DataType, Datum, StreamChunk } from '@freshet/common';
 import type { AggImpl } from '@freshet/expr';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
 import type { AggGroup } from './group';
+import type { ExtremeCall } from './materialized-calls';
 
 export interface AggOrderItem {
   readonly column: number;
@@ -79,6 +80,11 @@ export interface AggBuildContext {
   readonly inputTypes: readonly DataType[];
   readonly groupTypes: readonly DataType[];
   readonly tables: StateTableAllocator;
+  /**
+   * The aggregate's MIN/MAX multisets built so far, by `ExtremeCall.sharingKey`: a later
+   * call over the same values reads one of them instead of keeping its own (absent: none shared).
+   */
+  readonly extremes?: Map<string, ExtremeCall>;
 }
 
 export function argColumns(chunk: StreamChunk, args: readonly number[]): Column[] {

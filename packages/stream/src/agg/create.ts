@@ -38,7 +38,11 @@ export function createAggCall(desc: AggCallDesc, offset: number, ctx: AggBuildCo
     runner = new AppendOnlyExtremeCall(impl.returnType, offset, args[0], argTypes[0], true, true);
     dedupUseful = false;
   } else if ((name === 'min' || name === 'max') && args.length === 1) {
-    runner = new ExtremeCall(impl.returnType, offset, args[0], argTypes[0], name === 'max', ctx.groupTypes, ctx.tables);
+    const shareKey = ExtremeCall.sharingKey(args[0], desc.filter ?? -1);
+    const owner = ctx.extremes?.get(shareKey) ?? null;
+    const extreme = new ExtremeCall(impl.returnType, offset, args[0], argTypes[0], name === 'max', ctx.groupTypes, ctx.tables, owner);
+    if (owner === null) ctx.extremes?.set(shareKey, extreme);
+    runner = extreme;
     dedupUseful = false;
   } else {
     runner = new RecomputeCall(impl, args, desc.orderBy ?? [], ctx.inputTypes, ctx.groupTypes, ctx.tables);

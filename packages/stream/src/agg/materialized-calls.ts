@@ -59,10 +59,23 @@ export class ExtremeCall implements AggCallRunner {
    */
   private readonly compact: boolean;
   private readonly valueTypes: DataType[];
+  /** The table's order of values (its owner's direction). */
   private readonly orders: KeyOrder[];
   private readonly scratch: Datum[] = [null];
   private readonly nk: number;
+  /**
+   * Calls over the same values kept by this call's table (`ExtremeCall.sharing`): the
+   * MIN beside a MAX of one column, which reads the other end of the same multiset. This
+   * call writes the table and keeps their cached extremes too; their own `apply` does nothing.
+   */
+  private readonly followers: ExtremeCall[] = [];
+  /** Reads the last value of each group rather than the first (a follower of the other direction). */
+  private readonly fromEnd: boolean;
 
+  /**
+   * `owner`: an ExtremeCall of the same aggregate over the same column and FILTER whose
+   * multiset this one reads (`sharing`), instead of keeping its own.
+   */
   constructor(
     readonly returnType: DataType,
     private readonly offset: number,
@@ -71,11 +84,20 @@ export class ExtremeCall implements AggCallRunner {
     isMax: boolean,
     groupTypes: readonly DataType[],
     tables: StateTableAllocator,
+    private readonly owner: ExtremeCall | null = null,
   ) {
     this.nk = groupTypes.length;
     this.compact = LOSSLESS_KEY_TYPES.has(argType.kind);
     this.valueTypes = [argType];
+    if (owner !== null) {
+      this.table = owner.table;
+      this.orders = owner.orders;
+      this.fromEnd = owner.orders[0].desc !== isMax;
+      owner.followers.push(this);
+      return;
+    }
     this.orders = [{ desc: isMax }];
+    this.fromEnd = false;
     const pk = [...groupTypes.keys(), groupTypes.length];
     // Read a group at a time (the first key of its range): StateTable.declarePrefixReads.
     // Segmented (storage's segments.ts): over a table fed by INSERTs most (group, value)
@@ -90,14 +112,25 @@ export class ExtremeCall implements AggCallRunner {
       .declarePrefixReads(groupTypes.length);
   }
 
+  /**
+   * Whether two calls can keep one multiset: MIN and MAX (or twice either) of one column
+   * see the same values when they count the same rows, i.e. under the same FILTER (DISTINCT
+   * changes neither). The seed's wide feature row takes MIN and MAX of three columns: three
+   * tables of a value per event fewer, and one write per event for each pair instead of two.
+   */
+  static sharingKey(column: number, filter: number): string {
+    return `${column}|${filter}`;
+  }
+
   initSlots(acc: unknown[]): void {
     acc[this.offset] = null;
     acc[this.offset + 1] = null;
   }
 
   apply(chunk: StreamChunk, groups: readonly (AggGroup | undefined)[], signs: Int8Array, n: number): void {
+    if (this.owner !== null) return;
     const col = chunk.columns[this.column];
-    const off = this.offset;
+    const followers = this.followers;
     for (let i = 0; i < n; i++) {
       const s = signs[i];
       if (s === 0) continue;
@@ -108,22 +141,30 @@ export class ExtremeCall implements AggCallRunner {
       const vk = encodeKeyString(this.valueTypes, this.scratch, this.orders);
       const key = concatKeys(g.key, vk);
       const count = this.compact ? addToCount(this.table, key, s) : bumpCount(this.table, key, g, this.scratch, s);
-      const cur = g.acc[off] as string | null;
-      if (cur === null) continue;
-      if (s > 0) {
-        // The table orders the extreme first: a smaller encoding is a better value.
-        if (vk < cur) {
-          g.acc[off] = vk;
-          g.acc[off + 1] = v;
-        }
-      } else if (vk === cur && count <= 0) g.acc[off] = null;
+      this.track(g.acc, vk, v, s, count);
+      for (let f = 0; f < followers.length; f++) followers[f].track(g.acc, vk, v, s, count);
     }
+  }
+
+  /** Keeps this call's cached extreme in step with one change of `vk`'s count (now `count`). */
+  private track(acc: unknown[], vk: string, v: Datum, s: number, count: number): void {
+    const off = this.offset;
+    const cur = acc[off] as string | null;
+    if (cur === null) return;
+    if (s > 0) {
+      // The table orders its owner's extreme first: there a smaller encoding is a better
+      // value, at the other end a larger one.
+      if (this.fromEnd ? vk > cur : vk < cur) {
+        acc[off] = vk;
+        acc[off + 1] = v;
+      }
+    } else if (vk === cur && count <= 0) acc[off] = null;
   }
 
   result(g: AggGroup): Datum {
     const off = this.offset;
     if (g.acc[off] !== null) return g.acc[off + 1] as Datum;
-    const key = this.table.firstKeyWithPrefix(g.key);
+    const key = this.fromEnd ? this.table.lastKeyWithPrefix(g.key) : this.table.firstKeyWithPrefix(g.key);
     if (key === undefined) return null;
     const first = this.table.getByKey(key)!;
     const vk = key.slice(g.key.length);
@@ -135,7 +176,7 @@ export class ExtremeCall implements AggCallRunner {
   }
 
   stateTables(): StateTable[] {
-    return [this.table];
+    return this.owner === null ? [this.table] : [];
   }
 }
 

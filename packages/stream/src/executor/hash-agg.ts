@@ -103,7 +103,7 @@ export class HashAggExecutor extends StatefulExecutor {
     this.groupTypes = groupKey.map((c) => inputTypes[c]);
     this.keyer = new GroupKeyer(this.groupTypes, groupKey);
     let offset = 0;
-    const ctx = { inputTypes, groupTypes: this.groupTypes, tables: options.tables };
+    const ctx = { inputTypes, groupTypes: this.groupTypes, tables: options.tables, extremes: new Map() };
     // The intermediate table is allocated first so its id does not depend on the calls.
     const nk = groupKey.length;
     // Packed once large: written at every flush of a dirty group, read only when a group is

@@ -301,6 +301,12 @@ export class StateTable {
     return this.store.firstKey(prefixKey === '' ? undefined : prefixKey, prefixEnd(prefixKey));
   }
 
+  /** The last key (in pk order) that starts with `prefixKey` (a reverse seek; the other end of a MIN/MAX multiset). */
+  lastKeyWithPrefix(prefixKey: string): string | undefined {
+    for (const [k] of this.store.iter(prefixKey === '' ? undefined : prefixKey, prefixEnd(prefixKey), true)) return k;
+    return undefined;
+  }
+
   /** The first row (in pk order) whose key starts with `prefixKey`, without an iterator. */
   firstWithKeyPrefix(prefixKey: string): Row | undefined {
     const k = this.firstKeyWithPrefix(prefixKey);
