@@ -64,7 +64,7 @@ export class ExtremeCall implements AggCallRunner {
   private readonly scratch: Datum[] = [null];
   private readonly nk: number;
   /**
-   * Calls over the same values kept by this call's table (`ExtremeCall.sharing`): the
+   * Calls over the same values kept by this call's table (`ExtremeCall.sharingKey`): the
    * MIN beside a MAX of one column, which reads the other end of the same multiset. This
    * call writes the table and keeps their cached extremes too; their own `apply` does nothing.
    */
@@ -74,7 +74,7 @@ export class ExtremeCall implements AggCallRunner {
 
   /**
    * `owner`: an ExtremeCall of the same aggregate over the same column and FILTER whose
-   * multiset this one reads (`sharing`), instead of keeping its own.
+   * multiset this one reads (`sharingKey`), instead of keeping its own.
    */
   constructor(
     readonly returnType: DataType,

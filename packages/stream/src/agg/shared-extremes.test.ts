@@ -66,7 +66,7 @@ describe('MIN and MAX of one column share a multiset', () => {
     const r = rng(7);
     const store = new MemStateStore();
     let g = build(store);
-    // Two tables fewer than one per call: x, s, x FILTER keep, s FILTER keep… and the intermediate.
+    // Four value tables for eight calls (x, s, x FILTER keep, s FILTER keep) and the intermediate.
     expect(g.agg.stateTables().length).toBe(1 + 4);
     const live = new Map<bigint, Row>();
     const view = new Map<number, Row>();
