@@ -304,6 +304,14 @@ class MemStoreTable implements StoreTable {
     return groups !== null ? groups.first(lo!) : this.sortedKeys().first(lo, hi);
   }
 
+  lastKey(lo: string | undefined, hi: string | undefined): string | undefined {
+    this.checkWhole();
+    const rows = this.rows;
+    if (rows instanceof SortedMap) return rows.last(lo, hi, isLive);
+    const groups = this.groupIndexFor(lo, hi);
+    return groups !== null ? groups.last(lo!) : this.sortedKeys().last(lo, hi);
+  }
+
   /**
    * A prefix-read table's index by group (built on first use) when [lo, hi) is exactly the
    * range of one group, whose prefix is `lo`; null for any other table or range.

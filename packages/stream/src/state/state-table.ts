@@ -301,10 +301,9 @@ export class StateTable {
     return this.store.firstKey(prefixKey === '' ? undefined : prefixKey, prefixEnd(prefixKey));
   }
 
-  /** The last key (in pk order) that starts with `prefixKey` (a reverse seek; the other end of a MIN/MAX multiset). */
+  /** The last key (in pk order) that starts with `prefixKey`: the far end of a MIN/MAX multiset shared by a MIN and a MAX. */
   lastKeyWithPrefix(prefixKey: string): string | undefined {
-    for (const [k] of this.store.iter(prefixKey === '' ? undefined : prefixKey, prefixEnd(prefixKey), true)) return k;
-    return undefined;
+    return this.store.lastKey(prefixKey === '' ? undefined : prefixKey, prefixEnd(prefixKey));
   }
 
   /** The first row (in pk order) whose key starts with `prefixKey`, without an iterator. */
