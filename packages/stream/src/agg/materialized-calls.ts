@@ -1,21 +1,21 @@
 /**
  * Aggregates whose result depends on which values are in the group, not just on a running
- * total: the group's inputs are kept as a counted multiset in a state table whose pk is
- * (group key, ordering columns…). Rows are [group key…, ordering/argument values…, count].
+ * total: the group's inputs are kept as a counted multiset.
  *
- * - `ExtremeCall` (min/max): ordered by the value (ASC for min, DESC for max), NULLs never
- *   stored, so the result is the first entry of the group's key range — one seek per dirty
- *   group, and deleting the current extreme simply exposes the next one.
- * - `RecomputeCall` (string_agg, array_agg and any other @freshet/expr aggregate): ordered
- *   by (the call's ORDER BY columns, then the arguments); the result is recomputed from the
- *   group's entries in that order with a fresh AggState, once per dirty group per epoch.
+ * - `ExtremeCall` (min/max): the values in order, in pages read by key (paged-multiset.ts),
+ *   NULLs never stored, so the result is the multiset's first or last value, and deleting
+ *   the current extreme simply exposes the next one.
+ * - `RecomputeCall` (string_agg, array_agg and any other @freshet/expr aggregate): a state
+ *   row per (group key, the call's ORDER BY columns, then the arguments) holding its count;
+ *   the result is recomputed from the group's rows in that order with a fresh AggState,
+ *   once per dirty group per epoch.
  */
-import { type DataType, type Datum, type KeyOrder, type Row, type StreamChunk, T, concatKeys, decodeKey, encodeKeyString, encodeKeyStringAfter } from '@freshet/common';
+import { type DataType, type Datum, type KeyOrder, type Row, type StreamChunk, T, decodeKey, encodeKeyString, encodeKeyStringAfter } from '@freshet/common';
 import type { AggImpl } from '@freshet/expr';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
 import type { AggCallRunner, AggOrderItem } from './call';
-import { addToCount } from './count-row';
 import type { AggGroup } from './group';
+import { NODE_ID_TYPE, PagedMultiset } from './paged-multiset';
 
 /** Adds `s` to the multiplicity of `key` (row = [...groupKey, ...values, count]); returns the new count. */
 function bumpCount(table: StateTable, key: string, g: AggGroup, values: readonly Datum[], s: number): number {
@@ -36,7 +36,8 @@ function bumpCount(table: StateTable, key: string, g: AggGroup, values: readonly
 
 /**
  * Types whose memcomparable key decodes to the very datum encoded. Not decimals (1.0 and
- * 1.00 share a key but print differently) nor floats (-0 and 0, NaNs), whose rows keep the value.
+ * 1.00 share a key but print differently) nor floats (-0 and 0, NaNs), whose multisets
+ * keep the value beside its key.
  */
 const LOSSLESS_KEY_TYPES: ReadonlySet<string> = new Set(['boolean', 'int16', 'int32', 'int64', 'serial', 'date', 'time', 'timestamp', 'timestamptz', 'varchar']);
 
@@ -44,33 +45,29 @@ export class ExtremeCall implements AggCallRunner {
   /**
    * Two slots cache the group's current extreme: its value-key encoding (null = unknown)
    * and the value. An insert that beats it replaces it and a delete that removes its last
-   * copy forgets it; `result` seeks the state table only while it is unknown. Without the
-   * cache every dirty group cost a seek per flush. Comparing encodings (not datums) keeps
-   * the cache in exactly the table's order.
+   * copy forgets it; `result` reads the multiset only while it is unknown. Without the
+   * cache every dirty group cost a read per flush. Comparing encodings (not datums) keeps
+   * the cache in exactly the multiset's order.
    */
   readonly slots = 2;
-  private readonly table: StateTable;
   /**
-   * The value's key encoding gives it back exactly (LOSSLESS_KEY_TYPES): rows are only
-   * [count] and `result` decodes the value from the key. An entry per distinct value of a
-   * group (MIN/MAX over an input that retracts keeps them all) then costs no row array and
-   * no boxed value. Rows of the full layout, stored before, still read (`result`). (A MAX
-   * of a temporal filter's own column keeps no multiset at all: agg/value-calls.ts.)
+   * The group's values and their multiplicities, in pages read by key (paged-multiset.ts),
+   * so that under a memory limit they are a cache like the groups themselves. (A MAX of a
+   * temporal filter's own column, or over an input that never retracts, keeps no multiset
+   * at all: agg/value-calls.ts.)
    */
-  private readonly compact: boolean;
+  private readonly multiset: PagedMultiset;
+  /** The value's key encoding gives it back exactly (LOSSLESS_KEY_TYPES): the multiset keeps keys only. */
+  private readonly lossless: boolean;
   private readonly valueTypes: DataType[];
-  /** The table's order of values (its owner's direction). */
-  private readonly orders: KeyOrder[];
   private readonly scratch: Datum[] = [null];
-  private readonly nk: number;
   /**
-   * Calls over the same values kept by this call's table (`ExtremeCall.sharingKey`): the
-   * MIN beside a MAX of one column, which reads the other end of the same multiset. This
-   * call writes the table and keeps their cached extremes too; their own `apply` does nothing.
+   * Calls over the same values kept by this call's multiset (`ExtremeCall.sharingKey`): the
+   * MIN beside a MAX of one column, which reads the other end of it. This call writes the
+   * multiset and keeps their cached extremes too; their own `apply` does nothing.
    */
   private readonly followers: ExtremeCall[] = [];
-  /** Reads the last value of each group rather than the first (a follower of the other direction). */
-  private readonly fromEnd: boolean;
+  private readonly table: StateTable | null;
 
   /**
    * `owner`: an ExtremeCall of the same aggregate over the same column and FILTER whose
@@ -81,42 +78,29 @@ export class ExtremeCall implements AggCallRunner {
     private readonly offset: number,
     private readonly column: number,
     argType: DataType,
-    isMax: boolean,
+    private readonly isMax: boolean,
     groupTypes: readonly DataType[],
     tables: StateTableAllocator,
     private readonly owner: ExtremeCall | null = null,
   ) {
-    this.nk = groupTypes.length;
-    this.compact = LOSSLESS_KEY_TYPES.has(argType.kind);
+    this.lossless = LOSSLESS_KEY_TYPES.has(argType.kind);
     this.valueTypes = [argType];
     if (owner !== null) {
-      this.table = owner.table;
-      this.orders = owner.orders;
-      this.fromEnd = owner.orders[0].desc !== isMax;
+      this.multiset = owner.multiset;
+      this.table = null;
       owner.followers.push(this);
       return;
     }
-    this.orders = [{ desc: isMax }];
-    this.fromEnd = false;
-    const pk = [...groupTypes.keys(), groupTypes.length];
-    // Read a group at a time (the first key of its range): StateTable.declarePrefixReads.
-    // Segmented (storage's segments.ts): over a table fed by INSERTs most (group, value)
-    // keys are new, and written a LevelDB key each they were most of what a checkpoint
-    // cost (docs/performance.md, "Session 23": in process, the seed pipeline's checkpoints
-    // cost +25–41% CPU per event, and +14–17% segmented). A value seen again rewrites its
-    // count and leaves a dead entry for cleaning; with one timestamp for every event, where
-    // every event does that, the segmented table cost no more (13.2–13.3 against 13.3–14.0
-    // µs per event).
-    this.table = tables
-      .create([...groupTypes, argType, T.Int64], pk, [...groupTypes.map(() => ({})), { desc: isMax }], { segmented: true })
-      .declarePrefixReads(groupTypes.length);
+    // pk = (group key, node id); rows are a node each (PagedMultiset), read by key only.
+    this.table = tables.create([...groupTypes, NODE_ID_TYPE, T.Varchar], [...groupTypes.keys(), groupTypes.length]).declarePointReads();
+    this.multiset = new PagedMultiset(this.table, !this.lossless);
   }
 
   /**
    * Whether two calls can keep one multiset: MIN and MAX (or twice either) of one column
    * see the same values when they count the same rows, i.e. under the same FILTER (DISTINCT
    * changes neither). The seed's wide feature row takes MIN and MAX of three columns: three
-   * tables of a value per event fewer, and one write per event for each pair instead of two.
+   * multisets fewer, and one write per event for each pair instead of two.
    */
   static sharingKey(column: number, filter: number): string {
     return `${column}|${filter}`;
@@ -138,9 +122,8 @@ export class ExtremeCall implements AggCallRunner {
       if (v === null) continue;
       const g = groups[i]!;
       this.scratch[0] = v;
-      const vk = encodeKeyString(this.valueTypes, this.scratch, this.orders);
-      const key = concatKeys(g.key, vk);
-      const count = this.compact ? addToCount(this.table, key, s) : bumpCount(this.table, key, g, this.scratch, s);
+      const vk = encodeKeyString(this.valueTypes, this.scratch);
+      const count = this.multiset.add(g.key, vk, s, v);
       this.track(g.acc, vk, v, s, count);
       for (let f = 0; f < followers.length; f++) followers[f].track(g.acc, vk, v, s, count);
     }
@@ -152,9 +135,8 @@ export class ExtremeCall implements AggCallRunner {
     const cur = acc[off] as string | null;
     if (cur === null) return;
     if (s > 0) {
-      // The table orders its owner's extreme first: there a smaller encoding is a better
-      // value, at the other end a larger one.
-      if (this.fromEnd ? vk > cur : vk < cur) {
+      // Value keys are ascending: a larger one is a better MAX, a smaller one a better MIN.
+      if (this.isMax ? vk > cur : vk < cur) {
         acc[off] = vk;
         acc[off + 1] = v;
       }
@@ -164,19 +146,17 @@ export class ExtremeCall implements AggCallRunner {
   result(g: AggGroup): Datum {
     const off = this.offset;
     if (g.acc[off] !== null) return g.acc[off + 1] as Datum;
-    const key = this.fromEnd ? this.table.lastKeyWithPrefix(g.key) : this.table.firstKeyWithPrefix(g.key);
-    if (key === undefined) return null;
-    const first = this.table.getByKey(key)!;
-    const vk = key.slice(g.key.length);
-    // [count] (compact) or [group key…, value, count]; pk = (group key, value), so the rest of the key is the value's.
-    const v = first.length === 1 ? decodeKey(this.valueTypes, Buffer.from(vk, 'latin1'), this.orders)[0] : first[this.nk];
+    const end = this.isMax ? this.multiset.last(g.key) : this.multiset.first(g.key);
+    if (end === undefined) return null;
+    const [vk, kept] = end;
+    const v = this.lossless ? decodeKey(this.valueTypes, Buffer.from(vk, 'latin1'))[0] : kept;
     g.acc[off] = vk;
     g.acc[off + 1] = v;
     return v;
   }
 
   stateTables(): StateTable[] {
-    return this.owner === null ? [this.table] : [];
+    return this.table === null ? [] : [this.table];
   }
 }
 

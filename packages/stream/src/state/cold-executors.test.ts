@@ -1,6 +1,7 @@
 /**
  * Executors over a memory-limited durable store (cold mode): GROUP BY (hash agg), a global
- * aggregate, DISTINCT, COUNT(DISTINCT …) by group, a LEFT JOIN of two aggregates on their group key (a join whose
+ * aggregate, DISTINCT, COUNT(DISTINCT …) by group, MIN and MAX by group over updates and
+ * deletes (their multisets), a LEFT JOIN of two aggregates on their group key (a join whose
  * sides hold one row per key) and materialize with state many times the limit, a restart
  * in the middle (lazy recovery), results equal to the same input over an unlimited
  * in-memory store.
@@ -25,7 +26,7 @@ import type { StateStore } from './store';
 
 const IN = [T.Int64, T.Int32, T.Int32]; // id, g, v
 
-/** source → {agg by id, agg by g, count(*), distinct g, agg by id ⟕ sum(g) by id, count(distinct v) by g} → six MVs, over `store`. */
+/** source → {agg by id, agg by g, count(*), distinct g, agg by id ⟕ sum(g) by id, count(distinct v) by g, min/max by g} → seven MVs, over `store`. */
 function build(store: StateStore) {
   const src = new SourceExecutor(IN);
   const mv = (agg: { connect: SourceExecutor['connect'] }, types: typeof IN, pk: number[], base: number) =>
@@ -38,6 +39,16 @@ function build(store: StateStore) {
   // One DISTINCT tuple (g, v) per few events: its count table is ~5x the limit on its own.
   const distinctVByG = src.connect(
     new HashAggExecutor({ inputTypes: IN, groupKey: [1], calls: [aggCall('count', [2], IN, { distinct: true })], tables: new StateTableAllocator(store, 7000) }),
+  );
+  // MIN and MAX of v share a multiset of ≤ 100 values per group; MAX(id) keeps one of a value
+  // per live row (~32,000), and the deletes take groups' current extremes.
+  const extremesByG = src.connect(
+    new HashAggExecutor({
+      inputTypes: IN,
+      groupKey: [1],
+      calls: [aggCall('min', [2], IN), aggCall('max', [2], IN), aggCall('max', [0], IN)],
+      tables: new StateTableAllocator(store, 8000),
+    }),
   );
   const sumGById = src.connect(
     new HashAggExecutor({ inputTypes: IN, groupKey: [0], calls: [aggCall('sum', [1], IN)], tables: new StateTableAllocator(store, 5000) }),
@@ -63,8 +74,9 @@ function build(store: StateStore) {
     mv(all, [T.Int64, T.Int64], [], 3100),
     mv(distinct, IN, [1, 2], 4100),
     mv(distinctVByG, [T.Int32, T.Int64] as typeof IN, [0], 7100),
+    mv(extremesByG, [T.Int32, T.Int32, T.Int32, T.Int64] as typeof IN, [0], 8100),
   ];
-  return { src, mvs, distinctCounts: distinctVByG.stateTables().at(-1)! };
+  return { src, mvs, distinctCounts: distinctVByG.stateTables().at(-1)!, multisets: extremesByG.stateTables().slice(1) };
 }
 
 /** The rows epoch `e` inserts (deterministic per epoch): new ids, random g and v. */
@@ -140,7 +152,7 @@ describe('executors over a memory-limited store', () => {
     return store;
   }
 
-  it('GROUP BY, global agg, DISTINCT and MVs with state ~30x the limit equal the unlimited run, across a restart', async () => {
+  it('GROUP BY, global agg, DISTINCT, MIN/MAX and MVs with state ~30x the limit equal the unlimited run, across a restart', async () => {
     const LIMIT = 256 * 1024;
     const EPOCHS = 40;
     // Reference: everything in memory.
@@ -164,6 +176,8 @@ describe('executors over a memory-limited store', () => {
     // The DISTINCT counts are a cache too (~12,000 tuples): all state in memory, not only
     // the cache, is within the limit (kept whole, the counts alone were ~10x it).
     expect(g.distinctCounts.bounded).toBe(true);
+    // So are the MIN/MAX multisets (two: MIN and MAX of v share one).
+    expect(g.multisets.map((t) => t.bounded)).toEqual([true, true]);
     expect(store.cacheStats.stateBytes).toBeLessThan(LIMIT * 1.5);
     expect(store.cacheStats.bytes).toBeLessThan(LIMIT * 1.5);
     await open.pop()!.close();

@@ -1,0 +1,426 @@
+/**
+ * A counted multiset of values per group, kept as pages that are read only by key: the
+ * state of a MIN/MAX over an input that retracts (agg/materialized-calls.ts's ExtremeCall).
+ *
+ * The multiset used to be a state row per (group, value). The first or last value of a
+ * group was a seek into that table's order, i.e. a range read, so under a memory limit the
+ * table could not be a cache: a group partly on disk cannot be ranged synchronously
+ * (classic-level has `getSync`, no synchronous iterator), and executors push chunks
+ * synchronously. It was also most of the serving load's state entries, about 200 bytes of
+ * heap per value (docs/performance.md, "Session 34").
+ *
+ * Here each group's values are a small B+tree whose nodes are state rows keyed by (group,
+ * node id): every read is a point read, so the table declares point reads and a memory
+ * limit evicts nodes like any other cached rows. A node is one string: a leaf holds
+ * (value key, count) entries in value order, an inner node (separator, child id) entries,
+ * child i holding the values from its separator up to the next one's. Node 0 is the root,
+ * which also carries the group's next free node id. A group of a few values is one leaf,
+ * its root; one of 200 values about a dozen leaves under a root.
+ *
+ * Writes are copy on write (the store keeps the committed row beside the working one):
+ * a change rewrites the one leaf it lands in, and its parents only when a node splits or
+ * empties. Nodes are small (LEAF_CHARS) so that the rewrite, and the row a checkpoint
+ * writes for every leaf changed, stay cheap. Nodes are never merged: a leaf that empties
+ * is removed, and a root left with one child takes that child's place.
+ *
+ * Value keys are memcomparable and ascending, so the group's minimum is the first entry of
+ * its leftmost leaf and its maximum the last of its rightmost one. When the key does not
+ * give the value back exactly (decimals, floats), each leaf entry also carries the value
+ * itself, packed (`packRow`).
+ */
+import { ByteWriter, type Datum, T, concatKeys, encodeKeyString, packRow, unpackRow } from '@freshet/common';
+import type { StateTable } from '../state/state-table';
+
+/** A leaf past this many characters splits in two (about 20 BIGINT or timestamp values). */
+export const LEAF_CHARS = 256;
+/** An inner node past this many characters splits in two (about 80 children). */
+export const INNER_CHARS = 1024;
+
+const LEAF = 0;
+const INNER = 1;
+
+/** The pk types a multiset's table needs after its group columns (the node id). */
+export const NODE_ID_TYPE = T.Int32;
+
+/** Where a value or the end of a varint was read (module scratch, so that a scan allocates nothing). */
+let readEnd = 0;
+
+/** The unsigned LEB128 varint at `pos` of a node string; sets `readEnd`. */
+function varintAt(s: string, pos: number): number {
+  let n = 0;
+  let mul = 1;
+  for (;;) {
+    const b = s.charCodeAt(pos++);
+    n += (b & 0x7f) * mul;
+    if (b < 0x80) break;
+    mul *= 128;
+  }
+  readEnd = pos;
+  return n;
+}
+
+/** One entry of a node, as read by `entryAt` (module scratch). */
+let keyPos = 0;
+let keyLen = 0;
+/** A leaf's count, an inner node's child id. */
+let entryValue = 0;
+let datumPos = 0;
+let datumLen = 0;
+let entryEnd = 0;
+
+/** Reads the entry starting at `pos`: `keyPos`/`keyLen`, `entryValue`, the packed datum when `datums`, `entryEnd`. */
+function entryAt(s: string, pos: number, datums: boolean): void {
+  keyLen = varintAt(s, pos);
+  keyPos = readEnd;
+  entryValue = varintAt(s, keyPos + keyLen);
+  if (datums) {
+    datumLen = varintAt(s, readEnd);
+    datumPos = readEnd;
+    entryEnd = datumPos + datumLen;
+  } else entryEnd = readEnd;
+}
+
+/** Compares characters [pos, pos + len) of `s` with all of `k`, as key strings order. */
+function compareAt(s: string, pos: number, len: number, k: string): number {
+  const n = len < k.length ? len : k.length;
+  for (let i = 0; i < n; i++) {
+    const d = s.charCodeAt(pos + i) - k.charCodeAt(i);
+    if (d !== 0) return d;
+  }
+  return len - k.length;
+}
+
+/** Where a node's entries begin: after its kind, and the root's next free id. */
+function entriesStart(s: string, root: boolean): number {
+  if (!root) return 1;
+  varintAt(s, 1);
+  return readEnd;
+}
+
+/** Builds node strings (flat one-byte strings: a concatenation would keep slices of the old node alive). */
+const out = new ByteWriter(2 * INNER_CHARS);
+
+function copyChars(s: string, from: number, to: number): void {
+  out.ensure(to - from);
+  const b = out.buf;
+  let at = out.len;
+  for (let i = from; i < to; i++) b[at++] = s.charCodeAt(i);
+  out.len = at;
+}
+
+function writeHeader(kind: number, nextId: number | null): void {
+  out.reset();
+  out.u8(kind);
+  if (nextId !== null) out.uvarint(nextId);
+}
+
+function writeEntry(key: string, value: number, datum: string | null): void {
+  out.uvarint(key.length);
+  copyChars(key, 0, key.length);
+  out.uvarint(value);
+  if (datum !== null) {
+    out.uvarint(datum.length);
+    copyChars(datum, 0, datum.length);
+  }
+}
+
+/** A node on the path from the root to a leaf: its key, its string, and where its child's entry is. */
+interface PathStep {
+  readonly key: string;
+  readonly node: string;
+  /** The entry (start, end) that led down to the next step. */
+  readonly at: number;
+  readonly end: number;
+}
+
+export class PagedMultiset {
+  /** Node id keys by id, for the small ids nearly every node has. */
+  private readonly idKeys: string[] = [];
+
+  /**
+   * `table`: pk = (the group's columns…, a NODE_ID_TYPE node id), read by key only.
+   * `datums`: entries carry the value itself (the value key does not give it back exactly).
+   */
+  constructor(
+    private readonly table: StateTable,
+    private readonly datums: boolean,
+  ) {}
+
+  private nodeKey(group: string, id: number): string {
+    let k = this.idKeys[id];
+    if (k === undefined) {
+      k = encodeKeyString([NODE_ID_TYPE], [id]);
+      if (id < 4096) this.idKeys[id] = k;
+    }
+    return concatKeys(group, k);
+  }
+
+  private read(key: string): string | undefined {
+    const row = this.table.getByKey(key);
+    return row === undefined ? undefined : (row[0] as string);
+  }
+
+  private write(key: string, node: string): void {
+    this.table.putByKey(key, [node]);
+  }
+
+  /**
+   * Adds `s` to the multiplicity of the value with key `vk` in `group` (an entry that
+   * reaches zero or below leaves); returns the new multiplicity. When the multiset keeps
+   * datums, an addition stores `value` with its entry.
+   */
+  add(group: string, vk: string, s: number, value: Datum): number {
+    const rootKey = this.nodeKey(group, 0);
+    let node = this.read(rootKey);
+    if (node === undefined) {
+      if (s <= 0) return s;
+      writeHeader(LEAF, 1);
+      writeEntry(vk, s, this.datums ? packRow([value]) : null);
+      this.write(rootKey, out.toLatin1());
+      return s;
+    }
+    const path: PathStep[] = [];
+    let key = rootKey;
+    while (node.charCodeAt(0) === INNER) {
+      const { at, end } = this.childEntry(node, path.length === 0, vk);
+      path.push({ key, node, at, end });
+      key = this.nodeKey(group, entryValueAt(node, at));
+      node = this.read(key);
+      if (node === undefined) throw new Error(`state table ${this.table.tableId}: a multiset node is missing`);
+    }
+    const root = path.length === 0;
+    const datums = this.datums;
+    // The first entry at or past vk.
+    let pos = entriesStart(node, root);
+    let cmp = 1;
+    while (pos < node.length) {
+      entryAt(node, pos, datums);
+      cmp = compareAt(node, keyPos, keyLen, vk);
+      if (cmp >= 0) break;
+      pos = entryEnd;
+    }
+    if (pos < node.length && cmp === 0) {
+      const count = entryValue + s;
+      const end = entryEnd;
+      if (count > 0) {
+        // Equal values may differ in how they print (1.0 and 1.00): the entry keeps the one
+        // added last, as PostgreSQL's numeric_larger/numeric_smaller return the later of equals.
+        const datum = !datums ? null : s > 0 ? packRow([value]) : node.slice(datumPos, datumPos + datumLen);
+        out.reset();
+        copyChars(node, 0, pos);
+        writeEntry(vk, count, datum);
+        copyChars(node, end, node.length);
+        this.write(key, out.toLatin1());
+      } else this.removeEntry(group, path, key, node, root, pos, end);
+      return count;
+    }
+    if (s <= 0) return s;
+    out.reset();
+    copyChars(node, 0, pos);
+    writeEntry(vk, s, datums ? packRow([value]) : null);
+    copyChars(node, pos, node.length);
+    const grown = out.toLatin1();
+    if (grown.length > LEAF_CHARS) this.split(group, path, key, grown, LEAF);
+    else this.write(key, grown);
+    return s;
+  }
+
+  /** The entry of an inner node whose child holds `vk`: the last separator at or below it, else the first. */
+  private childEntry(node: string, root: boolean, vk: string): { at: number; end: number } {
+    let pos = entriesStart(node, root);
+    let at = pos;
+    let end = pos;
+    let first = true;
+    while (pos < node.length) {
+      entryAt(node, pos, false);
+      if (!first && compareAt(node, keyPos, keyLen, vk) > 0) break;
+      first = false;
+      at = pos;
+      end = entryEnd;
+      pos = entryEnd;
+    }
+    return { at, end };
+  }
+
+  /** The group's smallest value key (and its value), or undefined when the group is empty. */
+  first(group: string): [string, Datum] | undefined {
+    return this.end(group, false);
+  }
+
+  /** The group's largest value key (and its value), or undefined when the group is empty. */
+  last(group: string): [string, Datum] | undefined {
+    return this.end(group, true);
+  }
+
+  private end(group: string, last: boolean): [string, Datum] | undefined {
+    let node = this.read(this.nodeKey(group, 0));
+    if (node === undefined) return undefined;
+    let root = true;
+    for (;;) {
+      const kind = node.charCodeAt(0);
+      const datums = kind === LEAF && this.datums;
+      let pos = entriesStart(node, root);
+      entryAt(node, pos, datums);
+      if (last) {
+        while (entryEnd < node.length) {
+          pos = entryEnd;
+          entryAt(node, pos, datums);
+        }
+      }
+      if (kind === LEAF) {
+        const vk = node.slice(keyPos, keyPos + keyLen);
+        return [vk, datums ? unpackRow(node.slice(datumPos, datumPos + datumLen))[0] : null];
+      }
+      const child = this.read(this.nodeKey(group, entryValue));
+      if (child === undefined) throw new Error(`state table ${this.table.tableId}: a multiset node is missing`);
+      node = child;
+      root = false;
+    }
+  }
+
+  /** The group's entries in value order, as (value key, multiplicity), with the number of nodes holding them and the tree's levels. */
+  entries(group: string): { entries: [string, number][]; nodes: number; depth: number } {
+    const entries: [string, number][] = [];
+    let nodes = 0;
+    let depth = 0;
+    const walk = (key: string, root: boolean, level: number): void => {
+      const node = this.read(key);
+      if (node === undefined) {
+        if (root) return;
+        throw new Error(`state table ${this.table.tableId}: a multiset node is missing`);
+      }
+      nodes++;
+      if (level > depth) depth = level;
+      const kind = node.charCodeAt(0);
+      const children: number[] = [];
+      for (let pos = entriesStart(node, root); pos < node.length; pos = entryEnd) {
+        entryAt(node, pos, kind === LEAF && this.datums);
+        if (kind === LEAF) entries.push([node.slice(keyPos, keyPos + keyLen), entryValue]);
+        else children.push(entryValue);
+      }
+      for (const c of children) walk(this.nodeKey(group, c), false, level + 1);
+    };
+    walk(this.nodeKey(group, 0), true, 1);
+    return { entries, nodes, depth };
+  }
+
+  /**
+   * Splits `node` (a leaf or inner node grown past its size, already holding its new entry)
+   * into two halves: the left keeps the node's id, the right takes a new one and its first
+   * key becomes a separator in the parent (which may split in turn). A root splits into two
+   * new children under itself, so that the root's id never changes.
+   */
+  private split(group: string, path: PathStep[], key: string, node: string, kind: number): void {
+    const root = path.length === 0;
+    const datums = kind === LEAF && this.datums;
+    const start = entriesStart(node, root);
+    // The entry boundary nearest the middle, leaving at least one entry on each side.
+    let mid = -1;
+    let pos = start;
+    const half = start + (node.length - start) / 2;
+    while (pos < node.length) {
+      entryAt(node, pos, datums);
+      if (pos > start && (mid === -1 || Math.abs(pos - half) < Math.abs(mid - half))) mid = pos;
+      pos = entryEnd;
+    }
+    if (mid === -1) {
+      // One entry larger than a node: nothing to split.
+      this.write(key, node);
+      return;
+    }
+    entryAt(node, mid, datums);
+    const sep = node.slice(keyPos, keyPos + keyLen);
+    // The next free id: a splitting root carries it (its new string, not yet written); below
+    // the root, the root's row as it is now (an earlier split on this path may have taken ids).
+    let nextId = varintAt(root ? node : this.read(path[0].key)!, 1);
+    if (root) {
+      const left = nextId++;
+      const right = nextId++;
+      writeHeader(kind, null);
+      copyChars(node, start, mid);
+      this.write(this.nodeKey(group, left), out.toLatin1());
+      writeHeader(kind, null);
+      copyChars(node, mid, node.length);
+      this.write(this.nodeKey(group, right), out.toLatin1());
+      writeHeader(INNER, nextId);
+      writeEntry('', left, null);
+      writeEntry(sep, right, null);
+      this.write(key, out.toLatin1());
+      return;
+    }
+    const right = nextId++;
+    writeHeader(kind, null);
+    copyChars(node, start, mid);
+    this.write(key, out.toLatin1());
+    writeHeader(kind, null);
+    copyChars(node, mid, node.length);
+    this.write(this.nodeKey(group, right), out.toLatin1());
+    // The parent gains (sep, right) after the entry that led here; the root also records the id taken.
+    const parent = path[path.length - 1];
+    const parentRoot = path.length === 1;
+    out.reset();
+    if (parentRoot) {
+      writeHeader(INNER, nextId);
+      copyChars(parent.node, entriesStart(parent.node, true), parent.end);
+    } else copyChars(parent.node, 0, parent.end);
+    writeEntry(sep, right, null);
+    copyChars(parent.node, parent.end, parent.node.length);
+    const grown = out.toLatin1();
+    if (!parentRoot) this.bumpRootId(path[0].key, nextId);
+    if (grown.length > INNER_CHARS) this.split(group, path.slice(0, -1), parent.key, grown, INNER);
+    else this.write(parent.key, grown);
+  }
+
+  /** Records `nextId` in the root, when the root is not the node being rewritten. */
+  private bumpRootId(rootKey: string, nextId: number): void {
+    const rootNode = this.read(rootKey)!;
+    const start = entriesStart(rootNode, true);
+    writeHeader(rootNode.charCodeAt(0), nextId);
+    copyChars(rootNode, start, rootNode.length);
+    this.write(rootKey, out.toLatin1());
+  }
+
+  /**
+   * Removes the entry [pos, end) from `node`. A node left empty is deleted and removed from
+   * its parent in turn; a root left with one child takes that child's entries.
+   */
+  private removeEntry(group: string, path: PathStep[], key: string, node: string, root: boolean, pos: number, end: number): void {
+    const start = entriesStart(node, root);
+    if (pos === start && end === node.length) {
+      // The node empties.
+      this.table.deleteByKey(key);
+      if (root) return;
+      const parent = path[path.length - 1];
+      this.removeEntry(group, path.slice(0, -1), parent.key, parent.node, path.length === 1, parent.at, parent.end);
+      return;
+    }
+    out.reset();
+    copyChars(node, 0, pos);
+    copyChars(node, end, node.length);
+    const shrunk = out.toLatin1();
+    if (root && shrunk.charCodeAt(0) === INNER) this.write(key, this.collapse(group, shrunk));
+    else this.write(key, shrunk);
+  }
+
+  /** A root with a single child takes the child's kind and entries (repeatedly), keeping its next free id. */
+  private collapse(group: string, rootNode: string): string {
+    for (;;) {
+      const start = entriesStart(rootNode, true);
+      const nextId = varintAt(rootNode, 1);
+      entryAt(rootNode, start, false);
+      if (rootNode.charCodeAt(0) !== INNER || entryEnd !== rootNode.length) return rootNode;
+      const childKey = this.nodeKey(group, entryValue);
+      const child = this.read(childKey)!;
+      this.table.deleteByKey(childKey);
+      writeHeader(child.charCodeAt(0), nextId);
+      copyChars(child, 1, child.length);
+      rootNode = out.toLatin1();
+    }
+  }
+}
+
+/** The child id of the inner-node entry at `pos`. */
+function entryValueAt(node: string, pos: number): number {
+  entryAt(node, pos, false);
+  return entryValue;
+}
