@@ -41,8 +41,6 @@ export interface StoreTable {
   keys(lo: string | undefined, hi: string | undefined): string[];
   /** Working view: the first key in [lo, hi), or undefined (a cheap seek). */
   firstKey(lo: string | undefined, hi: string | undefined): string | undefined;
-  /** Working view: the last key in [lo, hi), or undefined (a cheap seek from the other end). */
-  lastKey(lo: string | undefined, hi: string | undefined): string | undefined;
   /** Writes `row` (null = delete) as part of `epoch`, which must be > committedEpoch. */
   write(epoch: number, key: string, row: Row | null): void;
   /** Committed view: the value of `key` as of the store's committed epoch. */

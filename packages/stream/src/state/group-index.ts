@@ -66,13 +66,6 @@ export class GroupIndex {
     return Array.isArray(g) ? g[0] : g.first(undefined, undefined);
   }
 
-  /** The last key of the group `prefix`. */
-  last(prefix: string): string | undefined {
-    const g = this.groups.get(prefix);
-    if (g === undefined || typeof g === 'string') return g;
-    return Array.isArray(g) ? g[g.length - 1] : g.last(undefined, undefined);
-  }
-
   /** The keys of the group `prefix` in order, as a new array. */
   keys(prefix: string): string[] {
     const g = this.groups.get(prefix);

@@ -297,22 +297,11 @@ class MemStoreTable implements StoreTable {
   }
 
   firstKey(lo: string | undefined, hi: string | undefined): string | undefined {
-    return this.endKey(lo, hi, false);
-  }
-
-  lastKey(lo: string | undefined, hi: string | undefined): string | undefined {
-    return this.endKey(lo, hi, true);
-  }
-
-  /** The first or last live key in [lo, hi), from whichever index the table keeps. */
-  private endKey(lo: string | undefined, hi: string | undefined, last: boolean): string | undefined {
     this.checkWhole();
     const rows = this.rows;
-    if (rows instanceof SortedMap) return last ? rows.last(lo, hi, isLive) : rows.first(lo, hi, isLive);
+    if (rows instanceof SortedMap) return rows.first(lo, hi, isLive);
     const groups = this.groupIndexFor(lo, hi);
-    if (groups !== null) return last ? groups.last(lo!) : groups.first(lo!);
-    const index = this.sortedKeys();
-    return last ? index.last(lo, hi) : index.first(lo, hi);
+    return groups !== null ? groups.first(lo!) : this.sortedKeys().first(lo, hi);
   }
 
   /**

@@ -237,12 +237,6 @@ export class SortedMap<V> {
     return this.collect(lo, hi, [], keep, 1)[0];
   }
 
-  /** The last key ≥ lo and < hi whose value passes `keep` (any without it), or undefined. */
-  last(lo: string | undefined, hi: string | undefined, keep?: (v: V) => boolean): string | undefined {
-    for (const [k, v] of this.range(lo, hi, true)) if (keep === undefined || keep(v)) return k;
-    return undefined;
-  }
-
   /** Every entry in key order (the map must not be modified meanwhile). */
   entries(): IterableIterator<[string, V]> {
     return this.range(undefined, undefined);

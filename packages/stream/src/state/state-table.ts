@@ -301,11 +301,6 @@ export class StateTable {
     return this.store.firstKey(prefixKey === '' ? undefined : prefixKey, prefixEnd(prefixKey));
   }
 
-  /** The last key (in pk order) that starts with `prefixKey`: the far end of a MIN/MAX multiset shared by a MIN and a MAX. */
-  lastKeyWithPrefix(prefixKey: string): string | undefined {
-    return this.store.lastKey(prefixKey === '' ? undefined : prefixKey, prefixEnd(prefixKey));
-  }
-
   /** The first row (in pk order) whose key starts with `prefixKey`, without an iterator. */
   firstWithKeyPrefix(prefixKey: string): Row | undefined {
     const k = this.firstKeyWithPrefix(prefixKey);
