@@ -50,3 +50,12 @@ export function bag(rows: readonly Row[]): string[] {
 export function barrier(epoch: number): Barrier {
   return new Barrier(epoch);
 }
+
+/** A seeded uniform generator in [0, 1) (a 32-bit LCG): the same cases on every run. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}

@@ -70,8 +70,8 @@ export interface StoreTable {
   declarePointReads(): void;
   /**
    * The owner's range reads each cover one group: [p, prefixEnd(p)) for a group prefix `p`,
-   * where `prefixLength(key)` gives the length of any key's group prefix (a MIN/MAX multiset
-   * seeks its group's first key). The table may then keep its order group by group, which
+   * where `prefixLength(key)` gives the length of any key's group prefix (a join side reads
+   * the rows of one join key). The table may then keep its order group by group, which
    * makes writes cheaper. Other range reads still answer, at the cost of sorting the table.
    */
   declarePrefixReads(prefixLength: (key: string) => number): void;

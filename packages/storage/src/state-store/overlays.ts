@@ -32,7 +32,7 @@
  *   failed checkpoint are written a key per row, after every segment of the table has been
  *   settled in the same batch: an `s/` row must never be older than a segment over it.
  * - **Append-like tables** — half or more of a settled segment's keys still live, so most
- *   keys are written once (a MAX's multiset of event times) — are written a key per row from
+ *   keys are written once (rows keyed by a new time per event) — are written a key per row from
  *   then on, the same way: overlays would only write each of their keys twice.
  * - Settling looks a key up through the in-memory store's handle on its entry, kept with the
  *   segment (`PublishedKeys.handles`), not by key: a field read, not a hash lookup. Only

@@ -3,8 +3,8 @@
  * holding every key of the table the checkpoint changed, with its row or a tombstone —
  * instead of one LevelDB key per row. It is for state whose rows are written once, kept in
  * memory whole, and mostly leave in key order: a temporal filter's rows, keyed by (time,
- * …), one per event that passes it; and a MIN/MAX's multiset of (group, value), where over
- * a table fed by INSERTs most values are new.
+ * …), one per event that passes it. (A MIN/MAX's multiset of (group, value) rows was one
+ * until session 35, when its values went into pages read by key.)
  *
  * Why: a row handed to LevelDB on its own costs a native call on the engine's thread, a
  * memtable insert on the thread pool, and its share of every compaction after that; a

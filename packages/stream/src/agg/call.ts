@@ -6,9 +6,9 @@
  *
  * - value (count, sum, avg, bool_and, bool_or): a few accumulator slots per group, kept in
  *   the group and persisted in the agg's intermediate-state table; O(1) per row;
- * - extreme (min, max): the group's values as a counted multiset in a state table ordered
- *   by value, so the result is the first entry of the group's key range and stays right
- *   when the current extreme is deleted; over an append-only input just the extreme, in an
+ * - extreme (min, max): the group's values as a counted multiset in pages read by key
+ *   (paged-multiset.ts), so the result is its first or last value and stays right when
+ *   the current extreme is deleted; over an append-only input just the extreme, in an
  *   accumulator slot (value-calls.ts `AppendOnlyExtremeCall`);
  * - recompute (string_agg, array_agg, every other aggregate of @freshet/expr): the group's
  *   inputs as a counted multiset in a state table ordered by (ORDER BY columns, arguments);

@@ -1,6 +1,6 @@
 /**
- * Rows of counted multisets whose key already holds everything else (DISTINCT's tuples,
- * MIN/MAX's values): the row is just [count]. Most entries are seen once (the seed's
+ * Rows of counted multisets whose key already holds everything else (DISTINCT's tuples):
+ * the row is just [count]. Most entries are seen once (the seed's
  * distinct items per user: about one per event, millions at full scale), so those share
  * one frozen array instead of each holding its own in the old generation, which every major
  * GC marks again. Stored rows are never changed in place, so sharing is safe.

@@ -13,20 +13,12 @@ import { SourceExecutor } from '../executor/source';
 import { TemporalFilterExecutor } from '../executor/temporal-filter';
 import { MemStateStore } from '../state/mem-store';
 import { StateTableAllocator } from '../state/state-table';
-import { Collector, aggCall, bag } from '../test-util';
+import { aggCall, bag, Collector, rng } from '../test-util';
 
 // (user, ts µs, is_click, id): stream key id.
 const TYPES: DataType[] = [T.Int32, T.Timestamptz, T.Boolean, T.Int64];
 const SECOND = 1_000_000;
 const T0 = 1_700_000_000 * SECOND;
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function run(expiresInOrder: boolean, seed: number) {
   const r = rng(seed);

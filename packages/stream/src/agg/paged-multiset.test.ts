@@ -12,14 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { MemStateStore } from '../state/mem-store';
 import { StateTable } from '../state/state-table';
 import { LEAF_CHARS, NODE_ID_TYPE, PagedMultiset } from './paged-multiset';
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { rng } from '../test-util';
 
 function newMultiset(datums: boolean) {
   const store = new MemStateStore();

@@ -14,7 +14,7 @@ import { HashAggExecutor } from '../executor/hash-agg';
 import { SourceExecutor } from '../executor/source';
 import { MemStateStore } from '../state/mem-store';
 import { StateTableAllocator } from '../state/state-table';
-import { Collector, aggCall } from '../test-util';
+import { aggCall, Collector, rng } from '../test-util';
 
 // (group, id, x float8, s varchar, keep boolean)
 const TYPES: DataType[] = [T.Int32, T.Int64, T.Float64, T.Varchar, T.Boolean];
@@ -29,14 +29,6 @@ const CALLS: [string, number, number | undefined][] = [
   ['max', 3, 4],
   ['max', 3, undefined], // the same call twice: one more reader of the same table
 ];
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function build(store: MemStateStore) {
   const src = new SourceExecutor(TYPES);

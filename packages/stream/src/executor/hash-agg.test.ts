@@ -79,7 +79,7 @@ describe('hash agg', () => {
     expect(out.take()).toEqual(expected('i I I i i\n- 1 1 3 3 3'));
   });
 
-  it('reads min/max back from the multiset keys exactly: timestamps and text from the key, decimals from the row (their scale)', () => {
+  it('reads min/max back from the multiset exactly: timestamps and text from the key, decimals kept beside it (their scale)', () => {
     // k, ts, s, d: MAX(ts) and MIN(s) keep only counts (values decoded from keys), MIN(d) keeps the value.
     const { src, out, barrier } = setup([T.Int32, T.Timestamptz, T.Varchar, T.Decimal], [0], (t) => [
       aggCall('max', [1], t),

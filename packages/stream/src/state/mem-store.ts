@@ -6,7 +6,7 @@
  * A segmented table (a temporal filter's rows: millions of keys that mostly grow, read
  * back in order) keeps its entries in a SortedMap instead, which is its own index: a hash
  * map's lookup of each new key missed the cache, and cost more than the rest of the write.
- * A table whose owner reads it a group at a time (a MIN/MAX multiset, a join side:
+ * A table whose owner reads it a group at a time (a join side, string_agg's inputs:
  * `declarePrefixReads`) keeps its order per group instead (group-index.ts), segmented or not.
  *
  * The committed view is kept with before-images on the entries themselves instead of

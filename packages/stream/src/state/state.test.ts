@@ -2,14 +2,7 @@ import { T } from '@freshet/common';
 import { describe, expect, it } from 'vitest';
 import { MemStateStore } from './mem-store';
 import { StateTable } from './state-table';
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { rng } from '../test-util';
 
 describe('StateTable', () => {
   const types = [T.Int32, T.Varchar, T.Int64];
