@@ -116,6 +116,30 @@ describe('PagedMultiset', () => {
     expect(table.keysWithPrefix(g).length).toBe(set.entries(g).nodes);
   });
 
+  it('gives nodes distinct keys past 2^32 ids (a long-lived group under churn)', () => {
+    const { table, set } = newMultiset(false);
+    const g = groupKey(6);
+    const vk = (i: number) => encodeKeyString([T.Int64], [i]);
+    set.add(g, vk(0), 1, null);
+    // The root leaf is [kind][next free id as a varint = 1][entries]: pretend 2^33 ids were taken.
+    const root = table.getByKey(table.keysWithPrefix(g)[0])![0] as string;
+    expect(root.charCodeAt(1)).toBe(1);
+    let varint = '';
+    for (let n = 2 ** 33; ; n = Math.floor(n / 128)) {
+      if (n < 128) {
+        varint += String.fromCharCode(n);
+        break;
+      }
+      varint += String.fromCharCode((n % 128) | 0x80);
+    }
+    table.putByKey(table.keysWithPrefix(g)[0], [root[0] + varint + root.slice(2)]);
+    for (let i = 1; i < 300; i++) set.add(g, vk(i), 1, null);
+    const { entries, nodes } = set.entries(g);
+    expect(entries).toEqual(Array.from({ length: 300 }, (_, i) => [vk(i), 1]));
+    expect(nodes).toBeGreaterThan(10);
+    expect(table.keysWithPrefix(g).length).toBe(nodes);
+  });
+
   it('keeps each value with its entry when the key does not give it back', () => {
     const { table, set } = newMultiset(true);
     const g = groupKey(9);

@@ -36,11 +36,19 @@ export const LEAF_CHARS = 256;
 /** An inner node past this many characters splits in two (about 80 children). */
 export const INNER_CHARS = 1024;
 
+/** Levels no tree reaches (80^16 values): past it a descent is following a cycle. */
+const MAX_DEPTH = 16;
+
 const LEAF = 0;
 const INNER = 1;
 
-/** The pk types a multiset's table needs after its group columns (the node id). */
-export const NODE_ID_TYPE = T.Int32;
+/**
+ * The pk type a multiset's table needs after its group columns (the node id). Ids are never
+ * reused (the root only counts up), and a long-lived group under churn — a global MAX over
+ * a sliding window — splits a leaf every ten-odd inserts: 32 bits would run out in days at
+ * 50,000 events/s. Ids stay JS numbers (exact to 2^53).
+ */
+export const NODE_ID_TYPE = T.Int64;
 
 /** Where a value or the end of a varint was read (module scratch, so that a scan allocates nothing). */
 let readEnd = 0;
@@ -50,6 +58,8 @@ function varintAt(s: string, pos: number): number {
   let n = 0;
   let mul = 1;
   for (;;) {
+    // Past the end charCodeAt gives NaN, which would never end the loop.
+    if (pos >= s.length) throw new Error('a multiset node ends inside a varint (corrupt state)');
     const b = s.charCodeAt(pos++);
     n += (b & 0x7f) * mul;
     if (b < 0x80) break;
@@ -155,6 +165,11 @@ export class PagedMultiset {
     return concatKeys(group, k);
   }
 
+  /** A node id reused or a cycle: fail the job rather than loop (never seen; tree depth is ~log80 of a group's values). */
+  private corrupt(): never {
+    throw new Error(`state table ${this.table.tableId}: a multiset is deeper than ${MAX_DEPTH} levels (corrupt node ids)`);
+  }
+
   private read(key: string): string | undefined {
     const row = this.table.getByKey(key);
     return row === undefined ? undefined : (row[0] as string);
@@ -182,6 +197,7 @@ export class PagedMultiset {
     const path: PathStep[] = [];
     let key = rootKey;
     while (node.charCodeAt(0) === INNER) {
+      if (path.length === MAX_DEPTH) this.corrupt();
       const { at, end } = this.childEntry(node, path.length === 0, vk);
       path.push({ key, node, at, end });
       key = this.nodeKey(group, entryValueAt(node, at));
@@ -256,7 +272,8 @@ export class PagedMultiset {
     let node = this.read(this.nodeKey(group, 0));
     if (node === undefined) return undefined;
     let root = true;
-    for (;;) {
+    for (let depth = 0; ; depth++) {
+      if (depth === MAX_DEPTH) this.corrupt();
       const kind = node.charCodeAt(0);
       const datums = kind === LEAF && this.datums;
       let pos = entriesStart(node, root);
