@@ -175,6 +175,13 @@ export class PagedMultiset {
     return row === undefined ? undefined : (row[0] as string);
   }
 
+  /** A node that a parent names: its absence is corrupt state. */
+  private node(key: string): string {
+    const node = this.read(key);
+    if (node === undefined) throw new Error(`state table ${this.table.tableId}: a multiset node is missing`);
+    return node;
+  }
+
   private write(key: string, node: string): void {
     this.table.putByKey(key, [node]);
   }
@@ -201,8 +208,7 @@ export class PagedMultiset {
       const { at, end } = this.childEntry(node, path.length === 0, vk);
       path.push({ key, node, at, end });
       key = this.nodeKey(group, entryValueAt(node, at));
-      node = this.read(key);
-      if (node === undefined) throw new Error(`state table ${this.table.tableId}: a multiset node is missing`);
+      node = this.node(key);
     }
     const root = path.length === 0;
     const datums = this.datums;
@@ -288,24 +294,23 @@ export class PagedMultiset {
         const vk = node.slice(keyPos, keyPos + keyLen);
         return [vk, datums ? unpackRow(node.slice(datumPos, datumPos + datumLen))[0] : null];
       }
-      const child = this.read(this.nodeKey(group, entryValue));
-      if (child === undefined) throw new Error(`state table ${this.table.tableId}: a multiset node is missing`);
-      node = child;
+      node = this.node(this.nodeKey(group, entryValue));
       root = false;
     }
   }
 
-  /** The group's entries in value order, as (value key, multiplicity), with the number of nodes holding them and the tree's levels. */
+  /**
+   * The group's entries in value order, as (value key, multiplicity), with the number of
+   * nodes holding them and the tree's levels: reads every node, for checks of the structure
+   * (the tests), never on the stream path.
+   */
   entries(group: string): { entries: [string, number][]; nodes: number; depth: number } {
     const entries: [string, number][] = [];
     let nodes = 0;
     let depth = 0;
     const walk = (key: string, root: boolean, level: number): void => {
-      const node = this.read(key);
-      if (node === undefined) {
-        if (root) return;
-        throw new Error(`state table ${this.table.tableId}: a multiset node is missing`);
-      }
+      const node = root ? this.read(key) : this.node(key);
+      if (node === undefined) return;
       nodes++;
       if (level > depth) depth = level;
       const kind = node.charCodeAt(0);
@@ -349,7 +354,7 @@ export class PagedMultiset {
     const sep = node.slice(keyPos, keyPos + keyLen);
     // The next free id: a splitting root carries it (its new string, not yet written); below
     // the root, the root's row as it is now (an earlier split on this path may have taken ids).
-    let nextId = varintAt(root ? node : this.read(path[0].key)!, 1);
+    let nextId = varintAt(root ? node : this.node(path[0].key), 1);
     if (root) {
       const left = nextId++;
       const right = nextId++;
@@ -390,7 +395,7 @@ export class PagedMultiset {
 
   /** Records `nextId` in the root, when the root is not the node being rewritten. */
   private bumpRootId(rootKey: string, nextId: number): void {
-    const rootNode = this.read(rootKey)!;
+    const rootNode = this.node(rootKey);
     const start = entriesStart(rootNode, true);
     writeHeader(rootNode.charCodeAt(0), nextId);
     copyChars(rootNode, start, rootNode.length);
@@ -427,7 +432,7 @@ export class PagedMultiset {
       entryAt(rootNode, start, false);
       if (rootNode.charCodeAt(0) !== INNER || entryEnd !== rootNode.length) return rootNode;
       const childKey = this.nodeKey(group, entryValue);
-      const child = this.read(childKey)!;
+      const child = this.node(childKey);
       this.table.deleteByKey(childKey);
       writeHeader(child.charCodeAt(0), nextId);
       copyChars(child, 1, child.length);

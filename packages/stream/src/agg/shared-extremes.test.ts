@@ -1,8 +1,8 @@
 /**
  * MIN and MAX of one column keep one multiset (ExtremeCall's `owner`): the MIN reads the
- * far end of the MAX's table. Against a batch evaluation of every group after every
+ * other end of the MAX's multiset. Against a batch evaluation of every group after every
  * epoch, over inserts and deletes that often take a group's current extreme (so the cached
- * extreme is lost and the table is sought from either end), groups that empty and come
+ * extreme is lost and the multiset is read from either end), groups that empty and come
  * back, FILTERs (a filtered pair shares, a filtered and an unfiltered call do not), NaN and
  * NULLs, and a new executor over the same store (every group loaded afresh: no cached
  * extreme at all).

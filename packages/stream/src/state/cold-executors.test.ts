@@ -40,8 +40,8 @@ function build(store: StateStore) {
   const distinctVByG = src.connect(
     new HashAggExecutor({ inputTypes: IN, groupKey: [1], calls: [aggCall('count', [2], IN, { distinct: true })], tables: new StateTableAllocator(store, 7000) }),
   );
-  // MIN and MAX of v share a multiset of ≤ 100 values per group; MAX(id) keeps one of a value
-  // per live row (~32,000), and the deletes take groups' current extremes.
+  // MIN and MAX of v share a multiset of ≤ 100 values per group; MAX(id)'s holds a value per
+  // live row (~32,000). The deletes take groups' current extremes.
   const extremesByG = src.connect(
     new HashAggExecutor({
       inputTypes: IN,
