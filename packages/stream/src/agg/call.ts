@@ -7,7 +7,7 @@
  * - value (count, sum, avg, bool_and, bool_or): a few accumulator slots per group, kept in
  *   the group and persisted in the agg's intermediate-state table; O(1) per row;
  * - extreme (min, max): the group's values as a counted multiset in pages read by key
- *   (paged-multiset.ts), so the result is its first or last value and stays right when
+ *   (state/paged-multiset.ts), so the result is its first or last value and stays right when
  *   the current extreme is deleted; over an append-only input just the extreme, in an
  *   accumulator slot (value-calls.ts `AppendOnlyExtremeCall`);
  * - recompute (string_agg, array_agg, every other aggregate of @freshet/expr): the group's

@@ -2,7 +2,7 @@
  * Aggregates whose result depends on which values are in the group, not just on a running
  * total: the group's inputs are kept as a counted multiset.
  *
- * - `ExtremeCall` (min/max): the values in order, in pages read by key (paged-multiset.ts),
+ * - `ExtremeCall` (min/max): the values in order, in pages read by key (state/paged-multiset.ts),
  *   NULLs never stored, so the result is the multiset's first or last value, and deleting
  *   the current extreme simply exposes the next one.
  * - `RecomputeCall` (string_agg, array_agg and any other @freshet/expr aggregate): a state
@@ -10,12 +10,12 @@
  *   the result is recomputed from the group's rows in that order with a fresh AggState,
  *   once per dirty group per epoch.
  */
-import { type DataType, type Datum, type KeyOrder, type Row, type StreamChunk, T, decodeKey, encodeKeyString, encodeKeyStringAfter } from '@freshet/common';
+import { type DataType, type Datum, type KeyOrder, type Row, type StreamChunk, T, decodeKey, encodeKeyString, encodeKeyStringAfter, packRow, unpackRow } from '@freshet/common';
 import type { AggImpl } from '@freshet/expr';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
 import type { AggCallRunner, AggOrderItem } from './call';
 import type { AggGroup } from './group';
-import { NODE_ID_TYPE, PagedMultiset } from './paged-multiset';
+import { NODE_ID_TYPE, PagedMultiset } from '../state/paged-multiset';
 
 /** Adds `s` to the multiplicity of `key` (row = [...groupKey, ...values, count]); returns the new count. */
 function bumpCount(table: StateTable, key: string, g: AggGroup, values: readonly Datum[], s: number): number {
@@ -51,7 +51,7 @@ export class ExtremeCall implements AggCallRunner {
    */
   readonly slots = 2;
   /**
-   * The group's values and their multiplicities, in pages read by key (paged-multiset.ts),
+   * The group's values and their multiplicities, in pages read by key (state/paged-multiset.ts),
    * so that under a memory limit they are a cache like the groups themselves. (A MAX of a
    * temporal filter's own column, or over an input that never retracts, keeps no multiset
    * at all: agg/value-calls.ts.)
@@ -93,7 +93,7 @@ export class ExtremeCall implements AggCallRunner {
     }
     // pk = (group key, node id); rows are a node each (PagedMultiset), read by key only.
     this.table = tables.create([...groupTypes, NODE_ID_TYPE, T.Varchar], [...groupTypes.keys(), groupTypes.length]).declarePointReads();
-    this.multiset = new PagedMultiset(this.table, !this.lossless);
+    this.multiset = new PagedMultiset(this.table, { payloads: !this.lossless });
   }
 
   /**
@@ -123,7 +123,7 @@ export class ExtremeCall implements AggCallRunner {
       const g = groups[i]!;
       this.scratch[0] = v;
       const vk = encodeKeyString(this.valueTypes, this.scratch);
-      const count = this.multiset.add(g.key, vk, s, v);
+      const count = this.multiset.add(g.key, vk, s, s > 0 && !this.lossless ? packRow(this.scratch) : null);
       this.track(g.acc, vk, v, s, count);
       for (let f = 0; f < followers.length; f++) followers[f].track(g.acc, vk, v, s, count);
     }
@@ -149,7 +149,7 @@ export class ExtremeCall implements AggCallRunner {
     const end = this.isMax ? this.multiset.last(g.key) : this.multiset.first(g.key);
     if (end === undefined) return null;
     const [vk, kept] = end;
-    const v = this.lossless ? decodeKey(this.valueTypes, Buffer.from(vk, 'latin1'))[0] : kept;
+    const v = this.lossless ? decodeKey(this.valueTypes, Buffer.from(vk, 'latin1'))[0] : unpackRow(kept!)[0];
     g.acc[off] = vk;
     g.acc[off + 1] = v;
     return v;

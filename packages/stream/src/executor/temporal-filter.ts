@@ -10,17 +10,23 @@
  * epoch. State: the rows at or above the lower bound — visible ones and, under an upper
  * bound, those still waiting for it — keyed by (ts, stream key…), so that both expiring
  * and releasing are one key range each. A row below the lower bound is never stored: the
- * lower bound only grows, so it can never become visible again. The table is segmented
- * (storage's segments.ts): checkpoints store the rows that came in since the last one as
- * one value, and expired rows leave storage a segment at a time.
+ * lower bound only grows, so it can never become visible again.
+ *
+ * The rows are entries of a paged multiset (state/paged-multiset.ts): a B+tree whose leaves
+ * hold a run of rows each, packed, and whose every read is a point read. Expiring is a
+ * removal of the leading leaves, releasing a scan of a key range, a delete a descent to
+ * one leaf. So under a memory limit the table is a cache like any other, where a row per
+ * entry, ranged by seeking, had to be kept whole (at full scale, the serving load's largest
+ * state: docs/performance.md, "Session 36").
  *
  * An insert is stored when it passes the lower bound and emitted when it also passes the
  * upper one; a delete (or either half of an update) is forwarded exactly when the stored
  * row is currently visible, because a row that expired earlier was already retracted
  * downstream and one that is still waiting was never emitted.
  */
-import { type DataType, type Datum, Op, OP_SIGN, type Row, type StreamChunk, StreamChunkBuilder, compareDatum } from '@freshet/common';
+import { type DataType, type Datum, Op, OP_SIGN, type Row, type StreamChunk, StreamChunkBuilder, T, compareDatum, encodeKeyString, packRow, unpackRow } from '@freshet/common';
 import type { Barrier } from '../message';
+import { type KeyBound, NODE_ID_TYPE, PagedMultiset } from '../state/paged-multiset';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
 import { StatefulExecutor } from './executor';
 
@@ -64,6 +70,10 @@ export class TemporalFilterExecutor extends StatefulExecutor {
   readonly name = 'StreamTemporalFilter';
   readonly types: readonly DataType[];
   private readonly table: StateTable;
+  /** The stored rows: one group (''), keys (ts, stream key…), each row packed as its entry's payload. */
+  private readonly rows: PagedMultiset;
+  private readonly keyTypes: readonly DataType[];
+  private readonly keyScratch: Datum[];
   private readonly builder: StreamChunkBuilder;
   private readonly type: DataType;
   /** Current bounds; `undefined` = no such bound, `null` = NULL (nothing passes). */
@@ -77,11 +87,14 @@ export class TemporalFilterExecutor extends StatefulExecutor {
     super();
     this.types = options.types;
     this.type = options.types[options.column];
-    // Rows are kept until the clock passes them and read back only then (or on a delete):
-    // packed, they cost the garbage collector one string each instead of a row of boxes.
-    // Segmented: a checkpoint stores the rows that came in as one LevelDB value and drops
-    // the expired ones a segment at a time (StoreTable.declareSegmented, expireBelow).
-    this.table = options.tables.create(options.types, [options.column, ...options.pk], undefined, { packed: true, segmented: true });
+    // pk = a node id (one group); rows are a node each, read by key only.
+    this.table = options.tables.create([NODE_ID_TYPE, T.Varchar], [0]).declarePointReads();
+    // Leaves of ~1 KiB hold ~10–15 rows of a few columns: the rewrite of the leaf a row
+    // lands in, and a checkpoint's write of each leaf changed, stay small, while a node's
+    // key and entry in the store are shared by a run of rows instead of kept per row.
+    this.rows = new PagedMultiset(this.table, { payloads: true, leafChars: 1024, innerChars: 1024 });
+    this.keyTypes = [this.type, ...options.pk.map((i) => options.types[i])];
+    this.keyScratch = new Array<Datum>(this.keyTypes.length);
     this.builder = new StreamChunkBuilder(options.types, options.chunkSize);
     this.scratch = new Array<Datum>(options.types.length);
     const now = options.initialNow ?? Date.now() * 1000;
@@ -119,23 +132,19 @@ export class TemporalFilterExecutor extends StatefulExecutor {
         outOps ??= ops.slice();
         outOps[i] = op === Op.UpdateDelete ? Op.Delete : Op.Insert;
       }
-      // The state table is packed (it keeps a string, not this array): one array for all rows.
+      // Rows are stored packed (a string, not this array): one array for all rows.
       const row = chunk.rowInto(i, this.scratch);
-      const key = this.table.keyOfRow(row);
       let pass: boolean;
       if (OP_SIGN[op] > 0) {
         pass = this.passesLower(row[col]);
         if (pass) {
-          this.table.putByKey(key, row);
+          this.rows.add('', this.keyOf(row), 1, packRow(row));
           pass = this.passesUpper(row[col]);
         }
       } else {
-        const stored = this.table.getByKey(key);
-        pass = stored !== undefined;
-        if (stored !== undefined) {
-          this.table.deleteByKey(key);
-          pass = this.passesUpper(stored[col]);
-        }
+        // Forwarded only if it was stored (a removal of a key not there returns below 0); the
+        // key holds the time, so the stored row's time is this one's.
+        pass = this.rows.add('', this.keyOf(row), -1, null) >= 0 && this.passesUpper(row[col]);
       }
       if (!pass) {
         if (mask === null) mask = vis === null ? new Uint8Array(n).fill(1) : vis.slice();
@@ -146,6 +155,20 @@ export class TemporalFilterExecutor extends StatefulExecutor {
     if (outOps !== null) out = out.withOps(outOps);
     if (mask !== null) out = out.withVisibility(mask);
     this.emit(out);
+  }
+
+  /** A row's key among the stored ones: (ts, stream key…). */
+  private keyOf(row: Row): string {
+    const k = this.keyScratch;
+    k[0] = row[this.options.column];
+    const pk = this.options.pk;
+    for (let i = 0; i < pk.length; i++) k[i + 1] = row[pk[i]];
+    return encodeKeyString(this.keyTypes, k);
+  }
+
+  /** A bound on the stored rows' keys at time `ts` (see KeyBound). */
+  private timeBound(ts: Datum, inclusive: boolean): KeyBound {
+    return { prefix: encodeKeyString([this.type], [ts]), inclusive };
   }
 
   /** Nothing buffered: changes are emitted per chunk. */
@@ -176,16 +199,10 @@ export class TemporalFilterExecutor extends StatefulExecutor {
     if (!boundGrew(this.type, lower, this.cleanedTo)) return;
     this.cleanedTo = lower;
     const rows: Row[] = [];
-    // Keys order by ts first: everything up to the bound is one leading range.
-    const expired = { values: [lower], inclusive: !this.options.inclusive };
-    for (const row of this.table.range(undefined, expired)) rows.push(row);
+    // Keys order by ts first: everything up to the bound is the leading entries.
+    this.rows.removeBelow('', this.timeBound(lower, !this.options.inclusive), (_k, count, packed) => pushCopies(rows, unpackRow(packed!), count));
     const col = this.options.column;
-    for (const row of rows) {
-      this.table.deleteByKey(this.table.keyOfRow(row));
-      if (this.passesUpper(row[col])) this.emit(this.builder.append(Op.Delete, row));
-    }
-    // Nothing below the bound is stored again (passesLower): storage may drop that range.
-    this.table.expireBelow(expired);
+    for (const row of rows) if (this.passesUpper(row[col])) this.emit(this.builder.append(Op.Delete, row));
   }
 
   /** Stored rows between the old and a grown upper bound become visible (Inserts). */
@@ -195,10 +212,15 @@ export class TemporalFilterExecutor extends StatefulExecutor {
     const prev = this.upper;
     if (!boundGrew(this.type, next, prev)) return;
     this.upper = next;
-    const lo = prev === null || prev === undefined ? undefined : { values: [prev], inclusive: !this.options.upperInclusive };
-    const hi = { values: [next], inclusive: !!this.options.upperInclusive };
+    const lo = prev === null || prev === undefined ? undefined : this.timeBound(prev, !this.options.upperInclusive);
+    const hi = this.timeBound(next, !!this.options.upperInclusive);
     const rows: Row[] = [];
-    for (const row of this.table.range(lo, hi)) rows.push(row);
+    this.rows.scan('', lo, hi, (_k, count, packed) => pushCopies(rows, unpackRow(packed!), count));
     for (const row of rows) this.emit(this.builder.append(Op.Insert, row));
   }
+}
+
+/** Adds `row` to `rows` `count` times: an input whose stream key repeats stores a row with its multiplicity. */
+function pushCopies(rows: Row[], row: Row, count: number): void {
+  for (let i = 0; i < count; i++) rows.push(row);
 }

@@ -2,7 +2,8 @@
  * Executors over a memory-limited durable store (cold mode): GROUP BY (hash agg), a global
  * aggregate, DISTINCT, COUNT(DISTINCT …) by group, MIN and MAX by group over updates and
  * deletes (their multisets), a LEFT JOIN of two aggregates on their group key (a join whose
- * sides hold one row per key) and materialize with state many times the limit, a restart
+ * sides hold one row per key), a temporal filter whose window holds ~20 epochs of rows
+ * (expired, updated and deleted) and materialize with state many times the limit, a restart
  * in the middle (lazy recovery), results equal to the same input over an unlimited
  * in-memory store.
  */
@@ -18,6 +19,7 @@ import { HashJoinExecutor } from '../executor/hash-join';
 import { MaterializeExecutor } from '../executor/materialize';
 import { SimpleAggExecutor } from '../executor/simple-agg';
 import { SourceExecutor } from '../executor/source';
+import { TemporalFilterExecutor } from '../executor/temporal-filter';
 import { Barrier } from '../message';
 import { aggCall } from '../test-util';
 import { MemStateStore } from './mem-store';
@@ -26,8 +28,15 @@ import type { StateStore } from './store';
 
 const IN = [T.Int64, T.Int32, T.Int32]; // id, g, v
 
-/** source → {agg by id, agg by g, count(*), distinct g, agg by id ⟕ sum(g) by id, count(distinct v) by g, min/max by g} → seven MVs, over `store`. */
-function build(store: StateStore) {
+/** Epoch e's barrier is at time (e + 1) * 1000, after its ids (e * 1000 + i): the temporal filter keeps the last WINDOW ids. */
+const WINDOW = 20_000;
+const barrierTime = (e: number) => (e + 1) * 1000;
+
+/**
+ * source → {agg by id, agg by g, count(*), distinct g, agg by id ⟕ sum(g) by id, count(distinct v) by g, min/max by g,
+ * agg by g of the ids in the window} → eight MVs, over `store`; `from`: the first epoch it runs.
+ */
+function build(store: StateStore, from: number) {
   const src = new SourceExecutor(IN);
   const mv = (agg: { connect: SourceExecutor['connect'] }, types: typeof IN, pk: number[], base: number) =>
     agg.connect(new MaterializeExecutor({ types, pk, tables: new StateTableAllocator(store, base) }));
@@ -50,6 +59,19 @@ function build(store: StateStore) {
       tables: new StateTableAllocator(store, 8000),
     }),
   );
+  // The ids as times: rows leave the window as barriers pass them (Deletes), and the
+  // updates and deletes of the previous epoch's rows find them stored.
+  const recent = src.connect(
+    new TemporalFilterExecutor({
+      types: IN,
+      column: 0,
+      lowerBound: (now) => BigInt(now - WINDOW),
+      pk: [0],
+      tables: new StateTableAllocator(store, 9000),
+      initialNow: from === 0 ? 0 : barrierTime(from - 1),
+    }),
+  );
+  const recentByG = recent.connect(new HashAggExecutor({ inputTypes: IN, groupKey: [1], calls, tables: new StateTableAllocator(store, 9100) }));
   const sumGById = src.connect(
     new HashAggExecutor({ inputTypes: IN, groupKey: [0], calls: [aggCall('sum', [1], IN)], tables: new StateTableAllocator(store, 5000) }),
   );
@@ -75,8 +97,15 @@ function build(store: StateStore) {
     mv(distinct, IN, [1, 2], 4100),
     mv(distinctVByG, [T.Int32, T.Int64] as typeof IN, [0], 7100),
     mv(extremesByG, [T.Int32, T.Int32, T.Int32, T.Int64] as typeof IN, [0], 8100),
+    mv(recentByG, [T.Int32, T.Int64, T.Int64], [0], 9200),
   ];
-  return { src, mvs, distinctCounts: distinctVByG.stateTables().at(-1)!, multisets: extremesByG.stateTables().slice(1) };
+  return {
+    src,
+    mvs,
+    distinctCounts: distinctVByG.stateTables().at(-1)!,
+    multisets: extremesByG.stateTables().slice(1),
+    windowRows: recent.stateTables()[0],
+  };
 }
 
 /** The rows epoch `e` inserts (deterministic per epoch): new ids, random g and v. */
@@ -111,7 +140,7 @@ async function run(store: StateStore, src: SourceExecutor, from: number, to: num
     const last = b.take();
     if (last) src.pushChunk(last);
     const epoch = store.committedEpoch + 1;
-    src.injectBarrier(new Barrier(epoch));
+    src.injectBarrier(new Barrier(epoch, false, null, barrierTime(e)));
     await commit(epoch);
   }
 }
@@ -157,15 +186,19 @@ describe('executors over a memory-limited store', () => {
     const EPOCHS = 40;
     // Reference: everything in memory.
     const ref = new MemStateStore();
-    const r = build(ref);
+    const r = build(ref, 0);
     await run(ref, r.src, 0, EPOCHS, (e) => ref.commitEpoch(e));
     const expected = await mvRows(r.mvs);
     expect(expected[0].length).toBeGreaterThan(30_000);
+    // The window's rows by g count only the last ~WINDOW ids: rows expired.
+    const inWindow = expected[7].reduce((n, row) => n + Number(JSON.parse(row)[1]), 0);
+    expect(inWindow).toBeGreaterThan(WINDOW / 2);
+    expect(inWindow).toBeLessThan(WINDOW);
 
     const dir = mkdtempSync(join(tmpdir(), 'freshet-cold-exec-'));
     dirs.push(dir);
     let store = await durable(dir, LIMIT);
-    let g = build(store);
+    let g = build(store, 0);
     await run(store, g.src, 0, EPOCHS / 2, (e) => store.commitEpoch(e));
     // Force a checkpoint of the last epoch, then "crash" (close without anything else).
     const cp = store.requestCheckpoint();
@@ -178,13 +211,15 @@ describe('executors over a memory-limited store', () => {
     expect(g.distinctCounts.bounded).toBe(true);
     // So are the MIN/MAX multisets (two: MIN and MAX of v share one).
     expect(g.multisets.map((t) => t.bounded)).toEqual([true, true]);
+    // And the temporal filter's rows (~20,000 in its window, ~4x the limit alone).
+    expect(g.windowRows.bounded).toBe(true);
     expect(store.cacheStats.stateBytes).toBeLessThan(LIMIT * 1.5);
     expect(store.cacheStats.bytes).toBeLessThan(LIMIT * 1.5);
     await open.pop()!.close();
 
     store = await durable(dir, LIMIT);
     expect(store.recovered).not.toBeNull();
-    g = build(store);
+    g = build(store, EPOCHS / 2);
     await run(store, g.src, EPOCHS / 2, EPOCHS, (e) => store.commitEpoch(e));
     expect(store.cacheStats.coldReads).toBeGreaterThan(1000);
     // The limit held while the state grew (pinned entries are the dirty ones of ≤ 2 epochs).

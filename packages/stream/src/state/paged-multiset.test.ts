@@ -7,17 +7,17 @@
  * separator that routes a value to the wrong leaf (a duplicate entry, an order break), a
  * node left behind or a lost count fails.
  */
-import { type Datum, Decimal, T, encodeKeyString } from '@freshet/common';
+import { type Datum, Decimal, T, encodeKeyString, packRow, unpackRow } from '@freshet/common';
 import { describe, expect, it } from 'vitest';
-import { MemStateStore } from '../state/mem-store';
-import { StateTable } from '../state/state-table';
-import { LEAF_CHARS, NODE_ID_TYPE, PagedMultiset } from './paged-multiset';
+import { MemStateStore } from './mem-store';
+import { StateTable } from './state-table';
+import { type KeyBound, LEAF_CHARS, NODE_ID_TYPE, PagedMultiset } from './paged-multiset';
 import { rng } from '../test-util';
 
-function newMultiset(datums: boolean) {
+function newMultiset(datums: boolean, nodeChars?: number) {
   const store = new MemStateStore();
   const table = new StateTable(store, { tableId: 1, types: [T.Int32, NODE_ID_TYPE, T.Varchar], pk: [0, 1] }).declarePointReads();
-  return { table, set: new PagedMultiset(table, datums) };
+  return { table, set: new PagedMultiset(table, { payloads: datums, leafChars: nodeChars, innerChars: nodeChars }) };
 }
 
 const groupKey = (g: number) => encodeKeyString([T.Int32], [g]);
@@ -145,18 +145,89 @@ describe('PagedMultiset', () => {
     const g = groupKey(9);
     const values = Array.from({ length: 500 }, (_, i) => Decimal.parse(`${i}.${'0'.repeat(i % 4)}`));
     const vk = (v: Datum) => encodeKeyString([T.Decimal], [v]);
-    for (const v of values) set.add(g, vk(v), 1, v);
+    // As ExtremeCall stores them: the value packed, with additions only.
+    const add = (v: Datum, s: number) => set.add(g, vk(v), s, s > 0 ? packRow([v]) : null);
+    const value = (end: [string, string | null] | undefined) => String(unpackRow(end![1]!)[0]);
+    for (const v of values) add(v, 1);
     // An equal value with another scale shares the entry, which keeps the value added last.
-    expect(String(set.last(g)![1])).toBe('499.000');
-    set.add(g, vk(Decimal.parse('499')), 1, Decimal.parse('499'));
-    expect(String(set.last(g)![1])).toBe('499');
-    expect(String(set.first(g)![1])).toBe(String(values[0]));
-    for (let i = 0; i < 300; i++) set.add(g, vk(values[i]), -1, values[i]);
-    expect(String(set.first(g)![1])).toBe(String(values[300]));
+    expect(value(set.last(g))).toBe('499.000');
+    add(Decimal.parse('499'), 1);
+    expect(value(set.last(g))).toBe('499');
+    expect(value(set.first(g))).toBe(String(values[0]));
+    for (let i = 0; i < 300; i++) add(values[i], -1);
+    expect(value(set.first(g))).toBe(String(values[300]));
     // A removal leaves the value in place.
-    expect(set.add(g, vk(values[499]), -1, values[499])).toBe(1);
-    expect(String(set.last(g)![1])).toBe('499');
+    expect(add(values[499], -1)).toBe(1);
+    expect(value(set.last(g))).toBe('499');
     expect(set.entries(g).entries.length).toBe(200);
     expect(table.keysWithPrefix(g).length).toBe(set.entries(g).nodes);
+  });
+
+  it('removes the entries below a bound and scans a range by leading key, as a temporal filter does', () => {
+    // Keys (time, id) as the temporal filter keeps its rows, each with its row as payload;
+    // small nodes, so that a few thousand entries make a tree four levels deep.
+    const { table, set } = newMultiset(true, 96);
+    const g = groupKey(1);
+    const timeKey = (t: number) => encodeKeyString([T.Int64], [t]);
+    const model = new Map<string, [number, number]>();
+    const key = (t: number, id: number) => encodeKeyString([T.Int64, T.Int64], [t, id]);
+    const payload = (t: number, id: number) => packRow([t, id, `row ${id}`]);
+    const inRange = (t: number, lo: [number, boolean] | undefined, hi: [number, boolean] | undefined) =>
+      (lo === undefined || t > lo[0] || (lo[1] && t === lo[0])) && (hi === undefined || t < hi[0] || (hi[1] && t === hi[0]));
+    const sortedModel = () => [...model.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    const bound = (b: [number, boolean] | undefined): KeyBound | undefined => (b === undefined ? undefined : { prefix: timeKey(b[0]), inclusive: b[1] });
+    const rand = rng(11);
+    let low = 0;
+    let nextId = 0;
+    let maxDepth = 0;
+    let removedTotal = 0;
+    for (let round = 0; round < 60; round++) {
+      // Inserts at times from the low end up to 400 ahead (out of order), and deletes of rows present or not.
+      for (let i = 0; i < 150; i++) {
+        const t = low + Math.floor(rand() * 400);
+        const id = nextId++;
+        expect(set.add(g, key(t, id), 1, payload(t, id))).toBe(1);
+        model.set(key(t, id), [t, id]);
+      }
+      const present = [...model.values()];
+      for (let i = 0; i < 40; i++) {
+        const [t, id] = rand() < 0.8 && present.length > 0 ? present[Math.floor(rand() * present.length)] : [low + 7, nextId + 5];
+        const had = model.delete(key(t, id));
+        expect(set.add(g, key(t, id), -1, null)).toBe(had ? 0 : -1);
+      }
+      maxDepth = Math.max(maxDepth, set.entries(g).depth);
+      // A scan of a random range gives exactly the model's entries in it, in order, with their payloads.
+      const lo: [number, boolean] | undefined = rand() < 0.2 ? undefined : [low + Math.floor(rand() * 300), rand() < 0.5];
+      const hi: [number, boolean] | undefined = rand() < 0.2 ? undefined : [(lo?.[0] ?? low) + Math.floor(rand() * 200), rand() < 0.5];
+      const scanned: unknown[] = [];
+      set.scan(g, bound(lo), bound(hi), (k, c, p) => scanned.push([k, c, unpackRow(p!)]));
+      const want = sortedModel()
+        .filter(([, [t]]) => inRange(t, lo, hi))
+        .map(([k, [t, id]]) => [k, 1, [t, id, `row ${id}`]]);
+      expect(scanned).toEqual(want);
+      // The bound moves up by 0–120 (inclusive or not): exactly the entries below it go, in order.
+      const b: [number, boolean] = [low + Math.floor(rand() * 120), rand() < 0.5];
+      const removed: string[] = [];
+      set.removeBelow(g, bound(b)!, (k, c, p) => {
+        expect(c).toBe(1);
+        expect(unpackRow(p!)[1]).toBe(model.get(k)?.[1]);
+        removed.push(k);
+      });
+      const below = sortedModel().filter(([, [t]]) => t < b[0] || (b[1] && t === b[0]));
+      expect(removed).toEqual(below.map(([k]) => k));
+      for (const [k] of below) model.delete(k);
+      removedTotal += removed.length;
+      low = b[0];
+      const { entries, nodes } = set.entries(g);
+      expect(entries).toEqual(sortedModel().map(([k]) => [k, 1]));
+      expect(table.keysWithPrefix(g).length).toBe(nodes);
+      if (round % 10 === 0) table.commit(table.epoch);
+    }
+    expect(maxDepth).toBeGreaterThanOrEqual(4);
+    expect(removedTotal).toBeGreaterThan(3000);
+    // A bound past everything empties the tree, root and all.
+    set.removeBelow(g, { prefix: timeKey(low + 1000), inclusive: true }, () => {});
+    expect(set.entries(g).nodes).toBe(0);
+    expect(table.size).toBe(0);
   });
 });
