@@ -182,9 +182,10 @@ describe('PagedMultiset', () => {
     let maxDepth = 0;
     let removedTotal = 0;
     for (let round = 0; round < 60; round++) {
-      // Inserts at times from the low end up to 400 ahead (out of order), and deletes of rows present or not.
+      // Inserts at times from the low end up to 400 ahead, out of order in odd rounds and in
+      // order in even ones (appends to the last leaf), then deletes of rows present or not.
       for (let i = 0; i < 150; i++) {
-        const t = low + Math.floor(rand() * 400);
+        const t = round % 2 === 0 ? low + 250 + i : low + Math.floor(rand() * 400);
         const id = nextId++;
         expect(set.add(g, key(t, id), 1, payload(t, id))).toBe(1);
         model.set(key(t, id), [t, id]);

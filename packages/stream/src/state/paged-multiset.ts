@@ -111,9 +111,16 @@ function entriesStart(s: string, root: boolean): number {
 /** Builds node strings (flat one-byte strings: a concatenation would keep slices of the old node alive). */
 const out = new ByteWriter(2 * INNER_CHARS);
 
+/** Runs longer than this are copied by Buffer.write (native) rather than a character at a time. */
+const NATIVE_COPY_FROM = 48;
+
 function copyChars(s: string, from: number, to: number): void {
   out.ensure(to - from);
   const b = out.buf;
+  if (to - from > NATIVE_COPY_FROM) {
+    out.len += b.write(s.slice(from, to), out.len, 'latin1');
+    return;
+  }
   let at = out.len;
   for (let i = from; i < to; i++) b[at++] = s.charCodeAt(i);
   out.len = at;
@@ -189,9 +196,28 @@ export interface PagedMultisetOptions {
   readonly innerChars?: number;
 }
 
+/**
+ * The leaf the last addition landed in, with what routes a key to it: `add` goes there
+ * directly for a key in [lo, hi), and appends a key past `last` without reading the leaf
+ * (a temporal filter's rows, in time order: its last leaf, every row). Valid while only
+ * that leaf changes: any other write to the tree drops it.
+ */
+interface Tail {
+  readonly group: string;
+  readonly path: PathStep[];
+  readonly key: string;
+  leaf: string;
+  /** The smallest key routed here (null: no bound), and the first key routed past it. */
+  readonly lo: string | null;
+  readonly hi: string | null;
+  /** The leaf's largest key. */
+  last: string;
+}
+
 export class PagedMultiset {
   /** Node id keys by id, for the small ids nearly every node has. */
   private readonly idKeys: string[] = [];
+  private tail: Tail | null = null;
   private readonly payloads: boolean;
   private readonly leafChars: number;
   private readonly innerChars: number;
@@ -244,24 +270,51 @@ export class PagedMultiset {
    * last, as PostgreSQL's numeric_larger/numeric_smaller return the later of equals.
    */
   add(group: string, vk: string, s: number, payload: string | null): number {
-    const rootKey = this.nodeKey(group, 0);
-    let node = this.read(rootKey);
     const payloads = this.payloads;
-    if (node === undefined) {
-      if (s <= 0) return s;
-      writeHeader(LEAF, 1);
-      writeEntry(vk, s, payloads ? payload ?? '' : null);
-      this.write(rootKey, out.toLatin1());
-      return s;
-    }
-    const path: PathStep[] = [];
-    let key = rootKey;
-    while (node.charCodeAt(0) === INNER) {
-      if (path.length === MAX_DEPTH) this.corrupt();
-      const { at, end } = this.childEntry(node, path.length === 0, vk);
-      path.push({ key, node, at, end });
-      key = this.nodeKey(group, entryValueAt(node, at));
-      node = this.node(key);
+    const tail = this.tail;
+    this.tail = null;
+    let path: PathStep[];
+    let key: string;
+    let node: string;
+    /** The leaf's largest key, when known (from the tail). */
+    let last: string | null = null;
+    if (tail !== null && tail.group === group && (tail.lo === null || vk >= tail.lo) && (tail.hi === null || vk < tail.hi)) {
+      if (s > 0 && vk > tail.last) {
+        // An append: the leaf plus one entry (a cons string, flattened when next read whole).
+        out.reset();
+        writeEntry(vk, s, payloads ? payload ?? '' : null);
+        const grown = tail.leaf + out.toLatin1();
+        if (grown.length <= this.leafChars) {
+          this.write(tail.key, grown);
+          tail.leaf = grown;
+          tail.last = vk;
+          this.tail = tail;
+          return s;
+        }
+      }
+      path = tail.path;
+      key = tail.key;
+      node = tail.leaf;
+      last = tail.last;
+    } else {
+      key = this.nodeKey(group, 0);
+      const rootNode = this.read(key);
+      if (rootNode === undefined) {
+        if (s <= 0) return s;
+        writeHeader(LEAF, 1);
+        writeEntry(vk, s, payloads ? payload ?? '' : null);
+        this.write(key, out.toLatin1());
+        return s;
+      }
+      node = rootNode;
+      path = [];
+      while (node.charCodeAt(0) === INNER) {
+        if (path.length === MAX_DEPTH) this.corrupt();
+        const { at, end } = this.childEntry(node, path.length === 0, vk);
+        path.push({ key, node, at, end });
+        key = this.nodeKey(group, entryValueAt(node, at));
+        node = this.node(key);
+      }
     }
     const root = path.length === 0;
     // The first entry at or past vk.
@@ -282,7 +335,10 @@ export class PagedMultiset {
         copyChars(node, 0, pos);
         writeEntry(vk, count, kept);
         copyChars(node, end, node.length);
-        this.write(key, out.toLatin1());
+        const rewritten = out.toLatin1();
+        this.write(key, rewritten);
+        if (end === node.length) last = vk;
+        if (last !== null) this.keepTail(group, path, key, rewritten, last);
       } else this.removeEntry(group, path, key, node, root, pos, end);
       return count;
     }
@@ -293,8 +349,31 @@ export class PagedMultiset {
     copyChars(node, pos, node.length);
     const grown = out.toLatin1();
     if (grown.length > this.leafChars) this.split(group, path, key, grown, LEAF);
-    else this.write(key, grown);
+    else {
+      this.write(key, grown);
+      if (pos === node.length) last = vk;
+      if (last !== null) this.keepTail(group, path, key, grown, last);
+    }
     return s;
+  }
+
+  /** Remembers the leaf at the end of `path` as the tail (see Tail), its key range read off the path. */
+  private keepTail(group: string, path: PathStep[], key: string, leaf: string, last: string): void {
+    let lo: string | null = null;
+    let hi: string | null = null;
+    // A deeper separator is the tighter bound: a child's keys lie within its parent's entry's range.
+    for (let i = 0; i < path.length; i++) {
+      const { node, at, end } = path[i];
+      if (at !== entriesStart(node, i === 0)) {
+        entryAt(node, at, false);
+        lo = node.slice(keyPos, keyPos + keyLen);
+      }
+      if (end < node.length) {
+        entryAt(node, end, false);
+        hi = node.slice(keyPos, keyPos + keyLen);
+      }
+    }
+    this.tail = { group, path, key, leaf, lo, hi, last };
   }
 
   /** The entry of an inner node whose child holds `vk`: the last separator at or below it, else the first. */
@@ -399,6 +478,7 @@ export class PagedMultiset {
    * rewritten without its leading entries. `visit` must not change this multiset.
    */
   removeBelow(group: string, bound: KeyBound, visit: EntryVisitor): void {
+    this.tail = null;
     const rootKey = this.nodeKey(group, 0);
     const node = this.read(rootKey);
     if (node !== undefined) this.trim(group, rootKey, node, true, bound, visit, 0);
