@@ -348,8 +348,12 @@ export class PagedMultiset {
     writeEntry(vk, s, payloads ? payload ?? '' : null);
     copyChars(node, pos, node.length);
     const grown = out.toLatin1();
-    if (grown.length > this.leafChars) this.split(group, path, key, grown, LEAF);
-    else {
+    if (grown.length > this.leafChars) {
+      // A key past the tree's last leaf (rows in time order) splits off alone: the left leaf
+      // stays full, and the right one takes the next appends as the new tail.
+      const rightmost = pos === node.length && path.every((p) => p.end === p.node.length);
+      this.split(group, path, key, grown, LEAF, rightmost ? vk : null);
+    } else {
       this.write(key, grown);
       if (pos === node.length) last = vk;
       if (last !== null) this.keepTail(group, path, key, grown, last);
@@ -553,12 +557,13 @@ export class PagedMultiset {
 
   /**
    * The group's entries in key order, as (key, multiplicity), with the number of nodes
-   * holding them and the tree's levels: reads every node, for checks of the structure (the
-   * tests), never on the stream path.
+   * holding them (and of leaves among them) and the tree's levels: reads every node, for
+   * checks of the structure (the tests), never on the stream path.
    */
-  entries(group: string): { entries: [string, number][]; nodes: number; depth: number } {
+  entries(group: string): { entries: [string, number][]; nodes: number; leaves: number; depth: number } {
     const entries: [string, number][] = [];
     let nodes = 0;
+    let leaves = 0;
     let depth = 0;
     const walk = (key: string, root: boolean, level: number): void => {
       const node = root ? this.read(key) : this.node(key);
@@ -566,6 +571,7 @@ export class PagedMultiset {
       nodes++;
       if (level > depth) depth = level;
       const kind = node.charCodeAt(0);
+      if (kind === LEAF) leaves++;
       const children: number[] = [];
       for (let pos = entriesStart(node, root); pos < node.length; pos = entryEnd) {
         entryAt(node, pos, kind === LEAF && this.payloads);
@@ -575,7 +581,7 @@ export class PagedMultiset {
       for (const c of children) walk(this.nodeKey(group, c), false, level + 1);
     };
     walk(this.nodeKey(group, 0), true, 1);
-    return { entries, nodes, depth };
+    return { entries, nodes, leaves, depth };
   }
 
   /**
@@ -584,17 +590,18 @@ export class PagedMultiset {
    * key becomes a separator in the parent (which may split in turn). A root splits into two
    * new children under itself, so that the root's id never changes.
    */
-  private split(group: string, path: PathStep[], key: string, node: string, kind: number): void {
+  private split(group: string, path: PathStep[], key: string, node: string, kind: number, appended: string | null): void {
     const root = path.length === 0;
     const payloads = kind === LEAF && this.payloads;
     const start = entriesStart(node, root);
-    // The entry boundary nearest the middle, leaving at least one entry on each side.
+    // The entry boundary nearest the middle (or, for `appended`, before the last entry),
+    // leaving at least one entry on each side.
     let mid = -1;
     let pos = start;
     const half = start + (node.length - start) / 2;
     while (pos < node.length) {
       entryAt(node, pos, payloads);
-      if (pos > start && (mid === -1 || Math.abs(pos - half) < Math.abs(mid - half))) mid = pos;
+      if (pos > start && (appended !== null || mid === -1 || Math.abs(pos - half) < Math.abs(mid - half))) mid = pos;
       pos = entryEnd;
     }
     if (mid === -1) {
@@ -615,11 +622,17 @@ export class PagedMultiset {
       this.write(this.nodeKey(group, left), out.toLatin1());
       writeHeader(kind, null);
       copyChars(node, mid, node.length);
-      this.write(this.nodeKey(group, right), out.toLatin1());
+      const rightNode = out.toLatin1();
+      const rightKey = this.nodeKey(group, right);
+      this.write(rightKey, rightNode);
       writeHeader(INNER, nextId);
       writeEntry('', left, null);
+      const at = out.len;
       writeEntry(sep, right, null);
-      this.write(key, out.toLatin1());
+      const end = out.len;
+      const rootNode = out.toLatin1();
+      this.write(key, rootNode);
+      if (appended !== null) this.keepTail(group, [{ key, node: rootNode, at, end }], rightKey, rightNode, appended);
       return;
     }
     const right = nextId++;
@@ -628,7 +641,9 @@ export class PagedMultiset {
     this.write(key, out.toLatin1());
     writeHeader(kind, null);
     copyChars(node, mid, node.length);
-    this.write(this.nodeKey(group, right), out.toLatin1());
+    const rightNode = out.toLatin1();
+    const rightKey = this.nodeKey(group, right);
+    this.write(rightKey, rightNode);
     // The parent gains (sep, right) after the entry that led here; the root also records the id taken.
     const parent = path[path.length - 1];
     const parentRoot = path.length === 1;
@@ -637,21 +652,39 @@ export class PagedMultiset {
       writeHeader(INNER, nextId);
       copyChars(parent.node, entriesStart(parent.node, true), parent.end);
     } else copyChars(parent.node, 0, parent.end);
+    const at = out.len;
     writeEntry(sep, right, null);
+    const end = out.len;
     copyChars(parent.node, parent.end, parent.node.length);
     const grown = out.toLatin1();
-    if (!parentRoot) this.bumpRootId(path[0].key, nextId);
-    if (grown.length > this.innerChars) this.split(group, path.slice(0, -1), parent.key, grown, INNER);
-    else this.write(parent.key, grown);
+    const rootNode = parentRoot ? null : this.bumpRootId(path[0].key, nextId);
+    if (grown.length > this.innerChars) {
+      this.split(group, path.slice(0, -1), parent.key, grown, INNER, null);
+      return;
+    }
+    this.write(parent.key, grown);
+    if (appended === null) return;
+    // The new right leaf is the tail, under the path as it is now: the parent rewritten, and
+    // the root's next free id (its header may have grown a byte, moving its entries).
+    const tailPath = path.slice(0, -1);
+    if (rootNode !== null) {
+      const r = tailPath[0];
+      const shift = rootNode.length - r.node.length;
+      tailPath[0] = { key: r.key, node: rootNode, at: r.at + shift, end: r.end + shift };
+    }
+    tailPath.push({ key: parent.key, node: grown, at, end });
+    this.keepTail(group, tailPath, rightKey, rightNode, appended);
   }
 
-  /** Records `nextId` in the root, when the root is not the node being rewritten. */
-  private bumpRootId(rootKey: string, nextId: number): void {
+  /** Records `nextId` in the root, when the root is not the node being rewritten; returns the root's new string. */
+  private bumpRootId(rootKey: string, nextId: number): string {
     const rootNode = this.node(rootKey);
     const start = entriesStart(rootNode, true);
     writeHeader(rootNode.charCodeAt(0), nextId);
     copyChars(rootNode, start, rootNode.length);
-    this.write(rootKey, out.toLatin1());
+    const bumped = out.toLatin1();
+    this.write(rootKey, bumped);
+    return bumped;
   }
 
   /**
