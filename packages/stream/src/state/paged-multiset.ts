@@ -108,7 +108,11 @@ function entriesStart(s: string, root: boolean): number {
   return readEnd;
 }
 
-/** Builds node strings (flat one-byte strings: a concatenation would keep slices of the old node alive). */
+/**
+ * Builds node strings, flat: a node made of slices of the old one would keep the old one
+ * alive. (The tail's appends are the exception: `leaf + entry` holds the whole old leaf,
+ * which is the new one's prefix, and is flattened when the leaf is next read whole.)
+ */
 const out = new ByteWriter(2 * INNER_CHARS);
 
 /** Runs longer than this are copied by Buffer.write (native) rather than a character at a time. */
@@ -155,12 +159,7 @@ export interface KeyBound {
 
 /** Compares the leading characters of the key at [pos, pos + len) of `s` with `prefix`; a key shorter than it sorts before. */
 function comparePrefixAt(s: string, pos: number, len: number, prefix: string): number {
-  const n = len < prefix.length ? len : prefix.length;
-  for (let i = 0; i < n; i++) {
-    const d = s.charCodeAt(pos + i) - prefix.charCodeAt(i);
-    if (d !== 0) return d;
-  }
-  return len < prefix.length ? -1 : 0;
+  return compareAt(s, pos, len < prefix.length ? len : prefix.length, prefix);
 }
 
 /** Whether the key at [pos, pos + len) of `s` is below `b` (see KeyBound). */
@@ -177,6 +176,11 @@ function aboveAt(s: string, pos: number, len: number, b: KeyBound): boolean {
 
 /** Receives an entry of a scan or a removal: its key, multiplicity and payload (null without payloads). */
 export type EntryVisitor = (key: string, count: number, payload: string | null) => void;
+
+/** Hands the leaf entry `entryAt` just read to `visit`. */
+function visitEntry(node: string, payloads: boolean, visit: EntryVisitor): void {
+  visit(node.slice(keyPos, keyPos + keyLen), entryValue, payloads ? node.slice(payloadPos, payloadPos + payloadLen) : null);
+}
 
 /** A node on the path from the root to a leaf: its key, its string, and where its child's entry is. */
 interface PathStep {
@@ -448,7 +452,7 @@ export class PagedMultiset {
         entryAt(node, pos, payloads);
         if (lo !== undefined && !aboveAt(node, keyPos, keyLen, lo)) continue;
         if (hi !== undefined && !belowAt(node, keyPos, keyLen, hi)) return false;
-        visit(node.slice(keyPos, keyPos + keyLen), entryValue, payloads ? node.slice(payloadPos, payloadPos + payloadLen) : null);
+        visitEntry(node, payloads, visit);
       }
       return true;
     }
@@ -498,7 +502,7 @@ export class PagedMultiset {
       for (; pos < node.length; pos = entryEnd) {
         entryAt(node, pos, payloads);
         if (!belowAt(node, keyPos, keyLen, bound)) break;
-        visit(node.slice(keyPos, keyPos + keyLen), entryValue, payloads ? node.slice(payloadPos, payloadPos + payloadLen) : null);
+        visitEntry(node, payloads, visit);
       }
     } else {
       // A child is wholly below when the next separator is (its keys sort before that one).
@@ -543,7 +547,7 @@ export class PagedMultiset {
       const payloads = this.payloads;
       for (let pos = entriesStart(node, false); pos < node.length; pos = entryEnd) {
         entryAt(node, pos, payloads);
-        visit(node.slice(keyPos, keyPos + keyLen), entryValue, payloads ? node.slice(payloadPos, payloadPos + payloadLen) : null);
+        visitEntry(node, payloads, visit);
       }
       return;
     }
