@@ -6,7 +6,7 @@
  * checkpoints) behind the same shapes.
  */
 import type { DataType, Row } from '@freshet/common';
-import type { ColdScan, TrackingStateStore } from './state-store/api';
+import type { ColdScan, ColdSnapshot, TrackingStateStore } from './state-store/api';
 import type { DurableStateStore } from './state-store/durable-store';
 import type { UploadStatus } from './object-store/uploader';
 
@@ -33,6 +33,11 @@ export interface TableReader {
    * null: `scan` serves.
    */
   scanCold?(): ColdScan | null;
+  /**
+   * Every row, for a backfill, when some must be read from disk (a table under a memory
+   * limit): taken now, read in batches to await (ColdSnapshot). Absent or null: `scan` serves.
+   */
+  snapshotCold?(): ColdSnapshot | null;
   /**
    * Starts recording the relation's committed row changes, for structures kept in step with
    * it (secondary indexes) instead of rebuilt. Absent: not supported (tables are followed
@@ -101,7 +106,9 @@ export interface StorageEngine {
    * (docs/durability.md). Until then its reader serves `get` (from LevelDB for keys not in
    * memory yet), DML works (conflicts are checked the same way), `scanCold` waits for the
    * load, `size` is a lower bound and `scan` throws. Returns the table's load to await
-   * before a full scan that cannot wait between rows (null: every row is in memory).
+   * before a full scan that cannot wait between rows (null: every row is in memory, or, under
+   * a memory limit, the rows stay in LevelDB and only `scanCold`/`snapshotCold` read them all:
+   * `readAllRows`).
    */
   tableLoading(tableId: number): Promise<void> | null;
   /** The background load of every table after a restart (null: none, or done). */

@@ -1,8 +1,9 @@
 /**
- * The storage engine: all rows in memory (MemTable per table), with an optional durable
+ * The storage engine: tables' rows in memory (MemTable per table), with an optional durable
  * log underneath. In memory mode a commit applies synchronously; in persistent mode the
  * batch is first written to LevelDB (fsynced, grouped with concurrent commits) and applied
  * to memory only once durable, so a reader never sees a write that a crash could lose.
+ * Under a memory limit the rows stay in LevelDB instead, behind a bounded cache (DiskTable).
  *
  * In persistent mode every group that changes rows also writes a change-log record (its
  * row changes, old and new) under a sequence number `appliedSeq` advances to when the group
@@ -17,6 +18,9 @@ import type { TrackingStateStore } from './state-store/api';
 import { DurableStateStore } from './state-store/durable-store';
 import { Batch } from './write-batch';
 import { MemTable } from './mem-table';
+import { type DiskRows, DiskTable } from './disk-table';
+import type { StoredTable } from './stored-table';
+import { TableRowCache } from './table-row-cache';
 import type { ObjectStore } from './object-store/api';
 import { needsRestore, restoreFromObjectStore } from './object-store/restore';
 import { CheckpointUploader, type UploadStatus } from './object-store/uploader';
@@ -28,7 +32,11 @@ export interface EngineOptions {
   readonly uploadIntervalMs?: number;
   readonly history?: number;
   readonly log?: (msg: string) => void;
-  /** Bytes of stream state kept in memory (0/undefined: no limit; docs/durability.md, cold mode). */
+  /**
+   * Bytes of stream state kept in memory (0/undefined: no limit; docs/durability.md, cold
+   * mode). In persistent mode it also keeps tables' rows in LevelDB, with a cache of
+   * limit / TABLE_CACHE_SHARE bytes of them in memory (DiskTable).
+   */
   readonly memoryLimit?: number;
   /** Table rows loaded before `open()` returns after a restart (default TABLE_ROWS_BEFORE_SERVING; 0: all in the background). */
   readonly tableRowsBeforeServing?: number;
@@ -38,6 +46,17 @@ export interface EngineOptions {
 
 /** Rows per LevelDB read of the background table load: a few ms of decoding between two turns of the event loop. */
 const LOAD_BATCH = 1000;
+
+/**
+ * Under a memory limit, the tables' cached rows may take limit / TABLE_CACHE_SHARE bytes
+ * (estimated; at least MIN_TABLE_CACHE). Not more: the limit is meant for stream state, and
+ * the rows a commit needs (its old rows) are read by key, a few µs each when not cached.
+ */
+export const TABLE_CACHE_SHARE = 8;
+const MIN_TABLE_CACHE = 1 << 20;
+
+/** Keys per LevelDB read of the background count of a table's rows after a restart under a memory limit. */
+const COUNT_BATCH = 8192;
 
 /**
  * Table rows loaded before the node serves after a restart (EngineOptions.tableRowsBeforeServing):
@@ -53,7 +72,7 @@ interface Pending {
 }
 
 export class Engine implements StorageEngine {
-  private readonly tables = new Map<number, MemTable>();
+  private readonly tables = new Map<number, StoredTable>();
   private readonly counters = new Map<number, bigint>();
   /** Counters advanced since the last durable write; persisted with the next group. */
   private readonly dirtyCounters = new Set<number>();
@@ -75,11 +94,53 @@ export class Engine implements StorageEngine {
   private readonly meta = new Map<string, unknown>();
 
   private uploader: CheckpointUploader | null = null;
+  /** Under a memory limit (persistent mode): the budget of the DiskTables' cached rows; null: tables are MemTables. */
+  private readonly rowCache: TableRowCache | null;
+  /** How DiskTables read LevelDB and the group in flight. */
+  private readonly diskRows: DiskRows;
+  /**
+   * The commit group being written to LevelDB and not applied yet (null: none), with the
+   * keys it changes per table and their rows before it, built when a DiskTable asks.
+   */
+  private flying: { readonly items: readonly GroupItem[]; readonly byTable: Map<number, Map<string, Row | undefined>> } | null = null;
+  /** The background count of DiskTables' stored rows after a restart (null: none, or done). */
+  private counting: Promise<void> | null = null;
 
   constructor(
     private readonly log: LevelLog | null,
     private readonly opts: EngineOptions = {},
-  ) {}
+  ) {
+    const limit = opts.memoryLimit ?? 0;
+    this.rowCache = log !== null && limit > 0 ? new TableRowCache(Math.max(MIN_TABLE_CACHE, Math.floor(limit / TABLE_CACHE_SHARE))) : null;
+    this.diskRows = {
+      readSync: (tableId, key) => log!.readPackedSync(tableId, key),
+      reader: (tableId, o) => log!.tableRows(tableId, o),
+      inFlight: (tableId) => this.inFlight(tableId),
+    };
+  }
+
+  /** Estimated bytes of tables' rows cached under a memory limit, and their limit (null: tables are in memory). */
+  get tableCache(): { readonly bytes: number; readonly limit: number } | null {
+    return this.rowCache;
+  }
+
+  /** A table of this engine's kind: rows in memory, or in LevelDB under a memory limit. */
+  private newTable(tableId: number, schema?: TableSchema): StoredTable {
+    return this.rowCache ? new DiskTable(tableId, this.diskRows, this.rowCache, schema) : new MemTable(tableId, schema);
+  }
+
+  /** Keys of `tableId` that the group in flight changes, with their rows before it. */
+  private inFlight(tableId: number): ReadonlyMap<string, Row | undefined> | null {
+    const f = this.flying;
+    if (f === null) return null;
+    let m = f.byTable.get(tableId);
+    if (m === undefined) {
+      m = new Map();
+      for (const item of f.items) if (item.kind === 'change' && item.tableId === tableId && !m.has(item.key)) m.set(item.key, item.old);
+      f.byTable.set(tableId, m);
+    }
+    return m;
+  }
 
   get persistent(): boolean {
     return this.log !== null;
@@ -109,15 +170,24 @@ export class Engine implements StorageEngine {
       });
       await this.uploader.start();
     }
-    // Table rows: the first `tableRowsBeforeServing` before open() returns, the rest in the
-    // background once the node serves (loadTables).
+    // Table rows: under a memory limit they stay in LevelDB (counted in the background);
+    // otherwise the first `tableRowsBeforeServing` are loaded before open() returns, the
+    // rest in the background once the node serves (loadTables).
     const log = this.log;
-    for (const tableId of loaded.tableIds) {
+    if (this.rowCache) {
+      const disk = loaded.tableIds.map((id) => {
+        const t = new DiskTable(id, this.diskRows, this.rowCache!);
+        this.tables.set(id, t);
+        return t;
+      });
+      if (disk.length > 0) this.counting = this.countRows(disk, report).finally(() => (this.counting = null));
+    }
+    for (const tableId of this.rowCache ? [] : loaded.tableIds) {
       const t = new MemTable(tableId);
       t.startLoad((key) => log.readRowSync(tableId, key));
       this.tables.set(tableId, t);
     }
-    if (loaded.tableIds.length > 0) {
+    if (loaded.tableIds.length > 0 && !this.rowCache) {
       let foregroundDone!: () => void;
       const foreground = new Promise<void>((r) => (foregroundDone = r));
       const all = this.loadTables(loaded.tableIds, report, this.opts.tableRowsBeforeServing ?? TABLE_ROWS_BEFORE_SERVING, foregroundDone);
@@ -143,6 +213,36 @@ export class Engine implements StorageEngine {
 
   /** The background load of the tables' rows after a restart (null: none, or done). */
   private tablesLoad: Promise<void> | null = null;
+
+  /**
+   * Restart under a memory limit: the rows each DiskTable has in LevelDB, counted by keys
+   * (its `size` is a lower bound until then). The iterators are created before any commit
+   * (open() has not returned), so later commits' changes, which the tables count
+   * themselves, are not counted twice.
+   */
+  private async countRows(tables: readonly DiskTable[], report: (msg: string) => void): Promise<void> {
+    const t0 = performance.now();
+    const readers = tables.map((t) => this.log!.tableRows(t.tableId, { values: false }));
+    let rows = 0;
+    try {
+      for (let i = 0; i < tables.length; i++) {
+        try {
+          for (;;) {
+            if (this.closed) return;
+            const n = (await readers[i].nextv(COUNT_BATCH)).length;
+            if (n === 0) break;
+            tables[i].addCounted(n);
+            rows += n;
+          }
+        } catch (e) {
+          report(`counting the rows of table ${tables[i].tableId} after the restart failed: ${e instanceof Error ? e.message : String(e)} (its size is a lower bound)`);
+        }
+      }
+    } finally {
+      for (const r of readers) await r.close().catch(() => {});
+    }
+    report(`table rows: ${tables.length} tables (${rows} rows) kept in LevelDB under the memory limit, counted in ${((performance.now() - t0) / 1000).toFixed(1)} s after the restart`);
+  }
 
   get tablesLoading(): Promise<void> | null {
     return this.tablesLoad;
@@ -171,7 +271,7 @@ export class Engine implements StorageEngine {
     }
     for (const id of ids) {
       const t = this.tables.get(id);
-      if (!t?.loading) continue;
+      if (!(t instanceof MemTable) || !t.loading) continue;
       try {
         for await (const batch of this.log!.tableBatches(id, LOAD_BATCH)) {
           if (this.closed || this.tables.get(id) !== t) break;
@@ -235,7 +335,7 @@ export class Engine implements StorageEngine {
   createTable(tableId: number, schema: TableSchema): void {
     const existing = this.tables.get(tableId);
     if (existing) existing.setSchema(schema);
-    else this.tables.set(tableId, new MemTable(tableId, schema));
+    else this.tables.set(tableId, this.newTable(tableId, schema));
   }
 
   hasTable(tableId: number): boolean {
@@ -272,7 +372,7 @@ export class Engine implements StorageEngine {
     this.readers.delete(tableId);
   }
 
-  private requireTable(tableId: number): MemTable {
+  private requireTable(tableId: number): StoredTable {
     const t = this.tables.get(tableId);
     if (!t) throw new SqlError(SqlState.InternalError, `storage: table ${tableId} does not exist`);
     return t;
@@ -328,8 +428,10 @@ export class Engine implements StorageEngine {
         try {
           // A drop deletes every stored key of the table: all of them must be in memory.
           for (const item of items) if (item.kind === 'drop') await this.tables.get(item.tableId)?.loading;
-          await log.write({ items, meta, counters, seq, tableKeys: (id) => this.tables.get(id)?.keys() ?? [].values() });
+          this.flying = { items, byTable: new Map() };
+          await log.write({ items, meta, counters, seq, tableKeys: (id) => this.tables.get(id)?.committedKeys() ?? [] });
         } catch (e) {
+          this.flying = null;
           for (const id of counters.keys()) this.dirtyCounters.add(id);
           const err = new SqlError(SqlState.InternalError, `storage write failed: ${e instanceof Error ? e.message : String(e)}`);
           for (const p of group) p.reject(err);
@@ -338,6 +440,7 @@ export class Engine implements StorageEngine {
         // The seq advances with the rows becoming visible and the watchers being told, in
         // one synchronous step: a barrier sees either all of the group or none of it.
         if (seq > 0) this.seq = seq;
+        this.flying = null;
         this.apply(items);
         this.applyMeta(meta);
         for (const p of group) p.resolve();
@@ -447,6 +550,7 @@ export class Engine implements StorageEngine {
     if (this.writing) await new Promise<void>((r) => this.idle.push(r));
     await this.durableStore?.stopLoading();
     await this.tablesLoad?.catch(() => {});
+    await this.counting;
     await this.uploader?.close();
     await this.log?.close();
   }

@@ -90,6 +90,13 @@ export type GroupItem =
     }
   | { readonly kind: 'drop'; readonly tableId: number };
 
+/** Rows of one table as stored (LevelLog.tableRows). */
+export interface TableRowReader {
+  /** Up to `n` more rows, in key order, as [latin1 key without the table's prefix, stored value]; none at the end. */
+  nextv(n: number): Promise<[string, Buffer][]>;
+  close(): Promise<void>;
+}
+
 /** Everything one group commit writes. */
 export interface GroupWrite {
   readonly items: readonly GroupItem[];
@@ -99,10 +106,11 @@ export interface GroupWrite {
   /** Change-log seq of this group (0: write no change-log record). */
   readonly seq: number;
   /** The committed keys of a table, which a drop must delete (LevelDB batches have no range delete). */
-  readonly tableKeys: (tableId: number) => Iterable<string>;
+  readonly tableKeys: (tableId: number) => Iterable<string> | AsyncIterable<string>;
 }
 
 const SLASH = 0x2f;
+const EMPTY = Buffer.alloc(0);
 const FORMAT_KEY = Buffer.from('x/format');
 /** All table rows: `t/…`, and the first key after them. */
 const TABLE_ROWS = Buffer.from('t/', 'latin1');
@@ -228,26 +236,51 @@ export class LevelLog {
    * loader skips the keys written since the restart, which it has in memory already.
    */
   async *tableBatches(tableId: number, batch: number): AsyncGenerator<[string, string][]> {
-    const prefix = rowKeyPrefix(tableId);
-    const it = this.db.iterator({ gte: prefix, lt: rangeEnd(prefix) });
+    const rows = this.tableRows(tableId);
     try {
       for (;;) {
-        const entries = await it.nextv(batch);
+        const entries = await rows.nextv(batch);
         if (entries.length === 0) return;
         // Rows stay packed (the stored bytes as a one-byte string: mem-table.ts), not decoded.
         const out = new Array<[string, string]>(entries.length);
-        for (let i = 0; i < entries.length; i++) out[i] = [entries[i][0].toString('latin1', prefix.length), entries[i][1].toString('latin1')];
+        for (let i = 0; i < entries.length; i++) out[i] = [entries[i][0], entries[i][1].toString('latin1')];
         yield out;
       }
     } finally {
-      await it.close();
+      await rows.close();
     }
+  }
+
+  /**
+   * A reader of table `tableId`'s rows as stored now: its LevelDB iterator is created by
+   * this call and reads the database as of it (classic-level iterators hold a snapshot
+   * from creation), whatever is written while it is read. `values: false` reads keys only
+   * (the values come back empty).
+   */
+  tableRows(tableId: number, opts: { values?: boolean } = {}): TableRowReader {
+    const prefix = rowKeyPrefix(tableId);
+    const it = this.db.iterator({ gte: prefix, lt: rangeEnd(prefix), values: opts.values });
+    return {
+      nextv: async (n) => {
+        const entries = await it.nextv(n);
+        const out = new Array<[string, Buffer]>(entries.length);
+        for (let i = 0; i < entries.length; i++) out[i] = [entries[i][0].toString('latin1', prefix.length), entries[i][1] ?? EMPTY];
+        return out;
+      },
+      close: () => it.close(),
+    };
   }
 
   /** One row of table `tableId` as stored now (undefined: none), read synchronously. */
   readRowSync(tableId: number, key: string): Row | undefined {
     const v = this.db.level.getSync(prefixedKey(rowKeyPrefix(tableId), key));
     return v === undefined ? undefined : decodeRow(v);
+  }
+
+  /** `readRowSync`'s row still packed (its stored bytes as a one-byte string: mem-table.ts). */
+  readPackedSync(tableId: number, key: string): string | undefined {
+    const v = this.db.level.getSync(prefixedKey(rowKeyPrefix(tableId), key));
+    return v === undefined ? undefined : v.toString('latin1');
   }
 
   private loadEntry(state: LoadedState, key: Buffer, value: Buffer, setFormat: (v: number) => void): void {
@@ -301,16 +334,21 @@ export class LevelLog {
         rec.putRow(prefix, item.key, row ?? null);
         log?.add(item.tableId, item.old, row);
       } else {
-        // The committed keys, and the keys written earlier in this group (not in memory
-        // yet; found by a scan back, since drops are rare and a key set per write is not free).
-        const seen = new Set<string>(group.tableKeys(item.tableId));
+        // The committed keys (from LevelDB for a table kept there: nothing else writes
+        // rows while a group is written), and the keys written earlier in this group (not
+        // applied yet; found by a scan back, since drops are rare and a key set per write
+        // is not free). A key deleted twice is harmless.
+        const p = rowKeyPrefix(item.tableId);
+        const committed = group.tableKeys(item.tableId);
+        if (Symbol.asyncIterator in committed) for await (const k of committed) rec.del(prefixedKey(p, k));
+        else for (const k of committed) rec.del(prefixedKey(p, k));
+        const seen = new Set<string>();
         for (let j = i - 1; j >= 0; j--) {
           const prev = items[j];
           if (prev.tableId !== item.tableId) continue;
           if (prev.kind === 'drop') break; // earlier writes were deleted by that drop
           if (prev.row !== undefined) seen.add(prev.key);
         }
-        const p = rowKeyPrefix(item.tableId);
         for (const k of seen) rec.del(prefixedKey(p, k));
         rec.del(counterKey(item.tableId));
       }

@@ -17,9 +17,9 @@
  * `scan` throws until the load is done (callers that cannot await use
  * `StorageEngine.tableLoading`).
  */
-import { type DataType, KeyMap, type Row, SqlError, SqlState, encodeKeyString, packRow, unpackRow } from '@freshet/common';
-import type { TableReader, TableSchema } from './api';
+import { KeyMap, type Row, SqlError, SqlState, encodeKeyString, packRow, unpackRow } from '@freshet/common';
 import type { ColdScan } from './state-store/api';
+import { StoredTable } from './stored-table';
 
 /** Rows a cold scan hands out at once after the load (the batch executors' chunk size). */
 const SCAN_BATCH = 1024;
@@ -38,7 +38,7 @@ interface Load {
   failed: Error | null;
 }
 
-export class MemTable implements TableReader {
+export class MemTable extends StoredTable {
   /**
    * Key → the row packed (common's packRow: its value encoding as a one-byte string, the
    * bytes LevelDB stores). A table holds every row it ever got (the seed's events: 10
@@ -53,32 +53,8 @@ export class MemTable implements TableReader {
   private sorted: string[] = [];
   private pending: string[] = [];
   private deletedSinceSort = 0;
-  /** Unset for tables loaded from disk until the catalog attaches their schema. */
-  private _schema: TableSchema | undefined;
-  private pkTypes: DataType[] = [];
   /** The background load after a restart (null: every row is in memory). */
   private load: Load | null = null;
-
-  constructor(
-    readonly tableId: number,
-    schema?: TableSchema,
-  ) {
-    if (schema) this.setSchema(schema);
-  }
-
-  get schema(): TableSchema {
-    if (!this._schema) throw new Error(`storage: table ${this.tableId} has no schema attached`);
-    return this._schema;
-  }
-
-  get hasSchema(): boolean {
-    return this._schema !== undefined;
-  }
-
-  setSchema(schema: TableSchema): void {
-    this._schema = schema;
-    this.pkTypes = schema.pk.map((i) => schema.types[i]);
-  }
 
   /** While loading: the rows in memory so far (a lower bound). */
   get size(): number {
@@ -152,20 +128,6 @@ export class MemTable implements TableReader {
     return stored;
   }
 
-  /** The storage key of a full row. */
-  keyOfRow(row: Row): string {
-    const pk = this.schema.pk;
-    const datums = new Array(pk.length);
-    for (let i = 0; i < pk.length; i++) datums[i] = row[pk[i]] ?? null;
-    return encodeKeyString(this.pkTypes, datums);
-  }
-
-  /** The storage key of primary-key datums (in pk column order). */
-  keyOfPk(pk: readonly unknown[]): string {
-    if (!this._schema) void this.schema; // throws the descriptive error
-    return encodeKeyString(this.pkTypes, pk as Row);
-  }
-
   get(pk: readonly unknown[]): Row | undefined {
     const load = this.load;
     if (load === null && this.rows.size === 0) return undefined;
@@ -219,6 +181,11 @@ export class MemTable implements TableReader {
 
   /** The keys in memory, in no order. */
   keys(): IterableIterator<string> {
+    return this.rows.keys();
+  }
+
+  /** Every committed key (the keys in memory: a drop first waits for the load). */
+  committedKeys(): Iterable<string> {
     return this.rows.keys();
   }
 

@@ -5,7 +5,7 @@
  */
 import type { Row } from '@freshet/common';
 import type { WriteBatch } from './api';
-import type { MemTable } from './mem-table';
+import type { StoredTable } from './stored-table';
 
 export type BatchOp =
   /** `generated`: the key is a fresh `_row_id` (`insertGenerated`), so no row has it. */
@@ -18,7 +18,7 @@ export class Batch implements WriteBatch {
   /** Meta records in insertion order; `undefined` deletes. */
   readonly meta = new Map<string, unknown>();
 
-  constructor(private readonly lookup: (tableId: number) => MemTable) {}
+  constructor(private readonly lookup: (tableId: number) => StoredTable) {}
 
   put(tableId: number, row: Row): void {
     this.ops.push({ kind: 'put', tableId, key: this.keyOf(tableId, row), row });
