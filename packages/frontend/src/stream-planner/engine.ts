@@ -294,8 +294,19 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
       this.flow.noteUpstream(rel.id, 0);
       return { executor: ts.source, snapshot: () => [] };
     }
-    this.flow.noteUpstream(rel.id, this.storage.table(rel.id).size);
-    return { executor: ts.source, snapshot: () => this.storage.table(rel.id).scan() };
+    const reader = this.storage.table(rel.id);
+    this.flow.noteUpstream(rel.id, reader.size);
+    // Under a memory limit the table's rows are in LevelDB: a sliced backfill reads them from there.
+    return { executor: ts.source, snapshot: () => reader.scan(), coldSnapshot: () => reader.snapshotCold?.() ?? null };
+  }
+
+  /**
+   * Whether a backfill from relation `id` must read some of its rows from disk (a memory
+   * limit: an MV partly in memory, a table kept in LevelDB), and so can only run sliced.
+   */
+  snapshotOnDisk(id: number): boolean {
+    if (this.jobs.get(id)?.materialize.table.bounded === true) return true;
+    return this.storage.hasTable(id) && typeof this.storage.table(id).snapshotCold === 'function';
   }
 
   /** `rel`'s current row by primary key (a temporal join's lookup side), without subscribing. */
@@ -343,14 +354,13 @@ export class StreamingEngine implements UpstreamResolver, StreamPlannerEnv {
 
   /**
    * Restart: starts MV `rel`'s job by backfill (its state was not restored). At once, in
-   * this call stack, unless an upstream MV is partly on disk (memory limit): that snapshot
+   * this call stack, unless an upstream is partly on disk (memory limit): that snapshot
    * is read from LevelDB, so the backfill runs in slices, and reads of `rel` get a
    * retryable error until it is done rather than a partial result.
    */
   rebuildJob(rel: RelationCatalog, plan: StreamPlan, evalCtx: EvalContext): MvJob {
-    const cold = rel.dependsOn.some((id) => this.jobs.get(id)?.materialize.table.bounded === true);
-    if (!cold) return this.startJob(rel, plan, evalCtx);
-    const pendingReader = new RebuildPendingReader(rel, 'its backfill reads the materialized views it is built on from disk (memory limit)');
+    if (!rel.dependsOn.some((id) => this.snapshotOnDisk(id))) return this.startJob(rel, plan, evalCtx);
+    const pendingReader = new RebuildPendingReader(rel, 'its backfill reads the relations it is built on from disk (memory limit)');
     return this.startJob(rel, plan, evalCtx, { sliced: true, pendingReader });
   }
 

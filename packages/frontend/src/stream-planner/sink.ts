@@ -386,6 +386,8 @@ export function restoreSinks(engine: StreamingEngine, log: (msg: string) => void
       engine.startSink(rel, planned.plan, planned.evalCtx, targetOf(engine, planned, log), {
         mode: planned.mode,
         intoTable: !!planned.into,
+        // A resend whose snapshot is read from disk (memory limit) runs in slices, as CREATE SINK's.
+        sliced: !skipBackfill && !missed && sinkInputs(rel).some((up) => engine.snapshotOnDisk(up)),
         skipBackfill,
         decouple: !!planned.external,
         noSnapshot: skipBackfill && statelessStream(planned.plan.root),

@@ -12,7 +12,7 @@
  */
 import { type DataType, type Datum, type Row, SqlError, SqlState, compareDatum } from '@freshet/common';
 import { newRuntime } from '@freshet/batch';
-import type { StorageEngine } from '@freshet/storage';
+import { type StorageEngine, readAllRows } from '@freshet/storage';
 import type { Catalog } from '../catalog/catalog';
 import type { RelationCatalog } from '../catalog/model';
 import { compileExpr } from '../query/compile-expr';
@@ -30,6 +30,8 @@ interface TableWatermark {
 
 export class TableWatermarks {
   private readonly tables = new Map<number, TableWatermark>();
+  /** Reads of tables' rows from disk that rebuild their watermarks (`loading`), by table id. */
+  private readonly reads = new Map<number, Promise<void>>();
 
   constructor(
     private readonly catalog: Catalog,
@@ -54,9 +56,42 @@ export class TableWatermarks {
     };
   }
 
+  /**
+   * The read to await before `rel`'s watermark can be rebuilt from its rows after a restart
+   * (null: known, or the rows can be scanned now): the table's load, or under a memory
+   * limit a read of its rows from disk, which rebuilds it.
+   */
+  loading(rel: RelationCatalog): Promise<void> | null {
+    const known = this.tables.get(rel.id);
+    if (known && known.rel === rel) return null;
+    const load = this.storage.tableLoading(rel.id);
+    if (load !== null || !this.storage.hasTable(rel.id)) return load;
+    const reader = this.storage.table(rel.id);
+    if (reader.scanCold === undefined) return null;
+    let read = this.reads.get(rel.id);
+    if (!read) {
+      read = readAllRows(reader)
+        .then((rows) => {
+          if (this.storage.hasTable(rel.id)) this.tables.set(rel.id, this.rebuild(rel, rows));
+        })
+        .finally(() => this.reads.delete(rel.id));
+      // A failed read is reported to the statements awaiting it; a feed only polls.
+      read.catch(() => {});
+      this.reads.set(rel.id, read);
+    }
+    return read;
+  }
+
   private watermarkOf(rel: RelationCatalog): TableWatermark {
     const known = this.tables.get(rel.id);
     if (known && known.rel === rel) return known;
+    const t = this.rebuild(rel, this.storage.hasTable(rel.id) ? this.storage.table(rel.id).scan() : []);
+    this.tables.set(rel.id, t);
+    return t;
+  }
+
+  /** `rel`'s watermark as its rows `rows` give it. */
+  private rebuild(rel: RelationCatalog, rows: Iterable<Row>): TableWatermark {
     const wm = rel.watermarks![0];
     const q = { catalog: this.catalog, storage: this.storage, database: rel.database, searchPath: [rel.schema], user: rel.owner, timeZone: 'UTC', now: () => Date.now() * 1000 };
     const e = bindWatermarkExpr(q, rel.name, rel.columns, wm.expr);
@@ -65,13 +100,10 @@ export class TableWatermarks {
       throw new SqlError(SqlState.FeatureNotSupported, 'subqueries in watermark expressions');
     });
     const t: TableWatermark = { rel, column: wm.column, type: rel.columns[wm.column].type, eval: evaluate, current: null };
-    if (this.storage.hasTable(rel.id)) {
-      for (const row of this.storage.table(rel.id).scan()) {
-        const w = evaluate(row);
-        if (w !== null && (t.current === null || compareDatum(t.type, w, t.current) > 0)) t.current = w;
-      }
+    for (const row of rows) {
+      const w = evaluate(row);
+      if (w !== null && (t.current === null || compareDatum(t.type, w, t.current) > 0)) t.current = w;
     }
-    this.tables.set(rel.id, t);
     return t;
   }
 }
@@ -86,13 +118,13 @@ export function installTableWatermarks(catalog: Catalog, storage: StorageEngine)
 }
 
 /**
- * Right after a restart: the load of `rel`'s rows (StorageEngine.tableLoading) when its
- * watermark must still be rebuilt from them — a statement writing `rel` awaits it before
+ * Right after a restart: the load of `rel`'s rows (StorageEngine.tableLoading), or their
+ * read from disk under a memory limit, when its watermark must still be rebuilt from them — a statement writing `rel` awaits it before
  * `lateRowFilter`, which scans them. Null when there is nothing to wait for.
  */
 export function watermarkLoading(storage: StorageEngine, rel: RelationCatalog): Promise<void> | null {
   if (!rel.watermarks || rel.watermarks.length === 0) return null;
-  return storage.tableLoading(rel.id);
+  return installed.get(storage)?.loading(rel) ?? storage.tableLoading(rel.id);
 }
 
 /** The watermarked tables a batch plan writes (cached per plan: DML runs it once per statement). */

@@ -7,6 +7,7 @@
  */
 import { SqlError, SqlState, notSupported } from '@freshet/common';
 import { type PgNode, type PgStatement, resolveTypeName } from '@freshet/sql';
+import { readAllRows } from '@freshet/storage';
 import { describeRelations, kindName } from '../../catalog/catalog';
 import type { ColumnDesc, RelationCatalog, RelationKind } from '../../catalog/model';
 import { type DdlContext, displayName, inBatch, resolveRelation } from './context';
@@ -62,10 +63,10 @@ async function addColumn(ctx: DdlContext, stmt: PgStatement, rel: RelationCatalo
     else if (con.contype === 'CONSTR_GENERATED') col.generatedExpr = deparseExpr(con.raw_expr);
     else if (con.contype !== 'CONSTR_NULL') throw notSupported(`ALTER TABLE ADD COLUMN with constraint ${con.contype}`);
   }
-  // Right after a restart the rows may still be loading (StorageEngine.tableLoading): size and scan need them all.
-  await ctx.storage.tableLoading(rel.id);
-  const rows = ctx.storage.table(rel.id);
-  if (rows.size > 0) {
+  // Right after a restart the rows may still be loading, and under a memory limit they are
+  // read from disk (readAllRows): the size must count them all.
+  const old = await readAllRows(ctx.storage.table(rel.id));
+  if (old.length > 0) {
     if (col.defaultExpr !== undefined || col.generatedExpr !== undefined) {
       throw notSupported('ALTER TABLE ADD COLUMN with a DEFAULT or generated expression on a non-empty table');
     }
@@ -76,7 +77,6 @@ async function addColumn(ctx: DdlContext, stmt: PgStatement, rel: RelationCatalo
   while (at > 0 && rel.columns[at - 1].hidden) at--;
   const columns = [...rel.columns.slice(0, at), col, ...rel.columns.slice(at)];
   const next: RelationCatalog = { ...rel, columns, pk: rel.pk.map((p) => (p >= at ? p + 1 : p)) };
-  const old = [...rows.scan()];
   await inBatch(ctx, (batch) => {
     ctx.catalog.updateRelation(next, batch);
     for (const r of old) batch.put(rel.id, [...r.slice(0, at), null, ...r.slice(at)]);
@@ -106,8 +106,7 @@ async function dropColumn(ctx: DdlContext, rel: RelationCatalog, cmd: PgNode): P
   }
   const columns = rel.columns.filter((_, i) => i !== at);
   const next: RelationCatalog = { ...rel, columns, pk: rel.pk.map((p) => (p > at ? p - 1 : p)) };
-  await ctx.storage.tableLoading(rel.id);
-  const old = [...ctx.storage.table(rel.id).scan()];
+  const old = await readAllRows(ctx.storage.table(rel.id));
   await inBatch(ctx, (batch) => {
     const dropped = new Set<number>();
     for (const d of deps) dropWithDependents(ctx, batch, d, true, dropped);
