@@ -383,14 +383,23 @@ export function restoreSinks(engine: StreamingEngine, log: (msg: string) => void
     try {
       planned ??= plannedFromCatalog(engine, rel);
       const skipBackfill = !planned.external?.resendOnRestart;
+      const noSnapshot = skipBackfill && statelessStream(planned.plan.root);
+      const onDisk = sinkInputs(rel).filter((up) => engine.snapshotOnDisk(up) && engine.storage.hasTable(up));
+      // Dropping the backfill (or undoing `missed` in it) needs the snapshot at once, in this
+      // call stack (StreamingEngine.startCaughtUp): a table kept in LevelDB cannot give it.
+      if (!noSnapshot && (skipBackfill || missed) && onDisk.length > 0) {
+        const names = onDisk.map((id) => catalog.getRelationById(id)?.name ?? String(id)).join(', ');
+        log(`sink ${rel.name} could not be restored: its state is rebuilt from a snapshot of its inputs taken at once, and ${names} is read from disk (memory limit)`);
+        return false;
+      }
       engine.startSink(rel, planned.plan, planned.evalCtx, targetOf(engine, planned, log), {
         mode: planned.mode,
         intoTable: !!planned.into,
         // A resend whose snapshot is read from disk (memory limit) runs in slices, as CREATE SINK's.
-        sliced: !skipBackfill && !missed && sinkInputs(rel).some((up) => engine.snapshotOnDisk(up)),
+        sliced: !skipBackfill && !missed && onDisk.length > 0,
         skipBackfill,
         decouple: !!planned.external,
-        noSnapshot: skipBackfill && statelessStream(planned.plan.root),
+        noSnapshot,
         missed,
       });
       return skipBackfill;

@@ -99,6 +99,25 @@ describe('tables under a memory limit', () => {
     expect(await db.query('SELECT count(*) FROM t')).toEqual([[String(ROWS)]]);
   });
 
+  it('restores a stateless sink over the table at a restart; one that keeps state is refused with a clear log line', async () => {
+    await db.exec('CREATE TABLE copy (id BIGINT PRIMARY KEY, v INT)');
+    await db.exec('CREATE SINK s_copy INTO copy AS SELECT id, v FROM t');
+    await db.exec('CREATE TABLE out (g INT PRIMARY KEY, n BIGINT)');
+    await db.exec('CREATE SINK s_agg INTO out AS SELECT g, count(*) AS n FROM t GROUP BY g');
+    await db.exec('FLUSH');
+    expect(await db.query('SELECT count(*), sum(v) FROM copy')).toEqual(await db.query('SELECT count(*), sum(v) FROM t'));
+    await db.frontend.streaming.checkpoint();
+    await db.close();
+    await start();
+    expect(logs.filter((l) => l.includes('could not be restored'))).toEqual([
+      'sink s_agg could not be restored: its state is rebuilt from a snapshot of its inputs taken at once, and t is read from disk (memory limit)',
+    ]);
+    await db.exec(`INSERT INTO t VALUES (${ROWS + 1}, 1, 5, 'new')`);
+    await db.exec('DELETE FROM t WHERE id = 7');
+    await db.exec('FLUSH');
+    expect(await db.query('SELECT count(*), sum(v) FROM copy')).toEqual(await db.query('SELECT count(*), sum(v) FROM t'));
+  });
+
   it("rebuilds a watermarked table's watermark from its rows on disk after a restart", async () => {
     await db.exec("CREATE TABLE wm (ts TIMESTAMP, v INT, WATERMARK FOR ts AS ts - INTERVAL '5' SECOND) APPEND ONLY");
     await db.exec(`INSERT INTO wm SELECT TIMESTAMP '2024-01-01 00:00:00' + x * INTERVAL '1' SECOND, x FROM generate_series(1, ${ROWS}) x`);
