@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type TestDb, openTestDb } from '../query/testing';
+import { dmlDuringBackfill, queryOnceRebuilt } from './backfill-testing';
 
 const KEYS = 20_000;
 
@@ -44,14 +45,7 @@ describe('an MV over an MV partly in memory', () => {
     await db.exec(`SET backfill_rate_limit = ${KEYS / 2}`);
     const created = db.exec('CREATE MATERIALIZED VIEW m2 AS SELECT s % 10 AS d, count(*) AS c, sum(n) AS total FROM m1 GROUP BY s % 10');
     // DML while the backfill reads LevelDB (at least until it ends): each change counts once.
-    const backfilling = () => db.frontend.streaming.backfillProgress().some((b) => b.name === 'm2');
-    let during = 0;
-    for (let i = 0; i < 20 || (backfilling() && i < 200); i++) {
-      if (backfilling()) during++;
-      await db.exec(`INSERT INTO t VALUES (${KEYS + 1 + i}, 1, ${i})`);
-      await db.exec(`DELETE FROM t WHERE id = ${200 + i}`);
-      await db.exec(`UPDATE t SET v = v + 3 WHERE id = ${500 + i}`);
-    }
+    const during = await dmlDuringBackfill(db, 'm2', (i) => `${KEYS + 1 + i}, 1, ${i}`);
     await created;
     expect(during).toBeGreaterThan(0);
     await db.exec('FLUSH');
@@ -70,15 +64,7 @@ describe('an MV over an MV partly in memory', () => {
     const logs: string[] = [];
     db = await openTestDb({ dataDir: dir, storage: { memoryLimit: 256 << 10 }, frontend: { log: (m) => logs.push(m) } });
     expect(logs.filter((l) => l.includes('could not be'))).toEqual([]);
-    let answer: string[][] | null = null;
-    for (let i = 0; i < 200 && answer === null; i++) {
-      try {
-        answer = await db.query('SELECT d, c FROM m2 ORDER BY d');
-      } catch (e) {
-        expect((e as Error).message).toMatch(/is being rebuilt after the restart/);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    const answer = await queryOnceRebuilt(db, 'SELECT d, c FROM m2 ORDER BY d');
     expect(answer).toEqual(await db.query('SELECT s % 10 AS d, count(*) FROM m1 GROUP BY s % 10 ORDER BY d'));
     expect(logs.filter((l) => l.includes('could not be'))).toEqual([]);
   });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type TestDb, openTestDb } from '../query/testing';
+import { dmlDuringBackfill, queryOnceRebuilt } from './backfill-testing';
 
 /** Rows of ~200 bytes: 20,000 of them are ~4 MiB, four times the tables' cache. */
 const ROWS = 20_000;
@@ -40,14 +41,7 @@ describe('tables under a memory limit', () => {
     expect(ROWS * 200).toBeGreaterThan(2 * cache().limit);
     await db.exec(`SET backfill_rate_limit = ${ROWS / 2}`);
     const created = db.exec('CREATE MATERIALIZED VIEW m AS SELECT g, count(*) AS n, sum(v) AS s FROM t GROUP BY g');
-    const backfilling = () => db.frontend.streaming.backfillProgress().some((b) => b.name === 'm');
-    let during = 0;
-    for (let i = 0; i < 20 || (backfilling() && i < 200); i++) {
-      if (backfilling()) during++;
-      await db.exec(`INSERT INTO t VALUES (${ROWS + 1 + i}, 1, ${i}, 'new')`);
-      await db.exec(`DELETE FROM t WHERE id = ${200 + i}`);
-      await db.exec(`UPDATE t SET v = v + 3 WHERE id = ${500 + i}`);
-    }
+    const during = await dmlDuringBackfill(db, 'm', (i) => `${ROWS + 1 + i}, 1, ${i}, 'new'`);
     await created;
     expect(during).toBeGreaterThan(0);
     await db.exec('FLUSH');
@@ -69,15 +63,7 @@ describe('tables under a memory limit', () => {
     await db.close();
     await start();
     expect(await db.query('SELECT g, v FROM t WHERE id = 12345')).toEqual([['4', '12345']]);
-    let answer: string[][] | null = null;
-    for (let i = 0; i < 200 && answer === null; i++) {
-      try {
-        answer = await db.query('SELECT d, c FROM m2 ORDER BY d');
-      } catch (e) {
-        expect((e as Error).message).toMatch(/is being rebuilt after the restart/);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    const answer = await queryOnceRebuilt(db, 'SELECT d, c FROM m2 ORDER BY d');
     expect(answer).toEqual(await db.query('SELECT v % 10 AS d, count(*) FROM t GROUP BY v % 10 ORDER BY d'));
     expect(await db.query('SELECT g, n, s FROM m ORDER BY g')).toEqual(await db.query('SELECT g, count(*), sum(v) FROM t GROUP BY g ORDER BY g'));
     expect(logs.filter((l) => l.includes('could not be'))).toEqual([]);
