@@ -52,7 +52,7 @@ const LOAD_BATCH = 1000;
  * (estimated; at least MIN_TABLE_CACHE). Not more: the limit is meant for stream state, and
  * the rows a commit needs (its old rows) are read by key, a few µs each when not cached.
  */
-export const TABLE_CACHE_SHARE = 8;
+const TABLE_CACHE_SHARE = 8;
 const MIN_TABLE_CACHE = 1 << 20;
 
 /** Keys per LevelDB read of the background count of a table's rows after a restart under a memory limit. */
@@ -426,7 +426,8 @@ export class Engine implements StorageEngine {
         const { items, meta } = this.plan(group.map((p) => p.batch));
         const seq = items.some((i) => i.kind === 'change') ? this.seq + 1 : 0;
         try {
-          // A drop deletes every stored key of the table: all of them must be in memory.
+          // A drop deletes every stored key of the table: a MemTable's must all be in memory
+          // (a DiskTable lists them from LevelDB while the group is written).
           for (const item of items) if (item.kind === 'drop') await this.tables.get(item.tableId)?.loading;
           this.flying = { items, byTable: new Map() };
           await log.write({ items, meta, counters, seq, tableKeys: (id) => this.tables.get(id)?.committedKeys() ?? [] });
