@@ -15,6 +15,7 @@ import type { Engine } from './engine';
 import { LevelLog } from './level-log';
 import { openStorage } from './open';
 import { readAllRows } from './read-all';
+import { rng } from './state-store/testing';
 
 const SCHEMA = { types: [T.Int32, T.Varchar], pk: [0] };
 /** Rows of ~600 bytes: a few thousand overflow the tables' cache (1 MiB at the least). */
@@ -35,17 +36,6 @@ async function open(): Promise<StorageEngine> {
   await s.open();
   s.createTable(1, SCHEMA);
   return s;
-}
-
-/** A deterministic generator (xorshift32). */
-function rng(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
 }
 
 const byKey = (a: Row, b: Row) => (a[0] as number) - (b[0] as number);

@@ -13,6 +13,7 @@ import { type Row, T } from '@freshet/common';
 import type { RowChange, StorageEngine } from './api';
 import { holdTableLoads } from './table-load-gate';
 import { openStorage } from './open';
+import { readAllRows } from './read-all';
 
 const SCHEMA = { types: [T.Int32, T.Varchar], pk: [0] };
 const ROWS = 3000; // three load batches of 1000
@@ -45,18 +46,6 @@ async function reopen(logs: string[] = []): Promise<StorageEngine> {
   return s;
 }
 
-/** The rows a full scan returns once loaded (awaiting a cold scan like the batch executors do). */
-async function scanAll(s: StorageEngine): Promise<Row[]> {
-  const cold = s.table(1).scanCold?.() ?? null;
-  if (cold === null) return [...s.table(1).scan()];
-  const out: Row[] = [];
-  for (;;) {
-    const r = cold.next();
-    if (r === null) return out;
-    if (r instanceof Promise) await r;
-    else out.push(...r);
-  }
-}
 
 const expectedRows = (m: Map<number, string>): Row[] => [...m].sort((a, b) => a[0] - b[0]).map(([k, v]) => [k, v]);
 
@@ -109,7 +98,7 @@ describe('tables loaded in the background after a restart', () => {
     want.delete(2700);
     want.delete(10);
     // A full scan started now waits for the load, then sees every row once.
-    const scanning = scanAll(s);
+    const scanning = readAllRows(s.table(1));
     release();
     expect(await scanning).toEqual(expectedRows(want));
     await s.tablesLoading;

@@ -13,7 +13,7 @@ import { MemStateStore } from '@freshet/stream';
 import { openStorage } from '../open';
 import type { StorageEngine } from '../api';
 import type { DurableStateStore } from './durable-store';
-import { keysWithPrefix } from './testing';
+import { keysWithPrefix, rng } from './testing';
 import { Db } from '../db';
 import { BatchRecord } from '../batch-record';
 import { POINTER_BYTES } from '../part-log';
@@ -25,14 +25,6 @@ async function start(dir: string): Promise<{ storage: StorageEngine; store: Dura
   const store = storage.openStateStore(new MemStateStore())!;
   store.checkpointFrequency = 1;
   return { storage, store };
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
 }
 
 /** Keys that order like a temporal filter's: a fixed-width time, then a sequence number. */

@@ -1,5 +1,14 @@
-/** Helpers for the state store's tests over real LevelDB. */
+/** Helpers for the storage tests over real LevelDB. Not used outside tests. */
 import { Db } from '../db';
+
+/** A seeded generator of numbers in [0, 1) (an LCG): tests replay the same cases. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
 
 /** Every LevelDB key (latin1) starting with `prefix`, read with the storage closed. */
 export async function keysWithPrefix(dir: string, prefix: string): Promise<string[]> {
