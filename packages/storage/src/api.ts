@@ -78,6 +78,14 @@ export interface WriteBatch {
    * batch are discarded with it.
    */
   dropTable(tableId: number): void;
+  /**
+   * Replaces every row of the table with `map(row)` (ALTER TABLE ADD/DROP COLUMN), in commit
+   * order: the writes committed before this batch are rewritten, those after it see the new
+   * rows, so DML running beside the ALTER is neither lost nor left in the old layout. `map`
+   * must not throw and must keep the primary key. Watchers are not told (the rows' values
+   * stay; only their layout changes), and the change log does not record it.
+   */
+  rewriteTable(tableId: number, map: (row: Row) => Row): void;
   readonly isEmpty: boolean;
 }
 

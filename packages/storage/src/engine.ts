@@ -391,7 +391,8 @@ export class Engine implements StorageEngine {
     if (this.closed) return Promise.reject(new SqlError(SqlState.AdminShutdown, 'storage is closed'));
     if (!(batch instanceof Batch)) return Promise.reject(new Error('storage: foreign write batch'));
     if (!this.log) {
-      const { items, meta } = this.plan([batch]);
+      // Tables in memory: their keys are at hand for a rewrite.
+      const { items, meta } = this.plan([batch], (id) => [...(this.tables.get(id)?.committedKeys() as Iterable<string>)]);
       this.apply(items);
       this.applyMeta(meta);
       return Promise.resolve();
@@ -421,9 +422,16 @@ export class Engine implements StorageEngine {
           if (v !== undefined) counters.set(id, v);
         }
         this.dirtyCounters.clear();
-        const { items, meta } = this.plan(group.map((p) => p.batch));
-        const seq = items.some((i) => i.kind === 'change') ? this.seq + 1 : 0;
+        let items: GroupItem[];
+        let meta: [string, unknown][];
+        let seq: number;
         try {
+          const batches = group.map((p) => p.batch);
+          // Nothing is applied while this loop awaits, so the keys a rewrite reads are the
+          // committed keys its group starts from.
+          const rewriteKeys = await this.rewriteKeys(batches);
+          ({ items, meta } = this.plan(batches, (id) => rewriteKeys.get(id) ?? []));
+          seq = items.some((i) => i.kind === 'change') ? this.seq + 1 : 0;
           // A drop deletes every stored key of the table: a MemTable's must all be in memory
           // (a DiskTable lists them from LevelDB while the group is written).
           for (const item of items) if (item.kind === 'drop') await this.tables.get(item.tableId)?.loading;
@@ -452,38 +460,73 @@ export class Engine implements StorageEngine {
     }
   }
 
+  /** The committed keys of every table a batch of the group rewrites (`rewriteTable`). */
+  private async rewriteKeys(batches: readonly Batch[]): Promise<Map<number, string[]>> {
+    const out = new Map<number, string[]>();
+    for (const batch of batches) {
+      for (const op of batch.ops) {
+        const t = op.kind === 'rewrite' && !out.has(op.tableId) ? this.tables.get(op.tableId) : undefined;
+        if (!t) continue;
+        // A MemTable's keys are all in memory once its load after a restart is done.
+        await t.loading;
+        const keys: string[] = [];
+        for await (const k of t.committedKeys()) keys.push(k);
+        out.set(op.tableId, keys);
+      }
+    }
+    return out;
+  }
+
   /**
    * The effective changes of a group of batches, in order, each with the row it replaces:
    * a key written twice in the group sees its first write as the old row; operations on a
-   * dropped or unknown table vanish; writes that change nothing are left out.
+   * dropped or unknown table vanish; writes that change nothing are left out. A rewrite
+   * changes every row the table has at that point of the group: its committed keys
+   * (`committedKeys`, read before planning) and the keys written earlier in the group.
    */
-  private plan(batches: readonly Batch[]): { items: GroupItem[]; meta: [string, unknown][] } {
+  private plan(batches: readonly Batch[], committedKeys: (tableId: number) => readonly string[]): { items: GroupItem[]; meta: [string, unknown][] } {
     const items: GroupItem[] = [];
     const meta: [string, unknown][] = [];
-    let overlay: Map<number, Map<string, Row | null>> | null = null;
+    // Rows written earlier in the group by table and key (null: deleted); a single write needs none.
+    const overlay = new Map<number, Map<string, Row | null>>();
     const single = batches.length === 1 && batches[0].ops.length <= 1;
     const dropped = new Set<number>();
+    const overlayOf = (tableId: number): Map<string, Row | null> => {
+      let m = overlay.get(tableId);
+      if (!m) overlay.set(tableId, (m = new Map()));
+      return m;
+    };
     for (const batch of batches) {
       for (const op of batch.ops) {
         if (op.kind === 'drop') {
           items.push({ kind: 'drop', tableId: op.tableId });
           dropped.add(op.tableId);
-          overlay?.delete(op.tableId);
+          overlay.delete(op.tableId);
           continue;
         }
         const t = this.tables.get(op.tableId);
         if (!t || dropped.has(op.tableId)) continue;
-        const ov = overlay?.get(op.tableId);
+        const ov = overlay.get(op.tableId);
+        if (op.kind === 'rewrite') {
+          // Each key once: the committed ones not written earlier in the group, then those written.
+          const written = ov ? [...ov.keys()] : [];
+          const writtenSet = new Set(written);
+          const m = overlayOf(op.tableId);
+          const rewrite = (key: string, old: Row | undefined): void => {
+            if (old === undefined) return;
+            const row = op.map(old);
+            m.set(key, row);
+            items.push({ kind: 'change', tableId: op.tableId, key, old, row, packed: packRow(row), quiet: true });
+          };
+          for (const key of committedKeys(op.tableId)) if (!writtenSet.has(key)) rewrite(key, t.committedRow(key));
+          for (const key of written) rewrite(key, m.get(key) ?? undefined);
+          continue;
+        }
         const prev = ov?.get(op.key);
         const old = op.kind === 'put' && op.generated ? undefined : prev !== undefined ? (prev ?? undefined) : t.committedRow(op.key);
         const row = op.kind === 'put' ? (op.row as Row) : undefined;
         if (old === row) continue;
-        if (!single) {
-          overlay ??= new Map();
-          let m = overlay.get(op.tableId);
-          if (!m) overlay.set(op.tableId, (m = new Map()));
-          m.set(op.key, row ?? null);
-        }
+        if (!single) overlayOf(op.tableId).set(op.key, row ?? null);
         items.push({ kind: 'change', tableId: op.tableId, key: op.key, old, row, packed: row === undefined ? undefined : packRow(row) });
       }
       for (const e of batch.meta) meta.push(e);
@@ -517,7 +560,7 @@ export class Engine implements StorageEngine {
       // The table may have been dropped by an earlier commit; its writes go with it.
       const t = this.tables.get(item.tableId);
       if (!t) continue;
-      if (this.watchers.has(item.tableId)) {
+      if (item.quiet === undefined && this.watchers.has(item.tableId)) {
         changes ??= new Map();
         let list = changes.get(item.tableId);
         if (!list) changes.set(item.tableId, (list = []));

@@ -1,7 +1,7 @@
 export type { ChangeCursor, RowChange, StorageEngine, TableReader, TableSchema, WriteBatch } from './api';
 export { openStorage, parseByteSize, type StorageOptions } from './open';
 export { FORMAT_VERSION } from './level-log';
-export { readAllRows } from './read-all';
+export { hasAnyRow, readAllRows } from './read-all';
 export type { ColdRangeReader, ColdScan, ColdSnapshot, ColdStateReader, PublishedKeys, StateStore, StoreTable, TrackingStateStore } from './state-store/api';
 export { DEFAULT_CHECKPOINT_FREQUENCY, DurableStateStore, type CacheStats, type CheckpointSource, type CheckpointStats } from './state-store/durable-store';
 export type { CheckpointRecord } from './state-store/keys';

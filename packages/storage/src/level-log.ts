@@ -87,6 +87,8 @@ export type GroupItem =
       readonly row: Row | undefined;
       /** `row` packed (packRow), encoded once for LevelDB and the table in memory. */
       readonly packed?: string;
+      /** A row rewritten in place (`WriteBatch.rewriteTable`): not in the change log, not reported to watchers. */
+      readonly quiet?: true;
     }
   | { readonly kind: 'drop'; readonly tableId: number };
 
@@ -332,7 +334,7 @@ export class LevelLog {
         }
         const row = item.packed ?? item.row;
         rec.putRow(prefix, item.key, row ?? null);
-        log?.add(item.tableId, item.old, row);
+        if (item.quiet === undefined) log?.add(item.tableId, item.old, row);
       } else {
         // The committed keys (from LevelDB for a table kept there: nothing else writes
         // rows while a group is written), and the keys written earlier in this group (not

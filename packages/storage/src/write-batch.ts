@@ -11,7 +11,8 @@ export type BatchOp =
   /** `generated`: the key is a fresh `_row_id` (`insertGenerated`), so no row has it. */
   | { kind: 'put'; tableId: number; key: string; row: Row; generated?: true }
   | { kind: 'delete'; tableId: number; key: string }
-  | { kind: 'drop'; tableId: number };
+  | { kind: 'drop'; tableId: number }
+  | { kind: 'rewrite'; tableId: number; map: (row: Row) => Row };
 
 export class Batch implements WriteBatch {
   readonly ops: BatchOp[] = [];
@@ -47,6 +48,10 @@ export class Batch implements WriteBatch {
 
   dropTable(tableId: number): void {
     this.ops.push({ kind: 'drop', tableId });
+  }
+
+  rewriteTable(tableId: number, map: (row: Row) => Row): void {
+    this.ops.push({ kind: 'rewrite', tableId, map });
   }
 
   get isEmpty(): boolean {
