@@ -15,6 +15,7 @@ export function ddlContext(session: FrontendSession): DdlContext {
     ...sessionScope(session),
     notice: (msg) => session.notice(msg),
     describeQuery: (sql) => describeQuery(queryContext(session), sql),
+    tableLocks: session.frontend.tableLocks,
   };
 }
 

@@ -3,7 +3,7 @@
  * UPDATE, DELETE and EXPLAIN. Planning happens at Parse; each Bind gets a fresh
  * execution with its own parameters and cancel token.
  */
-import { type Datum, type Row, SqlError, SqlState } from '@freshet/common';
+import { type Datum, type Row, SqlError, SqlState, typeEquals } from '@freshet/common';
 import type { FieldInfo, Portal } from '@freshet/pgwire';
 import type { Statement } from '@freshet/sql';
 import type { DataType } from '@freshet/common';
@@ -29,13 +29,24 @@ export function prepareQueryCommand(
 ): PreparedCommand {
   const nodeType = Object.keys(stmt.node as object)[0];
   const isWrite = WRITE_NODES.has(nodeType);
-  let prepared = prepareQuery(ctx, stmt.node, paramTypes, stmt.rw);
-  // INSERT … VALUES of parameters/literals builds its rows without an executor tree (../query/fast-path-insert.ts).
-  if (nodeType === 'InsertStmt') prepared = withInsertFastPath(prepared, ctx);
+  const plan = (types: (DataType | null)[]): PreparedQuery => {
+    const p = prepareQuery(ctx, stmt.node, types, stmt.rw);
+    // INSERT … VALUES of parameters/literals builds its rows without an executor tree (../query/fast-path-insert.ts).
+    return nodeType === 'InsertStmt' ? withInsertFastPath(p, ctx) : p;
+  };
+  let prepared = plan(paramTypes);
   // Primary-key lookups skip the executor tree on every Bind (see ../query/fast-path.ts).
   const lookup = nodeType === 'SelectStmt' ? compilePointLookup(prepared.plan) : null;
+  // DML writes rows in its table's layout as planned: after ALTER TABLE ADD/DROP COLUMN it is
+  // planned again, as PostgreSQL re-plans a prepared statement, keeping its parameter types.
+  const current = (): PreparedQuery => {
+    if (!isWrite || !writeTargetChanged(prepared.plan, ctx.catalog)) return prepared;
+    const next = plan(prepared.paramTypes);
+    if (!sameFields(next.fields, prepared.fields)) throw new SqlError(SqlState.FeatureNotSupported, 'cached plan must not change result type');
+    return (prepared = next);
+  };
   const bindAs = (params: Datum[], text: string): Portal =>
-    lookup ? new FastPathPortal(session, lookup, prepared.fields!, params, text) : new QueryPortal(session, prepared, params, text, isWrite, ctx.searchPath);
+    lookup ? new FastPathPortal(session, lookup, prepared.fields!, params, text) : new QueryPortal(session, prepared, current, params, text, isWrite, ctx.searchPath);
   return {
     describe: () => ({ paramTypes: prepared.paramTypes, fields: prepared.fields }),
     bind: (params: Datum[]) => bindAs(params, stmt.text),
@@ -48,12 +59,28 @@ export function prepareQueryCommand(
   } as PreparedCommand;
 }
 
+/** Whether the table a write plan targets was changed (or dropped) since it was planned. */
+function writeTargetChanged(plan: PreparedQuery['plan'], catalog: QueryContext['catalog']): boolean {
+  const id = writeTargetOf(plan);
+  // The catalog replaces a relation's record on every change (updateRelation).
+  return id !== null && catalog.getRelationById(id) !== (plan as { table: unknown }).table;
+}
+
+function sameFields(a: FieldInfo[] | null, b: FieldInfo[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.length === b.length && a.every((f, i) => f.name === b[i].name && typeEquals(f.type, b[i].type));
+}
+
 class QueryPortal implements Portal {
   private exec: QueryExecution | null = null;
+  /** The table whose shared lock this statement holds until it is done. */
+  private locked: number | null = null;
 
   constructor(
     private readonly session: FrontendSession,
-    private readonly prepared: PreparedQuery,
+    private prepared: PreparedQuery,
+    /** The statement's plan as of now (planned again if its write target changed since). */
+    private readonly current: () => PreparedQuery,
     private readonly params: Datum[],
     private readonly text: string,
     private readonly isWrite: boolean,
@@ -72,18 +99,63 @@ class QueryPortal implements Portal {
       // Sources whose data lives elsewhere (Kafka) are fetched before the synchronous scan.
       await prefetchPlanSources(this.prepared.plan, this.session.frontend.streaming.sourceLog);
       // Right after a restart a watermarked table's watermark is rebuilt from all its rows: DML on it waits for their load.
-      if (this.isWrite) await planWatermarksLoading(this.session.frontend.storage, this.prepared.plan);
+      if (this.isWrite) {
+        await planWatermarksLoading(this.session.frontend.storage, this.prepared.plan);
+        await this.lockTarget();
+      }
       const cancel = this.session.beginStatement(this.text);
       this.exec = this.prepared.execute(this.params, { cancel, ctx: new ExecutionContext(this.session, this.searchPath) });
     }
-    const { rows, done } = await this.exec.next(maxRows);
-    if (done && this.isWrite) await implicitFlush(this.session);
-    return { rows, done, tag: done ? this.exec.tag() : '' };
+    let page: { rows: Row[]; done: boolean };
+    try {
+      page = await this.exec.next(maxRows);
+    } catch (e) {
+      this.unlock();
+      throw e;
+    }
+    if (page.done) this.unlock();
+    if (page.done && this.isWrite) await implicitFlush(this.session);
+    return { rows: page.rows, done: page.done, tag: page.done ? this.exec.tag() : '' };
   }
 
   close(): void {
+    this.unlock();
     this.exec?.close?.();
   }
+
+  /**
+   * Takes the shared lock on the table the statement writes (table-locks.ts), then the plan
+   * as of now: an ALTER TABLE may have committed while the statement waited.
+   */
+  private async lockTarget(): Promise<void> {
+    const locks = this.session.frontend.tableLocks;
+    for (;;) {
+      const id = writeTargetOf(this.prepared.plan);
+      if (id === null) return;
+      const wait = locks.shared(id);
+      if (wait) await wait;
+      this.locked = id;
+      try {
+        this.prepared = this.current();
+      } catch (e) {
+        this.unlock();
+        throw e;
+      }
+      // Planned again onto another table (dropped and created again under its name): lock that one.
+      if (writeTargetOf(this.prepared.plan) === id) return;
+      this.unlock();
+    }
+  }
+
+  private unlock(): void {
+    if (this.locked === null) return;
+    this.session.frontend.tableLocks.release(this.locked, false);
+    this.locked = null;
+  }
+}
+
+function writeTargetOf(plan: PreparedQuery['plan']): number | null {
+  return plan.kind === 'insert' || plan.kind === 'update' || plan.kind === 'delete' ? plan.table.id : null;
 }
 
 /**

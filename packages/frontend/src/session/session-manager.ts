@@ -11,6 +11,7 @@ import type { StorageEngine } from '@freshet/storage';
 import { FrontendSession } from './session';
 import { StreamingEngine, type StreamingOptions, restoreMaterializedViews } from '../stream-planner';
 import { applyStoredSystemParams } from '../stream-planner/system-params';
+import { TableLocks } from './table-locks';
 
 export interface FrontendOptions {
   /** What happened that an operator wants to see: DDL, backfill progress, recovery, errors. */
@@ -31,6 +32,8 @@ export class Frontend implements SessionManager {
   readonly debug: (msg: string) => void;
   /** Materialized views: their stream jobs, barriers and serving state (../stream-planner). */
   readonly streaming: StreamingEngine;
+  /** DML against ALTER TABLE's column changes (table-locks.ts). */
+  readonly tableLocks = new TableLocks();
 
   constructor(
     readonly catalog: Catalog,

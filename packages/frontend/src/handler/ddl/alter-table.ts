@@ -1,13 +1,17 @@
 /**
  * ALTER TABLE … ADD COLUMN / DROP COLUMN, and ALTER TABLE|VIEW|INDEX … RENAME COLUMN.
  * Adding or dropping a column rewrites every stored row in the same batch as the catalog
- * change. Expressions are not evaluated here, so ADD COLUMN with a DEFAULT or generated
- * expression is accepted only while the table is empty (0A000 otherwise). Views store
- * their query as text, so renames of columns that views read are refused.
+ * change, in commit order with concurrent DML (`WriteBatch.rewriteTable`). Expressions are
+ * not evaluated here, so ADD COLUMN with a DEFAULT or generated expression is accepted only
+ * while the table is empty (0A000 otherwise). Streaming jobs read a table in the layout
+ * they were planned against and are re-planned from their SQL at a restart, so a column is
+ * not added under a materialized view or sink that reads or writes the table, nor to a
+ * table a connector feeds (0A000: RisingWave keeps such jobs on the old columns). Views
+ * store their query as text, so renames of columns that views read are refused.
  */
 import { SqlError, SqlState, notSupported } from '@freshet/common';
 import { type PgNode, type PgStatement, resolveTypeName } from '@freshet/sql';
-import { readAllRows } from '@freshet/storage';
+import { hasAnyRow } from '@freshet/storage';
 import { describeRelations, kindName } from '../../catalog/catalog';
 import type { ColumnDesc, RelationCatalog, RelationKind } from '../../catalog/model';
 import { type DdlContext, displayName, inBatch, resolveRelation } from './context';
@@ -31,15 +35,17 @@ export async function alterTable(ctx: DdlContext, stmt: PgStatement): Promise<st
   const cmds = ((node.cmds ?? []) as PgNode[]).map((c) => c.AlterTableCmd);
   if (cmds.length !== 1) throw notSupported('ALTER TABLE with several actions');
   const cmd = cmds[0];
-  switch (cmd.subtype) {
-    case 'AT_AddColumn':
-      await addColumn(ctx, stmt, rel, cmd);
-      break;
-    case 'AT_DropColumn':
-      await dropColumn(ctx, rel, cmd);
-      break;
-    default:
-      throw notSupported(`ALTER TABLE ${String(cmd.subtype).replace(/^AT_/, '')}`);
+  if (cmd.subtype !== 'AT_AddColumn' && cmd.subtype !== 'AT_DropColumn') throw notSupported(`ALTER TABLE ${String(cmd.subtype).replace(/^AT_/, '')}`);
+  // No DML on the table runs from here until the new columns and rows are committed.
+  await ctx.tableLocks?.exclusive(rel.id);
+  try {
+    // As it is now that the statements before us are done (one may have been another ALTER).
+    const now = ctx.catalog.getRelationById(rel.id);
+    if (!now) throw new SqlError(SqlState.UndefinedTable, `table not found: ${displayName(qn)}`);
+    if (cmd.subtype === 'AT_AddColumn') await addColumn(ctx, stmt, now, cmd);
+    else await dropColumn(ctx, now, cmd);
+  } finally {
+    ctx.tableLocks?.release(rel.id, true);
   }
   return 'ALTER_TABLE';
 }
@@ -63,10 +69,15 @@ async function addColumn(ctx: DdlContext, stmt: PgStatement, rel: RelationCatalo
     else if (con.contype === 'CONSTR_GENERATED') col.generatedExpr = deparseExpr(con.raw_expr);
     else if (con.contype !== 'CONSTR_NULL') throw notSupported(`ALTER TABLE ADD COLUMN with constraint ${con.contype}`);
   }
+  const jobs = ctx.catalog.dependents(rel.id).filter((d) => d.kind === 'materialized_view' || d.kind === 'sink');
+  if (jobs.length > 0) {
+    throw notSupported(`ALTER TABLE ADD COLUMN on table ${rel.name} used by ${describeRelations(jobs)}`, 'Add the column before creating them, or drop them and create them again.');
+  }
+  if (rel.connector) throw notSupported(`ALTER TABLE ADD COLUMN on table ${rel.name}, which connector ${rel.connector.connector} feeds`);
   // Right after a restart the rows may still be loading, and under a memory limit they are
-  // read from disk (readAllRows): the size must count them all.
-  const old = await readAllRows(ctx.storage.table(rel.id));
-  if (old.length > 0) {
+  // read from disk: the size may not count them all yet. (A row committed after this check
+  // is rewritten too, with a NULL in the new column.)
+  if (await hasAnyRow(ctx.storage.table(rel.id))) {
     if (col.defaultExpr !== undefined || col.generatedExpr !== undefined) {
       throw notSupported('ALTER TABLE ADD COLUMN with a DEFAULT or generated expression on a non-empty table');
     }
@@ -79,7 +90,7 @@ async function addColumn(ctx: DdlContext, stmt: PgStatement, rel: RelationCatalo
   const next: RelationCatalog = { ...rel, columns, pk: rel.pk.map((p) => (p >= at ? p + 1 : p)) };
   await inBatch(ctx, (batch) => {
     ctx.catalog.updateRelation(next, batch);
-    for (const r of old) batch.put(rel.id, [...r.slice(0, at), null, ...r.slice(at)]);
+    batch.rewriteTable(rel.id, (r) => [...r.slice(0, at), null, ...r.slice(at)]);
     updateIndexesOf(ctx, rel.id, (ix) => shiftIndex(ix, at, +1), batch);
   });
 }
@@ -95,6 +106,9 @@ async function dropColumn(ctx: DdlContext, rel: RelationCatalog, cmd: PgNode): P
     throw new SqlError(SqlState.UndefinedColumn, `column "${name}" of relation "${rel.name}" does not exist`);
   }
   if (rel.pk.includes(at)) throw new SqlError(SqlState.FeatureNotSupported, `cannot drop primary key column "${name}"`);
+  if (rel.watermarks?.some((w) => w.column === at)) throw notSupported(`dropping column "${name}", which the WATERMARK of table ${rel.name} is on`);
+  if (rel.versionColumns?.includes(at)) throw notSupported(`dropping column "${name}", a version column of table ${rel.name}`);
+  if (rel.connector) throw notSupported(`ALTER TABLE DROP COLUMN on table ${rel.name}, which connector ${rel.connector.connector} feeds`);
   const cascade = cmd.behavior === 'DROP_CASCADE';
   const deps = ctx.catalog.dependents(rel.id).filter((d) => d.kind !== 'index' || d.index!.keys.some((k) => k.column === at) || d.index!.include.includes(at));
   if (deps.length > 0 && !cascade) {
@@ -105,13 +119,19 @@ async function dropColumn(ctx: DdlContext, rel: RelationCatalog, cmd: PgNode): P
     );
   }
   const columns = rel.columns.filter((_, i) => i !== at);
-  const next: RelationCatalog = { ...rel, columns, pk: rel.pk.map((p) => (p > at ? p - 1 : p)) };
-  const old = await readAllRows(ctx.storage.table(rel.id));
+  const shift = (c: number) => (c > at ? c - 1 : c);
+  const next: RelationCatalog = {
+    ...rel,
+    columns,
+    pk: rel.pk.map(shift),
+    ...(rel.watermarks ? { watermarks: rel.watermarks.map((w) => ({ ...w, column: shift(w.column) })) } : {}),
+    ...(rel.versionColumns ? { versionColumns: rel.versionColumns.map(shift) } : {}),
+  };
   await inBatch(ctx, (batch) => {
     const dropped = new Set<number>();
     for (const d of deps) dropWithDependents(ctx, batch, d, true, dropped);
     ctx.catalog.updateRelation(next, batch);
-    for (const r of old) batch.put(rel.id, r.filter((_, i) => i !== at));
+    batch.rewriteTable(rel.id, (r) => r.filter((_, i) => i !== at));
     updateIndexesOf(ctx, rel.id, (ix) => shiftIndex(ix, at, -1), batch);
   });
 }

@@ -1,7 +1,8 @@
 /**
  * What a DDL handler needs from the session, kept small so handlers are testable without
  * a server: the catalog and storage, the session's database / search_path / user, a way to
- * send NOTICEs, and (for CREATE VIEW) the query engine's description of a query's output.
+ * send NOTICEs, (for CREATE VIEW) the query engine's description of a query's output, and
+ * (for ALTER TABLE) the table locks DML takes.
  */
 import type { DataType } from '@freshet/common';
 import { SqlError, SqlState } from '@freshet/common';
@@ -9,6 +10,7 @@ import type { StorageEngine, WriteBatch } from '@freshet/storage';
 import type { Catalog } from '../../catalog/catalog';
 import { SYSTEM_SCHEMAS, relationExists } from '../../catalog/catalog';
 import type { RelationCatalog } from '../../catalog/model';
+import type { TableLocks } from '../../session/table-locks';
 
 export interface DdlContext {
   catalog: Catalog;
@@ -24,6 +26,8 @@ export interface DdlContext {
    * Wired by the session to the query engine; required for CREATE VIEW.
    */
   describeQuery?(sqlText: string): { name: string; type: DataType }[];
+  /** Table locks against DML (../../session/table-locks.ts); absent where nothing else runs. */
+  tableLocks?: Pick<TableLocks, 'exclusive' | 'release'>;
 }
 
 /** A qualified name from a RangeVar / name list: schema null when not written. */
