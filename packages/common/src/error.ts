@@ -66,6 +66,7 @@ export const SqlState = {
   AdminShutdown: '57P01',
   ProgramLimitExceeded: '54000',
   ObjectNotInPrerequisiteState: '55000',
+  SerializationFailure: '40001',
   InternalError: 'XX000',
 } as const;
 export type SqlStateCode = (typeof SqlState)[keyof typeof SqlState] | string;

@@ -166,10 +166,31 @@ class CopyFromPortal implements Portal {
     this.started = true;
     if (this.session.readOnlyTx) throw new SqlError(SqlState.ReadOnlySqlTransaction, 'cannot execute COPY FROM in a read-only transaction');
     this.session.beginStatement(this.text);
-    const start = (): PortalResult => ({ rows: [], done: true, tag: '', copyIn: new CopyIn(this.session, this.rel, this.names, this.fmt, this.prepared, this.plan) });
     // Right after a restart a watermarked table's watermark is rebuilt from all its rows: COPY into it waits for their load.
     const loading = watermarkLoading(this.session.frontend.storage, this.rel);
-    return loading === null ? start() : loading.then(start);
+    return loading === null ? this.start() : loading.then(() => this.start());
+  }
+
+  /**
+   * Takes the table's shared lock (session/table-locks.ts) for the whole COPY: an ALTER
+   * TABLE waits for it. One that committed since the COPY was planned fails it (40001).
+   */
+  private start(): PortalResult | Promise<PortalResult> {
+    const locks = this.session.frontend.tableLocks;
+    const begin = (): PortalResult => {
+      if (this.session.frontend.catalog.getRelationById(this.rel.id) !== this.rel) {
+        locks.release(this.rel.id, false);
+        throw new SqlError(SqlState.SerializationFailure, `table ${this.rel.name} was altered while COPY was starting: run it again`);
+      }
+      let held = true;
+      const unlock = () => {
+        if (held) locks.release(this.rel.id, false);
+        held = false;
+      };
+      return { rows: [], done: true, tag: '', copyIn: new CopyIn(this.session, this.rel, this.names, this.fmt, this.prepared, this.plan, unlock) };
+    };
+    const wait = locks.shared(this.rel.id);
+    return wait === null ? begin() : wait.then(begin);
   }
 
   close(): void {}
@@ -227,6 +248,8 @@ class CopyIn implements CopyInTarget, RecordSink {
     fmt: CopyFormat,
     private readonly prepared: PreparedQuery,
     private readonly plan: Insert,
+    /** Releases the table's lock (at the end, committed or not). */
+    private readonly unlock: () => void,
   ) {
     this.columns = names.length;
     this.types = prepared.paramTypes;
@@ -248,16 +271,20 @@ class CopyIn implements CopyInTarget, RecordSink {
   }
 
   async finish(): Promise<string> {
-    this.reader.end();
-    if (this.aborted) throw new SqlError(SqlState.QueryCanceled, 'COPY was aborted');
-    if (this.cells) {
-      if (!this.batch.isEmpty) await this.storage.commit(this.batch);
-    } else if (this.valueRows.length > 0) {
-      const values = this.plan.input as Values;
-      const plan: PlanNode = { ...this.plan, input: { ...values, rows: this.valueRows } };
-      const exec = runDmlPlan(plan, [], { cancel: this.session.cancelToken, ctx: queryContext(this.session) });
-      await exec.next(0);
-      this.count = Number(/\d+$/.exec(exec.tag())?.[0] ?? this.valueRows.length);
+    try {
+      this.reader.end();
+      if (this.aborted) throw new SqlError(SqlState.QueryCanceled, 'COPY was aborted');
+      if (this.cells) {
+        if (!this.batch.isEmpty) await this.storage.commit(this.batch);
+      } else if (this.valueRows.length > 0) {
+        const values = this.plan.input as Values;
+        const plan: PlanNode = { ...this.plan, input: { ...values, rows: this.valueRows } };
+        const exec = runDmlPlan(plan, [], { cancel: this.session.cancelToken, ctx: queryContext(this.session) });
+        await exec.next(0);
+        this.count = Number(/\d+$/.exec(exec.tag())?.[0] ?? this.valueRows.length);
+      }
+    } finally {
+      this.unlock();
     }
     await implicitFlush(this.session);
     return `COPY ${this.count}`;
@@ -267,6 +294,7 @@ class CopyIn implements CopyInTarget, RecordSink {
     // The batch is simply never committed: nothing of this COPY becomes visible.
     this.aborted = true;
     this.valueRows.length = 0;
+    this.unlock();
   }
 
   record(fields: readonly (string | null)[], line: number, text: string): void {

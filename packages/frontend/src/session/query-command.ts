@@ -109,11 +109,10 @@ class QueryPortal implements Portal {
     let page: { rows: Row[]; done: boolean };
     try {
       page = await this.exec.next(maxRows);
-    } catch (e) {
+    } finally {
+      // DML has committed by the end of its first page (RETURNING rows are handed out after).
       this.unlock();
-      throw e;
     }
-    if (page.done) this.unlock();
     if (page.done && this.isWrite) await implicitFlush(this.session);
     return { rows: page.rows, done: page.done, tag: page.done ? this.exec.tag() : '' };
   }

@@ -106,6 +106,26 @@ describe.each([
     expect(await db.query('SELECT count(*) FROM p')).toEqual([['4']]);
   });
 
+  it('waits for a COPY into the table to finish, and rewrites its rows', async () => {
+    await db.exec('CREATE TABLE c (id INT PRIMARY KEY, v INT)');
+    const session = await db.frontend.connect({ user: 'root', database: 'dev', params: {} });
+    const [portal] = await session.simpleQuery('COPY c FROM STDIN');
+    const copy = (await portal.execute(0)).copyIn!;
+    copy.write(Buffer.from('1\t10\n2\t20\n'));
+    let altered = false;
+    const alter = db.exec('ALTER TABLE c ADD COLUMN w INT').then(() => (altered = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(altered).toBe(false);
+    copy.write(Buffer.from('3\t30\n'));
+    expect(await copy.finish()).toBe('COPY 3');
+    await alter;
+    expect(await db.query('SELECT * FROM c ORDER BY id')).toEqual([
+      ['1', '10', 'NULL'],
+      ['2', '20', 'NULL'],
+      ['3', '30', 'NULL'],
+    ]);
+  });
+
   it('refuses to add a column under a materialized view or a sink, and adds it once they are gone', async () => {
     await db.exec('CREATE TABLE t (a INT, b INT)');
     await db.exec('INSERT INTO t VALUES (1, 10), (2, 20)');
