@@ -72,6 +72,9 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+/** A group without rewrites lists no keys. */
+const NO_KEYS: ReadonlyMap<number, string[]> = new Map();
+
 export class Engine implements StorageEngine {
   private readonly tables = new Map<number, StoredTable>();
   private readonly counters = new Map<number, bigint>();
@@ -429,7 +432,7 @@ export class Engine implements StorageEngine {
           const batches = group.map((p) => p.batch);
           // Nothing is applied while this loop awaits, so the keys a rewrite reads are the
           // committed keys its group starts from.
-          const rewriteKeys = await this.rewriteKeys(batches);
+          const rewriteKeys = batches.some((b) => b.rewrites) ? await this.rewriteKeys(batches) : NO_KEYS;
           ({ items, meta } = this.plan(batches, (id) => rewriteKeys.get(id) ?? []));
           seq = items.some((i) => i.kind === 'change') ? this.seq + 1 : 0;
           // A drop deletes every stored key of the table: a MemTable's must all be in memory
@@ -461,9 +464,10 @@ export class Engine implements StorageEngine {
   }
 
   /** The committed keys of every table a batch of the group rewrites (`rewriteTable`). */
-  private async rewriteKeys(batches: readonly Batch[]): Promise<Map<number, string[]>> {
+  private async rewriteKeys(batches: readonly Batch[]): Promise<ReadonlyMap<number, string[]>> {
     const out = new Map<number, string[]>();
     for (const batch of batches) {
+      if (!batch.rewrites) continue;
       for (const op of batch.ops) {
         const t = op.kind === 'rewrite' && !out.has(op.tableId) ? this.tables.get(op.tableId) : undefined;
         if (!t) continue;

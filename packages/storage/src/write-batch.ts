@@ -18,6 +18,8 @@ export class Batch implements WriteBatch {
   readonly ops: BatchOp[] = [];
   /** Meta records in insertion order; `undefined` deletes. */
   readonly meta = new Map<string, unknown>();
+  /** Whether an op is a `rewrite` (the commit then lists the table's keys first). */
+  rewrites = false;
 
   constructor(private readonly lookup: (tableId: number) => StoredTable) {}
 
@@ -52,6 +54,7 @@ export class Batch implements WriteBatch {
 
   rewriteTable(tableId: number, map: (row: Row) => Row): void {
     this.ops.push({ kind: 'rewrite', tableId, map });
+    this.rewrites = true;
   }
 
   get isEmpty(): boolean {
