@@ -103,8 +103,13 @@ class QueryPortal implements Portal {
         await planWatermarksLoading(this.session.frontend.storage, this.prepared.plan);
         await this.lockTarget();
       }
-      const cancel = this.session.beginStatement(this.text);
-      this.exec = this.prepared.execute(this.params, { cancel, ctx: new ExecutionContext(this.session, this.searchPath) });
+      try {
+        const cancel = this.session.beginStatement(this.text);
+        this.exec = this.prepared.execute(this.params, { cancel, ctx: new ExecutionContext(this.session, this.searchPath) });
+      } catch (e) {
+        this.unlock();
+        throw e;
+      }
     }
     let page: { rows: Row[]; done: boolean };
     try {

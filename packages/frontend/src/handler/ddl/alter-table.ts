@@ -75,8 +75,8 @@ async function addColumn(ctx: DdlContext, stmt: PgStatement, rel: RelationCatalo
   }
   if (rel.connector) throw notSupported(`ALTER TABLE ADD COLUMN on table ${rel.name}, which connector ${rel.connector.connector} feeds`);
   // Right after a restart the rows may still be loading, and under a memory limit they are
-  // read from disk: the size may not count them all yet. (A row committed after this check
-  // is rewritten too, with a NULL in the new column.)
+  // read from disk: the size may not count them all yet. DML waits on the table's lock, so
+  // no row arrives between this check and the rewrite.
   if (await hasAnyRow(ctx.storage.table(rel.id))) {
     if (col.defaultExpr !== undefined || col.generatedExpr !== undefined) {
       throw notSupported('ALTER TABLE ADD COLUMN with a DEFAULT or generated expression on a non-empty table');
