@@ -187,7 +187,12 @@ class CopyFromPortal implements Portal {
         if (held) locks.release(this.rel.id, false);
         held = false;
       };
-      return { rows: [], done: true, tag: '', copyIn: new CopyIn(this.session, this.rel, this.names, this.fmt, this.prepared, this.plan, unlock) };
+      try {
+        return { rows: [], done: true, tag: '', copyIn: new CopyIn(this.session, this.rel, this.names, this.fmt, this.prepared, this.plan, unlock) };
+      } catch (e) {
+        unlock();
+        throw e;
+      }
     };
     const wait = locks.shared(this.rel.id);
     return wait === null ? begin() : wait.then(begin);
