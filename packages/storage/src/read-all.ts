@@ -1,44 +1,42 @@
 /**
- * Every row of a relation as one array, for the rare readers of a whole table (a watermark
- * rebuilt after a restart): through `scanCold` when some rows must be read from disk (a
- * table loading after a restart, or kept in LevelDB under a memory limit).
+ * Reads of a whole relation, for the rare readers that need one (a watermark rebuilt after
+ * a restart, ALTER TABLE ADD COLUMN's emptiness check): through `scanCold` when some rows
+ * must be read from disk (a table loading after a restart, or kept in LevelDB under a
+ * memory limit).
  */
 import type { Row } from '@freshet/common';
 import type { TableReader } from './api';
 
-export async function readAllRows(reader: TableReader): Promise<Row[]> {
+/** The relation's rows, batch by batch, read from memory or through `scanCold`. */
+async function* rowBatches(reader: TableReader): AsyncGenerator<readonly Row[]> {
   const cold = reader.scanCold?.() ?? null;
-  if (cold === null) return [...reader.scan()];
-  const out: Row[] = [];
+  if (cold === null) {
+    yield [...reader.scan()];
+    return;
+  }
   try {
     for (;;) {
       const r = cold.next();
-      if (r === null) return out;
+      if (r === null) return;
       if (r instanceof Promise) await r;
-      else for (const row of r) out.push(row);
+      else yield r;
     }
   } finally {
     cold.close();
   }
 }
 
-/** Whether the relation has a row, read as `readAllRows` reads (ALTER TABLE ADD COLUMN's checks). */
+/** Every row of a relation as one array. */
+export async function readAllRows(reader: TableReader): Promise<Row[]> {
+  const out: Row[] = [];
+  for await (const rows of rowBatches(reader)) for (const row of rows) out.push(row);
+  return out;
+}
+
+/** Whether the relation has a row. */
 export async function hasAnyRow(reader: TableReader): Promise<boolean> {
   // The size is exact once a table is loaded (and counted, for one kept in LevelDB).
   if (reader.size > 0) return true;
-  const cold = reader.scanCold?.() ?? null;
-  if (cold === null) {
-    for (const _ of reader.scan()) return true;
-    return false;
-  }
-  try {
-    for (;;) {
-      const r = cold.next();
-      if (r === null) return false;
-      if (r instanceof Promise) await r;
-      else if (r.length > 0) return true;
-    }
-  } finally {
-    cold.close();
-  }
+  for await (const rows of rowBatches(reader)) if (rows.length > 0) return true;
+  return false;
 }

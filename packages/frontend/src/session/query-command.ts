@@ -16,6 +16,7 @@ import { queryContext } from './query-context';
 import { implicitFlush } from '../stream-planner';
 import { prefetchPlanSources } from '../stream-planner/sources';
 import { planWatermarksLoading } from '../stream-planner/table-watermarks';
+import type { RelationCatalog } from '../catalog/model';
 import type { FrontendSession } from './session';
 
 const WRITE_NODES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt']);
@@ -61,9 +62,9 @@ export function prepareQueryCommand(
 
 /** Whether the table a write plan targets was changed (or dropped) since it was planned. */
 function writeTargetChanged(plan: PreparedQuery['plan'], catalog: QueryContext['catalog']): boolean {
-  const id = writeTargetOf(plan);
+  const table = writeTargetOf(plan);
   // The catalog replaces a relation's record on every change (updateRelation).
-  return id !== null && catalog.getRelationById(id) !== (plan as { table: unknown }).table;
+  return table !== null && catalog.getRelationById(table.id) !== table;
 }
 
 function sameFields(a: FieldInfo[] | null, b: FieldInfo[] | null): boolean {
@@ -134,8 +135,8 @@ class QueryPortal implements Portal {
   private async lockTarget(): Promise<void> {
     const locks = this.session.frontend.tableLocks;
     for (;;) {
-      const id = writeTargetOf(this.prepared.plan);
-      if (id === null) return;
+      const id = writeTargetOf(this.prepared.plan)?.id;
+      if (id === undefined) return;
       const wait = locks.shared(id);
       if (wait) await wait;
       this.locked = id;
@@ -146,7 +147,7 @@ class QueryPortal implements Portal {
         throw e;
       }
       // Planned again onto another table (dropped and created again under its name): lock that one.
-      if (writeTargetOf(this.prepared.plan) === id) return;
+      if (writeTargetOf(this.prepared.plan)?.id === id) return;
       this.unlock();
     }
   }
@@ -158,8 +159,9 @@ class QueryPortal implements Portal {
   }
 }
 
-function writeTargetOf(plan: PreparedQuery['plan']): number | null {
-  return plan.kind === 'insert' || plan.kind === 'update' || plan.kind === 'delete' ? plan.table.id : null;
+/** The table an INSERT, UPDATE or DELETE plan writes, as planned. */
+function writeTargetOf(plan: PreparedQuery['plan']): RelationCatalog | null {
+  return plan.kind === 'insert' || plan.kind === 'update' || plan.kind === 'delete' ? plan.table : null;
 }
 
 /**
