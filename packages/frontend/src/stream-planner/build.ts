@@ -245,7 +245,17 @@ export class GraphBuilder {
       }
       case 'top_n': {
         const input = this.build(n.input);
-        const opts = { types: input.types, orderBy: n.orderBy, pk: n.input.streamKey, limit: n.limit, offset: n.offset, tables, withTies: n.withTies, rankColumn: n.rankColumn };
+        const opts = {
+          types: input.types,
+          orderBy: n.orderBy,
+          pk: n.input.streamKey,
+          limit: n.limit,
+          offset: n.offset,
+          tables,
+          withTies: n.withTies,
+          rankColumn: n.rankColumn,
+          appendOnly: appendOnly(n.input),
+        };
         return input.connect(n.groupKey.length === 0 ? new TopNExecutor(opts) : new GroupTopNExecutor({ ...opts, groupKey: n.groupKey }));
       }
       case 'over_window': {

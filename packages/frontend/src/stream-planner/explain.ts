@@ -87,7 +87,7 @@ function describe(n: StreamNode): string {
       return `StreamDynamicFilter { predicate: ${n.left.schema[n.column].name} ${n.op} ${n.right.schema[0].name}, ${key} }`;
     case 'top_n': {
       const order = n.orderBy.map((o) => `${input[o.column].name} ${o.desc ? 'DESC' : 'ASC'}`).join(', ');
-      return `${n.groupKey.length ? 'StreamGroupTopN' : 'StreamTopN'} { order: [${order}], limit: ${n.limit}, offset: ${n.offset}${n.withTies ? ', with_ties: true' : ''}${n.groupKey.length ? `, group_key: ${names(n.groupKey, input)}` : ''} }`;
+      return `Stream${appendOnly(n.input) ? 'AppendOnly' : ''}${n.groupKey.length ? 'GroupTopN' : 'TopN'} { order: [${order}], limit: ${n.limit}, offset: ${n.offset}${n.withTies ? ', with_ties: true' : ''}${n.groupKey.length ? `, group_key: ${names(n.groupKey, input)}` : ''} }`;
     }
     case 'over_window': {
       const calls = n.window.calls.map((c) => c.kind === 'agg' ? c.agg!.name : c.kind);

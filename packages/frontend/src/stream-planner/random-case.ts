@@ -36,6 +36,11 @@ interface Table {
   readonly name: string;
   /** `id int primary key` first when present. */
   readonly pk: boolean;
+  /**
+   * `APPEND ONLY` (never with a pk): its DML only inserts, so the planner's append-only
+   * forms (MIN/MAX without a multiset, top-N that drops rows, append-only joins) run.
+   */
+  readonly appendOnly: boolean;
   readonly columns: readonly Column[];
 }
 
@@ -105,12 +110,13 @@ function table(d: Draw, name: string): Table {
   if (d.chance(0.4)) columns.push({ name: 'ts', kind: 'time' });
   if (d.chance(0.3)) columns.push({ name: 'd', kind: 'dec' });
   if (d.chance(0.2)) columns.push({ name: 'j', kind: 'json' });
-  return { name, pk: d.chance(0.6), columns };
+  const pk = d.chance(0.6);
+  return { name, pk, appendOnly: !pk && d.chance(0.4), columns };
 }
 
 function createTable(t: Table): string {
   const cols = t.columns.map((c) => `${c.name} ${SQL_TYPE[c.kind]}`);
-  return `create table ${t.name} (${[...(t.pk ? ['id int primary key'] : []), ...cols].join(', ')})`;
+  return `create table ${t.name} (${[...(t.pk ? ['id int primary key'] : []), ...cols].join(', ')})${t.appendOnly ? ' append only' : ''}`;
 }
 
 /** Rows for `t`; `ids` holds every primary key drawn so far, reused only on purpose (an overwrite). */
@@ -317,7 +323,7 @@ function query(d: Draw, a: Table, b: Table): string {
 /** One DML statement on `t`. */
 function dml(d: Draw, t: Table, ids: Set<number>): string | null {
   const op = d.int(6);
-  if (op <= 1) return insertRows(d, t, ids, 1 + d.int(3));
+  if (op <= 1 || t.appendOnly) return insertRows(d, t, ids, 1 + d.int(3));
   if (op <= 3) {
     const c = d.pick(t.columns);
     return `update ${t.name} set ${c.name} = ${d.value(c.kind)} where ${predicate(d, t, t.name)}`;

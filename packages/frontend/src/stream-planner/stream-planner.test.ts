@@ -140,6 +140,26 @@ describe('stream planner: time, ranking and subqueries', () => {
     expect(on.some((l) => l.includes('StreamGroupTopN { order: [k ASC, v ASC], limit: 1, offset: 0, group_key: [k] }'))).toBe(true);
   });
 
+  it('a top-N over an inner join of append-only inputs is append-only (keeps only its top rows); over an outer join it is not', async () => {
+    await db.exec('create table a (id int, p int) append only');
+    await db.exec('create table b (aid int, price int) append only');
+    const inner = await explain('select id, price from (select a.id, b.price, row_number() over (partition by a.id order by b.price desc) as rn from a join b on a.id = b.aid) where rn <= 1');
+    expect(inner.some((l) => l.includes('StreamAppendOnlyGroupTopN { order: [price DESC], limit: 1, offset: 0, group_key: [id] }'))).toBe(true);
+    const outer = await explain('select id, price from (select a.id, b.price, row_number() over (partition by a.id order by b.price desc) as rn from a left join b on a.id = b.aid) where rn <= 1');
+    expect(outer.some((l) => l.includes('StreamGroupTopN { order: [price DESC], limit: 1, offset: 0, group_key: [id] }'))).toBe(true);
+    // The results match the batch engine's as rows arrive.
+    await db.exec('create materialized view top_bid as select id, price from (select a.id, b.price, row_number() over (partition by a.id order by b.price desc) as rn from a join b on a.id = b.aid) where rn <= 1');
+    await db.exec('insert into a values (1, 0), (2, 0)');
+    await db.exec('insert into b values (1, 5), (1, 9), (2, 3)');
+    await db.exec('flush');
+    await db.exec('insert into b values (1, 7), (2, 8), (1, 10)');
+    await db.exec('flush');
+    expect(await db.query('select * from top_bid order by id')).toEqual([
+      ['1', '10'],
+      ['2', '8'],
+    ]);
+  });
+
   it('EXISTS is a semi join keyed by the left side; `v > (subquery)` a dynamic filter', async () => {
     const semi = await explain('select id from t where exists (select 1 from w where w.k = t.k)');
     expect(semi[0]).toBe('StreamMaterialize { name: m, columns: [id], pk: [id] }');

@@ -204,6 +204,10 @@ export function appendOnly(n: StreamNode): boolean {
       return n.eowc === true;
     case 'union':
       return n.inputs.every(appendOnly);
+    case 'hash_join':
+      // An inner join only retracts a pair when one of its rows is retracted; outer joins
+      // retract NULL-padded rows on a first match, anti joins a row on its first match.
+      return n.joinType === 'inner' && appendOnly(n.left) && appendOnly(n.right);
     default:
       return false;
   }

@@ -15,6 +15,12 @@
  * strictly before it, so rows tied at the boundary are all kept. With `rankColumn` the
  * output carries the rank (row_number or rank) as a last int64 column; a row whose rank
  * changes is then emitted as a Delete of the old and an Insert of the new output row.
+ *
+ * With `appendOnly` (the planner proved the input never retracts: RisingWave's
+ * AppendOnlyGroupTopN) a row ranked past offset+limit can never rise again, since inserts
+ * only push ranks down: such rows are dropped from the state as soon as they fall out, so
+ * a group keeps at most offset+limit rows (plus ties) instead of every row it ever had.
+ * Nexmark q9 (top bid per auction over an inner join) keeps one row per auction this way.
  */
 import { type DataType, type KeyOrder, Op, OP_SIGN, type Row, type StreamChunk, StreamChunkBuilder, T, datumEquals, encodeKeyString } from '@freshet/common';
 import type { StateTable, StateTableAllocator } from '../state/state-table';
@@ -41,6 +47,8 @@ export interface GroupTopNOptions {
   readonly withTies?: boolean;
   /** Append the rank as a last int64 output column. */
   readonly rankColumn?: boolean;
+  /** The input never retracts: rows that fall out of the top are dropped from the state. */
+  readonly appendOnly?: boolean;
 }
 
 export class GroupTopNExecutor extends StatefulExecutor {
@@ -55,6 +63,8 @@ export class GroupTopNExecutor extends StatefulExecutor {
   private readonly orderBy: readonly TopNOrderItem[];
   private readonly withTies: boolean;
   private readonly rankColumn: boolean;
+  /** Storage keys of rows ranked past the top, to drop (append-only input only). */
+  private readonly fallen: string[] | null;
 
   constructor(options: GroupTopNOptions) {
     super();
@@ -63,6 +73,7 @@ export class GroupTopNExecutor extends StatefulExecutor {
     this.orderBy = orderBy;
     this.withTies = !!options.withTies;
     this.rankColumn = !!options.rankColumn;
+    this.fallen = options.appendOnly ? [] : null;
     this.groupKey = groupKey;
     this.groupTypes = groupKey.map((c) => types[c]);
     this.limit = options.limit;
@@ -84,6 +95,7 @@ export class GroupTopNExecutor extends StatefulExecutor {
       const prefix = this.groupPrefix(row);
       if (!before.has(prefix)) before.set(prefix, this.topOf(prefix));
       if (OP_SIGN[chunk.ops[i]] > 0) this.table.insert(row);
+      else if (this.fallen !== null) throw new Error(`${this.name}: a retraction reached an append-only top-N`);
       else this.table.delete(row);
     }
     // All Deletes before all Inserts, across groups: a row that moved to another group
@@ -91,7 +103,7 @@ export class GroupTopNExecutor extends StatefulExecutor {
     const b = this.builder;
     const after: Map<string, Row>[] = [];
     for (const [prefix, old] of before) {
-      const now = this.topOf(prefix);
+      const now = this.topOf(prefix, this.fallen);
       after.push(now);
       for (const [k, row] of old) {
         const n2 = now.get(k);
@@ -103,6 +115,10 @@ export class GroupTopNExecutor extends StatefulExecutor {
       for (const [k, row] of after[g++]) if (!this.sameOutput(old.get(k), row)) this.emit(b.append(Op.Insert, row));
     }
     this.emit(b.take());
+    if (this.fallen !== null) {
+      for (const k of this.fallen) this.table.deleteByKey(k);
+      this.fallen.length = 0;
+    }
   }
 
   private groupPrefix(row: Row): string {
@@ -115,9 +131,10 @@ export class GroupTopNExecutor extends StatefulExecutor {
 
   /**
    * The group's rows ranked offset+1 … offset+limit, by storage key (the output row; with
-   * `rankColumn` a new array per call, compared by value in `sameOutput`).
+   * `rankColumn` a new array per call, compared by value in `sameOutput`). With `fallen`,
+   * the storage keys of the group's rows ranked past the top are pushed onto it.
    */
-  private topOf(prefix: string): Map<string, Row> {
+  private topOf(prefix: string, fallen: string[] | null = null): Map<string, Row> {
     const out = new Map<string, Row>();
     const end = this.offset + this.limit;
     let position = 0;
@@ -126,7 +143,11 @@ export class GroupTopNExecutor extends StatefulExecutor {
     for (const [k, row] of this.table.iterKeyPrefix(prefix)) {
       position++;
       rank = this.withTies && prev !== null && this.tied(prev, row) ? rank : position;
-      if (rank > end) break;
+      if (rank > end) {
+        if (fallen === null) break;
+        fallen.push(k);
+        continue;
+      }
       if (rank > this.offset) out.set(k, this.rankColumn ? [...row.slice(0, this.types.length - 1), BigInt(rank)] : row);
       prev = row;
     }

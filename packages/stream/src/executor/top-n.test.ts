@@ -47,6 +47,50 @@ describe('top-N', () => {
   });
 });
 
+describe('append-only group top-N', () => {
+  /** The same random insert-only chunks through both modes: equal output, bounded state. */
+  function compare(withTies: boolean, offset: number): void {
+    // g, id, v
+    const types = [T.Int32, T.Int32, T.Int32];
+    const make = (appendOnly: boolean) => {
+      const src = new SourceExecutor(types);
+      const top = new GroupTopNExecutor({ types, groupKey: [0], orderBy: [{ column: 2, desc: true }], pk: [1], limit: 2, offset, withTies, rankColumn: withTies, tables: tables(), appendOnly });
+      const out = src.connect(top).connect(new Collector());
+      return { src, top, out };
+    };
+    const full = make(false);
+    const trimmed = make(true);
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+    let id = 0;
+    for (let c = 0; c < 40; c++) {
+      const lines = Array.from({ length: 1 + rand(6) }, () => `+ ${rand(4)} ${id++} ${rand(5)}`);
+      const text = `i i i\n${lines.join('\n')}`;
+      full.src.pushChunk(chunk(text));
+      trimmed.src.pushChunk(chunk(text));
+      expect(trimmed.out.take()).toEqual(full.out.take());
+    }
+    const kept = trimmed.top.stateTables()[0].size;
+    expect(kept).toBeLessThan(full.top.stateTables()[0].size);
+    // Without ties at most offset+limit rows per group (4 groups) survive.
+    if (!withTies) expect(kept).toBeLessThanOrEqual(4 * (offset + 2));
+  }
+
+  it('row_number(): same output as the retracting form, at most offset+limit rows per group kept', () => {
+    compare(false, 0);
+    compare(false, 1);
+  });
+
+  it('rank(): rows tied at the boundary stay', () => compare(true, 0));
+
+  it('refuses a retraction (the planner promised none)', () => {
+    const src = new SourceExecutor([T.Int32, T.Int32]);
+    src.connect(new TopNExecutor({ types: src.types, orderBy: [{ column: 1 }], pk: [0], limit: 1, tables: tables(), appendOnly: true }));
+    src.pushChunk(chunk('i i\n+ 1 5'));
+    expect(() => src.pushChunk(chunk('i i\n- 1 5'))).toThrow(/append-only/);
+  });
+});
+
 describe('dedup', () => {
   it('emits a row when its count rises from 0 and retracts it when it returns to 0', () => {
     const src = new SourceExecutor([T.Int32, T.Varchar]);
