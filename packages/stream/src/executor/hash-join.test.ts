@@ -1,9 +1,9 @@
-import { type DataType, T } from '@freshet/common';
+import { type DataType, Op, T, StreamChunk, StreamChunkBuilder } from '@freshet/common';
 import { describe, expect, it } from 'vitest';
 import type { RowPredicate } from '../expr';
 import { Barrier } from '../message';
 import { MemStateStore } from '../state/mem-store';
-import { StateTableAllocator } from '../state/state-table';
+import { PACK_LARGE_FROM, StateTableAllocator } from '../state/state-table';
 import { Collector, chunk, expected } from '../test-util';
 import { HashJoinExecutor, type JoinType } from './hash-join';
 import { SourceExecutor } from './source';
@@ -147,5 +147,53 @@ describe('hash join', () => {
     expect(out.take()).toEqual(expected('i i T\n+ 1 10 a'));
     left.pushChunk(chunk('i i T\n- 1 10 a\n- 3 . c'));
     expect(out.take()).toEqual(expected('i i T\n- 1 10 a\n- 3 . c'));
+  });
+});
+
+describe('hash join: how a side with many rows per key stores them', () => {
+  /** left (id, k) probed by right (id, k, s); the right side is written PACK_LARGE_FROM+ rows no left row matches yet. */
+  function bigRightSide(s: (i: number) => string | null) {
+    const store = new MemStateStore();
+    const lt: DataType[] = [T.Int64, T.Int64];
+    const rt: DataType[] = [T.Int64, T.Int64, T.Varchar];
+    const left = new SourceExecutor(lt);
+    const right = new SourceExecutor(rt);
+    const join = new HashJoinExecutor({ joinType: 'inner', leftTypes: lt, rightTypes: rt, leftKeys: [1], rightKeys: [1], leftPk: [0], rightPk: [0], tables: new StateTableAllocator(store, 1) });
+    left.connect(join.left);
+    right.connect(join.right);
+    const out = join.connect(new Collector());
+    const n = PACK_LARGE_FROM + 1000;
+    const b = new StreamChunkBuilder(rt, 1024);
+    const chunks: StreamChunk[] = [];
+    for (let i = 0; i < n; i++) {
+      const c = b.append(Op.Insert, [BigInt(i), BigInt(i % 5000), s(i)]);
+      if (c) chunks.push(c);
+    }
+    const last = b.take();
+    if (last) chunks.push(last);
+    for (const c of chunks) right.pushChunk(c);
+    expect(out.take()).toEqual([]);
+    // The stored values of the right side's last rows, as the store holds them.
+    const table = store.table(join.stateTables()[1].tableId);
+    const stored = [...table.iter(undefined, undefined)].map(([, v]) => v as unknown);
+    return { left, out, stored, n };
+  }
+
+  it('packs the rows of a side written more than read, and its probes read them back whole', () => {
+    const { left, out, stored, n } = bigRightSide((i) => `s${i % 3}`);
+    expect(stored.length).toBe(n);
+    expect(stored.filter((v) => typeof v === 'string').length).toBeGreaterThan(n / 2);
+    left.pushChunk(chunk('I I\n+ 1 7'));
+    const rows = out.take().map(([, r]) => r);
+    // Right ids ≡ 7 (mod 5000) below n: all joined, with their strings.
+    const want = Array.from({ length: n }, (_, i) => i).filter((i) => i % 5000 === 7);
+    expect(rows.map((r) => r[2])).toEqual(want.map((i) => BigInt(i)));
+    expect(rows.map((r) => r[4])).toEqual(want.map((i) => `s${i % 3}`));
+  });
+
+  it('keeps rows carrying long strings as they are (packing would copy the characters)', () => {
+    const { stored, n } = bigRightSide((i) => 'x'.repeat(80) + i);
+    expect(stored.length).toBe(n);
+    expect(stored.every((v) => Array.isArray(v))).toBe(true);
   });
 });

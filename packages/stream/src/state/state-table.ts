@@ -110,6 +110,8 @@ export class StateTable {
   private readonly packOnlyLarge: boolean;
   /** `packOnlyLarge`: whether the rows stored while the table was small have been packed (`stored`). */
   private repacked = false;
+  /** A packed table's writes pack while this is on (`setPackWrites`). */
+  private packWrites = true;
   private _epoch: number;
 
   constructor(store: StateStore, desc: StateTableDesc, initialEpoch = store.committedEpoch + 1) {
@@ -220,7 +222,7 @@ export class StateTable {
 
   /** The value stored for `row`: the row itself, or its packed string (typed as a row for the store, which never looks inside). */
   private stored(row: Row): Row {
-    if (!this.packed) return row;
+    if (!this.packed || !this.packWrites) return row;
     if (this.packOnlyLarge && !this.repacked) {
       if (this.store.size < PACK_LARGE_FROM && !this.store.bounded) return row;
       this.repacked = true;
@@ -234,6 +236,15 @@ export class StateTable {
       if (this.store.size < 2 * PACK_LARGE_FROM) this.store.repackRows(packAsRow);
     }
     return packAsRow(row);
+  }
+
+  /**
+   * Whether the writes of a `packed` table pack their rows (on by default): its owner turns
+   * it off while the rows are read more often than written, since every read of a packed
+   * row unpacks it. Rows stored either way stay readable.
+   */
+  setPackWrites(on: boolean): void {
+    this.packWrites = on;
   }
 
   insert(row: Row): void {
