@@ -9,7 +9,7 @@ export { type HashKey, compositeKey, singleKey, rowKeyFn, keyValue, keyValueFn }
 export { SeqScanExecutor } from './executor/seq-scan';
 export { GetExecutor } from './executor/get';
 export { IndexLookupExecutor } from './executor/index-lookup';
-export { SecondaryIndexes, IndexBuilder, type IndexMap, type WatchTable } from './secondary-index';
+export { SecondaryIndexes, IndexBuilder, type IndexMap, type IndexedPks, eachIndexedPk, type WatchTable } from './secondary-index';
 export { FilterExecutor } from './executor/filter';
 export { ApplyExecutor, CorrelatedSubplan, SubplanNeeded } from './executor/apply';
 export { ProjectExecutor } from './executor/project';

@@ -31,8 +31,20 @@ interface VersionedReader extends TableReader {
   readonly version?: number;
 }
 
-/** Key values → the primary keys (datums in pk column order) of the rows holding them, by their encoding. */
-export type IndexMap = Map<HashKey, Map<HashKey, Datum[]>>;
+/**
+ * The primary keys (datums in pk column order) filed under one key: the datums themselves
+ * while there is one — most keys of a large index hold one row (a user's session), and a
+ * Map per key was ~40% of the index's heap — or, from two on, a Map by their encoding.
+ */
+export type IndexedPks = Datum[] | Map<HashKey, Datum[]>;
+
+/** Key values (encoded) → the primary keys of the rows holding them. */
+export type IndexMap = Map<HashKey, IndexedPks>;
+
+/** Each primary key of an index entry. */
+export function eachIndexedPk(pks: IndexedPks): Iterable<Datum[]> {
+  return Array.isArray(pks) ? [pks] : pks.values();
+}
 
 /** One index's entries, kept per primary key so that a change can move or drop one. */
 class IndexEntries {
@@ -63,12 +75,22 @@ class IndexEntries {
       this.filedUnder.delete(p);
       return;
     }
-    let rows = this.map.get(k);
-    if (!rows) this.map.set(k, (rows = new Map()));
-    rows.set(
-      p,
-      this.schema.pk.map((c) => row[c]),
-    );
+    const pk = this.schema.pk.map((c) => row[c]);
+    const filed = this.map.get(k);
+    if (filed === undefined) this.map.set(k, pk);
+    else if (!Array.isArray(filed)) filed.set(p, pk);
+    else {
+      const other = compositeKey(this.pkTypes, filed);
+      this.map.set(
+        k,
+        other === p
+          ? pk
+          : new Map([
+              [other, filed],
+              [p, pk],
+            ]),
+      );
+    }
     this.filedUnder.set(p, k);
   }
 
@@ -89,10 +111,16 @@ class IndexEntries {
   }
 
   private unfile(k: HashKey, p: HashKey): void {
-    const rows = this.map.get(k);
-    if (!rows) return;
-    rows.delete(p);
-    if (rows.size === 0) this.map.delete(k);
+    const filed = this.map.get(k);
+    if (filed === undefined) return;
+    if (Array.isArray(filed)) {
+      if (compositeKey(this.pkTypes, filed) === p) this.map.delete(k);
+      return;
+    }
+    filed.delete(p);
+    // Back to the one primary key's datums, as `add` files a lone row.
+    if (filed.size === 1) this.map.set(k, filed.values().next().value!);
+    else if (filed.size === 0) this.map.delete(k);
   }
 
   private keyOf(row: Row): HashKey | null {

@@ -10,7 +10,7 @@
 import type { DataType, Datum, Row } from '@freshet/common';
 import type { TableReader } from '@freshet/storage';
 import { CHUNK_SIZE, type ChunkStream, type Evaluator, type ExecRuntime, type Executor, PAUSE, shouldPause } from '../executor';
-import type { IndexMap, SecondaryIndexes } from '../secondary-index';
+import { type IndexMap, type SecondaryIndexes, eachIndexedPk } from '../secondary-index';
 import { compositeKey } from '../keys';
 
 const EMPTY: Row = [];
@@ -57,7 +57,7 @@ export class IndexLookupExecutor implements Executor {
     const pks = index.get(compositeKey(this.keyTypes, key));
     if (!pks) return;
     let out: Row[] = [];
-    for (const pk of pks.values()) {
+    for (const pk of eachIndexedPk(pks)) {
       const row = this.reader.get(pk);
       // Re-check the key: the row read now is the one the index saw unless it changed since.
       if (!row || !this.matches(row, key)) continue;
