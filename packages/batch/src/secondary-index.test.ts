@@ -119,6 +119,54 @@ describe('secondary indexes', () => {
     expect(r.scans).toBe(1);
   });
 
+  it('waits for another query\'s build as long as it reads on, and builds itself only when that build stalled', async () => {
+    /** A cold scan that hands out one row every 400 ms: slower in all than the 1 s a waiter allows a build without progress. */
+    class SlowRows extends Rows {
+      override scanCold(): ColdScan {
+        this.scans++;
+        const rows = [...this.rows.values()];
+        let i = 0;
+        let waited = false;
+        return {
+          next: () => {
+            if (i >= rows.length) return null;
+            if (!waited) {
+              waited = true;
+              return new Promise<void>((r) => setTimeout(r, 400));
+            }
+            waited = false;
+            return [rows[i++]];
+          },
+          close: () => {},
+        };
+      }
+    }
+    const r = new SlowRows(7, true);
+    r.version = 1;
+    for (let i = 0; i < 5; i++) r.put(i, i % 2, `r${i}`);
+    const indexes = new SecondaryIndexes(() => () => {});
+    const run = (k: number) => {
+      const runtime = rt();
+      return new PlanRunner(new IndexLookupExecutor(indexes, r, [1], [T.Int32], [() => k], [2], runtime), runtime).next(0);
+    };
+    const started = performance.now();
+    const [a, b] = await Promise.all([run(1), run(0)]);
+    expect(performance.now() - started).toBeGreaterThan(1500);
+    expect(a.rows.sort()).toEqual([['r1'], ['r3']]);
+    expect(b.rows.sort()).toEqual([['r0'], ['r2'], ['r4']]);
+    expect(r.scans).toBe(1);
+
+    // A build abandoned without `end` (it never reads again): the next query builds its own after the stall window.
+    const s = new Rows(8, true);
+    s.version = 1;
+    for (let i = 0; i < 3; i++) s.put(i, 5, `s${i}`);
+    indexes.builder(s, [1], [T.Int32]);
+    const runtime = rt();
+    const c = await new PlanRunner(new IndexLookupExecutor(indexes, s, [1], [T.Int32], [() => 5], [2], runtime), runtime).next(0);
+    expect(c.rows.sort()).toEqual([['s0'], ['s1'], ['s2']]);
+    expect(s.scans).toBe(1);
+  });
+
   it('follows an MV through its change cursor: moves, deletes and re-inserts without rescanning, committed epochs only', () => {
     const r = new FollowedRows(5);
     r.write(1, [1, 10, 'a'], 1);

@@ -170,6 +170,12 @@ interface Built {
   readonly version: number | undefined;
 }
 
+/** A build under way (SecondaryIndexes.building): settled when it ends; `rows` counts what it has read so far. */
+export interface BuildInProgress {
+  readonly done: Promise<void>;
+  readonly rows: number;
+}
+
 /**
  * Collects one index from the rows of a scan; `finish` installs it. `end` must be called
  * either way (after `finish`, or when the build is abandoned: a cancelled query), so that
@@ -185,6 +191,8 @@ export class IndexBuilder {
     private readonly install: (entries: IndexEntries) => IndexMap,
     /** Called once by `end`. */
     private readonly onEnd: () => void,
+    /** What queries waiting for this build see of it. */
+    private readonly progress: { rows: number },
   ) {
     this.entries = new IndexEntries(columns, types, reader.schema);
   }
@@ -195,6 +203,7 @@ export class IndexBuilder {
 
   add(row: Row): void {
     this.entries.add(row);
+    this.progress.rows++;
   }
 
   finish(): IndexMap {
@@ -206,7 +215,7 @@ export class SecondaryIndexes {
   /** Per reader object (a re-created table or restarted MV gets a new reader), per key-column list. */
   private readonly built = new WeakMap<TableReader, Map<string, Built>>();
   /** Builds under way (see `building`). */
-  private readonly inProgress = new WeakMap<TableReader, Map<string, { followed: boolean; version: number | undefined; done: Promise<void> }>>();
+  private readonly inProgress = new WeakMap<TableReader, Map<string, BuildInProgress & { rows: number; followed: boolean; version: number | undefined }>>();
   /** Open cursors, closed by `close` (shutdown, tests). */
   private readonly cursors = new Set<ChangeCursor>();
 
@@ -234,10 +243,10 @@ export class SecondaryIndexes {
    * settled when it ends, so concurrent queries wait for one build instead of each
    * scanning. Null if none.
    */
-  building(reader: TableReader, columns: readonly number[]): Promise<void> | null {
+  building(reader: TableReader, columns: readonly number[]): BuildInProgress | null {
     const b = this.inProgress.get(reader)?.get(columns.join(','));
     // A followed build catches up with whatever commits during it; a versioned one only counts for its version.
-    return b && (b.followed || b.version === versionOf(reader)) ? b.done : null;
+    return b && (b.followed || b.version === versionOf(reader)) ? b : null;
   }
 
   /** Starts building the index of `reader` on `columns` from the rows as they are now. */
@@ -249,7 +258,7 @@ export class SecondaryIndexes {
     let perReader = this.inProgress.get(reader);
     if (!perReader) this.inProgress.set(reader, (perReader = new Map()));
     let resolve!: () => void;
-    const entry = { followed: cursor !== null, version, done: new Promise<void>((r) => (resolve = r)) };
+    const entry = { followed: cursor !== null, version, done: new Promise<void>((r) => (resolve = r)), rows: 0 };
     perReader.set(sig, entry);
     let installed = false;
     const install = (entries: IndexEntries) => {
@@ -267,7 +276,7 @@ export class SecondaryIndexes {
       if (!installed && cursor) this.closeCursor(cursor);
       resolve();
     };
-    return new IndexBuilder(reader, columns, types, install, end);
+    return new IndexBuilder(reader, columns, types, install, end, entry);
   }
 
   /** Stops following every relation (tests, shutdown). */

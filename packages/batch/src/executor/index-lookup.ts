@@ -14,8 +14,13 @@ import { type IndexMap, type SecondaryIndexes, eachIndexedPk } from '../secondar
 import { compositeKey } from '../keys';
 
 const EMPTY: Row = [];
-/** The longest a query waits for another query's build of the same index before building it itself. */
-const MAX_BUILD_WAIT_MS = 1000;
+/**
+ * How long a query waits for another query's build of the same index to read more rows:
+ * while it does, the query waits on (however long the build takes, since a build per
+ * waiting query would scan the relation and hold its index once each); a build that read
+ * nothing for this long was abandoned, and the query builds the index itself.
+ */
+const BUILD_STALL_MS = 1000;
 
 export class IndexLookupExecutor implements Executor {
   readonly name = 'BatchIndexLookup';
@@ -40,14 +45,17 @@ export class IndexLookupExecutor implements Executor {
       key[i] = v;
     }
     let index = this.indexes.current(this.reader, this.keyColumns);
-    const inProgress = index === null ? this.indexes.building(this.reader, this.keyColumns) : null;
-    if (inProgress !== null) {
-      // Another query is building this index for the same rows: wait for it, once and for a
-      // bounded time (a build abandoned without `end` must not hold us; under drainSync the
-      // PAUSE returns at once), then build it here if it is still missing.
-      this.rt.wait = Promise.race([inProgress, new Promise<void>((r) => setTimeout(r, MAX_BUILD_WAIT_MS).unref())]);
+    let inProgress = index === null ? this.indexes.building(this.reader, this.keyColumns) : null;
+    while (inProgress !== null) {
+      // Another query is building this index for the same rows: wait for it while it reads
+      // on (BUILD_STALL_MS; under drainSync the PAUSE returns at once, nothing moves, and
+      // the index is built here).
+      const seen = inProgress.rows;
+      this.rt.wait = Promise.race([inProgress.done, new Promise<void>((r) => setTimeout(r, BUILD_STALL_MS).unref())]);
       yield PAUSE;
       index = this.indexes.current(this.reader, this.keyColumns);
+      const still = index === null ? this.indexes.building(this.reader, this.keyColumns) : null;
+      inProgress = still !== null && still.rows !== seen ? still : null;
     }
     if (index === null) {
       const built: { map: IndexMap | null } = { map: null };
