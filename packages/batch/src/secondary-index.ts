@@ -239,9 +239,9 @@ export class SecondaryIndexes {
   }
 
   /**
-   * A build of this index already under way (by a query paused in its scan): a promise
-   * settled when it ends, so concurrent queries wait for one build instead of each
-   * scanning. Null if none.
+   * A build of this index already under way (by a query paused in its scan): its promise
+   * settles when it ends, and its row count shows whether it still reads, so concurrent
+   * queries wait for one build instead of each scanning. Null if none.
    */
   building(reader: TableReader, columns: readonly number[]): BuildInProgress | null {
     const b = this.inProgress.get(reader)?.get(columns.join(','));
