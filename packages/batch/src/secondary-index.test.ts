@@ -50,6 +50,19 @@ function lookup(indexes: SecondaryIndexes, reader: Rows, k: Datum): IndexLookupE
 
 const ids = (rows: Row[]) => rows.map((r) => r[0]).sort();
 
+/** The first page of the values (column 2) of `reader`'s rows with key `k`, run as the server runs it (cold reads awaited). */
+function firstPage(indexes: SecondaryIndexes, reader: Rows, k: number) {
+  const runtime = rt();
+  return new PlanRunner(new IndexLookupExecutor(indexes, reader, [1], [T.Int32], [() => k], [2], runtime), runtime).next(0);
+}
+
+/** Versioned rows (i, i % 2, `r${i}`) for i in 0..4. */
+function fiveRows<R extends Rows>(r: R): R {
+  r.version = 1;
+  for (let i = 0; i < 5; i++) r.put(i, i % 2, `r${i}`);
+  return r;
+}
+
 describe('secondary indexes', () => {
   it('finds every row with the key, skips NULL keys, and builds once per version', () => {
     const r = new Rows(1);
@@ -93,27 +106,17 @@ describe('secondary indexes', () => {
   });
 
   it('builds from an awaited cold scan when the relation is partly on disk', async () => {
-    const r = new Rows(3, true);
-    r.version = 1;
-    for (let i = 0; i < 5; i++) r.put(i, i % 2, `r${i}`);
+    const r = fiveRows(new Rows(3, true));
     const indexes = new SecondaryIndexes(() => () => {});
-    const runtime = rt();
-    const runner = new PlanRunner(new IndexLookupExecutor(indexes, r, [1], [T.Int32], [() => 1], [2], runtime), runtime);
-    expect((await runner.next(0)).rows.sort()).toEqual([['r1'], ['r3']]);
+    expect((await firstPage(indexes, r, 1)).rows.sort()).toEqual([['r1'], ['r3']]);
     expect(drainSync(lookup(indexes, r, 0)).map((x) => x[2]).sort()).toEqual(['r0', 'r2', 'r4']);
     expect(r.scans).toBe(1);
   });
 
   it('lets a query wait for the build another query has under way instead of scanning again', async () => {
-    const r = new Rows(4, true);
-    r.version = 1;
-    for (let i = 0; i < 5; i++) r.put(i, i % 2, `r${i}`);
+    const r = fiveRows(new Rows(4, true));
     const indexes = new SecondaryIndexes(() => () => {});
-    const run = (k: number) => {
-      const runtime = rt();
-      return new PlanRunner(new IndexLookupExecutor(indexes, r, [1], [T.Int32], [() => k], [2], runtime), runtime).next(0);
-    };
-    const [a, b] = await Promise.all([run(1), run(0)]);
+    const [a, b] = await Promise.all([firstPage(indexes, r, 1), firstPage(indexes, r, 0)]);
     expect(a.rows.sort()).toEqual([['r1'], ['r3']]);
     expect(b.rows.sort()).toEqual([['r0'], ['r2'], ['r4']]);
     expect(r.scans).toBe(1);
@@ -141,16 +144,10 @@ describe('secondary indexes', () => {
         };
       }
     }
-    const r = new SlowRows(7, true);
-    r.version = 1;
-    for (let i = 0; i < 5; i++) r.put(i, i % 2, `r${i}`);
+    const r = fiveRows(new SlowRows(7, true));
     const indexes = new SecondaryIndexes(() => () => {});
-    const run = (k: number) => {
-      const runtime = rt();
-      return new PlanRunner(new IndexLookupExecutor(indexes, r, [1], [T.Int32], [() => k], [2], runtime), runtime).next(0);
-    };
     const started = performance.now();
-    const [a, b] = await Promise.all([run(1), run(0)]);
+    const [a, b] = await Promise.all([firstPage(indexes, r, 1), firstPage(indexes, r, 0)]);
     expect(performance.now() - started).toBeGreaterThan(1500);
     expect(a.rows.sort()).toEqual([['r1'], ['r3']]);
     expect(b.rows.sort()).toEqual([['r0'], ['r2'], ['r4']]);
@@ -161,8 +158,7 @@ describe('secondary indexes', () => {
     s.version = 1;
     for (let i = 0; i < 3; i++) s.put(i, 5, `s${i}`);
     indexes.builder(s, [1], [T.Int32]);
-    const runtime = rt();
-    const c = await new PlanRunner(new IndexLookupExecutor(indexes, s, [1], [T.Int32], [() => 5], [2], runtime), runtime).next(0);
+    const c = await firstPage(indexes, s, 5);
     expect(c.rows.sort()).toEqual([['s0'], ['s1'], ['s2']]);
     expect(s.scans).toBe(1);
   });
