@@ -10,12 +10,8 @@
  * With --expose-gc the heap is read after a full collection, so its growth is what the
  * index keeps (without it, whatever garbage the collector has not reached yet counts too).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseByteSize } from '@freshet/storage';
-import { openTestFrontend } from '../../packages/frontend/src/query/testing';
+import { openLimitedSession } from './limited-session';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, 'memory-limit': { type: 'string', default: '32MiB' } } });
 const rows = Number(values.rows);
@@ -23,32 +19,16 @@ const heapMiB = () => {
   (globalThis as { gc?: () => void }).gc?.();
   return (process.memoryUsage().heapUsed / 2 ** 20).toFixed(0);
 };
-const dir = mkdtempSync(join(tmpdir(), 'freshet-index-'));
-const { frontend, close } = await openTestFrontend({ dataDir: dir, storage: { memoryLimit: parseByteSize(values['memory-limit']!), objectStore: 'none' } });
-const session = await frontend.connect({ user: 'root', database: 'dev', params: {} });
-const run = async (sql: string) => {
-  const out: unknown[][] = [];
-  for (const portal of await session.simpleQuery(sql)) out.push(...(await portal.execute(0)).rows);
-  return out;
-};
+const { run, load, close } = await openLimitedSession(values['memory-limit']!);
 await run('CREATE TABLE e (id BIGINT PRIMARY KEY, sid BIGINT, uid BIGINT)');
 await run('CREATE MATERIALIZED VIEW sa AS SELECT sid, uid, count(*) AS n FROM e GROUP BY sid, uid');
 await run('CREATE INDEX sa_by_user ON sa (uid)');
 const t0 = performance.now();
-for (let i = 0; i < rows; i += 10_000) {
-  const batch: string[] = [];
-  for (let j = i; j < Math.min(rows, i + 10_000); j++) batch.push(`(${j}, ${j}, ${(j * 7) % rows})`);
-  await run(`INSERT INTO e VALUES ${batch.join(',')}`);
-  if ((i / 10_000) % 20 === 0) process.stderr.write(`\rloading: ${i.toLocaleString('en-US')} / ${rows.toLocaleString('en-US')} rows`);
-}
-await run('FLUSH');
-process.stderr.write('\n');
+await load('e', rows, (j) => `(${j}, ${j}, ${(j * 7) % rows})`);
 console.log(`loaded ${rows.toLocaleString('en-US')} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s; heap ${heapMiB()} MiB`);
 for (let k = 0; k < 3; k++) {
   const t = performance.now();
   const found = await run(`SELECT n FROM sa WHERE uid = ${k * 7 + 3}`);
   console.log(`lookup ${k + 1}: ${(performance.now() - t).toFixed(1)} ms, ${found.length} row(s); heap ${heapMiB()} MiB`);
 }
-session.close();
 await close();
-rmSync(dir, { recursive: true, force: true });
