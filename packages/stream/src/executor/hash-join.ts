@@ -89,7 +89,7 @@ class JoinSide {
     // from the other side: packed once large (StateTableDesc.packed). A side with many rows
     // per key packs only while its rows are read less often than written (`insert`): a
     // probe reads every row under the key and unpacks each, but a side mostly written (the
-    // bids of Nexmark q9 and q20, seldom matched by a later auction) holds millions of rows
+    // bids of Nexmark q9, seldom matched by a later auction) holds millions of rows
     // that the collector would otherwise mark as arrays of boxes (q9 at 4M events: 43.8 →
     // 18.0 µs of CPU per event).
     this.table = tables.create([...types, T.Int64], this.unique ? [...keys] : [...keys, ...pk], undefined, { packed: 'large' });
