@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { stateHeapBudget } from '@freshet/stream';
 import { HEAP_GROWING_PERCENT } from './heap-tuning';
-import { INITIAL_SCALE, MAX_SCALE, collectGarbage, oldHeapUsed, startMemoryManager } from './memory-manager';
+import { INITIAL_SCALE, MAX_SCALE, anonResident, collectGarbage, oldHeapUsed, startMemoryManager } from './memory-manager';
 
 const MiB = 2 ** 20;
 const GROWTH = HEAP_GROWING_PERCENT / 100;
@@ -28,7 +28,7 @@ describe('memory manager', () => {
 
   it('keeps the process at its peak within the limit of the idle server, outside the heap and the collector headroom included', () => {
     const limit = 64 * MiB;
-    const m = startMemoryManager(limit, () => {}, { baseline: 20 * MiB, idleRss: 80 * MiB, observeGc: false });
+    const m = startMemoryManager(limit, () => {}, { baseline: 20 * MiB, idleAnonRss: 80 * MiB, observeGc: false });
     // Cautious until the first full collection is read.
     expect(m.scale).toBe(INITIAL_SCALE);
     expect(INITIAL_SCALE).toBeGreaterThan(1);
@@ -55,7 +55,7 @@ describe('memory manager', () => {
 
   it('counts the highest RSS seen between two full collections, not only the projection', () => {
     const limit = 64 * MiB;
-    const m = startMemoryManager(limit, () => {}, { baseline: 20 * MiB, idleRss: 80 * MiB, observeGc: false, initialScale: 1 });
+    const m = startMemoryManager(limit, () => {}, { baseline: 20 * MiB, idleAnonRss: 80 * MiB, observeGc: false, initialScale: 1 });
     m.observe(40 * MiB, 110 * MiB); // peak 110 + 20 = 130: 50 MiB over idle, within the limit
     expect(m.scale).toBe(1);
     m.sample(200 * MiB); // a batch in flight took the process to 200 MiB before the next collection
@@ -65,9 +65,9 @@ describe('memory manager', () => {
   });
 
   it('takes the lowest RSS it sees as the idle server RSS (the reading at start may hold memory not yet returned)', () => {
-    const m = startMemoryManager(64 * MiB, () => {}, { baseline: 20 * MiB, idleRss: 95 * MiB, observeGc: false, initialScale: 1 });
+    const m = startMemoryManager(64 * MiB, () => {}, { baseline: 20 * MiB, idleAnonRss: 95 * MiB, observeGc: false, initialScale: 1 });
     m.sample(80 * MiB);
-    expect(m.idleRss).toBe(80 * MiB);
+    expect(m.idleAnonRss).toBe(80 * MiB);
     // 144 + 20 = 164: 84 MiB over the real idle server, over the limit (not 69 over the reading at start).
     m.observe(40 * MiB, 144 * MiB);
     expect(m.scale).toBeGreaterThan(1.1);
@@ -85,11 +85,20 @@ describe('memory manager', () => {
     m.stop();
   });
 
+  it.runIf(process.platform === 'linux')('reads anonymous resident memory: not the file-backed pages of the binary, but filled Buffers', () => {
+    const before = anonResident();
+    // The node binary's code is file-backed and resident (tens of MiB): RSS counts it, this does not.
+    expect(process.memoryUsage.rss() - before).toBeGreaterThan(8 * MiB);
+    const buffers = Array.from({ length: 32 }, () => Buffer.alloc(MiB, 1));
+    expect(anonResident() - before).toBeGreaterThan(24 * MiB);
+    expect(buffers.length).toBe(32);
+  });
+
   it('reads the live heap and RSS after V8 full collections', async () => {
     const m = startMemoryManager(4 * MiB, () => {});
     expect(m.baseline).toBeGreaterThan(0);
     expect(m.baseline).toBeLessThan(oldHeapUsed() + MiB);
-    expect(m.idleRss).toBeGreaterThan(m.baseline);
+    expect(m.idleAnonRss).toBeGreaterThan(m.baseline);
     // 40 MiB of live objects: ten times the limit.
     const held = Array.from({ length: 200_000 }, (_, i) => ({ key: `k${i}`, row: [BigInt(i), i * 1.5, `v${i}`] }));
     collectGarbage();

@@ -1,6 +1,7 @@
 /**
  * LevelDB's memory sized from `--memory-limit` (open.ts `levelMemoryFor`): its defaults
- * without a limit; under one, mapped table files bounded to half the limit.
+ * without a limit; under one, a smaller block cache and memtable, and table files as
+ * without one.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,15 +17,10 @@ describe('levelMemoryFor', () => {
     expect(levelMemoryFor(0)).toEqual({});
   });
 
-  it('sizes caches, memtables and table files from the limit', () => {
-    expect(levelMemoryFor(64 * MiB)).toEqual({ cacheSize: 4 * MiB, writeBufferSize: 2 * MiB, maxFileSize: 512 << 10, maxOpenFiles: 74 });
-    expect(levelMemoryFor(256 * MiB)).toEqual({ cacheSize: 8 * MiB, writeBufferSize: 4 * MiB, maxFileSize: 2 * MiB, maxOpenFiles: 74 });
-    expect(levelMemoryFor(4096 * MiB)).toEqual({ cacheSize: 8 * MiB, writeBufferSize: 4 * MiB, maxFileSize: 2 * MiB, maxOpenFiles: 1000 });
-    // Open table files (all but LevelDB's 10 others) of the largest size fill at most half the limit (64 files at least).
-    for (const limit of [64, 256, 1024, 1536].map((m) => m * MiB)) {
-      const o = levelMemoryFor(limit);
-      expect((o.maxOpenFiles! - 10) * o.maxFileSize!).toBeLessThanOrEqual(Math.max(limit / 2, 64 * o.maxFileSize!));
-    }
+  it('sizes the block cache and memtables from the limit, and leaves table files at their defaults', () => {
+    expect(levelMemoryFor(16 * MiB)).toEqual({ cacheSize: MiB, writeBufferSize: MiB });
+    expect(levelMemoryFor(64 * MiB)).toEqual({ cacheSize: 4 * MiB, writeBufferSize: 2 * MiB });
+    expect(levelMemoryFor(4096 * MiB)).toEqual({ cacheSize: 8 * MiB, writeBufferSize: 4 * MiB });
   });
 
   it('opens and reopens a memory-limited data dir with them (LevelDB accepts the sizes)', async () => {

@@ -66,17 +66,16 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, M
 /**
  * LevelDB's own memory under a memory limit (docs/durability.md, "Bounded memory"); its
  * defaults without one. At its defaults LevelDB holds up to 8 MiB of block cache and two
- * 4 MiB memtables whatever the limit, and keeps up to 990 table files open, each
- * memory-mapped: every page a cold read touches (with the kernel's fault-around, 64 KiB
- * per miss) stays resident while its file is open — 59 MiB of 2 MiB table files after
- * 2,000 random lookups of a 5M-key MV, even with LevelDB's fewest open files (64 tables).
- * Under a limit: block cache limit/16 (1–8 MiB), memtable limit/32 (1–4 MiB), table files
- * of limit/128 (512 KiB–2 MiB) and as many open as fill half the limit (64 at least), so
- * mapped tables stay under limit/2 (28 MiB after the same lookups with 512 KiB files; fill
- * and lookup costs unchanged). LevelDB 1.20 raises table files under 1 MiB to 1 MiB, and
- * does not cache blocks read from mapped tables (the block cache stays nearly empty): the
- * resident table pages, up to 64 × 1 MiB, are what cold reads cost in memory, and the
- * server's memory manager weighs them against the limit with the rest of the process.
+ * 4 MiB memtables whatever the limit: under a limit, block cache limit/16 (1–8 MiB) and
+ * memtable limit/32 (1–4 MiB). Table files and how many stay open are LevelDB's defaults
+ * (2 MiB, up to 990 tables) under any limit. Open tables are memory-mapped, and the pages
+ * cold reads touch stay resident while a file is open; but they are page cache, which the
+ * memory manager does not weigh against the limit (server/src/memory-manager.ts: the kernel
+ * takes them back under pressure). Until session 40 it did, so a limit also capped the open
+ * tables (to fill half of it, 74 files of 1 MiB under 32 MiB), and a cold point read of a
+ * large MV reopened a table file, its index and its filter on most lookups: 32.0 µs per
+ * lookup of a 5M-row MV against 17.8 with 1,000 open (bench/tools/cold-lookups.ts;
+ * docs/performance.md, "Session 40").
  * FRESHET_LEVELDB_OPTIONS (JSON: LevelMemoryOptions) overrides, for measuring.
  *
  * Without a limit the memtable stays at LevelDB's 4 MiB on purpose. A 16 MiB one cut LevelDB's
@@ -88,13 +87,9 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, M
 export function levelMemoryFor(memoryLimit: number | undefined): LevelMemoryOptions {
   const override = levelOptionsFromEnv(process.env.FRESHET_LEVELDB_OPTIONS);
   if (!memoryLimit) return override;
-  const maxFileSize = clamp(memoryLimit / 128, 512 << 10, 2 * MiB);
   return {
     cacheSize: clamp(memoryLimit / 16, MiB, 8 * MiB),
     writeBufferSize: clamp(memoryLimit / 32, MiB, 4 * MiB),
-    maxFileSize,
-    // LevelDB keeps 10 of its open files for other than tables.
-    maxOpenFiles: clamp(memoryLimit / 2 / maxFileSize + 10, 74, 1000),
     ...override,
   };
 }
