@@ -31,10 +31,10 @@
  * given back under pressure (a cgroup's limit reclaims them before it kills anything), and
  * jemalloc's count that RisingWave's manager reads does not include them either. Until
  * session 40 they counted, and so the limit also capped LevelDB's open table files
- * (`levelMemoryFor`): 74 under 32 MiB, and cold point reads reopened a table file per level
- * on most lookups (docs/performance.md, "Session 40").
+ * (`levelMemoryFor`): 74 under 32 MiB, so cold point reads of a large MV found most of its
+ * table files closed (docs/performance.md, "Session 40").
  *
- * Cost: one read of /proc/self/status (~20 µs) per delivery of GC notifications (a few
+ * Cost: one read of /proc/self/status (~30 µs; `process.memoryUsage.rss()` ~11) per delivery of GC notifications (a few
  * dozen a second under a load, none when idle) and one heap-space query per full
  * collection; the forced collection at start takes a few ms.
  * Limitation: memory that is not state but grows after start (tables loaded in the

@@ -72,9 +72,9 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, M
  * cold reads touch stay resident while a file is open; but they are page cache, which the
  * memory manager does not weigh against the limit (server/src/memory-manager.ts: the kernel
  * takes them back under pressure). Until session 40 it did, so a limit also capped the open
- * tables (to fill half of it, 74 files of 1 MiB under 32 MiB), and a cold point read of a
- * large MV reopened a table file, its index and its filter on most lookups: 32.0 µs per
- * lookup of a 5M-row MV against 17.8 with 1,000 open (bench/tools/cold-lookups.ts;
+ * tables (to fill half of it, 74 files of 1 MiB under 32 MiB), and cold point reads of a
+ * large MV found most of its table files closed (opening one reads its index and filter):
+ * 32.0 µs per lookup of a 5M-row MV (397 files) against 17.8 with 1,000 open (bench/tools/cold-lookups.ts;
  * docs/performance.md, "Session 40").
  * FRESHET_LEVELDB_OPTIONS (JSON: LevelMemoryOptions) overrides, for measuring.
  *
