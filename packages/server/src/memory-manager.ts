@@ -95,16 +95,22 @@ export function oldHeapUsed(): number {
   return used;
 }
 
+/** Whether /proc/self/status has given RssAnon (decided at the first read that fails). */
+let procStatus = true;
+
 /**
  * The process's anonymous resident memory, bytes: RssAnon of /proc/self/status, where Linux
  * has it; all of RSS elsewhere (or if the file cannot be read).
  */
 export function anonResident(): number {
-  try {
-    const kib = /RssAnon:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'latin1'));
-    if (kib) return Number(kib[1]) * 1024;
-  } catch {
-    // not Linux, or /proc is not mounted
+  if (procStatus) {
+    try {
+      const kib = /RssAnon:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'latin1'));
+      if (kib) return Number(kib[1]) * 1024;
+    } catch {
+      // not Linux, or /proc is not mounted
+    }
+    procStatus = false; // once: readings come with every GC notification
   }
   return process.memoryUsage.rss();
 }
@@ -145,12 +151,12 @@ export function startMemoryManager(
     get scale() {
       return stateHeapBudget.scale;
     },
-    observe(live: number, rss: number) {
+    observe(live: number, anon: number) {
       // The process never holds less than idle: a lower reading means the one at start was
       // high (freed memory the allocator had not returned yet; jemalloc returns it after ~1 s).
-      if (rss < idleAnonRss) idleAnonRss = rss;
-      const peak = Math.max(rss + live * growth, highest);
-      highest = rss;
+      if (anon < idleAnonRss) idleAnonRss = anon;
+      const peak = Math.max(anon + live * growth, highest);
+      highest = anon;
       const held = peak - idleAnonRss;
       // Damped (square root of the ratio): one collection's reading includes floating
       // garbage and whatever batch was in flight; a few collections converge.
@@ -158,12 +164,12 @@ export function startMemoryManager(
       stateHeapBudget.scale = next;
       if (Math.abs(next - logged) > logged * 0.2) {
         logged = next;
-        log(`memory: ~${mib(held)} MiB over the idle server at the peak (anonymous RSS ${mib(rss)} MiB, heap ${mib(live)} MiB live), cache estimate scaled by ${next.toFixed(2)}`);
+        log(`memory: ~${mib(held)} MiB over the idle server at the peak (anonymous RSS ${mib(anon)} MiB, heap ${mib(live)} MiB live), cache estimate scaled by ${next.toFixed(2)}`);
       }
     },
-    sample(rss: number) {
-      if (rss > highest) highest = rss;
-      if (rss < idleAnonRss) idleAnonRss = rss;
+    sample(anon: number) {
+      if (anon > highest) highest = anon;
+      if (anon < idleAnonRss) idleAnonRss = anon;
     },
     stop() {
       observer?.disconnect();
@@ -174,10 +180,10 @@ export function startMemoryManager(
   if (opts.observeGc !== false) {
     observer = new PerformanceObserver((list) => {
       // One reading per delivery: a full collection in it, or else the anonymous RSS between them.
-      const rss = anonResident();
+      const anon = anonResident();
       if (list.getEntries().some((e) => (e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) {
-        manager.observe(oldHeapUsed(), rss);
-      } else manager.sample(rss);
+        manager.observe(oldHeapUsed(), anon);
+      } else manager.sample(anon);
     });
     observer.observe({ entryTypes: ['gc'] });
   }
